@@ -1,0 +1,3 @@
+from foldrun.cli import main
+
+main()

@@ -1,0 +1,14 @@
+"""`foldrun check` (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+import click
+
+from foldrun.errors import FoldrunError
+
+
+@click.command(name="check", context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def command(args: tuple[str, ...]) -> None:
+    """Not built yet."""
+    raise FoldrunError("'foldrun check' is not built yet")

@@ -1,0 +1,61 @@
+"""Where every file of a run folder lives. All code builds paths through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REFIT_FOLD = -1  # the fold number of tasks that use all non-holdout data
+
+
+def fold_dir_name(fold: int, repeat: int = 0, n_repeats: int = 1) -> str:
+    """`fold_00`; `repeat_01/fold_00` when the split has several repeats; `all` for refit."""
+    if fold == REFIT_FOLD:
+        return "all"
+    name = f"fold_{fold:02d}"
+    return f"repeat_{repeat:02d}/{name}" if n_repeats > 1 else name
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """The paths of one run folder (`runs/<name>/`)."""
+
+    root: Path
+
+    @property
+    def split_dir(self) -> Path:
+        return self.root / "split"
+
+    @property
+    def tasks_dir(self) -> Path:
+        return self.root / "tasks"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.root / "audit.log"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.root / "report"
+
+    @property
+    def slurm_dir(self) -> Path:
+        return self.root / "slurm"
+
+    @property
+    def state_dir(self) -> Path:
+        """foldrun's private bookkeeping (lock, scheduler job ids, tmp task folders)."""
+        return self.root / ".foldrun"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.state_dir / "lock"
+
+    def task_dir(
+        self, model: str, variant: str, fold: int, stage: str, repeat: int = 0, n_repeats: int = 1
+    ) -> Path:
+        return self.tasks_dir / model / variant / fold_dir_name(fold, repeat, n_repeats) / stage

@@ -1,0 +1,50 @@
+"""One planned task: a model × variant × fold × repeat × stage, with what it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+STAGES = ("train", "predict", "evaluate", "refit")
+
+
+class TaskState(str, Enum):
+    DONE = "done"
+    RUNNING = "running"
+    FAILED = "failed"
+    PENDING = "pending"
+    STALE = "stale"
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpus: int = 1
+    gpus: int = 0
+    mem_mb: int = 4096
+    time_min: int = 60
+
+    def class_key(self) -> tuple[int, int, int, int]:
+        """Tasks of one stage with equal resources share one SLURM array."""
+        return (self.cpus, self.gpus, self.mem_mb, self.time_min)
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    """Everything a backend needs to schedule a task; the worker re-plans to execute it.
+
+    `key` is `model/variant/<fold dir>/stage`, the task folder relative to `tasks/`, and
+    identifies the task everywhere (audit.log, status, SLURM array files).
+    """
+
+    key: str
+    model: str
+    variant: str
+    fold: int  # -1 for refit
+    repeat: int
+    stage: str
+    deps: tuple[str, ...]
+    resources: Resources
+    fingerprint: str
+    task_dir: Path
+    meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)

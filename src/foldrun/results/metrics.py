@@ -1,0 +1,130 @@
+"""Metrics computed by foldrun itself from a predictions table (the `evaluate` stage).
+
+Predictions follow the contract of DESIGN.md: `id`, `y_true`, and either `pred`,
+`proba_<class>` columns, or `score` (binary). Multilabel targets use `y_true_<label>`
+and `proba_<label>` (or `pred_<label>`) columns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+PRIMARY = {"classification": "roc_auc", "regression": "rmse", "multilabel": "macro_f1"}
+GREATER_IS_BETTER = {"mae": False, "rmse": False, "log_loss": False, "brier": False}
+
+
+def greater_is_better(metric: str) -> bool:
+    return GREATER_IS_BETTER.get(metric, True)
+
+
+def _safe(fn: Callable[[], float]) -> float:
+    """A metric undefined on this fold (e.g. one class in y_true) is NaN, not a crash."""
+    try:
+        value = float(fn())
+    except ValueError:
+        return math.nan
+    return value
+
+
+def proba_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if c.startswith("proba_")]
+
+
+def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
+    y = df["y_true"].astype(str).to_numpy()
+    probas = proba_columns(df)
+    classes = [c.removeprefix("proba_") for c in probas]
+    if "pred" in df:
+        pred = df["pred"].astype(str).to_numpy()
+    elif probas:
+        pred = np.asarray(classes)[df[probas].to_numpy().argmax(axis=1)]
+    else:  # score only: binary, threshold 0.5 on the positive (sorted last) class
+        labels = sorted(set(y))
+        pred = np.where(df["score"].to_numpy() >= 0.5, labels[-1], labels[0])
+    out = {
+        "accuracy": skm.accuracy_score(y, pred),
+        "balanced_accuracy": _safe(lambda: skm.balanced_accuracy_score(y, pred)),
+        "macro_f1": skm.f1_score(y, pred, average="macro", zero_division=0),
+    }
+    out.update(_probability_metrics(df, y, probas, classes))
+    return {k: float(v) for k, v in out.items()}
+
+
+def _probability_metrics(
+    df: pd.DataFrame, y: np.ndarray, probas: list[str], classes: list[str]
+) -> dict[str, float]:
+    if probas and len(classes) == 2:
+        score = df[probas[1]].to_numpy(dtype=float)
+        positive = classes[1]
+    elif "score" in df and not probas:
+        score = df["score"].to_numpy(dtype=float)
+        positive = sorted(set(y))[-1]
+    elif probas:
+        p = df[probas].to_numpy(dtype=float)
+        return {
+            "roc_auc": _safe(
+                lambda: skm.roc_auc_score(y, p, multi_class="ovr", average="macro", labels=classes)
+            ),
+            "log_loss": _safe(lambda: skm.log_loss(y, p, labels=classes)),
+        }
+    else:
+        return {}
+    truth = (y == positive).astype(int)
+    out = {
+        "roc_auc": _safe(lambda: skm.roc_auc_score(truth, score)),
+        "average_precision": _safe(lambda: skm.average_precision_score(truth, score)),
+        "brier": _safe(lambda: skm.brier_score_loss(truth, np.clip(score, 0, 1))),
+    }
+    if probas:
+        out["log_loss"] = _safe(lambda: skm.log_loss(truth, np.clip(score, 1e-15, 1 - 1e-15)))
+    return out
+
+
+def regression_metrics(df: pd.DataFrame) -> dict[str, float]:
+    from scipy import stats
+
+    y = df["y_true"].to_numpy(dtype=float)
+    pred = df["pred"].to_numpy(dtype=float)
+    out = {
+        "mae": skm.mean_absolute_error(y, pred),
+        "rmse": math.sqrt(skm.mean_squared_error(y, pred)),
+        "r2": _safe(lambda: skm.r2_score(y, pred)),
+    }
+    constant = np.ptp(y) == 0 or np.ptp(pred) == 0
+    out["pearson"] = math.nan if constant else stats.pearsonr(y, pred).statistic
+    out["spearman"] = math.nan if constant else stats.spearmanr(y, pred).statistic
+    return {k: float(v) for k, v in out.items()}
+
+
+def multilabel_metrics(df: pd.DataFrame) -> dict[str, float]:
+    labels = [c.removeprefix("y_true_") for c in df.columns if c.startswith("y_true_")]
+    y = df[[f"y_true_{lab}" for lab in labels]].to_numpy(dtype=int)
+    if all(f"pred_{lab}" in df for lab in labels):
+        pred = df[[f"pred_{lab}" for lab in labels]].to_numpy(dtype=int)
+    else:
+        pred = (df[[f"proba_{lab}" for lab in labels]].to_numpy(dtype=float) >= 0.5).astype(int)
+    out = {
+        "micro_f1": skm.f1_score(y, pred, average="micro", zero_division=0),
+        "macro_f1": skm.f1_score(y, pred, average="macro", zero_division=0),
+    }
+    if all(f"proba_{lab}" in df for lab in labels):
+        p = df[[f"proba_{lab}" for lab in labels]].to_numpy(dtype=float)
+        out["macro_roc_auc"] = _safe(lambda: skm.roc_auc_score(y, p, average="macro"))
+    return {k: float(v) for k, v in out.items()}
+
+
+def compute_metrics(predictions: pd.DataFrame, task: str) -> dict[str, float]:
+    """All of foldrun's metrics for one set of predictions of a task kind."""
+    if len(predictions) == 0:
+        return {}
+    compute = {
+        "classification": classification_metrics,
+        "regression": regression_metrics,
+        "multilabel": multilabel_metrics,
+    }[task]
+    return compute(predictions)
