@@ -1,0 +1,106 @@
+"""Command models: the stage's template, rendered with shell-quoted values, run by bash.
+
+`{out}` is the fold's train-task folder (the temp folder while train runs), `{predictions}`
+is `<this task's temp folder>/predictions.csv`; a predictions.csv or .parquet written there
+becomes predictions.parquet. stdout and stderr go to train.log, after the command line.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from foldrun.plan.task import PlannedTask
+
+if TYPE_CHECKING:
+    from foldrun.run.worker import ExecContext
+
+IN_PROCESS = False
+
+
+def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
+    """Every placeholder of DESIGN.md: params and variant values, then foldrun's own."""
+    inputs = dict(task.meta.get("inputs") or {})  # type: ignore[call-overload]
+    ups = dict(task.meta.get("upstream") or {})  # type: ignore[call-overload]
+    out = tmp if task.stage in ("train", "refit") else Path(ups.get("train", tmp))
+    found: dict[str, object] = dict(task.meta.get("params") or {})  # type: ignore[call-overload]
+    found.update(
+        train=inputs.get("train") or "",
+        val=inputs.get("val") or "",
+        test=inputs.get("test") or inputs.get("holdout") or "",
+        holdout=inputs.get("holdout") or "",
+        out=str(out),
+        predictions=str(tmp / "predictions.csv"),
+        fold=task.fold,
+        repeat=task.repeat,
+        model=task.model,
+        variant=task.variant,
+        seed=task.meta.get("seed"),
+    )
+    return found
+
+
+def rendered(task: PlannedTask, tmp: Path) -> str | None:
+    template = task.meta.get("command")
+    if not template:
+        return None
+    from foldrun.plan.templates import render
+
+    return render(str(template), values(task, tmp))
+
+
+def describe(task: PlannedTask, ctx: ExecContext) -> str:
+    return rendered(task, ctx.tmp) or f"(no {task.stage} command: nothing to run)"
+
+
+def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
+    """predictions.csv|parquet written by the command -> predictions.parquet with `subset`."""
+    if not (tmp / "predictions.csv").exists() and not (tmp / "predictions.parquet").exists():
+        return
+    from foldrun.run.adapters import common
+
+    preds = common.read_predictions_file(tmp)
+    if preds is None or "id" not in preds:
+        raise ValueError("the predictions file must have an `id` column (DESIGN.md)")
+    common.write_predictions(common.assign_subsets(task, preds), tmp)
+    (tmp / "predictions.csv").unlink(missing_ok=True)
+
+
+def run(task: PlannedTask, ctx: ExecContext) -> int:
+    command = rendered(task, ctx.tmp)
+    if command is None:
+        return 0
+    proc = subprocess.run(
+        ["bash", "-c", command],
+        stdin=subprocess.DEVNULL,
+        stdout=ctx.log,
+        stderr=subprocess.STDOUT,
+        env=ctx.env,
+        cwd=str(Path(str(task.meta.get("spec_path", "."))).parent),
+        check=False,
+    )
+    if proc.returncode != 0:
+        ctx.write_log(f"\nfoldrun: command exited with code {proc.returncode}\n")
+        return proc.returncode
+    if task.stage in ("predict", "refit"):
+        try:
+            _convert_predictions(task, ctx.tmp)
+        except Exception as err:  # a bad predictions file fails the task
+            ctx.write_log(f"foldrun: {err}\n")
+            return 1
+    if task.stage == "refit" and (ctx.tmp / "predictions.parquet").exists():
+        return _score_holdout(task, ctx.tmp)
+    return 0
+
+
+def _score_holdout(task: PlannedTask, tmp: Path) -> int:
+    import pandas as pd
+
+    from foldrun.run.adapters import common
+
+    preds = pd.read_parquet(tmp / "predictions.parquet")
+    scored = common.with_truth(task, preds)
+    common.write_predictions(scored, tmp)
+    common.merge_metrics(tmp, common.subset_metrics(task, scored))
+    return 0

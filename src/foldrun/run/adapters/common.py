@@ -1,0 +1,188 @@
+"""Reading manifests and writing predictions: shared by the in-process adapters."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from foldrun.errors import RunError
+from foldrun.plan.task import PlannedTask
+
+SUBSETS = ("test", "val", "holdout")
+
+
+def import_object(ref: str) -> Any:
+    """`module:name` -> the object (a class or a function)."""
+    module_name, _, name = ref.partition(":")
+    if not name:
+        raise RunError(f"{ref!r} must look like 'module:Name'", key=ref)
+    obj: Any = importlib.import_module(module_name)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def data_info(task: PlannedTask) -> dict[str, Any]:
+    return dict(task.meta.get("data") or {})
+
+
+def input_path(task: PlannedTask, name: str) -> Path | None:
+    value = (task.meta.get("inputs") or {}).get(name)  # type: ignore[union-attr]
+    return Path(value) if value else None
+
+
+def read_manifest(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def targets(task: PlannedTask) -> list[str]:
+    target = data_info(task)["target"]
+    return list(target) if isinstance(target, list | tuple) else [target]
+
+
+def xy(task: PlannedTask, frame: pd.DataFrame) -> tuple[pd.DataFrame, Any]:
+    """Features and target of a manifest, rows in manifest order."""
+    info = data_info(task)
+    X = frame[list(info["features"])]
+    cols = targets(task)
+    y = frame[cols].to_numpy() if task.meta.get("task") == "multilabel" else frame[cols[0]]
+    return X, y
+
+
+def upstream(task: PlannedTask, stage: str) -> Path:
+    ups = task.meta.get("upstream") or {}
+    if stage not in ups:  # type: ignore[operator]
+        raise RunError(f"task {task.key} has no upstream {stage} task in its plan", key=task.key)
+    return Path(ups[stage])  # type: ignore[index]
+
+
+def label_name(value: object) -> str:
+    """A class label as it appears in a column name (`proba_<class>`)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def estimator_predictions(
+    model: Any, task: PlannedTask, frame: pd.DataFrame, subset: str
+) -> pd.DataFrame:
+    """id, subset, pred (and proba_<class> where the model has predict_proba)."""
+    X, _ = xy(task, frame)
+    out = pd.DataFrame({"id": frame[data_info(task)["id"]].to_numpy(), "subset": subset})
+    pred = model.predict(X)
+    if task.meta.get("task") == "multilabel":
+        labels = targets(task)
+        pred = np.asarray(pred)
+        for i, lab in enumerate(labels):
+            out[f"pred_{lab}"] = pred[:, i]
+        if hasattr(model, "predict_proba"):
+            out = _multilabel_proba(model.predict_proba(X), labels, out)
+        return out
+    out["pred"] = pred
+    if task.meta.get("task") != "regression" and hasattr(model, "predict_proba"):
+        proba = model.predict_proba(X)
+        for i, cls in enumerate(model.classes_):
+            out[f"proba_{label_name(cls)}"] = proba[:, i]
+    return out
+
+
+def _multilabel_proba(proba: Any, labels: list[str], out: pd.DataFrame) -> pd.DataFrame:
+    if isinstance(proba, list):  # one (n, 2) array per label (e.g. random forests)
+        for lab, p in zip(labels, proba, strict=True):
+            out[f"proba_{lab}"] = np.asarray(p)[:, -1]
+    else:
+        for i, lab in enumerate(labels):
+            out[f"proba_{lab}"] = np.asarray(proba)[:, i]
+    return out
+
+
+def write_predictions(frame: pd.DataFrame, folder: Path) -> Path:
+    path = folder / "predictions.parquet"
+    frame.reset_index(drop=True).to_parquet(path, index=False)
+    return path
+
+
+def read_predictions_file(folder: Path) -> pd.DataFrame | None:
+    """A command's predictions.parquet or predictions.csv in `folder`, if it wrote one."""
+    for name in ("predictions.parquet", "predictions.csv"):
+        path = folder / name
+        if path.exists():
+            return pd.read_parquet(path) if name.endswith("parquet") else pd.read_csv(path)
+    return None
+
+
+def id_key(values: pd.Series) -> pd.Series:
+    """Ids compared as text: a CSV written by a command may parse them to another dtype."""
+    return values.map(label_name)
+
+
+def assign_subsets(task: PlannedTask, preds: pd.DataFrame) -> pd.DataFrame:
+    """Give predictions without a `subset` column the subset whose manifest holds each id."""
+    if "subset" in preds:
+        return preds
+    id_col = data_info(task)["id"]
+    subset = pd.Series("test", index=preds.index, dtype=object)
+    keys = id_key(preds["id"])
+    for name in ("val", "holdout", "test"):
+        path = input_path(task, name)
+        if path is not None and path.exists():
+            ids = set(id_key(read_manifest(path)[id_col]))
+            subset[keys.isin(ids)] = name
+    preds = preds.copy()
+    preds.insert(1, "subset", subset)
+    return preds
+
+
+def merge_metrics(folder: Path, metrics: dict[str, float]) -> None:
+    """Add foldrun's metrics to the task's flat metrics.json (task-defined keys are kept)."""
+    path = folder / "metrics.json"
+    current = json.loads(path.read_text()) if path.exists() else {}
+    current.update(metrics)
+    path.write_text(json.dumps(current, indent=1, allow_nan=True) + "\n")
+
+
+def with_truth(task: PlannedTask, preds: pd.DataFrame) -> pd.DataFrame:
+    """Predictions joined with y_true from the manifest of each subset."""
+    id_col = data_info(task)["id"]
+    cols = targets(task)
+    parts = []
+    for subset, group in preds.groupby("subset", sort=False):
+        path = input_path(task, str(subset))
+        if path is None:
+            raise RunError(
+                f"predictions of subset {subset!r} but no {subset} manifest", key=task.key
+            )
+        truth = read_manifest(path)[[id_col, *cols]]
+        truth.index = id_key(truth[id_col])
+        truth = truth.drop(columns=[id_col])
+        if task.meta.get("task") == "multilabel":
+            truth.columns = [f"y_true_{c}" for c in cols]
+        else:
+            truth.columns = ["y_true"]
+        keyed = group.assign(_key=id_key(group["id"]))
+        joined = keyed.merge(truth, left_on="_key", right_index=True, how="left")
+        joined = joined.drop(columns="_key")
+        if joined[list(truth.columns)].isna().any().any():
+            raise RunError(
+                f"predictions hold ids that are not in the {subset} manifest",
+                key=task.key,
+                file=path,
+            )
+        parts.append(joined)
+    return pd.concat(parts, ignore_index=True) if parts else preds
+
+
+def subset_metrics(task: PlannedTask, preds: pd.DataFrame) -> dict[str, float]:
+    from foldrun.results.metrics import compute_metrics
+
+    kind = str(task.meta.get("task") or "classification")
+    metrics: dict[str, float] = {}
+    for subset, group in preds.groupby("subset", sort=False):
+        for name, value in compute_metrics(group.reset_index(drop=True), kind).items():
+            metrics[f"{subset}/{name}"] = value
+    return metrics

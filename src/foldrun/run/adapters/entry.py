@@ -1,0 +1,107 @@
+"""Entry models: `def run_fold(ctx) -> predictions DataFrame`, run in-process.
+
+The train stage calls the function with the fold's frames and stores what it returns as
+predictions.parquet (an entry function trains and predicts in one call); the predict
+stage copies those predictions, so evaluate works the same for every kind of model.
+refit calls the function with all non-holdout rows as `train` and the holdout (or None)
+as `test`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from foldrun.plan.task import PlannedTask
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from foldrun.run.worker import ExecContext
+
+IN_PROCESS = True
+
+
+@dataclass
+class FoldContext:
+    """What `run_fold(ctx)` receives."""
+
+    train: pd.DataFrame
+    val: pd.DataFrame | None
+    test: pd.DataFrame | None
+    params: dict[str, Any]
+    out: Path
+    fold: int
+    repeat: int
+    seed: int | None
+    stage: str
+    features: list[str] = field(default_factory=list)
+    target: str | list[str] = ""
+    id: str = "id"
+
+    def log(self, name: str, value: float, step: int | None = None) -> None:
+        """Append one value to this task's metrics.jsonl."""
+        line = {"name": name, "value": float(value), "step": step, "time": time.time()}
+        with open(self.out / "metrics.jsonl", "a") as fh:
+            fh.write(json.dumps(line) + "\n")
+
+
+def describe(task: PlannedTask, ctx: ExecContext) -> str:
+    params = json.dumps(task.meta.get("params") or {}, sort_keys=True, default=str)
+    return f"{task.stage}: {task.meta.get('entry')}(ctx) params={params}"
+
+
+def _frame(task: PlannedTask, name: str) -> pd.DataFrame | None:
+    from foldrun.run.adapters.common import input_path, read_manifest
+
+    path = input_path(task, name)
+    return read_manifest(path) if path is not None else None
+
+
+def _context(task: PlannedTask, out: Path) -> FoldContext:
+    info = task.meta.get("data") or {}
+    refit = task.stage == "refit"
+    return FoldContext(
+        train=_frame(task, "train"),  # type: ignore[arg-type]
+        val=None if refit else _frame(task, "val"),
+        test=_frame(task, "holdout" if refit else "test"),
+        params=dict(task.meta.get("params") or {}),  # type: ignore[call-overload]
+        out=out,
+        fold=task.fold,
+        repeat=task.repeat,
+        seed=task.meta.get("seed"),  # type: ignore[arg-type]
+        stage=task.stage,
+        features=list(info.get("features") or []),  # type: ignore[union-attr]
+        target=info.get("target", ""),  # type: ignore[union-attr]
+        id=str(info.get("id", "id")),  # type: ignore[union-attr]
+    )
+
+
+def run(task: PlannedTask, ctx: ExecContext) -> int:
+    import pandas as pd
+
+    from foldrun.run.adapters import common
+
+    if task.stage == "predict":
+        shutil.copyfile(
+            common.upstream(task, "train") / "predictions.parquet", ctx.tmp / "predictions.parquet"
+        )
+        return 0
+    fn = common.import_object(str(task.meta["entry"]))
+    preds = fn(_context(task, ctx.tmp))
+    if preds is None:
+        return 0
+    if not isinstance(preds, pd.DataFrame) or "id" not in preds:
+        raise TypeError("run_fold must return a DataFrame with an `id` column")
+    if task.stage == "refit":
+        preds = preds.assign(subset="holdout") if "subset" not in preds else preds
+        scored = common.with_truth(task, preds)
+        common.write_predictions(scored, ctx.tmp)
+        common.merge_metrics(ctx.tmp, common.subset_metrics(task, scored))
+    else:
+        common.write_predictions(common.assign_subsets(task, preds), ctx.tmp)
+    return 0

@@ -1,0 +1,35 @@
+"""The run-level audit log: one line per event, appended with O_APPEND in one write."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+EVENTS = ("started", "finished", "failed", "skipped", "submitted", "requeued", "cancelled")
+
+
+def split_key(key: str) -> tuple[str, str, str]:
+    """`model/variant/<fold dir>/stage` -> (fold dir, model/variant, stage)."""
+    parts = key.split("/")
+    return "/".join(parts[2:-1]), "/".join(parts[:2]), parts[-1]
+
+
+def audit_line(key: str, event: str, detail: str = "", when: datetime | None = None) -> str:
+    stamp = (when or datetime.now()).strftime("%Y-%m-%dT%H:%M:%S")
+    fold, model_variant, stage = split_key(key)
+    fields = [stamp, fold, model_variant, stage, event]
+    if detail:
+        fields.append(" ".join(detail.split()))  # keep it one line
+    return " | ".join(fields) + "\n"
+
+
+def append(audit_log: Path, key: str, event: str, detail: str = "") -> None:
+    """One write() on an O_APPEND descriptor: lines from parallel workers never interleave."""
+    audit_log.parent.mkdir(parents=True, exist_ok=True)
+    data = audit_line(key, event, detail).encode()
+    fd = os.open(audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)

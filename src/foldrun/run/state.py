@@ -1,0 +1,139 @@
+"""Task folder state on disk: DONE + fingerprint, stale detection, atomic commit.
+
+A task executes in `.<stage>.tmp-<pid>` beside its final folder. On success the worker
+writes DONE (the fingerprint) last, fsyncs, and renames the temp folder into place; a
+failure is kept as `<stage>.failed`. So a folder named `<stage>` with a DONE file is the
+only thing that ever counts as done, and a kill at any moment leaves at most a temp folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+from foldrun.plan.task import TaskState
+
+DONE = "DONE"
+TMP_MARK = ".tmp-"
+
+
+def read_fingerprint(task_dir: Path) -> str | None:
+    """The fingerprint in `task_dir/DONE`, or None when the task is not committed."""
+    try:
+        return (task_dir / DONE).read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def disk_state(task_dir: Path, fingerprint: str) -> TaskState:
+    """done / stale from the DONE file; failed when a `.failed` folder remains; else pending."""
+    found = read_fingerprint(task_dir)
+    if found is not None:
+        return TaskState.DONE if found == fingerprint else TaskState.STALE
+    if failed_dir(task_dir).is_dir():
+        return TaskState.FAILED
+    return TaskState.PENDING
+
+
+def tmp_dir(task_dir: Path, pid: int) -> Path:
+    return task_dir.parent / f".{task_dir.name}{TMP_MARK}{pid}"
+
+
+def failed_dir(task_dir: Path) -> Path:
+    return task_dir.parent / f"{task_dir.name}.failed"
+
+
+def tmp_dirs(task_dir: Path) -> list[tuple[Path, int]]:
+    """Temp folders of this task (from any worker), with the pid in their name."""
+    prefix = f".{task_dir.name}{TMP_MARK}"
+    found = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(task_dir.parent):
+            if entry.name.startswith(prefix) and entry.name[len(prefix) :].isdigit():
+                found.append((Path(entry.path), int(entry.name[len(prefix) :])))
+    return found
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_pid(task_dir: Path) -> int | None:
+    """The pid of a live worker executing this task on this host, if any."""
+    for _, pid in tmp_dirs(task_dir):
+        if pid_alive(pid):
+            return pid
+    return None
+
+
+def remove_dead_tmp(task_dir: Path) -> None:
+    """Temp folders left by killed workers are garbage: nothing in them counts."""
+    for path, pid in tmp_dirs(task_dir):
+        if pid == os.getpid() or not pid_alive(pid):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(path: Path) -> None:
+    """fsync every file and folder below `path`, so a rename never publishes lost data."""
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(root))
+
+
+def write_done(tmp: Path, fingerprint: str) -> None:
+    with open(tmp / DONE, "w") as fh:
+        fh.write(fingerprint + "\n")
+
+
+def _move_aside(path: Path) -> Path | None:
+    """Rename an existing folder out of the way (rename is atomic; rmtree is not)."""
+    if not path.exists():
+        return None
+    trash = path.parent / f".{path.name}.old-{os.getpid()}"
+    shutil.rmtree(trash, ignore_errors=True)
+    os.rename(path, trash)
+    return trash
+
+
+def commit(tmp: Path, task_dir: Path, fingerprint: str) -> None:
+    """Write DONE last, fsync, and rename `tmp` into place, replacing an old folder."""
+    write_done(tmp, fingerprint)
+    fsync_tree(tmp)
+    old = _move_aside(task_dir)
+    os.rename(tmp, task_dir)
+    fsync_dir(task_dir.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(failed_dir(task_dir), ignore_errors=True)
+
+
+def keep_failed(tmp: Path, task_dir: Path) -> Path:
+    """Keep a failed attempt (its log) as `<stage>.failed`, never with a DONE file."""
+    target = failed_dir(task_dir)
+    (tmp / DONE).unlink(missing_ok=True)
+    old = _move_aside(target)
+    os.rename(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return target

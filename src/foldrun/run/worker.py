@@ -1,0 +1,267 @@
+"""Executes ONE task atomically: `python -m foldrun.run.worker --spec SPEC --task KEY`.
+
+Used by every backend (the local one as a subprocess per task, so a crash never takes the
+runner down; SLURM from its array script). Steps: find the planned task (re-plan from the
+spec, or read the plan file the runner wrote for this run), skip it if its DONE file holds
+the same fingerprint, run it in `.<stage>.tmp-<pid>` with its log and resource record, and
+commit (DONE last, fsync, rename) or keep the failure as `<stage>.failed`.
+
+Only the standard library is imported at module level: a command task never pays for
+pandas or scikit-learn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import pickle
+import resource
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from foldrun.layout import RunLayout
+from foldrun.plan.task import PlannedTask
+from foldrun.run import audit, state
+
+
+@dataclass
+class ExecContext:
+    """What an adapter needs to run a task: its temp folder, log, environment, GPUs."""
+
+    tmp: Path
+    log: IO[bytes]
+    env: dict[str, str]
+    gpus: tuple[int, ...]
+    layout: RunLayout
+
+    def write_log(self, text: str) -> None:
+        self.log.write(text.encode())
+        self.log.flush()
+
+
+def load_task(spec_path: str | Path, key: str, plan_file: str | Path | None = None) -> PlannedTask:
+    """The planned task `key`: from the runner's plan file when given, else re-planned."""
+    if plan_file is not None:
+        with open(plan_file, "rb") as fh:
+            tasks: dict[str, PlannedTask] = pickle.load(fh)
+    else:
+        from foldrun.plan import build_plan
+        from foldrun.spec import load_spec
+
+        tasks = build_plan(load_spec(Path(spec_path))).tasks
+    if key not in tasks:
+        from foldrun.errors import RunError
+
+        raise RunError(
+            f"no task {key!r} in the plan of this spec; run 'foldrun status'", file=spec_path
+        )
+    return tasks[key]
+
+
+def task_folder(task: PlannedTask) -> Path:
+    path = Path(task.task_dir)
+    if path.is_absolute():
+        return path
+    return RunLayout(Path(str(task.meta["run_dir"]))).tasks_dir / task.key
+
+
+def task_env(
+    task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int]
+) -> dict[str, str]:
+    """The environment of a running task (ARCHITECTURE.md), for every kind of model."""
+    checkpoints = layout.state_dir / "checkpoints" / task.key
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update(
+        FOLDRUN_TASK_DIR=str(tmp),
+        FOLDRUN_METRICS_FILE=str(tmp / "metrics.jsonl"),
+        FOLDRUN_CHECKPOINT_DIR=str(checkpoints),
+        CUDA_VISIBLE_DEVICES=",".join(str(g) for g in gpus),
+        FOLDRUN_TASK_KEY=task.key,
+        FOLDRUN_FOLD=str(task.fold),
+        FOLDRUN_REPEAT=str(task.repeat),
+        FOLDRUN_STAGE=task.stage,
+        FOLDRUN_MODEL=task.model,
+        FOLDRUN_VARIANT=task.variant,
+        FOLDRUN_RUN_DIR=str(layout.root),
+    )
+    return env
+
+
+@contextmanager
+def task_lock(final: Path) -> Iterator[None]:
+    """One executor per task: a worker orphaned by a killed runner finishes (and commits)
+    before a new run's worker for the same task looks at its DONE file."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(final.parent / f".{final.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _adapter(task: PlannedTask):  # returns a module with describe() and run()
+    if task.stage == "evaluate":
+        from foldrun.run.adapters import evaluate as module
+    elif task.meta.get("kind") == "estimator":
+        from foldrun.run.adapters import estimator as module
+    elif task.meta.get("kind") == "entry":
+        from foldrun.run.adapters import entry as module
+    else:
+        from foldrun.run.adapters import command as module
+    return module
+
+
+@contextmanager
+def _redirected(fd: int) -> Iterator[None]:
+    """Point this process's stdout/stderr at the task log while in-process code runs."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
+def _usage() -> tuple[float, float, float]:
+    """(cpu seconds of self + children, peak MB of self, peak MB of children)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return cpu, me.ru_maxrss / 1024, kids.ru_maxrss / 1024
+
+
+def _write_json(path: Path, obj: object) -> None:
+    path.write_text(json.dumps(obj, indent=1, default=str) + "\n")
+
+
+def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
+    module = _adapter(task)
+    in_process = module.IN_PROCESS
+    saved_env = dict(os.environ)
+    try:
+        command = module.describe(task, ctx)
+        (ctx.tmp / "cmd.txt").write_text(command + "\n")
+        ctx.write_log(f"$ {command}\n")
+        if not in_process:
+            return int(module.run(task, ctx))
+        os.environ.update(ctx.env)  # foldrun.log() inside the task finds its files
+        with _redirected(ctx.log.fileno()):
+            return int(module.run(task, ctx))
+    except Exception:  # the task's own error: logged, the task fails, the worker goes on
+        ctx.write_log(traceback.format_exc())
+        return 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int]) -> int:
+    """Execute the task inside `tmp`; write resources.json; return its exit code."""
+    _write_json(tmp / "params.json", task.meta.get("params", {}))
+    started, t0 = datetime.now().astimezone(), time.perf_counter()
+    cpu0, _, _ = _usage()
+    with open(tmp / "train.log", "wb", buffering=0) as log:
+        ctx = ExecContext(tmp, log, task_env(task, tmp, layout, gpus), tuple(gpus), layout)
+        code = _run_adapter(task, ctx)
+    cpu1, self_mb, kids_mb = _usage()
+    # a command task's memory is its child's; an in-process one's is this worker's
+    peak_mb = self_mb if _adapter(task).IN_PROCESS else kids_mb
+    _write_json(
+        tmp / "resources.json",
+        {
+            "started": started.isoformat(timespec="milliseconds"),
+            "ended": datetime.now().astimezone().isoformat(timespec="milliseconds"),
+            "wall_s": round(time.perf_counter() - t0, 4),
+            "cpu_s": round(cpu1 - cpu0, 4),
+            "peak_mb": round(peak_mb, 1),
+            "exit_code": code,
+            "host": socket.gethostname(),
+            "gpus": list(gpus),
+        },
+    )
+    return code
+
+
+def execute_planned(task: PlannedTask, *, gpus: Sequence[int] = ()) -> int:
+    """Run one planned task atomically; 0 when done (or already done), 1 when it failed."""
+    layout = RunLayout(Path(str(task.meta["run_dir"])))
+    final = task_folder(task)
+    with task_lock(final):
+        if state.read_fingerprint(final) == task.fingerprint:
+            audit.append(layout.audit_log, task.key, "skipped", "already done")
+            return 0
+        state.remove_dead_tmp(final)
+        tmp = state.tmp_dir(final, os.getpid())
+        tmp.mkdir(parents=True)
+        audit.append(layout.audit_log, task.key, "started", _gpu_note(gpus))
+        code = run_in(task, tmp, layout, gpus)
+        if code == 0:
+            state.commit(tmp, final, task.fingerprint)
+            audit.append(layout.audit_log, task.key, "finished")
+            return 0
+        state.keep_failed(tmp, final)
+        audit.append(layout.audit_log, task.key, "failed", f"exit {code}")
+        return 1
+
+
+def _gpu_note(gpus: Sequence[int]) -> str:
+    return f"gpus {','.join(map(str, gpus))}" if gpus else ""
+
+
+def execute_task(
+    spec_path: str | Path,
+    key: str,
+    *,
+    gpus: Sequence[int] = (),
+    plan_file: str | Path | None = None,
+) -> int:
+    """Re-plan (or read the runner's plan file), then run task `key` atomically."""
+    return execute_planned(load_task(spec_path, key, plan_file), gpus=gpus)
+
+
+def _gpus_from_env() -> tuple[int, ...]:
+    text = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    return tuple(int(p) for p in text.split(",") if p.strip().isdigit())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m foldrun.run.worker")
+    parser.add_argument("--spec", required=True)
+    parser.add_argument("--task", required=True)
+    parser.add_argument("--plan", default=None, help="the runner's plan file (skips re-planning)")
+    parser.add_argument("--gpus", default=None, help="GPU ids given to this task, like 0,1")
+    args = parser.parse_args(argv)
+    if args.gpus is None:
+        gpus = _gpus_from_env()
+    else:
+        gpus = tuple(int(g) for g in args.gpus.split(",") if g.strip())
+    try:
+        return execute_task(args.spec, args.task, gpus=gpus, plan_file=args.plan)
+    except Exception as err:  # the exit code is its only report
+        message = err.one_line() if hasattr(err, "one_line") else repr(err)
+        print(f"foldrun worker: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Hand-built plans for the run tests: a split folder in DESIGN.md's format and
+PlannedTask objects, so the runner is tested without the spec/plan code."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from pathlib import Path
+
+import pandas as pd
+from sklearn.datasets import load_breast_cancer
+from sklearn.model_selection import StratifiedKFold
+
+from foldrun.layout import RunLayout
+from foldrun.plan.task import PlannedTask, Resources
+
+
+def cancer_table() -> pd.DataFrame:
+    data = load_breast_cancer(as_frame=True)
+    frame = data.frame.rename(columns=lambda c: c.replace(" ", "_"))
+    frame.insert(0, "id", [f"s{i:03d}" for i in range(len(frame))])
+    return frame
+
+
+def write_split(run_dir: Path, table: pd.DataFrame, folds: int = 3) -> list[tuple[list, list]]:
+    """split/fold_XX/{train,test}.csv, rows in input-table order; returns the index pairs."""
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    pairs = list(cv.split(table, table["target"]))
+    for f, (train, test) in enumerate(pairs):
+        folder = RunLayout(run_dir).split_dir / f"fold_{f:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        table.iloc[train].to_csv(folder / "train.csv", index=False)
+        table.iloc[test].to_csv(folder / "test.csv", index=False)
+    return pairs
+
+
+def task(
+    run_dir: Path,
+    model: str,
+    stage: str,
+    fold: int = 0,
+    variant: str = "default",
+    deps: tuple[str, ...] = (),
+    cpus: int = 1,
+    gpus: int = 0,
+    **meta: object,
+) -> PlannedTask:
+    fold_dir = "all" if fold == -1 else f"fold_{fold:02d}"
+    key = f"{model}/{variant}/{fold_dir}/{stage}"
+    split = RunLayout(run_dir).split_dir / fold_dir
+    base: dict[str, object] = {
+        "kind": "command",
+        "task": "classification",
+        "params": {},
+        "inputs": {
+            "train": str(split / "train.csv"),
+            "val": None,
+            "test": str(split / "test.csv"),
+            "holdout": None,
+        },
+        "data": {"id": "id", "target": "target", "group": None, "features": []},
+        "seed": 0,
+        "spec_path": str(run_dir / "foldrun.toml"),
+        "run_dir": str(run_dir),
+        "n_repeats": 1,
+        "upstream": {d.split("/")[-1]: str(run_dir / "tasks" / d) for d in deps},
+    }
+    base.update(meta)
+    digest = hashlib.sha256(repr(sorted(base.items(), key=str)).encode()).hexdigest()
+    return PlannedTask(
+        key=key,
+        model=model,
+        variant=variant,
+        fold=fold,
+        repeat=0,
+        stage=stage,
+        deps=deps,
+        resources=Resources(cpus=cpus, gpus=gpus),
+        fingerprint=digest,
+        task_dir=run_dir / "tasks" / key,
+        meta=base,
+    )
+
+
+def chain(run_dir: Path, model: str, fold: int, **meta: object) -> list[PlannedTask]:
+    """train -> predict -> evaluate of one fold."""
+    fd = f"{model}/default/fold_{fold:02d}"
+    train = task(run_dir, model, "train", fold, **meta)
+    predict = task(run_dir, model, "predict", fold, deps=(f"{fd}/train",), **meta)
+    evaluate = task(
+        run_dir, model, "evaluate", fold, deps=(f"{fd}/predict",), **{**meta, "command": None}
+    )
+    return [train, predict, evaluate]
+
+
+def save_plan(run_dir: Path, tasks: list[PlannedTask]) -> Path:
+    path = run_dir / ".foldrun" / "plan.pickle"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps({t.key: t for t in tasks}))
+    return path
