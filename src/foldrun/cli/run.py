@@ -1,14 +1,143 @@
-"""`foldrun run` (placeholder until its issue lands)."""
+"""`foldrun run SPEC`: plan the task graph and run what is not done yet."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 
-from foldrun.errors import FoldrunError
+MULTI = ("--models", "--folds", "--stages")
 
 
-@click.command(name="run", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def command(args: tuple[str, ...]) -> None:
-    """Not built yet."""
-    raise FoldrunError("'foldrun run' is not built yet")
+def expand_multi(args: Sequence[str], names: Sequence[str] = MULTI) -> list[str]:
+    """`--models a b` and `--models a,b` -> `--models a --models b` (click takes one value
+    per option occurrence). A value ending in .toml is the SPEC, never an option value."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg not in names:
+            out.append(arg)
+            continue
+        values: list[str] = []
+        while (
+            i < len(args)
+            and not args[i].startswith("-")
+            and not (values and args[i].endswith(".toml"))
+        ):
+            values.extend(v for v in args[i].split(",") if v)
+            i += 1
+        if not values:
+            out.append(arg)  # let click report the missing value
+        for value in values:
+            out += [arg, value]
+    return out
+
+
+class MultiValueCommand(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, expand_multi(args))
+
+
+def echo_result(result: object) -> None:
+    """The end-of-run summary: counts, then each failure's log path and last lines."""
+    counts = result.counts  # type: ignore[attr-defined]
+    summary = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+    click.echo(
+        f"foldrun: {len(result.to_run)} task(s) run, "  # type: ignore[attr-defined]
+        f"{result.already_done} already done; now: {summary or 'nothing'}"
+    )  # type: ignore[attr-defined]
+    for fail in result.failures:  # type: ignore[attr-defined]
+        if fail.reason:
+            click.echo(f"FAILED {fail.key}: {fail.reason}", err=True)
+            continue
+        click.echo(f"FAILED {fail.key}  (log: {fail.log})", err=True)
+        for line in fail.tail:
+            click.echo(f"    {line}", err=True)
+
+
+@click.command(name="run", cls=MultiValueCommand)
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "slurm"]),
+    default="local",
+    show_default=True,
+    help="Where tasks execute.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local CPU slots (tasks run at once, weighted by their cpus).",
+)
+@click.option(
+    "--gpus",
+    default=None,
+    help="GPU ids for local tasks, like 0,1 (default: what nvidia-smi reports; none without it).",
+)
+@click.option("--models", multiple=True, help="Only these models (or model/variant).")
+@click.option("--folds", multiple=True, type=int, help="Only these folds (-1: refit).")
+@click.option("--stages", multiple=True, help="Only these stages.")
+@click.option("--force", is_flag=True, help="Rerun stale tasks (done with other settings).")
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Retry a failed task up to N times.",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would run; run nothing.")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="SLURM: wait for the jobs (or submit and return).",
+)
+def command(
+    spec: str,
+    backend: str,
+    jobs: int,
+    gpus: str | None,
+    models: tuple[str, ...],
+    folds: tuple[int, ...],
+    stages: tuple[str, ...],
+    force: bool,
+    retries: int,
+    dry_run: bool,
+    wait: bool,
+) -> int:
+    """Plan SPEC's tasks (model x variant x fold x stage) and run those not done yet.
+
+    Exit 0 when every selected task is done, 1 when some failed, 2 on bad input.
+    """
+    from foldrun.run.gpus import parse_gpus
+    from foldrun.run.progress import live_progress_factory
+    from foldrun.run.runner import run
+
+    result = run(
+        spec,
+        backend=backend,
+        jobs=jobs,
+        gpus=parse_gpus(gpus),
+        models=models,
+        folds=folds,
+        stages=stages,
+        force=force,
+        retries=retries,
+        dry_run=dry_run,
+        wait=wait,
+        listener_factory=live_progress_factory(),
+    )
+    if dry_run:
+        for key in result.to_run:
+            click.echo(key)
+        click.echo(
+            f"foldrun: would run {len(result.to_run)} task(s); {result.already_done} already done"
+        )
+        return 0
+    echo_result(result)
+    return result.exit_code
