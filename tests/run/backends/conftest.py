@@ -1,0 +1,107 @@
+"""Fake scheduler commands on PATH (never fake foldrun's own classes) and task builders."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from foldrun.plan.task import PlannedTask, Resources
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "slurm"
+
+# sbatch: logs its argv (one call per line) and prints the next job id, like --parsable
+_SBATCH = """#!/bin/sh
+dir=$(dirname "$0")
+if [ -f "$dir/sbatch.fail" ]; then cat "$dir/sbatch.fail" >&2; exit 1; fi
+n=$(cat "$dir/next_id" 2>/dev/null || echo 1000)
+echo $((n + 1)) > "$dir/next_id"
+printf '%s\\n' "$*" >> "$dir/sbatch.calls"
+echo "$n"
+"""
+# squeue/sacct: print the prepared output file; scancel: log argv
+_PRINT = """#!/bin/sh
+dir=$(dirname "$0")
+printf '%s\\n' "$*" >> "$dir/{name}.calls"
+if [ -f "$dir/{name}.fail" ]; then cat "$dir/{name}.fail" >&2; exit 1; fi
+cat "$dir/{name}.out" 2>/dev/null
+exit 0
+"""
+
+
+@dataclass
+class FakeSlurm:
+    bin: Path
+
+    def calls(self, name: str) -> list[str]:
+        path = self.bin / f"{name}.calls"
+        return path.read_text().splitlines() if path.exists() else []
+
+    def answer(self, name: str, text: str) -> None:
+        (self.bin / f"{name}.out").write_text(textwrap.dedent(text).lstrip())
+
+    def fail(self, name: str, stderr: str) -> None:
+        (self.bin / f"{name}.fail").write_text(stderr)
+
+
+@pytest.fixture
+def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSlurm:
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    scripts = {"sbatch": _SBATCH}
+    scripts.update({name: _PRINT.format(name=name) for name in ("squeue", "sacct", "scancel")})
+    for name, text in scripts.items():
+        path = bin_dir / name
+        path.write_text(text)
+        path.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return FakeSlurm(bin_dir)
+
+
+def make_task(
+    run_dir: Path,
+    model: str,
+    variant: str,
+    fold: int,
+    stage: str,
+    deps: tuple[str, ...] = (),
+    resources: Resources | None = None,
+) -> PlannedTask:
+    fold_dir = "all" if fold < 0 else f"fold_{fold:02d}"
+    key = f"{model}/{variant}/{fold_dir}/{stage}"
+    return PlannedTask(
+        key=key,
+        model=model,
+        variant=variant,
+        fold=fold,
+        repeat=0,
+        stage=stage,
+        deps=deps,
+        resources=resources or Resources(),
+        fingerprint=f"fp-{key}",
+        task_dir=run_dir / "tasks" / key,
+        meta={"run_dir": str(run_dir)},
+    )
+
+
+def cv_tasks(
+    run_dir: Path,
+    folds: int = 3,
+    model: str = "m",
+    variant: str = "default",
+    resources: Resources | None = None,
+) -> list[PlannedTask]:
+    """train -> predict -> evaluate per fold, then a refit after every evaluate."""
+    tasks: list[PlannedTask] = []
+    evaluates = []
+    for fold in range(folds):
+        train = make_task(run_dir, model, variant, fold, "train", (), resources)
+        predict = make_task(run_dir, model, variant, fold, "predict", (train.key,), resources)
+        evaluate = make_task(run_dir, model, variant, fold, "evaluate", (predict.key,))
+        tasks += [train, predict, evaluate]
+        evaluates.append(evaluate.key)
+    tasks.append(make_task(run_dir, model, variant, -1, "refit", tuple(evaluates), resources))
+    return tasks

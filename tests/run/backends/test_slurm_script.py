@@ -1,0 +1,133 @@
+"""The sbatch text is a pure function of its arguments, pinned by golden files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from foldrun.errors import SchedulerError
+from foldrun.run.backends.slurm_script import array_range, format_time, render_script
+
+from .conftest import FIXTURES
+
+GOLDEN = FIXTURES / "golden"
+RUN = Path("/data/runs/breast-cancer")
+
+CASES = {
+    "train_gpu": dict(
+        job_name="foldrun-breast-cancer-1a2b3c-train",
+        n_tasks=5,
+        array_file=RUN / "slurm/train-c4-g1-m32768-t1440.tasks",
+        spec_path=Path("/data/foldrun.toml"),
+        run_dir=RUN,
+        python="/opt/venv/bin/python",
+        log_stem=RUN / "slurm/logs/train-c4-g1-m32768-t1440",
+        time_min=1440,
+        mem_mb=32768,
+        cpus=4,
+        gpus=1,
+        max_concurrent=10,
+        partition="gpu",
+        account="mylab",
+        qos="normal",
+        signal_before_s=120,
+        max_requeues=2,
+        extra=["--constraint=a100", "--exclusive"],
+        plan_file=RUN / ".foldrun/plan.pickle",
+    ),
+    "evaluate_minimal": dict(
+        job_name="foldrun-x-0a0a0a-evaluate",
+        n_tasks=1,
+        array_file=RUN / "slurm/evaluate-c1-g0-m4096-t60.tasks",
+        spec_path=Path("/data/foldrun.toml"),
+        run_dir=RUN,
+        python="python3",
+        log_stem=RUN / "slurm/logs/evaluate-c1-g0-m4096-t60",
+        time_min=60,
+        mem_mb=4096,
+        cpus=1,
+    ),
+    "hostile_paths": dict(
+        job_name="foldrun-a_b-123456-predict",
+        n_tasks=3,
+        array_file=Path("/tmp/a'; echo foo/my runs/slurm/predict.tasks"),
+        spec_path=Path("/tmp/a'; echo foo/spec $(x).toml"),
+        run_dir=Path("/tmp/a'; echo foo/my runs"),
+        python="/opt/my env/bin/python",
+        log_stem=Path("/tmp/a'; echo foo/my runs/slurm/logs/predict"),
+        time_min=3 * 24 * 60 + 5,
+        mem_mb=1000,
+        cpus=1,
+        partition="cpu",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_script_matches_golden_file(name: str) -> None:
+    text = render_script(**CASES[name])
+    golden = GOLDEN / f"{name}.sbatch"
+    if os.environ.get("FOLDRUN_UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_script_is_valid_bash(name: str) -> None:
+    done = subprocess.run(["bash", "-n"], input=render_script(**CASES[name]), text=True)
+    assert done.returncode == 0
+
+
+def test_same_arguments_give_the_same_text() -> None:
+    assert render_script(**CASES["train_gpu"]) == render_script(**CASES["train_gpu"])
+
+
+def test_hostile_paths_stay_data(tmp_path: Path) -> None:
+    """A path like `a'; echo foo` reaches the worker verbatim and runs nothing."""
+    run_dir = tmp_path / "a'; echo foo" / "my runs"
+    (run_dir / "slurm").mkdir(parents=True)
+    array_file = run_dir / "slurm" / "x.tasks"
+    array_file.write_text("m/v/fold_00/train\nm/v/fold_01/train\n")
+    argv_file = tmp_path / "argv"
+    fake_python = tmp_path / "py thon"
+    fake_python.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{argv_file}"\n')
+    fake_python.chmod(0o755)
+    spec = run_dir / "spec $(touch pwned).toml"
+    text = render_script(
+        **{
+            **CASES["hostile_paths"],
+            "array_file": array_file,
+            "spec_path": spec,
+            "run_dir": run_dir,
+            "python": str(fake_python),
+        }
+    )
+    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_JOB_ID": "77"}
+    done = subprocess.run(["bash", "-c", text], env=env, cwd=tmp_path, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    argv = argv_file.read_text().splitlines()
+    assert argv == ["-m", "foldrun.run.worker", "--spec", str(spec), "--task", "m/v/fold_01/train"]
+    assert not (tmp_path / "pwned").exists()
+    assert (run_dir / ".foldrun/checkpoints/m/v/fold_01/train").is_dir()
+
+
+def test_directive_with_a_double_quote_is_refused() -> None:
+    with pytest.raises(SchedulerError, match="double quote"):
+        render_script(**{**CASES["evaluate_minimal"], "log_stem": Path('/tmp/a"b/log')})
+
+
+@pytest.mark.parametrize(
+    ("minutes", "text"), [(60, "01:00:00"), (90, "01:30:00"), (1440, "1-00:00:00"), (5, "00:05:00")]
+)
+def test_format_time(minutes: int, text: str) -> None:
+    assert format_time(minutes) == text
+
+
+def test_array_range() -> None:
+    assert array_range(1, None) == "0-0"
+    assert array_range(1000, 10) == "0-999%10"
+    with pytest.raises(ValueError):
+        array_range(0, None)
