@@ -1,0 +1,421 @@
+"""The SLURM backend: one `sbatch --array` per (stage, resource class), chained by dependencies.
+
+Every job of a run is named `foldrun-<run id>-<stage>`, where the run id is a short stable
+id of the run folder, so one `squeue --name` call finds all of them. The job ids and the
+array files (one task key per line) are kept in `.foldrun/slurm_jobs.json`; completion is
+still decided by the task folders (DONE + fingerprint), the scheduler only says what is
+pending, running, or failed with which reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shlex
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from foldrun.errors import SchedulerError
+from foldrun.layout import RunLayout
+from foldrun.plan.task import STAGES, PlannedTask, TaskState
+from foldrun.run import audit, state
+from foldrun.run.backends.base import Backend, BackendResult, RunContext
+from foldrun.run.backends.slurm_arrays import ArrayGroup, group_tasks
+from foldrun.run.backends.slurm_cmd import scheduler_call
+from foldrun.run.backends.slurm_parse import (
+    SACCT_FIELDS,
+    SQUEUE_FORMAT,
+    JobRecord,
+    classify,
+    parse_sacct,
+    parse_sbatch,
+    parse_squeue,
+)
+from foldrun.run.backends.slurm_script import render_script
+from foldrun.spec.slurm import SlurmSpec, load_slurm_spec
+
+JOBS_FILE = "slurm_jobs.json"
+EVENTS_FILE = "slurm_events.tsv"
+
+
+@dataclass(frozen=True)
+class SchedulerTaskState:
+    """What the scheduler says about one task: state, why, and which array element."""
+
+    state: TaskState
+    reason: str
+    job: str  # "20_3"
+
+
+def slurm_run_id(run_dir: Path) -> str:
+    """A short id of the run folder, stable across runs: `<folder name>-<6 hex>`."""
+    resolved = str(Path(run_dir).resolve())
+    digest = hashlib.sha1(resolved.encode()).hexdigest()[:6]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(resolved).name)[:24] or "run"
+    return f"{name}-{digest}"
+
+
+def job_names(run_id: str) -> list[str]:
+    return [f"foldrun-{run_id}-{stage}" for stage in STAGES]
+
+
+# ---------------------------------------------------------------- the job store
+
+
+def _jobs_path(run_dir: Path) -> Path:
+    return RunLayout(run_dir).state_dir / JOBS_FILE
+
+
+def load_jobs(run_dir: Path) -> list[dict[str, object]]:
+    """Every submission of this run, oldest first (empty when nothing was submitted)."""
+    try:
+        data = json.loads(_jobs_path(run_dir).read_text())
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as err:
+        raise SchedulerError(
+            f"cannot read {JOBS_FILE}: {err}; delete it if no job of this run is queued",
+            file=_jobs_path(run_dir),
+        ) from None
+    return list(data.get("submissions", []))
+
+
+def save_jobs(run_dir: Path, run_id: str, submissions: list[dict[str, object]]) -> None:
+    path = _jobs_path(run_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{JOBS_FILE}.{os.getpid()}")
+    tmp.write_text(json.dumps({"run_id": run_id, "submissions": submissions}, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def _element_keys(submissions: list[dict[str, object]]) -> dict[tuple[str, int], str]:
+    """(array job id, index) -> task key, over every submission of the run."""
+    keys: dict[tuple[str, int], str] = {}
+    for sub in submissions:
+        for index, key in enumerate(sub["keys"]):  # type: ignore[arg-type]
+            keys[(str(sub["job_id"]), index)] = str(key)
+    return keys
+
+
+def _records_by_key(
+    records: Sequence[JobRecord],
+    elements: Mapping[tuple[str, int], str],
+    n_tasks: Mapping[str, int],
+) -> Iterator[tuple[str, str, JobRecord]]:
+    """(task key, "job_index", record) for each task a scheduler line speaks about."""
+    for record in records:
+        indices = record.indices
+        if indices is None:  # a whole array (sacct -c prints only raw ids)
+            indices = tuple(range(n_tasks.get(record.job_id, 0)))
+        for index in indices:
+            key = elements.get((record.job_id, index))
+            if key is not None:
+                yield key, f"{record.job_id}_{index}", record
+
+
+# ---------------------------------------------------------------- the backend
+
+
+class SlurmBackend(Backend):
+    """Submit tasks as SLURM job arrays; ask the scheduler what is queued or failed."""
+
+    name = "slurm"
+
+    def __init__(self, *, slurm: SlurmSpec | Mapping[str, object] | None = None, **_: object):
+        # other options the runner passes to every backend (a listener, ...) are not used
+        if isinstance(slurm, Mapping):
+            slurm = SlurmSpec.model_validate(dict(slurm))
+        self._spec = slurm
+
+    def settings(self, ctx: RunContext) -> SlurmSpec:
+        given = self._spec or ctx.options.get("slurm")
+        if isinstance(given, SlurmSpec):
+            return given
+        if isinstance(given, Mapping):
+            return SlurmSpec.model_validate(dict(given))
+        return load_slurm_spec(ctx.spec_path)
+
+    # ------------------------------------------------------------ submit
+
+    def execute(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> BackendResult:
+        settings = self.settings(ctx)
+        run_dir = Path(ctx.run_dir).resolve()
+        run_id = slurm_run_id(run_dir)
+        submissions = [] if ctx.dry_run else load_jobs(run_dir)
+        live = {} if ctx.dry_run else self._live(run_id, submissions)
+        queued = {k: s.job for k, s in live.items() if s.state != TaskState.FAILED}
+        stuck = [s.job for k, s in live.items() if s.state == TaskState.FAILED]
+        todo = [t for t in tasks if t.key not in queued]
+        result = BackendResult()
+        if stuck and todo:  # elements whose parent failed would pend forever: replace them
+            scheduler_call(["scancel", *stuck])
+        groups = group_tasks(todo, queued)
+        used = {str(s["array_file"]) for s in submissions if _active(s, queued)}
+        job_ids: dict[int, str] = {}
+        for number, group in enumerate(groups):
+            files = _write_files(group, run_dir, run_id, ctx, settings, used)
+            command = ["sbatch", "--parsable"]
+            dependency = group.dependency(job_ids if not ctx.dry_run else _placeholders(groups))
+            if dependency:
+                command.append(f"--dependency={dependency}")
+            command.append(str(files["script"]))
+            if ctx.dry_run:
+                job_ids[number] = f"$JOB_{number}"
+                # placeholders stay unquoted so the printed lines run as a shell script
+                shown = " ".join(shlex.quote(a) if "$" not in a else a for a in command)
+                result.messages.append(f"JOB_{number}=$({shown})")
+                continue
+            job_ids[number] = parse_sbatch(scheduler_call(command))
+            submissions.append(_submission(group, job_ids[number], files))
+            save_jobs(run_dir, run_id, submissions)  # after each sbatch: never lose a job id
+            _audit_submitted(run_dir, group, job_ids[number])
+        if ctx.dry_run:
+            print("\n".join(result.messages))
+            result.states = {t.key: TaskState.PENDING for t in tasks}
+            return result
+        result.messages.append(
+            f"submitted {len(todo)} task(s) as {len(groups)} SLURM array(s); "
+            f"{len(tasks) - len(todo)} already queued; job name prefix foldrun-{run_id}"
+        )
+        if not ctx.wait:
+            result.states = {
+                t.key: live[t.key].state if t.key in live else TaskState.PENDING for t in tasks
+            }
+            return result
+        self._wait(run_id, run_dir, settings, result)
+        result.states = {t.key: _final_state(t) for t in tasks}
+        return result
+
+    # ------------------------------------------------------------ follow
+
+    def _wait(self, run_id: str, run_dir: Path, settings: SlurmSpec, result: BackendResult) -> None:
+        """Poll squeue (one call per poll, backing off 0, 2, 4, 8 s) until nothing is left."""
+        delay = 0.0
+        while True:
+            time.sleep(delay)
+            live = self._live(run_id, load_jobs(run_dir))
+            never = {k: s for k, s in live.items() if s.state == TaskState.FAILED}
+            if never:  # a parent failed: these would pend forever
+                scheduler_call(["scancel", *sorted({s.job for s in never.values()})])
+                for key in never:
+                    audit.append(RunLayout(run_dir).audit_log, key, "cancelled", never[key].reason)
+                    result.messages.append(f"{key}: not run, an upstream task failed")
+            if not any(s.state != TaskState.FAILED for s in live.values()):
+                return
+            delay = min(max(2.0, delay * 2), settings.poll_max_s)
+
+    # ------------------------------------------------------------ status
+
+    def _live(
+        self, run_id: str, submissions: list[dict[str, object]]
+    ) -> dict[str, SchedulerTaskState]:
+        """Tasks of this run queued or running (failed: pending on a failed parent)."""
+        details = self._squeue(run_id, submissions)
+        return {
+            k: s
+            for k, s in details.items()
+            if s.state in _LIVE or s.reason.startswith("an upstream")
+        }
+
+    def _squeue(
+        self, run_id: str, submissions: list[dict[str, object]]
+    ) -> dict[str, SchedulerTaskState]:
+        if not submissions:
+            return {}
+        out = scheduler_call(
+            [
+                "squeue",
+                "-h",
+                "-t",
+                "all",
+                f"--name={','.join(job_names(run_id))}",
+                "-o",
+                SQUEUE_FORMAT,
+            ]
+        )
+        return _states(parse_squeue(out), submissions)
+
+    def scheduler_details(self, ctx: RunContext) -> dict[str, SchedulerTaskState]:
+        """Per task key: what squeue (one call), else sacct (one more call) says about it."""
+        run_dir = Path(ctx.run_dir).resolve()
+        submissions = load_jobs(run_dir)
+        found = self._squeue(slurm_run_id(run_dir), submissions)
+        latest = {str(k): str(s["job_id"]) for s in submissions for k in s["keys"]}  # type: ignore[attr-defined]
+        missing = {key for key in latest if key not in found and not _done_on_disk(run_dir, key)}
+        if missing:
+            jobs = sorted({latest[key] for key in missing}, key=int)
+            found.update({k: v for k, v in _sacct(jobs, submissions).items() if k in missing})
+        return _with_events(run_dir, found)
+
+    def scheduler_states(self, ctx: RunContext) -> dict[str, TaskState]:
+        return {key: s.state for key, s in self.scheduler_details(ctx).items()}
+
+    # ------------------------------------------------------------ cancel
+
+    def cancel(self, ctx: RunContext) -> int:
+        """scancel every queued or running array element of this run; how many tasks."""
+        run_dir = Path(ctx.run_dir).resolve()
+        submissions = load_jobs(run_dir)
+        live = self._live(slurm_run_id(run_dir), submissions)
+        if not live:
+            return 0
+        scheduler_call(["scancel", *sorted({s.job for s in live.values()})])
+        for key, found in live.items():
+            audit.append(RunLayout(run_dir).audit_log, key, "cancelled", f"job {found.job}")
+        return len(live)
+
+
+_LIVE = frozenset({TaskState.PENDING, TaskState.RUNNING})
+
+
+def _states(
+    records: Sequence[JobRecord], submissions: list[dict[str, object]]
+) -> dict[str, SchedulerTaskState]:
+    """Scheduler lines -> per task state; a later submission of a task wins."""
+    elements = _element_keys(submissions)
+    order = {str(s["job_id"]): n for n, s in enumerate(submissions)}
+    sizes = {str(s["job_id"]): len(s["keys"]) for s in submissions}  # type: ignore[arg-type]
+    found: dict[str, tuple[int, SchedulerTaskState]] = {}
+    for key, job, record in _records_by_key(records, elements, sizes):
+        mapped, reason = classify(record.state, record.reason)
+        rank = order.get(record.job_id, -1)
+        if mapped is not None and (key not in found or found[key][0] <= rank):
+            found[key] = (rank, SchedulerTaskState(mapped, reason, job))
+        elif mapped is None and key in found and found[key][0] < rank:
+            del found[key]  # a newer submission of the task completed
+    return {key: value for key, (_, value) in found.items()}
+
+
+def _sacct(jobs: list[str], submissions: list[dict[str, object]]) -> dict[str, SchedulerTaskState]:
+    """sacct by job id (no time window needed); this site's jobcomp-only sacct as fallback."""
+    base = ["sacct", "-X", "-n", "-P", "-j", ",".join(jobs), "-o", SACCT_FIELDS]
+    try:
+        out = scheduler_call(base)
+    except SchedulerError as err:
+        if "accounting storage is disabled" not in str(err):
+            raise
+        try:  # no slurmdbd: the job completion log knows raw ids only; map what we can
+            out = scheduler_call([*base[:1], "-c", *base[1:]])
+        except SchedulerError:
+            return {}
+    return _states(parse_sacct(out), submissions)
+
+
+def _with_events(
+    run_dir: Path, found: dict[str, SchedulerTaskState]
+) -> dict[str, SchedulerTaskState]:
+    """Reasons the array script recorded itself (out of requeues) beat SLURM's."""
+    path = RunLayout(run_dir).state_dir / EVENTS_FILE
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return found
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) >= 5 and fields[3] == "failed":
+            key, job, reason = fields[1], fields[2], fields[4]
+            current = found.get(key)
+            replaces = current is None or (current.job == job and current.state == TaskState.FAILED)
+            if replaces and not _done_on_disk(run_dir, key):
+                found[key] = SchedulerTaskState(TaskState.FAILED, reason, job)
+    return found
+
+
+def _done_on_disk(run_dir: Path, key: str) -> bool:
+    return (RunLayout(run_dir).tasks_dir / key / state.DONE).exists()
+
+
+def _final_state(task: PlannedTask) -> TaskState:
+    from foldrun.run.worker import task_folder
+
+    found = state.read_fingerprint(task_folder(task))
+    return TaskState.DONE if found == task.fingerprint else TaskState.FAILED
+
+
+def _active(submission: Mapping[str, object], queued: Mapping[str, str]) -> bool:
+    prefix = f"{submission['job_id']}_"
+    return any(job.startswith(prefix) for job in queued.values())
+
+
+def _placeholders(groups: list[ArrayGroup]) -> dict[int, str]:
+    return {number: f"$JOB_{number}" for number in range(len(groups))}
+
+
+def _free_stem(slurm_dir: Path, label: str, used: set[str]) -> Path:
+    """`<stage>-<class>`, or `<stage>-<class>.N` while a queued job still reads that file."""
+    stem, number = slurm_dir / label, 1
+    while str(stem.with_name(stem.name + ".tasks")) in used:
+        number += 1
+        stem = slurm_dir / f"{label}.{number}"
+    return stem
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _write_files(
+    group: ArrayGroup,
+    run_dir: Path,
+    run_id: str,
+    ctx: RunContext,
+    settings: SlurmSpec,
+    used: set[str],
+) -> dict[str, Path]:
+    """The array file (one key per line) and the sbatch script of one group."""
+    slurm_dir = RunLayout(run_dir).slurm_dir
+    (slurm_dir / "logs").mkdir(parents=True, exist_ok=True)
+    stem = _free_stem(slurm_dir, group.label, used)
+    array_file = stem.with_name(stem.name + ".tasks")
+    script = stem.with_name(stem.name + ".sbatch")
+    _write_atomic(array_file, "".join(f"{task.key}\n" for task in group.tasks))
+    res = group.resources
+    text = render_script(
+        job_name=f"foldrun-{run_id}-{group.stage}",
+        n_tasks=len(group.tasks),
+        array_file=array_file,
+        spec_path=Path(ctx.spec_path).resolve(),
+        run_dir=run_dir,
+        python=settings.python or sys.executable,
+        log_stem=slurm_dir / "logs" / stem.name,
+        time_min=res.time_min,
+        mem_mb=res.mem_mb,
+        cpus=res.cpus,
+        gpus=res.gpus,
+        max_concurrent=settings.max_concurrent,
+        partition=settings.partition_for(group.stage),
+        account=settings.account,
+        qos=settings.qos,
+        signal_before_s=settings.signal_before_s,
+        max_requeues=settings.max_requeues,
+        extra=settings.extra,
+        plan_file=ctx.options.get("plan_file"),  # type: ignore[arg-type]
+    )
+    _write_atomic(script, text)
+    return {"script": script, "array_file": array_file}
+
+
+def _submission(group: ArrayGroup, job_id: str, files: Mapping[str, Path]) -> dict[str, object]:
+    return {
+        "job_id": job_id,
+        "stage": group.stage,
+        "class": group.label,
+        "script": str(files["script"]),
+        "array_file": str(files["array_file"]),
+        "keys": [task.key for task in group.tasks],
+        "submitted": datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+def _audit_submitted(run_dir: Path, group: ArrayGroup, job_id: str) -> None:
+    log = RunLayout(run_dir).audit_log
+    for index, task in enumerate(group.tasks):
+        audit.append(log, task.key, "submitted", f"job {job_id}_{index}")
