@@ -183,3 +183,53 @@ def test_gpus_are_never_shared(tmp_path: Path) -> None:
             busy.discard(gpu)
     seen = {json.loads((t.task_dir / "resources.json").read_text())["gpus"][0] for t in tasks}
     assert seen == {0, 1}
+
+
+def test_killed_worker_leaves_no_done_and_is_rerun(tmp_path: Path) -> None:
+    # the command kills its own worker process (kill -9 of the task mid-run)
+    marker = tmp_path / "killed-once"
+    t = task(
+        tmp_path,
+        "k",
+        "train",
+        command="test -e {m} || (touch {m}; kill -9 $PPID; sleep 1)",
+        params={"m": str(marker)},
+    )
+    result = _run(tmp_path, [t])
+    assert result.exit_code == 1 and not (t.task_dir / "DONE").exists()
+    assert state.disk_state(t.task_dir, t.fingerprint).value == "pending"
+    assert state.tmp_dirs(t.task_dir)  # the killed worker's temp folder, never counted
+    again = _run(tmp_path, [t])
+    assert again.exit_code == 0 and state.read_fingerprint(t.task_dir) == t.fingerprint
+    assert not state.tmp_dirs(t.task_dir)
+
+
+def test_worker_module_entry_point(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.run.helpers import save_plan
+
+    t = _counted(tmp_path, "cli", 0)
+    plan = save_plan(tmp_path, [t])
+    argv = [
+        sys.executable,
+        "-m",
+        "foldrun.run.worker",
+        "--spec",
+        str(tmp_path / "x.toml"),
+        "--task",
+        t.key,
+        "--plan",
+        str(plan),
+    ]
+    assert subprocess.run(argv, check=False).returncode == 0
+    assert subprocess.run(argv, check=False).returncode == 0  # skipped: already done
+    assert _counts(tmp_path) == {"cli-0-train": 1}
+    bad = subprocess.run(
+        [*argv[:-3], "no/such/fold_00/train", "--plan", str(plan)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2 and "no task 'no/such/fold_00/train'" in bad.stderr

@@ -239,6 +239,19 @@ def execute_task(
     return execute_planned(load_task(spec_path, key, plan_file), gpus=gpus)
 
 
+def child_main(
+    spec_path: str, key: str, plan_file: str | None, gpus: Sequence[int], log_path: str
+) -> None:
+    """The body of a task process forked by the local backend: the same as `main()`."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
+    argv = ["--spec", spec_path, "--task", key, "--gpus", ",".join(map(str, gpus))]
+    sys.exit(main([*argv, "--plan", str(plan_file)] if plan_file else argv))
+
+
 def _gpus_from_env() -> tuple[int, ...]:
     text = os.environ.get("CUDA_VISIBLE_DEVICES", "")
     return tuple(int(p) for p in text.split(",") if p.strip().isdigit())

@@ -1,0 +1,80 @@
+"""The state of every planned task: from the task folders first, the scheduler second."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from foldrun.layout import RunLayout, fold_dir_name
+from foldrun.plan.task import PlannedTask, TaskState
+from foldrun.run import state
+from foldrun.run.worker import task_folder
+
+
+@dataclass
+class TaskStatus:
+    key: str
+    model: str
+    variant: str
+    fold: str
+    stage: str
+    state: TaskState
+    duration_s: float | None
+
+
+def _wall(folder: Path) -> float | None:
+    try:
+        return float(json.loads((folder / "resources.json").read_text())["wall_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def task_state(
+    task: PlannedTask, scheduler: dict[str, TaskState]
+) -> tuple[TaskState, float | None]:
+    folder = task_folder(task)
+    found = state.disk_state(folder, task.fingerprint)
+    if found in (TaskState.DONE, TaskState.STALE):
+        return found, _wall(folder)
+    for tmp, pid in state.tmp_dirs(folder):
+        if state.pid_alive(pid):
+            return TaskState.RUNNING, time.time() - tmp.stat().st_mtime
+    if task.key in scheduler:
+        return scheduler[task.key], None
+    if found == TaskState.FAILED:
+        return found, _wall(state.failed_dir(folder))
+    return TaskState.PENDING, None
+
+
+def recorded_backend(run_dir: Path) -> str | None:
+    try:
+        return (RunLayout(run_dir).state_dir / "backend").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def scheduler_states(spec_path: Path, run_dir: Path) -> dict[str, TaskState]:
+    """What the backend that ran this folder knows (SLURM: queued/running/failed jobs)."""
+    name = recorded_backend(run_dir)
+    if name in (None, "local"):
+        return {}
+    from foldrun.run.backends import get_backend
+    from foldrun.run.backends.base import RunContext
+
+    ctx = RunContext(spec_path=spec_path, run_dir=run_dir, run_id="")
+    return get_backend(name).scheduler_states(ctx)
+
+
+def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> list[TaskStatus]:
+    rows = []
+    for key, task in tasks.items():
+        found, duration = task_state(task, scheduler)
+        n_repeats = int(task.meta.get("n_repeats", 1) or 1)  # type: ignore[call-overload]
+        rows.append(
+            TaskStatus(key, task.model, task.variant,
+                       fold_dir_name(task.fold, task.repeat, n_repeats), task.stage, found,
+                       duration)
+        )
+    return rows
