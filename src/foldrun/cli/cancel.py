@@ -1,14 +1,59 @@
-"""`foldrun cancel` (placeholder until its issue lands)."""
+"""`foldrun cancel SPEC`: scancel the run's queued and running SLURM jobs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from foldrun.errors import FoldrunError
+
+def run_dir_of(spec_path: Path) -> Path:
+    """The run folder of a spec (`output`, default `runs/<name>`, relative to the spec).
+
+    Read straight from the TOML: cancelling must work even when the rest of the spec no
+    longer validates (data moved, a model renamed).
+    """
+    import tomllib
+
+    from foldrun.errors import SpecError
+
+    try:
+        document = tomllib.loads(spec_path.read_text())
+    except OSError as err:
+        raise SpecError(f"cannot read the spec: {err.strerror}", file=spec_path) from None
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"not valid TOML: {err}", file=spec_path) from None
+    output = document.get("output") or (
+        f"runs/{document['name']}" if isinstance(document.get("name"), str) else None
+    )
+    if not isinstance(output, str):
+        raise SpecError(
+            "the spec has no 'name' (nor 'output'); add name = \"...\"", file=spec_path, key="name"
+        )
+    return (spec_path.parent / output).resolve()
 
 
-@click.command(name="cancel", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def command(args: tuple[str, ...]) -> None:
-    """Not built yet."""
-    raise FoldrunError("'foldrun cancel' is not built yet")
+def cancel_run(spec_path: str | Path) -> tuple[int, Path]:
+    """Cancel the run's SLURM jobs: (tasks cancelled, run folder)."""
+    from foldrun.run.backends.base import RunContext
+    from foldrun.run.backends.slurm import SlurmBackend, slurm_run_id
+
+    spec = Path(spec_path).resolve()
+    run_dir = run_dir_of(spec)
+    ctx = RunContext(spec_path=spec, run_dir=run_dir, run_id=slurm_run_id(run_dir))
+    return SlurmBackend().cancel(ctx), run_dir
+
+
+@click.command(name="cancel")
+@click.argument("spec", type=click.Path(dir_okay=False))
+def command(spec: str) -> None:
+    """Cancel the queued and running SLURM jobs of SPEC's run.
+
+    Each cancelled task gets a `cancelled` line in audit.log; its task folder is left as
+    it is, so `foldrun run --backend slurm` resubmits exactly what did not finish.
+    """
+    count, run_dir = cancel_run(spec)
+    if count:
+        click.echo(f"foldrun: cancelled {count} queued or running task(s) of {run_dir}")
+    else:
+        click.echo(f"foldrun: nothing queued or running for {run_dir}")
