@@ -45,19 +45,7 @@ def rendered(task: PlannedTask, tmp: Path) -> str | None:
     template = task.meta.get("command")
     if not template:
         return None
-    try:
-        from foldrun.plan.templates import render
-    except ModuleNotFoundError:  # TEMPORARY until plan/templates.py lands
-        import shlex
-        import string
-
-        def render(text: str, vals: dict[str, object]) -> str:
-            out = []
-            for lit, name, _spec, _conv in string.Formatter().parse(text):
-                out.append(lit)
-                if name is not None:
-                    out.append(shlex.quote(str(vals[name])))
-            return "".join(out)
+    from foldrun.plan.templates import render
 
     return render(str(template), values(task, tmp))
 

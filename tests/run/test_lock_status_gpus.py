@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from foldrun.errors import RunError
+from foldrun.plan.task import TaskState
+from foldrun.run import lock, state
+from foldrun.run.gpus import GpuPool, detect_gpus, parse_gpus
+from foldrun.run.status import collect
+from foldrun.run.worker import execute_planned
+from tests.run.helpers import task
+
+
+def test_lock_refuses_a_second_holder_and_names_it(tmp_path: Path) -> None:
+    path = tmp_path / ".foldrun" / "lock"
+    lock.acquire(path)
+    owner = json.loads(path.read_text())
+    assert owner["pid"] == os.getpid()
+    # another live process holding it: simulate with our parent's pid
+    path.write_text(json.dumps({**owner, "pid": os.getppid()}))
+    with pytest.raises(RunError, match=f"locked by pid {os.getppid()}"):
+        lock.acquire(path)
+    path.unlink()
+
+
+def test_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    path = tmp_path / "lock"
+    import socket
+
+    path.write_text(
+        json.dumps({"pid": int(dead.stdout), "host": socket.gethostname(), "started": "x"})
+    )
+    with lock.held(path):
+        assert json.loads(path.read_text())["pid"] == os.getpid()
+    assert not path.exists()
+
+
+def test_lock_of_another_host_is_not_taken_over(tmp_path: Path) -> None:
+    path = tmp_path / "lock"
+    path.write_text(json.dumps({"pid": 999999, "host": "elsewhere", "started": "x"}))
+    with pytest.raises(RunError, match="on elsewhere"):
+        lock.acquire(path)
+
+
+def test_gpu_pool_never_hands_out_one_gpu_twice() -> None:
+    pool = GpuPool([0, 1, 2])
+    a = pool.take(2)
+    assert a == (0, 1) and pool.take(2) is None
+    b = pool.take(1)
+    assert b == (2,) and pool.take(1) is None
+    pool.give_back(a)
+    assert pool.take(2) == (0, 1)
+    with pytest.raises(ValueError, match="twice"):
+        pool.give_back([2, 2])
+
+
+def test_parse_gpus() -> None:
+    assert parse_gpus("0,1") == (0, 1) and parse_gpus("") == () and parse_gpus(None) is None
+    with pytest.raises(RunError, match="--gpus"):
+        parse_gpus("a,b")
+    with pytest.raises(RunError, match="distinct"):
+        parse_gpus("1,1")
+
+
+def test_gpus_detected_from_a_fake_nvidia_smi(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\nprintf '0\\n1\\n3\\n'\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert detect_gpus() == (0, 1, 3)
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert detect_gpus() == ()
+
+
+def test_status_states(tmp_path: Path) -> None:
+    done = task(tmp_path, "m", "train", 0, command="true")
+    failed = task(tmp_path, "m", "train", 1, command="false")
+    running = task(tmp_path, "m", "train", 2, command="true")
+    pending = task(tmp_path, "m", "train", 3, command="true")
+    assert execute_planned(done) == 0 and execute_planned(failed) == 1
+    state.tmp_dir(running.task_dir, os.getpid()).mkdir(parents=True)  # a live worker's folder
+    stale = task(tmp_path, "m", "train", 0, command="true # changed")
+    plan = {t.key: t for t in (stale, failed, running, pending)}
+    rows = {r.key: r for r in collect(plan, {})}
+    assert rows[stale.key].state == TaskState.STALE and rows[stale.key].duration_s is not None
+    assert rows[failed.key].state == TaskState.FAILED
+    assert rows[running.key].state == TaskState.RUNNING
+    assert rows[pending.key].state == TaskState.PENDING
+    # the scheduler's word counts when the folders say nothing
+    rows = {r.key: r for r in collect(plan, {pending.key: TaskState.RUNNING})}
+    assert rows[pending.key].state == TaskState.RUNNING
+    assert rows[stale.key].fold == "fold_00"
