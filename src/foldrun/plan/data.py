@@ -1,0 +1,69 @@
+"""The data settings every task gets (`meta["data"]`, `meta["task"]`).
+
+When `[data] features` or `task` are absent they come from the table (numeric columns; the
+target's values). The answer is cached in `.foldrun/data.json`, keyed by the table's size
+and mtime and the `[data]` table, so a resume does not re-read a large table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from foldrun.layout import RunLayout
+from foldrun.spec.table import read_table_info
+
+if TYPE_CHECKING:
+    from foldrun.spec.model import Spec
+
+
+def data_meta(spec: Spec) -> tuple[str, dict[str, Any]]:
+    """(task kind, {"id", "target", "group", "features"})."""
+    data = spec.data
+    base = {"id": data.id, "target": data.target, "group": data.group}
+    if data.features is not None and data.task is not None:
+        return data.task, {**base, "features": list(data.features)}
+    cache = RunLayout(spec.run_dir).state_dir / "data.json"
+    stat = spec.table_path.stat()
+    key = [str(spec.table_path), stat.st_size, stat.st_mtime_ns, data.model_dump(mode="json")]
+    cached = _read_json(cache)
+    if cached is not None and cached.get("key") == key:
+        return cached["task"], cached["data"]
+    task, meta = _infer(spec, base)
+    _write_json(cache, {"key": key, "task": task, "data": meta})
+    return task, meta
+
+
+def excluded_columns(spec: Spec) -> set[str]:
+    """Columns that are never default features: id, target(s), group, a fold column."""
+    data = spec.data
+    targets = data.target if isinstance(data.target, list) else [data.target]
+    extra = [data.id, data.group, spec.split.fold_column]
+    return set(targets) | {c for c in extra if c}
+
+
+def _infer(spec: Spec, base: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    data = spec.data
+    target_cols = () if isinstance(data.target, list) else (data.target,)
+    info = read_table_info(spec.table_path, target_cols)
+    task = data.task or info.infer_task(data.target)
+    features = data.features
+    if features is None:
+        features = info.default_features(excluded_columns(spec))
+    return task, {**base, "features": list(features)}
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(value, sort_keys=True))
+    os.replace(tmp, path)

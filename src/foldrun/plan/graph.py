@@ -1,0 +1,255 @@
+"""The task graph: every model × variant × fold × stage of a spec, in topological order.
+
+Per fold: train -> predict -> evaluate (a command model has the stages it names, plus
+evaluate); refit (fold -1, folder `all/refit`) depends on every evaluate of its variant. A
+model grid multiplies every stage; a stage grid fans out from the stage before it, and its
+variants carry through every later stage (see `variants.py` for the names).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
+from foldrun.plan.data import data_meta
+from foldrun.plan.fingerprint import FileHashes, fingerprint
+from foldrun.plan.split import FoldFiles, SplitFiles, ensure_split, scan_split, split_dir
+from foldrun.plan.task import PlannedTask, Resources
+from foldrun.plan.variants import Variant, chain, expand
+from foldrun.spec.model import ModelSpec, Spec
+from foldrun.spec.resources import merge_resources
+
+
+@dataclass
+class Plan:
+    spec: Spec
+    run_dir: Path
+    split_dir: Path
+    n_repeats: int
+    tasks: dict[str, PlannedTask] = field(default_factory=dict)
+
+    def select(
+        self,
+        models: Sequence[str] = (),
+        folds: Sequence[int] = (),
+        stages: Sequence[str] = (),
+    ) -> Plan:
+        """The tasks matching every filter given (a model is `name` or `name/variant`),
+        plus every task they depend on, unchanged, in plan order."""
+        chosen = {k for k, t in self.tasks.items() if _matches(t, models, folds, stages)}
+        stack = list(chosen)
+        while stack:
+            for dep in self.tasks[stack.pop()].deps:
+                if dep not in chosen:
+                    chosen.add(dep)
+                    stack.append(dep)
+        return replace(self, tasks={k: t for k, t in self.tasks.items() if k in chosen})
+
+    def count(self, stage: str | None = None, model: str | None = None) -> int:
+        return sum(
+            1
+            for t in self.tasks.values()
+            if (stage is None or t.stage == stage) and (model is None or t.model == model)
+        )
+
+    def variants(self, model: str) -> list[str]:
+        """The variant names of `model`, in plan order."""
+        return list(dict.fromkeys(t.variant for t in self.tasks.values() if t.model == model))
+
+
+def _matches(
+    task: PlannedTask, models: Sequence[str], folds: Sequence[int], stages: Sequence[str]
+) -> bool:
+    if models and task.model not in models and f"{task.model}/{task.variant}" not in models:
+        return False
+    if folds and task.fold not in folds:
+        return False
+    return not stages or task.stage in stages
+
+
+def build_plan(spec: Spec, split: Any = None) -> Plan:
+    """Every task of the spec. The split is `split` (a split folder path, or ignored when a
+    `Folds`), else `[split] from`, else the run's `split/` (made by `ensure_split` if absent)."""
+    root = Path(split) if isinstance(split, str | os.PathLike) else split_dir(spec)
+    if not root.is_dir() and spec.split_from is None:
+        ensure_split(spec)
+    files = scan_split(root)
+    builder = _Builder(spec, files)
+    for name, model in spec.models.items():
+        builder.add_model(name, model)
+    return Plan(spec, spec.run_dir, root, files.n_repeats, builder.tasks)
+
+
+class _Builder:
+    def __init__(self, spec: Spec, files: SplitFiles) -> None:
+        self.spec = spec
+        self.files = files
+        self.layout = RunLayout(spec.run_dir)
+        self.hashes = FileHashes()
+        self.tasks: dict[str, PlannedTask] = {}
+        task_kind, data = data_meta(spec)
+        self.common = {
+            "task": task_kind,
+            "data": data,
+            "seed": spec.seed,
+            "spec_path": str(spec.path),
+            "run_dir": str(spec.run_dir),
+            "n_repeats": files.n_repeats,
+        }
+        self.refit_inputs = {
+            "train": refit_manifest(files, self.layout),
+            "val": None,
+            "test": None,
+            "holdout": files.holdout,
+        }
+
+    def add_model(self, name: str, model: ModelSpec) -> None:
+        stages = model.stage_names()
+        level = [(v, v.name) for v in expand(model.grid)]  # (variant, its parent's name)
+        prev: str | None = None
+        for stage in stages:
+            stage_spec = model.stages.get(stage)
+            grid = stage_spec.grid if stage_spec else {}
+            level = [(child, parent.name) for parent, _ in level for child in chain(parent, grid)]
+            for variant, parent in level:
+                if stage == "refit":
+                    self._add_refit(name, model, variant, parent)
+                    continue
+                for fold in self.files.folds:
+                    self._add_fold_task(name, model, stage, variant, fold, prev, parent)
+            prev = stage
+
+    def _add_fold_task(
+        self,
+        name: str,
+        model: ModelSpec,
+        stage: str,
+        variant: Variant,
+        fold: FoldFiles,
+        prev: str | None,
+        parent: str,
+    ) -> None:
+        folder = fold_dir_name(fold.fold, fold.repeat, self.files.n_repeats)
+        deps = (f"{name}/{parent}/{folder}/{prev}",) if prev else ()
+        inputs = {**fold.manifests, "holdout": self.files.holdout}
+        self._add(name, model, stage, variant, fold.fold, fold.repeat, deps, inputs)
+
+    def _add_refit(self, name: str, model: ModelSpec, variant: Variant, parent: str) -> None:
+        deps = tuple(
+            f"{name}/{parent}/{fold_dir_name(f.fold, f.repeat, self.files.n_repeats)}/evaluate"
+            for f in self.files.folds
+        )
+        self._add(name, model, "refit", variant, REFIT_FOLD, 0, deps, self.refit_inputs)
+
+    def _add(
+        self,
+        name: str,
+        model: ModelSpec,
+        stage: str,
+        variant: Variant,
+        fold: int,
+        repeat: int,
+        deps: tuple[str, ...],
+        inputs: dict[str, Path | None],
+    ) -> None:
+        folder = fold_dir_name(fold, repeat, self.files.n_repeats)
+        key = f"{name}/{variant.name}/{folder}/{stage}"
+        task_dir = self.layout.tasks_dir / key
+        meta = self._meta(model, stage, variant, deps, inputs)
+        payload = _payload(meta, stage, {k: self.hashes(p) for k, p in inputs.items()})
+        self.tasks[key] = PlannedTask(
+            key=key,
+            model=name,
+            variant=variant.name,
+            fold=fold,
+            repeat=repeat,
+            stage=stage,
+            deps=deps,
+            resources=_resources(self.spec, model, stage),
+            fingerprint=fingerprint(payload, [self.tasks[d].fingerprint for d in deps]),
+            task_dir=task_dir,
+            meta=meta,
+        )
+
+    def _meta(
+        self,
+        model: ModelSpec,
+        stage: str,
+        variant: Variant,
+        deps: tuple[str, ...],
+        inputs: dict[str, Path | None],
+    ) -> dict[str, Any]:
+        upstream: dict[str, str] = {}
+        if stage != "refit" and deps:
+            dep = self.tasks[deps[0]]
+            upstream = {**dep.meta["upstream"], dep.stage: str(dep.task_dir)}  # type: ignore[dict-item]
+        return {
+            **self.common,
+            "kind": model.kind,
+            "params": {**model.params, **variant.values},
+            "estimator": model.estimator,
+            "preprocess": list(model.preprocess),
+            "entry": model.entry,
+            "command": model.template(stage),
+            "inputs": {k: str(p) if p is not None else None for k, p in inputs.items()},
+            "upstream": upstream,
+        }
+
+
+def _payload(
+    meta: dict[str, Any], stage: str, input_hashes: dict[str, str | None]
+) -> dict[str, Any]:
+    """What the fingerprint covers: no absolute paths, so a moved run folder stays done."""
+    keys = ("kind", "task", "params", "estimator", "preprocess", "entry", "command", "data", "seed")
+    return {**{k: meta[k] for k in keys}, "stage": stage, "inputs": input_hashes}
+
+
+def _resources(spec: Spec, model: ModelSpec, stage: str) -> Resources:
+    """defaults <- model <- stage. evaluate is foldrun's own light stage: defaults <- its
+    stage table only (a GPU model's evaluate needs no GPU). refit inherits train's table."""
+    defaults = spec.defaults.resources
+    own = model.stages.get(stage)
+    if stage == "evaluate":
+        return merge_resources(defaults, own.resources if own else None)
+    levels = [defaults, model.resources]
+    if stage == "refit" and "train" in model.stages:
+        levels.append(model.stages["train"].resources)
+    levels.append(own.resources if own else None)
+    return merge_resources(*levels)
+
+
+def refit_manifest(files: SplitFiles, layout: RunLayout) -> Path:
+    """All non-holdout rows (first fold's train + val + test), as `.foldrun/refit_train.csv`.
+
+    Written (atomically) only when absent or different, so concurrent planners agree."""
+    first = files.folds[0]
+    parts = [first.manifests[m] for m in ("train", "val", "test")]
+    text = _concat_csv([p for p in parts if p is not None])
+    path = layout.state_dir / "refit_train.csv"
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return path
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _concat_csv(paths: Iterable[Path]) -> str:
+    """The header of the first file, then the rows of every file."""
+    out: list[str] = []
+    for i, path in enumerate(paths):
+        text = path.read_text(encoding="utf-8")
+        header, _, rows = text.partition("\n")
+        if i == 0:
+            out.append(header + "\n")
+        if rows.strip():
+            out.append(rows if rows.endswith("\n") else rows + "\n")
+    return "".join(out)

@@ -1,0 +1,196 @@
+"""The run's split folder: made once from `[split]` (or taken `from` an existing one), then
+reused; and what planning reads from it (fold folders, manifests, holdout).
+
+The options and the data table's sha256 a split was made with are kept in
+`.foldrun/split.json`; a later run whose options or data differ is refused, since tasks
+made on other folds must not be mixed with new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from foldrun.errors import SpecError
+from foldrun.layout import RunLayout, fold_dir_name
+
+if TYPE_CHECKING:
+    from foldrun.spec.model import Spec
+    from foldrun.split import Folds
+
+MANIFESTS = ("train", "val", "test")
+_FOLD = re.compile(r"^fold_(\d+)$")
+_REPEAT = re.compile(r"^repeat_(\d+)$")
+
+
+@dataclass(frozen=True)
+class FoldFiles:
+    repeat: int
+    fold: int
+    manifests: dict[str, Path | None]  # train / val / test; None when absent
+
+
+@dataclass
+class SplitFiles:
+    """The manifests of a split folder, found on disk."""
+
+    root: Path
+    folds: list[FoldFiles] = field(default_factory=list)
+    n_repeats: int = 1
+    holdout: Path | None = None
+
+
+def split_dir(spec: Spec) -> Path:
+    """`[split] from`, or the run's own `split/`."""
+    return spec.split_from or RunLayout(spec.run_dir).split_dir
+
+
+def scan_split(root: Path) -> SplitFiles:
+    """The fold folders (`fold_00`, or `repeat_00/fold_00`) with a train manifest."""
+    repeats = sorted(_numbered(root, _REPEAT))
+    found = SplitFiles(root=root, n_repeats=max(len(repeats), 1))
+    bases = [(r, root / f"repeat_{r:02d}") for r in repeats] or [(0, root)]
+    for repeat, base in bases:
+        for fold in sorted(_numbered(base, _FOLD)):
+            folder = base / f"fold_{fold:02d}"
+            manifests = {m: _file_or_none(folder / f"{m}.csv") for m in MANIFESTS}
+            if manifests["train"] is not None:
+                found.folds.append(FoldFiles(repeat, fold, manifests))
+    found.holdout = _file_or_none(root / "holdout.csv")
+    if not found.folds:
+        raise SpecError(
+            "the split folder has no fold folders (fold_00/train.csv ...); point [split] "
+            "from at a folder written by 'foldrun split', or remove it",
+            file=root,
+            key="split.from",
+        )
+    return found
+
+
+def fold_dir(files: FoldFiles, n_repeats: int) -> str:
+    return fold_dir_name(files.fold, files.repeat, n_repeats)
+
+
+def _numbered(base: Path, pattern: re.Pattern[str]) -> list[int]:
+    try:
+        names = os.listdir(base)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [int(m.group(1)) for n in names if (m := pattern.match(n)) and (base / n).is_dir()]
+
+
+def _file_or_none(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
+def ensure_split(spec: Spec) -> Folds | None:
+    """The split of this spec: `from`, or made once under the run folder and reused.
+
+    Raises SpecError when the run's existing split was made with other options or data.
+    Returns the `Folds` when `foldrun.split` can load it (None otherwise).
+    """
+    root = split_dir(spec)
+    if spec.split_from is not None:
+        if not root.is_dir():
+            raise SpecError(
+                "split folder not found; run 'foldrun split' first or fix the path",
+                file=root,
+                key="split.from",
+            )
+        scan_split(root)
+        return _load(root)
+    layout = RunLayout(spec.run_dir)
+    record_path = layout.state_dir / "split.json"
+    if root.is_dir():
+        _check_unchanged(spec, record_path)
+        return _load(root)
+    folds = _make(spec)
+    folds.save(root)
+    _write_record(record_path, _record(spec))
+    return folds
+
+
+def _load(root: Path) -> Folds | None:
+    try:
+        from foldrun.split import load_folds
+    except ImportError:  # the split package may not provide it (yet)
+        return None
+    return load_folds(root)
+
+
+def _make(spec: Spec) -> Folds:
+    from foldrun.spec.frame import read_frame
+    from foldrun.split import make_folds
+
+    frame = read_frame(spec.table_path)
+    return make_folds(
+        frame,
+        id=spec.data.id,
+        target=spec.data.target,
+        group=spec.data.group,
+        **spec.split.options(),
+    )
+
+
+def _record(spec: Spec, known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the split depends on; the table is re-hashed only when its size/mtime moved."""
+    stat = spec.table_path.stat()
+    table_stat = [stat.st_size, stat.st_mtime_ns]
+    if known and known.get("table_stat") == table_stat and "table_sha256" in known:
+        sha = str(known["table_sha256"])
+    else:
+        sha = _sha256(spec.table_path)
+    data = spec.data
+    return {
+        "options": spec.split.options(),
+        "data": {"id": data.id, "target": data.target, "group": data.group},
+        "table_sha256": sha,
+        "table_stat": table_stat,
+    }
+
+
+_WHAT = {
+    "options": "the [split] options",
+    "data": "[data] id/target/group",
+    "table_sha256": "the data table",
+}
+
+
+def _check_unchanged(spec: Spec, record_path: Path) -> None:
+    try:
+        old = json.loads(record_path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        # a split folder put there by hand: adopt it as it is
+        _write_record(record_path, _record(spec))
+        return
+    new = _record(spec, old)
+    changed = [_WHAT[k] for k in _WHAT if old.get(k) != new[k]]
+    if changed:
+        raise SpecError(
+            f"the split changed: {', '.join(changed)} differ from what the run's split was "
+            "made with; use a new output folder, or restore them",
+            file=spec.path,
+            key="split",
+        )
+    if old != new:  # same content, new mtime: remember it so the next run skips the hash
+        _write_record(record_path, new)
+
+
+def _write_record(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(record, sort_keys=True, indent=1))
+    os.replace(tmp, path)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,199 @@
+"""Reading `foldrun.toml` into a `Spec`: TOML syntax, then the pydantic schema.
+
+Schema errors become `Problem`s naming the key path (`models.rf.grd: unknown key; did you
+mean 'grid'?`). `load_spec` raises the first one; `foldrun check` reports them all.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from foldrun.errors import SpecError
+from foldrun.spec.model import ModelSpec, Spec, check_name
+from foldrun.spec.problems import Problem, did_you_mean, key_path
+
+
+def load_spec(path: str | Path) -> Spec:
+    """The validated spec; raises SpecError on its first problem."""
+    spec, problems = parse_spec(path)
+    if problems:
+        raise problems[0].error()
+    assert spec is not None
+    return spec
+
+
+def parse_spec(path: str | Path) -> tuple[Spec | None, list[Problem]]:
+    """The spec (None when invalid) and every schema problem found."""
+    file = Path(path)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, [Problem("spec file not found; check the path", file=str(file))]
+    except (OSError, UnicodeDecodeError) as err:
+        return None, [Problem(f"cannot read the spec file: {err}", file=str(file))]
+    except tomllib.TOMLDecodeError as err:
+        return None, [Problem(f"not valid TOML: {err}", file=str(file))]
+    raw, problems = _drop_bad_model_names(raw, str(file))
+    try:
+        spec = Spec.model_validate(raw)
+    except ValidationError as err:
+        problems += schema_problems(err, raw, str(file))
+        return None, problems + _model_problems(_valid_models(raw), str(file))
+    problems += _model_problems(spec.models, str(file))
+    if problems:
+        return None, problems
+    spec._path = file.resolve()
+    return spec, []
+
+
+def _valid_models(raw: dict[str, Any]) -> dict[str, ModelSpec]:
+    """The models that pass the schema on their own (to check them further anyway)."""
+    models = raw.get("models")
+    valid = {}
+    for name, table in models.items() if isinstance(models, dict) else ():
+        try:
+            valid[name] = ModelSpec.model_validate(table)
+        except ValidationError:
+            continue
+    return valid
+
+
+def _model_problems(models: dict[str, ModelSpec], file: str) -> list[Problem]:
+    """Stages and placeholders that cannot work (beyond what the schema can say)."""
+    return [
+        Problem(message, file=file, key=f"{key_path(['models', name])}.{key}")
+        for name, model in models.items()
+        for key, message in model.problems()
+    ]
+
+
+def _drop_bad_model_names(raw: dict[str, Any], file: str) -> tuple[dict[str, Any], list[Problem]]:
+    """Report models whose name cannot be a folder, and validate the others regardless."""
+    models = raw.get("models")
+    if not isinstance(models, dict):
+        return raw, []
+    problems, kept = [], {}
+    for name, table in models.items():
+        try:
+            check_name(name, "model name")
+            kept[name] = table
+        except ValueError as err:
+            problems.append(Problem(str(err), file=file, key=key_path(["models", name])))
+    if not problems or not kept:  # keep at least one, so "no models" is not reported too
+        return raw if not problems else {**raw, "models": {"_": {"entry": "_:_"}}}, problems
+    return {**raw, "models": kept}, problems
+
+
+def schema_problems(err: ValidationError, raw: dict[str, Any], file: str) -> list[Problem]:
+    """One problem per key path (pydantic reports each member of a union separately)."""
+    seen: dict[str, Problem] = {}
+    for item in err.errors():
+        loc = _key_loc(item["loc"], raw, item["type"])
+        key = key_path(loc)
+        if key in seen:  # a second member of a union: the value fits none of them
+            if _is_type_error(item["type"]):
+                seen[key] = Problem(f"wrong type (got {item['input']!r})", file=file, key=key)
+            continue
+        seen[key] = Problem(_message(item, loc), file=file, key=key or None)
+    return list(seen.values())
+
+
+def _is_type_error(kind: str) -> bool:
+    return kind.endswith("_type") or kind.endswith("_parsing")
+
+
+def _key_loc(loc: tuple[Any, ...], raw: Any, err_type: str) -> list[Any]:
+    """The part of pydantic's `loc` that names keys of the TOML (drops union tags)."""
+    out: list[Any] = []
+    node = raw
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict) and (part in node or (last and err_type == "missing")):
+            out.append(part)
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            out.append(part)
+            node = node[part]
+        else:
+            break
+    return out
+
+
+def _message(item: Any, loc: list[Any]) -> str:
+    kind = item["type"]
+    if kind == "extra_forbidden":
+        return "unknown key" + did_you_mean(str(loc[-1]), allowed_keys(loc[:-1]))
+    if kind == "missing":
+        return "required key is missing; add it"
+    text = item["msg"].removeprefix("Value error, ")
+    if _is_type_error(kind):
+        return f"{text} (got {item['input']!r})"
+    return text
+
+
+def allowed_keys(loc: list[Any]) -> list[str]:
+    """The keys the schema accepts in the table at `loc` (for the did-you-mean)."""
+    target: Any = Spec
+    skip_next = False
+    for part in loc:
+        if skip_next:  # a free-form dict key (a model's or a stage's name)
+            skip_next = False
+            continue
+        model = _model_of(target)
+        if model is None:
+            return []
+        field = _field(model, str(part))
+        if field is None:
+            return []
+        target = field
+        skip_next = _is_dict_of_models(target)
+        if skip_next:
+            target = typing.get_args(_strip_optional(target))[1]
+    model = _model_of(target)
+    return _keys(model) if model is not None else []
+
+
+def _keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _field(model: type[BaseModel], key: str) -> Any:
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            return field.annotation
+    return None
+
+
+def _strip_optional(annotation: Any) -> Any:
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    annotation = _strip_optional(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _is_dict_of_models(annotation: Any) -> bool:
+    annotation = _strip_optional(annotation)
+    if typing.get_origin(annotation) is not dict:
+        return False
+    return _model_of(typing.get_args(annotation)[1]) is not None
+
+
+def raise_first(problems: list[Problem]) -> None:
+    if problems:
+        raise problems[0].error()
+
+
+__all__ = ["SpecError", "load_spec", "parse_spec"]

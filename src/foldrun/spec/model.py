@@ -1,0 +1,329 @@
+"""The typed objects of `foldrun.toml` (pydantic v2, unknown keys forbidden everywhere).
+
+Paths in the spec are relative to the spec file; `Spec.path` is set by `load_spec`, and the
+`*_path` / `run_dir` properties resolve them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from foldrun.plan.templates import BUILTIN_PLACEHOLDERS, placeholders
+from foldrun.spec.mlflow import MlflowSpec
+from foldrun.spec.problems import did_you_mean
+from foldrun.spec.report import ReportSpec
+from foldrun.spec.resources import ResourcesSpec
+from foldrun.spec.slurm import SlurmSpec
+
+MODEL_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+FOLD_STAGES = ("train", "predict")  # stages a command model may name, besides refit
+COMMAND_STAGES = ("train", "predict", "refit")
+STRATEGIES = (
+    "auto",
+    "kfold",
+    "stratified",
+    "grouped",
+    "stratified-grouped",
+    "continuous",
+    "multilabel",
+    "predefined",
+)
+TaskKind = Literal["classification", "regression", "multilabel"]
+Grid = dict[str, list[Any]]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _check_grid(grid: Grid) -> Grid:
+    for key, values in grid.items():
+        if not values:
+            raise ValueError(f"grid '{key}' is an empty list; give at least one value")
+        if len({_canonical(v) for v in values}) != len(values):
+            raise ValueError(f"grid '{key}' lists a value twice: {values!r}")
+    return grid
+
+
+def _canonical(value: Any) -> str:
+    return f"{type(value).__name__}:{value!r}"
+
+
+class DataSpec(_Strict):
+    table: str
+    id: str | None = None  # default: the row number
+    target: str | list[str]
+    group: str | None = None
+    features: list[str] | None = None  # default: numeric columns but id/target/group
+    task: TaskKind | None = None  # inferred from the target when absent
+
+    @field_validator("target")
+    @classmethod
+    def _target_not_empty(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and not value:
+            raise ValueError("target is an empty list; name one column or several 0/1 columns")
+        return value
+
+
+class SplitSpec(_Strict):
+    """The options of `foldrun split`, or `from` an existing split folder."""
+
+    from_: str | None = Field(default=None, alias="from")
+    strategy: str | None = None
+    folds: int | None = Field(default=None, ge=2)
+    val: str | float | None = None
+    holdout: float | None = Field(default=None, gt=0, lt=1)
+    repeats: int | None = Field(default=None, ge=1)
+    inner: int | None = Field(default=None, ge=2)
+    bins: int | None = Field(default=None, ge=2)
+    seed: int | None = None
+    stratify: str | list[str] | None = None
+    fold_column: str | None = None
+
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        base = value.removeprefix("repeated-")
+        if base not in STRATEGIES:
+            raise ValueError(
+                f"unknown strategy {value!r}; use one of: {', '.join(STRATEGIES)}"
+                " (each also as 'repeated-<strategy>')"
+            )
+        return value
+
+    @field_validator("val")
+    @classmethod
+    def _known_val(cls, value: str | float | None) -> str | float | None:
+        if value is None or value in ("next-fold", "none"):
+            return value
+        try:
+            fraction = float(value)
+        except ValueError:
+            raise ValueError(
+                f"val must be 'next-fold', 'none' or a fraction in (0, 1), got {value!r}"
+            ) from None
+        if not 0 < fraction < 1:
+            raise ValueError(f"val fraction must be in (0, 1), got {value!r}")
+        return fraction
+
+    @model_validator(mode="after")
+    def _from_alone(self) -> SplitSpec:
+        if self.from_ is not None:
+            extra = [k for k in self.options() if k != "seed"]
+            if extra:
+                raise ValueError(
+                    f"'from' reuses an existing split, so {', '.join(extra)} cannot be set "
+                    "with it; remove them or remove 'from'"
+                )
+        return self
+
+    def options(self) -> dict[str, Any]:
+        """The split options that were set (without `from`), as `make_folds` keywords."""
+        return {k: v for k, v in self.model_dump(exclude={"from_"}).items() if v is not None}
+
+
+class DefaultsSpec(_Strict):
+    resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
+
+
+class StageSpec(_Strict):
+    grid: Grid = Field(default_factory=dict)
+    resources: ResourcesSpec | None = None
+
+    @field_validator("grid")
+    @classmethod
+    def _valid_grid(cls, grid: Grid) -> Grid:
+        return _check_grid(grid)
+
+
+class ModelSpec(_Strict):
+    estimator: str | None = None  # "module:Class"
+    entry: str | None = None  # "module:function"
+    train: str | None = None  # command templates
+    predict: str | None = None
+    refit: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    grid: Grid = Field(default_factory=dict)
+    preprocess: list[str] = Field(default_factory=list)
+    resources: ResourcesSpec | None = None
+    stages: dict[str, StageSpec] = Field(default_factory=dict)
+
+    @field_validator("grid")
+    @classmethod
+    def _valid_grid(cls, grid: Grid) -> Grid:
+        return _check_grid(grid)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ModelSpec:
+        kinds = [
+            name
+            for name, set_ in (
+                ("estimator", self.estimator is not None),
+                ("entry", self.entry is not None),
+                ("commands (train/predict)", self.train is not None or self.predict is not None),
+            )
+            if set_
+        ]
+        if len(kinds) != 1:
+            found = " and ".join(kinds) if kinds else "none of them"
+            raise ValueError(
+                "a model needs exactly one of 'estimator', 'entry' or command templates "
+                f"('train', 'predict'); found {found}"
+            )
+        if self.kind == "command" and self.predict is None:
+            raise ValueError(
+                "a command model needs a 'predict' template: evaluate reads the predictions "
+                "it writes to {predictions}"
+            )
+        if self.refit is not None and self.kind != "command":
+            raise ValueError("'refit' is a command template; only command models take it")
+        if self.preprocess and self.kind != "estimator":
+            raise ValueError("'preprocess' applies to estimator models only")
+        return self
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(key below the model, message) for stages and placeholders that cannot work."""
+        return self._stage_problems() + self._placeholder_problems()
+
+    def _stage_problems(self) -> list[tuple[str, str]]:
+        stages = self.stage_names()
+        found, seen = [], set(self.grid)
+        for name, stage in self.stages.items():
+            key = f"stages.{name}"
+            if name not in stages:
+                hint = did_you_mean(name, stages).replace("valid keys", "this model's stages")
+                found.append((key, f"this model has no stage {name!r}{hint}"))
+            elif name == "evaluate" and stage.grid:
+                found.append((key + ".grid", "evaluate is foldrun's own stage; it takes no grid"))
+            for twice in sorted(seen & stage.grid.keys()):
+                found.append(
+                    (
+                        f"{key}.grid",
+                        f"{twice!r} is already in another grid of this model; "
+                        "a key may vary in one grid only",
+                    )
+                )
+            seen |= stage.grid.keys()
+        return found
+
+    def _placeholder_problems(self) -> list[tuple[str, str]]:
+        found = []
+        for stage in COMMAND_STAGES:
+            template = self.template(stage)
+            if template is None:
+                continue
+            allowed = self.allowed_placeholders(stage)
+            for name in sorted(placeholders(template) - allowed):
+                hint = did_you_mean(name, sorted(allowed)).replace("valid keys", "use one of")
+                found.append(
+                    (
+                        stage,
+                        f"unknown placeholder {{{name}}}{hint} (keys of params and grids "
+                        "are placeholders too; write {{ }} for a literal brace)",
+                    )
+                )
+        return found
+
+    def allowed_placeholders(self, stage: str) -> set[str]:
+        """Built-in placeholders, params, the model grid, and grids of stages up to `stage`."""
+        allowed = set(BUILTIN_PLACEHOLDERS) | self.params.keys() | self.grid.keys()
+        for name in self.stage_names():
+            if name in self.stages:
+                allowed |= self.stages[name].grid.keys()
+            if name == stage:
+                break
+        return allowed
+
+    @property
+    def kind(self) -> Literal["estimator", "entry", "command"]:
+        if self.estimator is not None:
+            return "estimator"
+        if self.entry is not None:
+            return "entry"
+        return "command"
+
+    def stage_names(self) -> tuple[str, ...]:
+        """The stages this model runs, in order."""
+        if self.kind != "command":
+            return ("train", "predict", "evaluate", "refit")
+        named = tuple(s for s in FOLD_STAGES if getattr(self, s) is not None)
+        return (*named, "evaluate", *(("refit",) if self.refit is not None else ()))
+
+    def template(self, stage: str) -> str | None:
+        """The command template of `stage`; None for estimator/entry models and evaluate."""
+        if self.kind != "command" or stage not in COMMAND_STAGES:
+            return None
+        return getattr(self, stage)
+
+
+class Spec(_Strict):
+    name: str
+    output: str | None = None  # default: runs/<name>
+    data: DataSpec
+    split: SplitSpec = Field(default_factory=SplitSpec)
+    defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)
+    models: dict[str, ModelSpec]
+    slurm: SlurmSpec | None = None
+    mlflow: MlflowSpec | None = None
+    report: ReportSpec | None = None
+
+    _path: Path = PrivateAttr(default=Path("foldrun.toml"))
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        check_name(value, "name")
+        return value
+
+    @field_validator("models")
+    @classmethod
+    def _safe_model_names(cls, models: dict[str, ModelSpec]) -> dict[str, ModelSpec]:
+        if not models:
+            raise ValueError("no models; add at least one [models.<name>] table")
+        for name in models:
+            check_name(name, "model name")
+        return models
+
+    @property
+    def path(self) -> Path:
+        """The spec file (absolute)."""
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        return self._path.parent
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path of the spec, relative to the spec file's folder."""
+        return (self.base_dir / Path(path).expanduser()).resolve()
+
+    @property
+    def run_dir(self) -> Path:
+        return self.resolve(self.output or f"runs/{self.name}")
+
+    @property
+    def table_path(self) -> Path:
+        return self.resolve(self.data.table)
+
+    @property
+    def split_from(self) -> Path | None:
+        return self.resolve(self.split.from_) if self.split.from_ is not None else None
+
+    @property
+    def seed(self) -> int:
+        """The seed given to tasks (`{seed}`, estimators' random_state is theirs to set)."""
+        return self.split.seed if self.split.seed is not None else 0
+
+
+def check_name(value: str, what: str) -> None:
+    if not MODEL_NAME.match(value) or value in (".", "..") or ".." in value:
+        raise ValueError(
+            f"{what} {value!r} is not allowed: use letters, digits, '_', '.', '-' only, "
+            "without '..' (it names a folder)"
+        )

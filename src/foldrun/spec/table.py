@@ -1,0 +1,107 @@
+"""What planning and `check` need from the data table, read without pandas (fast start).
+
+Columns, which are numeric, and the distinct values of the target (for inferring the task).
+CSV/TSV are read with the csv module; Parquet with pyarrow.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from foldrun.errors import DataError
+
+MAX_DISTINCT = 1000  # enough to tell many from few
+MANY_VALUES = 20  # a numeric target with more distinct values than this is a regression
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+
+
+@dataclass
+class TableInfo:
+    columns: list[str]
+    numeric: set[str] = field(default_factory=set)
+    distinct: dict[str, set[str]] = field(default_factory=dict)  # for the columns asked
+
+    def infer_task(self, target: str | list[str]) -> str:
+        """multilabel for a list of columns; regression for a numeric target with
+        non-integer values or more than 20 distinct values; classification otherwise."""
+        if isinstance(target, list):
+            return "multilabel"
+        values = self.distinct.get(target, set())
+        if target not in self.numeric:
+            return "classification"
+        non_integer = any(not float(v).is_integer() for v in values if _is_number(v))
+        return "regression" if non_integer or len(values) > MANY_VALUES else "classification"
+
+    def default_features(self, exclude: set[str]) -> list[str]:
+        return [c for c in self.columns if c in self.numeric and c not in exclude]
+
+
+def read_table_info(path: Path, distinct_of: tuple[str, ...] = ()) -> TableInfo:
+    """Columns, numeric columns and distinct values of `distinct_of`; DataError if unreadable."""
+    if not path.is_file():
+        raise DataError(
+            "data table not found; check [data] table (relative to the spec)", file=path
+        )
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise DataError(f"unknown table format {suffix!r}; use .csv, .tsv or .parquet", file=path)
+    try:
+        if suffix in (".parquet", ".pq"):
+            return _parquet_info(path, distinct_of)
+        return _csv_info(path, "\t" if suffix == ".tsv" else ",", distinct_of)
+    except DataError:
+        raise
+    except Exception as err:  # any reader failure means the same thing to the user
+        raise DataError(f"cannot read the data table: {err}", file=path) from err
+
+
+def _csv_info(path: Path, delimiter: str, distinct_of: tuple[str, ...]) -> TableInfo:
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        columns = next(reader, None)
+        if not columns:
+            raise DataError("the data table is empty (no header row)", file=path)
+        numeric = [True] * len(columns)
+        seen_value = [False] * len(columns)
+        wanted = {columns.index(c): set[str]() for c in distinct_of if c in columns}
+        for row in reader:
+            for i, value in enumerate(row[: len(columns)]):
+                if value == "" or value.lower() in ("nan", "na", "null"):
+                    continue
+                seen_value[i] = True
+                if numeric[i] and not _is_number(value):
+                    numeric[i] = False
+                if i in wanted and len(wanted[i]) < MAX_DISTINCT:
+                    wanted[i].add(value)
+    return TableInfo(
+        columns=columns,
+        numeric={c for c, n, s in zip(columns, numeric, seen_value, strict=True) if n and s},
+        distinct={columns[i]: values for i, values in wanted.items()},
+    )
+
+
+def _parquet_info(path: Path, distinct_of: tuple[str, ...]) -> TableInfo:
+    import pyarrow.parquet as pq
+    import pyarrow.types as pt
+
+    schema = pq.read_schema(path)
+    columns = [n for n in schema.names if not n.startswith("__index_level_")]
+    numeric = {f.name for f in schema if pt.is_integer(f.type) or pt.is_floating(f.type)}
+    wanted = [c for c in distinct_of if c in columns]
+    distinct: dict[str, set[str]] = {}
+    if wanted:
+        table = pq.read_table(path, columns=wanted)
+        for name in wanted:
+            values = table.column(name).unique().to_pylist()[:MAX_DISTINCT]
+            distinct[name] = {str(v) for v in values if v is not None}
+    return TableInfo(columns=columns, numeric=numeric, distinct=distinct)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
