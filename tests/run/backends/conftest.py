@@ -28,6 +28,7 @@ dir=$(dirname "$0")
 printf '%s\\n' "$*" >> "$dir/{name}.calls"
 if [ -f "$dir/{name}.fail" ]; then cat "$dir/{name}.fail" >&2; exit 1; fi
 cat "$dir/{name}.out" 2>/dev/null
+if [ -f "$dir/{name}.once" ]; then rm -f "$dir/{name}.out"; fi
 exit 0
 """
 
@@ -42,6 +43,11 @@ class FakeSlurm:
 
     def answer(self, name: str, text: str) -> None:
         (self.bin / f"{name}.out").write_text(textwrap.dedent(text).lstrip())
+
+    def answer_once(self, name: str, text: str) -> None:
+        """The next call prints `text`; later calls print nothing."""
+        self.answer(name, text)
+        (self.bin / f"{name}.once").touch()
 
     def fail(self, name: str, stderr: str) -> None:
         (self.bin / f"{name}.fail").write_text(stderr)

@@ -158,6 +158,24 @@ def test_wait_polls_until_nothing_is_left(fake_slurm: FakeSlurm, tmp_path: Path)
     assert len(fake_slurm.calls("squeue")) == 1
 
 
+def test_wait_feeds_the_live_display(fake_slurm: FakeSlurm, tmp_path: Path) -> None:
+    ctx = context(tmp_path, wait=True)
+    tasks = cv_tasks(ctx.run_dir, folds=1)
+    events: list[tuple[str, str]] = []
+    backend = SlurmBackend(listener=lambda event, key: events.append((event, key)))
+    name = f"foldrun-{slurm_run_id(ctx.run_dir)}"
+    # the first poll is the resume check of a second execute; the run starts fresh here
+    fake_slurm.answer_once("squeue", f"1000_0|RUNNING|None|{name}-train\n")
+    first = tasks[0]
+    first.task_dir.mkdir(parents=True)
+    (first.task_dir / "DONE").write_text(first.fingerprint)
+    backend.execute(tasks, ctx)
+    assert events[0] == ("started", first.key)
+    assert ("done", first.key) in events
+    assert sorted(e for e, k in events if k != first.key) == ["failed"] * (len(tasks) - 1)
+    assert len(fake_slurm.calls("squeue")) == 2
+
+
 def test_status_merges_squeue_sacct_and_events(fake_slurm: FakeSlurm, tmp_path: Path) -> None:
     ctx = context(tmp_path, wait=False)
     tasks = cv_tasks(ctx.run_dir, folds=3)

@@ -16,7 +16,7 @@ import re
 import shlex
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -127,8 +127,15 @@ class SlurmBackend(Backend):
 
     name = "slurm"
 
-    def __init__(self, *, slurm: SlurmSpec | Mapping[str, object] | None = None, **_: object):
-        # other options the runner passes to every backend (a listener, ...) are not used
+    def __init__(
+        self,
+        *,
+        slurm: SlurmSpec | Mapping[str, object] | None = None,
+        listener: Callable[[str, str], None] | None = None,
+        **_: object,
+    ):
+        # listener: the live display, called with ("started" | "done" | "failed", key)
+        self._listener = listener
         if isinstance(slurm, Mapping):
             slurm = SlurmSpec.model_validate(dict(slurm))
         self._spec = slurm
@@ -188,15 +195,23 @@ class SlurmBackend(Backend):
                 t.key: live[t.key].state if t.key in live else TaskState.PENDING for t in tasks
             }
             return result
-        self._wait(run_id, run_dir, settings, result)
+        self._wait(run_id, run_dir, settings, result, tasks)
         result.states = {t.key: _final_state(t) for t in tasks}
         return result
 
     # ------------------------------------------------------------ follow
 
-    def _wait(self, run_id: str, run_dir: Path, settings: SlurmSpec, result: BackendResult) -> None:
+    def _wait(
+        self,
+        run_id: str,
+        run_dir: Path,
+        settings: SlurmSpec,
+        result: BackendResult,
+        tasks: Sequence[PlannedTask],
+    ) -> None:
         """Poll squeue (one call per poll, backing off 0, 2, 4, 8 s) until nothing is left."""
         delay = 0.0
+        shown: dict[str, str] = {}  # key -> last event given to the listener
         while True:
             time.sleep(delay)
             live = self._live(run_id, load_jobs(run_dir))
@@ -206,9 +221,33 @@ class SlurmBackend(Backend):
                 for key in never:
                     audit.append(RunLayout(run_dir).audit_log, key, "cancelled", never[key].reason)
                     result.messages.append(f"{key}: not run, an upstream task failed")
+            self._tell(tasks, live, shown)
             if not any(s.state != TaskState.FAILED for s in live.values()):
                 return
             delay = min(max(2.0, delay * 2), settings.poll_max_s)
+
+    def _tell(
+        self,
+        tasks: Sequence[PlannedTask],
+        live: Mapping[str, SchedulerTaskState],
+        shown: dict[str, str],
+    ) -> None:
+        """Give the live display what changed since the last poll."""
+        if self._listener is None:
+            return
+        for task in tasks:
+            found = live.get(task.key)
+            if found is not None and found.state != TaskState.FAILED:
+                event = "started" if found.state == TaskState.RUNNING else ""
+            else:
+                event = "done" if _final_state(task) == TaskState.DONE else "failed"
+            if (
+                event
+                and shown.get(task.key) != event
+                and shown.get(task.key) not in ("done", "failed")
+            ):
+                shown[task.key] = event
+                self._listener(event, task.key)
 
     # ------------------------------------------------------------ status
 
