@@ -109,7 +109,7 @@ def ensure_split(spec: Spec) -> Folds | None:
     if root.is_dir():
         _check_unchanged(spec, record_path)
         return _load(root)
-    folds = _make(spec)
+    folds = make_split(spec)
     folds.save(root)
     _write_record(record_path, _record(spec))
     return folds
@@ -123,7 +123,8 @@ def _load(root: Path) -> Folds | None:
     return load_folds(root)
 
 
-def _make(spec: Spec) -> Folds:
+def make_split(spec: Spec) -> Folds:
+    """The folds of `[split]` on the data table, in memory (nothing written)."""
     from foldrun.spec.frame import read_frame
     from foldrun.split import make_folds
 
@@ -161,6 +162,21 @@ _WHAT = {
 }
 
 
+def split_changes(spec: Spec) -> str | None:
+    """Why the run's existing split no longer matches the spec (None when it does)."""
+    try:
+        old = json.loads((RunLayout(spec.run_dir).state_dir / "split.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    changed = [_WHAT[k] for k in _WHAT if old.get(k) != _record(spec, old)[k]]
+    if not changed:
+        return None
+    return (
+        f"the split changed: {', '.join(changed)} differ from what the run's split was "
+        f"made with; use a new output folder, or restore them"
+    )
+
+
 def _check_unchanged(spec: Spec, record_path: Path) -> None:
     try:
         old = json.loads(record_path.read_text())
@@ -168,15 +184,10 @@ def _check_unchanged(spec: Spec, record_path: Path) -> None:
         # a split folder put there by hand: adopt it as it is
         _write_record(record_path, _record(spec))
         return
+    changes = split_changes(spec)
+    if changes:
+        raise SpecError(changes, file=spec.path, key="split")
     new = _record(spec, old)
-    changed = [_WHAT[k] for k in _WHAT if old.get(k) != new[k]]
-    if changed:
-        raise SpecError(
-            f"the split changed: {', '.join(changed)} differ from what the run's split was "
-            "made with; use a new output folder, or restore them",
-            file=spec.path,
-            key="split",
-        )
     if old != new:  # same content, new mtime: remember it so the next run skips the hash
         _write_record(record_path, new)
 

@@ -1,0 +1,339 @@
+"""`foldrun check`: every problem of a spec, its data, its split and its models at once.
+
+Nothing is run and nothing is written. Each problem is one line naming the file, the key
+or the column, and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import os
+import shlex
+import shutil
+import sys
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from foldrun.errors import FoldrunError
+from foldrun.spec.load import parse_spec
+from foldrun.spec.model import DataSpec, ModelSpec, Spec, SplitSpec
+from foldrun.spec.problems import Problem, did_you_mean
+from foldrun.spec.table import TableInfo, read_table_info
+
+ALWAYS_AVAILABLE = {"python", "python3"}
+GROUP_STRATEGIES = {"grouped", "stratified-grouped"}
+
+
+@dataclass
+class _Parts:
+    """What validated of the spec (each table on its own), to check further."""
+
+    file: str
+    base: Path
+    data: DataSpec | None
+    split: SplitSpec | None
+    models: dict[str, ModelSpec]
+    spec: Spec | None
+    has_mlflow: bool
+
+
+def check_spec(path: str | Path) -> list[Problem]:
+    """Every problem found, in spec order; an empty list when the spec is ready to run."""
+    spec, problems = parse_spec(path)
+    parts = _parts(Path(path), spec)
+    if parts is None:
+        return problems
+    table = _check_table(parts, problems)
+    _check_split(parts, table, problems)
+    for name, model in parts.models.items():
+        problems += model_problems(name, model, parts)
+    if parts.has_mlflow and importlib.util.find_spec("mlflow") is None:
+        problems.append(
+            Problem('mlflow is not installed; pip install "foldrun[mlflow]"', parts.file, "mlflow")
+        )
+    return problems
+
+
+def _parts(path: Path, spec: Spec | None) -> _Parts | None:
+    file = str(path)
+    if spec is not None:
+        return _Parts(
+            file, spec.base_dir, spec.data, spec.split, spec.models, spec, spec.mlflow is not None
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # parse_spec already said why
+    models = {}
+    for name, table in _dict(raw.get("models")).items():
+        model = _valid(ModelSpec, table)
+        if isinstance(model, ModelSpec):
+            models[name] = model
+    return _Parts(
+        file,
+        path.resolve().parent,
+        _valid(DataSpec, raw.get("data")),
+        _valid(SplitSpec, raw.get("split", {})),
+        models,
+        None,
+        "mlflow" in raw,
+    )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _valid(cls: type[BaseModel], value: Any) -> Any:
+    try:
+        return cls.model_validate(value)
+    except ValidationError:
+        return None
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def _check_table(parts: _Parts, problems: list[Problem]) -> TableInfo | None:
+    if parts.data is None:
+        return None
+    table_path = (parts.base / parts.data.table).resolve()
+    try:
+        info = read_table_info(table_path)
+    except FoldrunError as err:
+        problems.append(Problem(err.message, parts.file, "data.table"))
+        return None
+    for key, column in _named_columns(parts):
+        if column not in info.columns:
+            hint = did_you_mean(column, info.columns).replace("valid keys", "the columns are")
+            problems.append(
+                Problem(f"not in {parts.data.table}{hint}", parts.file, key, column=column)
+            )
+    return info
+
+
+def _named_columns(parts: _Parts) -> Iterator[tuple[str, str]]:
+    data = parts.data
+    assert data is not None
+    if data.id:
+        yield "data.id", data.id
+    for column in data.target if isinstance(data.target, list) else [data.target]:
+        yield "data.target", column
+    if data.group:
+        yield "data.group", data.group
+    for column in data.features or []:
+        yield "data.features", column
+    split = parts.split
+    if split is not None and split.from_ is None:
+        stratify = split.stratify
+        for column in [stratify] if isinstance(stratify, str) else stratify or []:
+            yield "split.stratify", column
+        if split.fold_column:
+            yield "split.fold_column", split.fold_column
+
+
+# --- split --------------------------------------------------------------------------------
+
+
+def _check_split(parts: _Parts, table: TableInfo | None, problems: list[Problem]) -> None:
+    split = parts.split
+    if split is None:
+        return
+    if split.from_ is not None:
+        _check_split_from(parts, (parts.base / split.from_).resolve(), problems)
+        return
+    for key, message in split_option_problems(split, parts.data):
+        problems.append(Problem(message, parts.file, key))
+    if parts.spec is not None and table is not None and not problems:
+        problems += _dry_run_split(parts.spec)
+
+
+def _check_split_from(parts: _Parts, root: Path, problems: list[Problem]) -> None:
+    from foldrun.plan.split import scan_split
+
+    if not root.is_dir():
+        problems.append(
+            Problem(
+                f"split folder {root} not found; run 'foldrun split' first or fix the path",
+                parts.file,
+                "split.from",
+            )
+        )
+        return
+    try:
+        scan_split(root)
+    except FoldrunError as err:
+        problems.append(Problem(err.message, parts.file, "split.from"))
+
+
+def split_option_problems(split: SplitSpec, data: DataSpec | None) -> list[tuple[str, str]]:
+    """Split options that contradict each other or the [data] table."""
+    found = []
+    base = (split.strategy or "auto").removeprefix("repeated-")
+    if base in GROUP_STRATEGIES and data is not None and not data.group:
+        found.append(("split.strategy", f"strategy {base!r} needs [data] group; set it"))
+    if base == "predefined" and not split.fold_column:
+        found.append(("split.fold_column", "strategy 'predefined' needs fold_column; set it"))
+    if base == "multilabel" and data is not None and not isinstance(data.target, list):
+        found.append(
+            ("split.strategy", "strategy 'multilabel' needs [data] target as a list of columns")
+        )
+    if split.val == "next-fold" and split.folds is not None and split.folds < 3:
+        found.append(("split.val", "val = 'next-fold' needs folds >= 3 (train/val/test)"))
+    if split.repeats and split.repeats > 1 and base == "predefined":
+        found.append(("split.repeats", "a predefined split cannot be repeated; remove repeats"))
+    return found
+
+
+def _dry_run_split(spec: Spec) -> list[Problem]:
+    """Make the folds in memory (nothing written) to catch what only the data can tell."""
+    from foldrun.plan import split as split_mod
+
+    try:
+        if split_mod.split_dir(spec).is_dir():
+            changes = split_mod.split_changes(spec)
+            return [Problem(changes, str(spec.path), "split")] if changes else []
+        split_mod.make_split(spec)
+    except ImportError:
+        return []  # foldrun.split not available: nothing more to say
+    except FoldrunError as err:
+        return [Problem(err.message, str(spec.path), "split", column=err.column)]
+    return []
+
+
+# --- models -------------------------------------------------------------------------------
+
+
+def model_problems(name: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
+    key = f"models.{name}"
+    found = []
+    refs = [("estimator", model.estimator), ("entry", model.entry)]
+    refs += [(f"preprocess[{i}]", ref) for i, ref in enumerate(model.preprocess)]
+    for field, ref in refs:
+        if ref is not None:
+            message = import_problem(ref, parts.base)
+            if message:
+                found.append(Problem(message, parts.file, f"{key}.{field}"))
+    for stage in ("train", "predict", "refit"):
+        template = model.template(stage)
+        if template is not None:
+            message = command_problem(template, parts.base)
+            if message:
+                found.append(Problem(message, parts.file, f"{key}.{stage}"))
+    return found
+
+
+def import_problem(ref: str, base: Path) -> str | None:
+    """Why `module:Name` cannot be imported (the spec's folder is on the path), or None."""
+    module_name, _, attr = ref.partition(":")
+    if not module_name or not attr:
+        return f"{ref!r} must look like 'module:Name' (e.g. 'sklearn.svm:SVC')"
+    with _on_path(base):
+        try:
+            obj: Any = importlib.import_module(module_name)
+        except Exception as err:  # ImportError, or the module failing on import
+            why = f"{type(err).__name__}: {err}"
+            return f"cannot import {module_name!r}: {why}; install it or fix the name"
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            hint = did_you_mean(part, names) if len(names) < 500 else ""
+            hint = hint if hint.startswith("; did") else ""
+            return f"module {module_name!r} has no {attr!r}{hint}"
+        obj = getattr(obj, part)
+    return None
+
+
+@contextlib.contextmanager
+def _on_path(folder: Path) -> Iterator[None]:
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(folder))
+
+
+def command_problem(template: str, base: Path) -> str | None:
+    """A command whose program is not on PATH (or whose script file is missing)."""
+    from foldrun.plan.templates import program
+
+    try:
+        words = shlex.split(template)
+    except ValueError as err:
+        return f"the command is not valid shell: {err}"
+    prog = program(template)
+    if prog is None or "{" in prog:
+        return None
+    if prog in ALWAYS_AVAILABLE or prog == sys.executable:
+        return _script_problem(words, base)
+    if "/" in prog:
+        path = (base / prog).resolve()
+        if not path.is_file():
+            return f"program {prog!r} not found (relative to the spec's folder)"
+        if not os.access(path, os.X_OK):
+            return f"program {prog!r} is not executable; chmod +x it, or run it with bash"
+        return None
+    if shutil.which(prog) is None:
+        return f"program {prog!r} is not on PATH; install it, or fix the command"
+    return None
+
+
+def _script_problem(words: list[str], base: Path) -> str | None:
+    """`python train.py ...`: the script must exist relative to the spec's folder."""
+    while words and "=" in words[0] and not words[0].startswith("-"):
+        words = words[1:]  # VAR=value before the program
+    args = words[1:]
+    if not args or args[0] in ("-m", "-c"):
+        return None
+    script = next((w for w in args if not w.startswith("-")), "")
+    if script.endswith(".py") and "{" not in script and not (base / script).is_file():
+        return f"script {script!r} not found (commands run in the spec's folder)"
+    return None
+
+
+# --- summary ------------------------------------------------------------------------------
+
+
+def summary(path: str | Path) -> str:
+    """`ok: 3 models, 7 variants, 95 tasks (5 folds)` for a spec without problems."""
+    from foldrun.plan.split import scan_split, split_dir
+    from foldrun.spec.load import load_spec
+
+    spec = load_spec(path)
+    root = split_dir(spec)
+    if root.is_dir():
+        files = scan_split(root)
+        n_folds = len(files.folds)
+    else:  # not made yet: what [split] asks for
+        n_folds = (spec.split.folds or 5) * (spec.split.repeats or 1)
+    variants = tasks = 0
+    for model in spec.models.values():
+        leaves, n_tasks = count_model(model, n_folds)
+        variants += leaves
+        tasks += n_tasks
+    return (
+        f"{path}: ok: {len(spec.models)} model(s), {variants} variant(s), {tasks} task(s) "
+        f"over {n_folds} fold(s)"
+    )
+
+
+def count_model(model: ModelSpec, n_folds: int) -> tuple[int, int]:
+    """(variants after every stage grid, tasks) of one model, as the plan will build them."""
+    from foldrun.plan.variants import expand
+
+    n = len(expand(model.grid))
+    tasks = 0
+    for stage in model.stage_names():
+        own = model.stages.get(stage)
+        if own and own.grid:
+            n *= len(expand(own.grid))
+        tasks += n if stage == "refit" else n * n_folds
+    return n, tasks
