@@ -242,6 +242,9 @@ def run_planned(
         dry_run=dry_run,
         wait=wait,
     )
+    if dry_run and keys and backend != "local":
+        # a scheduler backend writes its job scripts and prints the submit commands (SLURM)
+        get_backend(backend).execute([tasks[k] for k in keys], ctx)
     if dry_run or not keys:
         result.counts = _counts(selected, states, {})
         return result
@@ -249,7 +252,7 @@ def run_planned(
         ctx.options["plan_file"] = write_plan_file(layout, tasks)
         record_backend(layout, backend)
         listener = listener_factory(tasks, keys) if listener_factory else None
-        options = {"listener": listener} if backend == "local" and listener else {}
+        options = {"listener": listener} if listener else {}
         engine = get_backend(backend, **options)
         with _showing(listener):
             outcome = engine.execute([tasks[k] for k in keys], ctx)

@@ -89,7 +89,7 @@ def test_dry_run_writes_scripts_and_submits_nothing(
     assert fake_slurm.calls("sbatch") == [] and fake_slurm.calls("squeue") == []
     printed = capsys.readouterr().out.splitlines()
     assert len(printed) == 4
-    assert printed[1].startswith("JOB_1=$(sbatch --parsable --dependency=aftercorr:$JOB_0 ")
+    assert printed[1].startswith("JOB_1=$(sbatch --parsable --dependency=aftercorr:${JOB_0} ")
     assert sorted(p.name for p in (ctx.run_dir / "slurm").glob("*.sbatch")) == [
         "evaluate-c1-g0-m4096-t60.sbatch",
         "predict-c1-g0-m4096-t60.sbatch",

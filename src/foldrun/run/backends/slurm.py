@@ -173,7 +173,7 @@ class SlurmBackend(Backend):
                 command.append(f"--dependency={dependency}")
             command.append(str(files["script"]))
             if ctx.dry_run:
-                job_ids[number] = f"$JOB_{number}"
+                job_ids[number] = f"${{JOB_{number}}}"
                 # placeholders stay unquoted so the printed lines run as a shell script
                 shown = " ".join(shlex.quote(a) if "$" not in a else a for a in command)
                 result.messages.append(f"JOB_{number}=$({shown})")
@@ -383,7 +383,7 @@ def _active(submission: Mapping[str, object], queued: Mapping[str, str]) -> bool
 
 
 def _placeholders(groups: list[ArrayGroup]) -> dict[int, str]:
-    return {number: f"$JOB_{number}" for number in range(len(groups))}
+    return {number: f"${{JOB_{number}}}" for number in range(len(groups))}
 
 
 def _free_stem(slurm_dir: Path, label: str, used: set[str]) -> Path:
