@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from foldrun.cli import cli
+from foldrun.spec.check import check_spec
+from tests.spec.helpers import BASE, write_spec
+
+OK_MODELS = """
+[models.lr]
+estimator = "sklearn.linear_model:LogisticRegression"
+preprocess = ["sklearn.preprocessing:StandardScaler"]
+[models.rf]
+estimator = "sklearn.ensemble:RandomForestClassifier"
+grid = { n_estimators = [10, 20], max_depth = [2, 3] }
+[models.cmd]
+train = "true {train} {out}"
+predict = "true {test} {predictions} {threshold}"
+[models.cmd.stages.predict]
+grid = { threshold = [0.3, 0.5, 0.7] }
+"""
+
+
+def problem_lines(spec: Path) -> list[str]:
+    return [p.line() for p in check_spec(spec)]
+
+
+def only_problem(spec: Path) -> str:
+    lines = problem_lines(spec)
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_clean_spec_exits_0_with_summary(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, OK_MODELS)
+    result = CliRunner().invoke(cli, ["check", str(spec)])
+    assert result.exit_code == 0, result.output
+    # lr: 1 variant x (3 folds x 3 stages + refit); rf: 4 x 10; cmd: 3 train + 3 x (3 + 3)
+    assert "3 model(s), 8 variant(s), 71 task(s) over 3 fold(s)" in result.output
+    assert not (tmp_path / "runs").exists()  # check writes nothing
+
+
+def test_cli_exit_2_one_line_per_problem(tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path,
+        """
+[models.rf]
+estimator = "sklearn.ensemble:RandomForestClasifier"
+grd = { a = [1] }
+[models.cmd]
+train = "no-such-program-xyz {train}"
+predict = "true {tset}"
+""",
+    )
+    result = CliRunner().invoke(cli, ["check", str(spec)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith("foldrun: 3 problem(s)")
+    assert any(line.endswith("models.rf.grd: unknown key; did you mean 'grid'?") for line in lines)
+    assert any(
+        "models.cmd.predict: unknown placeholder {tset}; did you mean 'test'?" in line
+        for line in lines
+    )
+    # the model with a schema error is not checked further; the other one still is
+    assert any(
+        "models.cmd.train: program 'no-such-program-xyz' is not on PATH" in line for line in lines
+    )
+
+
+def test_console_script(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, '[models.m]\nentry = "no_such_module_q:run"\n')
+    proc = subprocess.run(["foldrun", "check", str(spec)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "models.m.entry: cannot import 'no_such_module_q': ModuleNotFoundError" in proc.stderr
+    (tmp_path / "no_such_module_q.py").write_text("def run(ctx):\n    return None\n")
+    proc = subprocess.run(["foldrun", "check", str(spec)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr  # modules beside the spec import
+    assert "1 model(s), 1 variant(s), 10 task(s)" in proc.stdout
+
+
+def test_missing_columns_name_the_column(tmp_path: Path) -> None:
+    head = BASE.replace('group = "patient"', 'group = "patien"\nfeatures = ["x1", "x9"]')
+    lines = problem_lines(write_spec(tmp_path, '[models.m]\nentry = "os:getcwd"\n', head=head))
+    assert lines == [
+        f"{tmp_path / 'foldrun.toml'}: data.group: column 'patien': not in samples.csv; "
+        "did you mean 'patient'?",
+        f"{tmp_path / 'foldrun.toml'}: data.features: column 'x9': not in samples.csv; "
+        "the columns are: id, label, patient, x1, x2",
+    ]
+
+
+def test_missing_target_and_id_columns(tmp_path: Path) -> None:
+    head = BASE.replace('target = "label"', 'target = ["a", "b"]').replace(
+        'id = "id"', 'id = "ident"'
+    )
+    lines = problem_lines(write_spec(tmp_path, '[models.m]\nentry = "os:getcwd"\n', head=head))
+    assert lines[0].split(": ")[1] == "data.id"
+    assert sum("data.target: column" in line for line in lines) == 2
+
+
+def test_missing_table(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, '[models.m]\nentry = "os:getcwd"\n')
+    (tmp_path / "samples.csv").unlink()
+    assert "data.table: data table not found" in only_problem(spec)
+
+
+def test_unreadable_table(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, '[models.m]\nentry = "os:getcwd"\n')
+    (tmp_path / "samples.csv").write_bytes(b"")
+    assert "data.table: the data table is empty" in only_problem(spec)
+    (tmp_path / "samples.csv").write_bytes(b"\xff\xfe\x00bad")
+    assert "data.table: cannot read the data table" in only_problem(spec)
+
+
+def test_parquet_table_is_read(tmp_path: Path) -> None:
+    import pandas as pd
+
+    spec = write_spec(tmp_path, '[models.m]\nentry = "os:getcwd"\n')
+    pd.read_csv(tmp_path / "samples.csv").to_parquet(tmp_path / "samples.parquet")
+    spec.write_text(spec.read_text().replace("samples.csv", "samples.parquet"))
+    assert problem_lines(spec) == []
+    spec.write_text(spec.read_text().replace('target = "label"', 'target = "lable"'))
+    assert "column 'lable': not in samples.parquet; did you mean 'label'?" in only_problem(spec)
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (
+            'estimator = "sklearn.ensemble:RandomForestClasifier"',
+            "models.m.estimator: module 'sklearn.ensemble' has no 'RandomForestClasifier'; "
+            "did you mean 'RandomForestClassifier'?",
+        ),
+        (
+            'estimator = "sklearn.linear_model:LogisticRegression"\npreprocess = ["nosuchmod:X"]',
+            "models.m.preprocess[0]: cannot import 'nosuchmod': ModuleNotFoundError",
+        ),
+        ('entry = "no_module_here.sub:run"', "models.m.entry: cannot import 'no_module_here.sub'"),
+        ('entry = "os"', "models.m.entry: 'os' must look like 'module:Name'"),
+    ],
+)
+def test_imports(tmp_path: Path, model: str, expected: str) -> None:
+    assert expected in only_problem(write_spec(tmp_path, f"[models.m]\n{model}\n"))
+
+
+def test_module_failing_on_import_reports_its_error(tmp_path: Path) -> None:
+    (tmp_path / "broken_mod_q.py").write_text("raise RuntimeError('boom at import')\n")
+    line = only_problem(write_spec(tmp_path, '[models.m]\nentry = "broken_mod_q:run"\n'))
+    assert "cannot import 'broken_mod_q': RuntimeError: boom at import" in line
+
+
+@pytest.mark.parametrize(
+    ("train", "expected"),
+    [
+        ("not-on-path-q {train}", "program 'not-on-path-q' is not on PATH"),
+        ("python missing_train.py {train}", "script 'missing_train.py' not found"),
+        ("./run.sh {train}", "program './run.sh' not found"),
+        ("python 'unclosed {train}", "the command is not valid shell"),
+    ],
+)
+def test_commands(tmp_path: Path, train: str, expected: str) -> None:
+    spec = write_spec(tmp_path, f'[models.m]\ntrain = "{train}"\npredict = "true {{test}}"\n')
+    assert f"models.m.train: {expected}" in only_problem(spec)
+
+
+def test_commands_that_are_fine(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text("")
+    script = tmp_path / "run.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    spec = write_spec(
+        tmp_path,
+        """
+[models.a]
+train = "CUDA_LAUNCH_BLOCKING=1 python -u train.py --in {train}"
+predict = "./run.sh {test} && echo done"
+refit = "python -m foldrun --help"
+[models.b]
+train = "python3 -c 'print(1)'"
+predict = "awk '{print $1}' {test}"
+""",
+    )
+    assert problem_lines(spec) == []
+
+
+def test_unknown_placeholder_and_stage(tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path,
+        """
+[models.m]
+train = "true {train} {threshold}"
+predict = "true {test} {threshold}"
+[models.m.stages.predict]
+grid = { threshold = [0.3] }
+[models.m.stages.traing]
+resources = { cpus = 2 }
+""",
+    )
+    lines = problem_lines(spec)
+    assert len(lines) == 2
+    assert (
+        "models.m.stages.traing: this model has no stage 'traing'; did you mean 'train'?"
+        in (lines[0])
+    )
+    assert "models.m.train: unknown placeholder {threshold}" in lines[1]
+
+
+def test_split_from_missing(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, '[models.m]\nentry = "os:getcwd"\n')
+    spec.write_text(spec.read_text().replace('from = "split"', 'from = "nosplit"'))
+    assert "split.from: split folder" in only_problem(spec)
+    assert "not found; run 'foldrun split' first" in only_problem(spec)
+
+
+def test_split_from_without_folds(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, '[models.m]\nentry = "os:getcwd"\n')
+    (tmp_path / "empty").mkdir()
+    spec.write_text(spec.read_text().replace('from = "split"', 'from = "empty"'))
+    assert "split.from: the split folder has no fold folders" in only_problem(spec)
+
+
+@pytest.mark.parametrize(
+    ("split", "expected"),
+    [
+        ('strategy = "grouped"', "split.strategy: strategy 'grouped' needs [data] group"),
+        ('strategy = "predefined"', "split.fold_column: strategy 'predefined' needs fold_column"),
+        ('strategy = "multilabel"', "split.strategy: strategy 'multilabel' needs [data] target"),
+        ('val = "next-fold"\nfolds = 2', "split.val: val = 'next-fold' needs folds >= 3"),
+        ('stratify = ["nope"]', "split.stratify: column 'nope': not in samples.csv"),
+        ("folds = 1", "split.folds: Input should be greater than or equal to 2"),
+    ],
+)
+def test_split_options(tmp_path: Path, split: str, expected: str) -> None:
+    head = BASE.replace('group = "patient"\n', "").replace('from = "split"', split)
+    spec = write_spec(tmp_path, '[models.m]\nentry = "os:getcwd"\n', head=head)
+    assert expected in "\n".join(problem_lines(spec))
+
+
+def test_mlflow_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "mlflow" else real(name, *a)
+    )
+    spec = write_spec(tmp_path, '[models.m]\nentry = "os:getcwd"\n[mlflow]\nexperiment = "x"\n')
+    expected = 'mlflow: mlflow is not installed; pip install "foldrun[mlflow]"'
+    assert only_problem(spec).endswith(expected)
+
+
+def test_schema_error_elsewhere_does_not_hide_data_problems(tmp_path: Path) -> None:
+    head = BASE.replace('target = "label"', 'target = "lbl"') + "typo = 1\n"
+    lines = problem_lines(write_spec(tmp_path, '[models.m]\nentry = "os:getcwd"\n', head=head))
+    assert any("split.typo: unknown key" in line for line in lines)
+    assert any("data.target: column 'lbl'" in line for line in lines)
