@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from foldrun.errors import SpecError
+from foldrun.plan.templates import placeholders, program, render
+
+HOSTILE = [
+    "'; touch x #",
+    "a\nb",
+    "$(touch y)",
+    "`touch z`",
+    "a b  c",
+    "\"double\" and 'single'",
+    "",
+    "--flag=value;rm -rf /",
+    "*",
+    "back\\slash",
+]
+
+
+def test_placeholders() -> None:
+    assert placeholders("python t.py --train {train} --lr {lr} --out {out}/m.pt") == {
+        "train",
+        "lr",
+        "out",
+    }
+    # {{ }} are literal braces; braces around non-identifiers are left alone
+    assert placeholders("awk '{print $1}' {{x}} {test}") == {"test"}
+
+
+def test_render_literal_braces() -> None:
+    assert render("echo {{a}} {b}", {"b": 1}) == "echo {a} 1"
+    assert render("awk '{print $1}' {f}", {"f": "in.csv"}) == "awk '{print $1}' in.csv"
+
+
+def test_render_value_texts() -> None:
+    assert render("{a} {b} {c} {d}", {"a": True, "b": None, "c": [1, 2], "d": 3e-4}) == (
+        "true '' '[1, 2]' 0.0003"
+    )
+
+
+def test_unknown_placeholder_at_render_is_spec_error() -> None:
+    with pytest.raises(SpecError, match=r"unknown placeholder \{lrr\}"):
+        render("x {lrr}", {"lr": 1})
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_value_reaches_program_as_one_argument(tmp_path: Path, value: str) -> None:
+    script = tmp_path / "argv.py"
+    script.write_text("import json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+    template = f"{sys.executable} {script} --id {{id}} --out {{out}}/m.pt"
+    command = render(template, {"id": value, "out": value})
+    proc = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert json.loads(proc.stdout) == ["--id", value, "--out", value + "/m.pt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["argv.py"]  # nothing was touched
+
+
+def test_program() -> None:
+    assert program("python train.py {x}") == "python"
+    assert program("CUDA_VISIBLE_DEVICES=0 FOO=1 ./run.sh") == "./run.sh"
+    assert program("'unclosed") is None
