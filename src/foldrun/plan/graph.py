@@ -170,10 +170,15 @@ class _Builder:
             stage=stage,
             deps=deps,
             resources=_resources(self.spec, model, stage),
-            fingerprint=fingerprint(payload, [self.tasks[d].fingerprint for d in deps]),
+            fingerprint=fingerprint(payload, self._upstream_fingerprints(stage, deps)),
             task_dir=task_dir,
             meta=meta,
         )
+
+    def _upstream_fingerprints(self, stage: str, deps: tuple[str, ...]) -> list[str]:
+        # refit waits for the evaluates but uses nothing they made: a new predict template
+        # must not make a long refit stale
+        return [] if stage == "refit" else [self.tasks[d].fingerprint for d in deps]
 
     def _meta(
         self,
