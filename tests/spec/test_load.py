@@ -216,3 +216,9 @@ def test_missing_required_keys(tmp_path: Path) -> None:
     found = lines(tmp_path, "[models.m]\nentry='a:b'\n")
     assert "name: required key is missing; add it" in found
     assert "data: required key is missing; add it" in found
+
+
+def test_only_badly_named_models_reports_just_the_names(tmp_path: Path) -> None:
+    found = lines(tmp_path, HEAD + '[models."a/b"]\nentry = "a:b"\n')
+    assert len(found) == 1
+    assert found[0].startswith('models."a/b": model name \'a/b\' is not allowed')

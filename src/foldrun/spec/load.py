@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from foldrun.errors import SpecError
 from foldrun.spec.model import ModelSpec, Spec, check_name
 from foldrun.spec.problems import Problem, did_you_mean, key_path
 
@@ -43,7 +42,10 @@ def parse_spec(path: str | Path) -> tuple[Spec | None, list[Problem]]:
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as err:
-        problems += schema_problems(err, raw, str(file))
+        found = schema_problems(err, raw, str(file))
+        if problems:  # every model had a bad name: "no models" would only repeat that
+            found = [p for p in found if p.key != "models"]
+        problems += found
         return None, problems + _model_problems(_valid_models(raw), str(file))
     problems += _model_problems(spec.models, str(file))
     if problems:
@@ -85,8 +87,6 @@ def _drop_bad_model_names(raw: dict[str, Any], file: str) -> tuple[dict[str, Any
             kept[name] = table
         except ValueError as err:
             problems.append(Problem(str(err), file=file, key=key_path(["models", name])))
-    if not problems or not kept:  # keep at least one, so "no models" is not reported too
-        return raw if not problems else {**raw, "models": {"_": {"entry": "_:_"}}}, problems
     return {**raw, "models": kept}, problems
 
 
@@ -189,11 +189,3 @@ def _is_dict_of_models(annotation: Any) -> bool:
     if typing.get_origin(annotation) is not dict:
         return False
     return _model_of(typing.get_args(annotation)[1]) is not None
-
-
-def raise_first(problems: list[Problem]) -> None:
-    if problems:
-        raise problems[0].error()
-
-
-__all__ = ["SpecError", "load_spec", "parse_spec"]

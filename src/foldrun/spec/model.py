@@ -317,7 +317,7 @@ class Spec(_Strict):
 
     @property
     def seed(self) -> int:
-        """The seed given to tasks (`{seed}`, estimators' random_state is theirs to set)."""
+        """The seed given to tasks (`{seed}`, meta["seed"]): `[split] seed`, else 0."""
         return self.split.seed if self.split.seed is not None else 0
 
 
