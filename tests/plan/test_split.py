@@ -29,7 +29,7 @@ def test_scan_split_finds_folds_repeats_and_holdout(tmp_path: Path) -> None:
     assert files.n_repeats == 2
     assert [(f.repeat, f.fold) for f in files.folds] == [(0, 0), (0, 1), (1, 0), (1, 1)]
     assert files.holdout == tmp_path / "s" / "holdout.csv"
-    assert files.folds[0].manifests["val"] is not None
+    assert files.folds[0].manifests["val"] is None  # header only: no val set
 
 
 def test_missing_val_manifest_is_none(tmp_path: Path) -> None:
@@ -80,3 +80,10 @@ def test_data_settings_change_is_refused(tmp_path: Path) -> None:
     spec_path.write_text(spec_path.read_text().replace('group = "patient"\n', ""))
     with pytest.raises(SpecError, match=r"\[data\] id/target/group differ"):
         ensure_split(load_spec(spec_path))
+
+
+def test_header_only_val_manifest_is_none(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, MODEL)  # the helper writes val.csv with a header only
+    task = build_plan(load_spec(spec)).tasks["m/default/fold_00/train"]
+    assert task.meta["inputs"]["val"] is None
+    assert task.meta["inputs"]["test"] is not None

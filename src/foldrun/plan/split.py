@@ -58,7 +58,7 @@ def scan_split(root: Path) -> SplitFiles:
     for repeat, base in bases:
         for fold in sorted(_numbered(base, _FOLD)):
             folder = base / f"fold_{fold:02d}"
-            manifests = {m: _file_or_none(folder / f"{m}.csv") for m in MANIFESTS}
+            manifests = {m: _manifest(folder / f"{m}.csv") for m in MANIFESTS}
             if manifests["train"] is not None:
                 found.folds.append(FoldFiles(repeat, fold, manifests))
     found.holdout = _file_or_none(root / "holdout.csv")
@@ -82,6 +82,17 @@ def _numbered(base: Path, pattern: re.Pattern[str]) -> list[int]:
     except (FileNotFoundError, NotADirectoryError):
         return []
     return [int(m.group(1)) for n in names if (m := pattern.match(n)) and (base / n).is_dir()]
+
+
+def _manifest(path: Path) -> Path | None:
+    """The manifest, or None when it is absent or holds only a header (no val set)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    _, _, rows = head.partition(b"\n")
+    return path if rows.strip() else None
 
 
 def _file_or_none(path: Path) -> Path | None:
