@@ -1,0 +1,290 @@
+"""Task folders -> the Parquet result tables under `results/` (tasks, metrics, predictions, folds).
+
+A refresh is incremental: `results/.index.parquet` remembers a signature per task folder
+(DONE's content and mtime, or the state of an unfinished task); rows of tasks whose
+signature did not change are taken from the previous tables, only changed tasks are read
+again. Missing, corrupt or foreign tables trigger a rebuild from scratch. Every file is
+written to a temporary name and renamed into place, the index last.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from foldrun.results.metrics import compute_metrics
+
+TASK_COLUMNS = [
+    "model", "variant", "fold", "repeat", "stage", "state", "started", "ended",
+    "wall_s", "cpu_s", "peak_mb", "exit_code", "fingerprint", "path",
+]  # fmt: skip
+METRIC_COLUMNS = ["model", "variant", "fold", "repeat", "stage", "subset", "metric", "value"]
+PRED_KEYS = ["model", "variant", "fold", "repeat"]
+FOLD_COLUMNS = ["id", "repeat", "fold", "subset"]
+TABLES = ("tasks", "metrics", "predictions", "folds")
+KEY = ["model", "variant", "fold", "repeat", "stage"]
+SUBSETS = ("test", "val", "holdout")
+INDEX_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """One task found on disk, in the audit log or in the plan."""
+
+    model: str
+    variant: str
+    fold: int
+    repeat: int
+    stage: str
+    path: Path
+
+    @property
+    def key(self) -> tuple[str, str, int, int, str]:
+        return (self.model, self.variant, self.fold, self.repeat, self.stage)
+
+
+def parse_fold_dir(parts: list[str]) -> tuple[int, int] | None:
+    """(fold, repeat) of `fold_00`, `repeat_01/fold_00` or `all` (refit: fold -1)."""
+    try:
+        if parts == ["all"]:
+            return -1, 0
+        if len(parts) == 1 and parts[0].startswith("fold_"):
+            return int(parts[0][5:]), 0
+        if len(parts) == 2 and parts[0].startswith("repeat_") and parts[1].startswith("fold_"):
+            return int(parts[1][5:]), int(parts[0][7:])
+    except ValueError:
+        return None
+    return None
+
+
+def _subdirs(path: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as it:
+            # temporary task folders (`.train.tmp-123`) and hidden files are not tasks
+            return [e for e in it if e.is_dir() and not e.name.startswith(".")]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def discover(tasks_dir: Path) -> list[TaskRef]:
+    """Every committed task folder under `tasks/` (a folder walk, no file is read)."""
+    found = []
+    for model in _subdirs(tasks_dir):
+        for variant in _subdirs(Path(model.path)):
+            for top in _subdirs(Path(variant.path)):
+                if top.name.startswith("repeat_"):
+                    fold_dirs = [(f, [top.name, f.name]) for f in _subdirs(Path(top.path))]
+                else:
+                    fold_dirs = [(top, [top.name])]
+                for fdir, parts in fold_dirs:
+                    where = parse_fold_dir(parts)
+                    if where is None:
+                        continue
+                    for stage in _subdirs(Path(fdir.path)):
+                        found.append(
+                            TaskRef(model.name, variant.name, *where, stage.name, Path(stage.path))
+                        )
+    return found
+
+
+def read_audit(path: Path) -> dict[tuple[str, str, int, int, str], str]:
+    """The last event per task in audit.log ("ts | fold dir | model/variant | stage | event")."""
+    last: dict[tuple[str, str, int, int, str], str] = {}
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return last
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.split(" | ")]
+        if len(parts) < 5 or "/" not in parts[2]:
+            continue
+        where = parse_fold_dir(parts[1].split("/"))
+        if where is None:
+            continue
+        model, variant = parts[2].split("/", 1)
+        last[(model, variant, *where, parts[3])] = parts[4]
+    return last
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(errors="replace").strip()
+    except OSError:
+        return None
+
+
+def signature(ref: TaskRef, audit_event: str | None) -> str:
+    """Changes whenever what collect would read from the task folder changes."""
+    done = ref.path / "DONE"
+    try:
+        mtime = done.stat().st_mtime_ns
+    except OSError:
+        res = ref.path / "resources.json"
+        res_m = res.stat().st_mtime_ns if res.exists() else 0
+        return f"open|{audit_event}|{res_m}"
+    return f"done|{_read_text(done)}|{mtime}"
+
+
+def _read_json(path: Path) -> dict[str, object]:
+    try:
+        obj = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return math.nan
+    return float(value)
+
+
+def task_state(ref: TaskRef, audit_event: str | None, resources: dict[str, object]) -> str:
+    if (ref.path / "DONE").exists():
+        return "done"
+    if audit_event in ("failed", "cancelled"):
+        return "failed"
+    if audit_event in ("started", "submitted", "requeued"):
+        return "running"
+    code = resources.get("exit_code")
+    if isinstance(code, int) and code != 0:
+        return "failed"
+    return "pending"
+
+
+def task_row(ref: TaskRef, audit_event: str | None, fingerprint: str | None) -> dict[str, object]:
+    res = _read_json(ref.path / "resources.json")
+    done = _read_text(ref.path / "DONE")
+    exit_code = res.get("exit_code")
+    return {
+        "model": ref.model,
+        "variant": ref.variant,
+        "fold": ref.fold,
+        "repeat": ref.repeat,
+        "stage": ref.stage,
+        "state": task_state(ref, audit_event, res),
+        "started": res.get("started"),
+        "ended": res.get("ended"),
+        "wall_s": _number(res.get("wall_s")),
+        "cpu_s": _number(res.get("cpu_s")),
+        "peak_mb": _number(res.get("peak_mb")),
+        "exit_code": exit_code if isinstance(exit_code, int) else None,
+        "fingerprint": done if done is not None else fingerprint,
+        "path": str(ref.path),
+    }
+
+
+def metric_rows(ref: TaskRef) -> list[tuple[object, ...]]:
+    """`metrics.json` keys `<subset>/<metric>` and plain (custom, or refit for refit) keys."""
+    rows = []
+    for key, value in _read_json(ref.path / "metrics.json").items():
+        number = _number(value)
+        if math.isnan(number) and not isinstance(value, float):
+            continue  # strings, lists, nulls: not a metric
+        prefix, _, name = key.partition("/")
+        if name and prefix in SUBSETS:
+            subset, metric = prefix, name
+        else:
+            subset, metric = ("refit" if ref.stage == "refit" else "custom"), key
+        rows.append((*ref.key[:5], subset, metric, number))
+    return rows
+
+
+def has_predictions(ref: TaskRef) -> bool:
+    """The evaluate stage's copy (with y_true) per fold, and refit's holdout predictions."""
+    return ref.stage == "evaluate" or (ref.stage == "refit" and ref.fold == -1)
+
+
+def read_predictions(ref: TaskRef) -> pa.Table | None:
+    path = ref.path / "predictions.parquet"
+    if not path.exists():
+        return None
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException):
+        return None
+    n = table.num_rows
+    head = {
+        "model": pa.array([ref.model] * n, pa.string()),
+        "variant": pa.array([ref.variant] * n, pa.string()),
+        "fold": pa.array(np.full(n, ref.fold, dtype=np.int64)),
+        "repeat": pa.array(np.full(n, ref.repeat, dtype=np.int64)),
+    }
+    if "subset" not in table.column_names:
+        subset = "holdout" if ref.stage == "refit" else "test"
+        table = table.append_column("subset", pa.array([subset] * n, pa.string()))
+    cols = {**head, **{c: table[c] for c in table.column_names if c not in head}}
+    if "id" in cols:
+        cols["id"] = pa.compute.cast(cols["id"], pa.string())
+    return pa.table(cols)
+
+
+def infer_task(preds: pd.DataFrame) -> str:
+    """classification / regression / multilabel from the columns of a predictions table."""
+    if any(c.startswith("y_true_") for c in preds.columns):
+        return "multilabel"
+    if any(c.startswith("proba_") for c in preds.columns) or "score" in preds:
+        return "classification"
+    y = preds.get("y_true")
+    if y is None or not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return "classification"
+    values = y.dropna().to_numpy()
+    is_int = bool(len(values)) and bool(np.all(np.mod(values, 1) == 0))
+    return "classification" if is_int and len(np.unique(values)) <= 20 else "regression"
+
+
+def pooled_rows(preds: pd.DataFrame, task: str | None) -> list[tuple[object, ...]]:
+    """Out-of-fold metrics: every fold's test predictions of a repeat, pooled (fold = -1)."""
+    test = preds[(preds["subset"] == "test") & (preds["fold"] >= 0)]
+    rows = []
+    for (model, variant, repeat), part in test.groupby(["model", "variant", "repeat"], sort=True):
+        part = part.dropna(axis=1, how="all")
+        if "y_true" not in part and not any(c.startswith("y_true_") for c in part):
+            continue
+        kind = task or infer_task(part)
+        try:
+            values = compute_metrics(part, kind)
+        except (KeyError, ValueError, TypeError):
+            continue  # predictions that do not fit the task kind: no pooled metrics
+        for name, value in values.items():
+            rows.append((model, variant, -1, repeat, "evaluate", "pooled", name, value))
+    return rows
+
+
+def read_folds(split_dir: Path) -> pd.DataFrame:
+    """The split's long folds table (folds.parquet), or an empty one."""
+    try:
+        folds = pd.read_parquet(split_dir / "folds.parquet")
+        folds = folds[FOLD_COLUMNS].copy()
+        folds["id"] = folds["id"].astype(str)
+        return folds
+    except (OSError, KeyError, ValueError, pa.ArrowException):
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+            FOLD_COLUMNS, ["string", "int64", "int64", "string"], strict=True)})  # fmt: skip
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def key_mask(df: pd.DataFrame, cols: list[str], keys: Iterable[tuple[object, ...]]) -> np.ndarray:
+    """Rows of `df` whose `cols` values are one of `keys`."""
+    keys = list(keys)
+    if df.empty or not keys:
+        return np.zeros(len(df), dtype=bool)
+    index = pd.MultiIndex.from_frame(df[cols])
+    return np.asarray(index.isin(keys))

@@ -1,0 +1,130 @@
+"""`load_results`: the result tables of a run as pandas frames, and what is derived from them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from foldrun.results import collect, compare, stats
+from foldrun.results.metrics import PRIMARY, greater_is_better
+from foldrun.results.refresh import refresh
+from foldrun.results.source import RunSource, planned_tasks, resolve
+
+FALLBACK_PRIMARY = {
+    "classification": ["roc_auc", "balanced_accuracy", "accuracy"],
+    "regression": ["rmse", "mae", "r2"],
+    "multilabel": ["macro_f1", "micro_f1"],
+}
+
+
+@dataclass
+class Results:
+    """The four tables of DESIGN.md (`tasks`, `metrics`, `predictions`, `folds`) of one run."""
+
+    source: RunSource
+    tasks: pd.DataFrame
+    metrics: pd.DataFrame
+    predictions: pd.DataFrame
+    folds: pd.DataFrame
+    options: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.source.run_dir
+
+    @cached_property
+    def task(self) -> str:
+        """classification / regression / multilabel: from the spec, else from the data."""
+        if self.source.task:
+            return self.source.task
+        test = self.predictions[self.predictions["subset"] == "test"].head(5000)
+        if len(test):
+            return collect.infer_task(test.dropna(axis=1, how="all"))
+        names = set(self.metrics["metric"])
+        return "regression" if names & {"rmse", "mae", "r2"} else "classification"
+
+    @cached_property
+    def primary(self) -> str:
+        """The spec's `[report] primary_metric`, else the task's default that is present."""
+        chosen = self.options.get("primary_metric")
+        if isinstance(chosen, str) and chosen:
+            return chosen
+        present = set(self.metrics.loc[self.metrics["subset"] == "test", "metric"])
+        candidates = [PRIMARY[self.task], *FALLBACK_PRIMARY[self.task]]
+        return next((m for m in candidates if m in present), PRIMARY[self.task])
+
+    @property
+    def greater_is_better(self) -> bool:
+        return greater_is_better(self.primary)
+
+    @property
+    def confidence(self) -> float:
+        return float(self.options.get("confidence", 0.95))  # type: ignore[arg-type]
+
+    def summary(self, subset: str = "test") -> pd.DataFrame:
+        """Per model, variant and metric: n, mean, std, 95% t-interval over folds, and the
+        pooled out-of-fold value (mean over repeats) in `pooled`."""
+        out = stats.summarize(self.metrics, subset, self.confidence)
+        pooled = self.metrics[self.metrics["subset"] == "pooled"]
+        pooled = pooled.groupby(["model", "variant", "metric"])["value"].mean()
+        return out.merge(
+            pooled.rename("pooled").reset_index(), on=["model", "variant", "metric"], how="left"
+        )
+
+    def selected(self) -> pd.DataFrame:
+        """The best variant per model on the primary metric (see compare.select_variants)."""
+        return compare.select_variants(
+            self.summary("test"), self.summary("val"), self.primary, self.greater_is_better
+        )
+
+    def comparison(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(pairs, ranking) of the selected variants: corrected t-tests, Holm-corrected."""
+        ratio = stats.test_train_ratio(self.folds)
+        alpha = float(self.options.get("alpha", 0.05))  # type: ignore[arg-type]
+        return compare.compare_models(
+            self.metrics, self.selected(), self.primary, self.greater_is_better, ratio, alpha
+        )
+
+    def pooled_interval(self, model: str, variant: str, metric: str | None = None):
+        """Bootstrap interval of a pooled out-of-fold metric (first repeat's predictions)."""
+        p = self.predictions
+        part = p[(p["model"] == model) & (p["variant"] == variant) & (p["subset"] == "test")]
+        part = part[(part["fold"] >= 0) & (part["repeat"] == part["repeat"].min())]
+        if part.empty:
+            return math.nan, math.nan
+        return stats.bootstrap_interval(
+            part.dropna(axis=1, how="all").reset_index(drop=True),
+            self.task,
+            metric or self.primary,
+            n_boot=int(self.options.get("bootstrap", 1000)),  # type: ignore[arg-type]
+            seed=int(self.options.get("seed", 0)),  # type: ignore[arg-type]
+            confidence=self.confidence,
+        )
+
+    def separate(self, subset: str) -> pd.DataFrame:
+        """Refit or holdout metrics (one value per model and variant), never mixed with folds."""
+        rows = self.metrics[self.metrics["subset"] == subset]
+        return rows.pivot_table(
+            index=["model", "variant"], columns="metric", values="value", aggfunc="first"
+        ).reset_index()
+
+
+def load_results(run_dir_or_spec: str | Path, refresh_tables: bool = True) -> Results:
+    """Refreshes results/*.parquet from the task folders and returns them as a Results.
+
+    `run_dir_or_spec` is a spec file (its `output` is the run folder) or a run folder.
+    """
+    source = resolve(run_dir_or_spec)
+    tables = refresh(source.run_dir, planned_tasks(source), source.task)
+    return Results(
+        source=source,
+        tasks=tables.tasks,
+        metrics=tables.metrics,
+        predictions=tables.predictions,
+        folds=tables.folds,
+        options=dict(source.report_options),
+    )

@@ -1,0 +1,217 @@
+"""Incremental refresh of the result tables of one run folder (see collect.py for the parts)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from foldrun.layout import RunLayout
+from foldrun.results import collect as c
+
+Key = tuple[str, str, int, int, str]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A task the plan expects, with the fingerprint its DONE file must hold."""
+
+    ref: c.TaskRef
+    fingerprint: str | None
+
+
+@dataclass
+class Tables:
+    tasks: pd.DataFrame
+    metrics: pd.DataFrame
+    predictions: pd.DataFrame
+    folds: pd.DataFrame
+
+
+def _index_path(layout: RunLayout) -> Path:
+    return layout.results_dir / ".index.json"
+
+
+def _file_stamp(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def load_previous(layout: RunLayout) -> tuple[dict[str, list[object]], Tables] | None:
+    """The last refresh's index and tables, or None when anything is missing or corrupt."""
+    try:
+        index = json.loads(_index_path(layout).read_text())
+        if index.get("version") != c.INDEX_VERSION or index.get("root") != str(layout.root):
+            return None
+        frames = {}
+        for name in c.TABLES:
+            path = layout.results_dir / f"{name}.parquet"
+            if _file_stamp(path) != index["files"][name]:
+                return None  # written by something else since: don't trust it
+            frames[name] = pd.read_parquet(path)
+        return index["tasks"], Tables(**frames)
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+        return None
+
+
+def _all_refs(layout: RunLayout, audit: dict[Key, str], planned: Sequence[Planned]):
+    refs = {r.key: r for r in c.discover(layout.tasks_dir)}
+    fingerprints: dict[Key, str | None] = {}
+    for p in planned:
+        refs.setdefault(p.ref.key, p.ref)
+        fingerprints[p.ref.key] = p.fingerprint
+    n_repeats = 2 if any(k[3] > 0 for k in [*refs, *audit]) else 1
+    for key in audit:  # failed or running tasks that never got a folder
+        if key not in refs:
+            model, variant, fold, repeat, stage = key
+            fdir = layout.task_dir(model, variant, fold, stage, repeat, n_repeats)
+            refs[key] = c.TaskRef(model, variant, fold, repeat, stage, fdir)
+    return refs, fingerprints
+
+
+def _rel(ref: c.TaskRef, layout: RunLayout) -> str:
+    try:
+        return ref.path.relative_to(layout.tasks_dir).as_posix()
+    except ValueError:
+        return "/".join(map(str, ref.key))
+
+
+def refresh(run_dir: Path, planned: Sequence[Planned] = (), task: str | None = None) -> Tables:
+    """Brings results/*.parquet up to date with the task folders and returns the tables."""
+    layout = RunLayout(Path(run_dir).resolve())
+    audit = c.read_audit(layout.audit_log)
+    refs, fingerprints = _all_refs(layout, audit, planned)
+    sigs = {
+        key: f"{c.signature(ref, audit.get(key))}|{fingerprints.get(key)}"
+        for key, ref in refs.items()
+    }
+    current = {_rel(ref, layout): [*key, sigs[key]] for key, ref in refs.items()}
+    previous = load_previous(layout)
+    old_index, old = previous if previous else ({}, None)
+    changed = [refs[tuple(v[:5])] for k, v in current.items() if old_index.get(k) != v]
+    gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
+    if old is not None and not changed and not gone:
+        return old
+    tables = _merge(old, changed, gone, audit, fingerprints, task, layout)
+    _write(layout, tables, current)
+    return tables
+
+
+def _merge(old, changed, gone, audit, fingerprints, task, layout) -> Tables:
+    drop = [r.key for r in changed] + list(gone)
+    tasks = pd.DataFrame(
+        [c.task_row(r, audit.get(r.key), fingerprints.get(r.key)) for r in changed],
+        columns=c.TASK_COLUMNS,
+    )
+    _mark_stale(tasks, fingerprints)
+    metric_rows = [row for r in changed for row in c.metric_rows(r)]
+    metrics = pd.DataFrame(metric_rows, columns=c.METRIC_COLUMNS)
+    pred_tables = [t for r in changed if c.has_predictions(r) for t in [c.read_predictions(r)]]
+    pred_tables = [t for t in pred_tables if t is not None]
+    preds = (
+        pa.concat_tables(pred_tables, promote_options="permissive").to_pandas()
+        if pred_tables
+        else pd.DataFrame(columns=[*c.PRED_KEYS, "subset", "id"])
+    )
+    pred_drop = [k[:4] for k in drop if k[4] == "evaluate" or (k[4] == "refit" and k[2] == -1)]
+    groups = {(k[0], k[1], k[3]) for k in drop if k[4] == "evaluate"}
+    if old is not None:
+        tasks = _concat(old.tasks[~c.key_mask(old.tasks, c.KEY, drop)], tasks)
+        keep = old.metrics[old.metrics["subset"] != "pooled"]
+        pooled = old.metrics[old.metrics["subset"] == "pooled"]
+        keep = keep[~c.key_mask(keep, c.KEY, drop)]
+        pooled = pooled[~c.key_mask(pooled, ["model", "variant", "repeat"], groups)]
+        metrics = _concat(keep, metrics, pooled)
+        preds = _concat(
+            old.predictions[~c.key_mask(old.predictions, c.PRED_KEYS, pred_drop)], preds
+        )
+    else:
+        groups = None  # everything is new: pool every group
+    metrics = _concat(metrics, _pooled(preds, groups, task))
+    return Tables(
+        tasks=_tidy_tasks(tasks),
+        metrics=_tidy_metrics(metrics),
+        predictions=_tidy_predictions(preds),
+        folds=c.read_folds(layout.split_dir),
+    )
+
+
+def _pooled(preds: pd.DataFrame, groups, task: str | None) -> pd.DataFrame:
+    if preds.empty:
+        return pd.DataFrame(columns=c.METRIC_COLUMNS)
+    if groups is not None:
+        preds = preds[c.key_mask(preds, ["model", "variant", "repeat"], groups)]
+    return pd.DataFrame(c.pooled_rows(preds, task), columns=c.METRIC_COLUMNS)
+
+
+def _mark_stale(tasks: pd.DataFrame, fingerprints: dict[Key, str | None]) -> None:
+    """A done task whose DONE fingerprint is not the one the current plan gives it."""
+    if tasks.empty or not fingerprints:
+        return
+    planned = [fingerprints.get(tuple(k)) for k in tasks[c.KEY].itertuples(index=False)]
+    stale = [
+        p is not None and state == "done" and fp != p
+        for p, state, fp in zip(planned, tasks["state"], tasks["fingerprint"], strict=True)
+    ]
+    tasks.loc[stale, "state"] = "stale"
+
+
+def _concat(*frames: pd.DataFrame) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame()
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _tidy_tasks(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.reindex(columns=c.TASK_COLUMNS)
+    for col in ("started", "ended"):
+        df[col] = pd.to_datetime(df[col], utc=True, errors="coerce", format="ISO8601")
+    for col in ("fold", "repeat"):
+        df[col] = df[col].astype("int64")
+    for col in ("wall_s", "cpu_s", "peak_mb"):
+        df[col] = df[col].astype("float64")
+    df["exit_code"] = df["exit_code"].astype("Int64")
+    for col in ("model", "variant", "stage", "state", "fingerprint", "path"):
+        df[col] = df[col].astype("string")
+    return df.sort_values(c.KEY, kind="stable", ignore_index=True)
+
+
+def _tidy_metrics(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.reindex(columns=c.METRIC_COLUMNS)
+    for col in ("fold", "repeat"):
+        df[col] = df[col].astype("int64")
+    df["value"] = df["value"].astype("float64")
+    for col in ("model", "variant", "stage", "subset", "metric"):
+        df[col] = df[col].astype("string")
+    return df.sort_values([*c.KEY, "subset", "metric"], kind="stable", ignore_index=True)
+
+
+def _tidy_predictions(df: pd.DataFrame) -> pd.DataFrame:
+    front = [*c.PRED_KEYS, "subset", "id", "y_true", "pred"]
+    rest = sorted(col for col in df.columns if col not in front)
+    df = df.reindex(columns=[col for col in front if col in df.columns or col in front[:6]] + rest)
+    for col in ("fold", "repeat"):
+        df[col] = df[col].astype("int64")
+    for col in ("model", "variant", "subset", "id"):
+        df[col] = df[col].astype("string")
+    return df.sort_values(c.PRED_KEYS, kind="stable", ignore_index=True)
+
+
+def _write(layout: RunLayout, tables: Tables, index: dict[str, list[object]]) -> None:
+    layout.results_dir.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name in c.TABLES:
+        path = layout.results_dir / f"{name}.parquet"
+        c.write_parquet_atomic(getattr(tables, name), path)
+        files[name] = _file_stamp(path)
+    body = {"version": c.INDEX_VERSION, "root": str(layout.root), "files": files, "tasks": index}
+    path = _index_path(layout)
+    tmp = path.with_name(f".index.json.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(body))
+    os.replace(tmp, path)

@@ -1,0 +1,109 @@
+"""Where a run's results come from: a spec file (its `output`) or a run folder, and the plan.
+
+`foldrun.spec.load_spec` and `foldrun.plan.build_plan` are used when they exist and work;
+otherwise the spec is read with tomllib and the task folders alone say what exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from foldrun.errors import ReportError
+from foldrun.results.refresh import Planned
+
+SPEC_NAME = "foldrun.toml"
+
+
+@dataclass
+class RunSource:
+    run_dir: Path
+    spec_path: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict)  # the spec as plain TOML
+    spec: Any = None  # foldrun.spec's model, when it could be loaded
+
+    @property
+    def task(self) -> str | None:
+        value = self.raw.get("data", {}).get("task")
+        return value if value in ("classification", "regression", "multilabel") else None
+
+    @property
+    def report_options(self) -> dict[str, Any]:
+        value = self.raw.get("report", {})
+        return value if isinstance(value, dict) else {}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as err:
+        raise ReportError(f"cannot read the spec: {err}", file=path) from err
+    except tomllib.TOMLDecodeError as err:
+        raise ReportError(f"the spec is not valid TOML ({err}); fix it", file=path) from err
+
+
+def _output_of(spec_path: Path, raw: dict[str, Any]) -> Path:
+    output = raw.get("output")
+    if output is None:
+        name = raw.get("name")
+        if not isinstance(name, str) or not name:
+            raise ReportError(
+                "the spec has neither 'output' nor 'name'", file=spec_path, key="name"
+            )
+        output = f"runs/{name}"
+    if not isinstance(output, str):
+        raise ReportError("'output' must be a path string", file=spec_path, key="output")
+    return (spec_path.parent / output).resolve()
+
+
+def _load_spec_model(spec_path: Path) -> Any:
+    """foldrun.spec.load_spec(spec_path) when it is there; None otherwise (or on failure)."""
+    try:
+        load_spec = importlib.import_module("foldrun.spec").load_spec
+    except (ImportError, AttributeError):
+        return None
+    try:
+        return load_spec(spec_path)
+    except Exception:
+        return None
+
+
+def resolve(run_dir_or_spec: str | Path) -> RunSource:
+    """A spec file, a folder holding foldrun.toml, or a run folder -> RunSource."""
+    path = Path(run_dir_or_spec)
+    if path.is_dir() and (path / SPEC_NAME).is_file() and not (path / "tasks").is_dir():
+        path = path / SPEC_NAME
+    if path.is_file():
+        raw = _read_toml(path)
+        run_dir = _output_of(path, raw)
+        return RunSource(run_dir, path.resolve(), raw, _load_spec_model(path))
+    if path.is_dir():
+        return RunSource(path.resolve())
+    raise ReportError(
+        "no such spec file or run folder; pass foldrun.toml or runs/<name>", file=path
+    )
+
+
+def planned_tasks(source: RunSource) -> list[Planned]:
+    """The plan's tasks with their fingerprints, or [] when the plan cannot be built."""
+    if source.spec is None:
+        return []
+    try:
+        build_plan = importlib.import_module("foldrun.plan").build_plan
+        plan = build_plan(source.spec)
+    except Exception:
+        return []
+    from foldrun.results.collect import TaskRef
+
+    tasks = getattr(plan, "tasks", plan)
+    out = []
+    try:
+        for t in tasks:
+            ref = TaskRef(t.model, t.variant, t.fold, t.repeat, t.stage, Path(t.task_dir))
+            out.append(Planned(ref, t.fingerprint))
+    except (AttributeError, TypeError):
+        return []
+    return out

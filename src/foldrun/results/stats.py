@@ -1,0 +1,243 @@
+"""Statistics over folds: t-intervals, pooled bootstrap intervals, the corrected t-test.
+
+- Intervals over folds use Student's t with n - 1 degrees of freedom on the per-fold
+  scores (std with ddof = 1). Fold scores are not independent (training sets overlap), so
+  these intervals are narrower than they should be; they describe the spread, they do not
+  promise coverage.
+- Model comparisons use the corrected resampled t-test of Nadeau & Bengio (2003): the
+  variance of the paired per-fold differences is inflated by (1/J + n_test/n_train).
+- The pooled out-of-fold bootstrap draws rows with replacement as a (B, n) matrix of
+  multinomial counts, so most metrics are computed for all B resamples at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from foldrun.results.metrics import compute_metrics
+
+
+@dataclass(frozen=True)
+class Interval:
+    mean: float
+    std: float
+    low: float
+    high: float
+    n: int
+
+
+def t_interval(values: np.ndarray | list[float], confidence: float = 0.95) -> Interval:
+    """Mean, std (ddof=1) and the two-sided t-interval of the mean; NaN bounds for n < 2."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, math.nan, 0)
+    mean = float(x.mean())
+    if n < 2:
+        return Interval(mean, math.nan, math.nan, math.nan, 1)
+    std = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * std / math.sqrt(n)
+    return Interval(mean, std, mean - half, mean + half, n)
+
+
+def _intervals(grouped: pd.core.groupby.SeriesGroupBy, confidence: float) -> pd.DataFrame:
+    """Vectorised t_interval over groups."""
+    out = grouped.agg(["mean", "std", "count"]).rename(columns={"count": "n"})
+    dof = (out["n"] - 1).where(out["n"] > 1)
+    half = stats.t.ppf(0.5 + confidence / 2, dof) * out["std"] / np.sqrt(out["n"])
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    return out
+
+
+def summarize(metrics: pd.DataFrame, subset: str = "test", confidence: float = 0.95):
+    """Per model, variant and metric: mean, std, t-interval over repeats × folds.
+
+    With several repeats, `repeat_*` columns give the interval over the per-repeat means
+    (one number per repeat), which does not count the folds of one repeat as independent.
+    """
+    rows = metrics[(metrics["subset"] == subset) & (metrics["fold"] >= 0)]
+    keys = ["model", "variant", "metric"]
+    if rows.empty:
+        return pd.DataFrame(columns=[*keys, "n", "n_repeats", "mean", "std", "ci_low", "ci_high"])
+    rows = rows.dropna(subset=["value"])
+    out = _intervals(rows.groupby(keys, sort=True)["value"], confidence)
+    out["n_repeats"] = rows.groupby(keys, sort=True)["repeat"].nunique()
+    per_repeat = rows.groupby([*keys, "repeat"])["value"].mean().reset_index()
+    rep = _intervals(per_repeat.groupby(keys, sort=True)["value"], confidence)
+    out["repeat_std"] = rep["std"].where(out["n_repeats"] > 1)
+    out["repeat_ci_low"] = rep["ci_low"].where(out["n_repeats"] > 1)
+    out["repeat_ci_high"] = rep["ci_high"].where(out["n_repeats"] > 1)
+    out = out.reset_index()
+    return out[[*keys, "n", "n_repeats", "mean", "std", "ci_low", "ci_high",
+                "repeat_std", "repeat_ci_low", "repeat_ci_high"]]  # fmt: skip
+
+
+# ---- pooled out-of-fold bootstrap -------------------------------------------------------
+
+
+def _bin_auc(truth: np.ndarray, score: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted ROC AUC for each row of weights w (B, n); ties count one half."""
+    _, group = np.unique(score, return_inverse=True)
+    n_groups = group.max() + 1
+    onehot = np.zeros((len(score), n_groups))
+    onehot[np.arange(len(score)), group] = 1.0
+    pos = (w * truth) @ onehot  # (B, G) weight of positives per score value
+    neg = (w * (1 - truth)) @ onehot
+    below = np.cumsum(neg, axis=1) - neg
+    wins = (pos * (below + 0.5 * neg)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return wins / (pos.sum(axis=1) * neg.sum(axis=1))
+
+
+def _classification_boot(df: pd.DataFrame, metric: str, w: np.ndarray) -> np.ndarray | None:
+    y = df["y_true"].astype(str).to_numpy()
+    probas = [c for c in df.columns if c.startswith("proba_")]
+    classes = [c.removeprefix("proba_") for c in probas]
+    n = len(y)
+    if "pred" in df:
+        pred = df["pred"].astype(str).to_numpy()
+    elif probas:
+        pred = np.asarray(classes)[df[probas].to_numpy(float).argmax(1)]
+    else:
+        return None
+    labels = sorted(set(y) | set(pred))
+    if metric == "accuracy":
+        return w @ (y == pred) / n
+    if metric in ("balanced_accuracy", "macro_f1"):
+        yt = np.stack([y == c for c in labels], 1).astype(float)
+        yp = np.stack([pred == c for c in labels], 1).astype(float)
+        tp, t, p = w @ (yt * yp), w @ yt, w @ yp
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if metric == "balanced_accuracy":
+                return np.nanmean(np.where(t > 0, tp / t, np.nan), axis=1)
+            f1 = np.where(t + p > 0, 2 * tp / (t + p), 0.0)
+            return f1.mean(axis=1)
+    if metric == "roc_auc" and len(classes) == 2:
+        truth = (y == classes[1]).astype(float)
+        return _bin_auc(truth, df[probas[1]].to_numpy(float), w)
+    if metric == "roc_auc" and len(classes) > 2:
+        p = df[probas].to_numpy(float)
+        aucs = [_bin_auc((y == c).astype(float), p[:, j], w) for j, c in enumerate(classes)]
+        return np.mean(aucs, axis=0)
+    if metric == "roc_auc" and "score" in df:
+        truth = (y == sorted(set(y))[-1]).astype(float)
+        return _bin_auc(truth, df["score"].to_numpy(float), w)
+    return None
+
+
+def _regression_boot(df: pd.DataFrame, metric: str, w: np.ndarray) -> np.ndarray | None:
+    y = df["y_true"].to_numpy(float)
+    e = df["pred"].to_numpy(float) - y
+    n = len(y)
+    if metric == "mae":
+        return w @ np.abs(e) / n
+    if metric == "rmse":
+        return np.sqrt(w @ (e**2) / n)
+    if metric == "r2":
+        mean = (w @ y / n)[:, None]
+        total = (w * (y[None, :] - mean) ** 2).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return 1 - (w @ (e**2)) / total
+    return None
+
+
+def _loop_boot(df, task, metric, counts: np.ndarray) -> np.ndarray:
+    """Any metric: recomputed per resample (used for the few without a vector form)."""
+    out = np.full(len(counts), math.nan)
+    for b, row in enumerate(counts):
+        sample = df.iloc[np.repeat(np.arange(len(df)), row.astype(np.int64))]
+        out[b] = compute_metrics(sample, task).get(metric, math.nan)
+    return out
+
+
+def bootstrap_interval(
+    df: pd.DataFrame,
+    task: str,
+    metric: str,
+    n_boot: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    loop_cap: int = 200,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of a metric of pooled predictions (rows resampled)."""
+    n = len(df)
+    if n < 2:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
+    vector: Callable[[pd.DataFrame, str, np.ndarray], np.ndarray | None] | None = {
+        "classification": _classification_boot,
+        "regression": _regression_boot,
+    }.get(task)
+    values = vector(df, metric, counts) if vector else None
+    if values is None:  # slower path: cap the number of resamples
+        values = _loop_boot(df, task, metric, counts[:loop_cap])
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return math.nan, math.nan
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(values, [alpha, 1 - alpha])
+    return float(low), float(high)
+
+
+# ---- the corrected resampled t-test ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TTest:
+    mean: float
+    std: float
+    t: float
+    p: float
+    n: int
+
+
+def corrected_ttest(differences: np.ndarray | list[float], test_train_ratio: float) -> TTest:
+    """Nadeau & Bengio's corrected resampled t-test on J paired per-fold differences.
+
+    t = mean(d) / sqrt((1/J + n_test/n_train) * var(d)), with J - 1 degrees of freedom;
+    two-sided p-value. NaN when J < 2; p = 1 when every difference is 0.
+    """
+    d = np.asarray(differences, dtype=float)
+    d = d[~np.isnan(d)]
+    n = len(d)
+    if n < 2:
+        return TTest(float(d.mean()) if n else math.nan, math.nan, math.nan, math.nan, n)
+    mean, var = float(d.mean()), float(d.var(ddof=1))
+    if np.ptp(d) == 0:  # all differences equal (var may be 1e-34, not 0)
+        return TTest(mean, 0.0, math.nan if mean else 0.0, 0.0 if mean else 1.0, n)
+    t = mean / math.sqrt((1 / n + test_train_ratio) * var)
+    p = float(2 * stats.t.sf(abs(t), n - 1))
+    return TTest(mean, math.sqrt(var), t, p, n)
+
+
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (NaN stays NaN), in the input's order."""
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(len(p), math.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m = len(order)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        out[i] = running
+    return out.tolist()
+
+
+def test_train_ratio(folds: pd.DataFrame) -> float | None:
+    """Mean n_test / n_train over the split's folds (None without a folds table)."""
+    if folds.empty:
+        return None
+    counts = folds[folds["fold"] >= 0].groupby(["repeat", "fold", "subset"]).size().unstack()
+    if "test" not in counts or "train" not in counts:
+        return None
+    return float((counts["test"] / counts["train"]).mean())

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import foldrun
+from foldrun.errors import ReportError
+from foldrun.results import collect
+from tests.fixtures.synthetic_run import RunShape, write_run
+
+DESIGN_COLUMNS = {
+    "tasks": ["model", "variant", "fold", "repeat", "stage", "state", "started", "ended",
+              "wall_s", "cpu_s", "peak_mb", "exit_code", "fingerprint", "path"],
+    "metrics": ["model", "variant", "fold", "repeat", "stage", "subset", "metric", "value"],
+    "folds": ["id", "repeat", "fold", "subset"],
+}  # fmt: skip
+
+
+def test_tables_have_design_columns(run_dir: Path) -> None:
+    res = foldrun.load_results(run_dir)
+    for name, cols in DESIGN_COLUMNS.items():
+        assert list(getattr(res, name).columns) == cols
+        assert list(pd.read_parquet(run_dir / "results" / f"{name}.parquet").columns) == cols
+    assert list(res.predictions.columns[:6]) == [
+        "model",
+        "variant",
+        "fold",
+        "repeat",
+        "subset",
+        "id",
+    ]
+    assert {"y_true", "pred", "proba_benign", "proba_malignant"} <= set(res.predictions.columns)
+
+
+def test_states_subsets_and_counts(run_dir: Path) -> None:
+    res = foldrun.load_results(run_dir)
+    tasks = res.tasks
+    failed = tasks[tasks.state == "failed"]
+    assert failed[["model", "variant", "fold", "repeat", "stage"]].values.tolist() == [
+        ["logreg", "default", 2, 1, "train"]
+    ]
+    # 5 variants x (2 repeats x 5 folds x 3 stages + refit) = 155 planned; 1 missing, 1 failed
+    assert (tasks.state == "done").sum() == 153
+    assert set(res.metrics.subset) == {"test", "custom", "pooled", "holdout", "refit"}
+    pooled = res.metrics[res.metrics.subset == "pooled"]
+    assert (pooled.fold == -1).all() and set(pooled.repeat) == {0, 1}
+    holdout = res.metrics[res.metrics.subset == "holdout"]
+    assert (holdout.stage == "refit").all() and (holdout.fold == -1).all()
+    refit_rows = res.predictions[res.predictions.fold == -1]
+    assert set(refit_rows.subset) == {"holdout"}
+    # the missing evaluate task has no test predictions
+    miss = res.predictions[(res.predictions.variant == "n100-m4") & (res.predictions.fold == 1)]
+    assert set(miss.repeat) == {1}
+
+
+def test_pooled_equals_metric_of_concatenated_predictions(run_dir: Path) -> None:
+    from foldrun.results.metrics import compute_metrics
+
+    res = foldrun.load_results(run_dir)
+    p = res.predictions
+    part = p[(p.model == "logreg") & (p.repeat == 0) & (p.subset == "test") & (p.fold >= 0)]
+    expected = compute_metrics(part, "classification")["roc_auc"]
+    m = res.metrics
+    got = m[
+        (m.model == "logreg") & (m.repeat == 0) & (m.subset == "pooled") & (m.metric == "roc_auc")
+    ]
+    assert got.value.item() == pytest.approx(expected)
+    assert len(part) == 120  # every sample once per repeat
+
+
+def _rewrite_metric(task: Path, value: float) -> None:
+    metrics = json.loads((task / "metrics.json").read_text())
+    metrics["test/roc_auc"] = value
+    (task / "metrics.json").write_text(json.dumps(metrics))
+    (task / "DONE").write_text("new fingerprint\n")
+
+
+def test_incremental_refresh_reads_only_changed_tasks(run_dir: Path, monkeypatch) -> None:
+    first = foldrun.load_results(run_dir)
+    task = run_dir / "tasks/rf/n300-m8/repeat_01/fold_03/evaluate"
+    _rewrite_metric(task, 0.123)
+    read: list[Path] = []
+    real = collect.metric_rows
+    monkeypatch.setattr(collect, "metric_rows", lambda ref: read.append(ref.path) or real(ref))
+    second = foldrun.load_results(run_dir)
+    assert read == [task]
+    m = second.metrics
+    row = m[(m.variant == "n300-m8") & (m.repeat == 1) & (m.fold == 3) & (m.metric == "roc_auc")
+            & (m.subset == "test")]  # fmt: skip
+    assert row.value.item() == 0.123
+    assert len(second.metrics) == len(first.metrics)
+    assert len(second.predictions) == len(first.predictions)
+    # a refresh with nothing changed reads nothing and rewrites nothing
+    stamp = os.stat(run_dir / "results/metrics.parquet").st_mtime_ns
+    read.clear()
+    foldrun.load_results(run_dir)
+    assert read == [] and os.stat(run_dir / "results/metrics.parquet").st_mtime_ns == stamp
+
+
+def test_removed_task_drops_its_rows(run_dir: Path) -> None:
+    import shutil
+
+    foldrun.load_results(run_dir)
+    shutil.rmtree(run_dir / "tasks/logreg/default/repeat_00/fold_00/evaluate")
+    res = foldrun.load_results(run_dir)
+    m, p = res.metrics, res.predictions
+    sel = (m.model == "logreg") & (m.repeat == 0) & (m.fold == 0) & (m.stage == "evaluate")
+    assert not sel.any()
+    assert not ((p.model == "logreg") & (p.repeat == 0) & (p.fold == 0)).any()
+    # pooled metrics of that group were recomputed from 4 folds
+    pooled = m[(m.model == "logreg") & (m.repeat == 0) & (m.subset == "pooled")]
+    assert len(pooled) > 0
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete", "garbage"])
+def test_corrupt_tables_are_rebuilt(run_dir: Path, damage: str) -> None:
+    first = foldrun.load_results(run_dir)
+    path = run_dir / "results/predictions.parquet"
+    if damage == "truncate":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "delete":
+        path.unlink()
+    else:
+        path.write_bytes(b"not parquet at all")
+    second = foldrun.load_results(run_dir)
+    assert len(second.predictions) == len(first.predictions)
+    pd.read_parquet(path)  # readable again
+
+
+def test_temp_folders_and_junk_are_ignored(run_dir: Path) -> None:
+    before = len(foldrun.load_results(run_dir).tasks)
+    tmp = run_dir / "tasks/rf/n100-m4/repeat_00/fold_00/.train.tmp-123"
+    tmp.mkdir()
+    (tmp / "DONE").write_text("x")
+    (run_dir / "tasks/rf/n100-m4/notafold/train").mkdir(parents=True)
+    assert len(foldrun.load_results(run_dir).tasks) == before
+
+
+def test_no_half_written_files(run_dir: Path) -> None:
+    foldrun.load_results(run_dir)
+    names = sorted(p.name for p in (run_dir / "results").iterdir())
+    assert names == [".index.json", "folds.parquet", "metrics.parquet", "predictions.parquet",
+                     "tasks.parquet"]  # fmt: skip
+
+
+def test_spec_path_resolves_output(tmp_path: Path) -> None:
+    write_run(tmp_path / "out" / "x", RunShape(models={"m": 0.5}, grid={}, n_folds=3))
+    spec = tmp_path / "foldrun.toml"
+    spec.write_text('name = "x"\noutput = "out/x"\n[report]\nprimary_metric = "accuracy"\n')
+    res = foldrun.load_results(spec)
+    assert res.run_dir == (tmp_path / "out/x").resolve()
+    assert res.primary == "accuracy"
+    with pytest.raises(ReportError, match="no such spec file"):
+        foldrun.load_results(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = [")
+    with pytest.raises(ReportError, match="not valid TOML"):
+        foldrun.load_results(bad)
+
+
+def test_empty_and_missing_run(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    res = foldrun.load_results(tmp_path / "empty")
+    assert res.tasks.empty and res.metrics.empty and res.summary().empty
+    with pytest.raises(ReportError, match="no such spec file or run folder"):
+        foldrun.load_results(tmp_path / "absent")
+
+
+@pytest.mark.parametrize("task", ["regression", "multilabel"])
+def test_other_task_kinds(tmp_path: Path, task: str) -> None:
+    classes = ("a", "b", "c") if task == "multilabel" else ("x",)
+    shape = RunShape(task=task, classes=classes, grid={}, n_folds=3, holdout=10)
+    res = foldrun.load_results(write_run(tmp_path / "r", shape))
+    assert res.task == task
+    pooled = res.metrics[res.metrics.subset == "pooled"]
+    expected = {"regression": "rmse", "multilabel": "macro_f1"}[task]
+    assert expected in set(pooled.metric)
+    assert res.primary == expected
