@@ -183,7 +183,7 @@ def test_a_thousand_tasks_plan(tmp_path: Path) -> None:
     models = """
 [models.rf]
 estimator = "sklearn.ensemble:RandomForestClassifier"
-grid = { n_estimators = [50, 100, 200, 400, 800], max_depth = [2, 4, 8, 16, 32] }
+grid = { n_estimators = [50, 100, 200, 400, 800, 1600], max_depth = [2, 4, 8, 16, 32] }
 [models.cmd]
 train = "true {train} {lr}"
 predict = "true {test} {predictions} {threshold}"
@@ -192,7 +192,7 @@ grid = { lr = [0.1, 0.01] }
 grid = { threshold = [0.3, 0.5, 0.7] }
 """
     plan = plan_for(tmp_path, models, folds=10)
-    # rf: 25 variants x (10 folds x 3 stages + refit); cmd: 2 x 10 train + 6 x 10 x 2
-    assert len(plan.tasks) == 25 * 31 + 20 + 120
+    # rf: 30 variants x (10 folds x 3 stages + refit); cmd: 2 x 10 train + 6 x 10 x 2
+    assert len(plan.tasks) == 30 * 31 + 20 + 120 == 1070
     assert len({t.fingerprint for t in plan.tasks.values()}) == len(plan.tasks)
     assert len({t.task_dir for t in plan.tasks.values()}) == len(plan.tasks)
