@@ -116,12 +116,10 @@ def fake_bench(repeats: int) -> None:
         name = f"foldrun-{slurm_run_id(ctx.run_dir)}"
         lines = []
         for sub in load_jobs(ctx.run_dir):
-            n = len(sub["keys"])  # type: ignore[arg-type]
-            lines += [
-                f"{sub['job_id']}_{i}|RUNNING|None|{name}-{sub['stage']}" for i in range(n // 2)
-            ]
-            pending = f"{sub['job_id']}_[{n // 2}-{n - 1}%20]"
-            lines.append(f"{pending}|PENDING|JobArrayTaskLimit|{name}-{sub['stage']}")
+            n = len(sub.keys)
+            lines += [f"{sub.job_id}_{i}|RUNNING|None|{name}-{sub.stage}" for i in range(n // 2)]
+            pending = f"{sub.job_id}_[{n // 2}-{n - 1}%20]"
+            lines.append(f"{pending}|PENDING|JobArrayTaskLimit|{name}-{sub.stage}")
         (bin_dir / "squeue.out").write_text("\n".join(lines) + "\n")
         seconds, states = timed(lambda: SlurmBackend().scheduler_states(ctx), repeats)
         known = len(states)  # type: ignore[arg-type]

@@ -45,10 +45,10 @@ def test_one_sbatch_per_stage_chained_by_aftercorr(fake_slurm: FakeSlurm, tmp_pa
     ]
     assert set(result.states.values()) == {TaskState.PENDING}
     jobs = load_jobs(ctx.run_dir)
-    assert [s["job_id"] for s in jobs] == ["1000", "1001", "1002", "1003"]
+    assert [s.job_id for s in jobs] == ["1000", "1001", "1002", "1003"]
     train = jobs[0]
-    assert Path(str(train["array_file"])).read_text().splitlines() == train["keys"]
-    script = Path(str(train["script"])).read_text()
+    assert Path(train.array_file).read_text().splitlines() == list(train.keys)
+    script = Path(train.script).read_text()
     assert f"--job-name=foldrun-{slurm_run_id(ctx.run_dir)}-train" in script
     assert "--array=0-2\n" in script
     audit = (ctx.run_dir / "audit.log").read_text()
@@ -142,8 +142,8 @@ def test_rerun_skips_tasks_already_queued(fake_slurm: FakeSlurm, tmp_path: Path)
     assert dependency(calls[-1]) == "aftercorr:1004"
     # the queued array still reads its own file: the new one gets another name
     jobs = load_jobs(ctx.run_dir)
-    assert jobs[-1]["array_file"] != jobs[1]["array_file"]
-    assert Path(str(jobs[1]["array_file"])).read_text().count("\n") == 3
+    assert jobs[-1].array_file != jobs[1].array_file
+    assert Path(jobs[1].array_file).read_text().count("\n") == 3
 
 
 def test_wait_polls_until_nothing_is_left(fake_slurm: FakeSlurm, tmp_path: Path) -> None:

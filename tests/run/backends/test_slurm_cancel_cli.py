@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from foldrun.cli import cli
 from foldrun.errors import SpecError
 from foldrun.run.backends.slurm import save_jobs, slurm_run_id
+from foldrun.run.backends.slurm_jobs import Submission
 
 from .conftest import FakeSlurm
 
@@ -24,15 +25,7 @@ def submitted_run(tmp_path: Path, fake: FakeSlurm) -> Path:
     save_jobs(
         run_dir,
         slurm_run_id(run_dir),
-        [
-            {
-                "job_id": "41",
-                "stage": "train",
-                "keys": ["m/v/fold_00/train", "m/v/fold_01/train"],
-                "array_file": "x",
-                "script": "y",
-            },
-        ],
+        [Submission("41", "train", ("m/v/fold_00/train", "m/v/fold_01/train"))],
     )
     name = f"foldrun-{slurm_run_id(run_dir)}-train"
     fake.answer("squeue", f"41_[0-1]|PENDING|Priority|{name}\n")

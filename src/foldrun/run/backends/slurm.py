@@ -10,15 +10,12 @@ pending, running, or failed with which reason.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from foldrun.errors import SchedulerError
@@ -28,11 +25,16 @@ from foldrun.run import audit, state
 from foldrun.run.backends.base import Backend, BackendResult, RunContext
 from foldrun.run.backends.slurm_arrays import ArrayGroup, group_tasks
 from foldrun.run.backends.slurm_cmd import scheduler_call
+from foldrun.run.backends.slurm_jobs import (
+    SchedulerTaskState,
+    Submission,
+    load_jobs,
+    save_jobs,
+    task_states,
+)
 from foldrun.run.backends.slurm_parse import (
     SACCT_FIELDS,
     SQUEUE_FORMAT,
-    JobRecord,
-    classify,
     parse_sacct,
     parse_sbatch,
     parse_squeue,
@@ -40,17 +42,7 @@ from foldrun.run.backends.slurm_parse import (
 from foldrun.run.backends.slurm_script import render_script
 from foldrun.spec.slurm import SlurmSpec, load_slurm_spec
 
-JOBS_FILE = "slurm_jobs.json"
 EVENTS_FILE = "slurm_events.tsv"
-
-
-@dataclass(frozen=True)
-class SchedulerTaskState:
-    """What the scheduler says about one task: state, why, and which array element."""
-
-    state: TaskState
-    reason: str
-    job: str  # "20_3"
 
 
 def slurm_run_id(run_dir: Path) -> str:
@@ -63,60 +55,6 @@ def slurm_run_id(run_dir: Path) -> str:
 
 def job_names(run_id: str) -> list[str]:
     return [f"foldrun-{run_id}-{stage}" for stage in STAGES]
-
-
-# ---------------------------------------------------------------- the job store
-
-
-def _jobs_path(run_dir: Path) -> Path:
-    return RunLayout(run_dir).state_dir / JOBS_FILE
-
-
-def load_jobs(run_dir: Path) -> list[dict[str, object]]:
-    """Every submission of this run, oldest first (empty when nothing was submitted)."""
-    try:
-        data = json.loads(_jobs_path(run_dir).read_text())
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError) as err:
-        raise SchedulerError(
-            f"cannot read {JOBS_FILE}: {err}; delete it if no job of this run is queued",
-            file=_jobs_path(run_dir),
-        ) from None
-    return list(data.get("submissions", []))
-
-
-def save_jobs(run_dir: Path, run_id: str, submissions: list[dict[str, object]]) -> None:
-    path = _jobs_path(run_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{JOBS_FILE}.{os.getpid()}")
-    tmp.write_text(json.dumps({"run_id": run_id, "submissions": submissions}, indent=1) + "\n")
-    os.replace(tmp, path)
-
-
-def _element_keys(submissions: list[dict[str, object]]) -> dict[tuple[str, int], str]:
-    """(array job id, index) -> task key, over every submission of the run."""
-    keys: dict[tuple[str, int], str] = {}
-    for sub in submissions:
-        for index, key in enumerate(sub["keys"]):  # type: ignore[arg-type]
-            keys[(str(sub["job_id"]), index)] = str(key)
-    return keys
-
-
-def _records_by_key(
-    records: Sequence[JobRecord],
-    elements: Mapping[tuple[str, int], str],
-    n_tasks: Mapping[str, int],
-) -> Iterator[tuple[str, str, JobRecord]]:
-    """(task key, "job_index", record) for each task a scheduler line speaks about."""
-    for record in records:
-        indices = record.indices
-        if indices is None:  # a whole array (sacct -c prints only raw ids)
-            indices = tuple(range(n_tasks.get(record.job_id, 0)))
-        for index in indices:
-            key = elements.get((record.job_id, index))
-            if key is not None:
-                yield key, f"{record.job_id}_{index}", record
 
 
 # ---------------------------------------------------------------- the backend
@@ -163,7 +101,7 @@ class SlurmBackend(Backend):
         if stuck and todo:  # elements whose parent failed would pend forever: replace them
             scheduler_call(["scancel", *stuck])
         groups = group_tasks(todo, queued)
-        used = {str(s["array_file"]) for s in submissions if _active(s, queued)}
+        used = {s.array_file for s in submissions if _active(s, queued)}
         job_ids: dict[int, str] = {}
         for number, group in enumerate(groups):
             files = _write_files(group, run_dir, run_id, ctx, settings, used)
@@ -251,9 +189,7 @@ class SlurmBackend(Backend):
 
     # ------------------------------------------------------------ status
 
-    def _live(
-        self, run_id: str, submissions: list[dict[str, object]]
-    ) -> dict[str, SchedulerTaskState]:
+    def _live(self, run_id: str, submissions: list[Submission]) -> dict[str, SchedulerTaskState]:
         """Tasks of this run queued or running (failed: pending on a failed parent)."""
         details = self._squeue(run_id, submissions)
         return {
@@ -262,9 +198,7 @@ class SlurmBackend(Backend):
             if s.state in _LIVE or s.reason.startswith("an upstream")
         }
 
-    def _squeue(
-        self, run_id: str, submissions: list[dict[str, object]]
-    ) -> dict[str, SchedulerTaskState]:
+    def _squeue(self, run_id: str, submissions: list[Submission]) -> dict[str, SchedulerTaskState]:
         if not submissions:
             return {}
         out = scheduler_call(
@@ -278,14 +212,14 @@ class SlurmBackend(Backend):
                 SQUEUE_FORMAT,
             ]
         )
-        return _states(parse_squeue(out), submissions)
+        return task_states(parse_squeue(out), submissions)
 
     def scheduler_details(self, ctx: RunContext) -> dict[str, SchedulerTaskState]:
         """Per task key: what squeue (one call), else sacct (one more call) says about it."""
         run_dir = Path(ctx.run_dir).resolve()
         submissions = load_jobs(run_dir)
         found = self._squeue(slurm_run_id(run_dir), submissions)
-        latest = {str(k): str(s["job_id"]) for s in submissions for k in s["keys"]}  # type: ignore[attr-defined]
+        latest = {key: s.job_id for s in submissions for key in s.keys}
         missing = {key for key in latest if key not in found and not _done_on_disk(run_dir, key)}
         if missing:
             jobs = sorted({latest[key] for key in missing}, key=int)
@@ -313,25 +247,7 @@ class SlurmBackend(Backend):
 _LIVE = frozenset({TaskState.PENDING, TaskState.RUNNING})
 
 
-def _states(
-    records: Sequence[JobRecord], submissions: list[dict[str, object]]
-) -> dict[str, SchedulerTaskState]:
-    """Scheduler lines -> per task state; a later submission of a task wins."""
-    elements = _element_keys(submissions)
-    order = {str(s["job_id"]): n for n, s in enumerate(submissions)}
-    sizes = {str(s["job_id"]): len(s["keys"]) for s in submissions}  # type: ignore[arg-type]
-    found: dict[str, tuple[int, SchedulerTaskState]] = {}
-    for key, job, record in _records_by_key(records, elements, sizes):
-        mapped, reason = classify(record.state, record.reason)
-        rank = order.get(record.job_id, -1)
-        if mapped is not None and (key not in found or found[key][0] <= rank):
-            found[key] = (rank, SchedulerTaskState(mapped, reason, job))
-        elif mapped is None and key in found and found[key][0] < rank:
-            del found[key]  # a newer submission of the task completed
-    return {key: value for key, (_, value) in found.items()}
-
-
-def _sacct(jobs: list[str], submissions: list[dict[str, object]]) -> dict[str, SchedulerTaskState]:
+def _sacct(jobs: list[str], submissions: list[Submission]) -> dict[str, SchedulerTaskState]:
     """sacct by job id (no time window needed); this site's jobcomp-only sacct as fallback."""
     base = ["sacct", "-X", "-n", "-P", "-j", ",".join(jobs), "-o", SACCT_FIELDS]
     try:
@@ -343,7 +259,7 @@ def _sacct(jobs: list[str], submissions: list[dict[str, object]]) -> dict[str, S
             out = scheduler_call([*base[:1], "-c", *base[1:]])
         except SchedulerError:
             return {}
-    return _states(parse_sacct(out), submissions)
+    return task_states(parse_sacct(out), submissions)
 
 
 def _with_events(
@@ -377,8 +293,8 @@ def _final_state(task: PlannedTask) -> TaskState:
     return TaskState.DONE if found == task.fingerprint else TaskState.FAILED
 
 
-def _active(submission: Mapping[str, object], queued: Mapping[str, str]) -> bool:
-    prefix = f"{submission['job_id']}_"
+def _active(submission: Submission, queued: Mapping[str, str]) -> bool:
+    prefix = f"{submission.job_id}_"
     return any(job.startswith(prefix) for job in queued.values())
 
 
@@ -442,16 +358,15 @@ def _write_files(
     return {"script": script, "array_file": array_file}
 
 
-def _submission(group: ArrayGroup, job_id: str, files: Mapping[str, Path]) -> dict[str, object]:
-    return {
-        "job_id": job_id,
-        "stage": group.stage,
-        "class": group.label,
-        "script": str(files["script"]),
-        "array_file": str(files["array_file"]),
-        "keys": [task.key for task in group.tasks],
-        "submitted": datetime.now().isoformat(timespec="seconds"),
-    }
+def _submission(group: ArrayGroup, job_id: str, files: Mapping[str, Path]) -> Submission:
+    return Submission(
+        job_id=job_id,
+        stage=group.stage,
+        keys=tuple(task.key for task in group.tasks),
+        array_file=str(files["array_file"]),
+        script=str(files["script"]),
+        label=group.label,
+    )
 
 
 def _audit_submitted(run_dir: Path, group: ArrayGroup, job_id: str) -> None:
