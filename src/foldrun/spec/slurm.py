@@ -7,6 +7,7 @@ run at once, and how preemption is handled.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,10 @@ class SlurmSpec(BaseModel):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(cls.model_fields))
             if unknown:
+                close = difflib.get_close_matches(unknown[0], list(cls.model_fields), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise ValueError(
-                    f"unknown [slurm] option {', '.join(map(repr, unknown))}; "
+                    f"unknown [slurm] option {', '.join(map(repr, unknown))}{hint}; "
                     f"valid options: {', '.join(cls.model_fields)}"
                 )
         return data

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,3 +113,26 @@ def cv_tasks(
         evaluates.append(evaluate.key)
     tasks.append(make_task(run_dir, model, variant, -1, "refit", tuple(evaluates), resources))
     return tasks
+
+
+def _cluster_answers() -> str | None:
+    """None when a cluster answers, else why not."""
+    if shutil.which("sinfo") is None:
+        return "no SLURM client commands on PATH"
+    try:
+        done = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"scontrol ping failed: {err}"
+    if done.returncode != 0 or "UP" not in done.stdout:
+        return f"no slurmctld answers: {' '.join((done.stdout + done.stderr).split())}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def cluster() -> None:
+    why = _cluster_answers()
+    if why is None:
+        return
+    if os.environ.get("FOLDRUN_REQUIRE_SLURM") == "1":
+        pytest.fail(f"FOLDRUN_REQUIRE_SLURM=1 but {why}; run scripts/start-local-slurm.sh")
+    pytest.skip(f"{why} (start one with scripts/start-local-slurm.sh)")

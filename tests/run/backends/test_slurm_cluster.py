@@ -21,29 +21,6 @@ from foldrun.run.runner import run_planned
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 
-def _cluster_answers() -> str | None:
-    """None when a cluster answers, else why not."""
-    if shutil.which("sinfo") is None:
-        return "no SLURM client commands on PATH"
-    try:
-        done = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return f"scontrol ping failed: {err}"
-    if done.returncode != 0 or "UP" not in done.stdout:
-        return f"no slurmctld answers: {' '.join((done.stdout + done.stderr).split())}"
-    return None
-
-
-@pytest.fixture(scope="module")
-def cluster() -> None:
-    why = _cluster_answers()
-    if why is None:
-        return
-    if os.environ.get("FOLDRUN_REQUIRE_SLURM") == "1":
-        pytest.fail(f"FOLDRUN_REQUIRE_SLURM=1 but {why}; run scripts/start-local-slurm.sh")
-    pytest.skip(f"{why} (start one with scripts/start-local-slurm.sh)")
-
-
 @pytest.fixture
 def counted_sbatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A wrapper `sbatch` on PATH that logs each call and runs the real one."""

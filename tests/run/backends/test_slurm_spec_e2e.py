@@ -12,8 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .test_slurm_cluster import cluster  # noqa: F401  (the skip/fail-with-reason fixture)
-
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 FOLDRUN = str(Path(sys.executable).parent / "foldrun")
 
@@ -79,7 +77,7 @@ def outputs(run_dir: Path) -> dict[str, bytes]:
     return found
 
 
-def test_slurm_results_equal_local_bit_for_bit(cluster: None, tmp_path: Path) -> None:  # noqa: F811
+def test_slurm_results_equal_local_bit_for_bit(cluster: None, tmp_path: Path) -> None:
     local_spec = make_project(tmp_path / "local")
     slurm_spec = make_project(tmp_path / "on slurm")
     local = foldrun("run", str(local_spec), cwd=tmp_path)
@@ -100,7 +98,7 @@ def test_slurm_results_equal_local_bit_for_bit(cluster: None, tmp_path: Path) ->
     assert again.returncode == 0 and "0 task(s) run" in again.stdout, again.stdout
 
 
-def test_dry_run_scripts_submitted_by_hand(cluster: None, tmp_path: Path) -> None:  # noqa: F811
+def test_dry_run_scripts_submitted_by_hand(cluster: None, tmp_path: Path) -> None:
     spec = make_project(tmp_path / "by hand", with_lr=False)
     dry = foldrun("run", str(spec), "--backend", "slurm", "--dry-run", cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr

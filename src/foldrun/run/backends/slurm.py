@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import re
 import shlex
 import sys
@@ -311,9 +312,9 @@ def _free_stem(slurm_dir: Path, label: str, used: set[str]) -> Path:
     return stem
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, data: str | bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(text)
+    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
     os.replace(tmp, path)
 
 
@@ -332,6 +333,12 @@ def _write_files(
     array_file = stem.with_name(stem.name + ".tasks")
     script = stem.with_name(stem.name + ".sbatch")
     _write_atomic(array_file, "".join(f"{task.key}\n" for task in group.tasks))
+    plan_file = None
+    if not ctx.dry_run:
+        # the tasks exactly as submitted, so workers need not re-plan; scripts written by
+        # --dry-run re-plan from the spec, since users may edit it before submitting them
+        plan_file = stem.with_name(stem.name + ".plan.pickle")
+        _write_atomic(plan_file, pickle.dumps({t.key: t for t in group.tasks}))
     res = group.resources
     text = render_script(
         job_name=f"foldrun-{run_id}-{group.stage}",
@@ -352,7 +359,7 @@ def _write_files(
         signal_before_s=settings.signal_before_s,
         max_requeues=settings.max_requeues,
         extra=settings.extra,
-        plan_file=ctx.options.get("plan_file"),  # type: ignore[arg-type]
+        plan_file=plan_file,
     )
     _write_atomic(script, text)
     return {"script": script, "array_file": array_file}
