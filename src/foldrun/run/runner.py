@@ -249,7 +249,6 @@ def run_planned(
         result.counts = _counts(selected, states, {})
         return result
     with lock.held(layout.lock_file):
-        ctx.options["plan_file"] = write_plan_file(layout, tasks)
         record_backend(layout, backend)
         listener = listener_factory(tasks, keys) if listener_factory else None
         options = {"listener": listener} if listener else {}

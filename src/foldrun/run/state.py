@@ -95,7 +95,7 @@ def fsync_tree(path: Path) -> None:
         for name in files:
             fd = os.open(os.path.join(root, name), os.O_RDONLY)
             try:
-                os.fsync(fd)
+                os.fdatasync(fd)
             finally:
                 os.close(fd)
         fsync_dir(Path(root))

@@ -157,7 +157,7 @@ def _write_json(path: Path, obj: object) -> None:
 def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
     module = _adapter(task)
     in_process = module.IN_PROCESS
-    saved_env = dict(os.environ)
+    saved_env = dict(os.environ) if in_process else None
     try:
         command = module.describe(task, ctx)
         (ctx.tmp / "cmd.txt").write_text(command + "\n")
@@ -171,8 +171,9 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
         ctx.write_log(traceback.format_exc())
         return 1
     finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
+        if saved_env is not None:
+            os.environ.clear()
+            os.environ.update(saved_env)
 
 
 def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int]) -> int:
@@ -239,35 +240,42 @@ def execute_task(
     return execute_planned(load_task(spec_path, key, plan_file), gpus=gpus)
 
 
-def child_main(
-    spec_path: str, key: str, plan_file: str | None, gpus: Sequence[int], log_path: str
-) -> None:
-    """The body of a task process forked by the local backend: the same as `main()`."""
-    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
-    argv = ["--spec", spec_path, "--task", key, "--gpus", ",".join(map(str, gpus))]
-    sys.exit(main([*argv, "--plan", str(plan_file)] if plan_file else argv))
-
-
 def _gpus_from_env() -> tuple[int, ...]:
     text = os.environ.get("CUDA_VISIBLE_DEVICES", "")
     return tuple(int(p) for p in text.split(",") if p.strip().isdigit())
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main_with_task(argv: Sequence[str], blob: str) -> int:
+    """`main()` for a task the runner already planned (base64 pickle from the local backend)."""
+    import base64
+
+    args = _parser().parse_args(argv)
+    try:
+        task = pickle.loads(base64.b64decode(blob))
+        return execute_planned(task, gpus=_gpu_list(args.gpus))
+    except Exception as err:  # the exit code is its only report
+        print(f"foldrun worker: error: {err!r}", file=sys.stderr)
+        return 2
+
+
+def _gpu_list(text: str | None) -> tuple[int, ...]:
+    if text is None:
+        return _gpus_from_env()
+    return tuple(int(g) for g in text.split(",") if g.strip())
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m foldrun.run.worker")
     parser.add_argument("--spec", required=True)
     parser.add_argument("--task", required=True)
-    parser.add_argument("--plan", default=None, help="the runner's plan file (skips re-planning)")
+    parser.add_argument("--plan", default=None, help="a pickled plan (skips re-planning)")
     parser.add_argument("--gpus", default=None, help="GPU ids given to this task, like 0,1")
-    args = parser.parse_args(argv)
-    if args.gpus is None:
-        gpus = _gpus_from_env()
-    else:
-        gpus = tuple(int(g) for g in args.gpus.split(",") if g.strip())
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    gpus = _gpu_list(args.gpus)
     try:
         return execute_task(args.spec, args.task, gpus=gpus, plan_file=args.plan)
     except Exception as err:  # the exit code is its only report

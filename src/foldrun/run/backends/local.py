@@ -2,27 +2,28 @@
 
 Each task runs in its own process (the worker's `execute_task`, as `python -m
 foldrun.run.worker` would), so a crash or a kill of a task never takes the runner down.
-The processes are forked from a multiprocessing *forkserver* that imported the worker and,
-when the plan has in-process tasks, pandas, scikit-learn and the plan's estimator modules
-once: starting a task costs a fork (milliseconds), not a fresh interpreter importing
-scikit-learn (seconds). A task starts as soon as its dependencies are done and its cpus
-(and GPUs) are free; the dependents of a task that failed (after its retries) are marked
-failed without running.
+The processes are forked from a small fork server (`foldrun.run.zygote`) that imported the
+worker and, when the plan has in-process tasks, pandas, scikit-learn and the plan's
+estimator modules once: starting a task costs a fork (milliseconds), not a fresh
+interpreter importing scikit-learn (seconds). A task starts as soon as its dependencies
+are done and its cpus (and GPUs) are free; the dependents of a task that failed (after
+its retries) are marked failed without running.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import base64
+import json
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import wait
-from multiprocessing.process import BaseProcess
 
 from foldrun.plan.task import PlannedTask, TaskState
 from foldrun.run import audit
 from foldrun.run.backends.base import Backend, BackendResult, RunContext
 from foldrun.run.gpus import GpuPool
-from foldrun.run.worker import child_main
 
 # progress callback: (event, key) with event in "started", "done", "failed", "retry"
 Listener = Callable[[str, str], None]
@@ -31,7 +32,7 @@ Listener = Callable[[str, str], None]
 @dataclass
 class _Running:
     task: PlannedTask
-    proc: BaseProcess
+    ident: str
     gpus: tuple[int, ...]
     cpus: int
 
@@ -96,18 +97,51 @@ def preload_modules(tasks: Sequence[PlannedTask]) -> list[str]:
     if in_process:
         modules += HEAVY_PRELOAD
     for task in in_process:
-        for ref in [task.meta.get("estimator"), *list(task.meta.get("preprocess") or [])]:  # type: ignore[call-overload]
+        refs = [task.meta.get("estimator"), *list(task.meta.get("preprocess") or [])]  # type: ignore[call-overload]
+        for ref in refs:
             if isinstance(ref, str) and ":" in ref and ref.split(":")[0] not in modules:
                 modules.append(ref.split(":")[0])
     return modules
 
 
-def process_context(tasks: Sequence[PlannedTask]) -> multiprocessing.context.BaseContext:
-    """A forkserver context (a fork from a clean, preloaded process; never from the runner,
-    whose threads make a plain fork unsafe)."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(preload_modules(tasks))
-    return ctx
+class Zygote:
+    """The runner's end of `foldrun.run.zygote`: start a task, wait for the next exit."""
+
+    def __init__(self, log_path: str, modules: Sequence[str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "foldrun.run.zygote", log_path, *modules],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
+        if self.stdout.readline().strip() != b"ready":
+            raise RuntimeError("the local task server (foldrun.run.zygote) did not start")
+
+    def start(self, ident: str, task: PlannedTask, argv: Sequence[str], gpus: str) -> None:
+        blob = base64.b64encode(pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)).decode()
+        request = json.dumps({"argv": list(argv), "task": blob, "gpus": gpus})
+        self.stdin.write(f"{ident} {request}\n".encode())
+        self.stdin.flush()
+
+    def next_exit(self) -> tuple[str, int] | None:
+        """(task id, exit code) of the next task process that ends; None if the server died."""
+        line = self.stdout.readline().split()
+        if len(line) != 3 or line[0] != b"exit":
+            return None
+        return line[1].decode(), int(line[2])
+
+    def close(self) -> None:
+        self.stdin.close()
+        self.proc.wait()
+        self.stdout.close()
+
+
+def worker_argv(ctx: RunContext, key: str, gpus: Sequence[int]) -> list[str]:
+    """The arguments of `python -m foldrun.run.worker` for one task."""
+    argv = ["--spec", str(ctx.spec_path), "--task", key, "--gpus", ",".join(map(str, gpus))]
+    plan_file = ctx.options.get("plan_file")
+    return [*argv, "--plan", str(plan_file)] if plan_file else argv
 
 
 class LocalBackend(Backend):
@@ -116,6 +150,7 @@ class LocalBackend(Backend):
     def __init__(self, listener: Listener | None = None, **options: object) -> None:
         self.listener = listener
         self.options = options
+        self.counter = 0
 
     def _notify(self, event: str, key: str) -> None:
         if self.listener is not None:
@@ -127,30 +162,39 @@ class LocalBackend(Backend):
         if ctx.dry_run:
             result.states = {t.key: TaskState.PENDING for t in tasks}
             return result
-        self.mp = process_context(tasks)
-        self._loop(schedule, ctx, result)
+        log_path = ctx.run_dir / ".foldrun" / "worker.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.zygote = Zygote(str(log_path), preload_modules(tasks))
+        try:
+            self._loop(schedule, ctx, result)
+        finally:
+            self.zygote.close()
         return result
 
     def _loop(self, schedule: _Schedule, ctx: RunContext, result: BackendResult) -> None:
         free_cpus, pool = max(ctx.jobs, 1), GpuPool(ctx.gpus)
-        running: dict[int, _Running] = {}  # process sentinel -> job
+        running: dict[str, _Running] = {}  # task id -> job
         attempts: dict[str, int] = {}
         while schedule.ready or running:
             free_cpus = self._start_ready(schedule, ctx, running, pool, free_cpus)
             if not running:
                 break  # nothing can start: only if resources never fit (checked when planning)
-            for sentinel in wait(list(running)):
-                job = running.pop(sentinel)  # type: ignore[arg-type]
-                job.proc.join()
-                free_cpus += job.cpus
-                pool.give_back(job.gpus)
-                self._finished(job, schedule, ctx, result, attempts)
+            ended = self.zygote.next_exit()
+            if ended is None:  # the task server died: what ran is decided by the folders
+                result.messages.append("the local task server stopped unexpectedly")
+                for job in running.values():
+                    result.states[job.task.key] = TaskState.FAILED
+                return
+            job = running.pop(ended[0])
+            free_cpus += job.cpus
+            pool.give_back(job.gpus)
+            self._finished(job, ended[1], schedule, ctx, result, attempts)
 
     def _start_ready(
         self,
         schedule: _Schedule,
         ctx: RunContext,
-        running: dict[int, _Running],
+        running: dict[str, _Running],
         pool: GpuPool,
         free_cpus: int,
     ) -> int:
@@ -164,19 +208,11 @@ class LocalBackend(Backend):
                 index += 1
                 continue
             schedule.ready.pop(index)
-            proc = self.mp.Process(
-                target=child_main,
-                args=(
-                    str(ctx.spec_path),
-                    task.key,
-                    ctx.options.get("plan_file"),
-                    gpus,
-                    str(ctx.run_dir / ".foldrun" / "worker.log"),
-                ),
-                name=f"foldrun {task.key}",
-            )
-            proc.start()
-            running[proc.sentinel] = _Running(task, proc, gpus, cpus)
+            self.counter += 1
+            ident = str(self.counter)
+            argv = worker_argv(ctx, task.key, gpus)
+            self.zygote.start(ident, task, argv, ",".join(map(str, gpus)))
+            running[ident] = _Running(task, ident, gpus, cpus)
             free_cpus -= cpus
             self._notify("started", task.key)
         return free_cpus
@@ -184,13 +220,14 @@ class LocalBackend(Backend):
     def _finished(
         self,
         job: _Running,
+        code: int,
         schedule: _Schedule,
         ctx: RunContext,
         result: BackendResult,
         attempts: dict[str, int],
     ) -> None:
         key = job.task.key
-        if job.proc.exitcode == 0:
+        if code == 0:
             result.states[key] = TaskState.DONE
             schedule.finished(key)
             self._notify("done", key)
