@@ -1,14 +1,35 @@
-"""`foldrun report` (placeholder until its issue lands)."""
+"""`foldrun report SPEC [--out DIR]`: aggregate, compare, plot; write the report folder."""
 
 from __future__ import annotations
 
 import click
 
-from foldrun.errors import FoldrunError
 
+@click.command(name="report")
+@click.argument("spec", type=click.Path(path_type=str))
+@click.option("--out", type=click.Path(path_type=str), default=None,
+              help="Report folder (default: <run folder>/report).")  # fmt: skip
+def command(spec: str, out: str | None) -> None:
+    """Write report/ for SPEC (a foldrun.toml, or a run folder): fold_summary.csv,
+    cv_summary.json, plots and a self-contained index.html."""
+    from foldrun.report import build_report
 
-@click.command(name="report", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def command(args: tuple[str, ...]) -> None:
-    """Not built yet."""
-    raise FoldrunError("'foldrun report' is not built yet")
+    report = build_report(spec, out)
+    summary = report.summary
+    counts = summary["tasks"]
+    done = counts.get("done", 0) if isinstance(counts, dict) else 0
+    total = counts.get("total", 0) if isinstance(counts, dict) else 0
+    click.echo(f"report: {report.index}")
+    click.echo(f"tasks done: {done}/{total}; primary metric: {summary['primary_metric']}")
+    for row in summary["models"][:10]:  # type: ignore[index]
+        ci = ""
+        if row.get("ci_low") is not None:
+            ci = f" [{row['ci_low']:.4f}, {row['ci_high']:.4f}]"
+        flag = " (optimistic)" if row.get("optimistic") else ""
+        click.echo(f"  {row['rank']}. {row['model']}/{row['variant']}: "
+                   f"{row['mean']:.4f}{ci}{flag}")  # fmt: skip
+    missing = summary["missing"]
+    if missing:
+        click.echo(f"partial run: {len(missing)} tasks not done (listed in the report)")  # type: ignore[arg-type]
+    for problem in report.problems:
+        click.echo(f"plot failed: {problem}", err=True)

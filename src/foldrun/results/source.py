@@ -89,8 +89,8 @@ def resolve(run_dir_or_spec: str | Path) -> RunSource:
 
 def planned_tasks(source: RunSource) -> list[Planned]:
     """The plan's tasks with their fingerprints, or [] when the plan cannot be built."""
-    if source.spec is None:
-        return []
+    if source.spec is None or not (source.run_dir / "split").is_dir():
+        return []  # build_plan would make the split: a report never writes one
     try:
         build_plan = importlib.import_module("foldrun.plan").build_plan
         plan = build_plan(source.spec)
@@ -99,6 +99,7 @@ def planned_tasks(source: RunSource) -> list[Planned]:
     from foldrun.results.collect import TaskRef
 
     tasks = getattr(plan, "tasks", plan)
+    tasks = tasks.values() if isinstance(tasks, dict) else tasks
     out = []
     try:
         for t in tasks:

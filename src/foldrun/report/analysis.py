@@ -1,0 +1,175 @@
+"""What the report says, computed once from a Results: selection, comparison, intervals,
+missing tasks, per-task rows and provenance. No files are written here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from foldrun._version import __version__
+from foldrun.layout import fold_dir_name
+from foldrun.results import Results
+from foldrun.results.collect import KEY
+
+TASK_CSV_COLUMNS = ["model", "variant", "repeat", "fold", "stage", "state", "started", "ended",
+                    "wall_s", "cpu_s", "peak_mb", "exit_code", "path"]  # fmt: skip
+
+
+@dataclass
+class Analysis:
+    results: Results
+    summary: pd.DataFrame  # every model, variant and metric (test folds)
+    ranking: pd.DataFrame  # the selected variant of each model, ranked, with pooled CI
+    pairs: pd.DataFrame  # corrected t-tests between selected variants
+    missing: list[str]  # task keys planned or expected but not done, with their state
+    ratio: float | None  # n_test / n_train used by the t-test
+
+
+def analyze(results: Results) -> Analysis:
+    from foldrun.results import stats
+
+    summary = results.summary("test")
+    if summary.empty or results.primary not in set(summary["metric"]):
+        ranking, pairs = pd.DataFrame(), pd.DataFrame()
+    else:
+        pairs, ranking = results.comparison()
+        bounds = [results.pooled_interval(r.model, r.variant) for r in ranking.itertuples()]
+        ranking["pooled_ci_low"] = [b[0] for b in bounds]
+        ranking["pooled_ci_high"] = [b[1] for b in bounds]
+    ratio = stats.test_train_ratio(results.folds)
+    return Analysis(results, summary, ranking, pairs, missing_tasks(results.tasks), ratio)
+
+
+def missing_tasks(tasks: pd.DataFrame) -> list[str]:
+    """Tasks not done: those in the table (failed, pending, ...) and, without a plan, those
+    a complete run would have (every variant × every fold seen × the model's stages)."""
+    if tasks.empty:
+        return []
+    n_repeats = int(tasks["repeat"].max()) + 1
+    out = []
+    for row in tasks[tasks["state"] != "done"].itertuples():
+        key = f"{row.model}/{row.variant}/{fold_dir_name(row.fold, row.repeat, n_repeats)}"
+        out.append(f"{key}/{row.stage} ({row.state})")
+    present = set(tasks[KEY].itertuples(index=False, name=None))
+    folds = tasks.loc[tasks["fold"] >= 0, ["repeat", "fold"]].drop_duplicates()
+    fold_pairs = list(folds.itertuples(index=False, name=None))
+    refit = bool((tasks["fold"] == -1).any())  # one model refit: every model should
+    for model, part in tasks.groupby("model", sort=True):
+        stages = sorted(set(part.loc[part["fold"] >= 0, "stage"]))
+        for variant in sorted(set(part["variant"])):
+            expected = [(model, variant, f, r, s) for r, f in fold_pairs for s in stages]
+            if refit:
+                expected.append((model, variant, -1, 0, "refit"))
+            for m, v, f, r, s in expected:
+                if (m, v, f, r, s) not in present:
+                    out.append(f"{m}/{v}/{fold_dir_name(f, r, n_repeats)}/{s} (missing)")
+    return out
+
+
+def fold_summary(results: Results) -> pd.DataFrame:
+    """One row per task: where it is, its state and resources, and its metrics as columns."""
+    tasks = results.tasks
+    rows = tasks.reindex(columns=TASK_CSV_COLUMNS)
+    metrics = results.metrics[results.metrics["subset"] != "pooled"]
+    if metrics.empty:
+        return rows
+    name = metrics["metric"].where(
+        metrics["subset"].isin(["custom", "refit"]), metrics["subset"] + "/" + metrics["metric"]
+    )
+    wide = metrics.assign(column=name).pivot_table(
+        index=KEY, columns="column", values="value", aggfunc="first"
+    )
+    wide.columns = [str(c) for c in wide.columns]
+    return rows.merge(wide.reset_index(), on=KEY, how="left")
+
+
+def task_params(results: Results) -> dict[tuple[str, str], dict[str, object]]:
+    """params.json of one task per model and variant (the grid values of the variant)."""
+    out: dict[tuple[str, str], dict[str, object]] = {}
+    for row in results.tasks[results.tasks["state"] == "done"].itertuples():
+        key = (row.model, row.variant)
+        if key in out:
+            continue
+        try:
+            params = json.loads((Path(row.path) / "params.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(params, dict):
+            out[key] = params
+    return out
+
+
+def grid_axes(params: dict[str, dict[str, object]]) -> tuple[str, str] | None:
+    """The two parameters that vary across a model's variants, when exactly two do."""
+    if len(params) < 2:
+        return None
+    keys = set.intersection(*(set(p) for p in params.values()))
+    varying = []
+    for key in sorted(keys):
+        values = {json.dumps(p[key], sort_keys=True, default=str) for p in params.values()}
+        if len(values) > 1:
+            varying.append(key)
+    return (varying[0], varying[1]) if len(varying) == 2 else None
+
+
+def provenance(results: Results) -> dict[str, object]:
+    spec = results.source.spec_path
+    out: dict[str, object] = {
+        "foldrun_version": __version__,
+        "run_dir": str(results.run_dir),
+        "spec": str(spec) if spec else None,
+        "spec_sha256": hashlib.sha256(spec.read_bytes()).hexdigest() if spec else None,
+        "git_commit": None,
+        "git_dirty": None,
+    }
+    where = spec.parent if spec else results.run_dir
+    commit = _git(where, "rev-parse", "HEAD")
+    if commit:
+        out["git_commit"] = commit
+        out["git_dirty"] = bool(_git(where, "status", "--porcelain", "--untracked-files=no"))
+    return out
+
+
+def _git(where: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(where), *args], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def split_details(results: Results) -> dict[str, object] | None:
+    try:
+        obj = json.loads((results.run_dir / "split" / "details.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def clean(obj: object) -> object:
+    """JSON-safe: NaN -> None, numpy scalars -> Python, timestamps -> ISO strings."""
+    if isinstance(obj, dict):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [clean(v) for v in obj]
+    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
+        return None
+    if hasattr(obj, "item") and not isinstance(obj, str):
+        return clean(obj.item())  # type: ignore[union-attr]
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return obj
+
+
+def records(df: pd.DataFrame) -> list[dict[str, object]]:
+    return clean(df.to_dict(orient="records")) if not df.empty else []  # type: ignore[return-value]

@@ -1,0 +1,190 @@
+"""`build_report`: results -> report/ (fold_summary.csv, cv_summary.json, *.png, index.html).
+
+The folder is built under a temporary name beside the target and renamed into place, so a
+failed report leaves the previous one intact. A plot that fails is named in the report
+and skipped; a partial run is reported as far as it goes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from foldrun.report import analysis as an
+from foldrun.report import pages
+from foldrun.results import Results, load_results
+
+
+@dataclass
+class Report:
+    path: Path  # the report folder
+    summary: dict[str, object]
+    plots: list[Path] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # plots that failed, and why
+
+    @property
+    def index(self) -> Path:
+        return self.path / "index.html"
+
+
+def build_report(run_dir_or_spec: str | Path, out: str | Path | None = None) -> Report:
+    results = load_results(run_dir_or_spec)
+    target = Path(out).resolve() if out else results.source.run_dir / "report"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        report = _write(results, tmp)
+        _swap(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    report.path = target
+    report.plots = [target / p.name for p in report.plots]
+    return report
+
+
+def _swap(tmp: Path, target: Path) -> None:
+    """Replace `target` with `tmp`; the old folder is removed only once the new one is in."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write(results: Results, folder: Path) -> Report:
+    result = an.analyze(results)
+    an.fold_summary(results).to_csv(folder / "fold_summary.csv", index=False)
+    plots, problems = _plots(result, folder)
+    summary = cv_summary(result)
+    summary["plots"] = [p.name for p in plots]
+    summary["plot_problems"] = problems
+    (folder / "cv_summary.json").write_text(json.dumps(an.clean(summary), indent=2) + "\n")
+    html = pages.index_page(result, summary, plots, problems)
+    (folder / "index.html").write_text(html, encoding="utf-8")
+    return Report(folder, summary, plots, problems)
+
+
+def cv_summary(result: an.Analysis) -> dict[str, object]:
+    res = result.results
+    states = res.tasks["state"].value_counts().to_dict() if len(res.tasks) else {}
+    primary = result.summary[result.summary["metric"] == res.primary]
+    return {
+        "run": str(res.run_dir),
+        "task": res.task,
+        "primary_metric": res.primary,
+        "greater_is_better": res.greater_is_better,
+        "confidence": res.confidence,
+        "tasks": {"total": len(res.tasks), **{str(k): int(v) for k, v in states.items()}},
+        "complete": not result.missing,
+        "missing": result.missing,
+        "models": an.records(result.ranking),
+        "variants": an.records(primary),
+        "metrics": an.records(result.summary),
+        "comparison": {
+            "test": "corrected resampled t-test (Nadeau & Bengio 2003)",
+            "p_adjust": "holm",
+            "alpha": float(res.options.get("alpha", 0.05)),  # type: ignore[arg-type]
+            "test_train_ratio": result.ratio,
+            "pairs": an.records(result.pairs),
+        },
+        "refit": an.records(res.separate("refit")),
+        "holdout": an.records(res.separate("holdout")),
+        "provenance": an.provenance(res),
+    }
+
+
+def _oof(result: an.Analysis) -> dict[str, pd.DataFrame]:
+    """Pooled out-of-fold test predictions (first repeat) of the best-ranked variants."""
+    p = result.results.predictions
+    out = {}
+    for row in result.ranking.head(pages.plots.MAX_PANELS).itertuples():
+        part = p[(p["model"] == row.model) & (p["variant"] == row.variant)]
+        part = part[(part["subset"] == "test") & (part["fold"] >= 0)]
+        part = part[part["repeat"] == part["repeat"].min()].dropna(axis=1, how="all")
+        if len(part) and ("y_true" in part):
+            out[pages.label(row.model, row.variant)] = part
+    return out
+
+
+def _plots(result: an.Analysis, folder: Path) -> tuple[list[Path], list[str]]:
+    from foldrun.report import plots
+
+    res = result.results
+    oof = _oof(result)
+    jobs: list[tuple[str, Callable[[], Path | None]]] = [
+        ("metric_per_fold", lambda: plots.metric_per_fold(
+            res.metrics, result.ranking, res.primary, folder / "metric_per_fold.png")),
+        ("training_curves", lambda: plots.training_curves(
+            _curve_paths(result), folder / "training_curves.png")),
+    ]  # fmt: skip
+    if res.task == "classification" and oof:
+        jobs += [
+            ("roc", lambda: plots.curves(oof, "roc", folder / "roc.png")),
+            ("pr", lambda: plots.curves(oof, "pr", folder / "pr.png")),
+            ("confusion", lambda: plots.confusion(oof, folder / "confusion.png")),
+            ("prediction_distribution",
+             lambda: plots.prediction_distribution(oof, folder / "prediction_distribution.png")),
+        ]  # fmt: skip
+    if res.task == "regression" and oof:
+        scatter = folder / "predicted_vs_true.png"
+        jobs.append(("predicted_vs_true", lambda: plots.predicted_vs_true(oof, scatter)))
+    jobs += _heatmap_jobs(result, folder)
+    made, problems = [], []
+    for name, job in jobs:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                path = job()
+        except Exception as err:  # one bad plot must not cost the whole report
+            problems.append(f"{name}: {type(err).__name__}: {err}")
+            continue
+        if path is not None:
+            made.append(path)
+    return made, problems
+
+
+def _curve_paths(result: an.Analysis) -> dict[str, list[Path]]:
+    tasks = result.results.tasks
+    out: dict[str, list[Path]] = {}
+    chosen = result.ranking if len(result.ranking) else tasks.drop_duplicates(["model", "variant"])
+    for row in chosen.head(pages.plots.MAX_PANELS).itertuples():
+        sel = tasks[(tasks["model"] == row.model) & (tasks["variant"] == row.variant)]
+        sel = sel[(sel["fold"] >= 0) & (sel["repeat"] == 0) & (sel["state"] == "done")]
+        paths = [Path(p) for p in sel["path"] if (Path(p) / "metrics.jsonl").is_file()]
+        if paths:
+            out[pages.label(row.model, row.variant)] = paths
+    return out
+
+
+def _heatmap_jobs(result: an.Analysis, folder: Path):
+    from foldrun.report import plots
+
+    res = result.results
+    params = an.task_params(res)
+    primary = result.summary[result.summary["metric"] == res.primary]
+    jobs = []
+    for i, (model, part) in enumerate(primary.groupby("model", sort=True)):
+        model_params = {v: params[(model, v)] for v in part["variant"] if (model, v) in params}
+        axes = an.grid_axes(model_params)
+        if axes is None:
+            continue
+        x, y = axes
+        means = pd.DataFrame(
+            [{x: str(model_params[v][x]), y: str(model_params[v][y]), "mean": m}
+             for v, m in zip(part["variant"], part["mean"], strict=True) if v in model_params]
+        )  # fmt: skip
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(model))
+        path = folder / f"heatmap_{i}_{safe}.png"
+        jobs.append((f"heatmap {model}", lambda m=means, p=path, mo=model, a=x, b=y:
+                     plots.grid_heatmap(m, a, b, res.primary, mo, p)))  # fmt: skip
+    return jobs
