@@ -44,13 +44,15 @@ class RunResult:
     run_dir: Path | None = None
 
 
-def plan_spec(spec_path: Path) -> tuple[Path, dict[str, PlannedTask]]:
-    """Load the spec, make sure its split exists, build the plan: (run folder, tasks)."""
+def plan_spec(spec_path: Path, *, make_split: bool = True) -> tuple[Path, dict[str, PlannedTask]]:
+    """Load the spec, make sure its split exists (and still matches the spec), build the
+    plan: (run folder, tasks in topological order)."""
     from foldrun.plan import build_plan, ensure_split
     from foldrun.spec import load_spec
 
     spec = load_spec(spec_path)
-    ensure_split(spec)
+    if make_split:
+        ensure_split(spec)
     plan = build_plan(spec)
     return Path(plan.run_dir), dict(plan.tasks)
 

@@ -82,6 +82,10 @@ def task_env(
     checkpoints = layout.state_dir / "checkpoints" / task.key
     checkpoints.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    # `python` in a command means the interpreter running foldrun, as in an activated venv
+    bindir = os.path.dirname(sys.executable)
+    if env.get("PATH", "").split(os.pathsep)[0] != bindir:
+        env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     env.update(
         FOLDRUN_TASK_DIR=str(tmp),
         FOLDRUN_METRICS_FILE=str(tmp / "metrics.jsonl"),
