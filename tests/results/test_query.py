@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import foldrun
+from foldrun.cli import cli
+from foldrun.errors import ReportError
+from foldrun.results.query import run_query
+
+GROUP_BY = (
+    "SELECT model, variant, avg(value) AS mean, count(*) AS n FROM metrics "
+    "WHERE subset = 'test' AND metric = 'roc_auc' GROUP BY model, variant ORDER BY model, variant"
+)
+
+
+def test_query_matches_pandas(run_dir: Path) -> None:
+    got = run_query(run_dir, GROUP_BY)
+    m = foldrun.load_results(run_dir).metrics
+    m = m[(m.subset == "test") & (m.metric == "roc_auc")]
+    expected = m.groupby(["model", "variant"])["value"].agg(["mean", "count"]).reset_index()
+    assert got["mean"].tolist() == pytest.approx(expected["mean"].tolist())
+    assert got["n"].tolist() == expected["count"].tolist()
+
+
+def test_every_view_exists(run_dir: Path) -> None:
+    for table in ["tasks", "metrics", "predictions", "folds"]:
+        n = run_query(run_dir, f"SELECT count(*) AS n FROM {table}")["n"].item()
+        assert n == len(getattr(foldrun.load_results(run_dir), table))
+    joined = run_query(
+        run_dir,
+        "SELECT count(*) AS n FROM predictions p JOIN folds f "
+        "ON p.id = f.id AND p.fold = f.fold AND p.repeat = f.repeat WHERE p.subset = 'test'",
+    )
+    assert joined["n"].item() > 0
+
+
+def test_cli_formats(run_dir: Path) -> None:
+    runner = CliRunner()
+    csv = runner.invoke(cli, ["query", str(run_dir), GROUP_BY, "--format", "csv"])
+    assert csv.exit_code == 0, csv.output
+    df = pd.read_csv(io.StringIO(csv.output))
+    assert list(df.columns) == ["model", "variant", "mean", "n"] and len(df) == 5
+    js = runner.invoke(cli, ["query", str(run_dir), GROUP_BY, "--format", "json"])
+    assert [r["variant"] for r in json.loads(js.output)] == df["variant"].tolist()
+    table = runner.invoke(cli, ["query", str(run_dir), GROUP_BY])
+    assert "n300-m8" in table.output and "variant" in table.output
+
+
+def test_sql_error_one_line_exit_2(run_dir: Path) -> None:
+    with pytest.raises(ReportError, match="SQL error"):
+        run_query(run_dir, "SELECT nope FROM tasks")
+    done = subprocess.run(["foldrun", "query", str(run_dir), "SELEC 1"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("foldrun: error:") and done.stderr.count("\n") == 1
+
+
+def test_console_script_csv(run_dir: Path) -> None:
+    done = subprocess.run(
+        ["foldrun", "query", str(run_dir), "SELECT state, count(*) AS n FROM tasks GROUP BY 1 "
+         "ORDER BY 1", "--format", "csv"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["state,n", "done,153", "failed,1"]
