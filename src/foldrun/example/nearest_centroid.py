@@ -1,7 +1,7 @@
 """A small command-line model for foldrun's demo: a nearest-centroid classifier.
 
-Plain numpy and pandas, no foldrun import: any program that reads the fold's manifests
-and writes predictions (DESIGN.md's predictions contract) works the same way.
+Plain numpy and the csv module, no foldrun import: any program that reads the fold's
+manifests and writes predictions (DESIGN.md's predictions contract) works the same way.
 
     python nearest_centroid.py train --train TRAIN.csv --out DIR --target label --drop id patient
     python nearest_centroid.py predict --model DIR/centroids.json --test TEST.csv \\
@@ -11,26 +11,37 @@ and writes predictions (DESIGN.md's predictions contract) works the same way.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+
+
+def read_columns(path: str) -> dict[str, list[str]]:
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {name: [row[name] for row in rows] for name in (rows[0] if rows else {})}
+
+
+def numeric(values: list[str]) -> np.ndarray | None:
+    try:
+        return np.array([float(v) for v in values])
+    except ValueError:
+        return None
 
 
 def train(args: argparse.Namespace) -> None:
-    frame = pd.read_csv(args.train)
+    table = read_columns(args.train)
     features = [
-        c for c in frame.select_dtypes("number").columns if c not in {args.target, *args.drop}
+        c for c in table if c not in {args.target, *args.drop} and numeric(table[c]) is not None
     ]
-    X = frame[features].to_numpy(dtype=float)
+    X = np.column_stack([numeric(table[c]) for c in features])
+    y = np.array(table[args.target])
     mean, std = X.mean(axis=0), X.std(axis=0) + 1e-12
     Z = (X - mean) / std
-    classes = sorted(frame[args.target].unique().tolist())
-    centroids = {
-        str(c): Z[(frame[args.target] == c).to_numpy()].mean(axis=0).tolist() for c in classes
-    }
-    out = Path(args.out)
+    classes = sorted(set(y.tolist()))
+    centroids = {c: Z[y == c].mean(axis=0).tolist() for c in classes}
     model = {
         "features": features,
         "mean": mean.tolist(),
@@ -38,29 +49,30 @@ def train(args: argparse.Namespace) -> None:
         "centroids": centroids,
         "temperature": args.temperature,
     }
+    out = Path(args.out)
     (out / "centroids.json").write_text(json.dumps(model))
-    (out / "metrics.json").write_text(
-        json.dumps({"n_train": len(frame), "n_features": len(features)})
-    )
-    print(f"trained on {len(frame)} rows, {len(features)} features, classes {classes}")
+    # a task may add its own metrics: a flat metrics.json in its folder
+    (out / "metrics.json").write_text(json.dumps({"n_train": len(y), "n_features": len(features)}))
+    print(f"trained on {len(y)} rows, {len(features)} features, classes {classes}")
 
 
 def predict(args: argparse.Namespace) -> None:
     model = json.loads(Path(args.model).read_text())
-    frame = pd.read_csv(args.test)
-    Z = (frame[model["features"]].to_numpy(dtype=float) - model["mean"]) / model["std"]
+    table = read_columns(args.test)
+    X = np.column_stack([numeric(table[c]) for c in model["features"]])
+    Z = (X - np.array(model["mean"])) / np.array(model["std"])
     names = list(model["centroids"])
     C = np.array([model["centroids"][n] for n in names])
     dist = np.sqrt(((Z[:, None, :] - C[None, :, :]) ** 2).sum(axis=2))
     logits = -dist / model["temperature"]
     proba = np.exp(logits - logits.max(axis=1, keepdims=True))
     proba /= proba.sum(axis=1, keepdims=True)
-    preds = pd.DataFrame({"id": frame[args.id]})
-    for i, name in enumerate(names):
-        preds[f"proba_{name}"] = proba[:, i]
-    preds["pred"] = np.asarray(names)[proba.argmax(axis=1)]
-    preds.to_csv(args.predictions, index=False)
-    print(f"predicted {len(preds)} rows")
+    with open(args.predictions, "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["id", *[f"proba_{n}" for n in names], "pred"])
+        for ident, p in zip(table[args.id], proba, strict=True):
+            out.writerow([ident, *[f"{v:.10g}" for v in p], names[int(p.argmax())]])
+    print(f"predicted {len(proba)} rows")
 
 
 def main() -> None:
@@ -78,7 +90,10 @@ def main() -> None:
     pr.add_argument("--predictions", required=True)
     pr.add_argument("--id", default="id")
     args = parser.parse_args()
-    train(args) if args.step == "train" else predict(args)
+    if args.step == "train":
+        train(args)
+    else:
+        predict(args)
 
 
 if __name__ == "__main__":
