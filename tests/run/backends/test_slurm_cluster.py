@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -167,12 +168,18 @@ def test_requeue_keeps_the_checkpoint_dir(cluster: None, tmp_path: Path) -> None
     assert (RunLayout(run_dir).state_dir / "checkpoints" / task.key / "state").exists()
 
 
-def test_out_of_requeues_fails_with_the_reason(cluster: None, tmp_path: Path) -> None:
-    spec, run_dir = make_spec(tmp_path, "max_requeues = 0")
-    task = command_task(run_dir, 0, "train", REQUEUE_ME)
+def test_time_limit_requeues_then_runs_out(cluster: None, tmp_path: Path) -> None:
+    """The real `--signal=B:USR2@50` of a 1-minute job: requeued once, then failed."""
+    spec, run_dir = make_spec(tmp_path, "max_requeues = 1\nsignal_before_s = 50")
+    trace = tmp_path / "trace"
+    command = "echo ${{SLURM_RESTART_COUNT:-0}} >> " + str(trace) + "; sleep 100"
+    task = command_task(run_dir, 0, "train", command)
+    task = replace(task, resources=replace(task.resources, time_min=1))
     result = run_planned(spec, run_dir, {task.key: task}, backend="slurm", wait=True)
     assert result.exit_code == 1
+    assert trace.read_text().split() == ["0", "1"]  # ran twice: requeued once
     ctx = RunContext(spec_path=spec, run_dir=run_dir, run_id="")
     details = SlurmBackend().scheduler_details(ctx)
-    assert details[task.key].reason == "out of requeues (0)"
-    assert "| failed | out of requeues (0)" in (run_dir / "audit.log").read_text()
+    assert details[task.key].reason == "out of requeues (1)"
+    audit = (run_dir / "audit.log").read_text()
+    assert "| requeued | restart 1 of 1" in audit and "| failed | out of requeues (1)" in audit
