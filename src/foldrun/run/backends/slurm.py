@@ -103,24 +103,7 @@ class SlurmBackend(Backend):
             scheduler_call(["scancel", *stuck])
         groups = group_tasks(todo, queued)
         used = {s.array_file for s in submissions if _active(s, queued)}
-        job_ids: dict[int, str] = {}
-        for number, group in enumerate(groups):
-            files = _write_files(group, run_dir, run_id, ctx, settings, used)
-            command = ["sbatch", "--parsable"]
-            dependency = group.dependency(job_ids if not ctx.dry_run else _placeholders(groups))
-            if dependency:
-                command.append(f"--dependency={dependency}")
-            command.append(str(files["script"]))
-            if ctx.dry_run:
-                job_ids[number] = f"${{JOB_{number}}}"
-                # placeholders stay unquoted so the printed lines run as a shell script
-                shown = " ".join(shlex.quote(a) if "$" not in a else a for a in command)
-                result.messages.append(f"JOB_{number}=$({shown})")
-                continue
-            job_ids[number] = parse_sbatch(scheduler_call(command))
-            submissions.append(_submission(group, job_ids[number], files))
-            save_jobs(run_dir, run_id, submissions)  # after each sbatch: never lose a job id
-            _audit_submitted(run_dir, group, job_ids[number])
+        result.messages += self._submit(groups, ctx, settings, submissions, used)
         if ctx.dry_run:
             print("\n".join(result.messages))
             result.states = {t.key: TaskState.PENDING for t in tasks}
@@ -134,9 +117,48 @@ class SlurmBackend(Backend):
                 t.key: live[t.key].state if t.key in live else TaskState.PENDING for t in tasks
             }
             return result
-        self._wait(run_id, run_dir, settings, result, tasks)
+        try:
+            self._wait(run_id, run_dir, settings, result, tasks)
+        except KeyboardInterrupt:
+            print(
+                "foldrun: stopped following the jobs; they keep running on the cluster "
+                f"('foldrun status {ctx.spec_path}', 'foldrun cancel {ctx.spec_path}')",
+                file=sys.stderr,
+            )
+            raise
         result.states = {t.key: _final_state(t) for t in tasks}
         return result
+
+    def _submit(
+        self,
+        groups: list[ArrayGroup],
+        ctx: RunContext,
+        settings: SlurmSpec,
+        submissions: list[Submission],
+        used: set[str],
+    ) -> list[str]:
+        """One sbatch per group, in order; with --dry-run the commands it would run."""
+        run_dir = Path(ctx.run_dir).resolve()
+        run_id = slurm_run_id(run_dir)
+        job_ids = _placeholders(groups) if ctx.dry_run else {}
+        printed = []
+        for number, group in enumerate(groups):
+            files = _write_files(group, run_dir, run_id, ctx, settings, used)
+            command = ["sbatch", "--parsable"]
+            dependency = group.dependency(job_ids)
+            if dependency:
+                command.append(f"--dependency={dependency}")
+            command.append(str(files["script"]))
+            if ctx.dry_run:
+                # placeholders stay unquoted so the printed lines run as a shell script
+                shown = " ".join(shlex.quote(a) if "$" not in a else a for a in command)
+                printed.append(f"JOB_{number}=$({shown})")
+                continue
+            job_ids[number] = parse_sbatch(scheduler_call(command))
+            submissions.append(_submission(group, job_ids[number], files))
+            save_jobs(run_dir, run_id, submissions)  # after each sbatch: never lose a job id
+            _audit_submitted(run_dir, group, job_ids[number])
+        return printed
 
     # ------------------------------------------------------------ follow
 
