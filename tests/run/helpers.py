@@ -98,3 +98,49 @@ def save_plan(run_dir: Path, tasks: list[PlannedTask]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps({t.key: t for t in tasks}))
     return path
+
+
+TOY_MODEL = """
+import csv, sys
+train, test, out, predictions, counter, key = sys.argv[1:7]
+with open(counter, "a") as fh:
+    fh.write(key + "\\n")
+if predictions == "-":  # train: remember the majority class
+    rows = list(csv.DictReader(open(train)))
+    labels = [r["target"] for r in rows]
+    open(out + "/majority.txt", "w").write(max(set(labels), key=labels.count))
+else:
+    rows = list(csv.DictReader(open(test)))
+    cls = open(out + "/majority.txt").read()
+    with open(predictions, "w") as fh:
+        fh.write("id,pred,score\\n")
+        for i, r in enumerate(rows):
+            fh.write(f"{r['id']},{cls},{(float(r['mean_radius']) % 7) / 7:.6f}\\n")
+"""
+
+
+def toy_project(root: Path, folds: int = 3, grid: int = 2) -> Path:
+    """A spec with a command model over a hand-written split folder; returns the spec path."""
+    root.mkdir(parents=True, exist_ok=True)
+    table = cancer_table()
+    table.to_csv(root / "samples.csv", index=False)
+    write_split(root / "data", table, folds=folds)
+    (root / "toy.py").write_text(TOY_MODEL)
+    values = ", ".join(str(v) for v in range(grid))
+    (root / "foldrun.toml").write_text(f'''
+name = "toy"
+[data]
+table = "samples.csv"
+id = "id"
+target = "target"
+task = "classification"
+[split]
+from = "data/split"
+[models.toy]
+train = "python toy.py {{train}} - {{out}} - {{counter}} {{model}}/{{variant}}/{{fold}}/train"
+predict = """python toy.py - {{test}} {{out}} {{predictions}} {{counter}} \\
+  {{model}}/{{variant}}/{{fold}}/predict"""
+params = {{ counter = "{root / "counter.txt"}" }}
+grid = {{ k = [{values}] }}
+''')
+    return root / "foldrun.toml"

@@ -73,8 +73,14 @@ def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> l
         found, duration = task_state(task, scheduler)
         n_repeats = int(task.meta.get("n_repeats", 1) or 1)  # type: ignore[call-overload]
         rows.append(
-            TaskStatus(key, task.model, task.variant,
-                       fold_dir_name(task.fold, task.repeat, n_repeats), task.stage, found,
-                       duration)
+            TaskStatus(
+                key,
+                task.model,
+                task.variant,
+                fold_dir_name(task.fold, task.repeat, n_repeats),
+                task.stage,
+                found,
+                duration,
+            )
         )
     return rows
