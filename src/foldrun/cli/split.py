@@ -1,14 +1,75 @@
-"""`foldrun split` (placeholder until its issue lands)."""
+"""`foldrun split TABLE --out DIR`: assign folds and write the split folder."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
-from foldrun.errors import FoldrunError
+STRATEGY_HELP = (
+    "auto, kfold, stratified, grouped, stratified-grouped, continuous, multilabel, "
+    "predefined; each also repeated-<strategy>"
+)
 
 
-@click.command(name="split", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def command(args: tuple[str, ...]) -> None:
-    """Not built yet."""
-    raise FoldrunError("'foldrun split' is not built yet")
+@click.command(name="split")
+@click.argument("table", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="split folder")
+@click.option("--strategy", default="auto", show_default=True, help=STRATEGY_HELP)
+@click.option("--id", "id_col", default=None, help="id column (default: row number)")
+@click.option("--target", multiple=True, help="target column; several for multilabel")
+@click.option("--group", default=None, help="group column: a group never spans test folds")
+@click.option("--stratify", multiple=True, help="extra column to stratify on (repeatable)")
+@click.option("--fold-column", default=None, help="column holding predefined folds")
+@click.option("--folds", default=5, show_default=True, type=int)
+@click.option("--val", default="none", show_default=True, help="next-fold | none | FRACTION")
+@click.option("--holdout", default=None, type=float, help="fraction kept out of every fold")
+@click.option("--repeats", default=1, show_default=True, type=int)
+@click.option("--inner", default=None, type=int, help="inner folds in each training part")
+@click.option("--bins", default=None, type=int, help="quantile bins for a continuous target")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--overwrite", is_flag=True, help="replace a different split already at --out")
+def command(table: Path, out: Path, **options: Any) -> None:
+    """Assign every row of TABLE to folds without leakage and write the split folder."""
+    from foldrun.data.table import read_table
+    from foldrun.errors import FoldrunError
+    from foldrun.split import make_folds
+
+    targets = list(options.pop("target"))
+    overwrite = options.pop("overwrite")
+    frame = read_table(table)
+    try:
+        folds = make_folds(
+            frame,
+            id=options.pop("id_col"),
+            target=targets[0] if len(targets) == 1 else (targets or None),
+            stratify=list(options.pop("stratify")),
+            source=table,
+            **options,
+        )
+    except FoldrunError as err:
+        err.file = err.file or str(table)  # name the table the bad column or value is in
+        raise
+    folds.save(out, overwrite=overwrite)
+    _print_summary(folds, out)
+
+
+def _print_summary(folds: Any, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    details = folds.details
+    view = Table(title=f"{details['strategy']} split, seed {details['seed']} -> {out}")
+    for name in ("repeat", "fold", "train", "val", "test", "balance"):
+        view.add_column(name, justify="right")
+    for entry in details["folds"][:50]:
+        view.add_row(
+            str(entry["repeat"]), str(entry["fold"]), str(entry["train_size"]),
+            str(entry["val_size"]), str(entry["test_size"]), f"{entry['balance']:.4f}",
+        )  # fmt: skip
+    console = Console()
+    console.print(view)
+    if details.get("holdout"):
+        console.print(f"holdout: {details['holdout']['size']} rows")
+    console.print(f"why: {details['reason']}")

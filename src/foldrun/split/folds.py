@@ -1,0 +1,458 @@
+"""`make_folds`: the folds of a table (test fold per repeat, validation, holdout, inner folds),
+and the `Folds` object with the statistics that go into details.json."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from foldrun._version import __version__
+from foldrun.errors import DataError, SplitError
+from foldrun.layout import fold_dir_name
+from foldrun.split import details as stats
+from foldrun.split.plan import HOLDOUT, Choice, assigner, choose, column, rng_for
+
+_HOLDOUT_STREAM = 1_000_003  # SeedSequence path entries that no repeat number reaches
+_VAL_STREAM = 1
+_INNER_STREAM = 2
+
+
+@dataclass
+class Folds:
+    """A fold assignment: in memory after `make_folds`, or read back by `load_folds`."""
+
+    details: dict[str, Any]
+    id: str = "id"
+    table: pd.DataFrame | None = None  # the input rows (with the id column), when made here
+    test_fold: np.ndarray | None = None  # (repeats, rows): test fold, -1 for holdout
+    val: np.ndarray | None = None  # (repeats, folds, rows) bool, None without validation sets
+    inner: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)  # group/target/strata for assignments
+    group: str | None = None
+    root: Path | None = None  # the saved split folder
+    _long: pd.DataFrame | None = None
+    _assignments: pd.DataFrame | None = None
+
+    @property
+    def n_folds(self) -> int:
+        return int(self.details["n_folds"])
+
+    @property
+    def n_repeats(self) -> int:
+        return int(self.details["n_repeats"])
+
+    @property
+    def has_holdout(self) -> bool:
+        return bool(self.details.get("holdout"))
+
+    @property
+    def has_val(self) -> bool:
+        return self.details["params"]["val"] != "none"
+
+    @property
+    def long(self) -> pd.DataFrame:
+        """id, repeat, fold, subset (train|val|test|holdout): the folds.parquet table."""
+        if self._long is None:
+            self._long = self._build_long()
+        return self._long
+
+    @property
+    def assignments(self) -> pd.DataFrame:
+        """One row per sample and repeat: id, group/target columns, fold (-1 holdout), repeat."""
+        if self._assignments is None:
+            self._assignments = self._build_assignments()
+        return self._assignments
+
+    def manifest(self, fold: int, subset: str, repeat: int = 0) -> Path:
+        """The path of a manifest in the saved folder (`holdout` ignores fold and repeat)."""
+        if self.root is None:
+            raise SplitError("these folds are not saved yet; call .save(dir) first")
+        if subset == "holdout":
+            return self.root / "holdout.csv"
+        return self.root / fold_dir_name(fold, repeat, self.n_repeats) / f"{subset}.csv"
+
+    def indices(self, fold: int, subset: str, repeat: int = 0) -> np.ndarray:
+        """Row numbers (input order) of one subset of one fold."""
+        if self.test_fold is None:
+            raise SplitError("row numbers are known only for folds made in this process")
+        tf = self.test_fold[repeat]
+        if subset == "holdout":
+            return np.flatnonzero(tf == HOLDOUT)
+        if subset == "test":
+            return np.flatnonzero(tf == fold)
+        val = self.val[repeat, fold] if self.val is not None else np.zeros(len(tf), bool)
+        if subset == "val":
+            return np.flatnonzero(val)
+        return np.flatnonzero((tf >= 0) & (tf != fold) & ~val)
+
+    def save(self, dir: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the split folder atomically; see `foldrun.split.store.save_folds`."""
+        from foldrun.split.store import save_folds
+
+        return save_folds(self, Path(dir), overwrite=overwrite)
+
+    def _build_long(self) -> pd.DataFrame:
+        assert self.test_fold is not None
+        ids = self.table[self.id].to_numpy()
+        parts = []
+        for r in range(self.n_repeats):
+            tf = self.test_fold[r]
+            kept = np.flatnonzero(tf != HOLDOUT)
+            for f in range(self.n_folds):
+                subset = np.where(tf[kept] == f, "test", "train").astype(object)
+                if self.val is not None:
+                    subset[self.val[r, f, kept]] = "val"
+                parts.append(pd.DataFrame({"id": ids[kept], "repeat": r, "fold": f,
+                                           "subset": subset}))  # fmt: skip
+        held = np.flatnonzero(self.test_fold[0] == HOLDOUT)
+        if len(held):
+            parts.append(pd.DataFrame({"id": ids[held], "repeat": 0, "fold": HOLDOUT,
+                                       "subset": "holdout"}))  # fmt: skip
+        long = pd.concat(parts, ignore_index=True)
+        return long.astype({"repeat": "int64", "fold": "int64"})
+
+    def _build_assignments(self) -> pd.DataFrame:
+        assert self.test_fold is not None and self.table is not None
+        base = self.table[[self.id, *self.columns]]
+        parts = [base.assign(fold=self.test_fold[r], repeat=r) for r in range(self.n_repeats)]
+        return pd.concat(parts, ignore_index=True)
+
+
+def make_folds(
+    df: pd.DataFrame,
+    *,
+    id: str | None = None,
+    target: str | list[str] | None = None,
+    group: str | None = None,
+    stratify: str | list[str] | None = None,
+    strategy: str = "auto",
+    folds: int = 5,
+    val: str | float = "none",
+    holdout: float | None = None,
+    repeats: int = 1,
+    inner: int | None = None,
+    bins: int | None = None,
+    seed: int = 0,
+    fold_column: str | None = None,
+    source: str | Path | None = None,
+) -> Folds:
+    """Assign every row of `df` to folds without leakage; nothing is written.
+
+    Raises DataError (bad columns or values) or SplitError (impossible options).
+    """
+    strat_cols = [stratify] if isinstance(stratify, str) else list(stratify or [])
+    requested = strategy
+    strategy, repeats = _repeated(strategy, repeats)
+    val = _val(val)
+    _check_numbers(folds, repeats, inner, holdout, bins)
+    table, id_col = _with_id(df, id)
+    choice = choose(table, strategy, target, group, strat_cols, fold_column, bins)
+    if choice.strategy == "predefined":
+        folds = _predefined_checks(choice, repeats, holdout)
+    test_fold = _test_folds(choice, len(table), folds, repeats, holdout, seed)
+    val_mask = _val_masks(choice, test_fold, folds, val, seed)
+    inner_folds = _inner_folds(choice, test_fold, val_mask, folds, inner, seed)
+    verify(test_fold, choice.groups, group)
+    params = {
+        "id": id_col, "target": target, "group": group, "stratify": strat_cols,
+        "strategy": requested, "folds": folds, "val": val, "holdout": holdout,
+        "repeats": repeats, "inner": inner, "bins": bins, "seed": seed,
+        "fold_column": fold_column,
+    }  # fmt: skip
+    result = Folds(
+        details={},
+        id=id_col,
+        table=table,
+        test_fold=test_fold,
+        val=val_mask,
+        inner=inner_folds,
+        columns=_kept_columns(table, id_col, group, target, strat_cols, fold_column),
+        group=group,
+    )
+    result.details = _details(result, choice, params, source)
+    return result
+
+
+def _repeated(strategy: str, repeats: int) -> tuple[str, int]:
+    if not isinstance(strategy, str):
+        raise SplitError(f"strategy must be a name, got {strategy!r}")
+    if strategy.startswith("repeated-"):
+        if repeats < 2:
+            raise SplitError(
+                f"strategy {strategy!r} needs repeats >= 2, got {repeats}; pass --repeats R",
+                key="repeats",
+            )
+        return strategy.removeprefix("repeated-"), repeats
+    return strategy, repeats
+
+
+def _val(val: str | float | None) -> str | float:
+    if val is None or val == "none":
+        return "none"
+    if val == "next-fold":
+        return val
+    try:
+        fraction = float(val)
+    except (TypeError, ValueError):
+        raise SplitError(
+            f"val must be 'next-fold', 'none' or a fraction in (0, 1), got {val!r}", key="val"
+        ) from None
+    if not 0 < fraction < 1:
+        raise SplitError(f"val fraction must be in (0, 1), got {val!r}", key="val")
+    return fraction
+
+
+def _check_numbers(
+    folds: int, repeats: int, inner: int | None, holdout: float | None, bins: int | None
+) -> None:
+    checks = [
+        ("folds", folds, isinstance(folds, int) and folds >= 2, "an integer >= 2"),
+        ("repeats", repeats, isinstance(repeats, int) and repeats >= 1, "an integer >= 1"),
+        ("inner", inner, inner is None or (isinstance(inner, int) and inner >= 2), ">= 2"),
+        ("holdout", holdout, holdout is None or 0 < float(holdout) < 1, "a fraction in (0, 1)"),
+        ("bins", bins, bins is None or (isinstance(bins, int) and bins >= 2), ">= 2"),
+    ]
+    for name, value, ok, rule in checks:
+        if not ok:
+            raise SplitError(f"{name} must be {rule}, got {value!r}", key=name)
+
+
+def _with_id(df: pd.DataFrame, id: str | None) -> tuple[pd.DataFrame, str]:
+    """The table with its id column first-class; a row-number `id` column when there is none."""
+    if not isinstance(df, pd.DataFrame) or len(df) == 0:
+        raise DataError("the table has no rows; give a table with at least one row per fold")
+    if id is None and "id" not in df.columns:
+        table = df.reset_index(drop=True)
+        table.insert(0, "id", np.arange(len(df)))
+        return table, "id"
+    name = id or "id"
+    ids = column(df, name, "id")
+    dup = ids.duplicated()
+    if dup.any():
+        raise DataError(
+            f"duplicate id {ids[dup].iloc[0]!r} ({int(dup.sum())} duplicate(s)); "
+            "ids must be unique: fix the table or name another --id column",
+            column=name,
+        )
+    return df.reset_index(drop=True), name
+
+
+def _predefined_checks(choice: Choice, repeats: int, holdout: float | None) -> int:
+    if repeats > 1:
+        raise SplitError("a predefined split cannot be repeated; drop --repeats", key="repeats")
+    if holdout is not None:
+        raise SplitError(
+            "a predefined split takes its holdout from the fold column (-1 or 'holdout'); "
+            "drop --holdout",
+            key="holdout",
+        )
+    n_folds = len(np.unique(choice.predefined[choice.predefined >= 0]))
+    if n_folds < 2:
+        raise SplitError("the fold column holds fewer than 2 folds; give at least 2")
+    return n_folds
+
+
+def _test_folds(
+    choice: Choice, n: int, k: int, repeats: int, holdout: float | None, seed: int
+) -> np.ndarray:
+    if choice.predefined is not None:
+        return choice.predefined[None, :].copy()
+    assign = assigner(choice)
+    rows = np.arange(n)
+    held = np.zeros(n, dtype=bool)
+    if holdout is not None:
+        parts = max(2, round(1 / holdout))
+        _feasible(choice, rows, parts, "holdout")
+        held = assign(rows, parts, rng_for(seed, _HOLDOUT_STREAM)) == 0
+        rows = np.flatnonzero(~held)
+    _feasible(choice, rows, k, "folds")
+    test_fold = np.full((repeats, n), HOLDOUT, dtype=np.int64)
+    for r in range(repeats):
+        test_fold[r, rows] = assign(rows, k, rng_for(seed, r))
+    return test_fold
+
+
+def _feasible(choice: Choice, rows: np.ndarray, k: int, key: str) -> None:
+    """Enough rows, groups and class members for k non-empty, balanced parts."""
+    what = "after the holdout" if key == "folds" and rows.size else ""
+    units, name = (choice.groups[rows], "groups") if choice.groups is not None else (rows, "rows")
+    n_units = len(np.unique(units))
+    if n_units < k:
+        raise SplitError(
+            f"{k} {key} need at least {k} {name}, found {n_units} {what}; "
+            f"lower --{key} or give more data",
+            key=key,
+        )
+    if choice.codes is None or choice.strategy == "continuous":
+        return
+    counts = np.bincount(choice.codes[rows])
+    small = np.flatnonzero((counts > 0) & (counts < k))
+    if len(small):
+        raise SplitError(
+            f"a class (stratum {int(small[0])}) has {int(counts[small[0]])} member(s) {what}, "
+            f"fewer than {k} {key}; lower --{key}, merge rare classes, or drop them",
+            key=key,
+        )
+
+
+def _val_masks(
+    choice: Choice, test_fold: np.ndarray, k: int, val: str | float, seed: int
+) -> np.ndarray | None:
+    if val == "none":
+        return None
+    repeats, n = test_fold.shape
+    masks = np.zeros((repeats, k, n), dtype=bool)
+    if val == "next-fold":
+        if k < 3:
+            raise SplitError("val 'next-fold' needs folds >= 3 (train/val/test)", key="val")
+        for r in range(repeats):
+            for f in range(k):
+                masks[r, f] = test_fold[r] == (f + 1) % k
+        return masks
+    parts = max(2, round(1 / float(val)))
+    assign = assigner(choice)
+    for r in range(repeats):
+        for f in range(k):
+            rows = np.flatnonzero((test_fold[r] >= 0) & (test_fold[r] != f))
+            masks[r, f, rows[assign(rows, parts, rng_for(seed, r, f, _VAL_STREAM)) == 0]] = True
+    return masks
+
+
+def _inner_folds(
+    choice: Choice,
+    test_fold: np.ndarray,
+    val: np.ndarray | None,
+    k: int,
+    inner: int | None,
+    seed: int,
+) -> dict[tuple[int, int], np.ndarray]:
+    if inner is None:
+        return {}
+    assign = assigner(choice)
+    out = {}
+    for r in range(test_fold.shape[0]):
+        for f in range(k):
+            train = (test_fold[r] >= 0) & (test_fold[r] != f)
+            if val is not None:
+                train &= ~val[r, f]
+            rows = np.flatnonzero(train)
+            _feasible(choice, rows, inner, "inner")
+            fold = np.full(test_fold.shape[1], -1, dtype=np.int64)
+            fold[rows] = assign(rows, inner, rng_for(seed, r, f, _INNER_STREAM))
+            out[(r, f)] = fold
+    return out
+
+
+def verify(test_fold: np.ndarray, groups: np.ndarray | None, group: str | None) -> None:
+    """What must never happen: a group in two test folds of one repeat, a row in none."""
+    for r, tf in enumerate(test_fold):
+        if groups is None:
+            continue
+        pairs = np.unique(np.column_stack([groups, tf]), axis=0)
+        if np.any(np.diff(pairs[:, 0]) == 0):
+            raise SplitError(
+                f"internal check failed: a group is in two folds of repeat {r}; "
+                "nothing was written, please report this",
+                column=group,
+            )
+
+
+def _kept_columns(
+    table: pd.DataFrame,
+    id_col: str,
+    group: str | None,
+    target: str | list[str] | None,
+    stratify: list[str],
+    fold_column: str | None,
+) -> list[str]:
+    targets = target if isinstance(target, list) else [target]
+    names = [group, *targets, *stratify, fold_column]
+    seen: list[str] = []
+    for name in names:
+        if name and name != id_col and name in table.columns and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _details(
+    folds: Folds, choice: Choice, params: dict[str, Any], source: str | Path | None
+) -> dict[str, Any]:
+    assert folds.table is not None and folds.test_fold is not None
+    n_repeats, k = folds.test_fold.shape[0], int(params["folds"])
+    out: dict[str, Any] = {
+        "foldrun_version": __version__,
+        "strategy": choice.strategy,
+        "requested_strategy": params["strategy"],
+        "reason": choice.reason,
+        "params": params,
+        "seed": params["seed"],
+        "n_folds": k,
+        "n_repeats": n_repeats,
+        "n_rows": len(folds.table),
+        "input": {
+            "path": str(source) if source is not None else None,
+            "sha256": stats.sha256_of(source, folds.table),
+        },
+        **choice.notes,
+    }
+    if choice.groups is not None:
+        out["n_groups"] = len(np.unique(choice.groups))
+    describe = _describer(folds.table, params, choice)
+    out["folds"] = [
+        {"repeat": r, "fold": f, **_fold_entry(folds, describe, f, r)}
+        for r in range(n_repeats)
+        for f in range(k)
+    ]
+    held = folds.indices(0, "holdout")
+    out["holdout"] = {"size": len(held), **describe(held)} if len(held) else None
+    out["balance"] = _balance(out["folds"])
+    return out
+
+
+def _fold_entry(folds: Folds, describe: Any, f: int, r: int) -> dict[str, Any]:
+    test = folds.indices(f, "test", r)
+    entry = {
+        "train_size": len(folds.indices(f, "train", r)),
+        "val_size": len(folds.indices(f, "val", r)),
+        "test_size": len(test),
+        **describe(test),
+    }
+    entry["balance"] = stats.num(1.0 - (entry.get("max_share_deviation") or entry.get("ks") or 0))
+    return entry
+
+
+def _describer(table: pd.DataFrame, params: dict[str, Any], choice: Choice) -> Any:
+    """fn(rows) -> the statistics of the target over those rows."""
+    target = params["target"]
+    if isinstance(target, list):
+        labels = choice.labels if choice.labels is not None else table[target].to_numpy(bool)
+        whole = labels.mean(axis=0)
+        return lambda rows: stats.label_stats(labels[rows], list(target), whole)
+    if target is None:
+        return lambda rows: {}
+    values = table[target].to_numpy()
+    if choice.y is not None:
+        whole_sorted = np.sort(choice.y)
+        return lambda rows: stats.target_stats(choice.y[rows], whole_sorted)
+    whole_counts = pd.Series(values).value_counts().sort_index()
+    return lambda rows: stats.class_stats(values[rows], whole_counts)
+
+
+def _balance(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    sizes = [e["test_size"] for e in entries]
+    out = {
+        "min_test_size": min(sizes),
+        "max_test_size": max(sizes),
+        "size_ratio": stats.num(min(sizes) / max(sizes)) if max(sizes) else None,
+    }
+    deviations = [e["max_share_deviation"] for e in entries if "max_share_deviation" in e]
+    if deviations:
+        out["max_share_deviation"] = max(deviations)
+    ks = [e["ks"] for e in entries if e.get("ks") is not None]
+    if ks:
+        out["max_ks"] = max(ks)
+    return out
