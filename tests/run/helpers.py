@@ -120,11 +120,9 @@ else:
 
 
 def toy_project(root: Path, folds: int = 3, grid: int = 2) -> Path:
-    """A spec with a command model over a hand-written split folder; returns the spec path."""
+    """A spec with a command model (the runner makes the split); returns the spec path."""
     root.mkdir(parents=True, exist_ok=True)
-    table = cancer_table()
-    table.to_csv(root / "samples.csv", index=False)
-    write_split(root / "data", table, folds=folds)
+    cancer_table().to_csv(root / "samples.csv", index=False)
     (root / "toy.py").write_text(TOY_MODEL)
     values = ", ".join(str(v) for v in range(grid))
     (root / "foldrun.toml").write_text(f'''
@@ -135,7 +133,8 @@ id = "id"
 target = "target"
 task = "classification"
 [split]
-from = "data/split"
+folds = {folds}
+seed = 0
 [models.toy]
 train = "python toy.py {{train}} - {{out}} - {{counter}} {{model}}/{{variant}}/{{fold}}/train"
 predict = """python toy.py - {{test}} {{out}} {{predictions}} {{counter}} \\
