@@ -87,3 +87,43 @@ def test_header_only_val_manifest_is_none(tmp_path: Path) -> None:
     task = build_plan(load_spec(spec)).tasks["m/default/fold_00/train"]
     assert task.meta["inputs"]["val"] is None
     assert task.meta["inputs"]["test"] is not None
+
+
+MADE_SPLIT = BASE.replace('from = "split"', "folds = 3\nseed = 1\nholdout = 0.2")
+
+
+def made_split_spec(tmp_path: Path) -> Path:
+    write_table(tmp_path / "samples.csv", 60)
+    return write_spec(tmp_path, MODEL, head=MADE_SPLIT)
+
+
+def test_split_is_made_once_then_reused(tmp_path: Path) -> None:
+    spec_path = made_split_spec(tmp_path)
+    spec = load_spec(spec_path)
+    assert ensure_split(spec) is not None
+    details = spec.run_dir / "split" / "details.json"
+    made = details.stat().st_mtime_ns
+    plan = build_plan(load_spec(spec_path))
+    ensure_split(load_spec(spec_path))
+    assert details.stat().st_mtime_ns == made  # reused, not rewritten
+    assert plan.count(stage="train") == 3
+    held = plan.tasks["m/default/all/refit"].meta["inputs"]["holdout"]
+    assert held == str(spec.run_dir / "split" / "holdout.csv")
+    spec_path.write_text(spec_path.read_text().replace("seed = 1", "seed = 3"))
+    with pytest.raises(SpecError, match="the split changed"):
+        build_plan(load_spec(spec_path))
+
+
+def test_build_plan_makes_the_split_when_absent(tmp_path: Path) -> None:
+    plan = build_plan(load_spec(made_split_spec(tmp_path)))
+    assert (plan.run_dir / "split" / "fold_02" / "test.csv").is_file()
+    assert plan.split_dir == plan.run_dir / "split"
+
+
+def test_check_makes_the_folds_in_memory_only(tmp_path: Path) -> None:
+    spec_path = made_split_spec(tmp_path)
+    assert check_spec(spec_path) == []
+    spec_path.write_text(spec_path.read_text().replace("folds = 3", "folds = 40"))
+    (problem,) = check_spec(spec_path)
+    assert problem.key == "split" and "40 folds need at least 40 groups" in problem.message
+    assert not (tmp_path / "runs").exists()

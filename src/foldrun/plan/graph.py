@@ -17,7 +17,7 @@ from typing import Any
 from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
 from foldrun.plan.data import data_meta
 from foldrun.plan.fingerprint import FileHashes, fingerprint
-from foldrun.plan.split import FoldFiles, SplitFiles, ensure_split, scan_split, split_dir
+from foldrun.plan.split import FoldFiles, SplitFiles, prepare_split, scan_split, split_dir
 from foldrun.plan.task import PlannedTask, Resources
 from foldrun.plan.variants import Variant, chain, expand
 from foldrun.spec.model import ModelSpec, Spec
@@ -74,9 +74,11 @@ def _matches(
 def build_plan(spec: Spec, split: Any = None) -> Plan:
     """Every task of the spec. The split is `split` (a split folder path, or ignored when a
     `Folds`), else `[split] from`, else the run's `split/` (made by `ensure_split` if absent)."""
-    root = Path(split) if isinstance(split, str | os.PathLike) else split_dir(spec)
-    if not root.is_dir() and spec.split_from is None:
-        ensure_split(spec)
+    if isinstance(split, str | os.PathLike):
+        root = Path(split)
+    else:
+        prepare_split(spec)  # made once; refused if the spec no longer gives the same split
+        root = split_dir(spec)
     files = scan_split(root)
     builder = _Builder(spec, files)
     for name, model in spec.models.items():

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from foldrun.errors import SpecError
+from foldrun.errors import FoldrunError, SpecError
 from foldrun.layout import RunLayout, fold_dir_name
 
 if TYPE_CHECKING:
@@ -103,8 +103,15 @@ def ensure_split(spec: Spec) -> Folds | None:
     """The split of this spec: `from`, or made once under the run folder and reused.
 
     Raises SpecError when the run's existing split was made with other options or data.
-    Returns the `Folds` when `foldrun.split` can load it (None otherwise).
+    Returns the `Folds` (None for a hand-made folder that `load_folds` cannot read).
     """
+    made = prepare_split(spec)
+    return made if made is not None else _load(split_dir(spec))
+
+
+def prepare_split(spec: Spec) -> Folds | None:
+    """Make the run's split if it is absent (returning it), else check that it still fits
+    the spec. Light: no pandas unless the split has to be made."""
     root = split_dir(spec)
     if spec.split_from is not None:
         if not root.is_dir():
@@ -113,13 +120,11 @@ def ensure_split(spec: Spec) -> Folds | None:
                 file=root,
                 key="split.from",
             )
-        scan_split(root)
-        return _load(root)
-    layout = RunLayout(spec.run_dir)
-    record_path = layout.state_dir / "split.json"
+        return None
+    record_path = RunLayout(spec.run_dir).state_dir / "split.json"
     if root.is_dir():
         _check_unchanged(spec, record_path)
-        return _load(root)
+        return None
     folds = make_split(spec)
     folds.save(root)
     _write_record(record_path, _record(spec))
@@ -127,24 +132,26 @@ def ensure_split(spec: Spec) -> Folds | None:
 
 
 def _load(root: Path) -> Folds | None:
+    from foldrun.split import load_folds
+
+    scan_split(root)  # the manifests planning needs, with its own error
     try:
-        from foldrun.split import load_folds
-    except ImportError:  # the split package may not provide it (yet)
+        return load_folds(root)
+    except FoldrunError:  # manifests written by hand, without details.json
         return None
-    return load_folds(root)
 
 
 def make_split(spec: Spec) -> Folds:
     """The folds of `[split]` on the data table, in memory (nothing written)."""
-    from foldrun.spec.frame import read_frame
+    from foldrun.data.table import read_table
     from foldrun.split import make_folds
 
-    frame = read_frame(spec.table_path)
     return make_folds(
-        frame,
+        read_table(spec.table_path),
         id=spec.data.id,
         target=spec.data.target,
         group=spec.data.group,
+        source=spec.table_path,
         **spec.split.options(),
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 STAGES = ("train", "predict", "evaluate", "refit")
 
 
-class TaskState(str, Enum):
+class TaskState(str, Enum):  # noqa: UP042 (str() and pickles stay as they are)
     DONE = "done"
     RUNNING = "running"
     FAILED = "failed"

@@ -152,7 +152,7 @@ def _check_split(parts: _Parts, table: TableInfo | None, problems: list[Problem]
     for key, message in split_option_problems(split, parts.data):
         problems.append(Problem(message, parts.file, key))
     if parts.spec is not None and table is not None and not problems:
-        problems += _dry_run_split(parts.spec)
+        problems += _dry_run_split(parts.spec, parts.file)
 
 
 def _check_split_from(parts: _Parts, root: Path, problems: list[Problem]) -> None:
@@ -192,19 +192,19 @@ def split_option_problems(split: SplitSpec, data: DataSpec | None) -> list[tuple
     return found
 
 
-def _dry_run_split(spec: Spec) -> list[Problem]:
+def _dry_run_split(spec: Spec, file: str) -> list[Problem]:
     """Make the folds in memory (nothing written) to catch what only the data can tell."""
     from foldrun.plan import split as split_mod
 
     try:
         if split_mod.split_dir(spec).is_dir():
             changes = split_mod.split_changes(spec)
-            return [Problem(changes, str(spec.path), "split")] if changes else []
+            return [Problem(changes, file, "split")] if changes else []
         split_mod.make_split(spec)
     except ImportError:
         return []  # foldrun.split not available: nothing more to say
     except FoldrunError as err:
-        return [Problem(err.message, str(spec.path), "split", column=err.column)]
+        return [Problem(err.message, file, "split", column=err.column)]
     return []
 
 
