@@ -95,5 +95,5 @@ def command(directory: str, jobs: int | None) -> int:
     index = build_report(spec)
     if index is not None:
         click.echo(f"report: {index}")
-    click.echo(f"next: foldrun status {spec}   |   foldrun run {spec} --models logreg --force")
+    click.echo(f"next: foldrun status {spec}")
     return 0
