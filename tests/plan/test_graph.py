@@ -4,6 +4,9 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
+from foldrun.errors import DataError
 from foldrun.layout import REFIT_FOLD
 from foldrun.plan import build_plan
 from foldrun.plan.task import Resources
@@ -196,3 +199,17 @@ grid = { threshold = [0.3, 0.5, 0.7] }
     assert len(plan.tasks) == 30 * 31 + 20 + 120 == 1070
     assert len({t.fingerprint for t in plan.tasks.values()}) == len(plan.tasks)
     assert len({t.task_dir for t in plan.tasks.values()}) == len(plan.tasks)
+
+
+def test_missing_table_at_planning_is_a_data_error(tmp_path: Path) -> None:
+    spec_path = write_spec(tmp_path, '[models.m]\nentry = "a:b"\n')
+    (tmp_path / "samples.csv").unlink()
+    with pytest.raises(DataError, match="data table not found"):
+        build_plan(load_spec(spec_path))
+    # with features and task given, planning does not need the table
+    spec_path.write_text(
+        spec_path.read_text().replace(
+            'target = "label"', 'target = "label"\nfeatures = ["x1"]\ntask = "regression"'
+        )
+    )
+    assert build_plan(load_spec(spec_path)).count() == 10

@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from foldrun.errors import SpecError
 from foldrun.plan.templates import placeholders, program, render
@@ -67,3 +69,11 @@ def test_program() -> None:
     assert program("python train.py {x}") == "python"
     assert program("CUDA_VISIBLE_DEVICES=0 FOO=1 ./run.sh") == "./run.sh"
     assert program("'unclosed") is None
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")))
+def test_any_text_is_one_argument(value: str) -> None:
+    command = render("printf '%s\\0' {a} {b}", {"a": value, "b": "end"})
+    proc = subprocess.run(["bash", "-c", command], capture_output=True, check=True)
+    assert proc.stdout.decode("utf-8", "surrogateescape").split("\0") == [value, "end", ""]

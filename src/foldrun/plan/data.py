@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from foldrun.errors import DataError
 from foldrun.layout import RunLayout
 from foldrun.spec.table import read_table_info
 
@@ -26,8 +27,16 @@ def data_meta(spec: Spec) -> tuple[str, dict[str, Any]]:
     if data.features is not None and data.task is not None:
         return data.task, {**base, "features": list(data.features)}
     cache = RunLayout(spec.run_dir).state_dir / "data.json"
-    stat = spec.table_path.stat()
-    key = [str(spec.table_path), stat.st_size, stat.st_mtime_ns, data.model_dump(mode="json")]
+    try:
+        stat = spec.table_path.stat()
+    except FileNotFoundError:
+        raise DataError(
+            "data table not found; check [data] table (relative to the spec)",
+            file=spec.table_path,
+            key="data.table",
+        ) from None
+    settings = [data.model_dump(mode="json"), spec.split.fold_column]
+    key = [str(spec.table_path), stat.st_size, stat.st_mtime_ns, settings]
     cached = _read_json(cache)
     if cached is not None and cached.get("key") == key:
         return cached["task"], cached["data"]
