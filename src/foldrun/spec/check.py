@@ -112,7 +112,7 @@ def _check_table(parts: _Parts, problems: list[Problem]) -> TableInfo | None:
         return None
     for key, column in _named_columns(parts):
         if column not in info.columns:
-            hint = did_you_mean(column, info.columns).replace("valid keys", "the columns are")
+            hint = did_you_mean(column, info.columns, "the columns are")
             problems.append(
                 Problem(f"not in {parts.data.table}{hint}", parts.file, key, column=column)
             )

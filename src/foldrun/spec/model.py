@@ -197,7 +197,7 @@ class ModelSpec(_Strict):
         for name, stage in self.stages.items():
             key = f"stages.{name}"
             if name not in stages:
-                hint = did_you_mean(name, stages).replace("valid keys", "this model's stages")
+                hint = did_you_mean(name, stages, "this model's stages")
                 found.append((key, f"this model has no stage {name!r}{hint}"))
             elif name == "evaluate" and stage.grid:
                 found.append((key + ".grid", "evaluate is foldrun's own stage; it takes no grid"))
@@ -220,7 +220,7 @@ class ModelSpec(_Strict):
                 continue
             allowed = self.allowed_placeholders(stage)
             for name in sorted(placeholders(template) - allowed):
-                hint = did_you_mean(name, sorted(allowed)).replace("valid keys", "use one of")
+                hint = did_you_mean(name, sorted(allowed), "use one of")
                 found.append(
                     (
                         stage,

@@ -42,11 +42,11 @@ def key_path(parts: Iterable[object]) -> str:
     return ".".join(out)
 
 
-def did_you_mean(word: str, choices: Sequence[str]) -> str:
+def did_you_mean(word: str, choices: Sequence[str], listing: str = "valid keys") -> str:
     """The closest choice as "; did you mean 'x'?", or the list of valid ones."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     if close:
         return f"; did you mean '{close[0]}'?"
     if choices:
-        return f"; valid keys: {', '.join(sorted(choices))}"
+        return f"; {listing}: {', '.join(sorted(choices))}"
     return ""
