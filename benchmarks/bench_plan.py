@@ -19,9 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from foldrun.plan import build_plan  # noqa: E402
-from foldrun.spec import load_spec  # noqa: E402
-from tests.spec.helpers import write_spec  # noqa: E402
+from tests.spec.helpers import write_spec
+
+from foldrun.plan import build_plan
+from foldrun.spec import load_spec
 
 MODELS = """
 [models.rf]

@@ -221,4 +221,4 @@ def test_missing_required_keys(tmp_path: Path) -> None:
 def test_only_badly_named_models_reports_just_the_names(tmp_path: Path) -> None:
     found = lines(tmp_path, HEAD + '[models."a/b"]\nentry = "a:b"\n')
     assert len(found) == 1
-    assert found[0].startswith('models."a/b": model name \'a/b\' is not allowed')
+    assert found[0].startswith("models.\"a/b\": model name 'a/b' is not allowed")
