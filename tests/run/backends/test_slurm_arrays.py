@@ -39,6 +39,11 @@ def test_order_is_aligned_with_the_parent_array() -> None:
     assert deps_of(groups)[1] == "aftercorr:J0"
 
 
+def test_one_refit_after_every_fold_is_plain_afterok() -> None:
+    groups = group_tasks(cv_tasks(RUN, folds=3))
+    assert not any(g.check_deps for g in groups)
+
+
 def test_stage_grid_fan_out_waits_on_the_whole_parent() -> None:
     trains = [make_task(RUN, "m", "base", f, "train") for f in range(3)]
     predicts = [
@@ -47,7 +52,9 @@ def test_stage_grid_fan_out_waits_on_the_whole_parent() -> None:
         for thr in (3, 5)
     ]
     groups = group_tasks(trains + predicts)
-    assert deps_of(groups) == ["", "afterok:J0"]
+    # each predict needs its own train: wait for all to end, the job checks its own parent
+    assert deps_of(groups) == ["", "afterany:J0"]
+    assert groups[1].check_deps
 
 
 def test_partial_parent_gets_per_element_dependencies() -> None:
@@ -73,7 +80,8 @@ def test_resource_classes_get_their_own_arrays() -> None:
     ]
     deps = deps_of(groups)
     assert deps[2:4] == ["aftercorr:J0", "aftercorr:J1"]
-    assert deps[4] == "afterok:J2,afterok:J3"  # 6 evaluates over two predict arrays
+    assert deps[4] == "afterany:J2,afterany:J3"  # 6 evaluates over two predict arrays
+    assert groups[4].check_deps and not groups[2].check_deps
 
 
 def test_parents_already_queued_are_waited_on_by_element() -> None:
@@ -82,4 +90,5 @@ def test_parents_already_queued_are_waited_on_by_element() -> None:
     todo = [t for t in tasks if t.key not in queued]
     groups = group_tasks(todo, queued)
     assert groups[0].stage == "predict"
-    assert deps_of(groups)[0] == "afterok:900_0:900_1"
+    assert deps_of(groups)[0] == "afterany:900_0:900_1"
+    assert groups[0].check_deps

@@ -124,6 +124,39 @@ def test_failed_task_is_reported_with_its_reason(cluster: None, tmp_path: Path) 
     assert "NonZeroExitCode" in details["cmd/default/fold_01/train"].reason
 
 
+def test_a_failed_fold_stops_only_its_own_variant(cluster: None, tmp_path: Path) -> None:
+    """Refits wait on the train array with afterany; each checks its own parents."""
+    spec, run_dir = make_spec(tmp_path)
+    tasks: dict[str, PlannedTask] = {}
+    for variant in ("a", "b"):
+        trains = []
+        for fold in range(2):
+            cmd = "exit 5" if (variant, fold) == ("b", 1) else "true"
+            t = replace(
+                command_task(run_dir, fold, "train", cmd),
+                key=f"cmd/{variant}/fold_{fold:02d}/train",
+                variant=variant,
+                task_dir=run_dir / f"tasks/cmd/{variant}/fold_{fold:02d}/train",
+            )
+            tasks[t.key] = t
+            trains.append(t.key)
+        r = replace(
+            command_task(run_dir, -1, "refit", "true", tuple(trains)),
+            key=f"cmd/{variant}/all/refit",
+            variant=variant,
+            task_dir=run_dir / f"tasks/cmd/{variant}/all/refit",
+        )
+        tasks[r.key] = r
+    result = run_planned(spec, run_dir, tasks, backend="slurm", wait=True)
+    assert result.exit_code == 1
+    assert (run_dir / "tasks/cmd/a/all/refit/DONE").exists()
+    failed = {f.key: f.reason for f in result.failures}
+    assert set(failed) == {"cmd/b/fold_01/train", "cmd/b/all/refit"}
+    assert failed["cmd/b/all/refit"] == "not run: an upstream task failed"
+    audit = (run_dir / "audit.log").read_text()
+    assert "| all | cmd/b | refit | failed | an upstream task failed (cmd/b/fold_01/train)" in audit
+
+
 def test_submit_return_then_cancel(cluster: None, tmp_path: Path) -> None:
     spec, run_dir = make_spec(tmp_path)
     tasks = three_folds(run_dir, train="sleep 120")

@@ -50,6 +50,20 @@ CASES = {
         mem_mb=4096,
         cpus=1,
     ),
+    "refit_checked": dict(
+        job_name="foldrun-breast-cancer-1a2b3c-refit",
+        n_tasks=6,
+        array_file=RUN / "slurm/refit-c1-g0-m4096-t60.tasks",
+        spec_path=Path("/data/foldrun.toml"),
+        run_dir=RUN,
+        python="/opt/venv/bin/python",
+        log_stem=RUN / "slurm/logs/refit-c1-g0-m4096-t60",
+        time_min=60,
+        mem_mb=4096,
+        cpus=1,
+        plan_file=RUN / "slurm/refit-c1-g0-m4096-t60.plan.pickle",
+        deps_file=RUN / "slurm/refit-c1-g0-m4096-t60.deps",
+    ),
     "hostile_paths": dict(
         job_name="foldrun-a_b-123456-predict",
         n_tasks=3,
@@ -131,3 +145,45 @@ def test_array_range() -> None:
     assert array_range(1000, 10) == "0-999%10"
     with pytest.raises(ValueError):
         array_range(0, None)
+
+
+@pytest.mark.parametrize("parent_done", [True, False])
+def test_parents_are_checked_before_the_worker(tmp_path: Path, parent_done: bool) -> None:
+    run_dir = tmp_path / "run dir"
+    (run_dir / ".foldrun").mkdir(parents=True)
+    (run_dir / "a.tasks").write_text("m/v/all/refit\n")
+    (run_dir / "a.deps").write_text("m/v/fold_00/evaluate\tfp0\tm/v/fold_01/evaluate\tfp1\n")
+    for fold, fingerprint in ((0, "fp0"), (1, "fp1" if parent_done else "old")):
+        done = run_dir / f"tasks/m/v/fold_{fold:02d}/evaluate/DONE"
+        done.parent.mkdir(parents=True)
+        done.write_text(fingerprint + "\n")
+    marker = tmp_path / "worker ran"
+    fake_python = tmp_path / "python"
+    fake_python.write_text(f'#!/bin/sh\ntouch "{marker}"\n')
+    fake_python.chmod(0o755)
+    text = render_script(
+        **{
+            **CASES["refit_checked"],
+            "array_file": run_dir / "a.tasks",
+            "run_dir": run_dir,
+            "deps_file": run_dir / "a.deps",
+            "python": str(fake_python),
+            "plan_file": None,
+        }
+    )
+    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_JOB_ID": "9"}
+    done = subprocess.run(["bash", "-c", text], env=env, capture_output=True, text=True)
+    assert marker.exists() is parent_done
+    assert done.returncode == (0 if parent_done else 1), done.stderr
+    if not parent_done:
+        events = (run_dir / ".foldrun/slurm_events.tsv").read_text().split("\t")
+        assert events[1:] == [
+            "m/v/all/refit",
+            "9_0",
+            "failed",
+            "an upstream task failed (m/v/fold_01/evaluate)\n",
+        ]
+        assert (
+            "| all | m/v | refit | failed | an upstream task failed"
+            in (run_dir / "audit.log").read_text()
+        )

@@ -103,7 +103,8 @@ class SlurmBackend(Backend):
             scheduler_call(["scancel", *stuck])
         groups = group_tasks(todo, queued)
         used = {s.array_file for s in submissions if _active(s, queued)}
-        result.messages += self._submit(groups, ctx, settings, submissions, used)
+        fingerprints = {t.key: t.fingerprint for t in tasks}
+        result.messages += self._submit(groups, ctx, settings, submissions, used, fingerprints)
         if ctx.dry_run:
             print("\n".join(result.messages))
             result.states = {t.key: TaskState.PENDING for t in tasks}
@@ -127,6 +128,10 @@ class SlurmBackend(Backend):
             )
             raise
         result.states = {t.key: _final_state(t) for t in tasks}
+        skipped = _skipped_upstream(
+            run_dir, [k for k, v in result.states.items() if v != TaskState.DONE]
+        )
+        result.messages += [f"{key}: not run, an upstream task failed" for key in skipped]
         return result
 
     def _submit(
@@ -136,6 +141,7 @@ class SlurmBackend(Backend):
         settings: SlurmSpec,
         submissions: list[Submission],
         used: set[str],
+        fingerprints: Mapping[str, str],
     ) -> list[str]:
         """One sbatch per group, in order; with --dry-run the commands it would run."""
         run_dir = Path(ctx.run_dir).resolve()
@@ -143,7 +149,7 @@ class SlurmBackend(Backend):
         job_ids = _placeholders(groups) if ctx.dry_run else {}
         printed = []
         for number, group in enumerate(groups):
-            files = _write_files(group, run_dir, run_id, ctx, settings, used)
+            files = _write_files(group, run_dir, run_id, ctx, settings, used, fingerprints)
             command = ["sbatch", "--parsable"]
             dependency = group.dependency(job_ids)
             if dependency:
@@ -305,6 +311,18 @@ def _with_events(
     return found
 
 
+def _skipped_upstream(run_dir: Path, keys: Sequence[str]) -> list[str]:
+    """Tasks whose job script found a parent not done (their last recorded event)."""
+    wanted, last = set(keys), {}
+    path = RunLayout(run_dir).state_dir / EVENTS_FILE
+    if path.exists():
+        for line in path.read_text().splitlines():
+            fields = line.split("\t")
+            if len(fields) >= 5 and fields[1] in wanted:
+                last[fields[1]] = fields[4]
+    return [key for key in keys if last.get(key, "").startswith("an upstream task failed")]
+
+
 def _done_on_disk(run_dir: Path, key: str) -> bool:
     return (RunLayout(run_dir).tasks_dir / key / state.DONE).exists()
 
@@ -347,6 +365,7 @@ def _write_files(
     ctx: RunContext,
     settings: SlurmSpec,
     used: set[str],
+    fingerprints: Mapping[str, str],
 ) -> dict[str, Path]:
     """The array file (one key per line) and the sbatch script of one group."""
     slurm_dir = RunLayout(run_dir).slurm_dir
@@ -361,6 +380,10 @@ def _write_files(
         # --dry-run re-plan from the spec, since users may edit it before submitting them
         plan_file = stem.with_name(stem.name + ".plan.pickle")
         _write_atomic(plan_file, pickle.dumps({t.key: t for t in group.tasks}))
+    deps_file = None
+    if group.check_deps:  # line i: the parents of task i and their fingerprints
+        deps_file = stem.with_name(stem.name + ".deps")
+        _write_atomic(deps_file, "".join(_deps_line(t, fingerprints) for t in group.tasks))
     res = group.resources
     text = render_script(
         job_name=f"foldrun-{run_id}-{group.stage}",
@@ -382,9 +405,15 @@ def _write_files(
         max_requeues=settings.max_requeues,
         extra=settings.extra,
         plan_file=plan_file,
+        deps_file=deps_file,
     )
     _write_atomic(script, text)
     return {"script": script, "array_file": array_file}
+
+
+def _deps_line(task: PlannedTask, fingerprints: Mapping[str, str]) -> str:
+    pairs = [f"{dep}\t{fingerprints[dep]}" for dep in task.deps if dep in fingerprints]
+    return "\t".join(pairs) + "\n"
 
 
 def _submission(group: ArrayGroup, job_id: str, files: Mapping[str, Path]) -> Submission:

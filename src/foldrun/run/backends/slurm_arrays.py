@@ -3,7 +3,9 @@
 Arrays of equal shape whose tasks line up one to one (fold i's predict after fold i's
 train) are chained with `aftercorr`, so each task starts as soon as its own parent
 succeeded. Where shapes differ (a stage grid fanning out, refit after every fold) the
-array waits with `afterok` on the whole parent array, or on the parent elements it needs.
+array waits on the whole parent array, or on the parent elements it needs: with `afterok`
+when every task needs all of them, else with `afterany` plus a check in the job script that
+the task's own parents are done, so one failed fold does not stop another variant's refit.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class ArrayGroup:
     after_elements: list[tuple[int, int]] = field(default_factory=list)
     # "jobid_index" elements already in the queue from an earlier submission
     after_queued: list[str] = field(default_factory=list)
+    # True when tasks need different parents: wait with afterany, check parents in the job
+    check_deps: bool = False
 
     @property
     def label(self) -> str:
@@ -40,10 +44,14 @@ class ArrayGroup:
 
     def dependency(self, job_ids: Mapping[int, str]) -> str:
         """The `--dependency` value given the job ids (or placeholders) of earlier groups."""
-        parts = [f"{kind}:{job_ids[index]}" for kind, index in self.after_groups]
+        whole = "afterany" if self.check_deps else "afterok"
+        parts = [
+            f"{whole if kind == 'afterok' else kind}:{job_ids[index]}"
+            for kind, index in self.after_groups
+        ]
         elements = [f"{job_ids[g]}_{i}" for g, i in self.after_elements] + self.after_queued
         if elements:
-            parts.append("afterok:" + ":".join(elements))
+            parts.append(f"{whole}:" + ":".join(elements))
         return ",".join(parts)
 
 
@@ -108,3 +116,16 @@ def _resolve(
         else:
             group.after_elements += [(parent, i) for i in needed]
     group.after_queued = sorted({queued[d] for t in group.tasks for d in t.deps if d in queued})
+    group.check_deps = _needs_differ(group, where, queued)
+
+
+def _needs_differ(
+    group: ArrayGroup, where: Mapping[str, tuple[int, int]], queued: Mapping[str, str]
+) -> bool:
+    """Whether tasks wait on different parents outside their aftercorr parents."""
+    corr = {index for kind, index in group.after_groups if kind == "aftercorr"}
+    needs = {
+        frozenset(d for d in t.deps if d in queued or (d in where and where[d][0] not in corr))
+        for t in group.tasks
+    }
+    return len(needs) > 1

@@ -22,6 +22,7 @@ RUN_DIR={run_dir}
 PYTHON={python}
 MAX_REQUEUES={max_requeues}
 WORKER_ARGS=({worker_args})
+DEPS_FILE={deps_file}
 
 LINE=$((SLURM_ARRAY_TASK_ID + 1))
 KEY=$(sed -n "${{LINE}}p" "$ARRAY_FILE")
@@ -32,6 +33,7 @@ fi
 JOB="${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}"
 # the same folder on every requeue of this task (the worker sets it the same way)
 export FOLDRUN_CHECKPOINT_DIR="$RUN_DIR/.foldrun/checkpoints/$KEY"
+mkdir -p "$FOLDRUN_CHECKPOINT_DIR"
 
 # one appended line per event: audit.log for people, slurm_events.tsv for `foldrun status`
 record() {{
@@ -62,7 +64,18 @@ on_usr2() {{
 }}
 trap on_usr2 USR2
 
-mkdir -p "$FOLDRUN_CHECKPOINT_DIR"
+# an array that waits with afterany: run only when this task's own parents are done
+if [ -n "$DEPS_FILE" ]; then
+  IFS=$'\t' read -r -a NEEDS <<< "$(sed -n "${{LINE}}p" "$DEPS_FILE")"
+  for ((i = 0; i + 1 < ${{#NEEDS[@]}}; i += 2)); do
+    if [ "$(cat "$RUN_DIR/tasks/${{NEEDS[i]}}/DONE" 2>/dev/null)" != "${{NEEDS[i + 1]}}" ]; then
+      record failed "an upstream task failed (${{NEEDS[i]}})"
+      echo "foldrun: not run: upstream task ${{NEEDS[i]}} is not done" >&2
+      exit 1
+    fi
+  done
+fi
+
 "$PYTHON" -m foldrun.run.worker --spec "$SPEC" --task "$KEY" \
   ${{WORKER_ARGS[@]+"${{WORKER_ARGS[@]}}"}} &
 WORKER=$!
@@ -173,6 +186,7 @@ def render_script(
     max_requeues: int = 3,
     extra: Sequence[str] = (),
     plan_file: Path | None = None,
+    deps_file: Path | None = None,
 ) -> str:
     """The whole sbatch script of one (stage, resource class) array."""
     directives = sbatch_directives(
@@ -199,5 +213,6 @@ def render_script(
         python=shlex.quote(python),
         max_requeues=int(max_requeues),
         worker_args=shlex.join(["--plan", str(plan_file)]) if plan_file else "",
+        deps_file=shlex.quote(str(deps_file)) if deps_file else "''",
     )
     return "\n".join(header) + "\n" + body
