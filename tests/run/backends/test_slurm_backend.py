@@ -211,6 +211,20 @@ def test_status_merges_squeue_sacct_and_events(fake_slurm: FakeSlurm, tmp_path: 
     assert "-j 1000,1002,1003" in fake_slurm.calls("sacct")[0]
 
 
+def test_status_without_a_scheduler_shows_folders_only(
+    fake_slurm: FakeSlurm, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = context(tmp_path, wait=False)
+    backend = SlurmBackend()
+    backend.execute(cv_tasks(ctx.run_dir, folds=1), ctx)
+    fake_slurm.fail("squeue", "slurm_load_jobs error: Unable to contact slurm controller\n")
+    assert backend.scheduler_states(ctx) == {}
+    warning = capsys.readouterr().err
+    assert warning.startswith("foldrun: warning: squeue ") and "Unable to contact" in warning
+    with pytest.raises(SchedulerError):
+        backend.scheduler_details(ctx)
+
+
 def test_sacct_without_accounting_falls_back_to_the_completion_log(
     fake_slurm: FakeSlurm, tmp_path: Path
 ) -> None:

@@ -256,7 +256,16 @@ class SlurmBackend(Backend):
         return _with_events(run_dir, found)
 
     def scheduler_states(self, ctx: RunContext) -> dict[str, TaskState]:
-        return {key: s.state for key, s in self.scheduler_details(ctx).items()}
+        """For `foldrun status`: the task folders still count when the scheduler is away."""
+        try:
+            details = self.scheduler_details(ctx)
+        except SchedulerError as err:
+            print(
+                f"foldrun: warning: {err.one_line()}; showing the task folders only",
+                file=sys.stderr,
+            )
+            return {}
+        return {key: s.state for key, s in details.items()}
 
     # ------------------------------------------------------------ cancel
 
