@@ -1,0 +1,77 @@
+"""kill -9 of the runner at random moments, then rerun until done: nothing done is redone,
+and every result equals an uninterrupted run's (from the tasks' own side effects)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.run.helpers import toy_project
+
+
+def _results(root: Path) -> dict[str, dict[str, float]]:
+    return {
+        str(p.relative_to(root / "runs/toy/tasks")): json.loads(p.read_text())
+        for p in sorted((root / "runs/toy/tasks").glob("*/*/*/evaluate/metrics.json"))
+    }
+
+
+def _counts(root: Path) -> dict[str, int]:
+    lines = (root / "counter.txt").read_text().split()
+    return {line: lines.count(line) for line in lines}
+
+
+def _run(spec: Path, kill_after: float | None) -> int | None:
+    proc = subprocess.Popen(
+        ["foldrun", "run", str(spec), "--jobs", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    if kill_after is None:
+        return proc.wait(timeout=600)
+    try:
+        return proc.wait(timeout=kill_after)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, float]]:
+    root = tmp_path_factory.mktemp("whole")
+    assert _run(toy_project(root, folds=4, grid=3), None) == 0
+    return _results(root)
+
+
+@pytest.mark.slow
+@pytest.mark.faults
+@pytest.mark.parametrize("seed", range(5))
+def test_kill_runner_then_rerun(tmp_path: Path, seed: int, uninterrupted: dict) -> None:
+    rng = random.Random(seed)
+    spec = toy_project(tmp_path, folds=4, grid=3)  # 36 tasks
+    kills = 0
+    for _ in range(30):
+        code = _run(spec, rng.uniform(0.3, 4.0) if kills < 4 else None)
+        if code is None:
+            kills += 1
+            continue
+        assert code == 0
+        break
+    else:
+        pytest.fail("the run never finished")
+    time.sleep(0.2)
+    assert kills >= 1
+    counts = _counts(tmp_path)
+    assert len(counts) == 24  # 12 trains + 12 predicts, each ran ...
+    assert set(counts.values()) == {1}  # ... exactly once: nothing done was redone
+    assert _results(tmp_path) == uninterrupted
+    leftovers = list((tmp_path / "runs/toy/tasks").rglob(".*.tmp-*"))
+    assert leftovers == []
