@@ -85,7 +85,9 @@ def test_incremental_refresh_reads_only_changed_tasks(run_dir: Path, monkeypatch
     _rewrite_metric(task, 0.123)
     read: list[Path] = []
     real = collect.metric_rows
-    monkeypatch.setattr(collect, "metric_rows", lambda ref: read.append(ref.path) or real(ref))
+    monkeypatch.setattr(
+        collect, "metric_rows", lambda ref, texts: read.append(ref.path) or real(ref, texts)
+    )
     second = foldrun.load_results(run_dir)
     assert read == [task]
     m = second.metrics

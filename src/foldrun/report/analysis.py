@@ -39,7 +39,15 @@ def analyze(results: Results) -> Analysis:
         ranking, pairs = pd.DataFrame(), pd.DataFrame()
     else:
         pairs, ranking = results.comparison()
-        bounds = [results.pooled_interval(r.model, r.variant) for r in ranking.itertuples()]
+        p = results.predictions
+        test = p[(p["subset"] == "test") & (p["fold"] >= 0)]
+        rows = test.groupby(["model", "variant"], sort=False).indices
+        bounds = [
+            results.pooled_interval(r.model, r.variant, part=test.iloc[rows[(r.model, r.variant)]])
+            if (r.model, r.variant) in rows
+            else (math.nan, math.nan)
+            for r in ranking.itertuples()
+        ]
         ranking["pooled_ci_low"] = [b[0] for b in bounds]
         ranking["pooled_ci_high"] = [b[1] for b in bounds]
     ratio = stats.test_train_ratio(results.folds)
@@ -92,16 +100,18 @@ def fold_summary(results: Results) -> pd.DataFrame:
 def task_params(results: Results) -> dict[tuple[str, str], dict[str, object]]:
     """params.json of one task per model and variant (the grid values of the variant)."""
     out: dict[tuple[str, str], dict[str, object]] = {}
-    for row in results.tasks[results.tasks["state"] == "done"].itertuples():
-        key = (row.model, row.variant)
-        if key in out:
-            continue
-        try:
-            params = json.loads((Path(row.path) / "params.json").read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(params, dict):
-            out[key] = params
+    done = results.tasks[results.tasks["state"] == "done"]
+    # train first (it always has the params), then any other; a few tries per variant
+    done = done.assign(_first=done["stage"] != "train").sort_values("_first", kind="stable")
+    for key, part in done.groupby(["model", "variant"], sort=False):
+        for path in part["path"].head(3):
+            try:
+                params = json.loads((Path(path) / "params.json").read_text())
+            except (OSError, ValueError):
+                continue
+            if isinstance(params, dict):
+                out[key] = params
+                break
     return out
 
 

@@ -167,13 +167,16 @@ def _curve_paths(result: an.Analysis) -> dict[str, list[Path]]:
 
 
 def _heatmap_jobs(result: an.Analysis, folder: Path):
+    """One figure: a panel per ranked model (best first) whose variants form a 2-D grid."""
     from foldrun.report import plots
 
     res = result.results
     params = an.task_params(res)
     primary = result.summary[result.summary["metric"] == res.primary]
-    jobs = []
-    for i, (model, part) in enumerate(primary.groupby("model", sort=True)):
+    order = list(result.ranking["model"]) if len(result.ranking) else []
+    grids = []
+    for model in order:
+        part = primary[primary["model"] == model]
         model_params = {v: params[(model, v)] for v in part["variant"] if (model, v) in params}
         axes = an.grid_axes(model_params)
         if axes is None:
@@ -183,8 +186,8 @@ def _heatmap_jobs(result: an.Analysis, folder: Path):
             [{x: str(model_params[v][x]), y: str(model_params[v][y]), "mean": m}
              for v, m in zip(part["variant"], part["mean"], strict=True) if v in model_params]
         )  # fmt: skip
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(model))
-        path = folder / f"heatmap_{i}_{safe}.png"
-        jobs.append((f"heatmap {model}", lambda m=means, p=path, mo=model, a=x, b=y:
-                     plots.grid_heatmap(m, a, b, res.primary, mo, p)))  # fmt: skip
-    return jobs
+        grids.append((model, x, y, means))
+        if len(grids) == plots.MAX_PANELS:
+            break
+    path = folder / "heatmap_grid.png"
+    return [("heatmap", lambda: plots.grid_heatmaps(grids, res.primary, path))]

@@ -21,6 +21,7 @@ PLOT_TITLES = {
     "prediction_distribution": "Distribution of predictions per true class",
     "predicted_vs_true": "Predicted vs true (out-of-fold)",
     "training_curves": "Training curves (metrics.jsonl)",
+    "heatmap_grid": "Mean test score over each 2-parameter grid",
 }
 
 
@@ -146,9 +147,7 @@ def _plots(images: list[Path], problems: list[str]) -> str:
     parts = []
     for path in images:
         stem = path.stem
-        title = PLOT_TITLES.get(stem) or (
-            f"Grid heatmap: {stem.split('_', 2)[-1]}" if stem.startswith("heatmap") else stem
-        )
+        title = PLOT_TITLES.get(stem, stem)
         parts.append(f"<h3>{h.esc(title)}</h3>{h.image(path, title)}")
     if problems:
         parts.append(f'<div class="bad">{h.para("Plots that failed:")}{h.items(problems)}</div>')

@@ -172,7 +172,9 @@ def prediction_distribution(oof: dict[str, pd.DataFrame], path: Path) -> Path | 
             score, xlabel = _binary_scores(part)[1], "score of the positive class"  # type: ignore[index]
         y = part["y_true"].astype(str).to_numpy()
         for cls in sorted(set(y)):
-            ax.hist(score[y == cls], bins=20, range=(0, 1), alpha=0.5, label=str(cls))
+            # step outlines: one polygon per class instead of 20 bars (much faster to draw)
+            ax.hist(score[y == cls], bins=20, range=(0, 1), histtype="step", lw=1.5,
+                    label=str(cls))  # fmt: skip
         ax.set(xlabel=xlabel, ylabel="rows", title=label)
         ax.legend(fontsize=7)
     return _save(fig, path)
@@ -220,19 +222,19 @@ def _read_jsonl(path: Path, label: str, fold: int) -> list[dict[str, object]]:
     return out
 
 
-def grid_heatmap(
-    means: pd.DataFrame, x: str, y: str, primary: str, model: str, path: Path
-) -> Path | None:
-    """Mean test score over a 2-parameter grid (`means` has columns x, y, mean)."""
-    table = means.pivot_table(index=y, columns=x, values="mean", aggfunc="mean")
-    if table.shape[0] < 1 or table.shape[1] < 1:
+def grid_heatmaps(grids: list[tuple[str, str, str, pd.DataFrame]], primary: str, path: Path):
+    """Mean test score over each model's 2-parameter grid; `grids` holds (model, x, y,
+    frame with columns x, y, mean), one panel per model."""
+    if not grids:
         return None
-    fig, ax = plt.subplots(figsize=(1.3 * table.shape[1] + 2.5, 1.0 * table.shape[0] + 2))
-    im = ax.imshow(table.to_numpy(float), cmap="viridis", aspect="auto")
-    for (i, j), v in np.ndenumerate(table.to_numpy(float)):
-        ax.text(j, i, f"{v:.3f}", ha="center", va="center", color="white", fontsize=8)
-    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
-    ax.set_yticks(range(table.shape[0]), [str(c) for c in table.index])
-    ax.set(xlabel=x, ylabel=y, title=f"{model}: mean test {primary}")
-    fig.colorbar(im, ax=ax)
+    fig, axes = _grid(len(grids), size=4.2)
+    for ax, (model, x, y, means) in zip(axes, grids, strict=True):
+        table = means.pivot_table(index=y, columns=x, values="mean", aggfunc="mean")
+        values = table.to_numpy(float)
+        ax.imshow(values, cmap="viridis", aspect="auto")  # values are written in the cells
+        for (i, j), v in np.ndenumerate(values):
+            ax.text(j, i, f"{v:.3f}", ha="center", va="center", color="white", fontsize=8)
+        ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
+        ax.set_yticks(range(table.shape[0]), [str(c) for c in table.index])
+        ax.set(xlabel=x, ylabel=y, title=f"{model}: mean test {primary}")
     return _save(fig, path)

@@ -13,15 +13,16 @@ import json
 import math
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.compute as pc
 
-from foldrun.results.metrics import compute_metrics
+from foldrun.results import bulk
+from foldrun.results.fast import fast_metrics
 
 TASK_COLUMNS = [
     "model", "variant", "fold", "repeat", "stage", "state", "started", "ended",
@@ -46,6 +47,7 @@ class TaskRef:
     repeat: int
     stage: str
     path: Path
+    files: frozenset[str] = field(default=frozenset(), compare=False)  # names in the folder
 
     @property
     def key(self) -> tuple[str, str, int, int, str]:
@@ -90,8 +92,10 @@ def discover(tasks_dir: Path) -> list[TaskRef]:
                     if where is None:
                         continue
                     for stage in _subdirs(Path(fdir.path)):
+                        files = frozenset(os.listdir(stage.path))
+                        path = Path(stage.path)
                         found.append(
-                            TaskRef(model.name, variant.name, *where, stage.name, Path(stage.path))
+                            TaskRef(model.name, variant.name, *where, stage.name, path, files)
                         )
     return found
 
@@ -115,29 +119,32 @@ def read_audit(path: Path) -> dict[tuple[str, str, int, int, str], str]:
     return last
 
 
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(errors="replace").strip()
-    except OSError:
-        return None
+def file_texts(refs: Iterable[TaskRef], names: tuple[str, ...]) -> dict[str, str]:
+    """The text of the files `names` of every task that has them, read in bulk."""
+    paths = [str(r.path / n) for r in refs for n in names if n in r.files]
+    return bulk.read_texts(paths)
 
 
-def signature(ref: TaskRef, audit_event: str | None) -> str:
-    """Changes whenever what collect would read from the task folder changes."""
-    done = ref.path / "DONE"
-    try:
-        mtime = done.stat().st_mtime_ns
-    except OSError:
+def signature(ref: TaskRef, audit_event: str | None, done_text: str | None) -> str:
+    """Changes whenever what collect would read from the task folder changes: DONE's
+    content and mtime for a finished task, the audit event and resources.json otherwise."""
+    if "DONE" not in ref.files:
         res = ref.path / "resources.json"
-        res_m = res.stat().st_mtime_ns if res.exists() else 0
+        res_m = res.stat().st_mtime_ns if "resources.json" in ref.files else 0
         return f"open|{audit_event}|{res_m}"
-    return f"done|{_read_text(done)}|{mtime}"
-
-
-def _read_json(path: Path) -> dict[str, object]:
     try:
-        obj = json.loads(path.read_text())
-    except (OSError, ValueError):
+        mtime = (ref.path / "DONE").stat().st_mtime_ns
+    except OSError:
+        mtime = 0
+    return f"done|{(done_text or '').strip()}|{mtime}"
+
+
+def _json(text: str | None) -> dict[str, object]:
+    if text is None:
+        return {}
+    try:
+        obj = json.loads(text)
+    except ValueError:
         return {}
     return obj if isinstance(obj, dict) else {}
 
@@ -149,7 +156,7 @@ def _number(value: object) -> float:
 
 
 def task_state(ref: TaskRef, audit_event: str | None, resources: dict[str, object]) -> str:
-    if (ref.path / "DONE").exists():
+    if "DONE" in ref.files:
         return "done"
     if audit_event in ("failed", "cancelled"):
         return "failed"
@@ -161,9 +168,11 @@ def task_state(ref: TaskRef, audit_event: str | None, resources: dict[str, objec
     return "pending"
 
 
-def task_row(ref: TaskRef, audit_event: str | None, fingerprint: str | None) -> dict[str, object]:
-    res = _read_json(ref.path / "resources.json")
-    done = _read_text(ref.path / "DONE")
+def task_row(
+    ref: TaskRef, audit_event: str | None, fingerprint: str | None, texts: dict[str, str]
+) -> dict[str, object]:
+    res = _json(texts.get(str(ref.path / "resources.json")))
+    done = texts.get(str(ref.path / "DONE"))
     exit_code = res.get("exit_code")
     return {
         "model": ref.model,
@@ -178,15 +187,15 @@ def task_row(ref: TaskRef, audit_event: str | None, fingerprint: str | None) -> 
         "cpu_s": _number(res.get("cpu_s")),
         "peak_mb": _number(res.get("peak_mb")),
         "exit_code": exit_code if isinstance(exit_code, int) else None,
-        "fingerprint": done if done is not None else fingerprint,
+        "fingerprint": done.strip() if done is not None else fingerprint,
         "path": str(ref.path),
     }
 
 
-def metric_rows(ref: TaskRef) -> list[tuple[object, ...]]:
+def metric_rows(ref: TaskRef, texts: dict[str, str]) -> list[tuple[object, ...]]:
     """`metrics.json` keys `<subset>/<metric>` and plain (custom, or refit for refit) keys."""
     rows = []
-    for key, value in _read_json(ref.path / "metrics.json").items():
+    for key, value in _json(texts.get(str(ref.path / "metrics.json"))).items():
         number = _number(value)
         if math.isnan(number) and not isinstance(value, float):
             continue  # strings, lists, nulls: not a metric
@@ -204,27 +213,34 @@ def has_predictions(ref: TaskRef) -> bool:
     return ref.stage == "evaluate" or (ref.stage == "refit" and ref.fold == -1)
 
 
-def read_predictions(ref: TaskRef) -> pa.Table | None:
-    path = ref.path / "predictions.parquet"
-    if not path.exists():
-        return None
-    try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowException):
-        return None
-    n = table.num_rows
+def read_predictions(refs: list[TaskRef]) -> pa.Table | None:
+    """The predictions of `refs` as one table with model, variant, fold, repeat in front."""
+    refs = [r for r in refs if "predictions.parquet" in r.files]
+    by_path = {str(r.path / "predictions.parquet"): r for r in refs}
+    read = bulk.read_parquets(list(by_path))
+    if isinstance(read, dict):
+        parts = [_tag(t, [by_path[p]] * t.num_rows) for p, t in read.items()]
+        return pa.concat_tables(parts, promote_options="permissive") if parts else None
+    files = read["filename"].to_pylist()
+    return _tag(read.drop_columns(["filename"]), [by_path[f] for f in files])
+
+
+def _tag(table: pa.Table, owners: list[TaskRef]) -> pa.Table:
     head = {
-        "model": pa.array([ref.model] * n, pa.string()),
-        "variant": pa.array([ref.variant] * n, pa.string()),
-        "fold": pa.array(np.full(n, ref.fold, dtype=np.int64)),
-        "repeat": pa.array(np.full(n, ref.repeat, dtype=np.int64)),
+        "model": pa.array([r.model for r in owners], pa.string()),
+        "variant": pa.array([r.variant for r in owners], pa.string()),
+        "fold": pa.array(np.array([r.fold for r in owners], dtype=np.int64)),
+        "repeat": pa.array(np.array([r.repeat for r in owners], dtype=np.int64)),
     }
-    if "subset" not in table.column_names:
-        subset = "holdout" if ref.stage == "refit" else "test"
-        table = table.append_column("subset", pa.array([subset] * n, pa.string()))
-    cols = {**head, **{c: table[c] for c in table.column_names if c not in head}}
+    default = pa.array(["holdout" if r.stage == "refit" else "test" for r in owners], pa.string())
+    if "subset" in table.column_names:
+        subset = pc.coalesce(table["subset"].cast(pa.string()), default)
+    else:
+        subset = default
+    cols = {**head, "subset": subset}
+    cols.update({c: table[c] for c in table.column_names if c not in cols})
     if "id" in cols:
-        cols["id"] = pa.compute.cast(cols["id"], pa.string())
+        cols["id"] = pc.cast(cols["id"], pa.string())
     return pa.table(cols)
 
 
@@ -252,7 +268,7 @@ def pooled_rows(preds: pd.DataFrame, task: str | None) -> list[tuple[object, ...
             continue
         kind = task or infer_task(part)
         try:
-            values = compute_metrics(part, kind)
+            values = fast_metrics(part, kind)
         except (KeyError, ValueError, TypeError):
             continue  # predictions that do not fit the task kind: no pooled metrics
         for name, value in values.items():

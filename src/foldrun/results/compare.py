@@ -45,15 +45,17 @@ def select_variants(
     return pd.DataFrame(rows, columns=columns)
 
 
-def _fold_scores(metrics: pd.DataFrame, model: str, variant: str, primary: str) -> pd.Series:
+def _score_matrix(metrics: pd.DataFrame, best: pd.DataFrame, primary: str) -> pd.DataFrame:
+    """Test scores on the primary metric: a row per (repeat, fold), a column per selected
+    (model, variant); NaN where a fold is missing."""
     rows = metrics[
-        (metrics["model"] == model)
-        & (metrics["variant"] == variant)
-        & (metrics["metric"] == primary)
-        & (metrics["subset"] == "test")
-        & (metrics["fold"] >= 0)
+        (metrics["metric"] == primary) & (metrics["subset"] == "test") & (metrics["fold"] >= 0)
     ]
-    return rows.set_index(["repeat", "fold"])["value"]
+    rows = rows.merge(best[["model", "variant"]], on=["model", "variant"])
+    wide = rows.pivot_table(
+        index=["repeat", "fold"], columns=["model", "variant"], values="value", aggfunc="first"
+    )
+    return wide.reindex(columns=pd.MultiIndex.from_frame(best[["model", "variant"]]))
 
 
 def compare_models(
@@ -70,19 +72,20 @@ def compare_models(
     p-values are Holm-corrected over all pairs; `significant` uses the corrected one.
     `ratio` is n_test / n_train; without it, 1 / (K - 1) for K folds per repeat.
     """
-    scores = {
-        (r.model, r.variant): _fold_scores(metrics, r.model, r.variant, primary)
-        for r in best.itertuples()
-    }
+    wide = _score_matrix(metrics, best, primary)
+    values = wide.to_numpy(float)
+    folds = wide.index.get_level_values("fold").to_numpy() if len(wide) else np.array([])
+    keys = list(wide.columns)
     pairs = []
-    for (a, sa), (b, sb) in itertools.combinations(scores.items(), 2):
-        joined = pd.concat([sa, sb], axis=1, join="inner").dropna()
-        diff = (joined.iloc[:, 0] - joined.iloc[:, 1]).to_numpy()
-        k = joined.index.get_level_values("fold").nunique() if len(joined) else 0
+    for i, j in itertools.combinations(range(len(keys)), 2):
+        both = ~np.isnan(values[:, i]) & ~np.isnan(values[:, j])
+        diff = values[both, i] - values[both, j]
+        k = len(np.unique(folds[both]))
         r = ratio if ratio is not None else (1 / (k - 1) if k > 1 else math.nan)
         test = stats.corrected_ttest(diff, r)
         pairs.append({
-            "model_a": a[0], "variant_a": a[1], "model_b": b[0], "variant_b": b[1],
+            "model_a": keys[i][0], "variant_a": keys[i][1],
+            "model_b": keys[j][0], "variant_b": keys[j][1],
             "n_folds": test.n, "mean_diff": test.mean, "std_diff": test.std,
             "t": test.t, "p": test.p,
         })  # fmt: skip
@@ -99,15 +102,12 @@ def _ranking(best: pd.DataFrame, pairs: pd.DataFrame, greater: bool) -> pd.DataF
     ranked = best.sort_values("mean", ascending=not greater, kind="stable", ignore_index=True)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     top = ranked["model"].iloc[0] if len(ranked) else None
-    p_vs_best, sig = [], []
-    for model in ranked["model"]:
-        hit = pairs[
-            ((pairs["model_a"] == model) & (pairs["model_b"] == top))
-            | ((pairs["model_b"] == model) & (pairs["model_a"] == top))
-        ]
-        p = float(hit["p_holm"].iloc[0]) if len(hit) else math.nan
-        p_vs_best.append(p)
-        sig.append(bool(len(hit) and hit["significant"].iloc[0]))
+    vs_top = pairs[(pairs["model_a"] == top) | (pairs["model_b"] == top)]
+    other = vs_top["model_b"].where(vs_top["model_a"] == top, vs_top["model_a"])
+    p_of = dict(zip(other, vs_top["p_holm"], strict=True))
+    sig_of = dict(zip(other, vs_top["significant"], strict=True))
+    p_vs_best = [p_of.get(m, math.nan) for m in ranked["model"]]
+    sig = [bool(sig_of.get(m, False)) for m in ranked["model"]]
     ranked["p_vs_best_holm"] = p_vs_best
     ranked["worse_than_best"] = sig
     return ranked

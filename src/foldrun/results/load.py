@@ -89,10 +89,18 @@ class Results:
             self.metrics, self.selected(), self.primary, self.greater_is_better, ratio, alpha
         )
 
-    def pooled_interval(self, model: str, variant: str, metric: str | None = None):
-        """Bootstrap interval of a pooled out-of-fold metric (first repeat's predictions)."""
-        p = self.predictions
-        part = p[(p["model"] == model) & (p["variant"] == variant) & (p["subset"] == "test")]
+    def pooled_interval(
+        self,
+        model: str,
+        variant: str,
+        metric: str | None = None,
+        part: pd.DataFrame | None = None,
+    ) -> tuple[float, float]:
+        """Bootstrap interval of a pooled out-of-fold metric (first repeat's predictions).
+        `part`: this variant's test predictions, when the caller has them already."""
+        if part is None:
+            p = self.predictions
+            part = p[(p["model"] == model) & (p["variant"] == variant) & (p["subset"] == "test")]
         part = part[(part["fold"] >= 0) & (part["repeat"] == part["repeat"].min())]
         if part.empty:
             return math.nan, math.nan

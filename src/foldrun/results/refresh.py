@@ -86,8 +86,10 @@ def refresh(run_dir: Path, planned: Sequence[Planned] = (), task: str | None = N
     layout = RunLayout(Path(run_dir).resolve())
     audit = c.read_audit(layout.audit_log)
     refs, fingerprints = _all_refs(layout, audit, planned)
+    done_texts = c.file_texts(refs.values(), ("DONE",))
     sigs = {
-        key: f"{c.signature(ref, audit.get(key))}|{fingerprints.get(key)}"
+        key: f"{c.signature(ref, audit.get(key), done_texts.get(str(ref.path / 'DONE')))}"
+        f"|{fingerprints.get(key)}"
         for key, ref in refs.items()
     }
     current = {_rel(ref, layout): [*key, sigs[key]] for key, ref in refs.items()}
@@ -97,25 +99,25 @@ def refresh(run_dir: Path, planned: Sequence[Planned] = (), task: str | None = N
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
     if old is not None and not changed and not gone:
         return old
-    tables = _merge(old, changed, gone, audit, fingerprints, task, layout)
+    texts = {**done_texts, **c.file_texts(changed, ("resources.json", "metrics.json"))}
+    tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts)
     _write(layout, tables, current)
     return tables
 
 
-def _merge(old, changed, gone, audit, fingerprints, task, layout) -> Tables:
+def _merge(old, changed, gone, audit, fingerprints, task, layout, texts) -> Tables:
     drop = [r.key for r in changed] + list(gone)
     tasks = pd.DataFrame(
-        [c.task_row(r, audit.get(r.key), fingerprints.get(r.key)) for r in changed],
+        [c.task_row(r, audit.get(r.key), fingerprints.get(r.key), texts) for r in changed],
         columns=c.TASK_COLUMNS,
     )
     _mark_stale(tasks, fingerprints)
-    metric_rows = [row for r in changed for row in c.metric_rows(r)]
+    metric_rows = [row for r in changed for row in c.metric_rows(r, texts)]
     metrics = pd.DataFrame(metric_rows, columns=c.METRIC_COLUMNS)
-    pred_tables = [t for r in changed if c.has_predictions(r) for t in [c.read_predictions(r)]]
-    pred_tables = [t for t in pred_tables if t is not None]
+    pred_table = c.read_predictions([r for r in changed if c.has_predictions(r)])
     preds = (
-        pa.concat_tables(pred_tables, promote_options="permissive").to_pandas()
-        if pred_tables
+        pred_table.to_pandas()
+        if pred_table is not None
         else pd.DataFrame(columns=[*c.PRED_KEYS, "subset", "id"])
     )
     pred_drop = [k[:4] for k in drop if k[4] == "evaluate" or (k[4] == "refit" and k[2] == -1)]

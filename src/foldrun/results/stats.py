@@ -84,13 +84,17 @@ def summarize(metrics: pd.DataFrame, subset: str = "test", confidence: float = 0
 
 
 def _bin_auc(truth: np.ndarray, score: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted ROC AUC for each row of weights w (B, n); ties count one half."""
-    _, group = np.unique(score, return_inverse=True)
-    n_groups = group.max() + 1
-    onehot = np.zeros((len(score), n_groups))
-    onehot[np.arange(len(score)), group] = 1.0
-    pos = (w * truth) @ onehot  # (B, G) weight of positives per score value
-    neg = (w * (1 - truth)) @ onehot
+    """Weighted ROC AUC for each row of weights w (B, n); ties count one half.
+
+    Rows are sorted by score once; the weights of positives and negatives are summed per
+    distinct score with reduceat, so each resample costs O(n)."""
+    order = np.argsort(score, kind="mergesort")
+    s = score[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
+    ws = w[:, order]
+    t = truth[order]
+    pos = np.add.reduceat(ws * t, starts, axis=1)  # (B, G) weight of positives per score
+    neg = np.add.reduceat(ws * (1 - t), starts, axis=1)
     below = np.cumsum(neg, axis=1) - neg
     wins = (pos * (below + 0.5 * neg)).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

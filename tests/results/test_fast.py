@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from foldrun.results.fast import fast_metrics
+from foldrun.results.metrics import compute_metrics
+
+
+def _frame(seed: int, n: int, classes: list[str], rounding: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = rng.choice(classes, n)
+    p = rng.dirichlet(np.ones(len(classes)), n)
+    if rounding:
+        p = np.round(p, rounding)  # ties in the scores
+        p[:, -1] = 1 - p[:, :-1].sum(1)
+    df = pd.DataFrame({"id": range(n), "y_true": y})
+    for j, c in enumerate(classes):
+        df[f"proba_{c}"] = p[:, j]
+    if seed % 2:
+        df["pred"] = rng.choice(classes, n)  # a pred column that disagrees with the probas
+    return df
+
+
+@given(st.integers(0, 10_000), st.integers(2, 80), st.sampled_from([2, 3, 4]),
+       st.sampled_from([0, 1, 2]))  # fmt: skip
+@settings(max_examples=60, deadline=None)
+def test_classification_equals_compute_metrics(seed: int, n: int, k: int, rounding: int) -> None:
+    df = _frame(seed, n, [f"c{i}" for i in range(k)], rounding)
+    slow = compute_metrics(df, "classification")
+    fast = fast_metrics(df, "classification")
+    assert fast.keys() == slow.keys()
+    for key in slow:
+        assert fast[key] == pytest.approx(slow[key], abs=1e-9, nan_ok=True), key
+
+
+@given(st.integers(0, 10_000), st.integers(1, 60), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_regression_equals_compute_metrics(seed: int, n: int, ties: bool) -> None:
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n)
+    pred = y + rng.normal(size=n)
+    if ties:
+        y, pred = np.round(y), np.round(pred)
+    df = pd.DataFrame({"y_true": y, "pred": pred})
+    slow = compute_metrics(df, "regression")
+    fast = fast_metrics(df, "regression")
+    assert fast.keys() == slow.keys()
+    for key in slow:
+        assert fast[key] == pytest.approx(slow[key], abs=1e-9, nan_ok=True), key
+
+
+def test_unusual_inputs_fall_back() -> None:
+    df = pd.DataFrame({"y_true": ["a", "b", "c"], "proba_a": [0.2, 0.5, 0.1],
+                       "proba_b": [0.8, 0.5, 0.9]})  # fmt: skip
+    assert fast_metrics(df, "classification") == pytest.approx(
+        compute_metrics(df, "classification"), nan_ok=True
+    )
