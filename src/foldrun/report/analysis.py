@@ -51,12 +51,14 @@ def analyze(results: Results) -> Analysis:
         ranking["pooled_ci_low"] = [b[0] for b in bounds]
         ranking["pooled_ci_high"] = [b[1] for b in bounds]
     ratio = stats.test_train_ratio(results.folds)
-    return Analysis(results, summary, ranking, pairs, missing_tasks(results.tasks), ratio)
+    missing = missing_tasks(results.tasks, infer=not results.planned)
+    return Analysis(results, summary, ranking, pairs, missing, ratio)
 
 
-def missing_tasks(tasks: pd.DataFrame) -> list[str]:
-    """Tasks not done: those in the table (failed, pending, ...) and, without a plan, those
-    a complete run would have (every variant × every fold seen × the model's stages)."""
+def missing_tasks(tasks: pd.DataFrame, infer: bool = True) -> list[str]:
+    """Tasks not done: those in the table (failed, pending, ...) and, without a plan
+    (`infer`), those a complete run would have (every variant × every fold seen × the
+    model's stages, and a refit when any model has one)."""
     if tasks.empty:
         return []
     n_repeats = int(tasks["repeat"].max()) + 1
@@ -64,6 +66,8 @@ def missing_tasks(tasks: pd.DataFrame) -> list[str]:
     for row in tasks[tasks["state"] != "done"].itertuples():
         key = f"{row.model}/{row.variant}/{fold_dir_name(row.fold, row.repeat, n_repeats)}"
         out.append(f"{key}/{row.stage} ({row.state})")
+    if not infer:
+        return out
     present = set(tasks[KEY].itertuples(index=False, name=None))
     folds = tasks.loc[tasks["fold"] >= 0, ["repeat", "fold"]].drop_duplicates()
     fold_pairs = list(folds.itertuples(index=False, name=None))

@@ -31,6 +31,7 @@ class Results:
     predictions: pd.DataFrame
     folds: pd.DataFrame
     options: dict[str, object] = field(default_factory=dict)
+    planned: bool = False  # the plan said which tasks to expect (else: the folders alone)
 
     @property
     def run_dir(self) -> Path:
@@ -127,7 +128,8 @@ def load_results(run_dir_or_spec: str | Path, refresh_tables: bool = True) -> Re
     `run_dir_or_spec` is a spec file (its `output` is the run folder) or a run folder.
     """
     source = resolve(run_dir_or_spec)
-    tables = refresh(source.run_dir, planned_tasks(source), source.task)
+    planned = planned_tasks(source)
+    tables = refresh(source.run_dir, planned, source.task)
     return Results(
         source=source,
         tasks=tables.tasks,
@@ -135,4 +137,5 @@ def load_results(run_dir_or_spec: str | Path, refresh_tables: bool = True) -> Re
         predictions=tables.predictions,
         folds=tables.folds,
         options=dict(source.report_options),
+        planned=bool(planned),
     )
