@@ -47,12 +47,13 @@ class RunResult:
 def plan_spec(spec_path: Path, *, make_split: bool = True) -> tuple[Path, dict[str, PlannedTask]]:
     """Load the spec, make sure its split exists (and still matches the spec), build the
     plan: (run folder, tasks in topological order)."""
-    from foldrun.plan import build_plan, ensure_split
+    from foldrun.plan import build_plan
+    from foldrun.plan.split import prepare_split
     from foldrun.spec import load_spec
 
     spec = load_spec(spec_path)
     if make_split:
-        ensure_split(spec)
+        prepare_split(spec)  # light: no pandas unless the split has to be made
     plan = build_plan(spec)
     return Path(plan.run_dir), dict(plan.tasks)
 

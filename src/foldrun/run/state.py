@@ -82,6 +82,8 @@ def remove_dead_tmp(task_dir: Path) -> None:
 
 
 def fsync_dir(path: Path) -> None:
+    if not fsync_enabled():
+        return
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -89,8 +91,16 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def fsync_enabled() -> bool:
+    """fsync protects a commit against a crash of the machine (a killed process needs none);
+    FOLDRUN_FSYNC=0 turns it off, e.g. on a scratch file system."""
+    return os.environ.get("FOLDRUN_FSYNC", "1") != "0"
+
+
 def fsync_tree(path: Path) -> None:
     """fsync every file and folder below `path`, so a rename never publishes lost data."""
+    if not fsync_enabled():
+        return
     for root, _dirs, files in os.walk(path):
         for name in files:
             fd = os.open(os.path.join(root, name), os.O_RDONLY)
