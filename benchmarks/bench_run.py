@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from foldrun.plan.task import PlannedTask, Resources
@@ -66,43 +68,50 @@ def true_tasks(run_dir: Path, n: int) -> dict[str, PlannedTask]:
     return tasks
 
 
-def time_baseline(n: int) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(
-        ["xargs", "-P", "2", "-n", "1", "bash", "-c", "true"],
-        input="\n".join(["x"] * n),
-        text=True,
-        check=True,
-    )
-    return time.perf_counter() - t0
+def cpu_seconds() -> float:
+    """CPU time of this process and of every descendant waited for."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
-def time_foldrun(n: int) -> float:
+def measured(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process and its descendants) of `fn()`."""
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    fn()
+    return time.perf_counter() - t0, cpu_seconds() - c0
+
+
+def time_baseline(n: int) -> tuple[float, float]:
+    argv = ["xargs", "-P", "2", "-n", "1", "bash", "-c", "true"]
+    return measured(lambda: subprocess.run(argv, input="x\n" * n, text=True, check=True))
+
+
+def time_foldrun(n: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp)
         tasks = true_tasks(run_dir, n)
-        t0 = time.perf_counter()
-        result = run_planned(run_dir / "foldrun.toml", run_dir, tasks, jobs=2, gpus=())
-        elapsed = time.perf_counter() - t0
-        assert result.counts["done"] == n, result.counts
-        return elapsed
+        results: list = []
+        spec = run_dir / "foldrun.toml"
+        times = measured(lambda: results.append(run_planned(spec, run_dir, tasks, jobs=2, gpus=())))
+        assert results[0].counts["done"] == n, results[0].counts
+        return times
 
 
-def time_snakemake(snakemake: str, n: int) -> float:
+def time_snakemake(snakemake: str, n: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "Snakefile").write_text(
             f'rule all:\n    input: expand("out/{{i}}.done", i=range({n}))\n\n'
             'rule t:\n    output: "out/{i}.done"\n    shell: "true && touch {output}"\n'
         )
-        t0 = time.perf_counter()
-        subprocess.run(
-            [snakemake, "--cores", "2", "--quiet", "all"],
-            cwd=tmp,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        argv = [snakemake, "--cores", "2", "--quiet", "all"]
+        return measured(
+            lambda: subprocess.run(
+                argv, cwd=tmp, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
         )
-        return time.perf_counter() - t0
 
 
 RESUME_SPEC = """
@@ -146,6 +155,32 @@ def time_resume(spec: Path) -> float:
     return elapsed
 
 
+def report(rows: dict[str, list[tuple[float, float]]], n: int, repeats: int) -> None:
+    """Medians, and the overhead per task beyond the baseline, wall and CPU."""
+    base_wall = statistics.median(w for w, _ in rows["baseline"])
+    base_cpu = statistics.median(c for _, c in rows["baseline"])
+    load = os.getloadavg()[0]
+    print(
+        f"{n} tasks of `true`, 2 slots, median of {repeats} (load avg {load:.1f}); "
+        "overhead per task beyond the xargs baseline:"
+    )
+    overhead: dict[str, tuple[float, float]] = {}
+    for name, times in rows.items():
+        if not times:
+            continue
+        wall = statistics.median(w for w, _ in times)
+        cpu = statistics.median(c for _, c in times)
+        overhead[name] = ((wall - base_wall) / n * 1000, (cpu - base_cpu) / n * 1000)
+        print(
+            f"  {name:<10} wall {wall:7.2f} s  cpu {cpu:7.2f} s   overhead "
+            f"{overhead[name][0]:6.1f} ms wall, {overhead[name][1]:6.1f} ms cpu"
+        )
+    if "snakemake" in overhead:
+        wall_ratio = overhead["snakemake"][0] / overhead["foldrun"][0]
+        cpu_ratio = overhead["snakemake"][1] / overhead["foldrun"][1]
+        print(f"  snakemake / foldrun overhead: {wall_ratio:.1f}x wall, {cpu_ratio:.1f}x cpu")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=500)
@@ -153,27 +188,13 @@ def main() -> None:
     parser.add_argument("--snakemake", default=shutil.which("snakemake"))
     args = parser.parse_args()
     n = args.tasks
-    rows: dict[str, list[float]] = {"baseline": [], "foldrun": [], "snakemake": []}
+    rows: dict[str, list[tuple[float, float]]] = {"baseline": [], "foldrun": [], "snakemake": []}
     for _ in range(args.repeats):  # interleaved, so load changes hit every tool alike
         rows["baseline"].append(time_baseline(n))
         rows["foldrun"].append(time_foldrun(n))
         if args.snakemake:
             rows["snakemake"].append(time_snakemake(args.snakemake, n))
-    base = statistics.median(rows["baseline"])
-    print(
-        f"{n} tasks of `true`, 2 slots, median of {args.repeats} (load avg "
-        f"{os.getloadavg()[0]:.1f}):"
-    )
-    overhead = {}
-    for name, times in rows.items():
-        if not times:
-            continue
-        wall = statistics.median(times)
-        overhead[name] = (wall - base) / n * 1000
-        print(f"  {name:<10} wall {wall:7.2f} s   overhead {overhead[name]:7.1f} ms/task")
-    if "snakemake" in overhead and overhead["foldrun"] > 0:
-        ratio = overhead["snakemake"] / overhead["foldrun"]
-        print(f"  snakemake / foldrun overhead ratio: {ratio:.1f}x")
+    report(rows, n, args.repeats)
     with tempfile.TemporaryDirectory() as tmp:
         spec, count = resume_project(Path(tmp), variants=67)
         times = [time_resume(spec) for _ in range(max(args.repeats, 3))]
