@@ -249,14 +249,14 @@ def _gpus_from_env() -> tuple[int, ...]:
     return tuple(int(p) for p in text.split(",") if p.strip().isdigit())
 
 
-def main_with_task(argv: Sequence[str], blob: str) -> int:
-    """`main()` for a task the runner already planned (base64 pickle from the local backend)."""
+def main_with_task(blob: str, gpus: Sequence[int]) -> int:
+    """`main()` for a task the runner already planned (base64 pickle from the local backend);
+    no argument parsing: that alone costs milliseconds per task."""
     import base64
 
-    args = _parser().parse_args(argv)
     try:
         task = pickle.loads(base64.b64decode(blob))
-        return execute_planned(task, gpus=_gpu_list(args.gpus))
+        return execute_planned(task, gpus=gpus)
     except Exception as err:  # the exit code is its only report
         print(f"foldrun worker: error: {err!r}", file=sys.stderr)
         return 2

@@ -38,9 +38,12 @@ def _child(request: dict[str, object], log_path: str) -> None:
         os.dup2(log, 2)
         from foldrun.run.worker import main, main_with_task
 
-        argv = list(request["argv"])  # type: ignore[call-overload]
         blob = request.get("task")
-        code = main_with_task(argv, str(blob)) if blob else main(argv)
+        if blob:
+            gpus = [int(g) for g in str(request.get("gpus", "")).split(",") if g]
+            code = main_with_task(str(blob), gpus)
+        else:
+            code = main(list(request["argv"]))  # type: ignore[call-overload]
     except BaseException as err:  # the process must never return into the server loop
         with contextlib.suppress(Exception):
             os.write(2, f"foldrun zygote child: {err!r}\n".encode())
