@@ -98,3 +98,48 @@ def test_stale_fingerprint_detected(tmp_path: Path, with_val: bool) -> None:
     assert state.disk_state(changed.task_dir, changed.fingerprint).value == "stale"
     assert execute_planned(changed) == 0  # the worker itself reruns it (the runner guards)
     assert state.read_fingerprint(changed.task_dir) == changed.fingerprint
+
+
+def test_entry_model_train_predict_evaluate(tmp_path: Path) -> None:
+    write_split(tmp_path, cancer_table(), folds=3)
+    meta = {
+        "kind": "entry",
+        "entry": "tests.run.fold_entry:run_fold",
+        "params": {"a": 1},
+        "data": {"id": "id", "target": "target", "group": None, "features": FEATURES},
+    }
+    for t in chain(tmp_path, "ent", 0, **meta):
+        assert execute_planned(t) == 0, t.task_dir.parent / f"{t.stage}.failed/train.log"
+    folder = tmp_path / "tasks/ent/default/fold_00"
+    logged = json.loads((folder / "train/metrics.jsonl").read_text().splitlines()[0])
+    assert logged["name"] == "rows" and logged["value"] > 100 and logged["step"] == 0
+    preds = pd.read_parquet(folder / "evaluate/predictions.parquet")
+    test_ids = pd.read_csv(tmp_path / "split/fold_00/test.csv")["id"]
+    assert sorted(preds["id"]) == sorted(test_ids) and set(preds["subset"]) == {"test"}
+    metrics = json.loads((folder / "evaluate/metrics.json").read_text())
+    assert metrics["test/roc_auc"] == 0.5  # a constant score ranks nothing
+
+
+def test_estimator_refit_scores_the_holdout(tmp_path: Path) -> None:
+    table = cancer_table()
+    holdout, rest = table.iloc[::5], table.drop(index=table.index[::5])
+    split = tmp_path / "split"
+    (split / "all").mkdir(parents=True)
+    rest.to_csv(split / "all/train.csv", index=False)
+    holdout.to_csv(split / "holdout.csv", index=False)
+    meta = {
+        **_logreg_meta(),
+        "inputs": {
+            "train": str(split / "all/train.csv"),
+            "val": None,
+            "test": None,
+            "holdout": str(split / "holdout.csv"),
+        },
+    }
+    refit = task(tmp_path, "logreg", "refit", fold=-1, **meta)
+    assert execute_planned(refit) == 0
+    metrics = json.loads((refit.task_dir / "metrics.json").read_text())
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=5000))
+    model.fit(rest[FEATURES], rest["target"])
+    assert metrics["holdout/accuracy"] == model.score(holdout[FEATURES], holdout["target"])
+    assert (refit.task_dir / "model.joblib").exists()
