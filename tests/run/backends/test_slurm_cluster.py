@@ -157,6 +157,18 @@ def test_a_failed_fold_stops_only_its_own_variant(cluster: None, tmp_path: Path)
     assert "| all | cmd/b | refit | failed | an upstream task failed (cmd/b/fold_01/train)" in audit
 
 
+def test_gpus_and_stage_partition_reach_the_job(cluster: None, tmp_path: Path) -> None:
+    spec, run_dir = make_spec(tmp_path, 'partition = "debug"\npartitions = { train = "cpu" }')
+    command = 'echo "$SLURM_JOB_PARTITION $CUDA_VISIBLE_DEVICES" > {out}/where.txt'
+    task = command_task(run_dir, 0, "train", command)
+    task = replace(task, resources=replace(task.resources, gpus=1))
+    result = run_planned(spec, run_dir, {task.key: task}, backend="slurm", wait=True)
+    assert result.exit_code == 0, result.failures
+    partition, gpus = (task.task_dir / "where.txt").read_text().split()
+    assert partition == "cpu"
+    assert len(gpus.split(",")) == 1  # one of the cluster's GPUs, as SLURM numbers it
+
+
 def test_submit_return_then_cancel(cluster: None, tmp_path: Path) -> None:
     spec, run_dir = make_spec(tmp_path)
     tasks = three_folds(run_dir, train="sleep 120")
