@@ -81,6 +81,15 @@ def test_sbatch_calls_bounded_by_stages_times_classes(
     assert sum("--gres=gpu:1" in s for s in scripts) == 3  # train, predict, refit of model a
 
 
+def test_signal_is_never_longer_than_the_time_limit(fake_slurm: FakeSlurm, tmp_path: Path) -> None:
+    ctx = context(tmp_path, "signal_before_s = 600", wait=False)
+    short = Resources(time_min=5)
+    tasks = cv_tasks(ctx.run_dir, folds=1, model="short", resources=short)
+    SlurmBackend().execute(tasks[:1], ctx)
+    script = Path(load_jobs(ctx.run_dir)[0].script).read_text()
+    assert "--signal=B:USR2@150\n" in script and "--time=00:05:00" in script
+
+
 def test_dry_run_writes_scripts_and_submits_nothing(
     fake_slurm: FakeSlurm, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

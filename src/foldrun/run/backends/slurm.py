@@ -410,7 +410,7 @@ def _write_files(
         partition=settings.partition_for(group.stage),
         account=settings.account,
         qos=settings.qos,
-        signal_before_s=settings.signal_before_s,
+        signal_before_s=_signal_before(settings.signal_before_s, res.time_min),
         max_requeues=settings.max_requeues,
         extra=settings.extra,
         plan_file=plan_file,
@@ -418,6 +418,12 @@ def _write_files(
     )
     _write_atomic(script, text)
     return {"script": script, "array_file": array_file}
+
+
+def _signal_before(seconds: int, time_min: int) -> int:
+    """A warning longer than the job's limit would requeue it at once: halve the limit."""
+    limit = time_min * 60
+    return seconds if seconds < limit else max(1, limit // 2)
 
 
 def _deps_line(task: PlannedTask, fingerprints: Mapping[str, str]) -> str:
