@@ -73,7 +73,15 @@ class _Schedule:
         return found
 
 
-LIGHT_PRELOAD = ["foldrun.run.worker", "foldrun.run.adapters.command"]
+# what every task imports: preloaded, so no child pays for it
+LIGHT_PRELOAD = [
+    "foldrun.run.worker",
+    "foldrun.run.adapters.command",
+    "foldrun.plan.templates",
+    "foldrun.errors",
+    "base64",
+    "shlex",
+]
 HEAVY_PRELOAD = [
     "numpy",
     "pandas",
