@@ -89,7 +89,7 @@ def test_incremental_refresh_reads_only_changed_tasks(run_dir: Path, monkeypatch
         collect, "metric_rows", lambda ref, texts: read.append(ref.path) or real(ref, texts)
     )
     second = foldrun.load_results(run_dir)
-    assert read == [task]
+    assert read == [str(task)]
     m = second.metrics
     row = m[(m.variant == "n300-m8") & (m.repeat == 1) & (m.fold == 3) & (m.metric == "roc_auc")
             & (m.subset == "test")]  # fmt: skip

@@ -47,15 +47,13 @@ def metric_per_fold(
         return None
     fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(ranking) + 2), 4))
     rng = np.random.default_rng(0)
+    rows = metrics[
+        (metrics["metric"] == primary) & (metrics["subset"] == "test") & (metrics["fold"] >= 0)
+    ]
+    by_variant = rows.groupby(["model", "variant"])["value"]
     for x, row in enumerate(ranking.itertuples()):
-        sel = (
-            (metrics["model"] == row.model)
-            & (metrics["variant"] == row.variant)
-            & (metrics["metric"] == primary)
-            & (metrics["subset"] == "test")
-            & (metrics["fold"] >= 0)
-        )
-        values = metrics.loc[sel, "value"].to_numpy(float)
+        key = (row.model, row.variant)
+        values = by_variant.get_group(key).to_numpy(float) if key in by_variant.groups else []
         ax.scatter(x + rng.uniform(-0.12, 0.12, len(values)), values, s=14, alpha=0.6)
         low = row.mean - row.ci_low if not math.isnan(row.ci_low) else 0
         high = row.ci_high - row.mean if not math.isnan(row.ci_high) else 0

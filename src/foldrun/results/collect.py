@@ -21,8 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from foldrun.results import bulk
-from foldrun.results.fast import fast_metrics
+from foldrun.results import bulk, fast
 
 TASK_COLUMNS = [
     "model", "variant", "fold", "repeat", "stage", "state", "started", "ended",
@@ -34,7 +33,7 @@ FOLD_COLUMNS = ["id", "repeat", "fold", "subset"]
 TABLES = ("tasks", "metrics", "predictions", "folds")
 KEY = ["model", "variant", "fold", "repeat", "stage"]
 SUBSETS = ("test", "val", "holdout")
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,11 @@ class TaskRef:
     fold: int
     repeat: int
     stage: str
-    path: Path
+    path: str  # plain strings: pathlib costs ~1 s per 10,000 tasks here
     files: frozenset[str] = field(default=frozenset(), compare=False)  # names in the folder
+
+    def file(self, name: str) -> str:
+        return f"{self.path}{os.sep}{name}"
 
     @property
     def key(self) -> tuple[str, str, int, int, str]:
@@ -68,7 +70,7 @@ def parse_fold_dir(parts: list[str]) -> tuple[int, int] | None:
     return None
 
 
-def _subdirs(path: Path) -> list[os.DirEntry[str]]:
+def _subdirs(path: str | Path) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(path) as it:
             # temporary task folders (`.train.tmp-123`) and hidden files are not tasks
@@ -81,22 +83,22 @@ def discover(tasks_dir: Path) -> list[TaskRef]:
     """Every committed task folder under `tasks/` (a folder walk, no file is read)."""
     found = []
     for model in _subdirs(tasks_dir):
-        for variant in _subdirs(Path(model.path)):
-            for top in _subdirs(Path(variant.path)):
+        for variant in _subdirs(model.path):
+            for top in _subdirs(variant.path):
                 if top.name.startswith("repeat_"):
-                    fold_dirs = [(f, [top.name, f.name]) for f in _subdirs(Path(top.path))]
+                    fold_dirs = [(f, [top.name, f.name]) for f in _subdirs(top.path)]
                 else:
                     fold_dirs = [(top, [top.name])]
                 for fdir, parts in fold_dirs:
                     where = parse_fold_dir(parts)
                     if where is None:
                         continue
-                    for stage in _subdirs(Path(fdir.path)):
+                    for stage in _subdirs(fdir.path):
                         files = frozenset(os.listdir(stage.path))
-                        path = Path(stage.path)
-                        found.append(
-                            TaskRef(model.name, variant.name, *where, stage.name, path, files)
+                        ref = TaskRef(
+                            model.name, variant.name, *where, stage.name, stage.path, files
                         )
+                        found.append(ref)
     return found
 
 
@@ -121,22 +123,32 @@ def read_audit(path: Path) -> dict[tuple[str, str, int, int, str], str]:
 
 def file_texts(refs: Iterable[TaskRef], names: tuple[str, ...]) -> dict[str, str]:
     """The text of the files `names` of every task that has them, read in bulk."""
-    paths = [str(r.path / n) for r in refs for n in names if n in r.files]
+    paths = [r.file(n) for r in refs for n in names if n in r.files]
     return bulk.read_texts(paths)
 
 
-def signature(ref: TaskRef, audit_event: str | None, done_text: str | None) -> str:
+def done_stamp(ref: TaskRef) -> str | None:
+    """mtime and size of DONE (None when the task has none): when the stamp is unchanged,
+    the DONE content recorded last time is still its content."""
+    if "DONE" not in ref.files:
+        return None
+    try:
+        st = os.stat(ref.file("DONE"))
+    except OSError:
+        return None
+    return f"{st.st_mtime_ns}|{st.st_size}"
+
+
+def signature(ref: TaskRef, audit_event: str | None, stamp: str | None, done: str | None) -> str:
     """Changes whenever what collect would read from the task folder changes: DONE's
     content and mtime for a finished task, the audit event and resources.json otherwise."""
-    if "DONE" not in ref.files:
-        res = ref.path / "resources.json"
-        res_m = res.stat().st_mtime_ns if "resources.json" in ref.files else 0
+    if stamp is None:
+        try:
+            res_m = os.stat(ref.file("resources.json")).st_mtime_ns
+        except OSError:
+            res_m = 0
         return f"open|{audit_event}|{res_m}"
-    try:
-        mtime = (ref.path / "DONE").stat().st_mtime_ns
-    except OSError:
-        mtime = 0
-    return f"done|{(done_text or '').strip()}|{mtime}"
+    return f"done|{(done or '').strip()}|{stamp}"
 
 
 def _json(text: str | None) -> dict[str, object]:
@@ -171,8 +183,8 @@ def task_state(ref: TaskRef, audit_event: str | None, resources: dict[str, objec
 def task_row(
     ref: TaskRef, audit_event: str | None, fingerprint: str | None, texts: dict[str, str]
 ) -> dict[str, object]:
-    res = _json(texts.get(str(ref.path / "resources.json")))
-    done = texts.get(str(ref.path / "DONE"))
+    res = _json(texts.get(ref.file("resources.json")))
+    done = texts.get(ref.file("DONE"))
     exit_code = res.get("exit_code")
     return {
         "model": ref.model,
@@ -188,14 +200,14 @@ def task_row(
         "peak_mb": _number(res.get("peak_mb")),
         "exit_code": exit_code if isinstance(exit_code, int) else None,
         "fingerprint": done.strip() if done is not None else fingerprint,
-        "path": str(ref.path),
+        "path": ref.path,
     }
 
 
 def metric_rows(ref: TaskRef, texts: dict[str, str]) -> list[tuple[object, ...]]:
     """`metrics.json` keys `<subset>/<metric>` and plain (custom, or refit for refit) keys."""
     rows = []
-    for key, value in _json(texts.get(str(ref.path / "metrics.json"))).items():
+    for key, value in _json(texts.get(ref.file("metrics.json"))).items():
         number = _number(value)
         if math.isnan(number) and not isinstance(value, float):
             continue  # strings, lists, nulls: not a metric
@@ -216,7 +228,7 @@ def has_predictions(ref: TaskRef) -> bool:
 def read_predictions(refs: list[TaskRef]) -> pa.Table | None:
     """The predictions of `refs` as one table with model, variant, fold, repeat in front."""
     refs = [r for r in refs if "predictions.parquet" in r.files]
-    by_path = {str(r.path / "predictions.parquet"): r for r in refs}
+    by_path = {r.file("predictions.parquet"): r for r in refs}
     read = bulk.read_parquets(list(by_path))
     if isinstance(read, dict):
         parts = [_tag(t, [by_path[p]] * t.num_rows) for p, t in read.items()]
@@ -259,21 +271,68 @@ def infer_task(preds: pd.DataFrame) -> str:
 
 
 def pooled_rows(preds: pd.DataFrame, task: str | None) -> list[tuple[object, ...]]:
-    """Out-of-fold metrics: every fold's test predictions of a repeat, pooled (fold = -1)."""
+    """Out-of-fold metrics: every fold's test predictions of a repeat, pooled (fold = -1).
+
+    Columns are turned into numpy arrays once and sliced per group (pandas per group costs
+    more than the metrics); groups with gaps (NaN) go through fast_metrics on a frame."""
     test = preds[(preds["subset"] == "test") & (preds["fold"] >= 0)]
+    test = test.dropna(axis=1, how="all").reset_index(drop=True)
+    if test.empty or ("y_true" not in test and not any(c.startswith("y_true_") for c in test)):
+        return []
+    kind = task or infer_task(test.head(5000))
+    arrays = _arrays(test, kind)
     rows = []
-    for (model, variant, repeat), part in test.groupby(["model", "variant", "repeat"], sort=True):
-        part = part.dropna(axis=1, how="all")
-        if "y_true" not in part and not any(c.startswith("y_true_") for c in part):
-            continue
-        kind = task or infer_task(part)
-        try:
-            values = fast_metrics(part, kind)
-        except (KeyError, ValueError, TypeError):
-            continue  # predictions that do not fit the task kind: no pooled metrics
+    for (model, variant, repeat), idx in test.groupby(
+        ["model", "variant", "repeat"]
+    ).indices.items():
+        values = _group_metrics(test, idx, kind, arrays)
         for name, value in values.items():
             rows.append((model, variant, -1, repeat, "evaluate", "pooled", name, value))
     return rows
+
+
+def _arrays(test: pd.DataFrame, kind: str) -> dict[str, object] | None:
+    """The columns of the fast path as numpy arrays, or None when it does not apply."""
+    try:
+        if kind == "regression" and "pred" in test:
+            return {"y": test["y_true"].to_numpy(float), "pred": test["pred"].to_numpy(float)}
+        probas = [c for c in test.columns if c.startswith("proba_")]
+        if kind != "classification" or "y_true" not in test or not probas:
+            return None
+        pred = test.get("pred")
+        return {
+            "y": test["y_true"].astype(str).to_numpy(),
+            "y_ok": test["y_true"].notna().to_numpy(),
+            "p": test[probas].to_numpy(float),
+            "classes": [c.removeprefix("proba_") for c in probas],
+            "pred": None if pred is None else pred.astype(str).to_numpy(),
+            "pred_ok": None if pred is None else pred.notna().to_numpy(),
+        }
+    except (ValueError, TypeError):
+        return None
+
+
+def _group_metrics(test: pd.DataFrame, idx: np.ndarray, kind: str, arrays) -> dict[str, float]:
+    values = None
+    if arrays is not None and kind == "regression":
+        y, pred = arrays["y"][idx], arrays["pred"][idx]
+        if not (np.isnan(y).any() or np.isnan(pred).any()):
+            values = fast.regression_arrays(y, pred)
+    elif arrays is not None:
+        p = arrays["p"][idx]
+        if arrays["y_ok"][idx].all() and not np.isnan(p).any():
+            pred = arrays["pred"]
+            has_pred = pred is not None and arrays["pred_ok"][idx].all()
+            values = fast.classification_arrays(
+                arrays["y"][idx], p, pred[idx] if has_pred else None, arrays["classes"]
+            )
+    if values is not None:
+        return values
+    part = test.iloc[idx].dropna(axis=1, how="all")
+    try:
+        return fast.fast_metrics(part, kind)
+    except (KeyError, ValueError, TypeError):
+        return {}  # predictions that do not fit the task kind: no pooled metrics
 
 
 def read_folds(split_dir: Path) -> pd.DataFrame:

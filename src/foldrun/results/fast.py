@@ -66,11 +66,21 @@ def _label_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 def classification(df: pd.DataFrame) -> dict[str, float] | None:
     y = df["y_true"].astype(str).to_numpy()
     pred, probas, classes = _labels(df, y)
-    if not probas or not set(y) <= set(classes):
-        return None  # score-only or unknown labels: the slow, general path
-    p = df[probas].to_numpy(float)
+    if not probas:
+        return None  # score-only: the slow, general path
+    return classification_arrays(y, df[probas].to_numpy(float), pred, classes)
+
+
+def classification_arrays(
+    y: np.ndarray, p: np.ndarray, pred: np.ndarray | None, classes: list[str]
+) -> dict[str, float] | None:
+    """Labels `y` (str), probabilities `p` (n x classes), labels `pred` (None: argmax)."""
+    if not set(y) <= set(classes):
+        return None  # unknown labels: the slow, general path
     if (p < 0).any() or (p > 1).any():
         return None  # not probabilities: scikit-learn decides what is defined
+    if pred is None:
+        pred = np.asarray(classes)[p.argmax(axis=1)]
     out = _label_metrics(y, pred)
     if len(classes) == 2:
         truth = (y == classes[1]).astype(int)
@@ -99,8 +109,10 @@ def classification(df: pd.DataFrame) -> dict[str, float] | None:
 
 
 def regression(df: pd.DataFrame) -> dict[str, float]:
-    y = df["y_true"].to_numpy(float)
-    pred = df["pred"].to_numpy(float)
+    return regression_arrays(df["y_true"].to_numpy(float), df["pred"].to_numpy(float))
+
+
+def regression_arrays(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     e = pred - y
     total = np.sum((y - y.mean()) ** 2)
     constant = np.ptp(y) == 0 or np.ptp(pred) == 0

@@ -70,15 +70,34 @@ def _all_refs(layout: RunLayout, audit: dict[Key, str], planned: Sequence[Planne
         if key not in refs:
             model, variant, fold, repeat, stage = key
             fdir = layout.task_dir(model, variant, fold, stage, repeat, n_repeats)
-            refs[key] = c.TaskRef(model, variant, fold, repeat, stage, fdir)
+            refs[key] = c.TaskRef(model, variant, fold, repeat, stage, str(fdir))
     return refs, fingerprints
 
 
-def _rel(ref: c.TaskRef, layout: RunLayout) -> str:
-    try:
-        return ref.path.relative_to(layout.tasks_dir).as_posix()
-    except ValueError:
-        return "/".join(map(str, ref.key))
+def _rel(ref: c.TaskRef, prefix: str) -> str:
+    if ref.path.startswith(prefix):
+        return ref.path[len(prefix) :]
+    return "\0".join(map(str, ref.key))  # a planned task outside tasks/ (never on disk)
+
+
+def _signatures(refs, audit, fingerprints, old_index, prefix):
+    """The index entry of every task: key, signature, DONE stamp. DONE files are read only
+    when their stamp (mtime, size) differs from the one recorded last time."""
+    stamps = {key: c.done_stamp(ref) for key, ref in refs.items()}
+    known: dict[str, str] = {}
+    unread = []
+    for key, ref in refs.items():
+        old = old_index.get(_rel(ref, prefix))
+        if stamps[key] is not None and old is not None and len(old) == 7 and old[6] == stamps[key]:
+            known[ref.file("DONE")] = str(old[5]).split("|", 2)[1]  # "done|<content>|<stamp>"
+        elif stamps[key] is not None:
+            unread.append(ref)
+    known.update(c.file_texts(unread, ("DONE",)))
+    index = {}
+    for key, ref in refs.items():
+        sig = c.signature(ref, audit.get(key), stamps[key], known.get(ref.file("DONE")))
+        index[_rel(ref, prefix)] = [*key, f"{sig}|{fingerprints.get(key)}", stamps[key]]
+    return index
 
 
 def refresh(run_dir: Path, planned: Sequence[Planned] = (), task: str | None = None) -> Tables:
@@ -86,20 +105,15 @@ def refresh(run_dir: Path, planned: Sequence[Planned] = (), task: str | None = N
     layout = RunLayout(Path(run_dir).resolve())
     audit = c.read_audit(layout.audit_log)
     refs, fingerprints = _all_refs(layout, audit, planned)
-    done_texts = c.file_texts(refs.values(), ("DONE",))
-    sigs = {
-        key: f"{c.signature(ref, audit.get(key), done_texts.get(str(ref.path / 'DONE')))}"
-        f"|{fingerprints.get(key)}"
-        for key, ref in refs.items()
-    }
-    current = {_rel(ref, layout): [*key, sigs[key]] for key, ref in refs.items()}
     previous = load_previous(layout)
     old_index, old = previous if previous else ({}, None)
-    changed = [refs[tuple(v[:5])] for k, v in current.items() if old_index.get(k) != v]
+    prefix = f"{layout.tasks_dir}{os.sep}"
+    current = _signatures(refs, audit, fingerprints, old_index, prefix)
+    changed = [refs[tuple(v[:5])] for k, v in current.items() if old_index.get(k) != v]  # type: ignore[index]
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
     if old is not None and not changed and not gone:
         return old
-    texts = {**done_texts, **c.file_texts(changed, ("resources.json", "metrics.json"))}
+    texts = c.file_texts(changed, ("resources.json", "metrics.json", "DONE"))
     tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts)
     _write(layout, tables, current)
     return tables

@@ -103,7 +103,7 @@ def planned_tasks(source: RunSource) -> list[Planned]:
     out = []
     try:
         for t in tasks:
-            ref = TaskRef(t.model, t.variant, t.fold, t.repeat, t.stage, Path(t.task_dir))
+            ref = TaskRef(t.model, t.variant, t.fold, t.repeat, t.stage, str(t.task_dir))
             out.append(Planned(ref, t.fingerprint))
     except (AttributeError, TypeError):
         return []

@@ -176,7 +176,10 @@ def bootstrap_interval(
     if n < 2:
         return math.nan, math.nan
     rng = np.random.default_rng(seed)
-    counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
+    # counts[b, i]: how often row i is drawn in resample b (bincount of B x n draws; far
+    # faster than rng.multinomial, which loops over the rows)
+    draws = rng.integers(0, n, size=(n_boot, n)) + np.arange(n_boot)[:, None] * n
+    counts = np.bincount(draws.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
     vector: Callable[[pd.DataFrame, str, np.ndarray], np.ndarray | None] | None = {
         "classification": _classification_boot,
         "regression": _regression_boot,
