@@ -31,6 +31,7 @@ def _child(request: dict[str, object], log_path: str) -> None:
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops a task
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -109,6 +110,9 @@ def serve(log_path: str) -> None:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group: the runner stops, the tasks stop, and the
+    # server only notices its input closing (no traceback on the terminal)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     log_path, *modules = sys.argv[1:]
     for name in modules:
         with contextlib.suppress(ImportError):
