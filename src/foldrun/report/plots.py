@@ -51,13 +51,19 @@ def metric_per_fold(
         (metrics["metric"] == primary) & (metrics["subset"] == "test") & (metrics["fold"] >= 0)
     ]
     by_variant = rows.groupby(["model", "variant"])["value"]
-    for x, row in enumerate(ranking.itertuples()):
-        key = (row.model, row.variant)
+    xs, ys = [], []
+    for x, key in enumerate(zip(ranking["model"], ranking["variant"], strict=True)):
         values = by_variant.get_group(key).to_numpy(float) if key in by_variant.groups else []
-        ax.scatter(x + rng.uniform(-0.12, 0.12, len(values)), values, s=14, alpha=0.6)
-        low = row.mean - row.ci_low if not math.isnan(row.ci_low) else 0
-        high = row.ci_high - row.mean if not math.isnan(row.ci_high) else 0
-        ax.errorbar(x + 0.25, row.mean, yerr=[[low], [high]], fmt="o", color="black", capsize=4)
+        xs.extend(x + rng.uniform(-0.12, 0.12, len(values)))
+        ys.extend(values)
+    # one scatter and one errorbar call for every model: per-model calls cost ~50 ms each
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    ax.scatter(xs, ys, s=14, alpha=0.6, c=[colors[round(x) % len(colors)] for x in xs])
+    mean = ranking["mean"].to_numpy(float)
+    low = np.nan_to_num(mean - ranking["ci_low"].to_numpy(float))
+    high = np.nan_to_num(ranking["ci_high"].to_numpy(float) - mean)
+    ax.errorbar(np.arange(len(ranking)) + 0.25, mean, yerr=[low, high], fmt="o", color="black",
+                capsize=4)  # fmt: skip
     ax.set_xticks(range(len(ranking)))
     ax.set_xticklabels([_label(m, v) for m, v in zip(ranking.model, ranking.variant, strict=True)],
                        rotation=30, ha="right")  # fmt: skip
@@ -171,8 +177,8 @@ def prediction_distribution(oof: dict[str, pd.DataFrame], path: Path) -> Path | 
         y = part["y_true"].astype(str).to_numpy()
         for cls in sorted(set(y)):
             # step outlines: one polygon per class instead of 20 bars (much faster to draw)
-            ax.hist(score[y == cls], bins=20, range=(0, 1), histtype="step", lw=1.5,
-                    label=str(cls))  # fmt: skip
+            counts, edges = np.histogram(score[y == cls], bins=20, range=(0, 1))
+            ax.stairs(counts, edges, lw=1.5, label=str(cls))  # one artist, fast
         ax.set(xlabel=xlabel, ylabel="rows", title=label)
         ax.legend(fontsize=7)
     return _save(fig, path)
