@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import glob
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -59,14 +60,24 @@ def make_run(root: Path, n_models: int) -> Path:
 
 
 def timed(fn: Callable[[], object], repeats: int, before: Callable[[], None] | None = None):
-    times = []
+    """Median wall time, the wall times, and the median CPU time (this process, all threads,
+    plus children): on a shared, oversubscribed machine CPU time is the steadier figure."""
+    times, cpus = [], []
     for _ in range(repeats):
         if before:
             before()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), times
+        cpus.append(_cpu() - cpu)
+    return statistics.median(times), [*times, statistics.median(cpus)]
+
+
+def _cpu() -> float:
+    import resource
+
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
 
 
 def hand_made(run: Path) -> pd.DataFrame:
@@ -97,26 +108,31 @@ def main() -> None:
         1 for _ in run.glob("tasks/*/*/all/*/DONE")
     )
     print(f"run: {run} ({n_tasks} finished tasks; ready in {time.perf_counter() - start:.0f} s)")
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
     def wipe() -> None:
         shutil.rmtree(run / "results", ignore_errors=True)
 
     out = args.dir.parent / "foldrun-bench-report-out"
     cold, t = timed(lambda: build_report(run, out), args.repeats, wipe)
-    print(f"report, from scratch:        median {cold:6.2f} s  {[round(x, 2) for x in t]}")
+    print(f"report, from scratch:        median {cold:6.2f} s  {_fmt(t)}")
     warm, t = timed(lambda: build_report(run, out), args.repeats)
-    print(f"report, nothing changed:     median {warm:6.2f} s  {[round(x, 2) for x in t]}")
+    print(f"report, nothing changed:     median {warm:6.2f} s  {_fmt(t)}")
     inc, t = timed(lambda: refresh(run), args.repeats, lambda: touch(run, 20))
-    print(f"refresh, 20 tasks changed:   median {inc:6.2f} s  {[round(x, 2) for x in t]}")
+    print(f"refresh, 20 tasks changed:   median {inc:6.2f} s  {_fmt(t)}")
     query, t = timed(lambda: run_query(run, GROUP_BY), args.repeats)
-    print(f"query group-by (in process): median {query:6.2f} s  {[round(x, 2) for x in t]}")
+    print(f"query group-by (in process): median {query:6.2f} s  {_fmt(t)}")
     fast, t = timed(lambda: run_query(run, GROUP_BY, refresh_tables=False), args.repeats)
-    print(f"  same, --no-refresh:        median {fast:6.2f} s  {[round(x, 2) for x in t]}")
+    print(f"  same, --no-refresh:        median {fast:6.2f} s  {_fmt(t)}")
     cmd = [str(Path(sys.executable).parent / "foldrun"), "query", str(run), GROUP_BY]
     cli, t = timed(lambda: subprocess.run(cmd, check=True, capture_output=True), args.repeats)
-    print(f"  console script, total:     median {cli:6.2f} s  {[round(x, 2) for x in t]}")
+    print(f"  console script, total:     median {cli:6.2f} s  {_fmt(t)}")
     hand, t = timed(lambda: hand_made(run), args.repeats)
-    print(f"hand-made glob+json+pandas:  median {hand:6.2f} s  {[round(x, 2) for x in t]}")
+    print(f"hand-made glob+json+pandas:  median {hand:6.2f} s  {_fmt(t)}")
+
+
+def _fmt(t: list[float]) -> str:
+    return f"runs {[round(x, 2) for x in t[:-1]]}  cpu {t[-1]:.2f} s"
 
 
 if __name__ == "__main__":
