@@ -155,6 +155,33 @@ def time_resume(spec: Path) -> float:
     return elapsed
 
 
+def cpu_split(n: int) -> None:
+    """Where foldrun's CPU goes: the runner itself vs the task processes, fsync on and off."""
+    for fsync in ("1", "0"):
+        os.environ["FOLDRUN_FSYNC"] = fsync
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = Path(tmp)
+            tasks = true_tasks(run_dir, n)
+            before = [
+                resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+            ]
+            t0 = time.perf_counter()
+            run_planned(run_dir / "foldrun.toml", run_dir, tasks, jobs=2, gpus=())
+            wall = (time.perf_counter() - t0) / n * 1000
+            after = [
+                resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+            ]
+        ms = [
+            (b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime) / n * 1000
+            for a, b in zip(before, after, strict=True)
+        ]
+        print(
+            f"FOLDRUN_FSYNC={fsync}: {wall:.1f} ms wall per task (2 slots), CPU per task: "
+            f"runner {ms[0]:.2f} ms, task processes {ms[1]:.2f} ms (bash included)"
+        )
+    os.environ.pop("FOLDRUN_FSYNC")
+
+
 def report(rows: dict[str, list[tuple[float, float]]], n: int, repeats: int) -> None:
     """Medians, and the overhead per task beyond the baseline, wall and CPU."""
     base_wall = statistics.median(w for w, _ in rows["baseline"])
@@ -186,8 +213,12 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--snakemake", default=shutil.which("snakemake"))
+    parser.add_argument("--cpu-split", action="store_true", help="only the runner/task CPU split")
     args = parser.parse_args()
     n = args.tasks
+    if args.cpu_split:
+        cpu_split(n)
+        return
     rows: dict[str, list[tuple[float, float]]] = {"baseline": [], "foldrun": [], "snakemake": []}
     for _ in range(args.repeats):  # interleaved, so load changes hit every tool alike
         rows["baseline"].append(time_baseline(n))
