@@ -33,7 +33,7 @@ FOLD_COLUMNS = ["id", "repeat", "fold", "subset"]
 TABLES = ("tasks", "metrics", "predictions", "folds")
 KEY = ["model", "variant", "fold", "repeat", "stage"]
 SUBSETS = ("test", "val", "holdout")
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -88,16 +88,17 @@ def _signatures(refs, audit, fingerprints, old_index, prefix):
     unread = []
     for key, ref in refs.items():
         old = old_index.get(_rel(ref, prefix))
-        if stamps[key] is not None and old is not None and len(old) == 7 and old[6] == stamps[key]:
-            known[ref.file("DONE")] = str(old[5]).split("|", 2)[1]  # "done|<content>|<stamp>"
+        if stamps[key] is not None and old and len(old) == 8 and old[6] == stamps[key] and old[7]:
+            known[ref.file("DONE")] = str(old[7])  # the content read when it had this stamp
         elif stamps[key] is not None:
             unread.append(ref)
     known.update(c.file_texts(unread, ("DONE",)))
     index = {}
     for key, ref in refs.items():
         sig = c.signature(ref, audit.get(key), stamps[key], known.get(ref.file("DONE")))
-        index[_rel(ref, prefix)] = [*key, f"{sig}|{fingerprints.get(key)}", stamps[key]]
-    return index
+        done = known.get(ref.file("DONE"))
+        index[_rel(ref, prefix)] = [*key, f"{sig}|{fingerprints.get(key)}", stamps[key], done]
+    return index, known
 
 
 def refresh(run_dir: Path, planned: Sequence[Planned] = (), task: str | None = None) -> Tables:
@@ -108,12 +109,12 @@ def refresh(run_dir: Path, planned: Sequence[Planned] = (), task: str | None = N
     previous = load_previous(layout)
     old_index, old = previous if previous else ({}, None)
     prefix = f"{layout.tasks_dir}{os.sep}"
-    current = _signatures(refs, audit, fingerprints, old_index, prefix)
+    current, done_texts = _signatures(refs, audit, fingerprints, old_index, prefix)
     changed = [refs[tuple(v[:5])] for k, v in current.items() if old_index.get(k) != v]  # type: ignore[index]
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
     if old is not None and not changed and not gone:
         return old
-    texts = c.file_texts(changed, ("resources.json", "metrics.json", "DONE"))
+    texts = {**done_texts, **c.file_texts(changed, ("resources.json", "metrics.json"))}
     tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts)
     _write(layout, tables, current)
     return tables
