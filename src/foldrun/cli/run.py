@@ -93,9 +93,8 @@ def echo_result(result: object) -> None:
 @click.option("--dry-run", is_flag=True, help="Print what would run; run nothing.")
 @click.option(
     "--wait/--no-wait",
-    default=True,
-    show_default=True,
-    help="SLURM: wait for the jobs (or submit and return).",
+    default=None,
+    help="SLURM: follow the jobs until they end (default: submit and return). Local runs wait.",
 )
 def command(
     spec: str,
@@ -108,7 +107,7 @@ def command(
     force: bool,
     retries: int,
     dry_run: bool,
-    wait: bool,
+    wait: bool | None,
 ) -> int:
     """Plan SPEC's tasks (model x variant x fold x stage) and run those not done yet.
 
@@ -129,7 +128,7 @@ def command(
         force=force,
         retries=retries,
         dry_run=dry_run,
-        wait=wait,
+        wait=backend != "slurm" if wait is None else wait,
         listener_factory=live_progress_factory(),
     )
     if dry_run:

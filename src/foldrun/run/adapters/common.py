@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,20 @@ from foldrun.plan.task import PlannedTask
 SUBSETS = ("test", "val", "holdout")
 
 
-def import_object(ref: str) -> Any:
-    """`module:name` -> the object (a class or a function)."""
+def import_object(ref: str, task: PlannedTask | None = None) -> Any:
+    """`module:name` -> the object (a class or a function).
+
+    The spec's folder goes on `sys.path` first, as `foldrun check` does, so a module lying
+    beside foldrun.toml imports at run time exactly when it passed the check.
+    """
     module_name, _, name = ref.partition(":")
     if not name:
         raise RunError(f"{ref!r} must look like 'module:Name'", key=ref)
+    spec_path = task.meta.get("spec_path") if task is not None else None
+    if spec_path:
+        folder = str(Path(str(spec_path)).resolve().parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     obj: Any = importlib.import_module(module_name)
     for part in name.split("."):
         obj = getattr(obj, part)

@@ -91,7 +91,7 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
             common.upstream(task, "train") / "predictions.parquet", ctx.tmp / "predictions.parquet"
         )
         return 0
-    fn = common.import_object(str(task.meta["entry"]))
+    fn = common.import_object(str(task.meta["entry"]), task)
     preds = fn(_context(task, ctx.tmp))
     if preds is None:
         return 0

@@ -38,7 +38,7 @@ def build_model(task: PlannedTask) -> Any:
 
     from foldrun.run.adapters.common import import_object
 
-    estimator = import_object(str(task.meta["estimator"]))()
+    estimator = import_object(str(task.meta["estimator"]), task)()
     params = dict(task.meta.get("params") or {})  # type: ignore[call-overload]
     if "random_state" in estimator.get_params() and "random_state" not in params:
         params["random_state"] = task.meta.get("seed")
@@ -46,7 +46,7 @@ def build_model(task: PlannedTask) -> Any:
     preprocess = list(task.meta.get("preprocess") or [])  # type: ignore[call-overload]
     if not preprocess:
         return estimator
-    steps = [(f"pre{i}", import_object(ref)()) for i, ref in enumerate(preprocess)]
+    steps = [(f"pre{i}", import_object(ref, task)()) for i, ref in enumerate(preprocess)]
     return Pipeline([*steps, ("model", estimator)])
 
 
