@@ -133,3 +133,32 @@ def test_provenance_from_git_repo(tmp_path: Path) -> None:
     import hashlib
 
     assert prov["spec_sha256"] == hashlib.sha256(spec.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("shape", "plots", "selected_on"),
+    [
+        (RunShape(task="multilabel", classes=("a", "b", "c"), n_folds=3), {"metric_per_fold"},
+         "test"),
+        (RunShape(val=True, n_folds=4), {"roc", "confusion"}, "val"),
+        (RunShape(classes=("x", "y", "z"), n_folds=3, n_repeats=2), {"roc", "pr"}, "test"),
+    ],
+    ids=["multilabel", "val-selection", "multiclass-repeats"],
+)  # fmt: skip
+def test_task_kinds_and_selection(tmp_path: Path, shape: RunShape, plots, selected_on) -> None:
+    report = build_report(write_run(tmp_path / "run", shape))
+    assert report.problems == []
+    assert {f"{p}.png" for p in plots} <= set(report.summary["plots"])
+    rf = next(m for m in report.summary["models"] if m["model"] == "rf")
+    assert rf["selected_on"] == selected_on
+    assert rf["optimistic"] is (selected_on == "test")
+
+
+def test_spec_whose_run_does_not_exist(tmp_path: Path) -> None:
+    from foldrun.errors import ReportError
+
+    spec = tmp_path / "foldrun.toml"
+    spec.write_text('name = "never-ran"\n')
+    with pytest.raises(ReportError, match="does not exist; run `foldrun run SPEC` first"):
+        build_report(spec)
+    assert not (tmp_path / "runs").exists()  # nothing written

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from foldrun.errors import ReportError
 from foldrun.results import collect, compare, stats
 from foldrun.results.metrics import PRIMARY, greater_is_better
 from foldrun.results.refresh import refresh
@@ -128,6 +129,12 @@ def load_results(run_dir_or_spec: str | Path, refresh_tables: bool = True) -> Re
     `run_dir_or_spec` is a spec file (its `output` is the run folder) or a run folder.
     """
     source = resolve(run_dir_or_spec)
+    if not source.run_dir.is_dir():
+        raise ReportError(
+            f"the run folder {source.run_dir} does not exist; run `foldrun run SPEC` first",
+            file=source.spec_path,
+            key="output",
+        )
     planned = planned_tasks(source)
     tables = refresh(source.run_dir, planned, source.task)
     return Results(
