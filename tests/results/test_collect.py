@@ -183,3 +183,20 @@ def test_other_task_kinds(tmp_path: Path, task: str) -> None:
     expected = {"regression": "rmse", "multilabel": "macro_f1"}[task]
     assert expected in set(pooled.metric)
     assert res.primary == expected
+
+
+def test_stale_tasks_are_not_summarized(run_dir: Path, monkeypatch) -> None:
+    from foldrun.results import load
+    from foldrun.results.refresh import Planned
+
+    task = run_dir / "tasks/logreg/default/repeat_00/fold_00/evaluate"
+    ref = collect.TaskRef("logreg", "default", 0, 0, "evaluate", str(task))
+    monkeypatch.setattr(load, "planned_tasks", lambda source: [Planned(ref, "another-fp")])
+    res = foldrun.load_results(run_dir)
+    t = res.tasks
+    sel = (t.model == "logreg") & (t.fold == 0) & (t.repeat == 0) & (t.stage == "evaluate")
+    state = t[sel].state
+    assert state.item() == "stale"
+    summary = res.summary().set_index(["model", "metric"])
+    assert summary.loc[("logreg", "roc_auc"), "n"] == 9  # 10 folds, one stale
+    assert len(res.metrics) > len(res.current_metrics)  # still queryable

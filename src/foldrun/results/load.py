@@ -59,6 +59,16 @@ class Results:
         candidates = [PRIMARY[self.task], *FALLBACK_PRIMARY[self.task]]
         return next((m for m in candidates if m in present), PRIMARY[self.task])
 
+    @cached_property
+    def current_metrics(self) -> pd.DataFrame:
+        """`metrics` without the rows of stale tasks (done under other settings than the
+        spec's now): they stay queryable but are never summarized with current ones."""
+        stale = self.tasks[self.tasks["state"] == "stale"]
+        if stale.empty:
+            return self.metrics
+        keys = list(stale[collect.KEY].itertuples(index=False, name=None))
+        return self.metrics[~collect.key_mask(self.metrics, collect.KEY, keys)]
+
     @property
     def greater_is_better(self) -> bool:
         return greater_is_better(self.primary)
@@ -70,8 +80,8 @@ class Results:
     def summary(self, subset: str = "test") -> pd.DataFrame:
         """Per model, variant and metric: n, mean, std, 95% t-interval over folds, and the
         pooled out-of-fold value (mean over repeats) in `pooled`."""
-        out = stats.summarize(self.metrics, subset, self.confidence)
-        pooled = self.metrics[self.metrics["subset"] == "pooled"]
+        out = stats.summarize(self.current_metrics, subset, self.confidence)
+        pooled = self.current_metrics[self.current_metrics["subset"] == "pooled"]
         pooled = pooled.groupby(["model", "variant", "metric"])["value"].mean()
         return out.merge(
             pooled.rename("pooled").reset_index(), on=["model", "variant", "metric"], how="left"
@@ -88,7 +98,12 @@ class Results:
         ratio = stats.test_train_ratio(self.folds)
         alpha = float(self.options.get("alpha", 0.05))  # type: ignore[arg-type]
         return compare.compare_models(
-            self.metrics, self.selected(), self.primary, self.greater_is_better, ratio, alpha
+            self.current_metrics,
+            self.selected(),
+            self.primary,
+            self.greater_is_better,
+            ratio,
+            alpha,
         )
 
     def pooled_interval(
@@ -117,7 +132,7 @@ class Results:
 
     def separate(self, subset: str) -> pd.DataFrame:
         """Refit or holdout metrics (one value per model and variant), never mixed with folds."""
-        rows = self.metrics[self.metrics["subset"] == subset]
+        rows = self.current_metrics[self.current_metrics["subset"] == subset]
         return rows.pivot_table(
             index=["model", "variant"], columns="metric", values="value", aggfunc="first"
         ).reset_index()
