@@ -1,0 +1,147 @@
+"""Shared pieces of the reliability suite: a small project of short command-model tasks
+whose every execution appends a line to a side-effect file, the real console script, and
+snapshots of task folders and directory trees."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+FOLDRUN = str(Path(sys.executable).parent / "foldrun")
+
+# train writes a model file; predict writes predictions. Each execution appends its key
+# to counter.txt (O_APPEND, one write) so executions can be counted from side effects.
+MODEL = """
+import csv, os, sys
+train, test, out, predictions, counter, key = sys.argv[1:7]
+fd = os.open(counter, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+os.write(fd, (key + "\\n").encode())
+os.close(fd)
+if predictions == "-":
+    rows = list(csv.DictReader(open(train)))
+    labels = [r["target"] for r in rows]
+    open(out + "/model.txt", "w").write(max(sorted(set(labels)), key=labels.count))
+else:
+    rows = list(csv.DictReader(open(test)))
+    cls = open(out + "/model.txt").read()
+    with open(predictions, "w") as fh:
+        fh.write("id,pred,score\\n")
+        for r in rows:
+            fh.write(f"{r['id']},{cls},{(float(r['x1']) * 7.31) % 1:.6f}\\n")
+"""
+
+
+def table(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "id": [f"s{i:03d}" for i in range(n)],
+            "x1": rng.normal(size=n).round(4),
+            "x2": rng.normal(size=n).round(4),
+            "target": np.tile([0, 1], n // 2),
+        }
+    )
+
+
+def project(root: Path, folds: int = 4, grid: int = 2, extra: str = "") -> Path:
+    """A spec of one command model: grid x folds x (train, predict, evaluate) tasks."""
+    root.mkdir(parents=True, exist_ok=True)
+    table().to_csv(root / "samples.csv", index=False)
+    (root / "model.py").write_text(MODEL)
+    values = ", ".join(str(v) for v in range(grid))
+    counter = root / "counter.txt"
+    (root / "foldrun.toml").write_text(f'''name = "toy"
+[data]
+table = "samples.csv"
+id = "id"
+target = "target"
+task = "classification"
+[split]
+folds = {folds}
+seed = 0
+[models.toy]
+train = "python model.py {{train}} - {{out}} - {{counter}} {{model}}/{{variant}}/{{fold}}/train"
+predict = """python model.py - {{test}} {{out}} {{predictions}} {{counter}} \\
+  {{model}}/{{variant}}/{{fold}}/predict"""
+params = {{ counter = "{counter}" }}
+grid = {{ k = [{values}] }}
+{extra}''')
+    return root / "foldrun.toml"
+
+
+def foldrun(*args: str, cwd: Path | None = None, env: dict | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The real console script."""
+    return subprocess.run(
+        [FOLDRUN, *args], cwd=cwd, env={**os.environ, **(env or {})},
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def counts(root: Path) -> dict[str, int]:
+    path = root / "counter.txt"
+    lines = path.read_text().split() if path.exists() else []
+    return {line: lines.count(line) for line in set(lines)}
+
+
+def tasks_dir(root: Path) -> Path:
+    return root / "runs/toy/tasks"
+
+
+def done_keys(root: Path) -> set[str]:
+    """`model/variant/fold/stage` of every task folder holding DONE (fold as a number)."""
+    keys = set()
+    for done in tasks_dir(root).glob("*/*/*/*/DONE"):
+        stage, fold, variant, model = done.parts[-2], done.parts[-3], done.parts[-4], done.parts[-5]
+        keys.add(f"{model}/{variant}/{int(fold.split('_')[1])}/{stage}")
+    return keys
+
+
+# files a DONE folder of each stage must hold
+REQUIRED = {
+    "train": {"cmd.txt", "train.log", "resources.json", "model.txt", "DONE"},
+    "predict": {"cmd.txt", "train.log", "resources.json", "predictions.parquet", "DONE"},
+    "evaluate": {"metrics.json", "predictions.parquet", "resources.json", "DONE"},
+}
+
+
+def check_folders(root: Path) -> None:
+    """Every DONE folder is whole; no temporary folder sits where a task folder would."""
+    for done in tasks_dir(root).glob("*/*/*/*/DONE"):
+        folder = done.parent
+        missing = REQUIRED[folder.name] - {p.name for p in folder.iterdir()}
+        assert not missing, f"{folder} is DONE but lacks {missing}"
+        assert done.read_text().strip(), f"{done} is empty"
+        for name in ("metrics.json", "resources.json"):
+            if (folder / name).exists():
+                json.loads((folder / name).read_text())  # whole, parseable
+        if (folder / "predictions.parquet").exists():
+            pq.read_table(folder / "predictions.parquet")
+    for path in tasks_dir(root).rglob("*"):
+        assert ".tmp-" not in path.name or not (path / "DONE").exists(), path
+
+
+def results(root: Path) -> dict[str, object]:
+    """metrics.json and predictions.parquet contents of every task folder, by key."""
+    out: dict[str, object] = {}
+    base = tasks_dir(root)
+    for path in sorted(base.glob("*/*/*/*/metrics.json")):
+        out[str(path.relative_to(base))] = json.loads(path.read_text())
+    for path in sorted(base.glob("*/*/*/*/predictions.parquet")):
+        out[str(path.relative_to(base))] = pq.read_table(path).to_pylist()
+    return out
+
+
+def tree(root: Path) -> dict[str, int]:
+    """Every file and folder below root with its size (folders: -1)."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_size if p.is_file() else -1)
+        for p in sorted(root.rglob("*"))
+    }
