@@ -200,3 +200,19 @@ def test_stale_tasks_are_not_summarized(run_dir: Path, monkeypatch) -> None:
     summary = res.summary().set_index(["model", "metric"])
     assert summary.loc[("logreg", "roc_auc"), "n"] == 9  # 10 folds, one stale
     assert len(res.metrics) > len(res.current_metrics)  # still queryable
+
+
+def test_glob_characters_in_names_and_bulk_reads(tmp_path: Path) -> None:
+    # "m[1]*" would be a glob pattern to DuckDB: such paths are read with plain Python,
+    # the others in one DuckDB query (more than bulk.BATCH_MIN files)
+    from foldrun.results import bulk
+
+    shape = RunShape(models={"m[1]*": 0.5, "plain": 0.6}, grid={}, n_folds=5, n_repeats=4)
+    run = write_run(tmp_path / "run", shape)
+    res = foldrun.load_results(run)
+    done = res.tasks[res.tasks.state == "done"]
+    assert set(done.model) == {"m[1]*", "plain"}
+    assert len(done) == 2 * (4 * 5 * 3 + 1) > bulk.BATCH_MIN
+    per_model = res.metrics[res.metrics.subset == "test"].groupby("model").size()
+    assert per_model["m[1]*"] == per_model["plain"] > 0
+    assert res.predictions.groupby("model").size().nunique() == 1
