@@ -70,3 +70,12 @@ def test_console_script_csv(run_dir: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["state,n", "done,153", "failed,1"]
+
+
+def test_query_before_any_run(tmp_path: Path) -> None:
+    spec = tmp_path / "foldrun.toml"
+    spec.write_text('name = "x"\n')
+    result = CliRunner().invoke(cli, ["query", str(spec), "SELECT 1"])
+    assert result.exit_code != 0 and isinstance(result.exception, ReportError)
+    assert "does not exist" in str(result.exception)
+    assert not (tmp_path / "runs").exists()

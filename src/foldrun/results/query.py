@@ -19,6 +19,12 @@ def run_query(run_dir_or_spec: str | Path, sql: str, refresh_tables: bool = True
     import duckdb
 
     source = resolve(run_dir_or_spec)
+    if not source.run_dir.is_dir():
+        raise ReportError(
+            f"the run folder {source.run_dir} does not exist; run `foldrun run SPEC` first",
+            file=source.spec_path,
+            key="output",
+        )
     results_dir = RunLayout(source.run_dir).results_dir
     missing = any(not (results_dir / f"{t}.parquet").is_file() for t in collect.TABLES)
     if refresh_tables or missing:
