@@ -24,6 +24,14 @@ train, test, out, predictions, counter, key = sys.argv[1:7]
 fd = os.open(counter, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 os.write(fd, (key + "\\n").encode())
 os.close(fd)
+fault = os.path.join(os.path.dirname(counter), "fault-" + key.replace("/", "_"))
+if os.path.exists(fault):  # a one-off fault planted by the test
+    action = open(fault).read().strip()
+    os.unlink(fault)
+    if action == "kill":
+        os.kill(os.getpid(), 9)
+    elif action == "memory":
+        hog = bytearray(2 ** 31)
 if predictions == "-":
     rows = list(csv.DictReader(open(train)))
     labels = [r["target"] for r in rows]
@@ -50,7 +58,7 @@ def table(n: int = 60, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def project(root: Path, folds: int = 4, grid: int = 2, extra: str = "") -> Path:
+def project(root: Path, folds: int = 4, grid: int = 2, extra: str = "", prefix: str = "") -> Path:
     """A spec of one command model: grid x folds x (train, predict, evaluate) tasks."""
     root.mkdir(parents=True, exist_ok=True)
     table().to_csv(root / "samples.csv", index=False)
@@ -67,7 +75,8 @@ task = "classification"
 folds = {folds}
 seed = 0
 [models.toy]
-train = "python model.py {{train}} - {{out}} - {{counter}} {{model}}/{{variant}}/{{fold}}/train"
+train = """{prefix}python model.py {{train}} - {{out}} - {{counter}} \\
+  {{model}}/{{variant}}/{{fold}}/train"""
 predict = """python model.py - {{test}} {{out}} {{predictions}} {{counter}} \\
   {{model}}/{{variant}}/{{fold}}/predict"""
 params = {{ counter = "{counter}" }}
