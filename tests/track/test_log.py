@@ -35,7 +35,10 @@ def test_log_appends_after_flush(task_dir: Path) -> None:
     foldrun.log("loss", 0.25, step=2)
     tlog.flush()
     rows = _lines(task_dir / "metrics.jsonl")
-    assert [(r["name"], r["value"], r["step"]) for r in rows] == [("loss", 0.5, 1), ("loss", 0.25, 2)]
+    assert [(r["name"], r["value"], r["step"]) for r in rows] == [
+        ("loss", 0.5, 1),
+        ("loss", 0.25, 2),
+    ]
     assert all(abs(float(r["time"]) - time.time()) < 60 for r in rows)
 
 
@@ -93,7 +96,9 @@ def test_log_params_merges(task_dir: Path) -> None:
     foldrun.log_params(lr=0.1, opt="adam")
     foldrun.log_params(lr=np.float64(0.2), layers=[1, 2])
     assert json.loads((task_dir / tlog.PARAMS_FILE).read_text()) == {
-        "layers": [1, 2], "lr": 0.2, "opt": "adam"
+        "layers": [1, 2],
+        "lr": 0.2,
+        "opt": "adam",
     }
 
 
@@ -131,6 +136,8 @@ def test_console_script(task_dir: Path) -> None:
     assert out.returncode == 0 and "not inside a foldrun task" in out.stderr
     slow = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "foldrun", "log", "acc", "1"],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert "pandas" not in slow.stderr
