@@ -1,14 +1,27 @@
-"""`foldrun track` (placeholder until its issue lands)."""
+"""`foldrun track SPEC`: write (or replay) the run's done tasks into MLflow."""
 
 from __future__ import annotations
 
 import click
 
-from foldrun.errors import FoldrunError
 
+@click.command(name="track")
+@click.argument("spec", type=click.Path(path_type=str))
+@click.option("--tracking-uri", default=None, help="Overrides [mlflow] tracking_uri.")
+@click.option("--experiment", default=None, help="Overrides [mlflow] experiment.")
+def command(spec: str, tracking_uri: str | None, experiment: str | None) -> int:
+    """Export SPEC's run (a foldrun.toml or a run folder) to MLflow: a parent run per
+    model × variant, a child run per fold and refit. Exit 1 when some could not be."""
+    import warnings
 
-@click.command(name="track", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def command(args: tuple[str, ...]) -> None:
-    """Not built yet."""
-    raise FoldrunError("'foldrun track' is not built yet")
+    from foldrun.track.mlflow import export_run
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MLflow/SQLAlchemy deprecation chatter
+        report = export_run(spec, tracking_uri=tracking_uri, experiment=experiment)
+    click.echo(report.line())
+    for problem in report.failed[:20]:
+        click.echo(f"  failed: {problem}", err=True)
+    if not report.ok:
+        click.echo("run 'foldrun track' again to retry", err=True)
+    return 0 if report.ok else 1

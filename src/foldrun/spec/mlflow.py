@@ -8,5 +8,9 @@ from pydantic import BaseModel, ConfigDict
 class MlflowSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # relative sqlite/file paths are relative to the spec file's folder
     tracking_uri: str = "sqlite:///mlruns.db"
     experiment: str | None = None  # default: the spec's name
+    artifacts: bool = True  # upload predictions, train.log and plots
+    run_name_prefix: str = ""
+    after_run: bool = True  # `foldrun run` exports when it finishes

@@ -1,0 +1,510 @@
+"""Export a run folder into MLflow: a parent run per model × variant, a child run per fold.
+
+Everything is read from the task folders after the tasks finished, so a local run, a
+SLURM run and a replay (`foldrun track SPEC`) give the same runs. Only committed tasks
+(a `DONE` file) are exported. Idempotence: each run carries the tag `foldrun.key` and,
+per exported stage, `foldrun.sig.<stage>` (DONE's fingerprint + the task's end time);
+its id is stored in `tasks/<model>/<variant>/[<fold dir>/]mlflow.json`. One search finds
+the runs already there; a stage whose signature is there is skipped; a stage that was
+rerun replaces the fold's child run (the old one is deleted). mlflow is imported lazily.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from foldrun._version import __version__
+from foldrun.errors import TrackError
+
+INSTALL = 'pip install "foldrun[mlflow]"'
+ID_FILE = "mlflow.json"
+FOLD_STAGES = ("train", "predict", "evaluate")
+BATCH = 1000
+
+
+def require_mlflow() -> Any:
+    """The mlflow module; TrackError with the install command when it is missing."""
+    try:
+        import mlflow
+    except ImportError:
+        raise TrackError(f"mlflow is not installed; {INSTALL}", key="mlflow") from None
+    return mlflow
+
+
+@dataclass
+class ExportReport:
+    tracking_uri: str
+    experiment_id: str | None = None
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.failed
+
+    def line(self) -> str:
+        if self.error:
+            return f"mlflow: not exported to {self.tracking_uri}: {self.error}"
+        text = (
+            f"mlflow: {self.tracking_uri} experiment {self.experiment_id}: "
+            f"{self.created} runs created, {self.updated} updated, {self.unchanged} unchanged"
+        )
+        return text + (f", {len(self.failed)} failed" if self.failed else "")
+
+
+@dataclass
+class Unit:
+    """One MLflow run to be: a fold (its train/predict/evaluate tasks) or a refit."""
+
+    model: str
+    variant: str
+    fold_dir: str  # "fold_00", "repeat_01/fold_00" or "all"
+    fold: int
+    repeat: int
+    stages: dict[str, Path] = field(default_factory=dict)  # done stage -> task folder
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}/{self.variant}/{self.fold_dir}"
+
+
+def resolve_tracking_uri(uri: str, base: Path) -> str:
+    """sqlite/file URIs and plain paths relative to the spec folder become absolute."""
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        return "sqlite:///" + str((base / uri[len("sqlite:///") :]).resolve())
+    if uri.startswith("file:") and not uri.startswith("file:///"):
+        return (base / uri[len("file:") :]).resolve().as_uri()
+    if "://" not in uri and uri not in ("databricks",):
+        return (base / uri).resolve().as_uri()
+    return uri
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, obj: object) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def find_units(run_dir: Path, allowed: set[Path] | None = None) -> list[Unit]:
+    """Done tasks grouped by fold (refit alone), from a walk of tasks/."""
+    from foldrun.layout import fold_dir_name
+    from foldrun.results.collect import discover
+
+    units: dict[tuple[str, str, int, int], Unit] = {}
+    refs = discover(run_dir / "tasks")
+    n_repeats = 2 if any(r.repeat > 0 for r in refs) else 1
+    for ref in sorted(refs, key=lambda r: r.key):
+        path = Path(ref.path)
+        if ref.stage not in (*FOLD_STAGES, "refit") or not (path / "DONE").is_file():
+            continue
+        if allowed is not None and path.resolve() not in allowed:
+            continue  # stale: done with a fingerprint the spec no longer gives
+        fdir = fold_dir_name(ref.fold, ref.repeat, n_repeats)
+        unit = units.setdefault(
+            (ref.model, ref.variant, ref.repeat, ref.fold),
+            Unit(ref.model, ref.variant, fdir, ref.fold, ref.repeat),
+        )
+        unit.stages[ref.stage] = path
+    return list(units.values())
+
+
+def _ms(iso: str | None) -> int | None:
+    try:
+        return int(datetime.fromisoformat(str(iso)).timestamp() * 1000)
+    except (TypeError, ValueError):
+        return None
+
+
+def stage_signature(path: Path) -> str:
+    done = (path / "DONE").read_text().strip()
+    ended = (_read_json(path / "resources.json") or {}).get("ended", "")
+    return f"{done}|{ended}"[:250]
+
+
+def _numeric(obj: Any) -> dict[str, float]:
+    if not isinstance(obj, dict):
+        return {}
+    out = {}
+    for key, value in obj.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[str(key)] = float(value)
+    return out
+
+
+def _curve(path: Path, ended_ms: int) -> list[tuple[str, float, int, int]]:
+    """metrics.jsonl -> (name, value, timestamp ms, step); step None = the point's index."""
+    out: list[tuple[str, float, int, int]] = []
+    seen: dict[str, int] = defaultdict(int)
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        try:
+            rec = json.loads(line)
+            name, value = str(rec["name"]), float(rec["value"])
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut by a kill
+        step = rec.get("step")
+        step = int(step) if isinstance(step, int | float) else seen[name]
+        seen[name] += 1
+        when = rec.get("time")
+        stamp = int(float(when) * 1000) if isinstance(when, int | float) else ended_ms
+        out.append((name, value, stamp, step))
+    return out
+
+
+def _params(unit: Unit) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for path in unit.stages.values():
+        for name in ("params.json", "params_logged.json"):
+            obj = _read_json(path / name)
+            for key, value in obj.items() if isinstance(obj, dict) else ():
+                text = value if isinstance(value, str) else json.dumps(value, default=str)
+                params.setdefault(str(key)[:250], text[:6000])
+    return params
+
+
+def final_metrics(unit: Unit) -> dict[str, float]:
+    """metrics.json of every stage; refit's plain keys get the prefix `refit/`."""
+    out: dict[str, float] = {}
+    for stage, path in unit.stages.items():
+        for key, value in _numeric(_read_json(path / "metrics.json")).items():
+            if stage == "refit" and "/" not in key:
+                key = f"refit/{key}"
+            out[key] = value
+    return out
+
+
+def git_commit(folder: Path) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+@contextmanager
+def _quiet_http() -> Any:
+    """Few retries and a short timeout: an unreachable server is reported, not waited for."""
+    wanted = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+    saved = {k: os.environ.get(k) for k in wanted}
+    for key, value in wanted.items():
+        os.environ.setdefault(key, value)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+
+
+class _Exporter:
+    def __init__(self, client: Any, exp_id: str, run_dir: Path, cfg: dict[str, Any]) -> None:
+        from mlflow.entities import Metric, Param, RunTag
+
+        self.Metric, self.Param, self.RunTag = Metric, Param, RunTag
+        self.client, self.exp_id, self.run_dir, self.cfg = client, exp_id, run_dir, cfg
+        self.existing = self._existing_runs()
+
+    def _existing_runs(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        token = None
+        where = f"tags.`foldrun.run_dir` = '{self.run_dir}'".replace("\\", "\\\\")
+        while True:
+            page = self.client.search_runs([self.exp_id], where, max_results=5000, page_token=token)
+            for run in page:
+                found.setdefault(run.data.tags.get("foldrun.key", ""), run)
+            token = page.token
+            if not token:
+                return found
+
+    def base_tags(self, model: str, variant: str, key: str) -> dict[str, str]:
+        tags = {
+            "model": model,
+            "variant": variant,
+            "foldrun.key": key,
+            "foldrun.run_dir": str(self.run_dir),
+            "foldrun.version": __version__,
+        }
+        if self.cfg.get("commit"):
+            tags["mlflow.source.git.commit"] = self.cfg["commit"]
+        if self.cfg.get("spec"):
+            tags["mlflow.source.name"] = self.cfg["spec"]
+        return tags
+
+    def run_for(
+        self, key: str, name: str, tags: dict[str, str], start: int | None
+    ) -> tuple[Any, bool]:
+        run = self.existing.get(key)
+        if run is not None:
+            return run, False
+        run = self.client.create_run(self.exp_id, start_time=start, tags=tags, run_name=name)
+        self.existing[key] = run
+        return run, True
+
+    def log(
+        self, run_id: str, metrics: list[Any], params: dict[str, str], tags: dict[str, str]
+    ) -> None:
+        p = [self.Param(k, v) for k, v in params.items()]
+        t = [self.RunTag(k, v) for k, v in tags.items()]
+        for i in range(0, max(len(metrics), 1), BATCH):
+            self.client.log_batch(
+                run_id,
+                metrics=metrics[i : i + BATCH],
+                params=p[:100] if i == 0 else [],
+                tags=t[:100] if i == 0 else [],
+            )
+        for j in range(100, max(len(p), len(t)), 100):
+            self.client.log_batch(run_id, params=p[j : j + 100], tags=t[j : j + 100])
+
+    def export_unit(self, unit: Unit, parent_id: str) -> str:
+        """'created', 'updated' or 'unchanged'."""
+        run = self.existing.get(unit.key)
+        sigs = {s: stage_signature(p) for s, p in unit.stages.items()}
+        old = run.data.tags if run is not None else {}
+        if run is not None and any(old.get(f"foldrun.sig.{s}", v) != v for s, v in sigs.items()):
+            self.client.delete_run(run.info.run_id)  # a stage was rerun: a fresh child run
+            del self.existing[unit.key]
+            old = {}
+        todo = [s for s in unit.stages if old.get(f"foldrun.sig.{s}") != sigs[s]]
+        if not todo:
+            return "unchanged"
+        res = {s: _read_json(p / "resources.json") or {} for s, p in unit.stages.items()}
+        starts = [m for r in res.values() if (m := _ms(r.get("started")))]
+        ends = [m for r in res.values() if (m := _ms(r.get("ended")))]
+        tags = self.base_tags(unit.model, unit.variant, unit.key)
+        fingerprints = {s: (p / "DONE").read_text().strip() for s, p in unit.stages.items()}
+        last = "refit" if "refit" in unit.stages else max(unit.stages, key=FOLD_STAGES.index)
+        tags.update(
+            {
+                "fold": str(unit.fold),
+                "repeat": str(unit.repeat),
+                "stage": ",".join(unit.stages),
+                "fingerprint": fingerprints[last],
+                "mlflow.parentRunId": parent_id,
+                **{f"fingerprint.{s}": f for s, f in fingerprints.items()},
+                **{f"foldrun.sig.{s}": sigs[s] for s in todo},
+            }
+        )
+        name = self.cfg["prefix"] + unit.key
+        run, created = self.run_for(unit.key, name, tags, min(starts) if starts else None)
+        run_id = run.info.run_id
+        ended = max(ends) if ends else None
+        metrics = []
+        for stage in todo:
+            stamp = _ms(res[stage].get("ended")) or 0
+            metrics += [
+                self.Metric(n, v, t, s)
+                for n, v, t, s in _curve(unit.stages[stage] / "metrics.jsonl", stamp)
+            ]
+        stamp = ended or 0
+        metrics += [self.Metric(k, v, stamp, 0) for k, v in final_metrics(unit).items()]
+        params = {k: v for k, v in _params(unit).items() if k not in run.data.params}
+        self.log(run_id, metrics, params, tags)
+        if self.cfg["artifacts"]:
+            self.upload(run_id, unit, todo)
+        self.client.set_terminated(run_id, "FINISHED", end_time=ended)
+        folder = self.run_dir / "tasks" / unit.model / unit.variant / unit.fold_dir
+        _write_json(
+            folder / ID_FILE,
+            {"run_id": run_id, "tracking_uri": self.cfg["uri"], "experiment_id": self.exp_id},
+        )
+        return "created" if created else "updated"
+
+    def upload(self, run_id: str, unit: Unit, stages: list[str]) -> None:
+        for stage in stages:
+            path = unit.stages[stage]
+            files = [path / "train.log", *sorted(path.glob("*.png"))]
+            if stage in ("evaluate", "refit"):
+                files.append(path / "predictions.parquet")
+            for file in files:
+                if file.is_file() and file.stat().st_size > 0:
+                    self.client.log_artifact(run_id, str(file), stage)
+
+    def export_parent(self, model: str, variant: str, units: list[Unit]) -> tuple[str, str]:
+        """(run id, 'created'|'updated'|'unchanged') of the model × variant's parent run."""
+        from foldrun.results.stats import t_interval
+
+        key = f"{model}/{variant}"
+        folds = [u for u in units if u.fold >= 0]
+        per_metric: dict[str, list[float]] = defaultdict(list)
+        for unit in folds:
+            for name, value in final_metrics(unit).items():
+                per_metric[name].append(value)
+        summary: dict[str, float] = {"n_folds": float(len(folds))}
+        for name, values in per_metric.items():
+            iv = t_interval(values)
+            summary.update(
+                {
+                    name: iv.mean,
+                    f"{name}_std": iv.std,
+                    f"{name}_ci_low": iv.low,
+                    f"{name}_ci_high": iv.high,
+                }
+            )
+        for unit in units:
+            if unit.fold < 0:
+                summary.update(final_metrics(unit))
+        report = sorted((self.run_dir / "report").glob("*.png"))
+        sig = json.dumps(
+            [sorted(summary.items()), [(p.name, p.stat().st_mtime_ns) for p in report]]
+        )
+        import hashlib
+
+        digest = hashlib.sha256(sig.encode()).hexdigest()[:32]
+        tags = self.base_tags(model, variant, key)
+        run, created = self.run_for(key, self.cfg["prefix"] + key, tags, None)
+        run_id = run.info.run_id
+        folder = self.run_dir / "tasks" / model / variant
+        _write_json(
+            folder / ID_FILE,
+            {"run_id": run_id, "tracking_uri": self.cfg["uri"], "experiment_id": self.exp_id},
+        )
+        if run.data.tags.get("foldrun.sig.summary") == digest:
+            return run_id, "unchanged"
+        step = len(folds)  # the history shows how the mean moved as folds were added
+        metrics = [self.Metric(k, v, 0, step) for k, v in summary.items() if v == v]
+        tags["foldrun.sig.summary"] = digest
+        self.log(run_id, metrics, {}, tags)
+        if self.cfg["artifacts"]:
+            for png in report:
+                self.client.log_artifact(run_id, str(png), "report")
+        self.client.set_terminated(run_id, "FINISHED")
+        return run_id, "created" if created else "updated"
+
+
+def _config(run_dir_or_spec: str | Path, tracking_uri: str | None, experiment: str | None):
+    from foldrun.results.source import planned_tasks, resolve
+
+    source = resolve(run_dir_or_spec)
+    raw = source.raw.get("mlflow")
+    if tracking_uri is None and not isinstance(raw, dict):
+        raise TrackError(
+            "the spec has no [mlflow] table; add one with tracking_uri and "
+            "experiment, or pass --tracking-uri",
+            key="mlflow",
+        )
+    raw = raw if isinstance(raw, dict) else {}
+    base = source.spec_path.parent if source.spec_path else Path.cwd()
+    uri = resolve_tracking_uri(tracking_uri or raw.get("tracking_uri", "sqlite:///mlruns.db"), base)
+    name = experiment or raw.get("experiment") or source.raw.get("name") or source.run_dir.name
+    planned = planned_tasks(source)
+    allowed = None
+    if planned:
+        allowed = set()
+        for p in planned:
+            done = Path(p.ref.path) / "DONE"
+            if done.is_file() and done.read_text().strip() == p.fingerprint:
+                allowed.add(Path(p.ref.path).resolve())
+    cfg = {
+        "uri": uri,
+        "experiment": str(name),
+        "artifacts": bool(raw.get("artifacts", True)),
+        "prefix": str(raw.get("run_name_prefix", "")),
+        "commit": git_commit(base),
+        "spec": str(source.spec_path) if source.spec_path else None,
+    }
+    return source.run_dir, cfg, allowed
+
+
+def _experiment(client: Any, name: str, uri: str) -> str:
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        if exp.lifecycle_stage != "active":
+            raise RuntimeError(
+                f"experiment {name!r} is deleted; restore it or rename [mlflow] experiment"
+            )
+        return str(exp.experiment_id)
+    location = None
+    if uri.startswith("sqlite:///"):  # beside the database, not in the current folder
+        location = (Path(uri[len("sqlite:///") :]).parent / "mlartifacts").as_uri()
+    try:
+        return str(client.create_experiment(name, artifact_location=location))
+    except Exception:
+        exp = client.get_experiment_by_name(name)  # created meanwhile by another process
+        if exp is None:
+            raise
+        return str(exp.experiment_id)
+
+
+def export_run(
+    run_dir_or_spec: str | Path, *, tracking_uri: str | None = None, experiment: str | None = None
+) -> ExportReport:
+    """Export (or update) the run's done tasks into MLflow; never raises for a bad server."""
+    require_mlflow()
+    run_dir, cfg, allowed = _config(run_dir_or_spec, tracking_uri, experiment)
+    report = ExportReport(cfg["uri"])
+    if cfg["uri"].startswith("file:"):
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3: opt-in
+    if cfg["uri"].startswith("sqlite:///"):
+        Path(cfg["uri"][len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    units = find_units(run_dir, allowed)
+    with _quiet_http():
+        from mlflow import MlflowClient
+
+        try:
+            client = MlflowClient(tracking_uri=cfg["uri"])
+            report.experiment_id = _experiment(client, cfg["experiment"], cfg["uri"])
+            exporter = _Exporter(client, report.experiment_id, run_dir, cfg)
+        except Exception as err:  # unreachable or broken store: report it, retry next time
+            report.error = " ".join(str(err).split())[:300]
+            return report
+        groups: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        for unit in units:
+            groups[(unit.model, unit.variant)].append(unit)
+        for (model, variant), group in sorted(groups.items()):
+            try:
+                parent_id, outcome = exporter.export_parent(model, variant, group)
+                _count(report, outcome)
+            except Exception as err:
+                report.failed += [f"{model}/{variant}: {err}"] + [u.key for u in group]
+                continue
+            for unit in group:
+                try:
+                    _count(report, exporter.export_unit(unit, parent_id))
+                except Exception as err:
+                    report.failed.append(f"{unit.key}: {' '.join(str(err).split())[:200]}")
+    return report
+
+
+def _count(report: ExportReport, outcome: str) -> None:
+    setattr(report, outcome, getattr(report, outcome) + 1)
+
+
+def maybe_export_after_run(spec: Any, run_dir: str | Path) -> str | None:
+    """For the runner: export when the spec has [mlflow] (after_run); a message, never raises."""
+    cfg = getattr(spec, "mlflow", None)
+    if cfg is None or not getattr(cfg, "after_run", True):
+        return None
+    try:
+        path = getattr(spec, "path", None) or run_dir
+        return export_run(path).line()
+    except Exception as err:
+        return f"mlflow: not exported: {err}; run 'foldrun track SPEC' to retry"
