@@ -9,7 +9,7 @@ import click
 @click.argument("spec", type=click.Path(path_type=str))
 @click.option("--tracking-uri", default=None, help="Overrides [mlflow] tracking_uri.")
 @click.option("--experiment", default=None, help="Overrides [mlflow] experiment.")
-def command(spec: str, tracking_uri: str | None, experiment: str | None) -> int:
+def command(spec: str, tracking_uri: str | None, experiment: str | None) -> None:
     """Export SPEC's run (a foldrun.toml or a run folder) to MLflow: a parent run per
     model × variant, a child run per fold and refit. Exit 1 when some could not be."""
     import warnings
@@ -24,4 +24,4 @@ def command(spec: str, tracking_uri: str | None, experiment: str | None) -> int:
         click.echo(f"  failed: {problem}", err=True)
     if not report.ok:
         click.echo("run 'foldrun track' again to retry", err=True)
-    return 0 if report.ok else 1
+    click.get_current_context().exit(0 if report.ok else 1)

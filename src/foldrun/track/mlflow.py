@@ -306,7 +306,7 @@ class _Exporter:
             {
                 "fold": str(unit.fold),
                 "repeat": str(unit.repeat),
-                "stage": ",".join(unit.stages),
+                "stage": ",".join(s for s in (*FOLD_STAGES, "refit") if s in unit.stages),
                 "fingerprint": fingerprints[last],
                 "mlflow.parentRunId": parent_id,
                 **{f"fingerprint.{s}": f for s, f in fingerprints.items()},

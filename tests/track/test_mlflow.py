@@ -1,0 +1,177 @@
+"""MLflow export against real stores (sqlite and file), read back with MlflowClient."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from foldrun.cli import cli
+from tests.fixtures.synthetic_run import RunShape, write_run
+
+mlflow = pytest.importorskip("mlflow", reason="mlflow is not installed")
+pytestmark = pytest.mark.mlflow
+
+SHAPE = RunShape(models={"logreg": 0.8, "rf": 0.5}, grid={"rf": {"max_depth": [4, 8]}}, n_folds=3)
+N_PARENTS = 3  # logreg/default, rf/m4, rf/m8
+N_CHILDREN = N_PARENTS * (SHAPE.n_folds + 1)  # folds + refit
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One sqlite store per module: MLflow's migrations take seconds."""
+    return f"sqlite:///{tmp_path_factory.mktemp('store')}/mlflow.db"
+
+
+def _runs(uri: str, experiment: str) -> list:
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name(experiment)
+    return client.search_runs([exp.experiment_id], max_results=1000)
+
+
+def _export(root: Path, uri: str, experiment: str):
+    from foldrun.track.mlflow import export_run
+
+    return export_run(root, tracking_uri=uri, experiment=experiment)
+
+
+def test_export_structure_and_no_duplicates(tmp_path: Path, store: str) -> None:
+    root = write_run(tmp_path / "run", SHAPE)
+    report = _export(root, store, "structure")
+    assert report.ok and report.created == N_PARENTS + N_CHILDREN
+    runs = _runs(store, "structure")
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert (len(parents), len(children)) == (N_PARENTS, N_CHILDREN)
+    parent_ids = {r.info.run_id: r for r in parents}
+    for child in children:
+        parent = parent_ids[child.data.tags["mlflow.parentRunId"]]
+        assert (parent.data.tags["model"], parent.data.tags["variant"]) == (
+            child.data.tags["model"],
+            child.data.tags["variant"],
+        )
+    client = mlflow.MlflowClient(tracking_uri=store)
+    fold = next(r for r in children if r.data.tags["foldrun.key"] == "rf/m4/fold_01")
+    assert fold.data.tags["fold"] == "1" and fold.data.tags["stage"] == "train,predict,evaluate"
+    assert fold.data.tags["foldrun.version"]
+    assert fold.data.params["max_depth"] == "4"
+    history = client.get_metric_history(fold.info.run_id, "train_loss")
+    assert sorted(m.step for m in history) == list(range(SHAPE.curves))
+    evaluate = root / "tasks/rf/m4/fold_01/evaluate"
+    expected = json.loads((evaluate / "metrics.json").read_text())
+    assert fold.data.metrics["test/roc_auc"] == pytest.approx(expected["test/roc_auc"])
+    arts = {a.path for a in client.list_artifacts(fold.info.run_id, "evaluate")}
+    assert "evaluate/predictions.parquet" in arts
+    # parent: mean and interval of the folds
+    parent = parent_ids[fold.data.tags["mlflow.parentRunId"]]
+    values = [
+        json.loads((root / f"tasks/rf/m4/fold_0{f}/evaluate/metrics.json").read_text())[
+            "test/roc_auc"
+        ]
+        for f in range(SHAPE.n_folds)
+    ]
+    assert parent.data.metrics["test/roc_auc"] == pytest.approx(sum(values) / len(values))
+    assert parent.data.metrics["test/roc_auc_ci_low"] <= parent.data.metrics["test/roc_auc"]
+    assert parent.data.metrics["n_folds"] == SHAPE.n_folds
+    stored = json.loads((root / "tasks/rf/m4/fold_01" / "mlflow.json").read_text())
+    assert stored["run_id"] == fold.info.run_id
+    # a second export changes nothing
+    again = _export(root, store, "structure")
+    assert again.ok and again.created == 0 and again.unchanged == N_PARENTS + N_CHILDREN
+    assert len(_runs(store, "structure")) == N_PARENTS + N_CHILDREN
+    assert len(client.get_metric_history(fold.info.run_id, "train_loss")) == SHAPE.curves
+
+
+def test_resume_adds_folds_without_duplicates(tmp_path: Path, store: str) -> None:
+    full = write_run(tmp_path / "full", SHAPE)
+    root = tmp_path / "run"
+    shutil.copytree(full, root)
+    for fold_dir in root.glob("tasks/*/*/fold_02"):
+        shutil.rmtree(fold_dir)
+    first = _export(root, store, "resume")
+    assert first.created == N_PARENTS + N_PARENTS * SHAPE.n_folds  # 2 folds + refit each
+    ids = {r.data.tags["foldrun.key"]: r.info.run_id for r in _runs(store, "resume")}
+    for fold_dir in full.glob("tasks/*/*/fold_02"):
+        shutil.copytree(fold_dir, root / fold_dir.relative_to(full))
+    second = _export(root, store, "resume")
+    assert second.ok and second.created == N_PARENTS and second.updated == N_PARENTS
+    runs = _runs(store, "resume")
+    assert len(runs) == N_PARENTS + N_CHILDREN
+    keys = [r.data.tags["foldrun.key"] for r in runs]
+    assert len(set(keys)) == len(keys)
+    assert all(
+        ids[r.data.tags["foldrun.key"]] == r.info.run_id
+        for r in runs
+        if r.data.tags["foldrun.key"] in ids
+    )
+    parent = next(r for r in runs if r.data.tags["foldrun.key"] == "logreg/default")
+    assert parent.data.metrics["n_folds"] == SHAPE.n_folds
+
+
+def test_rerun_stage_replaces_child(tmp_path: Path, store: str) -> None:
+    root = write_run(tmp_path / "run", SHAPE)
+    _export(root, store, "rerun")
+    res = root / "tasks/logreg/default/fold_00/train/resources.json"
+    obj = json.loads(res.read_text())
+    obj["ended"] = "2026-04-01T00:00:00+00:00"
+    res.write_text(json.dumps(obj))
+    report = _export(root, store, "rerun")
+    assert report.ok and report.created == 1
+    runs = _runs(store, "rerun")
+    assert len(runs) == N_PARENTS + N_CHILDREN
+
+
+def test_file_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    root = write_run(tmp_path / "run", SHAPE)
+    uri = (tmp_path / "mlruns").as_uri()
+    assert _export(root, uri, "files").ok
+    assert _export(root, uri, "files").unchanged == N_PARENTS + N_CHILDREN
+    runs = _runs(uri, "files")
+    assert len(runs) == N_PARENTS + N_CHILDREN
+    assert sum("mlflow.parentRunId" in r.data.tags for r in runs) == N_CHILDREN
+
+
+def test_unreachable_server(tmp_path: Path) -> None:
+    root = write_run(tmp_path / "run", SHAPE)
+    before = sorted(p.name for p in (root / "tasks/rf/m4/fold_00/train").iterdir())
+    result = CliRunner().invoke(
+        cli, ["track", str(root), "--tracking-uri", "http://127.0.0.1:9", "--experiment", "x"]
+    )
+    assert result.exit_code == 1, result.output
+    assert "not exported to http://127.0.0.1:9" in result.output
+    assert sorted(p.name for p in (root / "tasks/rf/m4/fold_00/train").iterdir()) == before
+    assert not (root / "tasks/rf/m4/fold_00/mlflow.json").exists()
+
+
+@pytest.mark.slow
+def test_console_script_and_spec(tmp_path: Path) -> None:
+    root = write_run(tmp_path / "runs" / "demo", SHAPE)
+    spec = tmp_path / "foldrun.toml"
+    spec.write_text(
+        'name = "demo"\n[data]\ntable = "t.csv"\n[models.m]\nentry = "os:getcwd"\n'
+        '[mlflow]\ntracking_uri = "sqlite:///store/m.db"\n'
+    )
+    exe = str(Path(sys.executable).parent / "foldrun")
+    done = subprocess.run([exe, "track", str(spec)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "created" in done.stdout and (tmp_path / "store" / "m.db").is_file()
+    assert (root / "tasks/logreg/default/mlflow.json").is_file()
+    no_table = tmp_path / "other.toml"
+    no_table.write_text('name = "demo"\n[data]\ntable = "t.csv"\n')
+    bad = subprocess.run([exe, "track", str(no_table)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "[mlflow]" in bad.stderr
+
+
+def test_require_mlflow_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from foldrun.errors import TrackError
+    from foldrun.track.mlflow import require_mlflow
+
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    with pytest.raises(TrackError, match=r'pip install "foldrun\[mlflow\]"'):
+        require_mlflow()
