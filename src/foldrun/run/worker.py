@@ -175,6 +175,9 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
         ctx.write_log(traceback.format_exc())
         return 1
     finally:
+        track_log = sys.modules.get("foldrun.track.log")
+        if track_log is not None:  # foldrun.log buffers; its points belong in this task folder
+            track_log.flush()
         if saved_env is not None:
             os.environ.clear()
             os.environ.update(saved_env)
