@@ -49,10 +49,12 @@ def bench_export(folder: Path) -> tuple[int, float, float]:
     from foldrun.results.collect import discover
     from foldrun.track.mlflow import export_run
 
-    shape = RunShape(models={"logreg": 0.8, "rf": 0.5, "svm": 0.6, "knn": 0.7},
-                     grid={"rf": {"n_estimators": [100, 300], "max_depth": [4, 8]},
-                           "svm": {"C": [1, 10]}},
-                     n_folds=10, curves=20)  # fmt: skip
+    shape = RunShape(
+        models={"logreg": 0.8, "rf": 0.5, "svm": 0.6, "knn": 0.7},
+        grid={"rf": {"n_estimators": [100, 300], "max_depth": [4, 8]}, "svm": {"C": [1, 10]}},
+        n_folds=10,
+        curves=20,
+    )
     root = write_run(folder / "run", shape)
     n_tasks = len(discover(root / "tasks"))
     uri = f"sqlite:///{folder}/mlflow.db"
@@ -69,14 +71,18 @@ def bench_export(folder: Path) -> tuple[int, float, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ours, naive = bench_log(Path(tmp))
-        print(f"foldrun.log x {N_POINTS}: {ours:.3f} s (median of 5); "
-              f"open/append/close per point: {naive:.3f} s ({naive / ours:.1f}x slower)")  # fmt: skip
+        print(
+            f"foldrun.log x {N_POINTS}: {ours:.3f} s (median of 5); "
+            f"open/append/close per point: {naive:.3f} s ({naive / ours:.1f}x slower)"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         import mlflow  # noqa: F401  (import time is not export time)
 
         n, first, again = bench_export(Path(tmp))
-        print(f"MLflow export (sqlite) of {n} tasks: first {first:.1f} s "
-              f"(incl. creating the store), repeated (no-op) {again:.2f} s")  # fmt: skip
+        print(
+            f"MLflow export (sqlite) of {n} tasks: first {first:.1f} s "
+            f"(incl. creating the store), repeated (no-op) {again:.2f} s"
+        )
 
 
 if __name__ == "__main__":
