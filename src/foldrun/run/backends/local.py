@@ -98,10 +98,16 @@ HEAVY_PRELOAD = [
 ]
 
 
+def runs_in_process(task: PlannedTask) -> bool:
+    """Estimator, entry and evaluate tasks run the user's code (or foldrun's) in the worker;
+    command tasks run a `bash` child."""
+    return task.stage == "evaluate" or task.meta.get("kind") != "command"
+
+
 def preload_modules(tasks: Sequence[PlannedTask]) -> list[str]:
     """What the forkserver imports once: heavy libraries only when some task needs them."""
     modules = list(LIGHT_PRELOAD)
-    in_process = [t for t in tasks if t.stage == "evaluate" or t.meta.get("kind") != "command"]
+    in_process = [t for t in tasks if runs_in_process(t)]
     if in_process:
         modules += HEAVY_PRELOAD
     for task in in_process:
@@ -128,7 +134,8 @@ class Zygote:
 
     def start(self, ident: str, task: PlannedTask, argv: Sequence[str], gpus: str) -> None:
         blob = base64.b64encode(pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)).decode()
-        request = json.dumps({"argv": list(argv), "task": blob, "gpus": gpus})
+        reuse = not runs_in_process(task)  # a command task: run by a reused slot process
+        request = json.dumps({"argv": list(argv), "task": blob, "gpus": gpus, "reuse": reuse})
         self.stdin.write(f"{ident} {request}\n".encode())
         self.stdin.flush()
 
