@@ -15,6 +15,7 @@ Rng = np.random.Generator | None
 # groups at least this large (in samples, relative to a fold) are placed one by one
 _BIG_GROUP_SHARE = 1 / 50
 _MIN_GREEDY_GROUPS = 1000
+_ROUND_GROUPS_PER_FOLD = 4  # small groups are matched to folds in rounds of 4 per fold
 
 
 def kfold(n: int, k: int, rng: Rng) -> np.ndarray:
@@ -68,8 +69,8 @@ def stratified_grouped(
     Works at group level on a (groups x classes) count matrix. Large groups are placed
     one by one, biggest first, in the fold where they reduce the squared deviation of
     class counts and fold size from their targets the most. The many small groups that
-    remain go in rounds of k groups of similar size, one group per fold, each round's
-    groups matched to folds by an optimal assignment on the same cost.
+    remain go in rounds of 4k groups of similar size, each fold taking 3 to 5 of them,
+    each round's groups matched to folds by an optimal assignment on the same cost.
     """
     g_codes, g_index = np.unique(groups, return_inverse=True)
     n_groups = len(g_codes)
@@ -105,12 +106,18 @@ def _place_groups(counts: np.ndarray, k: int, rng: Rng) -> np.ndarray:
         fold[g] = f
         dev[f] += row + sizes[g]
     rest = order[n_greedy:]
-    for start in range(0, len(rest), k):
-        chosen = rest[start : start + k]
-        rows = counts[chosen]
-        picked, folds = linear_sum_assignment(rows @ dev.T)
-        fold[chosen[picked]] = folds
-        dev[folds] += rows[picked] + sizes[chosen[picked]][:, None]
+    # rows + size: what a group adds to its fold's deviations
+    adds = counts[rest] + sizes[rest][:, None]
+    per_round, per_fold = _ROUND_GROUPS_PER_FOLD * k, _ROUND_GROUPS_PER_FOLD + 1
+    slot_fold = np.tile(np.arange(k), per_fold)
+    for start in range(0, len(rest), per_round):
+        rows = counts[rest[start : start + per_round]]
+        # each fold may take one group more than its share of the round: room to correct
+        picked, slots = linear_sum_assignment(np.tile(rows @ dev.T, (1, per_fold)))
+        folds = slot_fold[slots]
+        fold[rest[start + picked]] = folds
+        onehot = folds[:, None] == np.arange(k)
+        dev += onehot.T @ adds[start + picked]
     return fold
 
 
