@@ -19,6 +19,7 @@ import os
 import pickle
 import resource
 import socket
+import subprocess
 import sys
 import time
 import traceback
@@ -43,10 +44,26 @@ class ExecContext:
     env: dict[str, str]
     gpus: tuple[int, ...]
     layout: RunLayout
+    child_peak_mb: float | None = None
 
     def write_log(self, text: str) -> None:
         self.log.write(text.encode())
         self.log.flush()
+
+    def run_child(self, argv: Sequence[str], **popen: object) -> int:
+        """`subprocess.run(argv, **popen).returncode`, recording the child's own peak memory:
+        RUSAGE_CHILDREN's is the largest child ever waited for, wrong in a worker that runs
+        task after task (the local backend's slots)."""
+        proc = subprocess.Popen(list(argv), **popen)  # type: ignore[call-overload]
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # Ctrl-C: the command stops with the task, as subprocess.run
+            proc.kill()
+            proc.wait()
+            raise
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        self.child_peak_mb = max(self.child_peak_mb or 0.0, usage.ru_maxrss / 1024)
+        return proc.returncode
 
 
 def load_task(spec_path: str | Path, key: str, plan_file: str | Path | None = None) -> PlannedTask:
@@ -193,6 +210,7 @@ def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int])
         code = _run_adapter(task, ctx)
     cpu1, self_mb, kids_mb = _usage()
     # a command task's memory is its child's; an in-process one's is this worker's
+    kids_mb = kids_mb if ctx.child_peak_mb is None else ctx.child_peak_mb
     peak_mb = self_mb if _adapter(task).IN_PROCESS else kids_mb
     _write_json(
         tmp / "resources.json",

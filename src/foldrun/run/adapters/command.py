@@ -71,18 +71,17 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
     command = rendered(task, ctx.tmp)
     if command is None:
         return 0
-    proc = subprocess.run(
+    code = ctx.run_child(  # subprocess.run, keeping this command's own peak memory
         ["bash", "-c", command],
         stdin=subprocess.DEVNULL,
         stdout=ctx.log,
         stderr=subprocess.STDOUT,
         env=ctx.env,
         cwd=str(Path(str(task.meta.get("spec_path", "."))).parent),
-        check=False,
     )
-    if proc.returncode != 0:
-        ctx.write_log(f"\nfoldrun: command exited with code {proc.returncode}\n")
-        return proc.returncode
+    if code != 0:
+        ctx.write_log(f"\nfoldrun: command exited with code {code}\n")
+        return code
     if task.stage in ("predict", "refit"):
         try:
             _convert_predictions(task, ctx.tmp)
