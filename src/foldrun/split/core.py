@@ -15,6 +15,9 @@ Rng = np.random.Generator | None
 # groups at least this large (in samples, relative to a fold) are placed one by one
 _BIG_GROUP_SHARE = 1 / 50
 _MIN_GREEDY_GROUPS = 1000
+_MAX_REFINE_GROUPS = 3000
+_MAX_MOVES = 200
+_MAX_SWAP_GROUPS = 400
 _ROUND_GROUPS_PER_FOLD = 4  # small groups are matched to folds in rounds of 4 per fold
 
 
@@ -105,6 +108,7 @@ def _place_groups(counts: np.ndarray, k: int, rng: Rng) -> np.ndarray:
         f = int(np.argmin(dev @ row + jitter[pos]))
         fold[g] = f
         dev[f] += row + sizes[g]
+    _improve(counts + sizes[:, None], order[:n_greedy], fold, dev)
     rest = order[n_greedy:]
     # rows + size: what a group adds to its fold's deviations
     adds = counts[rest] + sizes[rest][:, None]
@@ -119,6 +123,47 @@ def _place_groups(counts: np.ndarray, k: int, rng: Rng) -> np.ndarray:
         onehot = folds[:, None] == np.arange(k)
         dev += onehot.T @ adds[start + picked]
     return fold
+
+
+def _improve(adds: np.ndarray, groups: np.ndarray, fold: np.ndarray, dev: np.ndarray) -> None:
+    """Move single large groups to another fold while that lowers the squared deviation
+    (greedy placement alone can leave a fold a large group too heavy)."""
+    if len(groups) > _MAX_REFINE_GROUPS:
+        return
+    add = adds[groups]  # (g, c)
+    for _ in range(_MAX_MOVES):
+        here = fold[groups]
+        # gain of moving group i from its fold a to fold b (vectorised over i and b)
+        out_of = ((dev[here] - add) ** 2).sum(axis=1) - (dev[here] ** 2).sum(axis=1)
+        into = ((dev[None, :, :] + add[:, None, :]) ** 2).sum(axis=2) - (dev**2).sum(axis=1)
+        change = out_of[:, None] + into
+        change[np.arange(len(groups)), here] = 0.0
+        i, b = np.unravel_index(np.argmin(change), change.shape)
+        if change[i, b] < -1e-9:
+            dev[here[i]] -= add[i]
+            dev[b] += add[i]
+            fold[groups[i]] = b
+        elif not _swap(add, groups, fold, dev):
+            return
+
+
+def _swap(add: np.ndarray, groups: np.ndarray, fold: np.ndarray, dev: np.ndarray) -> bool:
+    """The best exchange of two groups between folds, if it lowers the squared deviation."""
+    if len(groups) > _MAX_SWAP_GROUPS:
+        return False
+    here = fold[groups]
+    d = add[None, :, :] - add[:, None, :]  # d[i, j] = add_j - add_i (i gives, j takes)
+    gap = dev[here][:, None, :] - dev[here][None, :, :]  # dev_a - dev_b
+    change = 2 * (d * gap).sum(axis=2) + 2 * (d**2).sum(axis=2)
+    change[here[:, None] == here[None, :]] = 0.0
+    i, j = np.unravel_index(np.argmin(change), change.shape)
+    if change[i, j] >= -1e-9:
+        return False
+    a, b = here[i], here[j]
+    dev[a] += add[j] - add[i]
+    dev[b] += add[i] - add[j]
+    fold[groups[i]], fold[groups[j]] = b, a
+    return True
 
 
 def _jitter(rng: Rng, n: int, k: int) -> np.ndarray:
