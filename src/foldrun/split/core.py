@@ -189,8 +189,8 @@ def multilabel(y: np.ndarray, k: int, rng: Rng) -> np.ndarray:
     tie = np.arange(n) if rng is None else rng.random(n)
     signature = _signatures(y)
     left = np.ones(n, dtype=bool)
+    still = y.sum(axis=0)  # unassigned samples carrying each label
     for _ in range(n_labels):
-        still = y[left].sum(axis=0)
         if not still.any():
             break
         label = int(np.argmin(np.where(still > 0, still, np.inf)))
@@ -198,10 +198,12 @@ def multilabel(y: np.ndarray, k: int, rng: Rng) -> np.ndarray:
         rows = rows[np.lexsort((tie[rows], signature[rows]))]
         sequence = _interleave(_quotas(wanted[:, label], len(rows)))
         fold[rows] = sequence
+        picked = y[rows]
         for f in range(k):
-            taken = rows[sequence == f]
-            wanted[f] -= y[taken].sum(axis=0)
+            taken = picked[sequence == f]
+            wanted[f] -= taken.sum(axis=0)
             wanted_size[f] -= len(taken)
+        still -= picked.sum(axis=0)
         left[rows] = False
     rows = np.flatnonzero(left)
     rows = rows[np.argsort(tie[rows], kind="stable")]
