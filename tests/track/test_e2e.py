@@ -1,0 +1,40 @@
+"""End to end: a real run (`foldrun demo`), then `foldrun track` into a sqlite store."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from foldrun.cli import cli
+
+mlflow = pytest.importorskip("mlflow", reason="mlflow is not installed")
+pytestmark = [pytest.mark.mlflow, pytest.mark.slow]
+
+
+def test_demo_run_tracked_once(tmp_path: Path) -> None:
+    exe = str(Path(sys.executable).parent / "foldrun")
+    subprocess.run([exe, "demo", str(tmp_path / "demo")], check=True, capture_output=True)
+    spec = tmp_path / "demo" / "foldrun.toml"
+    spec.write_text(spec.read_text() + '\n[mlflow]\ntracking_uri = "sqlite:///mlflow.db"\n'
+                    'experiment = "demo"\n')  # fmt: skip
+    tasks = spec.parent / "runs"
+    done = sorted(tasks.rglob("DONE"))
+    for _ in range(2):
+        result = CliRunner().invoke(cli, ["track", str(spec)])
+        assert result.exit_code == 0, result.output
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{spec.parent}/mlflow.db")
+    exp = client.get_experiment_by_name("demo")
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    fold_units = {d.parent.parent for d in done}  # one child run per fold folder (and `all`)
+    variants = {u.parent for u in fold_units}
+    assert len(runs) == len(fold_units) + len(variants)
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(children) == len(fold_units)
+    assert all(any(k.startswith("test/") for k in r.data.metrics)
+               for r in children if r.data.tags["fold"] != "-1")  # fmt: skip
+    status = CliRunner().invoke(cli, ["status", str(spec)])
+    assert status.exit_code == 0, status.output  # mlflow.json files do not disturb the run folder
