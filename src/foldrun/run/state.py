@@ -9,8 +9,11 @@ only thing that ever counts as done, and a kill at any moment leaves at most a t
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from foldrun.plan.task import TaskState
@@ -98,8 +101,22 @@ def fsync_enabled() -> bool:
 
 
 def fsync_tree(path: Path) -> None:
-    """fsync every file and folder below `path`, so a rename never publishes lost data."""
+    """Make every file and folder below `path` durable, so a rename never publishes lost data.
+
+    One syncfs(2) of the file system holding `path` instead of an fdatasync per file and an
+    fsync per folder: syncfs writes back every dirty page and inode of that file system
+    (our task's files, their directory entries, the temp folder itself) and waits for the
+    journal commit and the device cache flush, which is what the per-file calls did, one
+    journal commit each (a commit costs ~3 ms here, ~5 of them per task). Since Linux 5.8
+    it also reports write-back errors, so a failed write still fails the commit. The
+    order that keeps a crash of the machine safe is unchanged: everything inside the temp
+    folder, DONE included, is durable before the rename that publishes it happens, and
+    `commit` fsyncs the parent folder after the rename. Where syncfs is missing (not Linux)
+    the per-file calls are used.
+    """
     if not fsync_enabled():
+        return
+    if _syncfs(path):
         return
     for root, _dirs, files in os.walk(path):
         for name in files:
@@ -109,6 +126,35 @@ def fsync_tree(path: Path) -> None:
             finally:
                 os.close(fd)
         fsync_dir(Path(root))
+
+
+@functools.cache
+def _libc_syncfs() -> Callable[[int], int] | None:
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs  # type: ignore[no-any-return]
+    except (AttributeError, OSError):
+        return None
+
+
+def _syncfs(path: Path) -> bool:
+    """syncfs(2) of the file system holding `path`; False when this platform has none."""
+    syncfs = _libc_syncfs()
+    if syncfs is None:
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            import ctypes
+
+            err = ctypes.get_errno()
+            if err == errno.ENOSYS:
+                return False
+            raise OSError(err, f"syncfs: {os.strerror(err)}", str(path))
+    finally:
+        os.close(fd)
+    return True
 
 
 def write_done(tmp: Path, fingerprint: str) -> None:
