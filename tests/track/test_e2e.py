@@ -19,8 +19,9 @@ def test_demo_run_tracked_once(tmp_path: Path) -> None:
     exe = str(Path(sys.executable).parent / "foldrun")
     subprocess.run([exe, "demo", str(tmp_path / "demo")], check=True, capture_output=True)
     spec = tmp_path / "demo" / "foldrun.toml"
-    spec.write_text(spec.read_text() + '\n[mlflow]\ntracking_uri = "sqlite:///mlflow.db"\n'
-                    'experiment = "demo"\n')  # fmt: skip
+    spec.write_text(
+        spec.read_text() + '\n[mlflow]\ntracking_uri = "sqlite:///mlflow.db"\nexperiment = "demo"\n'
+    )
     tasks = spec.parent / "runs"
     done = sorted(tasks.rglob("DONE"))
     for _ in range(2):
@@ -34,7 +35,10 @@ def test_demo_run_tracked_once(tmp_path: Path) -> None:
     assert len(runs) == len(fold_units) + len(variants)
     children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
     assert len(children) == len(fold_units)
-    assert all(any(k.startswith("test/") for k in r.data.metrics)
-               for r in children if r.data.tags["fold"] != "-1")  # fmt: skip
+    assert all(
+        any(k.startswith("test/") for k in r.data.metrics)
+        for r in children
+        if r.data.tags["fold"] != "-1"
+    )
     status = CliRunner().invoke(cli, ["status", str(spec)])
     assert status.exit_code == 0, status.output  # mlflow.json files do not disturb the run folder
