@@ -175,3 +175,17 @@ def test_require_mlflow_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "mlflow", None)
     with pytest.raises(TrackError, match=r'pip install "foldrun\[mlflow\]"'):
         require_mlflow()
+
+
+def test_maybe_export_after_run_never_raises(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from foldrun.spec.mlflow import MlflowSpec
+    from foldrun.track.mlflow import maybe_export_after_run
+
+    assert maybe_export_after_run(SimpleNamespace(mlflow=None), tmp_path) is None
+    off = SimpleNamespace(mlflow=MlflowSpec(after_run=False), path=tmp_path / "x.toml")
+    assert maybe_export_after_run(off, tmp_path) is None
+    broken = SimpleNamespace(mlflow=MlflowSpec(), path=tmp_path / "missing.toml")
+    message = maybe_export_after_run(broken, tmp_path)
+    assert message is not None and "foldrun track" in message
