@@ -4,6 +4,7 @@ host (exit 2); a lock left by a dead process is taken over and the run completes
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -73,3 +74,27 @@ def test_lock_of_a_live_process_on_another_host_is_respected(tmp_path: Path) -> 
     assert done.returncode == 2, done.stderr
     assert "elsewhere-node-7" in done.stderr and str(owner["pid"]) in done.stderr
     assert len(done_keys(tmp_path)) == 3  # nothing more ran
+
+
+def test_stale_takeover_never_steals_a_fresh_lock(tmp_path: Path, monkeypatch) -> None:
+    """Two runners find the same stale lock; the first takes it over. The second, which
+    read the stale content before that, must not throw the first one's fresh lock away."""
+    from foldrun.errors import RunError
+    from foldrun.run import lock
+
+    path = tmp_path / "lock"
+    host = socket.gethostname()
+    path.write_text(json.dumps({"pid": _dead_pid(), "host": host, "started": "then"}))
+    real_read = lock.read_lock
+
+    def racing_read(where: Path) -> dict | None:
+        owner = real_read(where)
+        # the other runner takes the stale lock over right after we read it
+        where.write_text(json.dumps({"pid": os.getppid(), "host": host, "started": "now"}))
+        monkeypatch.setattr(lock, "read_lock", real_read)
+        return owner
+
+    monkeypatch.setattr(lock, "read_lock", racing_read)
+    with pytest.raises(RunError, match=f"pid {os.getppid()}"):
+        lock.acquire(path)
+    assert json.loads(path.read_text())["pid"] == os.getppid()
