@@ -132,3 +132,18 @@ def test_long_table_shape() -> None:
     per_fold = long[long.fold >= 0].groupby("fold").size()
     assert (per_fold == (long.fold >= 0).sum() / 5).all()
     assert isinstance(long, pd.DataFrame)
+
+
+def test_predefined_long_table_expands_groups_to_items(tmp_path) -> None:
+    subjects = sorted(TABLE["subject"].unique())
+    long = pd.DataFrame({"subject": subjects, "fold": [i % 3 for i in range(len(subjects))],
+                         "subset": "test"})  # fmt: skip
+    long.loc[0, "subset"] = "holdout"
+    path = tmp_path / "folds.csv"
+    long.to_csv(path, index=False)
+    folds = make_folds(TABLE, id="sample", group="subject", fold_column=str(path))
+    assert folds.details["strategy"] == "predefined" and folds.n_folds == 3
+    check_invariants(folds, "subject")
+    held = TABLE["subject"].to_numpy() == subjects[0]
+    assert (folds.test_fold[0][held] == -1).all()
+    assert list(folds.table.columns) == list(TABLE.columns)

@@ -150,9 +150,13 @@ def make_folds(
     val = _val(val)
     _check_numbers(folds, repeats, inner, holdout, bins)
     table, id_col = _with_id(df, id)
+    if fold_column is not None and fold_column not in table.columns:
+        table, fold_column = _expand_fold_table(table, fold_column, id_col, group)
     choice = choose(table, strategy, target, group, strat_cols, fold_column, bins)
     if choice.strategy == "predefined":
         folds = _predefined_checks(choice, repeats, holdout)
+    if "__fold__" in table.columns and "__fold__" not in df.columns:
+        table = table.drop(columns="__fold__")  # from a fold table: not part of the rows
     test_fold = _test_folds(choice, len(table), folds, repeats, holdout, seed)
     val_mask = _val_masks(choice, test_fold, folds, val, seed)
     inner_folds = _inner_folds(choice, test_fold, val_mask, folds, inner, seed)
@@ -239,6 +243,41 @@ def _with_id(df: pd.DataFrame, id: str | None) -> tuple[pd.DataFrame, str]:
             column=name,
         )
     return df.reset_index(drop=True), name
+
+
+def _expand_fold_table(
+    table: pd.DataFrame, path: str, id_col: str, group: str | None
+) -> tuple[pd.DataFrame, str]:
+    """A long `key,fold[,subset]` table (key: group or id) as a fold column of `table`.
+
+    Rows with subset `test` (or no subset column) give each key its test fold;
+    subset `holdout` (or fold -1) marks holdout. A key in two test folds is refused by
+    the predefined checks once expanded to rows.
+    """
+    from foldrun.data.table import read_table
+
+    if not Path(path).is_file():
+        raise DataError("fold column not found, and no fold table file of that name",
+                        column=path)  # fmt: skip
+    long = read_table(path)
+    if "fold" not in long.columns or len(long.columns) < 2:
+        raise DataError("a fold table needs a key column (id or group) and 'fold'", file=path)
+    key = long.columns[0]
+    if "subset" in long.columns:
+        hold = long["subset"] == "holdout"
+        long = long[(long["subset"] == "test") | hold].assign(fold=lambda d: d["fold"].where(
+            d["subset"] != "holdout", -1))  # fmt: skip
+    by = group if group is not None and key == group else id_col
+    keys = long[key].astype(str)
+    if keys.duplicated().any():
+        dup = keys[keys.duplicated()].iloc[0]
+        raise SplitError(f"{key} {dup!r} is in two test folds of the fold table; give each "
+                         "one fold", file=path)  # fmt: skip
+    fold = table[by].astype(str).map(dict(zip(keys, long["fold"], strict=True)))
+    if fold.isna().any():
+        missing = table[by][fold.isna()].iloc[0]
+        raise DataError(f"{by} {missing!r} has no row in the fold table; add it", file=path)
+    return table.assign(__fold__=fold.astype(np.int64).to_numpy()), "__fold__"
 
 
 def _predefined_checks(choice: Choice, repeats: int, holdout: float | None) -> int:
