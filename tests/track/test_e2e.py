@@ -42,3 +42,21 @@ def test_demo_run_tracked_once(tmp_path: Path) -> None:
     )
     status = CliRunner().invoke(cli, ["status", str(spec)])
     assert status.exit_code == 0, status.output  # mlflow.json files do not disturb the run folder
+
+
+def test_run_exports_to_mlflow_when_the_spec_has_it(tmp_path: Path) -> None:
+    from tests.run.helpers import toy_project
+
+    spec = toy_project(tmp_path, folds=2, grid=1)
+    spec.write_text(
+        spec.read_text() + '\n[mlflow]\ntracking_uri = "sqlite:///mlflow.db"\nexperiment = "toy"\n'
+    )
+    exe = str(Path(sys.executable).parent / "foldrun")
+    run = subprocess.run([exe, "run", str(spec)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "mlflow" in run.stdout
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{spec.parent}/mlflow.db")
+    runs = client.search_runs([client.get_experiment_by_name("toy").experiment_id])
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(runs) - len(children) == 1  # one model x variant
+    assert sorted(r.data.tags["fold"] for r in children) == ["0", "1"]

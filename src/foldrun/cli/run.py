@@ -139,4 +139,20 @@ def command(
         )
         return 0
     echo_result(result)
+    if result.to_run and (backend == "local" or wait):
+        export_after_run(spec, result.run_dir)
     return result.exit_code
+
+
+def export_after_run(spec_path: str, run_dir: object) -> None:
+    """With [mlflow] in the spec, mirror the finished tasks into MLflow; never fails the run."""
+    from foldrun.spec import load_spec
+
+    spec = load_spec(spec_path)
+    if spec.mlflow is None:
+        return
+    from foldrun.track.mlflow import maybe_export_after_run
+
+    message = maybe_export_after_run(spec, run_dir)  # type: ignore[arg-type]
+    if message:
+        click.echo(message)
