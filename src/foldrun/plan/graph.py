@@ -18,7 +18,7 @@ from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
 from foldrun.plan.data import data_meta
 from foldrun.plan.fingerprint import FileHashes, fingerprint
 from foldrun.plan.split import FoldFiles, SplitFiles, prepare_split, scan_split, split_dir
-from foldrun.plan.task import PlannedTask, Resources
+from foldrun.plan.task import PlannedTask, Resources, matches
 from foldrun.plan.variants import Variant, chain, expand
 from foldrun.spec.model import ModelSpec, Spec
 from foldrun.spec.resources import merge_resources
@@ -40,7 +40,7 @@ class Plan:
     ) -> Plan:
         """The tasks matching every filter given (a model is `name` or `name/variant`),
         plus every task they depend on, unchanged, in plan order."""
-        chosen = {k for k, t in self.tasks.items() if _matches(t, models, folds, stages)}
+        chosen = {k for k, t in self.tasks.items() if matches(t, models, folds, stages)}
         stack = list(chosen)
         while stack:
             for dep in self.tasks[stack.pop()].deps:
@@ -59,16 +59,6 @@ class Plan:
     def variants(self, model: str) -> list[str]:
         """The variant names of `model`, in plan order."""
         return list(dict.fromkeys(t.variant for t in self.tasks.values() if t.model == model))
-
-
-def _matches(
-    task: PlannedTask, models: Sequence[str], folds: Sequence[int], stages: Sequence[str]
-) -> bool:
-    if models and task.model not in models and f"{task.model}/{task.variant}" not in models:
-        return False
-    if folds and task.fold not in folds:
-        return False
-    return not stages or task.stage in stages
 
 
 def build_plan(spec: Spec, split: Any = None) -> Plan:

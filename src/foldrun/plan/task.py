@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -48,3 +49,14 @@ class PlannedTask:
     fingerprint: str
     task_dir: Path
     meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+
+def matches(
+    task: PlannedTask, models: Sequence[str], folds: Sequence[int], stages: Sequence[str]
+) -> bool:
+    """Whether a task is in the subset of --models (model or model/variant), --folds, --stages."""
+    if models and task.model not in models and f"{task.model}/{task.variant}" not in models:
+        return False
+    if folds and task.fold not in folds:
+        return False
+    return not stages or task.stage in stages

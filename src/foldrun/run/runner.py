@@ -17,7 +17,7 @@ from pathlib import Path
 
 from foldrun.errors import ExitCode, PlanError, RunError
 from foldrun.layout import RunLayout
-from foldrun.plan.task import PlannedTask, TaskState
+from foldrun.plan.task import PlannedTask, TaskState, matches
 from foldrun.run import lock, state
 from foldrun.run.backends.base import RunContext
 from foldrun.run.worker import task_folder
@@ -58,16 +58,6 @@ def plan_spec(spec_path: Path, *, make_split: bool = True) -> tuple[Path, dict[s
     return Path(plan.run_dir), dict(plan.tasks)
 
 
-def _matches(
-    task: PlannedTask, models: Sequence[str], folds: Sequence[int], stages: Sequence[str]
-) -> bool:
-    if models and task.model not in models and f"{task.model}/{task.variant}" not in models:
-        return False
-    if folds and task.fold not in folds:
-        return False
-    return not stages or task.stage in stages
-
-
 def select(
     tasks: dict[str, PlannedTask],
     states: dict[str, TaskState],
@@ -76,7 +66,7 @@ def select(
     stages: Sequence[str] = (),
 ) -> list[str]:
     """The chosen tasks plus the not-done tasks they depend on, in plan order."""
-    chosen = {k for k, t in tasks.items() if _matches(t, models, folds, stages)}
+    chosen = {k for k, t in tasks.items() if matches(t, models, folds, stages)}
     stack = list(chosen)
     while stack:
         for dep in tasks[stack.pop()].deps:
