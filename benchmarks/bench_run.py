@@ -4,8 +4,9 @@
 
 1. Overhead: N independent tasks whose command is `true`, --jobs 2. Baseline: the same N
    `bash -c true` run by `xargs -P 2` (the process start itself). Reports the wall time and
-   the overhead per task beyond the baseline, for foldrun (runner + fork server + worker +
-   task folder with DONE, fsync, atomic rename, audit line) and for Snakemake (`--cores 2`,
+   the overhead per task beyond the baseline, for foldrun (runner + fork server + a reused
+   slot process running the worker + task folder with DONE, syncfs, atomic rename, parent
+   fsync, audit lines) and for Snakemake (`--cores 2`,
    one rule `true && touch {output}`; Snakemake needs an output file per job).
 2. Resume: `foldrun run SPEC` (the console script, a fresh interpreter) on a spec of ~1,000
    tasks that are all done: plan, check every fingerprint, exit. Target < 1.5 s.
