@@ -18,6 +18,7 @@ import json
 import os
 import pickle
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -240,7 +241,13 @@ def execute_planned(task: PlannedTask, *, gpus: Sequence[int] = ()) -> int:
         tmp = state.tmp_dir(final, os.getpid())
         tmp.mkdir(parents=True)
         audit.append(layout.audit_log, task.key, "started", _gpu_note(gpus))
-        code = run_in(task, tmp, layout, gpus)
+        try:
+            code = run_in(task, tmp, layout, gpus)
+        except BaseException:
+            # a reused slot process lives on: a temp folder named after a live pid would
+            # read as "running" (state.running_pid); it never counts, so just drop it
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         if code == 0:
             state.commit(tmp, final, task.fingerprint)
             audit.append(layout.audit_log, task.key, "finished")
