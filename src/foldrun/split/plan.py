@@ -51,11 +51,13 @@ def column(df: pd.DataFrame, name: str, what: str) -> pd.Series:
         )
     values = df[name]
     bad = values.isna() | (values.astype(str).str.strip() == "")
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        bad |= np.isinf(values.to_numpy(dtype=float))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
-            f"{int(bad.sum())} empty or NaN value(s) in the {what} column (first at row {row}); "
-            "fill or drop those rows",
+            f"{int(bad.sum())} empty, NaN or infinite value(s) in the {what} column "
+            f"(first at row {row}); fill or drop those rows",
             column=name,
         )
     return values
