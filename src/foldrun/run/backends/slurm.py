@@ -157,7 +157,10 @@ class SlurmBackend(Backend):
             command.append(str(files["script"]))
             if ctx.dry_run:
                 # placeholders stay unquoted so the printed lines run as a shell script
-                shown = " ".join(shlex.quote(a) if "$" not in a else a for a in command)
+                # (only our own --dependency text holds them; paths are always quoted)
+                shown = " ".join(
+                    a if a.startswith("--dependency=") else shlex.quote(a) for a in command
+                )
                 printed.append(f"JOB_{number}=$({shown})")
                 continue
             job_ids[number] = parse_sbatch(scheduler_call(command))
