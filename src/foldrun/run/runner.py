@@ -171,6 +171,7 @@ def run(
 ) -> RunResult:
     """Plan the spec's tasks and execute those not done yet."""
     spec_path = Path(spec_path).resolve()
+    check_subset(spec_path, models or (), folds or (), stages or ())
     run_dir, tasks = plan_spec(spec_path)
     return run_planned(
         spec_path,
@@ -264,6 +265,32 @@ def _showing(listener: object) -> Iterator[None]:
     finally:
         if callable(stop):
             stop()
+
+
+def check_subset(
+    spec_path: Path, models: Sequence[str], folds: Sequence[int], stages: Sequence[str]
+) -> None:
+    """--models/--stages/--folds checked against the spec before anything is written
+    (planning makes the split); variant names are checked once the plan exists."""
+    from foldrun.plan.task import STAGES
+    from foldrun.spec import load_spec
+
+    spec = load_spec(spec_path)
+    for name in models:
+        if name.split("/")[0] not in spec.models:
+            known = ", ".join(sorted(spec.models))
+            raise RunError(f"no model {name!r} in the spec; models: {known}", key="--models")
+    for name in stages:
+        if name not in STAGES:
+            raise RunError(f"no stage {name!r}; stages: {', '.join(STAGES)}", key="--stages")
+    split = spec.split
+    predefined = split.from_ is not None or split.fold_column is not None
+    n_folds = None if predefined else (split.folds or 5)  # 5: make_folds' default
+    for fold in folds:
+        if fold < 0 or (n_folds is not None and fold >= n_folds):
+            raise RunError(
+                f"no fold {fold}; the split has folds 0 to {(n_folds or 1) - 1}", key="--folds"
+            )
 
 
 def _check_names(
