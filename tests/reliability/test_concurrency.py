@@ -76,11 +76,6 @@ def test_lock_of_a_live_process_on_another_host_is_respected(tmp_path: Path) -> 
     assert len(done_keys(tmp_path)) == 3  # nothing more ran
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lock.acquire renames away whatever lock is there after judging an older read "
-    "stale, so a racer can delete a lock another runner just took",
-)
 def test_stale_takeover_never_steals_a_fresh_lock(tmp_path: Path, monkeypatch) -> None:
     """Two runners find the same stale lock; the first takes it over. The second, which
     read the stale content before that, must not throw the first one's fresh lock away."""

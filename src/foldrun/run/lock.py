@@ -72,6 +72,11 @@ def acquire(path: Path) -> None:
         aside = path.with_name(f"{path.name}.stale-{os.getpid()}")
         with contextlib.suppress(FileNotFoundError):
             os.rename(path, aside)  # only one racer renames the stale file
+            if read_lock(aside) != owner:
+                # another runner took the stale lock over after we read it: put its lock
+                # back (link never overwrites) and look again
+                with contextlib.suppress(FileExistsError):
+                    os.link(aside, path)
             os.unlink(aside)
     raise RunError("could not take the run lock; try again", file=path)
 
