@@ -108,6 +108,8 @@ def done_keys(root: Path) -> set[str]:
     """`model/variant/fold/stage` of every task folder holding DONE (fold as a number)."""
     keys = set()
     for done in tasks_dir(root).glob("*/*/*/*/DONE"):
+        if done.parent.name.startswith("."):
+            continue  # a temporary folder (a commit in flight): foldrun never counts it
         stage, fold, variant, model = done.parts[-2], done.parts[-3], done.parts[-4], done.parts[-5]
         keys.add(f"{model}/{variant}/{int(fold.split('_')[1])}/{stage}")
     return keys
@@ -122,9 +124,13 @@ REQUIRED = {
 
 
 def check_folders(root: Path) -> None:
-    """Every DONE folder is whole; no temporary folder sits where a task folder would."""
+    """Every DONE task folder is whole; temporary folders are all dot-named (so never a task
+    folder). A temporary folder may hold DONE: a worker that outlives a killed runner, or one
+    whose rename hit a full disk, wrote it there; only the renamed folder counts as done."""
     for done in tasks_dir(root).glob("*/*/*/*/DONE"):
         folder = done.parent
+        if folder.name.startswith("."):
+            continue
         missing = REQUIRED[folder.name] - {p.name for p in folder.iterdir()}
         assert not missing, f"{folder} is DONE but lacks {missing}"
         assert done.read_text().strip(), f"{done} is empty"
@@ -134,7 +140,7 @@ def check_folders(root: Path) -> None:
         if (folder / "predictions.parquet").exists():
             pq.read_table(folder / "predictions.parquet")
     for path in tasks_dir(root).rglob("*"):
-        assert ".tmp-" not in path.name or not (path / "DONE").exists(), path
+        assert ".tmp-" not in path.name or path.name.startswith("."), path
 
 
 def results(root: Path) -> dict[str, object]:
