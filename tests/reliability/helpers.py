@@ -148,9 +148,11 @@ def results(root: Path) -> dict[str, object]:
     out: dict[str, object] = {}
     base = tasks_dir(root)
     for path in sorted(base.glob("*/*/*/*/metrics.json")):
-        out[str(path.relative_to(base))] = json.loads(path.read_text())
+        if not path.parent.name.startswith("."):  # temporary folders never count
+            out[str(path.relative_to(base))] = json.loads(path.read_text())
     for path in sorted(base.glob("*/*/*/*/predictions.parquet")):
-        out[str(path.relative_to(base))] = pq.read_table(path).to_pylist()
+        if not path.parent.name.startswith("."):
+            out[str(path.relative_to(base))] = pq.read_table(path).to_pylist()
     return out
 
 
