@@ -77,3 +77,26 @@ def test_any_text_is_one_argument(value: str) -> None:
     command = render("printf '%s\\0' {a} {b}", {"a": value, "b": "end"})
     proc = subprocess.run(["bash", "-c", command], capture_output=True, check=True)
     assert proc.stdout.decode("utf-8", "surrogateescape").split("\0") == [value, "end", ""]
+
+
+def test_star_expands_a_list_into_separate_arguments(tmp_path: Path) -> None:
+    script = tmp_path / "argv.py"
+    script.write_text("import json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+    command = render(f"{sys.executable} {script} --feat {{feat*}} --n {{n*}} --e {{e*}}",
+                     {"feat": ["cos_theta", "UVA total", "'; touch x #"], "n": 3, "e": []})
+    argv = json.loads(subprocess.run(command, shell=True, capture_output=True, text=True,
+                                     cwd=tmp_path, check=True).stdout)
+    assert argv == ["--feat", "cos_theta", "UVA total", "'; touch x #", "--n", "3", "--e"]
+    assert not (tmp_path / "x").exists()
+
+
+def test_switch_renders_the_flag_only_when_true() -> None:
+    assert render("t {amp?--amp} {ema?--ema} x", {"amp": True, "ema": False}) == "t --amp  x"
+    assert placeholders("t {amp?--amp} {feat*} {fold1}") == {"amp", "feat", "fold1"}
+    with pytest.raises(SpecError, match="amp"):
+        render("t {amp?--amp}", {"amp": "yes"})
+
+
+def test_unknown_switch_or_star_placeholder_is_spec_error() -> None:
+    with pytest.raises(SpecError, match=r"unknown placeholder \{nope\}"):
+        render("t {nope?--x}", {"amp": True})

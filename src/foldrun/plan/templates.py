@@ -3,6 +3,10 @@
 A placeholder is `{identifier}`; `{{` and `}}` are literal braces; any other brace is left
 alone (so `awk '{print $1}'` needs no escaping). Every value is inserted shell-quoted, so a
 value holding `'; touch x #` or a newline reaches the program as one argument.
+
+Two forms fit real command lines: `{name*}` expands a list into separate arguments
+(`--feat {feat*}` -> `--feat a b`), and `{name?--flag}` writes `--flag` when the value is
+true and nothing when it is false (switch flags such as `--amp`).
 """
 
 from __future__ import annotations
@@ -25,13 +29,15 @@ BUILTIN_PLACEHOLDERS = frozenset(
         "out",
         "predictions",
         "fold",
+        "fold1",
         "repeat",
         "model",
         "variant",
         "seed",
     }
 )
-_TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# `{name}`, `{name*}` (list -> arguments), `{name?--flag}` (switch); `{{`/`}}` literal
+_TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)(\*|\?[^{}\s'\"]+)?\}")
 
 
 def placeholders(template: str) -> set[str]:
@@ -50,12 +56,32 @@ def render(template: str, values: Mapping[str, Any]) -> str:
         )
 
     def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
+        name, form = match.group(1), match.group(2)
         if name is None:
             return match.group(0)[0]  # "{{" -> "{", "}}" -> "}"
+        if form == "*":
+            return _arguments(name, values[name])
+        if form:
+            return _switch(name, values[name], form[1:])
         return shlex.quote(value_text(values[name]))
 
     return _TOKEN.sub(replace, template)
+
+
+def _arguments(name: str, value: Any) -> str:
+    """`{name*}`: each item of a list as its own shell-quoted argument."""
+    items = value if isinstance(value, list | tuple) else [value]
+    return " ".join(shlex.quote(value_text(item)) for item in items)
+
+
+def _switch(name: str, value: Any, flag: str) -> str:
+    """`{name?--flag}`: the flag when the value is true, nothing when false."""
+    if not isinstance(value, bool):
+        raise SpecError(
+            f"{{{name}?{flag}}} needs true or false, got {value!r}; set {name} to a boolean",
+            key=name,
+        )
+    return flag if value else ""
 
 
 def value_text(value: Any) -> str:

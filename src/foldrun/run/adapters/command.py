@@ -33,6 +33,7 @@ def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
         out=str(out),
         predictions=str(tmp / "predictions.csv"),
         fold=task.fold,
+        fold1=task.fold + 1 if task.fold >= 0 else "all",  # 1-based, as many scripts name folds
         repeat=task.repeat,
         model=task.model,
         variant=task.variant,
