@@ -34,7 +34,7 @@ entry = "mypkg.cv:run_fold"
 
 
 def plan_for(tmp_path: Path, models: str = MODELS, **split: int):
-    return build_plan(load_spec(write_spec(tmp_path, models, **split)))
+    return build_plan(load_spec(write_spec(tmp_path, models, **split)), write=True)
 
 
 def stage_counts(plan, model: str) -> dict[str, int]:

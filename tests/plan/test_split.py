@@ -35,7 +35,7 @@ def test_scan_split_finds_folds_repeats_and_holdout(tmp_path: Path) -> None:
 def test_missing_val_manifest_is_none(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, MODEL)
     (tmp_path / "split" / "fold_00" / "val.csv").unlink()
-    task = build_plan(load_spec(spec)).tasks["m/default/fold_00/train"]
+    task = build_plan(load_spec(spec), write=True).tasks["m/default/fold_00/train"]
     assert task.meta["inputs"]["val"] is None
 
 
@@ -49,14 +49,14 @@ def test_from_missing_or_empty(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="no fold folders"):
         ensure_split(load_spec(spec))
     with pytest.raises(SpecError, match="no fold folders"):
-        build_plan(load_spec(spec))
+        build_plan(load_spec(spec), write=True)
 
 
 def test_existing_run_split_is_adopted_then_guarded(tmp_path: Path) -> None:
     spec_path = own_split_spec(tmp_path)
     ensure_split(load_spec(spec_path))  # adopts the folder as it is
     ensure_split(load_spec(spec_path))  # and reuses it
-    assert build_plan(load_spec(spec_path)).count(stage="train") == 3
+    assert build_plan(load_spec(spec_path), write=True).count(stage="train") == 3
     spec_path.write_text(spec_path.read_text().replace("seed = 1", "seed = 2"))
     with pytest.raises(SpecError, match="the split changed: the \\[split\\] options differ"):
         ensure_split(load_spec(spec_path))
@@ -84,7 +84,7 @@ def test_data_settings_change_is_refused(tmp_path: Path) -> None:
 
 def test_header_only_val_manifest_is_none(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, MODEL)  # the helper writes val.csv with a header only
-    task = build_plan(load_spec(spec)).tasks["m/default/fold_00/train"]
+    task = build_plan(load_spec(spec), write=True).tasks["m/default/fold_00/train"]
     assert task.meta["inputs"]["val"] is None
     assert task.meta["inputs"]["test"] is not None
 
@@ -103,7 +103,7 @@ def test_split_is_made_once_then_reused(tmp_path: Path) -> None:
     assert ensure_split(spec) is not None
     details = spec.run_dir / "split" / "details.json"
     made = details.stat().st_mtime_ns
-    plan = build_plan(load_spec(spec_path))
+    plan = build_plan(load_spec(spec_path), write=True)
     ensure_split(load_spec(spec_path))
     assert details.stat().st_mtime_ns == made  # reused, not rewritten
     assert plan.count(stage="train") == 3
@@ -111,13 +111,19 @@ def test_split_is_made_once_then_reused(tmp_path: Path) -> None:
     assert held == str(spec.run_dir / "split" / "holdout.csv")
     spec_path.write_text(spec_path.read_text().replace("seed = 1", "seed = 3"))
     with pytest.raises(SpecError, match="the split changed"):
-        build_plan(load_spec(spec_path))
+        build_plan(load_spec(spec_path), write=True)
 
 
-def test_build_plan_makes_the_split_when_absent(tmp_path: Path) -> None:
-    plan = build_plan(load_spec(made_split_spec(tmp_path)))
+def test_build_plan_makes_the_split_when_absent_only_when_writing(tmp_path: Path) -> None:
+    spec = load_spec(made_split_spec(tmp_path))
+    looked = build_plan(spec)
+    assert not spec.run_dir.exists()  # a plan that only looks writes nothing
+    plan = build_plan(spec, write=True)
     assert (plan.run_dir / "split" / "fold_02" / "test.csv").is_file()
     assert plan.split_dir == plan.run_dir / "split"
+    assert {k: t.fingerprint for k, t in looked.tasks.items()} == {
+        k: t.fingerprint for k, t in plan.tasks.items()
+    }
 
 
 def test_check_makes_the_folds_in_memory_only(tmp_path: Path) -> None:

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from foldrun.spec.model import Spec
 
 
-def data_meta(spec: Spec) -> tuple[str, dict[str, Any]]:
-    """(task kind, {"id", "target", "group", "features"})."""
+def data_meta(spec: Spec, *, write: bool = True) -> tuple[str, dict[str, Any]]:
+    """(task kind, {"id", "target", "group", "features"}); the answer is cached only when
+    `write` (planning that only looks writes nothing)."""
     data = spec.data
     base = {"id": data.id, "target": data.target, "group": data.group}
     if data.features is not None and data.task is not None:
@@ -41,7 +42,8 @@ def data_meta(spec: Spec) -> tuple[str, dict[str, Any]]:
     if cached is not None and cached.get("key") == key:
         return cached["task"], cached["data"]
     task, meta = _infer(spec, base)
-    _write_json(cache, {"key": key, "task": task, "data": meta})
+    if write:
+        _write_json(cache, {"key": key, "task": task, "data": meta})
     return task, meta
 
 

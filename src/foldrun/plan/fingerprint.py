@@ -22,6 +22,10 @@ class FileHashes:
     def __init__(self) -> None:
         self._cache: dict[Path, str] = {}
 
+    def remember(self, path: Path, digest: str) -> None:
+        """The hash of a file's content known before it is written (or without writing it)."""
+        self._cache[path] = digest
+
     def __call__(self, path: Path | None) -> str | None:
         if path is None:
             return None

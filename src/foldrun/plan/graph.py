@@ -8,7 +8,9 @@ variants carry through every later stage (see `variants.py` for the names).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,7 +19,15 @@ from typing import Any
 from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
 from foldrun.plan.data import data_meta
 from foldrun.plan.fingerprint import FileHashes, fingerprint
-from foldrun.plan.split import FoldFiles, SplitFiles, prepare_split, scan_split, split_dir
+from foldrun.plan.split import (
+    FoldFiles,
+    SplitFiles,
+    check_split_unchanged,
+    make_split,
+    prepare_split,
+    scan_split,
+    split_dir,
+)
 from foldrun.plan.task import PlannedTask, Resources, matches
 from foldrun.plan.variants import Variant, chain, expand
 from foldrun.spec.model import ModelSpec, Spec
@@ -61,29 +71,48 @@ class Plan:
         return list(dict.fromkeys(t.variant for t in self.tasks.values() if t.model == model))
 
 
-def build_plan(spec: Spec, split: Any = None) -> Plan:
-    """Every task of the spec. The split is `split` (a split folder path, or ignored when a
-    `Folds`), else `[split] from`, else the run's `split/` (made by `ensure_split` if absent)."""
+def build_plan(spec: Spec, split: Any = None, *, write: bool = False) -> Plan:
+    """Every task of the spec. The split is `split` (a split folder path), else `[split]
+    from`, else the run's `split/`.
+
+    Planning writes nothing unless `write` (only `foldrun run` and its workers pass it): then
+    the run's split is made if absent, and the refit manifest and the data cache are kept
+    in `.foldrun/`. Without `write`, a split that is not made yet is made in memory and put
+    in a temporary folder for the time of planning (enough to look at a plan: status,
+    check, a dry run; never to execute it).
+    """
     if isinstance(split, str | os.PathLike):
-        root = Path(split)
-    else:
+        return _plan(spec, scan_split(Path(split)), write)
+    if write:
         prepare_split(spec)  # made once; refused if the spec no longer gives the same split
-        root = split_dir(spec)
-    files = scan_split(root)
-    builder = _Builder(spec, files)
+        return _plan(spec, scan_split(split_dir(spec)), write)
+    root = split_dir(spec)
+    if spec.split_from is not None:
+        prepare_split(spec)  # with `from` it only checks that the folder is there
+        return _plan(spec, scan_split(root), write)
+    if root.is_dir():
+        check_split_unchanged(spec)
+        return _plan(spec, scan_split(root), write)
+    with tempfile.TemporaryDirectory(prefix="foldrun-plan-") as tmp:
+        make_split(spec).save(Path(tmp) / "split")
+        return _plan(spec, scan_split(Path(tmp) / "split"), write)
+
+
+def _plan(spec: Spec, files: SplitFiles, write: bool) -> Plan:
+    builder = _Builder(spec, files, write)
     for name, model in spec.models.items():
         builder.add_model(name, model)
-    return Plan(spec, spec.run_dir, root, files.n_repeats, builder.tasks)
+    return Plan(spec, spec.run_dir, files.root, files.n_repeats, builder.tasks)
 
 
 class _Builder:
-    def __init__(self, spec: Spec, files: SplitFiles) -> None:
+    def __init__(self, spec: Spec, files: SplitFiles, write: bool) -> None:
         self.spec = spec
         self.files = files
         self.layout = RunLayout(spec.run_dir)
         self.hashes = FileHashes()
         self.tasks: dict[str, PlannedTask] = {}
-        task_kind, data = data_meta(spec)
+        task_kind, data = data_meta(spec, write=write)
         self.common = {
             "task": task_kind,
             "data": data,
@@ -93,7 +122,7 @@ class _Builder:
             "n_repeats": files.n_repeats,
         }
         self.refit_inputs = {
-            "train": refit_manifest(files, self.layout),
+            "train": refit_manifest(files, self.layout, self.hashes, write),
             "val": None,
             "test": None,
             "holdout": files.holdout,
@@ -219,24 +248,31 @@ def _resources(spec: Spec, model: ModelSpec, stage: str) -> Resources:
     return merge_resources(*levels)
 
 
-def refit_manifest(files: SplitFiles, layout: RunLayout) -> Path:
+def refit_manifest(files: SplitFiles, layout: RunLayout, hashes: FileHashes, write: bool) -> Path:
     """All non-holdout rows (first fold's train + val + test), as `.foldrun/refit_train.csv`.
 
-    Written (atomically) only when absent or different, so concurrent planners agree."""
+    Its hash comes from the text, so a plan that does not `write` fingerprints it all the
+    same; written (atomically) only when absent or different, so concurrent planners agree."""
     first = files.folds[0]
     parts = [first.manifests[m] for m in ("train", "val", "test")]
     text = _concat_csv([p for p in parts if p is not None])
     path = layout.state_dir / "refit_train.csv"
+    hashes.remember(path, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    if write:
+        write_text_if_changed(path, text)
+    return path
+
+
+def write_text_if_changed(path: Path, text: str) -> None:
     try:
         if path.read_text(encoding="utf-8") == text:
-            return path
+            return
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-    return path
 
 
 def _concat_csv(paths: Iterable[Path]) -> str:

@@ -195,6 +195,14 @@ def split_changes(spec: Spec) -> str | None:
     )
 
 
+def check_split_unchanged(spec: Spec) -> None:
+    """Refuse a run's split made with other options or data; writes nothing (for planning
+    that only looks: status, check, a dry run)."""
+    changes = split_changes(spec)
+    if changes:
+        raise SpecError(changes, file=spec.path, key="split")
+
+
 def _check_unchanged(spec: Spec, record_path: Path) -> None:
     try:
         old = json.loads(record_path.read_text())
@@ -202,9 +210,7 @@ def _check_unchanged(spec: Spec, record_path: Path) -> None:
         # a split folder put there by hand: adopt it as it is
         _write_record(record_path, _record(spec))
         return
-    changes = split_changes(spec)
-    if changes:
-        raise SpecError(changes, file=spec.path, key="split")
+    check_split_unchanged(spec)
     new = _record(spec, old)
     if old != new:  # same content, new mtime: remember it so the next run skips the hash
         _write_record(record_path, new)

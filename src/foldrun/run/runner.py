@@ -45,16 +45,13 @@ class RunResult:
 
 
 def plan_spec(spec_path: Path, *, make_split: bool = True) -> tuple[Path, dict[str, PlannedTask]]:
-    """Load the spec, make sure its split exists (and still matches the spec), build the
-    plan: (run folder, tasks in topological order)."""
+    """Load the spec and build the plan: (run folder, tasks in topological order). Only with
+    `make_split` (a real run) is anything written: the split if absent, foldrun's caches."""
     from foldrun.plan import build_plan
-    from foldrun.plan.split import prepare_split
     from foldrun.spec import load_spec
 
     spec = load_spec(spec_path)
-    if make_split:
-        prepare_split(spec)  # light: no pandas unless the split has to be made
-    plan = build_plan(spec)
+    plan = build_plan(spec, write=make_split)
     return Path(plan.run_dir), dict(plan.tasks)
 
 
@@ -172,7 +169,7 @@ def run(
     """Plan the spec's tasks and execute those not done yet."""
     spec_path = Path(spec_path).resolve()
     check_subset(spec_path, models or (), folds or (), stages or ())
-    run_dir, tasks = plan_spec(spec_path)
+    run_dir, tasks = plan_spec(spec_path, make_split=not dry_run)
     return run_planned(
         spec_path,
         run_dir,

@@ -76,7 +76,7 @@ def load_task(spec_path: str | Path, key: str, plan_file: str | Path | None = No
         from foldrun.plan import build_plan
         from foldrun.spec import load_spec
 
-        tasks = build_plan(load_spec(Path(spec_path))).tasks
+        tasks = build_plan(load_spec(Path(spec_path)), write=True).tasks
     if key not in tasks:
         from foldrun.errors import RunError
 
