@@ -31,6 +31,7 @@ _API = {
     "load_folds": "foldrun.split",
     "Folds": "foldrun.split",
     "load_results": "foldrun.results",
+    "Project": "foldrun.api",
     "log": "foldrun.track.log",
     "log_params": "foldrun.track.log",
 }

@@ -1,0 +1,234 @@
+"""The Python API: drive an experiment from a notebook, Airflow or your own scripts.
+
+Every function works on the same objects the CLI uses (the CLI is a thin layer over this
+module) and returns a typed result whose `to_dict()` is what `--format json` prints. Bad
+input raises a `foldrun.errors.FoldrunError` subclass, as the CLI's exit code 2 does.
+
+    import foldrun.api as fr
+    project = fr.Project.load("foldrun.toml")
+    project.check().raise_if_problems()
+    result = project.run(jobs=4)
+    if not project.status().complete: ...
+    report = project.report()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from foldrun.errors import ExitCode, SpecError
+
+if TYPE_CHECKING:
+    from foldrun.report.build import Report
+    from foldrun.results import Results
+    from foldrun.run.runner import RunResult as _RunnerResult
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """One planned task and its state now."""
+
+    key: str
+    model: str
+    variant: str
+    fold: str
+    stage: str
+    state: str
+    duration_s: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _counts(tasks: Sequence[TaskInfo]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for task in tasks:
+        counts[task.state] = counts.get(task.state, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+@dataclass(frozen=True)
+class Status:
+    """`foldrun status`: every planned task with its state."""
+
+    run_dir: Path
+    tasks: tuple[TaskInfo, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return _counts(self.tasks)
+
+    @property
+    def complete(self) -> bool:
+        """True when every planned task is done (status's exit code 0)."""
+        return all(task.state == "done" for task in self.tasks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": "status",
+            "run_dir": str(self.run_dir),
+            "complete": self.complete,
+            "counts": self.counts,
+            "tasks": [task.to_dict() for task in self.tasks],
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """`foldrun check`: every problem of a spec at once (none: ready to run)."""
+
+    spec: Path
+    problems: tuple[str, ...]
+    summary: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_if_problems(self) -> None:
+        if self.problems:
+            raise SpecError(
+                f"{len(self.problems)} problem(s); the first: {self.problems[0]}", file=self.spec
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": "check",
+            "spec": str(self.spec),
+            "ok": self.ok,
+            "problems": list(self.problems),
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True)
+class FailedTask:
+    key: str
+    log: str | None
+    reason: str
+    tail: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """`foldrun run`: what ran, what was already done, the state counts after it."""
+
+    run_dir: Path | None
+    ran: tuple[str, ...]
+    already_done: int
+    counts: dict[str, int]
+    failures: tuple[FailedTask, ...]
+    exit_code: int
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == int(ExitCode.OK)
+
+    @classmethod
+    def of(cls, result: _RunnerResult, dry_run: bool) -> RunOutcome:
+        failures = tuple(
+            FailedTask(f.key, str(f.log) if f.log else None, f.reason, tuple(f.tail))
+            for f in result.failures
+        )
+        return cls(result.run_dir, tuple(result.to_run), result.already_done,
+                   dict(result.counts), failures, result.exit_code, dry_run)  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": "run",
+            "run_dir": str(self.run_dir) if self.run_dir else None,
+            "dry_run": self.dry_run,
+            "ran" if not self.dry_run else "would_run": list(self.ran),
+            "already_done": self.already_done,
+            "counts": self.counts,
+            "failures": [f.__dict__ | {"tail": list(f.tail)} for f in self.failures],
+            "exit_code": self.exit_code,
+        }
+
+
+@dataclass
+class Project:
+    """One spec file: load it once, then check, plan, run, ask its status, results, report."""
+
+    spec_path: Path
+    _listener: Callable[..., object] | None = field(default=None, repr=False)
+
+    @classmethod
+    def load(cls, spec: str | Path) -> Project:
+        """Load and validate the spec file (raises `SpecError` on a bad spec)."""
+        from foldrun.spec import load_spec
+
+        path = Path(spec).expanduser().resolve()
+        load_spec(path)
+        return cls(path)
+
+    @property
+    def run_dir(self) -> Path:
+        from foldrun.run.runner import plan_spec
+
+        return plan_spec(self.spec_path, make_split=False)[0]
+
+    def check(self) -> CheckResult:
+        """Every problem of the spec, its data, split, models and templates; writes nothing."""
+        from foldrun.spec.check import check_spec, summary
+
+        problems = tuple(p.line() for p in check_spec(self.spec_path))
+        text = "" if problems else summary(self.spec_path)
+        return CheckResult(self.spec_path, problems, text)
+
+    def status(self) -> Status:
+        """The state of every planned task; writes nothing."""
+        from foldrun.run.runner import plan_spec
+        from foldrun.run.status import collect, scheduler_states
+
+        run_dir, tasks = plan_spec(self.spec_path, make_split=False)
+        rows = collect(tasks, scheduler_states(self.spec_path, run_dir))
+        infos = tuple(
+            TaskInfo(r.key, r.model, r.variant, r.fold, r.stage, r.state.value, r.duration_s)
+            for r in rows
+        )
+        return Status(run_dir, infos)
+
+    def run(
+        self,
+        *,
+        jobs: int = 1,
+        backend: str = "local",
+        gpus: Sequence[int] | None = None,
+        models: Sequence[str] = (),
+        folds: Sequence[int] = (),
+        stages: Sequence[str] = (),
+        force: bool = False,
+        retries: int = 0,
+        dry_run: bool = False,
+        wait: bool = True,
+    ) -> RunOutcome:
+        """Run what is not done yet (as `foldrun run`); failed tasks are in the outcome, not
+        raised."""
+        from foldrun.run.runner import run
+
+        result = run(self.spec_path, backend=backend, jobs=jobs, gpus=gpus, models=models,
+                     folds=folds, stages=stages, force=force, retries=retries,
+                     dry_run=dry_run, wait=wait, listener_factory=self._listener)  # fmt: skip
+        return RunOutcome.of(result, dry_run)
+
+    def results(self) -> Results:
+        """The run's tables (tasks, metrics, predictions, folds) as pandas DataFrames."""
+        from foldrun.results import load_results
+
+        return load_results(self.spec_path)
+
+    def report(self, out: str | Path | None = None) -> Report:
+        """Build the report folder (default `<run folder>/report`)."""
+        from foldrun.report import build_report
+
+        return build_report(self.spec_path, out)
+
+
+def load(spec: str | Path) -> Project:
+    """`foldrun.api.load("foldrun.toml")`: the same as `Project.load`."""
+    return Project.load(spec)
