@@ -110,6 +110,7 @@ class FailedTask:
     log: str | None
     reason: str
     tail: tuple[str, ...]
+    blocked: bool = False  # not run at all: a task it depends on failed
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,15 @@ class RunOutcome:
     def ok(self) -> bool:
         return self.exit_code == int(ExitCode.OK)
 
+    @property
+    def failed(self) -> tuple[FailedTask, ...]:
+        """Tasks that ran and failed (not those left out because an upstream one failed)."""
+        return tuple(f for f in self.failures if not f.blocked)
+
     @classmethod
     def of(cls, result: _RunnerResult, dry_run: bool) -> RunOutcome:
         failures = tuple(
-            FailedTask(f.key, str(f.log) if f.log else None, f.reason, tuple(f.tail))
+            FailedTask(f.key, str(f.log) if f.log else None, f.reason, tuple(f.tail), f.blocked)
             for f in result.failures
         )
         return cls(result.run_dir, tuple(result.to_run), result.already_done,
@@ -145,7 +151,8 @@ class RunOutcome:
             "ran" if not self.dry_run else "would_run": list(self.ran),
             "already_done": self.already_done,
             "counts": self.counts,
-            "failures": [f.__dict__ | {"tail": list(f.tail)} for f in self.failures],
+            "failures": [f.__dict__ | {"tail": list(f.tail)} for f in self.failed],
+            "not_run_upstream_failed": [f.key for f in self.failures if f.blocked],
             "exit_code": self.exit_code,
         }
 

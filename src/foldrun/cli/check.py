@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -11,14 +13,20 @@ from foldrun.errors import ExitCode
 
 @click.command(name="check")
 @click.argument("spec", type=click.Path(dir_okay=False))
-def command(spec: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one JSON object on stdout (ok, problems).")  # fmt: skip
+def command(spec: str, fmt: str) -> None:
     """Validate SPEC, its data, split, models and command templates without running anything."""
-    from foldrun.spec.check import check_spec, summary
+    from foldrun.api import Project
 
-    problems = check_spec(spec)
-    if problems:
-        for problem in problems:
-            click.echo(problem.line(), err=True)
-        click.echo(f"foldrun: {len(problems)} problem(s) in {spec}", err=True)
+    result = Project(Path(spec)).check()
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict()))
+    elif result.problems:
+        for problem in result.problems:
+            click.echo(problem, err=True)
+        click.echo(f"foldrun: {len(result.problems)} problem(s) in {spec}", err=True)
+    else:
+        click.echo(result.summary)
+    if result.problems:
         sys.exit(int(ExitCode.BAD_INPUT))
-    click.echo(summary(spec))

@@ -44,11 +44,17 @@ def echo_result(result: object) -> None:
     """The end-of-run summary: counts, then each failure's log path and last lines."""
     counts = result.counts  # type: ignore[attr-defined]
     summary = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
-    click.echo(
-        f"foldrun: {len(result.to_run)} task(s) run, "  # type: ignore[attr-defined]
-        f"{result.already_done} already done; now: {summary or 'nothing'}"
-    )  # type: ignore[attr-defined]
-    for fail in result.failures:  # type: ignore[attr-defined]
+    failures = result.failures  # type: ignore[attr-defined]
+    blocked = sum(1 for f in failures if f.blocked)
+    ran = len(result.to_run) - blocked  # type: ignore[attr-defined]
+    parts = [f"{ran} task(s) run"]
+    if failures:
+        parts.append(f"{len(failures) - blocked} failed")
+    if blocked:
+        parts.append(f"{blocked} not run because an upstream task failed")
+    parts.append(f"{result.already_done} already done")  # type: ignore[attr-defined]
+    click.echo(f"foldrun: {', '.join(parts)}; now: {summary or 'nothing'}")
+    for fail in failures:
         if fail.reason:
             click.echo(f"FAILED {fail.key}: {fail.reason}", err=True)
             continue
@@ -96,6 +102,9 @@ def echo_result(result: object) -> None:
     default=None,
     help="SLURM: follow the jobs until they end (default: submit and return). Local runs wait.",
 )
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="json: no live display; one JSON object on stdout (ran, counts, failures).")  # fmt: skip
 def command(
     spec: str,
     backend: str,
@@ -108,6 +117,7 @@ def command(
     retries: int,
     dry_run: bool,
     wait: bool | None,
+    fmt: str,
 ) -> int:
     """Plan SPEC's tasks (model x variant x fold x stage) and run those not done yet.
 
@@ -129,8 +139,12 @@ def command(
         retries=retries,
         dry_run=dry_run,
         wait=backend != "slurm" if wait is None else wait,
-        listener_factory=live_progress_factory(),
+        listener_factory=None if fmt == "json" else live_progress_factory(),
     )
+    if fmt == "json":
+        if result.to_run and not dry_run and (backend == "local" or wait):
+            export_after_run(spec, result.run_dir, err=True)  # stdout holds the JSON only
+        return _echo_json(result, dry_run)
     if dry_run:
         for key in result.to_run:
             click.echo(key)
@@ -144,7 +158,17 @@ def command(
     return result.exit_code
 
 
-def export_after_run(spec_path: str, run_dir: object) -> None:
+def _echo_json(result: object, dry_run: bool) -> int:
+    import json
+
+    from foldrun.api import RunOutcome
+
+    outcome = RunOutcome.of(result, dry_run)  # type: ignore[arg-type]
+    click.echo(json.dumps(outcome.to_dict()))
+    return outcome.exit_code
+
+
+def export_after_run(spec_path: str, run_dir: object, err: bool = False) -> None:
     """With [mlflow] in the spec, mirror the finished tasks into MLflow; never fails the run."""
     from foldrun.spec import load_spec
 
@@ -155,4 +179,4 @@ def export_after_run(spec_path: str, run_dir: object) -> None:
 
     message = maybe_export_after_run(spec, run_dir)  # type: ignore[arg-type]
     if message:
-        click.echo(message)
+        click.echo(message, err=err)

@@ -21,34 +21,40 @@ def _duration(seconds: float | None) -> str:
 @click.command(name="status")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--failed", "only_failed", is_flag=True, help="Show only tasks that are not done.")
-def command(spec: str, only_failed: bool) -> int:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one JSON object on stdout (counts, tasks).")  # fmt: skip
+def command(spec: str, only_failed: bool, fmt: str) -> int:
     """A table of SPEC's tasks: model, variant, fold, stage, state, duration.
 
     Exit 0 only when every task is done.
     """
+    import json
     from pathlib import Path
 
+    from foldrun.api import Project
+
+    status = Project(Path(spec).resolve()).status()
+    if fmt == "json":
+        click.echo(json.dumps(status.to_dict()))
+    else:
+        _print_table(status, only_failed)
+    return 0 if status.complete else 1
+
+
+def _print_table(status: object, only_failed: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from foldrun.run.runner import plan_spec
-    from foldrun.run.status import collect, scheduler_states
-
-    spec_path = Path(spec).resolve()
-    run_dir, tasks = plan_spec(spec_path, make_split=False)
-    rows = collect(tasks, scheduler_states(spec_path, run_dir))
-    table = Table(title=f"{run_dir}", title_justify="left")
+    table = Table(title=f"{status.run_dir}", title_justify="left")  # type: ignore[attr-defined]
     for name in ("model", "variant", "fold", "stage", "state", "duration"):
         table.add_column(name, justify="right" if name == "duration" else "left")
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.state.value] = counts.get(row.state.value, 0) + 1
-        if only_failed and row.state.value == "done":
+    for row in status.tasks:  # type: ignore[attr-defined]
+        if only_failed and row.state == "done":
             continue
-        style = STYLES[row.state.value]
+        style = STYLES.get(row.state, "")
         table.add_row(row.model, row.variant, row.fold, row.stage,
-                      f"[{style}]{row.state.value}[/]", _duration(row.duration_s))
+                      f"[{style}]{row.state}[/]", _duration(row.duration_s))  # fmt: skip
+    counts = status.counts  # type: ignore[attr-defined]
     console = Console()
     console.print(table)
-    console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no tasks")
-    return 0 if counts.get("done", 0) == len(rows) else 1
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items()) or "no tasks")

@@ -31,6 +31,7 @@ class Failure:
     log: Path | None
     tail: list[str]
     reason: str = ""
+    blocked: bool = False  # not run at all: a task it depends on failed
 
 
 @dataclass
@@ -333,7 +334,10 @@ def _finish(
     upstream_failed = {m.split(": ")[0] for m in result.messages}
     for key in result.to_run:
         if after.get(key) == TaskState.FAILED:
-            reason = "not run: an upstream task failed" if key in upstream_failed else ""
-            result.failures.append(failure(tasks[key], layout, reason))
+            if key in upstream_failed:
+                blocked = Failure(key, None, [], "not run: an upstream task failed", True)
+                result.failures.append(blocked)
+            else:
+                result.failures.append(failure(tasks[key], layout))
     if result.failures:
         result.exit_code = int(ExitCode.TASKS_FAILED)
