@@ -16,6 +16,7 @@ class TaskState(str, Enum):  # noqa: UP042 (str() and pickles stay as they are)
     FAILED = "failed"
     PENDING = "pending"
     STALE = "stale"
+    CORRUPT = "corrupt"  # DONE, but DONE or an output does not read back whole
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Task folders -> the Parquet result tables under `results/` (tasks, metrics, predictions, folds).
 
-A refresh is incremental: `results/.index.parquet` remembers a signature per task folder
-(DONE's content and mtime, or the state of an unfinished task); rows of tasks whose
+A refresh is incremental: `results/.index.json` remembers a signature per task folder
+(DONE's content and the size and mtime of every file read from it, or the state of an
+unfinished task); rows of tasks whose
 signature did not change are taken from the previous tables, only changed tasks are read
 again. Missing, corrupt or foreign tables trigger a rebuild from scratch. Every file is
 written to a temporary name and renamed into place, the index last.
@@ -22,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from foldrun.results import bulk, fast
+from foldrun.run import state
 
 TASK_COLUMNS = [
     "model", "variant", "fold", "repeat", "stage", "state", "started", "ended",
@@ -33,7 +35,12 @@ FOLD_COLUMNS = ["id", "repeat", "fold", "subset"]
 TABLES = ("tasks", "metrics", "predictions", "folds")
 KEY = ["model", "variant", "fold", "repeat", "stage"]
 SUBSETS = ("test", "val", "holdout")
-INDEX_VERSION = 3
+FAILED = ".failed"
+INDEX_VERSION = 4
+READ = ("DONE", "metrics.json", "predictions.parquet", "resources.json")  # what a refresh reads
+# one metric key per (model, variant, fold, repeat): the evaluate stage's value wins over a
+# task's own key of the same name, then predict's over train's (see one_per_key)
+STAGE_RANK = {"evaluate": 0, "predict": 1, "train": 2}
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class TaskRef:
     stage: str
     path: str  # plain strings: pathlib costs ~1 s per 10,000 tasks here
     files: frozenset[str] = field(default=frozenset(), compare=False)  # names in the folder
+    failed: bool = field(default=False, compare=False)  # a `<stage>.failed` folder is beside it
 
     def file(self, name: str) -> str:
         return f"{self.path}{os.sep}{name}"
@@ -91,15 +99,26 @@ def discover(tasks_dir: Path) -> list[TaskRef]:
                     fold_dirs = [(top, [top.name])]
                 for fdir, parts in fold_dirs:
                     where = parse_fold_dir(parts)
-                    if where is None:
-                        continue
-                    for stage in _subdirs(fdir.path):
-                        files = frozenset(os.listdir(stage.path))
-                        ref = TaskRef(
-                            model.name, variant.name, *where, stage.name, stage.path, files
-                        )
-                        found.append(ref)
+                    if where is not None:
+                        found += _stage_refs(model.name, variant.name, where, fdir.path)
     return found
+
+
+def _stage_refs(model: str, variant: str, where: tuple[int, int], path: str) -> list[TaskRef]:
+    """The tasks of one fold folder: each `<stage>` folder, and each `<stage>.failed` one
+    as the failed attempt of `<stage>` (one task, never two)."""
+    names = {e.name for e in _subdirs(path)}
+    failed = {n.removesuffix(FAILED) for n in names if n.endswith(FAILED)}
+    stages = {n for n in names | failed if "." not in n}
+    refs = []
+    for stage in sorted(stages):
+        folder = f"{path}{os.sep}{stage}"
+        try:
+            files = frozenset(os.listdir(folder)) if stage in names else frozenset()
+        except OSError:
+            files = frozenset()
+        refs.append(TaskRef(model, variant, *where, stage, folder, files, stage + FAILED in names))
+    return refs
 
 
 def read_audit(path: Path) -> dict[tuple[str, str, int, int, str], str]:
@@ -127,27 +146,33 @@ def file_texts(refs: Iterable[TaskRef], names: tuple[str, ...]) -> dict[str, str
     return bulk.read_texts(paths)
 
 
-def done_stamp(ref: TaskRef) -> str | None:
-    """mtime and size of DONE (None when the task has none): when the stamp is unchanged,
-    the DONE content recorded last time is still its content."""
+def stamp(ref: TaskRef) -> str | None:
+    """Size and mtime of every file a refresh reads from a committed task (None when it has
+    no DONE): when the stamp is unchanged, what was read last time is still its content,
+    and any change to DONE or an output makes the task read again."""
     if "DONE" not in ref.files:
         return None
-    try:
-        st = os.stat(ref.file("DONE"))
-    except OSError:
-        return None
-    return f"{st.st_mtime_ns}|{st.st_size}"
+    parts = []
+    for name in READ:
+        if name in ref.files:
+            try:
+                st = os.stat(ref.file(name))
+            except OSError:
+                return "gone"  # changed under us: read it again
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
 
 
 def signature(ref: TaskRef, audit_event: str | None, stamp: str | None, done: str | None) -> str:
     """Changes whenever what collect would read from the task folder changes: DONE's
-    content and mtime for a finished task, the audit event and resources.json otherwise."""
+    content and the stamp of its files for a committed task, the audit event, a failed
+    folder and resources.json otherwise."""
     if stamp is None:
         try:
             res_m = os.stat(ref.file("resources.json")).st_mtime_ns
         except OSError:
             res_m = 0
-        return f"open|{audit_event}|{res_m}"
+        return f"open|{audit_event}|{res_m}|{ref.failed}"
     return f"done|{(done or '').strip()}|{stamp}"
 
 
@@ -167,9 +192,18 @@ def _number(value: object) -> float:
     return float(value)
 
 
-def task_state(ref: TaskRef, audit_event: str | None, resources: dict[str, object]) -> str:
-    if "DONE" in ref.files:
-        return "done"
+def task_state(
+    ref: TaskRef,
+    audit_event: str | None,
+    resources: dict[str, object],
+    fingerprint: str | None,
+    texts: dict[str, str],
+) -> str:
+    """state.judge on what was read (the one rule, as for `foldrun status`), with the audit
+    log's word for a task that has no DONE."""
+    done = texts.get(ref.file("DONE"), "" if "DONE" in ref.files else None)
+    if done is not None:
+        return state.judge(done, fingerprint, outputs_ok(ref, texts), False).value
     if audit_event in ("failed", "cancelled"):
         return "failed"
     if audit_event in ("started", "submitted", "requeued"):
@@ -177,7 +211,16 @@ def task_state(ref: TaskRef, audit_event: str | None, resources: dict[str, objec
     code = resources.get("exit_code")
     if isinstance(code, int) and code != 0:
         return "failed"
-    return "pending"
+    return state.judge(None, fingerprint, True, ref.failed).value
+
+
+def outputs_ok(ref: TaskRef, texts: dict[str, str]) -> bool:
+    """Whether the task's metrics.json and predictions.parquet (when it has them) read back
+    whole; metrics.json's text was read in bulk already."""
+    name = state.OUTPUTS[0]
+    if name in ref.files and not state.json_object(texts.get(ref.file(name))):
+        return False
+    return state.outputs_whole(ref.path, ref.files - {name})
 
 
 def task_row(
@@ -192,7 +235,7 @@ def task_row(
         "fold": ref.fold,
         "repeat": ref.repeat,
         "stage": ref.stage,
-        "state": task_state(ref, audit_event, res),
+        "state": task_state(ref, audit_event, res, fingerprint, texts),
         "started": res.get("started"),
         "ended": res.get("ended"),
         "wall_s": _number(res.get("wall_s")),
@@ -218,6 +261,19 @@ def metric_rows(ref: TaskRef, texts: dict[str, str]) -> list[tuple[object, ...]]
             subset, metric = ("refit" if ref.stage == "refit" else "custom"), key
         rows.append((*ref.key[:5], subset, metric, number))
     return rows
+
+
+def one_per_key(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """One row per (model, variant, fold, repeat, subset, metric): the evaluate stage's
+    value wins over a train or predict task's own key of the same name (which counts only
+    when evaluate does not compute that metric), predict's over train's."""
+    best: dict[tuple[object, ...], tuple[object, ...]] = {}
+    for row in rows:
+        key = (*row[:4], *row[5:7])
+        kept = best.get(key)
+        if kept is None or STAGE_RANK.get(str(row[4]), 9) < STAGE_RANK.get(str(kept[4]), 9):
+            best[key] = row
+    return list(best.values())
 
 
 def has_predictions(ref: TaskRef) -> bool:

@@ -81,9 +81,9 @@ def _rel(ref: c.TaskRef, prefix: str) -> str:
 
 
 def _signatures(refs, audit, fingerprints, old_index, prefix):
-    """The index entry of every task: key, signature, DONE stamp. DONE files are read only
-    when their stamp (mtime, size) differs from the one recorded last time."""
-    stamps = {key: c.done_stamp(ref) for key, ref in refs.items()}
+    """The index entry of every task: key, signature, stamp, DONE's text. DONE files are
+    read only when the stamp (size and mtime of every file read) differs from last time's."""
+    stamps = {key: c.stamp(ref) for key, ref in refs.items()}
     known: dict[str, str] = {}
     unread = []
     for key, ref in refs.items():
@@ -114,22 +114,29 @@ def refresh(run_dir: Path, planned: Sequence[Planned] = (), task: str | None = N
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
     if old is not None and not changed and not gone:
         return old
+    changed = _whole_folds(refs, changed, gone)
     texts = {**done_texts, **c.file_texts(changed, ("resources.json", "metrics.json"))}
     tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts)
     _write(layout, tables, current)
     return tables
 
 
+def _whole_folds(refs: dict[Key, c.TaskRef], changed: list[c.TaskRef], gone) -> list[c.TaskRef]:
+    """`changed` plus every other task of their folds: which stage's metric key counts
+    (collect.one_per_key) depends on all the stages of a fold, so they are read together."""
+    folds = {r.key[:4] for r in changed} | {tuple(k[:4]) for k in gone}
+    return [r for key, r in refs.items() if key[:4] in folds]
+
+
 def _merge(old, changed, gone, audit, fingerprints, task, layout, texts) -> Tables:
     drop = [r.key for r in changed] + list(gone)
-    tasks = pd.DataFrame(
-        [c.task_row(r, audit.get(r.key), fingerprints.get(r.key), texts) for r in changed],
-        columns=c.TASK_COLUMNS,
-    )
-    _mark_stale(tasks, fingerprints)
-    metric_rows = [row for r in changed for row in c.metric_rows(r, texts)]
+    rows = [c.task_row(r, audit.get(r.key), fingerprints.get(r.key), texts) for r in changed]
+    tasks = pd.DataFrame(rows, columns=c.TASK_COLUMNS)
+    # only what reads back whole counts: a corrupt task's files give no rows
+    whole = [r for r, row in zip(changed, rows, strict=True) if row["state"] in ("done", "stale")]
+    metric_rows = c.one_per_key([row for r in whole for row in c.metric_rows(r, texts)])
     metrics = pd.DataFrame(metric_rows, columns=c.METRIC_COLUMNS)
-    pred_table = c.read_predictions([r for r in changed if c.has_predictions(r)])
+    pred_table = c.read_predictions([r for r in whole if c.has_predictions(r)])
     preds = (
         pred_table.to_pandas()
         if pred_table is not None
@@ -164,18 +171,6 @@ def _pooled(preds: pd.DataFrame, groups, task: str | None) -> pd.DataFrame:
     if groups is not None:
         preds = preds[c.key_mask(preds, ["model", "variant", "repeat"], groups)]
     return pd.DataFrame(c.pooled_rows(preds, task), columns=c.METRIC_COLUMNS)
-
-
-def _mark_stale(tasks: pd.DataFrame, fingerprints: dict[Key, str | None]) -> None:
-    """A done task whose DONE fingerprint is not the one the current plan gives it."""
-    if tasks.empty or not fingerprints:
-        return
-    planned = [fingerprints.get(tuple(k)) for k in tasks[c.KEY].itertuples(index=False)]
-    stale = [
-        p is not None and state == "done" and fp != p
-        for p, state, fp in zip(planned, tasks["state"], tasks["fingerprint"], strict=True)
-    ]
-    tasks.loc[stale, "state"] = "stale"
 
 
 def _concat(*frames: pd.DataFrame) -> pd.DataFrame:

@@ -11,33 +11,119 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from foldrun.plan.task import TaskState
 
 DONE = "DONE"
 TMP_MARK = ".tmp-"
+OUTPUTS = ("metrics.json", "predictions.parquet")  # what must read back whole when present
+
+
+def read_done(task_dir: Path | str) -> str | None:
+    """The text of `task_dir/DONE`; None when there is none (or no such folder). A DONE
+    that cannot be read as text (a folder, unreadable, not UTF-8) is returned as "" so it
+    judges as corrupt."""
+    try:
+        with open(os.path.join(task_dir, DONE), encoding="utf-8") as fh:
+            return fh.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def whole_done(text: str, fingerprint: str | None) -> bool:
+    """Whether DONE holds a whole fingerprint: the one expected, or one full line as
+    `write_done` writes it (a DONE cut short lacks its newline)."""
+    if fingerprint is not None and text.strip() == fingerprint:
+        return True
+    return text.endswith("\n") and text.count("\n") == 1 and bool(text.strip())
+
+
+def json_object(text: str | None) -> bool:
+    """Whether `text` parses as a JSON object (a metrics.json that reads back whole)."""
+    if text is None:
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def parquet_whole(path: str | Path) -> bool:
+    """Whether a Parquet file's footer reads back (a truncated file loses its footer); the
+    rows are not read, so this costs ~50 µs."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(path)
+    except (OSError, pa.ArrowException):
+        return False
+    return True
+
+
+def outputs_whole(task_dir: Path | str, names: Iterable[str] | None = None) -> bool:
+    """Whether every output of OUTPUTS that the folder holds reads back whole. `names`:
+    the folder's file names, when the caller listed it already."""
+    present = set(names) if names is not None else _listing(task_dir)
+    if OUTPUTS[0] in present:
+        try:
+            with open(os.path.join(task_dir, OUTPUTS[0]), encoding="utf-8") as fh:
+                text: str | None = fh.read()
+        except (OSError, UnicodeDecodeError):
+            text = None
+        if not json_object(text):
+            return False
+    return OUTPUTS[1] not in present or parquet_whole(os.path.join(task_dir, OUTPUTS[1]))
+
+
+def _listing(task_dir: Path | str) -> set[str]:
+    try:
+        return set(os.listdir(task_dir))
+    except OSError:
+        return set()
+
+
+def judge(
+    done: str | None, fingerprint: str | None, outputs_ok: bool, failed: bool
+) -> TaskState:
+    """The one rule for a task folder's state on disk, from what was read of it:
+    `done` the DONE text (None: no DONE), `fingerprint` the one the plan gives (None: not
+    known, any whole one counts as done), `outputs_ok` its outputs read back whole,
+    `failed` a `<stage>.failed` folder exists. A DONE folder that does not read back whole
+    is `corrupt`: never done, never stale; a plain run replaces it."""
+    if done is not None:
+        if not whole_done(done, fingerprint) or not outputs_ok:
+            return TaskState.CORRUPT
+        found = done.strip()
+        return TaskState.DONE if fingerprint in (None, found) else TaskState.STALE
+    return TaskState.FAILED if failed else TaskState.PENDING
+
+
+def disk_state(task_dir: Path, fingerprint: str | None) -> TaskState:
+    """done / stale / corrupt from DONE and the outputs; failed when a `.failed` folder
+    remains; else pending (see `judge`)."""
+    done = read_done(task_dir)
+    if done is not None:
+        return judge(done, fingerprint, outputs_whole(task_dir), False)
+    return judge(None, fingerprint, True, failed_dir(task_dir).is_dir())
 
 
 def read_fingerprint(task_dir: Path) -> str | None:
-    """The fingerprint in `task_dir/DONE`, or None when the task is not committed."""
-    try:
-        return (task_dir / DONE).read_text().strip()
-    except (FileNotFoundError, NotADirectoryError):
+    """The fingerprint in DONE of a committed task folder whose outputs read back whole;
+    None when the task is not committed or is corrupt, so it never counts as done. (A DONE
+    cut short holds no fingerprint the plan gives, so comparing with one is safe.)"""
+    done = read_done(task_dir)
+    if done is None or not done.strip():
         return None
-
-
-def disk_state(task_dir: Path, fingerprint: str) -> TaskState:
-    """done / stale from the DONE file; failed when a `.failed` folder remains; else pending."""
-    found = read_fingerprint(task_dir)
-    if found is not None:
-        return TaskState.DONE if found == fingerprint else TaskState.STALE
-    if failed_dir(task_dir).is_dir():
-        return TaskState.FAILED
-    return TaskState.PENDING
+    found = done.strip()
+    return found if judge(done, found, outputs_whole(task_dir), False) == TaskState.DONE else None
 
 
 def tmp_dir(task_dir: Path, pid: int) -> Path:

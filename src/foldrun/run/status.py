@@ -12,6 +12,8 @@ from foldrun.plan.task import PlannedTask, TaskState
 from foldrun.run import state
 from foldrun.run.worker import task_folder
 
+LIVE = (TaskState.PENDING, TaskState.RUNNING)
+
 
 @dataclass
 class TaskStatus:
@@ -41,6 +43,8 @@ def task_state(
     for tmp, pid in state.tmp_dirs(folder):
         if state.pid_alive(pid):
             return TaskState.RUNNING, time.time() - tmp.stat().st_mtime
+    if found == TaskState.CORRUPT and scheduler.get(task.key) not in LIVE:
+        return found, None  # a queued or running rerun shows as such
     if task.key in scheduler:
         return scheduler[task.key], None
     if found == TaskState.FAILED:
