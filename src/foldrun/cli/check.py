@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
+from foldrun.cli.options import format_option
 from foldrun.errors import ExitCode
 
 
 @click.command(name="check")
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: one JSON object on stdout (ok, problems).")  # fmt: skip
+@format_option("ok, problems")
 def command(spec: str, fmt: str) -> None:
     """Validate SPEC, its data, split, models and command templates without running anything."""
     from foldrun.api import Project

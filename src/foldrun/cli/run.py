@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import click
 
+from foldrun.cli.options import format_option
+
 MULTI = ("--models", "--folds", "--stages")
 
 
@@ -102,9 +104,7 @@ def echo_result(result: object) -> None:
     default=None,
     help="SLURM: follow the jobs until they end (default: submit and return). Local runs wait.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True,
-              help="json: no live display; one JSON object on stdout (ran, counts, failures).")  # fmt: skip
+@format_option("ran, counts, failures; no live display")
 def command(
     spec: str,
     backend: str,

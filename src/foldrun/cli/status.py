@@ -21,8 +21,7 @@ def _duration(seconds: float | None) -> str:
 @click.command(name="status")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--failed", "only_failed", is_flag=True, help="Show only tasks that are not done.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: one JSON object on stdout (counts, tasks).")  # fmt: skip
+@format_option("counts, tasks")
 def command(spec: str, only_failed: bool, fmt: str) -> int:
     """A table of SPEC's tasks: model, variant, fold, stage, state, duration.
 
