@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from foldrun.cli.options import format_option
+
 STYLES = {"done": "green", "running": "cyan", "failed": "bold red", "pending": "dim",
-          "stale": "yellow"}
+          "stale": "yellow", "corrupt": "bold magenta"}
 
 
 def _duration(seconds: float | None) -> str:
