@@ -6,13 +6,30 @@ libraries inside the command function, so `foldrun --help` and `foldrun status` 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import signal
 import sys
 
-import click
 
-from foldrun._version import __version__
-from foldrun.errors import ExitCode, FoldrunError
+def _interrupted_at_start(signum: int, frame: object) -> None:
+    """Ctrl-C while the CLI still imports: one line and 130, not a KeyboardInterrupt
+    traceback from deep inside an import (main() puts Python's own handler back)."""
+    with contextlib.suppress(OSError):
+        os.write(2, b"foldrun: aborted\n")
+    os._exit(130)
+
+
+# only in the console script (`foldrun`, `python -m foldrun`): a library import changes nothing
+_SCRIPT = os.path.basename(sys.argv[0] if sys.argv else "") in ("foldrun", "__main__.py")
+if _SCRIPT and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupted_at_start)
+
+import click  # noqa: E402 (after the start-up Ctrl-C handler)
+
+from foldrun._version import __version__  # noqa: E402
+from foldrun.errors import ExitCode, FoldrunError  # noqa: E402
 
 # command name -> module under foldrun.cli that defines `command`
 COMMANDS = {
@@ -50,16 +67,46 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: FoldrunError -> one line on stderr, exit 2; usage errors also exit 2."""
+    """Entry point: FoldrunError -> one line on stderr, exit 2; usage errors also exit 2;
+    SIGINT/SIGTERM during a run -> one line, exit 130/143; a closed stdout -> no traceback."""
+    from foldrun.run.signals import Interrupted
+
+    if signal.getsignal(signal.SIGINT) is _interrupted_at_start:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = cli.main(args=argv, prog_name="foldrun", standalone_mode=False)
     except FoldrunError as err:
-        click.echo(f"foldrun: error: {err.one_line()}", err=True)
-        sys.exit(int(err.exit_code))
+        _say(f"foldrun: error: {err.one_line()}")
+        _exit(int(err.exit_code))
+    except Interrupted as err:
+        _say(f"foldrun: {err.one_line()}")
+        _exit(err.exit_code)
     except click.exceptions.Abort:
-        click.echo("foldrun: aborted", err=True)
-        sys.exit(130)
+        _say("foldrun: aborted")
+        _exit(130)
     except click.ClickException as err:
-        click.echo(f"foldrun: error: {' '.join(err.format_message().split())}", err=True)
-        sys.exit(int(ExitCode.BAD_INPUT))
-    sys.exit(int(code) if isinstance(code, int) else 0)
+        _say(f"foldrun: error: {' '.join(err.format_message().split())}")
+        _exit(int(ExitCode.BAD_INPUT))
+    except BrokenPipeError:  # stdout closed (`| head`, or its reader gone after Ctrl-C)
+        _exit(141)
+    _exit(int(code) if isinstance(code, int) else 0)
+
+
+def _say(line: str) -> None:
+    with contextlib.suppress(OSError):  # stderr may be closed too
+        click.echo(line, err=True)
+
+
+def _exit(code: int) -> None:
+    """sys.exit(code), flushing stdout first: a reader that went away must cost no
+    'Exception ignored ... BrokenPipeError' at interpreter exit."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        # Python docs' recipe: point stdout at /dev/null so the final flush is silent
+        null = os.open(os.devnull, os.O_WRONLY)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+        code = code or 141
+    sys.exit(code)

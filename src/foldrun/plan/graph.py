@@ -181,7 +181,10 @@ class _Builder:
         key = f"{name}/{variant.name}/{folder}/{stage}"
         task_dir = self.layout.tasks_dir / key
         meta = self._meta(model, stage, variant, deps, inputs)
-        payload = _payload(meta, stage, {k: self.hashes(p) for k, p in inputs.items()})
+        hashes = {k: self.hashes(p) for k, p in inputs.items()}
+        meta["input_sha256"] = hashes  # the worker checks the manifests are still these
+        meta["outputs"] = declared_outputs(stage, inputs)
+        payload = _payload(meta, stage, hashes)
         self.tasks[key] = PlannedTask(
             key=key,
             model=name,
@@ -224,6 +227,14 @@ class _Builder:
             "inputs": {k: str(p) if p is not None else None for k, p in inputs.items()},
             "upstream": upstream,
         }
+
+
+def declared_outputs(stage: str, inputs: dict[str, Path | None]) -> list[str]:
+    """Files a task must leave to count as done: evaluate reads predict's predictions, and a
+    refit with a holdout is scored from its predictions."""
+    if stage == "predict" or (stage == "refit" and inputs.get("holdout") is not None):
+        return ["predictions.parquet"]
+    return []
 
 
 def _payload(

@@ -6,7 +6,16 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-EVENTS = ("started", "finished", "failed", "skipped", "submitted", "requeued", "cancelled")
+EVENTS = (
+    "started",
+    "finished",
+    "failed",
+    "skipped",
+    "submitted",
+    "requeued",
+    "cancelled",
+    "interrupted",  # the runner was stopped (SIGINT/SIGTERM) while the task ran: pending
+)
 
 
 def split_key(key: str) -> tuple[str, str, str]:

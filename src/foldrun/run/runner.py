@@ -20,6 +20,7 @@ from foldrun.layout import RunLayout
 from foldrun.plan.task import PlannedTask, TaskState, matches
 from foldrun.run import lock, state
 from foldrun.run.backends.base import RunContext
+from foldrun.run.signals import stopping_on_signals
 from foldrun.run.worker import task_folder
 
 TAIL_LINES = 15
@@ -240,7 +241,7 @@ def run_planned(
     if dry_run or not keys:
         result.counts = _counts(selected, states, {})
         return result
-    with lock.held(layout.lock_file):
+    with stopping_on_signals(), lock.held(layout.lock_file):
         record_backend(layout, backend)
         listener = listener_factory(tasks, keys) if listener_factory else None
         options = {"listener": listener} if listener else {}

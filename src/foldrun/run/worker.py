@@ -46,6 +46,13 @@ class ExecContext:
     gpus: tuple[int, ...]
     layout: RunLayout
     child_peak_mb: float | None = None
+    reason: str = ""  # why the task failed, in one line, when foldrun knows it
+
+    def fail(self, reason: str, code: int = 1) -> int:
+        """Fail the task with `reason`: the last line of its log and of the audit line."""
+        self.reason = reason
+        self.write_log(f"\nfoldrun: {reason}\n")
+        return code
 
     def write_log(self, text: str) -> None:
         self.log.write(text.encode())
@@ -176,6 +183,45 @@ def _write_json(path: Path, obj: object) -> None:
     path.write_text(json.dumps(obj, indent=1, default=str) + "\n")
 
 
+def changed_inputs(task: PlannedTask) -> str:
+    """'' when every manifest the fingerprint was built from still has the sha256 the plan
+    saw; else which one changed (someone rewrote the split during the run). A few small
+    CSVs: ~0.1 ms a task."""
+    from foldrun.plan.fingerprint import file_sha256
+
+    expected = dict(task.meta.get("input_sha256") or {})  # type: ignore[call-overload]
+    inputs = dict(task.meta.get("inputs") or {})  # type: ignore[call-overload]
+    for name, digest in expected.items():
+        if not digest or not inputs.get(name):
+            continue
+        path = Path(str(inputs[name]))
+        try:
+            found = file_sha256(path)
+        except OSError as err:
+            found = f"unreadable ({err.strerror})"
+        if found != digest:
+            return (
+                f"{_shown(path, task)} changed since the plan: sha256 {found[:12]}, the plan "
+                f"has {digest[:12]}; the task did not run. Rerun 'foldrun run' to plan again"
+            )
+    return ""
+
+
+def _shown(path: Path, task: PlannedTask) -> str:
+    """A manifest's path as the user knows it: relative to the run folder when inside it."""
+    try:
+        return str(path.relative_to(Path(str(task.meta["run_dir"]))))
+    except (KeyError, ValueError):
+        return str(path)
+
+
+def _exit_reason(code: object) -> tuple[str, int]:
+    """SystemExit from user code: its line in the log and the exit code of the failure."""
+    shown = "" if code is None else repr(code)
+    status = code if isinstance(code, int) and code != 0 else 1
+    return f"the task called sys.exit({shown}); a task must return, not exit", status
+
+
 def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
     module = _adapter(task)
     in_process = module.IN_PROCESS
@@ -184,11 +230,18 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
         command = module.describe(task, ctx)
         (ctx.tmp / "cmd.txt").write_text(command + "\n")
         ctx.write_log(f"$ {command}\n")
+        if reason := changed_inputs(task):
+            return ctx.fail(reason)
         if not in_process:
-            return int(module.run(task, ctx))
-        os.environ.update(ctx.env)  # foldrun.log() inside the task finds its files
-        with _redirected(ctx.log.fileno()):
-            return int(module.run(task, ctx))
+            code = int(module.run(task, ctx))
+        else:
+            os.environ.update(ctx.env)  # foldrun.log() inside the task finds its files
+            with _redirected(ctx.log.fileno()):
+                code = int(module.run(task, ctx))
+        return ctx.fail(reason) if code == 0 and (reason := missing_outputs(task, ctx)) else code
+    except SystemExit as stop:  # sys.exit() in user code ends the task, never the worker
+        ctx.write_log(traceback.format_exc())
+        return ctx.fail(*_exit_reason(stop.code))
     except Exception:  # the task's own error: logged, the task fails, the worker goes on
         ctx.write_log(traceback.format_exc())
         return 1
@@ -201,8 +254,45 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
             os.environ.update(saved_env)
 
 
-def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int]) -> int:
-    """Execute the task inside `tmp`; write resources.json; return its exit code."""
+def missing_outputs(task: PlannedTask, ctx: ExecContext) -> str:
+    """'' when every output the plan declares for this task is there and reads back (a
+    predictions file with the contract's columns); else what is wrong, in one line."""
+    for name in list(task.meta.get("outputs") or []):  # type: ignore[call-overload]
+        path = ctx.tmp / str(name)
+        expected = _expected_file(task, name)
+        if not path.is_file():
+            return f"the {task.stage} step wrote no {expected}; it must write it (DESIGN.md)"
+        if name == "predictions.parquet" and (problem := _predictions_problem(path, task)):
+            return f"the {task.stage} step's {expected} {problem}"
+    return ""
+
+
+def _expected_file(task: PlannedTask, name: str) -> str:
+    """The file the user's step writes: a command writes {predictions} (a .csv path)."""
+    if name == "predictions.parquet" and task.meta.get("command"):
+        return "{predictions} file (predictions.csv or predictions.parquet in the task folder)"
+    return name
+
+
+def _predictions_problem(path: Path, task: PlannedTask) -> str:
+    import pyarrow.parquet as pq
+
+    try:
+        columns = list(pq.read_schema(path).names)
+    except Exception as err:  # any reader error: the file is not usable
+        return f"cannot be read ({type(err).__name__}: {err})"
+    has_value = any(c in ("pred", "score") or c.startswith(("proba_", "pred_")) for c in columns)
+    if "id" in columns and "subset" in columns and has_value:
+        return ""
+    return (
+        f"breaks the predictions contract: columns found {columns}; expected `id`, `subset` "
+        "and `pred` and/or `proba_<class>` / `score` (multilabel: `pred_<label>`/`proba_<label>`)"
+    )
+
+
+def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int]) -> tuple[int, str]:
+    """Execute the task inside `tmp`; write resources.json; return its exit code and, when
+    it failed for a reason foldrun knows, that reason."""
     _write_json(tmp / "params.json", task.meta.get("params", {}))
     started, t0 = datetime.now().astimezone(), time.perf_counter()
     cpu0, _, _ = _usage()
@@ -226,7 +316,7 @@ def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int])
             "gpus": list(gpus),
         },
     )
-    return code
+    return code, ctx.reason
 
 
 def execute_planned(task: PlannedTask, *, gpus: Sequence[int] = ()) -> int:
@@ -242,7 +332,7 @@ def execute_planned(task: PlannedTask, *, gpus: Sequence[int] = ()) -> int:
         tmp.mkdir(parents=True)
         audit.append(layout.audit_log, task.key, "started", _gpu_note(gpus))
         try:
-            code = run_in(task, tmp, layout, gpus)
+            code, reason = run_in(task, tmp, layout, gpus)
         except BaseException:
             # a reused slot process lives on: a temp folder named after a live pid would
             # read as "running" (state.running_pid); it never counts, so just drop it
@@ -253,7 +343,7 @@ def execute_planned(task: PlannedTask, *, gpus: Sequence[int] = ()) -> int:
             audit.append(layout.audit_log, task.key, "finished")
             return 0
         state.keep_failed(tmp, final)
-        audit.append(layout.audit_log, task.key, "failed", f"exit {code}")
+        audit.append(layout.audit_log, task.key, "failed", reason or f"exit {code}")
         return 1
 
 

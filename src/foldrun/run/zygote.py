@@ -13,11 +13,16 @@ Two ways to run a task:
   its own worker call: lock, temp folder, commit). Fork, exit and page-table copies are paid
   once per slot instead of once per task: ~6 ms of CPU a task on a 2-core machine.
 
-Protocol, one line each way: the runner writes `<id> <json>` on stdin, the json holding the
+Protocol, one line each way, on two pipes of its own (`REQUESTS` and `REPLIES`, file
+descriptors the runner passes): the runner writes `<id> <json>`, the json holding the
 worker's `argv` and the pickled planned task (base64), so the child needs no re-planning;
-the zygote answers `exit <id> <code>` on stdout when that task ends (a negative code is the
-signal that killed its process). On EOF of stdin (the runner is gone) it lets running tasks
-finish, so they still commit, closes the slots' input so they leave, and exits.
+the zygote answers `exit <id> <code> <pid>` when that task ends (a negative code is the
+signal that killed its process; pid is the worker's, which names its temp folder). Its
+stdout and stderr are never the protocol: user code that prints when imported goes to
+/dev/null, and each task's output to its own log. On EOF of the requests (the runner is
+gone) it lets running tasks finish, so they still commit, closes the slots' input so they
+leave, and exits. On a `stop` line (the runner was interrupted) it stops every task: each
+runs in a process group of its own, which gets SIGTERM, then SIGKILL after a grace time.
 """
 
 from __future__ import annotations
@@ -30,7 +35,11 @@ import os
 import selectors
 import signal
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+STOP_GRACE_S = 2.0  # a stopped task's time to leave after SIGTERM, before SIGKILL
 
 
 @dataclass
@@ -45,17 +54,19 @@ class _Slot:
 class _Server:
     log_path: str
     sel: selectors.BaseSelector
+    requests: int  # the runner's request pipe (read end)
+    replies: int  # the runner's reply pipe (write end)
     children: dict[int, str] = field(default_factory=dict)  # one-task children
     slots: dict[int, _Slot] = field(default_factory=dict)
 
     def own_fds(self) -> list[int]:
-        return [fd for s in self.slots.values() for fd in (s.requests, s.replies)]
+        slots = [fd for s in self.slots.values() for fd in (s.requests, s.replies)]
+        return [self.requests, self.replies, *slots]
 
-
-def _emit(text: str) -> None:
-    # the runner may be gone (killed): its tasks still commit, nobody hears of it
-    with contextlib.suppress(OSError):
-        os.write(1, text.encode())
+    def emit(self, text: str) -> None:
+        # the runner may be gone (killed): its tasks still commit, nobody hears of it
+        with contextlib.suppress(OSError):
+            os.write(self.replies, text.encode())
 
 
 def _child_setup(log_path: str, inherited: list[int]) -> None:
@@ -63,7 +74,10 @@ def _child_setup(log_path: str, inherited: list[int]) -> None:
     and none of the server's pipes (a slot must see EOF when the server closes its input)."""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops a task
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # a group of its own: the runner stops a task with its children (the user's commands)
+    # by one killpg, and a signal meant for the runner alone never reaches the task
+    os.setpgid(0, 0)
     for fd in inherited:
         with contextlib.suppress(OSError):
             os.close(fd)
@@ -134,6 +148,8 @@ def _new_slot(server: _Server) -> _Slot:
         os.close(req_w)
         os.close(rep_r)
         _slot_loop(req_r, rep_w, server)
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)
     os.close(req_r)
     os.close(rep_w)
     slot = _Slot(pid, req_w, rep_r)
@@ -156,6 +172,8 @@ def _spawn(line: str, server: _Server) -> None:
     pid = os.fork()
     if pid == 0:
         _child(request, server)
+    with contextlib.suppress(OSError):  # also here: a stop right after the fork finds it
+        os.setpgid(pid, pid)
     server.children[pid] = ident
 
 
@@ -166,7 +184,7 @@ def _slot_replied(slot: _Slot, server: _Server) -> None:
         return
     for text in data.split():
         if slot.ident is not None:
-            _emit(f"exit {slot.ident} {int(text)}\n")
+            server.emit(f"exit {slot.ident} {int(text)} {slot.pid}\n")
             slot.ident = None
 
 
@@ -178,11 +196,11 @@ def _slot_ended(slot: _Slot, status: int, server: _Server) -> None:
     with contextlib.suppress(OSError):
         while slot.ident is not None and (data := os.read(slot.replies, 4096)):
             for text in data.split():
-                _emit(f"exit {slot.ident} {int(text)}\n")
+                server.emit(f"exit {slot.ident} {int(text)} {slot.pid}\n")
                 slot.ident = None
     if slot.ident is not None:
         code = os.waitstatus_to_exitcode(status)
-        _emit(f"exit {slot.ident} {code or 1}\n")
+        server.emit(f"exit {slot.ident} {code or 1} {slot.pid}\n")
     for fd in (slot.requests, slot.replies):
         with contextlib.suppress(OSError):
             os.close(fd)
@@ -202,7 +220,7 @@ def _reap(server: _Server) -> None:
             continue
         ident = server.children.pop(pid, None)
         if ident is not None:
-            _emit(f"exit {ident} {os.waitstatus_to_exitcode(status)}\n")
+            server.emit(f"exit {ident} {os.waitstatus_to_exitcode(status)} {pid}\n")
 
 
 def _close_slots(server: _Server) -> None:
@@ -213,14 +231,33 @@ def _close_slots(server: _Server) -> None:
         slot.requests = -1
 
 
-def serve(log_path: str) -> None:
+def _stop_all(server: _Server) -> None:
+    """The runner was interrupted: SIGTERM to every task's process group, SIGKILL to those
+    still there after the grace time; each ending is reported as usual."""
+    groups = [*server.children, *server.slots]
+    for pid in groups:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    while (server.children or server.slots) and time.monotonic() < deadline:
+        _reap(server)
+        time.sleep(0.02)
+    for pid in groups:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+    while server.children or server.slots:
+        _reap(server)
+        time.sleep(0.01)
+
+
+def serve(log_path: str, requests: int, replies: int) -> None:
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w)
-    server = _Server(log_path, selectors.DefaultSelector())
-    server.sel.register(0, selectors.EVENT_READ, "stdin")
+    server = _Server(log_path, selectors.DefaultSelector(), requests, replies)
+    server.sel.register(requests, selectors.EVENT_READ, "requests")
     server.sel.register(wake_r, selectors.EVENT_READ, "child")
     buffer, open_input = b"", True
     while open_input or server.children or server.slots:
@@ -230,32 +267,64 @@ def serve(log_path: str) -> None:
             elif key.data == "child":
                 with contextlib.suppress(BlockingIOError):
                     os.read(wake_r, 4096)
-            elif not (chunk := os.read(0, 65536)):
+            elif not (chunk := os.read(requests, 65536)):
                 open_input = False
-                server.sel.unregister(0)
+                server.sel.unregister(requests)
                 _close_slots(server)
             else:
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
+                    if line.strip() == b"stop":
+                        _stop_all(server)
+                        return
                     if line.strip():
-                        _spawn(line.decode(), server)
+                        with contextlib.suppress(ValueError):  # a line cut short: no task
+                            _spawn(line.decode(), server)
         _reap(server)
 
 
+@contextlib.contextmanager
+def _quiet(log_path: str) -> Iterator[None]:
+    """stdout/stderr to /dev/null while the plan's modules import (a module that prints
+    when imported must not reach foldrun), then stderr to the worker log for the server's
+    own errors."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(log, 2)
+        os.close(log)
+
+
+def _preload(name: str) -> None:
+    """Import a module for every child to share; one that fails (or calls sys.exit) when
+    imported is left out: the task that needs it imports it again and reports the error."""
+    with contextlib.suppress(Exception, SystemExit):
+        importlib.import_module(name)
+
+
 def main() -> None:
-    # Ctrl-C reaches the whole process group: the runner stops, the tasks stop, and the
-    # server only notices its input closing (no traceback on the terminal)
+    # Ctrl-C reaches the whole process group: the runner stops the tasks (`stop`), and
+    # the server only notices its input closing (no traceback on the terminal)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    log_path, *modules = sys.argv[1:]
-    for name in modules:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
+    log_path, requests, replies, *modules = sys.argv[1:]
+    with _quiet(log_path):
+        for name in modules:
+            _preload(name)
     # what was imported is shared with every child; freezing it keeps the children's
     # garbage collector from touching (and so copying) those pages: ~20 ms -> ~3 ms a fork
     gc.freeze()
-    os.write(1, b"ready\n")
-    serve(log_path)
+    os.write(int(replies), b"ready\n")
+    serve(log_path, int(requests), int(replies))
 
 
 if __name__ == "__main__":

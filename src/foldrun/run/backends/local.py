@@ -13,7 +13,9 @@ its retries) are marked failed without running.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -21,9 +23,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from foldrun.plan.task import PlannedTask, TaskState
-from foldrun.run import audit
+from foldrun.run import audit, state
 from foldrun.run.backends.base import Backend, BackendResult, RunContext
 from foldrun.run.gpus import GpuPool
+from foldrun.run.worker import task_folder, task_lock
+from foldrun.run.zygote import STOP_GRACE_S
 
 # progress callback: (event, key) with event in "started", "done", "failed", "retry"
 Listener = Callable[[str, str], None]
@@ -96,6 +100,7 @@ HEAVY_PRELOAD = [
     "foldrun.run.adapters.evaluate",
     "foldrun.results.metrics",
 ]
+KNOWN_PRELOAD = frozenset(LIGHT_PRELOAD + HEAVY_PRELOAD)
 
 
 def runs_in_process(task: PlannedTask) -> bool:
@@ -119,18 +124,48 @@ def preload_modules(tasks: Sequence[PlannedTask]) -> list[str]:
 
 
 class Zygote:
-    """The runner's end of `foldrun.run.zygote`: start a task, wait for the next exit."""
+    """The runner's end of `foldrun.run.zygote`: start a task, wait for the next exit.
+
+    The protocol runs on two pipes of its own, never the server's stdout: user code
+    imported there may print."""
 
     def __init__(self, log_path: str, modules: Sequence[str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "foldrun.run.zygote", log_path, *modules],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
-        if self.stdout.readline().strip() != b"ready":
+        # a plan's module that ends the server as it imports (os._exit): start again
+        # without the user's modules; the task that imports it reports what happens
+        ours = [m for m in modules if m in KNOWN_PRELOAD]
+        if not self._start(log_path, modules) and not self._start(log_path, ours):
             raise RuntimeError("the local task server (foldrun.run.zygote) did not start")
+
+    def _start(self, log_path: str, modules: Sequence[str]) -> bool:
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        server = [sys.executable, "-m", "foldrun.run.zygote", log_path]
+        try:
+            self.proc = subprocess.Popen(
+                [*server, str(req_r), str(rep_w), *modules],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                pass_fds=(req_r, rep_w),
+            )
+        finally:
+            os.close(req_r)
+            os.close(rep_w)
+        self.stdin, self.stdout = os.fdopen(req_w, "wb"), os.fdopen(rep_r, "rb")
+        try:
+            if self.stdout.readline().strip() == b"ready":
+                return True
+        except BaseException:  # interrupted while it starts: it must not outlive us
+            self._kill()
+            raise
+        self._kill()
+        return False
+
+    def _kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.stdin, self.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
 
     def start(self, ident: str, task: PlannedTask, argv: Sequence[str], gpus: str) -> None:
         blob = base64.b64encode(pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)).decode()
@@ -139,17 +174,63 @@ class Zygote:
         self.stdin.write(f"{ident} {request}\n".encode())
         self.stdin.flush()
 
-    def next_exit(self) -> tuple[str, int] | None:
-        """(task id, exit code) of the next task process that ends; None if the server died."""
-        line = self.stdout.readline().split()
-        if len(line) != 3 or line[0] != b"exit":
-            return None
-        return line[1].decode(), int(line[2])
+    def next_exit(self) -> tuple[str, int, int] | None:
+        """(task id, exit code, worker pid) of the next task process that ends; None if the
+        server died."""
+        return _exit_line(self.stdout.readline())
+
+    def stop(self) -> dict[str, tuple[int, int]]:
+        """Stop every running task (SIGTERM to its process group, SIGKILL after a grace
+        time) and the server; {task id: (exit code, pid)} of the tasks that ended."""
+        with contextlib.suppress(OSError, ValueError):
+            self.stdin.write(b"\nstop\n")  # ends a request line cut short by the signal
+            self.stdin.flush()
+        try:
+            self.proc.wait(timeout=STOP_GRACE_S + 10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        ended = {}
+        with contextlib.suppress(OSError, ValueError):
+            for line in self.stdout:  # the server is gone: this ends at EOF
+                if (found := _exit_line(line)) is not None:
+                    ended[found[0]] = found[1:]
+        return ended
 
     def close(self) -> None:
-        self.stdin.close()
+        with contextlib.suppress(OSError, ValueError):
+            self.stdin.close()
         self.proc.wait()
         self.stdout.close()
+
+
+def _exit_line(data: bytes) -> tuple[str, int, int] | None:
+    """`exit <id> <code> <pid>` -> (id, code, pid); None for anything else (EOF)."""
+    line = data.split()
+    if len(line) != 4 or line[0] != b"exit":
+        return None
+    return line[1].decode(), int(line[2]), int(line[3])
+
+
+def record_lost_failure(task: PlannedTask, code: int, pid: int, ctx: RunContext) -> None:
+    """A task process that exited by itself without committing or keeping its failure
+    (os._exit() in user code) left its temp folder: keep it as `<stage>.failed` with the
+    reason in its log, and say so in the audit log, as the worker would have."""
+    final = task_folder(task)
+    tmp = state.tmp_dir(final, pid)
+    if not tmp.is_dir():
+        return  # the worker recorded its own outcome
+    reason = (
+        f"the task process exited with code {code} before foldrun could record the result "
+        "(os._exit() in the task?)"
+    )
+    with task_lock(final):
+        if not tmp.is_dir() or state.pid_alive(pid):
+            return
+        with open(tmp / "train.log", "a") as log:
+            log.write(f"\nfoldrun: {reason}\n")
+        state.keep_failed(tmp, final)
+    audit.append(ctx.run_dir / "audit.log", task.key, "failed", reason)
 
 
 def worker_argv(ctx: RunContext, key: str, gpus: Sequence[int]) -> list[str]:
@@ -179,16 +260,37 @@ class LocalBackend(Backend):
             return result
         log_path = ctx.run_dir / ".foldrun" / "worker.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.running: dict[str, _Running] = {}  # task id -> job
         self.zygote = Zygote(str(log_path), preload_modules(tasks))
         try:
             self._loop(schedule, ctx, result)
+        except BaseException as err:  # SIGINT/SIGTERM of the runner, or a bug of ours
+            stopped = self._stop(ctx)
+            if hasattr(err, "stopped"):
+                err.stopped = stopped
+            raise
         finally:
             self.zygote.close()
         return result
 
+    def _stop(self, ctx: RunContext) -> int:
+        """Stop the running tasks and leave their state true: a task that committed is
+        done; any other one has its temp folder removed, so it is pending (not running).
+        Returns how many tasks were stopped."""
+        ended = self.zygote.stop()
+        stopped = 0
+        for ident, job in self.running.items():
+            if ended.get(ident, (None,))[0] == 0:
+                continue  # it committed before the stop reached it
+            stopped += 1
+            state.remove_dead_tmp(task_folder(job.task))
+            audit.append(ctx.run_dir / "audit.log", job.task.key, "interrupted", "run stopped")
+        self.running.clear()
+        return stopped
+
     def _loop(self, schedule: _Schedule, ctx: RunContext, result: BackendResult) -> None:
         free_cpus, pool = max(ctx.jobs, 1), GpuPool(ctx.gpus)
-        running: dict[str, _Running] = {}  # task id -> job
+        running = self.running
         attempts: dict[str, int] = {}
         while schedule.ready or running:
             free_cpus = self._start_ready(schedule, ctx, running, pool, free_cpus)
@@ -203,6 +305,8 @@ class LocalBackend(Backend):
             job = running.pop(ended[0])
             free_cpus += job.cpus
             pool.give_back(job.gpus)
+            if ended[1] > 0:  # a kill (negative) is an interruption: the task stays pending
+                record_lost_failure(job.task, ended[1], ended[2], ctx)
             self._finished(job, ended[1], schedule, ctx, result, attempts)
 
     def _start_ready(

@@ -1,0 +1,59 @@
+"""SIGINT and SIGTERM sent to the runner: stop the run cleanly, not half-way.
+
+While tasks execute, both signals raise `Interrupted` in the runner's main thread; the
+backend stops the running tasks (their process groups), leaves their state true, the lock
+is released on the way out, and the CLI prints one line and exits 128 + the signal number
+(130 for SIGINT, 143 for SIGTERM).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(BaseException):
+    """The runner got SIGINT or SIGTERM. A BaseException, so `except Exception` in the
+    code it passes through never swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.stopped = 0  # running tasks stopped, set by the backend
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    def one_line(self) -> str:
+        name = signal.Signals(self.signum).name
+        return (
+            f"interrupted by {name}: stopped {self.stopped} running task(s), which stay "
+            "pending; run 'foldrun run' again to finish"
+        )
+
+
+def _raise(signum: int, frame: FrameType | None) -> None:
+    for sig in HANDLED:  # the stop runs once: a second Ctrl-C does not cut it short
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+@contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """Turn SIGINT/SIGTERM into `Interrupted` for the time of the block (main thread only:
+    a run driven from another thread keeps the default behaviour)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _raise) for sig in HANDLED}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
