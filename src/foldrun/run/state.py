@@ -56,16 +56,22 @@ def json_object(text: str | None) -> bool:
 
 
 def parquet_whole(path: str | Path) -> bool:
-    """Whether a Parquet file's footer reads back (a truncated file loses its footer); the
-    rows are not read, so this costs ~50 µs."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    """Whether a Parquet file is whole to its end: `PAR1` first, then at the end the footer
+    (its length fits in the file) and `PAR1` again. A truncated file loses its footer, so
+    this catches it, reading 12 bytes and importing nothing (pyarrow's import costs more
+    than `foldrun status` of 1,000 tasks); the rows are read by whoever needs them."""
     try:
-        pq.read_metadata(path)
-    except (OSError, pa.ArrowException):
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            size = fh.seek(0, os.SEEK_END)
+            if size < 12:
+                return False
+            fh.seek(size - 8)
+            tail = fh.read(8)
+    except OSError:
         return False
-    return True
+    footer = int.from_bytes(tail[:4], "little")
+    return head == tail[4:] == b"PAR1" and 0 < footer <= size - 12
 
 
 def outputs_whole(task_dir: Path | str, names: Iterable[str] | None = None) -> bool:
