@@ -167,9 +167,13 @@ def test_spec_path_resolves_output(tmp_path: Path) -> None:
 
 
 def test_empty_and_missing_run(tmp_path: Path) -> None:
-    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty/tasks").mkdir(parents=True)  # a run folder with no task done yet
     res = foldrun.load_results(tmp_path / "empty")
     assert res.tasks.empty and res.metrics.empty and res.summary().empty
+    (tmp_path / "mydocs").mkdir()  # any other folder: nothing is written into it
+    with pytest.raises(ReportError, match="not a foldrun run folder"):
+        foldrun.load_results(tmp_path / "mydocs")
+    assert not any((tmp_path / "mydocs").iterdir())
     with pytest.raises(ReportError, match="no such spec file or run folder"):
         foldrun.load_results(tmp_path / "absent")
 

@@ -51,8 +51,25 @@ def command(table: Path, out: Path, **options: Any) -> None:
     except FoldrunError as err:
         err.file = err.file or str(table)  # name the table the bad column or value is in
         raise
-    folds.save(out, overwrite=overwrite)
+    with _run_lock(out):
+        folds.save(out, overwrite=overwrite)
     _print_summary(folds, out)
+
+
+def _run_lock(out: Path) -> Any:
+    """The run's lock when `out` is the split/ of a run folder (a runner reads it), else
+    nothing to hold. Refused in one line while a runner holds it."""
+    import contextlib
+
+    from foldrun.layout import RunLayout
+
+    layout = RunLayout(out.absolute().parent)
+    # a runner always holds its lock in .foldrun/: no .foldrun/, no run to wait for
+    if layout.split_dir != out.absolute() or not layout.state_dir.is_dir():
+        return contextlib.nullcontext()
+    from foldrun.run import lock
+
+    return lock.held(layout.lock_file)
 
 
 def _print_summary(folds: Any, out: Path) -> None:

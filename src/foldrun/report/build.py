@@ -1,16 +1,15 @@
 """`build_report`: results -> report/ (fold_summary.csv, cv_summary.json, *.png, index.html).
 
 The folder is built under a temporary name beside the target and renamed into place, so a
-failed report leaves the previous one intact. A plot that fails is named in the report
-and skipped; a partial run is reported as far as it goes.
+failed report leaves the previous one intact. It replaces only a report folder foldrun made
+(foldrun.core.owned): never the run folder, a folder above it, or one holding other files.
+A plot that fails is named in the report and skipped; a partial run is reported as far as
+it goes.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +17,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from foldrun.core.cells import spreadsheet_safe
+from foldrun.core.owned import Kind, check_replaceable, staging, writing
+from foldrun.errors import ReportError
 from foldrun.report import analysis as an
 from foldrun.report import pages
 from foldrun.results import Results, load_results
+from foldrun.results.source import resolve
+
+# what a report folder holds; one made before the marker existed is ours when it holds
+# nothing else
+REPORT = Kind(
+    what="report folder",
+    marker=".foldrun-report",
+    patterns=(".foldrun-report", "index.html", "cv_summary.json", "fold_summary.csv", "*.png"),
+    marker_required=False,
+)
 
 
 @dataclass
@@ -36,34 +48,23 @@ class Report:
 
 
 def build_report(run_dir_or_spec: str | Path, out: str | Path | None = None) -> Report:
-    results = load_results(run_dir_or_spec)
-    target = Path(out).resolve() if out else results.source.run_dir / "report"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        report = _write(results, tmp)
-        _swap(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    run_dir = resolve(run_dir_or_spec).run_dir
+    target = Path(out).absolute() if out else run_dir / "report"
+    # refused before anything is written, the results tables included
+    check_replaceable(target, REPORT, keep=[run_dir], error=ReportError)
+    hint = "" if out else " (or pass --out to a writable folder)"
+    with writing(run_dir, ReportError, hint):
+        results = load_results(run_dir_or_spec)
+        with staging(target, REPORT, keep=[run_dir], error=ReportError) as tmp:
+            report = _write(results, tmp)
     report.path = target
     report.plots = [target / p.name for p in report.plots]
     return report
 
 
-def _swap(tmp: Path, target: Path) -> None:
-    """Replace `target` with `tmp`; the old folder is removed only once the new one is in."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _write(results: Results, folder: Path) -> Report:
     result = an.analyze(results)
-    an.fold_summary(results).to_csv(folder / "fold_summary.csv", index=False)
+    spreadsheet_safe(an.fold_summary(results)).to_csv(folder / "fold_summary.csv", index=False)
     plots, problems = _plots(result, folder)
     summary = cv_summary(result)
     summary["plots"] = [p.name for p in plots]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from foldrun.core.owned import writing
 from foldrun.errors import ReportError
 from foldrun.layout import RunLayout
 from foldrun.results import collect
@@ -28,7 +29,8 @@ def run_query(run_dir_or_spec: str | Path, sql: str, refresh_tables: bool = True
     results_dir = RunLayout(source.run_dir).results_dir
     missing = any(not (results_dir / f"{t}.parquet").is_file() for t in collect.TABLES)
     if refresh_tables or missing:
-        refresh(source.run_dir, planned_tasks(source), source.task)
+        with writing(source.run_dir, ReportError):  # results/ on a full or read-only disk
+            refresh(source.run_dir, planned_tasks(source), source.task)
     con = duckdb.connect()
     try:
         for table in collect.TABLES:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from foldrun.errors import ReportError
+from foldrun.layout import RunLayout
 from foldrun.results.refresh import Planned
 
 SPEC_NAME = "foldrun.toml"
@@ -71,16 +72,45 @@ def _load_spec_model(spec_path: Path) -> Any:
         return None
 
 
+def is_run_folder(path: Path) -> bool:
+    """A folder `foldrun run` made: it has tasks/, .foldrun/, or a split foldrun wrote."""
+    layout = RunLayout(path)
+    return (
+        layout.tasks_dir.is_dir()
+        or layout.state_dir.is_dir()
+        or (layout.split_dir / "details.json").is_file()
+    )
+
+
+def _not_a_run(run_dir: Path, spec_path: Path | None = None) -> ReportError:
+    what = "not a foldrun run folder (it has no tasks/ or .foldrun/), so nothing is written"
+    if spec_path is None:
+        return ReportError(f"{what} there; pass foldrun.toml or runs/<name>", file=run_dir)
+    return ReportError(
+        f"the output folder {run_dir} is {what} there; run `foldrun run SPEC` first, or fix "
+        "'output'",
+        file=spec_path,
+        key="output",
+    )
+
+
 def resolve(run_dir_or_spec: str | Path) -> RunSource:
-    """A spec file, a folder holding foldrun.toml, or a run folder -> RunSource."""
+    """A spec file, a folder holding foldrun.toml, or a run folder -> RunSource.
+
+    A folder that exists but is no run folder is refused: report and query write into the
+    run folder (results/, report/) and must never write into any other folder."""
     path = Path(run_dir_or_spec)
     if path.is_dir() and (path / SPEC_NAME).is_file() and not (path / "tasks").is_dir():
         path = path / SPEC_NAME
     if path.is_file():
         raw = _read_toml(path)
         run_dir = _output_of(path, raw)
+        if run_dir.exists() and not is_run_folder(run_dir):
+            raise _not_a_run(run_dir, path)
         return RunSource(run_dir, path.resolve(), raw, _load_spec_model(path))
     if path.is_dir():
+        if not is_run_folder(path):
+            raise _not_a_run(path.resolve())
         return RunSource(path.resolve())
     raise ReportError(
         "no such spec file or run folder; pass foldrun.toml or runs/<name>", file=path

@@ -3,13 +3,15 @@
 Layout (DESIGN.md): assignments.csv, folds.parquet, assignments.json, details.json,
 `<fold dir>/{train,val,test}.csv` (full input rows, input order), holdout.csv,
 `<fold dir>/inner_00/{train,test}.csv`.
+
+An existing folder is replaced only when it is a split folder foldrun made (details.json
+and nothing but split files; foldrun.core.owned), never any other folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,11 +19,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.errors import SplitError
 from foldrun.layout import fold_dir_name
 from foldrun.split.folds import HOLDOUT, Folds, verify
 
 MARKER = "details.json"
+_FOLD_DIRS = ("fold_[0-9][0-9]*", "repeat_[0-9][0-9]*/fold_[0-9][0-9]*")
+SPLIT = Kind(
+    what="split folder",
+    marker=MARKER,
+    patterns=(
+        MARKER, "assignments.csv", "assignments.json", "folds.parquet", "holdout.csv",
+        *(f"{d}/{s}.csv" for d in _FOLD_DIRS for s in ("train", "val", "test")),
+        *(f"{d}/inner_[0-9][0-9]*/{s}.csv" for d in _FOLD_DIRS for s in ("train", "test")),
+    ),
+)  # fmt: skip
+
+
+class _Unchanged(Exception):
+    """The split at `out` is this one already: nothing to replace."""
 
 
 def dumps(obj: Any) -> str:
@@ -41,40 +58,26 @@ def save_folds(folds: Folds, out: Path, *, overwrite: bool = False) -> Path:
     """Write to a temp folder beside `out`, then rename it into place.
 
     An existing, different split at `out` is refused unless `overwrite`; an identical one
-    is left as it is.
+    is left as it is. A folder that is not a split foldrun made is never replaced.
     """
-    if out.exists() and not out.is_dir():
-        raise SplitError("the output exists and is not a folder; choose another --out", file=out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    out = Path(out)
+    check_replaceable(out, SPLIT, error=SplitError)  # before anything is written
     try:
-        _write(folds, tmp)
-        _replace(tmp, out, overwrite)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with writing(out.parent, SplitError), staging(out, SPLIT, error=SplitError) as tmp:
+            _write(folds, tmp)
+            if out.is_dir() and any(out.iterdir()):
+                if _digest(out) == _digest(tmp):
+                    raise _Unchanged
+                if not overwrite:
+                    raise SplitError(
+                        "the output folder already holds a different split; choose another "
+                        "--out, or pass --overwrite to replace it",
+                        file=out,
+                    )
+    except _Unchanged:
+        pass
     folds.root = out
     return out
-
-
-def _replace(tmp: Path, out: Path, overwrite: bool) -> None:
-    if out.is_dir() and any(out.iterdir()):
-        if _digest(out) == _digest(tmp):
-            return  # the same split: nothing to change
-        if not overwrite:
-            what = "a different split" if (out / MARKER).exists() else "other files"
-            raise SplitError(
-                f"the output folder already holds {what}; choose another --out, or remove it",
-                file=out,
-            )
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.rename(out, old)
-        os.rename(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-        return
-    if out.is_dir():
-        out.rmdir()
-    os.rename(tmp, out)
 
 
 def _digest(root: Path) -> dict[str, str]:
@@ -88,7 +91,7 @@ def _digest(root: Path) -> dict[str, str]:
 def _write(folds: Folds, root: Path) -> None:
     if folds.table is None:  # loaded from disk: copy the folder as it is
         assert folds.root is not None
-        shutil.copytree(folds.root, root)
+        shutil.copytree(folds.root, root, dirs_exist_ok=True)
         return
     assert folds.test_fold is not None
     group_codes = None
@@ -96,7 +99,7 @@ def _write(folds: Folds, root: Path) -> None:
         group_codes = np.unique(folds.table[folds.group].astype(str), return_inverse=True)[1]
     verify(folds.test_fold, group_codes, folds.group)  # checked again where files are written
     _check_rows(folds)
-    root.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
     folds.assignments.to_csv(root / "assignments.csv", index=False)
     folds.long.to_parquet(root / "folds.parquet", index=False)
     (root / "assignments.json").write_text(dumps(_assignment_map(folds)))

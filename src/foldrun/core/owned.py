@@ -1,0 +1,224 @@
+"""The one rule for removing or replacing a folder as a whole.
+
+foldrun deletes or replaces only a folder it can prove it made: one holding its marker file
+(`Kind.marker`) and nothing but the files that kind of folder holds (`Kind.patterns`). It
+never replaces the current folder, the user's home, `/`, a folder it is told to keep (the
+run folder) or any folder above one of those, and never a folder holding anything else.
+An empty folder may be replaced: nothing is lost. Everything that swaps or removes a
+folder as a whole goes through `check_replaceable` / `staging` / `replace` here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from foldrun.errors import FoldrunError
+
+# errors of the disk, not of foldrun: said in one line with what to do
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of folder foldrun writes as a whole and may replace."""
+
+    what: str  # "report folder", in messages
+    marker: str  # the file foldrun writes into every such folder
+    patterns: tuple[str, ...]  # relative paths (fnmatch, "/"-separated) foldrun writes there
+    marker_required: bool = True  # False: an older foldrun's folder without it is also ours
+
+
+def _absolute(path: Path) -> Path:
+    """The folder's real place (links above it followed), the last name kept as given."""
+    path = Path(os.path.abspath(path))
+    return path.parent.resolve() / path.name if path.name else path
+
+
+def _protected(target: Path, keep: Iterable[Path]) -> str | None:
+    """Why `target` may never be replaced, or None."""
+    places = [(Path.cwd().resolve(), "the current folder")]
+    with contextlib.suppress(RuntimeError, KeyError):
+        places.append((Path.home().resolve(), "your home folder"))
+    places += [(_absolute(Path(k)), "the run folder") for k in keep]
+    real = target.resolve()
+    for place, name in places:
+        if real == place:
+            return name
+        if real in place.parents:
+            return f"a folder holding {name} ({place})"
+    return None
+
+
+def _allowed(parts: tuple[str, ...], is_dir: bool, patterns: tuple[str, ...]) -> bool:
+    for pattern in patterns:
+        want = pattern.split("/")
+        # a folder: a leading part of a pattern; a file: the whole of one
+        fits = len(parts) < len(want) if is_dir else len(parts) == len(want)
+        if fits and all(fnmatchcase(p, w) for p, w in zip(parts, want, strict=False)):
+            return True
+    return False
+
+
+def strangers(folder: Path, kind: Kind) -> list[str]:
+    """What `folder` holds that foldrun does not write into a folder of this kind."""
+    found = []
+    for top, dirs, files in os.walk(folder):
+        base = Path(top).relative_to(folder).parts
+        for name in sorted(dirs):
+            path = Path(top) / name
+            if path.is_symlink() or not _allowed((*base, name), True, kind.patterns):
+                found.append("/".join((*base, name)))
+        dirs[:] = [d for d in dirs if "/".join((*base, d)) not in found]
+        for name in sorted(files):
+            path = Path(top) / name
+            if path.is_symlink() or not _allowed((*base, name), False, kind.patterns):
+                found.append("/".join((*base, name)))
+    return found
+
+
+def check_replaceable(
+    target: Path, kind: Kind, *, keep: Iterable[Path] = (), error: type[FoldrunError] = FoldrunError
+) -> None:
+    """Raise `error` (one line: why, and what to do) unless foldrun may replace `target`."""
+    target = _absolute(Path(target))
+    why = _protected(target, keep)
+    if why:
+        raise error(f"foldrun never replaces {why}; choose another --out folder", file=target)
+    if not os.path.lexists(target):
+        return
+    if target.is_symlink() or not target.is_dir():
+        raise error("exists and is not a folder; choose another --out folder", file=target)
+    extra = strangers(target, kind)
+    if extra:
+        more = f" and {len(extra) - 1} more" if len(extra) > 1 else ""
+        raise error(
+            f"holds '{extra[0]}'{more}, which foldrun does not write into a {kind.what}; "
+            "foldrun replaces only a folder it made: choose another --out folder, or move "
+            "those away",
+            file=target,
+        )
+    if kind.marker_required and any(target.iterdir()) and not (target / kind.marker).is_file():
+        raise error(
+            f"is not a {kind.what} made by foldrun (no {kind.marker}); choose another --out folder",
+            file=target,
+        )
+
+
+def new_temp_dir(target: Path) -> Path:
+    """A new empty folder beside `target` (its mode follows the umask, like any folder)."""
+    target = _absolute(Path(target))
+    while True:
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            tmp.mkdir()
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def replace(
+    tmp: Path,
+    target: Path,
+    kind: Kind,
+    *,
+    keep: Iterable[Path] = (),
+    error: type[FoldrunError] = FoldrunError,
+) -> None:
+    """Put the folder `tmp` at `target`; the old one is removed once the new one is in."""
+    keep = list(keep)
+    target = _absolute(Path(target))
+    check_replaceable(target, kind, keep=keep, error=error)  # again: it may have changed
+    if not os.path.lexists(target):
+        os.rename(tmp, target)
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+    os.rename(target, old)
+    try:
+        os.rename(tmp, target)
+    except OSError:
+        os.rename(old, target)
+        raise
+    # a file put in since the check stays (in `old`, beside the target): never lose a byte
+    if not strangers(old, kind):
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staging(
+    target: Path,
+    kind: Kind,
+    *,
+    keep: Iterable[Path] = (),
+    error: type[FoldrunError] = FoldrunError,
+) -> Iterator[Path]:
+    """Yield a new temp folder to fill; when the block succeeds it replaces `target` (with
+    the marker written). Refused before anything is written when `target` may not be
+    replaced; on any error the temp folder and the parents made for it are gone."""
+    keep = list(keep)
+    target = _absolute(Path(target))
+    check_replaceable(target, kind, keep=keep, error=error)
+    made = _make_parents(target.parent)
+    tmp = None
+    try:
+        tmp = new_temp_dir(target)
+        yield tmp
+        if not (tmp / kind.marker).exists():
+            (tmp / kind.marker).write_text("made by foldrun; foldrun may replace this folder\n")
+        replace(tmp, target, kind, keep=keep, error=error)
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for folder in reversed(made):  # innermost first; only while still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """mkdir -p, returning the folders it made (outermost first)."""
+    missing = [p for p in [folder, *folder.parents] if not p.exists()][::-1]
+    for path in missing:
+        path.mkdir(exist_ok=True)
+    return missing
+
+
+def disk_problem(err: OSError) -> str | None:
+    """'full' / 'read-only' when `err` is the disk refusing a write, else None."""
+    number = err.errno
+    if number is None and "No space left on device" in str(err):
+        number = errno.ENOSPC  # pyarrow's errors carry the text but no errno
+    if number in _FULL:
+        return "full"
+    if number in _READ_ONLY:
+        return "read-only"
+    return None
+
+
+@contextlib.contextmanager
+def writing(
+    folder: Path, error: type[FoldrunError] = FoldrunError, hint: str = ""
+) -> Iterator[None]:
+    """A full or read-only disk while writing under `folder` -> `error` in one line."""
+    try:
+        yield
+    except OSError as err:
+        problem = disk_problem(err)
+        if problem is None:
+            raise
+        where = Path(err.filename).parent if err.filename else Path(folder)
+        todo = "free some space" if problem == "full" else "make it writable"
+        reason = err.strerror or str(err).splitlines()[0]
+        raise error(
+            f"cannot write here ({reason}); {todo}{hint}, then run again; nothing was left "
+            "half-written",
+            file=where,
+        ) from err
