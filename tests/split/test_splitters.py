@@ -129,8 +129,8 @@ def test_property_random_tables(n: int, n_groups: int, n_classes: int, k: int, s
     rng = np.random.default_rng(seed)
     groups = rng.integers(0, n_groups, n)
     y = rng.integers(0, n_classes, n)
-    if len(np.unique(groups)) < k:
-        return
+    if len(np.unique(groups)) < k or np.bincount(y).max() < k:
+        return  # too few groups, or every class smaller than k (refused, as scikit-learn)
     cv = foldrun.StratifiedGroupKFold(k, shuffle=True, random_state=seed % 1000)
     seen = np.zeros(n, dtype=int)
     for train, test in cv.split(np.zeros(n), y, groups):

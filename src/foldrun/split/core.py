@@ -8,6 +8,7 @@ scikit-learn gives with `shuffle=False`.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 Rng = np.random.Generator | None
@@ -15,9 +16,13 @@ Rng = np.random.Generator | None
 # groups at least this large (in samples, relative to a fold) are placed one by one
 _BIG_GROUP_SHARE = 1 / 50
 _MIN_GREEDY_GROUPS = 1000
-_MAX_REFINE_GROUPS = 3000
-_MAX_MOVES = 200
-_MAX_SWAP_GROUPS = 400
+_SIZE_WEIGHT = 1.0  # weight of fold-size excess against class excess while placing
+_SIZE_PENALTY = 1.0  # weight of squared relative fold-size excess in the class search
+_MAX_MOVE_GROUPS = 1000  # local search moves the largest 1000 groups and the 500 smallest
+_MAX_MOVES = 200  # steps per phase of the local search
+_MAX_SWAP_GROUPS = 120  # swaps among the largest 120
+_MAX_REFERENCE_GROUPS = 5000  # run scikit-learn's greedy as the class-balance bound up to here
+_REFERENCE_MARGIN = 0.99  # aim 1% below it: its ties fall by chance, as scikit-learn's do
 _ROUND_GROUPS_PER_FOLD = 4  # small groups are matched to folds in rounds of 4 per fold
 
 
@@ -32,12 +37,16 @@ def kfold(n: int, k: int, rng: Rng) -> np.ndarray:
 
 def stratified(codes: np.ndarray, k: int, rng: Rng) -> np.ndarray:
     """Deal each class round-robin, continuing across classes: every class count and every
-    fold size within one of even."""
+    fold size within one of even. Within a class the folds come in contiguous blocks of the
+    (unshuffled or shuffled) sample order, as scikit-learn's: unshuffled, neighbouring
+    samples stay together, so dependence between them is not hidden."""
     n = len(codes)
     keys = (np.arange(n), codes) if rng is None else (rng.random(n), codes)
     order = np.lexsort(keys)
+    dealt = np.arange(n) % k
     fold = np.empty(n, dtype=np.int64)
-    fold[order] = np.arange(n) % k
+    # codes[order] is sorted: sorting (class, fold) keeps each class's share of every fold
+    fold[order] = dealt[np.lexsort((dealt, codes[order]))]
     return fold
 
 
@@ -67,15 +76,18 @@ def quantile_codes(y: np.ndarray, bins: int) -> np.ndarray:
 def stratified_grouped(
     groups: np.ndarray, codes: np.ndarray | None, k: int, rng: Rng
 ) -> np.ndarray:
-    """Groups kept whole, class shares and fold sizes both balanced.
+    """Groups kept whole; class shares balanced first, fold sizes as even as possible after.
 
     Works at group level on a (groups x classes) count matrix. Large groups are placed
-    one by one, biggest first, in the fold where they reduce the squared deviation of
-    class counts and fold size from their targets the most. The many small groups that
-    remain go in rounds of 4k groups of similar size, each fold taking 3 to 5 of them,
-    each round's groups matched to folds by an optimal assignment on the same cost.
+    one by one, biggest first; the many small groups that remain go in rounds of 4k groups
+    of similar size, each fold taking 3 to 5 of them, matched to folds by an optimal
+    assignment. Both steps reduce one squared deviation: each fold's class counts from its
+    own size times the class shares of the whole, plus a lighter fold-size term. A local
+    search then lowers, lexicographically, (1) the worst class-share deviation of any fold,
+    (2) the sum of squared class-share deviations, and then, never raising (1), (3) the
+    spread of fold sizes.
     """
-    g_codes, g_index = np.unique(groups, return_inverse=True)
+    g_index, g_codes = pd.factorize(groups)  # first appearance: renaming groups keeps folds
     n_groups = len(g_codes)
     c_codes = np.zeros(len(groups), dtype=np.int64) if codes is None else codes
     n_classes = int(c_codes.max()) + 1 if len(c_codes) else 1
@@ -95,75 +107,238 @@ def _place_groups(counts: np.ndarray, k: int, rng: Rng) -> np.ndarray:
         perm = rng.permutation(n_groups)
         order = perm[np.argsort(-sizes[perm], kind="stable")]
     total = sizes.sum()
-    # deviation of each fold from its target, class counts and size in one matrix:
-    # dev[f, j] = counts[f, j] - target[j] + (size[f] - total / k)
-    dev = np.tile(-counts.sum(axis=0) / k - total / k, (k, 1))
+    share = counts.sum(axis=0) / total
+    # what a group adds to its fold's deviations: class counts beyond its own size's fair
+    # share of each class, and (lighter) its size towards the fold-size target
+    adds = np.column_stack([counts - sizes[:, None] * share, _SIZE_WEIGHT * sizes])
+    dev = np.zeros((k, adds.shape[1]))
+    dev[:, -1] = -_SIZE_WEIGHT * total / k
     fold = np.empty(n_groups, dtype=np.int64)
     big = int(np.sum(sizes > total / k * _BIG_GROUP_SHARE))
     n_greedy = min(n_groups, max(big, _MIN_GREEDY_GROUPS))
     jitter = _jitter(rng, n_greedy, k)
     for pos in range(n_greedy):
         g = order[pos]
-        row = counts[g]
-        f = int(np.argmin(dev @ row + jitter[pos]))
+        f = int(np.argmin(dev @ adds[g] + jitter[pos]))
         fold[g] = f
-        dev[f] += row + sizes[g]
-    _improve(counts + sizes[:, None], order[:n_greedy], fold, dev)
-    rest = order[n_greedy:]
-    # rows + size: what a group adds to its fold's deviations
-    adds = counts[rest] + sizes[rest][:, None]
-    per_round, per_fold = _ROUND_GROUPS_PER_FOLD * k, _ROUND_GROUPS_PER_FOLD + 1
-    slot_fold = np.tile(np.arange(k), per_fold)
-    for start in range(0, len(rest), per_round):
-        rows = counts[rest[start : start + per_round]]
-        # each fold may take one group more than its share of the round: room to correct
-        picked, slots = linear_sum_assignment(np.tile(rows @ dev.T, (1, per_fold)))
-        folds = slot_fold[slots]
-        fold[rest[start + picked]] = folds
-        onehot = folds[:, None] == np.arange(k)
-        dev += onehot.T @ adds[start + picked]
+        dev[f] += adds[g]
+    _rounds(adds, order[n_greedy:], fold, dev)
+    movable = np.unique(
+        np.concatenate([order[:_MAX_MOVE_GROUPS], order[n_groups - _MAX_MOVE_GROUPS // 2 :]])
+    )
+    groups = order[np.isin(order, movable)]
+    reference = _reference(counts, k, rng)
+    if reference is None:
+        _polish(counts, groups, fold, k, 0.0)  # many groups: as balanced as it gets
+        return fold
+    ref_worst = _Folds(counts, reference, k).totals("size")[0]
+    # three candidates: ours and scikit-learn's, each brought below its class balance then
+    # sizes evened; and scikit-learn's with sizes evened only. The last never loses to
+    # scikit-learn on class balance or sizes; the best class balance that does not lose to
+    # it on either wins.
+    sizes_only = reference.copy()
+    _polish(counts, groups, sizes_only, k, np.inf)
+    _polish(counts, groups, fold, k, ref_worst)
+    _polish(counts, groups, reference, k, ref_worst)
+    floor = _Folds(counts, sizes_only, k)
+    ok = [f for f in (fold, reference) if _no_worse(_Folds(counts, f, k), floor)]
+    return min([*ok, sizes_only], key=lambda f: _Folds(counts, f, k).totals("size")[0])
+
+
+def _no_worse(a: _Folds, b: _Folds) -> bool:
+    return a.totals("size")[0] <= b.totals("size")[0] and a.spread() <= b.spread()
+
+
+def _reference(counts: np.ndarray, k: int, rng: Rng) -> np.ndarray | None:
+    """scikit-learn's StratifiedGroupKFold greedy on these groups (most class-skewed group
+    first, into the fold that least spreads each class's fraction across folds, ties to the
+    smaller fold): the class balance foldrun must not fall below. Its result depends on the
+    order of groups whose class counts are equally skewed (scikit-learn shuffles them), so
+    the better of two such orders (by the seed) is taken. None past a few thousand groups, where the
+    rounds balance classes far better anyway."""
+    if len(counts) > _MAX_REFERENCE_GROUPS:
+        return None
+    skew = -counts.std(axis=1)
+    first = np.arange(len(counts)) if rng is None else rng.permutation(len(counts))
+    tries = [first, first[::-1]]
+    folds = [_sklearn_greedy(counts, k, t[np.argsort(skew[t], kind="stable")]) for t in tries]
+    return min(folds, key=lambda f: _Folds(counts, f, k).totals("size"))
+
+
+def _sklearn_greedy(counts: np.ndarray, k: int, order: np.ndarray) -> np.ndarray:
+    per_class = counts.sum(axis=0)
+    y = np.zeros((k, counts.shape[1]))
+    eye = np.eye(k)[:, :, None]
+    fold = np.empty(len(counts), dtype=np.int64)
+    for g in order:
+        spread = np.std((y[None] + eye * counts[g]) / per_class, axis=1).mean(axis=1)
+        tied = np.flatnonzero(np.isclose(spread, spread.min(), rtol=1e-10))  # as sklearn
+        fold[g] = tied[np.argmin(y[tied].sum(axis=1))]
+        y[fold[g]] += counts[g]
     return fold
 
 
-def _improve(adds: np.ndarray, groups: np.ndarray, fold: np.ndarray, dev: np.ndarray) -> None:
-    """Move single large groups to another fold while that lowers the squared deviation
-    (greedy placement alone can leave a fold a large group too heavy)."""
-    if len(groups) > _MAX_REFINE_GROUPS:
-        return
-    add = adds[groups]  # (g, c)
+def _rounds(adds: np.ndarray, rest: np.ndarray, fold: np.ndarray, dev: np.ndarray) -> None:
+    """Small groups in rounds: each round's 4k groups matched to folds at least cost, each
+    fold taking up to 5 (one more than its share: room to correct)."""
+    k = len(dev)
+    per_round, per_fold = _ROUND_GROUPS_PER_FOLD * k, _ROUND_GROUPS_PER_FOLD + 1
+    slot_fold = np.tile(np.arange(k), per_fold)
+    for start in range(0, len(rest), per_round):
+        rows = adds[rest[start : start + per_round]]
+        picked, slots = linear_sum_assignment(np.tile(rows @ dev.T, (1, per_fold)))
+        folds = slot_fold[slots]
+        fold[rest[start + picked]] = folds
+        dev += (folds[:, None] == np.arange(k)).T @ rows[picked]
+
+
+class _Folds:
+    """Per-fold class counts and sizes, with the measures the local search lowers."""
+
+    def __init__(self, counts: np.ndarray, fold: np.ndarray, k: int):
+        self.c = np.zeros((k, counts.shape[1]))
+        np.add.at(self.c, fold, counts)
+        self.s = self.c.sum(axis=1)
+        self.share = self.c.sum(axis=0) / self.s.sum()
+        self.target = self.s.sum() / k
+        self.worst, self.sq = _share_dev(self.c, self.s, self.share)
+
+    def totals(self, phase: str) -> tuple[float, float]:
+        return float(self.worst.max()), float(
+            self._second(self.sq.sum(), self._size(self.s).sum(), phase)
+        )
+
+    def _size(self, s: np.ndarray) -> np.ndarray:
+        return ((s - self.target) / self.target) ** 2
+
+    @staticmethod
+    def _second(sq: np.ndarray | float, size: np.ndarray | float, phase: str) -> np.ndarray:
+        """The secondary measure: in phase "class" the summed squared share deviation, with
+        a light size term so that the class search keeps sizes sane; else the sizes."""
+        return sq + _SIZE_PENALTY * size if phase == "class" else size
+
+    def after(
+        self, a: np.ndarray, b: np.ndarray, delta: np.ndarray, phase: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(worst deviation, secondary) if `delta` (counts) leaves fold a for fold b."""
+        dm = delta.sum(axis=-1)
+        ca, sa = self.c[a] - delta, self.s[a] - dm
+        cb, sb = self.c[b] + delta, self.s[b] + dm
+        worst_a, sq_a = _share_dev(ca, sa, self.share)
+        worst_b, sq_b = _share_dev(cb, sb, self.share)
+        worst = np.maximum(np.maximum(worst_a, worst_b), self._worst_without(a, b))
+        sq = self.sq.sum() - self.sq[a] - self.sq[b] + sq_a + sq_b
+        size_now = self._size(self.s)
+        size = size_now.sum() - size_now[a] - size_now[b] + self._size(sa) + self._size(sb)
+        second = self._second(sq, size, phase)
+        bad = (a == b) | (sa <= 0)
+        return np.where(bad, np.inf, worst), np.where(bad, np.inf, second)
+
+    def _worst_without(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The worst deviation among the folds other than a and b (from the top three)."""
+        top = np.argsort(-self.worst)[:3]
+        out = np.zeros(np.broadcast(a, b).shape)
+        for f in top[::-1]:
+            out = np.where((a != f) & (b != f), self.worst[f], out)
+        return out
+
+    def spread(self) -> float:
+        return float(self.s.max() - self.s.min())
+
+    def move(self, a: int, b: int, delta: np.ndarray) -> None:
+        self.c[a] -= delta
+        self.c[b] += delta
+        self.s = self.c.sum(axis=1)
+        self.worst, self.sq = _share_dev(self.c, self.s, self.share)
+
+
+def _share_dev(c: np.ndarray, s: np.ndarray, share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Worst and summed squared |class share - share of the whole| of fold rows."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dev = c / s[..., None] - share
+    return np.abs(dev).max(axis=-1), (dev**2).sum(axis=-1)
+
+
+def _polish(counts: np.ndarray, groups: np.ndarray, fold: np.ndarray, k: int, ref: float) -> None:
+    """Local search over `groups`: single moves, else pairwise swaps among the largest.
+
+    Phase "class" lowers (worst class-share deviation, summed squared deviations plus a
+    light size term) until the worst deviation is at most `ref` (scikit-learn's) or no step
+    lowers it; phase "size" then evens the fold sizes, never raising the worst deviation."""
+    state = _Folds(counts, fold, k)
+    add = counts[groups]
+    swap = slice(0, min(len(groups), _MAX_SWAP_GROUPS))  # groups are biggest first
     for _ in range(_MAX_MOVES):
-        here = fold[groups]
-        # gain of moving group i from its fold a to fold b (vectorised over i and b)
-        out_of = ((dev[here] - add) ** 2).sum(axis=1) - (dev[here] ** 2).sum(axis=1)
-        into = ((dev[None, :, :] + add[:, None, :]) ** 2).sum(axis=2) - (dev**2).sum(axis=1)
-        change = out_of[:, None] + into
-        change[np.arange(len(groups)), here] = 0.0
-        i, b = np.unravel_index(np.argmin(change), change.shape)
-        if change[i, b] < -1e-9:
-            dev[here[i]] -= add[i]
-            dev[b] += add[i]
-            fold[groups[i]] = b
-        elif not _swap(add, groups, fold, dev):
-            return
+        target = ref * _REFERENCE_MARGIN
+        if state.totals("class")[0] <= target:
+            break
+        # a step that reaches the target with the evenest sizes, else the best class step
+        reached = target > 0 and _step(state, add, groups, fold, target, swap, reach=True)
+        if not reached and not _step(state, add, groups, fold, None, swap):
+            break
+    bound = state.totals("class")[0]
+    for _ in range(_MAX_MOVES):
+        if not _step(state, add, groups, fold, bound, swap):
+            break
 
 
-def _swap(add: np.ndarray, groups: np.ndarray, fold: np.ndarray, dev: np.ndarray) -> bool:
-    """The best exchange of two groups between folds, if it lowers the squared deviation."""
-    if len(groups) > _MAX_SWAP_GROUPS:
-        return False
+def _step(
+    state: _Folds,
+    add: np.ndarray,
+    groups: np.ndarray,
+    fold: np.ndarray,
+    bound: float | None,
+    swap: slice,
+    reach: bool = False,
+) -> bool:
+    """Make the best improving move, else the best improving swap; False if none.
+    bound None: improve (worst, secondary) lexicographically; else improve the sizes
+    keeping the worst deviation <= bound."""
+    phase = "class" if bound is None else "size"
+    now = state.totals(phase)
     here = fold[groups]
-    d = add[None, :, :] - add[:, None, :]  # d[i, j] = add_j - add_i (i gives, j takes)
-    gap = dev[here][:, None, :] - dev[here][None, :, :]  # dev_a - dev_b
-    change = 2 * (d * gap).sum(axis=2) + 2 * (d**2).sum(axis=2)
-    change[here[:, None] == here[None, :]] = 0.0
-    i, j = np.unravel_index(np.argmin(change), change.shape)
-    if change[i, j] >= -1e-9:
+    targets = np.arange(len(state.s))
+    w, sec = state.after(here[:, None], targets[None, :], add[:, None, :], phase)
+    best = _take(w, sec, now, bound, reach)
+    if best is not None:
+        i, b = best
+        state.move(here[i], b, add[i])
+        fold[groups[i]] = b
+        return True
+    h, sub = here[swap], add[swap]
+    delta = sub[:, None, :] - sub[None, :, :]  # i leaves fold h[i], j comes in
+    w, sec = state.after(h[:, None], h[None, :], delta, phase)
+    best = _take(w, sec, now, bound, reach)
+    if best is None:
         return False
-    a, b = here[i], here[j]
-    dev[a] += add[j] - add[i]
-    dev[b] += add[i] - add[j]
-    fold[groups[i]], fold[groups[j]] = b, a
+    i, j = best
+    state.move(h[i], h[j], delta[i, j])
+    fold[groups[i]], fold[groups[j]] = h[j], h[i]
     return True
+
+
+def _take(
+    w: np.ndarray,
+    sec: np.ndarray,
+    now: tuple[float, float],
+    bound: float | None,
+    reach: bool = False,
+) -> tuple[int, int] | None:
+    """The best candidate if it improves on `now` = (worst, secondary), else None: by
+    (worst, secondary) when bound is None, else by secondary among worst <= bound."""
+    worst, second = now
+    if bound is None:
+        flat = int(np.lexsort((sec.ravel(), w.ravel()))[0])
+        bw, bs = w.ravel()[flat], sec.ravel()[flat]
+        ok = bw < worst - 1e-12 or (bw <= worst + 1e-12 and bs < second - 1e-12)
+    else:
+        flat = int(np.argmin(np.where(w <= bound, sec, np.inf)))
+        # w <= bound: never above it; reach: any candidate within the bound will do
+        ok = (reach and w.ravel()[flat] <= bound) or sec.ravel()[flat] < second - 1e-12
+    if not ok:
+        return None
+    i, j = np.unravel_index(flat, w.shape)
+    return int(i), int(j)
 
 
 def _jitter(rng: Rng, n: int, k: int) -> np.ndarray:
@@ -238,5 +413,8 @@ def _interleave(quotas: np.ndarray) -> np.ndarray:
 
 
 def class_codes(values: np.ndarray) -> np.ndarray:
-    """Integer codes of labels, in sorted label order (so relabelling keeps the split)."""
-    return np.unique(values, return_inverse=True)[1].astype(np.int64).ravel()
+    """Integer codes of labels in order of first appearance (as scikit-learn's
+    StratifiedKFold): renaming the labels keeps every code, so it keeps the folds. A hash
+    table, not a sort: as fast on strings and UUIDs as on integers."""
+    codes, _ = pd.factorize(np.asarray(values).ravel(), use_na_sentinel=False)
+    return codes.astype(np.int64, copy=False)

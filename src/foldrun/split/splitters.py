@@ -86,7 +86,11 @@ def _need_classes(y: Any, n_splits: int) -> np.ndarray:
         raise ValueError("The 'y' parameter should not be None.")
     y = np.asarray(y)
     if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
-        raise ValueError(f"Supported target types are 1d class labels. Got shape {y.shape}.")
+        kind = "multilabel-indicator" if np.isin(y, (0, 1)).all() else "multiclass-multioutput"
+        raise ValueError(
+            f"Supported target types are: ('binary', 'multiclass'). Got {kind!r} (y of shape "
+            f"{y.shape}); use MultilabelStratifiedKFold for a 0/1 label matrix."
+        )
     codes = core.class_codes(y.ravel())
     counts = np.bincount(codes)
     if np.all(n_splits > counts):
