@@ -16,13 +16,16 @@ def run_dir_of(spec_path: Path) -> Path:
     import tomllib
 
     from foldrun.errors import SpecError
+    from foldrun.spec.model import check_name, check_path
 
     try:
-        document = tomllib.loads(spec_path.read_text())
+        document = tomllib.loads(spec_path.read_text(encoding="utf-8"))
     except OSError as err:
         raise SpecError(f"cannot read the spec: {err.strerror}", file=spec_path) from None
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"not valid TOML: {err}", file=spec_path) from None
+    except UnicodeDecodeError:
+        raise SpecError("the spec is not UTF-8 text; save it as UTF-8", file=spec_path) from None
     output = document.get("output") or (
         f"runs/{document['name']}" if isinstance(document.get("name"), str) else None
     )
@@ -30,7 +33,14 @@ def run_dir_of(spec_path: Path) -> Path:
         raise SpecError(
             "the spec has no 'name' (nor 'output'); add name = \"...\"", file=spec_path, key="name"
         )
-    return (spec_path.parent / output).resolve()
+    try:  # the same rules as when the spec loads: the run folder is the one `run` used
+        check_path(output, "output")
+        if "output" not in document:
+            check_name(document["name"], "name")
+    except ValueError as err:
+        key = "output" if "output" in document else "name"
+        raise SpecError(str(err), file=spec_path, key=key) from None
+    return (spec_path.parent / Path(output).expanduser()).resolve()
 
 
 def cancel_run(spec_path: str | Path) -> tuple[int, Path]:

@@ -60,7 +60,7 @@ def scan(
     table = pd.DataFrame(rows)
     if labels is None:
         return ScanResult(table, len(table), 0)
-    return _join(table, read_table(labels), Path(labels), on)
+    return _join(table, read_table(labels, text=[on]), Path(labels), on)
 
 
 def _join(table: pd.DataFrame, labels: pd.DataFrame, file: Path, on: str | None) -> ScanResult:

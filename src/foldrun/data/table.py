@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,8 +16,12 @@ if TYPE_CHECKING:
 SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """The table at `path`; DataError naming the file when missing, unknown or unreadable."""
+def read_table(path: str | Path, text: Iterable[str | None] = ()) -> pd.DataFrame:
+    """The table at `path`; DataError naming the file when missing, unknown or unreadable.
+
+    The columns named in `text` (ids, groups, fold-table keys) are read as text, as written:
+    `007` stays `007`, and `1` and `001` are two ids. Other columns are parsed as usual.
+    """
     import pandas as pd
 
     path = Path(path)
@@ -24,15 +30,55 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"unknown table format {suffix!r}; use .csv, .tsv or .parquet", file=path)
     if not path.is_file():
         raise DataError("table not found; check the path", file=path)
+    wanted = {c for c in text if c}
     try:
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+            frame = pd.read_parquet(path)
+            unique_columns([str(c) for c in frame.columns], path)
+            return _as_text(frame, wanted)
+        sep = "\t" if suffix == ".tsv" else ","
+        header = unique_columns(read_header(path, sep), path)
+        dtype = {c: str for c in wanted if c in header}
+        return pd.read_csv(path, sep=sep, dtype=dtype or None)
+    except DataError:
+        raise
     except pd.errors.EmptyDataError:
         raise DataError("the table is empty; give a header and rows", file=path) from None
     except Exception as err:  # a parser error of any kind: one line, no traceback
         why = " ".join(str(err).split())[:200]
         raise DataError(f"cannot read the table ({why}); fix or re-export it", file=path) from err
+
+
+def read_header(path: Path, sep: str) -> list[str]:
+    """The column names of a CSV/TSV (its first row); [] for an empty file."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        return next(csv.reader(fh, delimiter=sep), [])
+
+
+def unique_columns(columns: list[str], path: str | Path) -> list[str]:
+    """`columns`, or DataError naming the first one that appears twice (pandas would
+    silently rename the second to `x1.1`)."""
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            raise DataError(
+                f"the header names column {name!r} twice; rename or drop one of them",
+                file=path,
+                column=name,
+            )
+        seen.add(name)
+    return columns
+
+
+def _as_text(frame: pd.DataFrame, columns: set[str]) -> pd.DataFrame:
+    """Parquet keeps types: integer ids become their text (missing values stay missing)."""
+    from pandas.api.types import is_string_dtype
+
+    for name in columns & set(frame.columns):
+        if not is_string_dtype(frame[name]):
+            values = frame[name]
+            frame[name] = values.astype(str).where(values.notna(), None)
+    return frame
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
@@ -41,7 +87,15 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise DataError(f"unknown table format {suffix!r}; use .csv, .tsv or .parquet", file=path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise DataError("the output is a folder; name a table file", file=path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a file where a folder should be, no permission, ...
+        raise DataError(
+            f"cannot make the folder of the output ({err.strerror}); choose another path",
+            file=path,
+        ) from None
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         if suffix in (".parquet", ".pq"):

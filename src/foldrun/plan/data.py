@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 def data_meta(spec: Spec, *, write: bool = True) -> tuple[str, dict[str, Any]]:
     """(task kind, {"id", "target", "group", "features"}); the answer is cached only when
     `write` (planning that only looks writes nothing)."""
+    check_columns(spec)
     data = spec.data
     base = {"id": data.id, "target": data.target, "group": data.group}
     if data.features is not None and data.task is not None:
@@ -45,6 +46,29 @@ def data_meta(spec: Spec, *, write: bool = True) -> tuple[str, dict[str, Any]]:
     if write:
         _write_json(cache, {"key": key, "task": task, "data": meta})
     return task, meta
+
+
+def check_columns(spec: Spec) -> None:
+    """Every column the spec names is in the data table (its header only is read), so a
+    misspelt feature stops planning instead of failing every task."""
+    from foldrun.spec.check import named_columns
+    from foldrun.spec.problems import did_you_mean
+    from foldrun.spec.table import table_columns
+
+    try:
+        columns = table_columns(spec.table_path)
+    except DataError as err:
+        err.key = err.key or "data.table"
+        raise
+    for key, name in named_columns(spec.data, spec.split):
+        if name not in columns:
+            hint = did_you_mean(name, columns, "the columns are")
+            raise DataError(
+                f"not in {spec.table_path.name}{hint}; fix the name in the spec",
+                file=spec.path,
+                key=key,
+                column=name,
+            )
 
 
 def excluded_columns(spec: Spec) -> set[str]:

@@ -144,10 +144,12 @@ def _load(root: Path) -> Folds | None:
 def make_split(spec: Spec) -> Folds:
     """The folds of `[split]` on the data table, in memory (nothing written)."""
     from foldrun.data.table import read_table
+    from foldrun.plan.data import check_columns
     from foldrun.split import make_folds
 
+    check_columns(spec)  # a misspelt column is named before any fold is made
     return make_folds(
-        read_table(spec.table_path),
+        read_table(spec.table_path, text=(spec.data.id, spec.data.group)),
         id=spec.data.id,
         target=spec.data.target,
         group=spec.data.group,

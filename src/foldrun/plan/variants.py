@@ -10,6 +10,8 @@ Naming rule (documented in the README):
 - characters other than letters, digits, `.`, `_`, `+` and `-`, a name over 60
   characters, or two combinations that would get the same name: the name gets a `-` and
   6 hex digits of the sha256 of the combination (`kernel_a-b-3f2a9c`).
+- a name that could leave or hide its folder (empty, starting with `.`, holding `..`:
+  `grid = { "." = ["."] }` would give `..`) is `v` and those 6 hex digits (`v3f2a9c`).
 - a stage grid fans out from the variant before it: `<model variant>+<stage variant>`
   (`md8-ne300+thresh0.3`, `default+thresh0.5`).
 """
@@ -87,7 +89,10 @@ def _name(combo: dict[str, Any], abbrevs: dict[str, str]) -> str:
         parts.append(f"{abbrevs[key]}{sep}{text}")
     name = "-".join(parts)
     if not _SAFE.match(name) or len(name) > MAX_NAME:
-        return _with_hash(_UNSAFE_CHARS.sub("_", name)[: MAX_NAME - 7].strip("_"), combo)
+        name = _with_hash(_UNSAFE_CHARS.sub("_", name)[: MAX_NAME - 7].strip("_"), combo)
+    if not name or name.startswith(".") or ".." in name:
+        # a folder name: never `.`, `..`, hidden (foldrun's temporary folders start with `.`)
+        return "v" + _with_hash("", combo)
     return name
 
 

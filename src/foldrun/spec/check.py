@@ -25,7 +25,7 @@ from foldrun.errors import FoldrunError
 from foldrun.spec.load import parse_spec
 from foldrun.spec.model import DataSpec, ModelSpec, Spec, SplitSpec
 from foldrun.spec.problems import Problem, did_you_mean
-from foldrun.spec.table import TableInfo, read_table_info
+from foldrun.spec.table import TABLE_SUFFIXES, TableInfo, read_table_info
 
 ALWAYS_AVAILABLE = {"python", "python3"}
 GROUP_STRATEGIES = {"grouped", "stratified-grouped"}
@@ -120,8 +120,12 @@ def _check_table(parts: _Parts, problems: list[Problem]) -> TableInfo | None:
 
 
 def _named_columns(parts: _Parts) -> Iterator[tuple[str, str]]:
-    data = parts.data
-    assert data is not None
+    assert parts.data is not None
+    return named_columns(parts.data, parts.split)
+
+
+def named_columns(data: DataSpec, split: SplitSpec | None) -> Iterator[tuple[str, str]]:
+    """(key, column) of every column the spec names in the data table."""
     if data.id:
         yield "data.id", data.id
     for column in data.target if isinstance(data.target, list) else [data.target]:
@@ -130,13 +134,13 @@ def _named_columns(parts: _Parts) -> Iterator[tuple[str, str]]:
         yield "data.group", data.group
     for column in data.features or []:
         yield "data.features", column
-    split = parts.split
     if split is not None and split.from_ is None:
         stratify = split.stratify
         for column in [stratify] if isinstance(stratify, str) else stratify or []:
             yield "split.stratify", column
-        if split.fold_column:
-            yield "split.fold_column", split.fold_column
+        fold_column = split.fold_column
+        if fold_column and not fold_column.lower().endswith(TABLE_SUFFIXES):
+            yield "split.fold_column", fold_column  # else a fold table file, not a column
 
 
 # --- split --------------------------------------------------------------------------------

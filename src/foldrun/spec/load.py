@@ -51,7 +51,27 @@ def parse_spec(path: str | Path) -> tuple[Spec | None, list[Problem]]:
     if problems:
         return None, problems
     spec._path = file.resolve()
-    return spec, []
+    problems = output_problems(spec, str(file))
+    return (None, problems) if problems else (spec, [])
+
+
+def output_problems(spec: Spec, file: str) -> list[Problem]:
+    """The run folder must be a folder: not an existing file, nor below one."""
+    run_dir = spec.run_dir
+    for path in (run_dir, *run_dir.parents):
+        if path.exists():
+            if path.is_dir():
+                return []
+            where = "is" if path == run_dir else f"is below {path}, which is"
+            return [
+                Problem(
+                    f"the run folder {run_dir} {where} a file, not a folder; choose another "
+                    "output",
+                    file=file,
+                    key="output",
+                )
+            ]
+    return []
 
 
 def _valid_models(raw: dict[str, Any]) -> dict[str, ModelSpec]:

@@ -42,6 +42,8 @@ class _Strict(BaseModel):
 
 def _check_grid(grid: Grid) -> Grid:
     for key, values in grid.items():
+        if not key.strip():
+            raise ValueError("a grid key is empty; name the parameter it varies")
         if not values:
             raise ValueError(f"grid '{key}' is an empty list; give at least one value")
         if len({_canonical(v) for v in values}) != len(values):
@@ -51,6 +53,32 @@ def _check_grid(grid: Grid) -> Grid:
 
 def _canonical(value: Any) -> str:
     return f"{type(value).__name__}:{value!r}"
+
+
+def check_path(value: str | None, what: str) -> str | None:
+    """A path of the spec that the file system can take: no NUL byte, a `~user` that exists."""
+    if value is None:
+        return value
+    if "\x00" in value:
+        raise ValueError(f"{what} holds a NUL byte (\\u0000); remove it from the path")
+    if value.startswith("~"):
+        try:
+            Path(value).expanduser()
+        except RuntimeError:
+            user = value[1:].split("/", 1)[0]
+            raise ValueError(
+                f"{what} {value!r} starts with ~{user}, but there is no such user's home; "
+                "write the path out in full"
+            ) from None
+    return value
+
+
+def check_seed(seed: object) -> None:
+    """A seed numpy takes: a whole number in [0, 2**63)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ValueError(
+            f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}; use e.g. 0"
+        )
 
 
 class DataSpec(_Strict):
@@ -68,6 +96,30 @@ class DataSpec(_Strict):
             raise ValueError("target is an empty list; name one column or several 0/1 columns")
         return value
 
+    @field_validator("table")
+    @classmethod
+    def _table_path(cls, value: str) -> str:
+        return check_path(value, "table") or value
+
+    @model_validator(mode="after")
+    def _features_not_labels(self) -> DataSpec:
+        """A feature that is the target, the id or the group leaks the answer (or the row's
+        identity) into the model: refused, never silently scored."""
+        if self.features is None:
+            return self
+        twice = sorted({f for f in self.features if self.features.count(f) > 1})
+        if twice:
+            raise ValueError(f"features lists {twice[0]!r} twice; name each column once")
+        targets = self.target if isinstance(self.target, list) else [self.target]
+        roles = [("target", t) for t in targets] + [("id", self.id), ("group", self.group)]
+        for role, column in roles:
+            if column is not None and column in self.features:
+                raise ValueError(
+                    f"features include {column!r}, the {role} column: a model would see the "
+                    f"{'answer' if role == 'target' else role} (leakage); remove it from features"
+                )
+        return self
+
 
 class SplitSpec(_Strict):
     """The options of `foldrun split`, or `from` an existing split folder."""
@@ -83,6 +135,18 @@ class SplitSpec(_Strict):
     seed: int | None = None
     stratify: str | list[str] | None = None
     fold_column: str | None = None
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, value: int | None) -> int | None:
+        if value is not None:
+            check_seed(value)
+        return value
+
+    @field_validator("from_", "fold_column")
+    @classmethod
+    def _paths(cls, value: str | None) -> str | None:
+        return check_path(value, "the path")
 
     @field_validator("strategy")
     @classmethod
@@ -130,6 +194,8 @@ class SplitSpec(_Strict):
 
 class DefaultsSpec(_Strict):
     resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
+    # the user's scripts and modules beside the spec are part of each task's fingerprint
+    fingerprint_code: bool = True
 
 
 class StageSpec(_Strict):
@@ -280,6 +346,13 @@ class Spec(_Strict):
     def _safe_name(cls, value: str) -> str:
         check_name(value, "name")
         return value
+
+    @field_validator("output")
+    @classmethod
+    def _output_path(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("output is empty; name the run folder, or remove the key")
+        return check_path(value, "output")
 
     @field_validator("models")
     @classmethod

@@ -10,6 +10,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from foldrun.data.table import unique_columns
 from foldrun.errors import DataError
 
 MAX_DISTINCT = 1000  # enough to tell many from few
@@ -38,8 +39,16 @@ class TableInfo:
         return [c for c in self.columns if c in self.numeric and c not in exclude]
 
 
-def read_table_info(path: Path, distinct_of: tuple[str, ...] = ()) -> TableInfo:
-    """Columns, numeric columns and distinct values of `distinct_of`; DataError if unreadable."""
+def table_columns(path: Path) -> list[str]:
+    """The column names only (a CSV's header row, a Parquet schema): cheap on any size."""
+    return read_table_info(path, header_only=True).columns
+
+
+def read_table_info(
+    path: Path, distinct_of: tuple[str, ...] = (), *, header_only: bool = False
+) -> TableInfo:
+    """Columns, numeric columns and distinct values of `distinct_of`; DataError if unreadable.
+    With `header_only`, the columns alone."""
     if not path.is_file():
         raise DataError(
             "data table not found; check [data] table (relative to the spec)", file=path
@@ -50,19 +59,24 @@ def read_table_info(path: Path, distinct_of: tuple[str, ...] = ()) -> TableInfo:
     try:
         if suffix in (".parquet", ".pq"):
             return _parquet_info(path, distinct_of)
-        return _csv_info(path, "\t" if suffix == ".tsv" else ",", distinct_of)
+        return _csv_info(path, "\t" if suffix == ".tsv" else ",", distinct_of, header_only)
     except DataError:
         raise
     except Exception as err:  # any reader failure means the same thing to the user
         raise DataError(f"cannot read the data table: {err}", file=path) from err
 
 
-def _csv_info(path: Path, delimiter: str, distinct_of: tuple[str, ...]) -> TableInfo:
+def _csv_info(
+    path: Path, delimiter: str, distinct_of: tuple[str, ...], header_only: bool = False
+) -> TableInfo:
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         columns = next(reader, None)
         if not columns:
             raise DataError("the data table is empty (no header row)", file=path)
+        unique_columns(columns, path)
+        if header_only:
+            return TableInfo(columns=columns)
         numeric = [True] * len(columns)
         seen_value = [False] * len(columns)
         wanted = {columns.index(c): set[str]() for c in distinct_of if c in columns}
@@ -87,7 +101,9 @@ def _parquet_info(path: Path, distinct_of: tuple[str, ...]) -> TableInfo:
     import pyarrow.types as pt
 
     schema = pq.read_schema(path)
-    columns = [n for n in schema.names if not n.startswith("__index_level_")]
+    columns = unique_columns(
+        [n for n in schema.names if not n.startswith("__index_level_")], path
+    )
     numeric = {f.name for f in schema if pt.is_integer(f.type) or pt.is_floating(f.type)}
     wanted = [c for c in distinct_of if c in columns]
     distinct: dict[str, set[str]] = {}

@@ -19,6 +19,10 @@ from foldrun.split.plan import HOLDOUT, Choice, assigner, choose, column, rng_fo
 _HOLDOUT_STREAM = 1_000_003  # SeedSequence path entries that no repeat number reaches
 _VAL_STREAM = 1
 _INNER_STREAM = 2
+# fold folders (repeats x folds, times inner folds) a split may have: each holds manifests
+# of the whole table, so beyond this the split writes for minutes and the run plans
+# hundreds of thousands of tasks (100 repeats x 10 folds x 10 inner folds still fits)
+MAX_FOLDERS = 10_000
 
 
 @dataclass
@@ -148,7 +152,8 @@ def make_folds(
     requested = strategy
     strategy, repeats = _repeated(strategy, repeats)
     val = _val(val)
-    _check_numbers(folds, repeats, inner, holdout, bins)
+    _check_numbers(folds, repeats, inner, holdout, bins, seed)
+    df = _keys_as_text(df, source, (id or "id", group))
     table, id_col = _with_id(df, id)
     if fold_column is not None and fold_column not in table.columns:
         table, fold_column = _expand_fold_table(table, fold_column, id_col, group)
@@ -211,18 +216,50 @@ def _val(val: str | float | None) -> str | float:
 
 
 def _check_numbers(
-    folds: int, repeats: int, inner: int | None, holdout: float | None, bins: int | None
+    folds: int, repeats: int, inner: int | None, holdout: float | None, bins: int | None,
+    seed: int,
 ) -> None:
+    whole_seed = isinstance(seed, int | np.integer) and not isinstance(seed, bool)
     checks = [
         ("folds", folds, isinstance(folds, int) and folds >= 2, "an integer >= 2"),
         ("repeats", repeats, isinstance(repeats, int) and repeats >= 1, "an integer >= 1"),
         ("inner", inner, inner is None or (isinstance(inner, int) and inner >= 2), ">= 2"),
         ("holdout", holdout, holdout is None or 0 < float(holdout) < 1, "a fraction in (0, 1)"),
         ("bins", bins, bins is None or (isinstance(bins, int) and bins >= 2), ">= 2"),
+        ("seed", seed, whole_seed and 0 <= seed < 2**63, "a whole number from 0 to 2**63 - 1"),
     ]
     for name, value, ok, rule in checks:
         if not ok:
             raise SplitError(f"{name} must be {rule}, got {value!r}", key=name)
+    folders = repeats * folds * (1 + (inner or 0))
+    if folders > MAX_FOLDERS:
+        raise SplitError(
+            f"repeats x folds{' x (1 + inner)' if inner else ''} = {folders} fold folders, "
+            f"more than {MAX_FOLDERS} (each holds manifests of the whole table); "
+            "lower --repeats or --folds",
+            key="repeats",
+        )
+
+
+def _keys_as_text(
+    df: pd.DataFrame, source: str | Path | None, names: tuple[str | None, ...]
+) -> pd.DataFrame:
+    """Ids and groups are text (`007` stays `007`). A frame read from a CSV/TSV `source`
+    with numbers in those columns gets them again as written in the file."""
+    from pandas.api.types import is_string_dtype
+
+    from foldrun.data.table import read_table
+
+    parsed = [n for n in names if n and n in df.columns and not is_string_dtype(df[n])]
+    if not parsed or source is None or not str(source).lower().endswith((".csv", ".tsv")):
+        return df
+    try:
+        text = read_table(source, text=parsed)
+    except DataError:
+        return df  # not the file the frame came from: keep the frame as it is
+    if len(text) != len(df) or list(text.columns) != list(df.columns):
+        return df
+    return df.assign(**{n: text[n].to_numpy() for n in parsed})
 
 
 def _with_id(df: pd.DataFrame, id: str | None) -> tuple[pd.DataFrame, str]:
@@ -305,6 +342,7 @@ def _test_folds(
     held = np.zeros(n, dtype=bool)
     if holdout is not None:
         parts = max(2, round(1 / holdout))
+        _fraction_fits(choice, rows, holdout, parts, "holdout")
         _feasible(choice, rows, parts, "holdout")
         held = assign(rows, parts, rng_for(seed, _HOLDOUT_STREAM)) == 0
         rows = np.flatnonzero(~held)
@@ -315,15 +353,39 @@ def _test_folds(
     return test_fold
 
 
+def _units(choice: Choice, rows: np.ndarray) -> tuple[int, str]:
+    """How many of what a part needs one of: groups when rows are grouped, else rows."""
+    if choice.groups is not None:
+        return len(np.unique(choice.groups[rows])), "groups"
+    return len(rows), "rows"
+
+
+def _fraction_fits(
+    choice: Choice, rows: np.ndarray, fraction: float, parts: int, key: str
+) -> None:
+    """A fraction F takes one part of round(1/F): there must be a row (group) per part."""
+    n_units, name = _units(choice, rows)
+    if parts > n_units:
+        smallest = 1 / max(n_units, 2)
+        raise SplitError(
+            f"{key} {fraction:g} is too small for {n_units} {name} (it is taken as 1 part in "
+            f"{parts}, and each part needs at least one of the {name}); the smallest {key} "
+            f"for these {name} is {smallest:.4g}: raise --{key}",
+            key=key,
+        )
+
+
 def _feasible(choice: Choice, rows: np.ndarray, k: int, key: str) -> None:
     """Enough rows, groups and class members for k non-empty, balanced parts."""
-    what = "after the holdout" if key == "folds" and rows.size else ""
-    units, name = (choice.groups[rows], "groups") if choice.groups is not None else (rows, "rows")
-    n_units = len(np.unique(units))
+    what = " after the holdout" if key == "folds" and rows.size else ""
+    # a fraction F is cut into round(1/F) parts: fewer parts means a larger fraction
+    parts, fix = (f"the {k} parts of --{key}", "raise") if key in ("holdout", "val") else (
+        f"{k} {key}", "lower")  # fmt: skip
+    n_units, name = _units(choice, rows)
     if n_units < k:
         raise SplitError(
-            f"{k} {key} need at least {k} {name}, found {n_units} {what}; "
-            f"lower --{key} or give more data",
+            f"{parts} need at least {k} {name}, found {n_units}{what}; "
+            f"{fix} --{key} or give more data",
             key=key,
         )
     if choice.codes is None or choice.strategy == "continuous":
@@ -332,8 +394,8 @@ def _feasible(choice: Choice, rows: np.ndarray, k: int, key: str) -> None:
     small = np.flatnonzero((counts > 0) & (counts < k))
     if len(small):
         raise SplitError(
-            f"a class (stratum {int(small[0])}) has {int(counts[small[0]])} member(s) {what}, "
-            f"fewer than {k} {key}; lower --{key}, merge rare classes, or drop them",
+            f"a class (stratum {int(small[0])}) has {int(counts[small[0]])} member(s){what}, "
+            f"fewer than {parts}; {fix} --{key}, merge rare classes, or drop them",
             key=key,
         )
 
@@ -357,6 +419,7 @@ def _val_masks(
     for r in range(repeats):
         for f in range(k):
             rows = np.flatnonzero((test_fold[r] >= 0) & (test_fold[r] != f))
+            _fraction_fits(choice, rows, float(val), parts, "val")
             masks[r, f, rows[assign(rows, parts, rng_for(seed, r, f, _VAL_STREAM)) == 0]] = True
     return masks
 

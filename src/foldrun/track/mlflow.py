@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 from collections import defaultdict
 from contextlib import contextmanager
@@ -29,6 +30,15 @@ INSTALL = 'pip install "foldrun[mlflow]"'
 ID_FILE = "mlflow.json"
 FOLD_STAGES = ("train", "predict", "evaluate")
 BATCH = 1000
+MAX_KEY = 250  # MLflow's longest metric / param name
+_NOT_MLFLOW = re.compile(r"[^\w.\- :/]")  # characters MLflow refuses in a name
+
+
+def mlflow_key(name: str) -> str:
+    """A metric or param name MLflow accepts: `recall@10` -> `recall_10`. Characters MLflow
+    refuses become `_`; empty, `.` and `..` path parts (which MLflow refuses too) are dropped."""
+    parts = [p for p in _NOT_MLFLOW.sub("_", name).split("/") if p not in ("", ".", "..")]
+    return ("/".join(parts) or "_")[:MAX_KEY]
 
 
 def require_mlflow() -> Any:
@@ -49,6 +59,7 @@ class ExportReport:
     unchanged: int = 0
     failed: list[str] = field(default_factory=list)
     error: str | None = None
+    renamed: dict[str, str] = field(default_factory=dict)  # names MLflow refuses -> logged as
 
     @property
     def ok(self) -> bool:
@@ -61,7 +72,12 @@ class ExportReport:
             f"mlflow: {self.tracking_uri} experiment {self.experiment_id}: "
             f"{self.created} runs created, {self.updated} updated, {self.unchanged} unchanged"
         )
-        return text + (f", {len(self.failed)} failed" if self.failed else "")
+        text += f", {len(self.failed)} failed" if self.failed else ""
+        if self.renamed:
+            pairs = ", ".join(f"{k} -> {v}" for k, v in sorted(self.renamed.items())[:10])
+            more = f" and {len(self.renamed) - 10} more" if len(self.renamed) > 10 else ""
+            text += f"; names MLflow refuses were logged as: {pairs}{more}"
+        return text
 
 
 @dataclass
@@ -232,6 +248,14 @@ class _Exporter:
         self.Metric, self.Param, self.RunTag = Metric, Param, RunTag
         self.client, self.exp_id, self.run_dir, self.cfg = client, exp_id, run_dir, cfg
         self.existing = self._existing_runs()
+        self.renamed: dict[str, str] = {}
+
+    def key(self, name: str) -> str:
+        """`name` as MLflow takes it; a changed name is remembered for the report."""
+        valid = mlflow_key(name)
+        if valid != name:
+            self.renamed[name] = valid
+        return valid
 
     def _existing_runs(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -272,7 +296,7 @@ class _Exporter:
     def log(
         self, run_id: str, metrics: list[Any], params: dict[str, str], tags: dict[str, str]
     ) -> None:
-        p = [self.Param(k, v) for k, v in params.items()]
+        p = [self.Param(self.key(k), v) for k, v in params.items()]
         t = [self.RunTag(k, v) for k, v in tags.items()]
         for i in range(0, max(len(metrics), 1), BATCH):
             self.client.log_batch(
@@ -321,12 +345,12 @@ class _Exporter:
         for stage in todo:
             stamp = _ms(res[stage].get("ended")) or 0
             metrics += [
-                self.Metric(n, v, t, s)
+                self.Metric(self.key(n), v, t, s)
                 for n, v, t, s in _curve(unit.stages[stage] / "metrics.jsonl", stamp)
             ]
         stamp = ended or 0
-        metrics += [self.Metric(k, v, stamp, 0) for k, v in final_metrics(unit).items()]
-        params = {k: v for k, v in _params(unit).items() if k not in run.data.params}
+        metrics += [self.Metric(self.key(k), v, stamp, 0) for k, v in final_metrics(unit).items()]
+        params = {k: v for k, v in _params(unit).items() if self.key(k) not in run.data.params}
         self.log(run_id, metrics, params, tags)
         if self.cfg["artifacts"]:
             self.upload(run_id, unit, todo)
@@ -357,7 +381,7 @@ class _Exporter:
         per_metric: dict[str, list[float]] = defaultdict(list)
         for unit in folds:
             for name, value in final_metrics(unit).items():
-                per_metric[name].append(value)
+                per_metric[self.key(name)].append(value)
         summary: dict[str, float] = {"n_folds": float(len(folds))}
         for name, values in per_metric.items():
             iv = t_interval(values)
@@ -390,7 +414,7 @@ class _Exporter:
         if run.data.tags.get("foldrun.sig.summary") == digest:
             return run_id, "unchanged"
         step = len(folds)  # the history shows how the mean moved as folds were added
-        metrics = [self.Metric(k, v, 0, step) for k, v in summary.items() if v == v]
+        metrics = [self.Metric(self.key(k), v, 0, step) for k, v in summary.items() if v == v]
         tags["foldrun.sig.summary"] = digest
         self.log(run_id, metrics, {}, tags)
         if self.cfg["artifacts"]:
@@ -491,6 +515,7 @@ def export_run(
                     _count(report, exporter.export_unit(unit, parent_id))
                 except Exception as err:
                     report.failed.append(f"{unit.key}: {' '.join(str(err).split())[:200]}")
+        report.renamed = exporter.renamed
     return report
 
 
