@@ -58,8 +58,7 @@ def _audit(root: Path) -> str:
 def test_modules_that_print_when_imported_do_not_break_the_run(tmp_path: Path) -> None:
     spec = _project(
         tmp_path,
-        '[models.est]\nestimator = "usercode:Model"\n'
-        '[models.fn]\nentry = "usercode:run_fold"\n',
+        '[models.est]\nestimator = "usercode:Model"\n[models.fn]\nentry = "usercode:run_fold"\n',
         NOISY,
     )
     run = foldrun("run", str(spec), "--stages", "train", "predict", "evaluate", cwd=tmp_path)
@@ -118,10 +117,21 @@ def test_os_exit_in_a_task_is_that_task_failing(tmp_path: Path) -> None:
     assert "exited with code 5" in run.stderr
     failed = tmp_path / "runs/toy/tasks/fn/default/fold_00/train.failed"
     assert "exited with code 5" in (failed / "train.log").read_text()
-    assert "| fn/default | train | failed | the task process exited with code 5" in _audit(
-        tmp_path
-    )
+    assert "| fn/default | train | failed | the task process exited with code 5" in _audit(tmp_path)
     assert list(failed.parent.glob(".train.tmp-*")) == []
+
+
+@pytest.mark.slow
+def test_a_killed_task_is_not_shown_with_an_older_attempt_s_log(tmp_path: Path) -> None:
+    models = '[models.fn]\nentry = "usercode:run_fold"\n'
+    spec = _project(tmp_path, models, EXITS.format(call="raise ValueError('OLD-BOOM')"))
+    first = foldrun("run", str(spec), "--stages", "train", "--folds", "0", cwd=tmp_path)
+    assert first.returncode == 1 and "OLD-BOOM" in first.stderr
+    _project(tmp_path, models, EXITS.format(call="os.kill(os.getpid(), 9)"))
+    run = foldrun("run", str(spec), "--stages", "train", "--folds", "0", cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "OLD-BOOM" not in run.stderr
+    assert "its process ended without a log (killed?)" in run.stderr
 
 
 @pytest.mark.slow

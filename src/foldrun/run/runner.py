@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pickle
 import socket
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -144,13 +145,29 @@ def log_tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
     return text.splitlines()[-lines:]
 
 
-def failure(task: PlannedTask, layout: RunLayout, reason: str = "") -> Failure:
-    log = state.failed_dir(task_folder(task)) / "train.log"
-    if not log.exists():
-        log = layout.state_dir / "worker.log"
+def failure(
+    task: PlannedTask, layout: RunLayout, reason: str = "", since: float | None = None
+) -> Failure:
+    """The log of the task's failed attempt; with `since` (when this run started), one
+    that an older attempt left is never shown as this attempt's cause."""
     if reason:
         return Failure(task.key, None, [], reason)
-    return Failure(task.key, log, log_tail(log))
+    log = state.failed_dir(task_folder(task)) / "train.log"
+    if _written_since(log, since):
+        return Failure(task.key, log, log_tail(log))
+    if since is not None:
+        note = f"its process ended without a log (killed?); see {layout.state_dir / 'worker.log'}"
+        return Failure(task.key, None, [], note)
+    return Failure(
+        task.key, layout.state_dir / "worker.log", log_tail(layout.state_dir / "worker.log")
+    )
+
+
+def _written_since(path: Path, since: float | None) -> bool:
+    try:
+        return since is None or path.stat().st_mtime >= since - 1  # coarse clocks
+    except OSError:
+        return False
 
 
 def run(
@@ -241,6 +258,7 @@ def run_planned(
     if dry_run or not keys:
         result.counts = _counts(selected, states, {})
         return result
+    started = time.time()
     with stopping_on_signals(), lock.held(layout.lock_file):
         record_backend(layout, backend)
         listener = listener_factory(tasks, keys) if listener_factory else None
@@ -249,7 +267,7 @@ def run_planned(
         with _showing(listener):
             outcome = engine.execute([tasks[k] for k in keys], ctx)
     result.messages.extend(outcome.messages)
-    _finish(result, tasks, selected, states, outcome.states, layout)
+    _finish(result, tasks, selected, states, outcome.states, layout, started)
     return result
 
 
@@ -330,6 +348,7 @@ def _finish(
     states: dict[str, TaskState],
     after: dict[str, TaskState],
     layout: RunLayout,
+    started: float | None = None,
 ) -> None:
     result.counts = _counts(selected, states, after)
     upstream_failed = {m.split(": ")[0] for m in result.messages}
@@ -339,6 +358,6 @@ def _finish(
                 blocked = Failure(key, None, [], "not run: an upstream task failed", True)
                 result.failures.append(blocked)
             else:
-                result.failures.append(failure(tasks[key], layout))
+                result.failures.append(failure(tasks[key], layout, since=started))
     if result.failures:
         result.exit_code = int(ExitCode.TASKS_FAILED)
