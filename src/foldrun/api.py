@@ -14,7 +14,10 @@ input raises a `foldrun.errors.FoldrunError` subclass, as the CLI's exit code 2 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,31 @@ if TYPE_CHECKING:
     from foldrun.report.build import Report
     from foldrun.results import Results
     from foldrun.run.runner import RunResult as _RunnerResult
+
+
+@contextlib.contextmanager
+def user_output_to_stderr() -> Iterator[None]:
+    """While foldrun imports user code in this process (check imports estimators, entry
+    functions and preprocess steps), whatever that code prints goes to stderr, so stdout
+    keeps only foldrun's own output (`--format json`: one JSON object). Both Python's
+    sys.stdout and file descriptor 1 are redirected, so a C extension's or a child
+    process's prints are caught too."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no file descriptor 1 (a closed stdout): Python-level only
+        saved = None
+    try:
+        if saved is not None:
+            os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 @dataclass(frozen=True)
@@ -38,6 +66,7 @@ class TaskInfo:
     stage: str
     state: str
     duration_s: float | None
+    why: str = ""  # stale: which of the user's files changed
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -183,8 +212,9 @@ class Project:
         """Every problem of the spec, its data, split, models and templates; writes nothing."""
         from foldrun.spec.check import check_spec, summary
 
-        problems = tuple(p.line() for p in check_spec(self.spec_path))
-        text = "" if problems else summary(self.spec_path)
+        with user_output_to_stderr():  # user code imported to check it may print
+            problems = tuple(p.line() for p in check_spec(self.spec_path))
+            text = "" if problems else summary(self.spec_path)
         return CheckResult(self.spec_path, problems, text)
 
     def status(self) -> Status:
@@ -195,7 +225,8 @@ class Project:
         run_dir, tasks = plan_spec(self.spec_path, make_split=False)
         rows = collect(tasks, scheduler_states(self.spec_path, run_dir))
         infos = tuple(
-            TaskInfo(r.key, r.model, r.variant, r.fold, r.stage, r.state.value, r.duration_s)
+            TaskInfo(r.key, r.model, r.variant, r.fold, r.stage, r.state.value, r.duration_s,
+                     r.why)
             for r in rows
         )
         return Status(run_dir, infos)

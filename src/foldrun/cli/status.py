@@ -54,7 +54,8 @@ def _print_table(status: object, only_failed: bool) -> None:
             continue
         style = STYLES.get(row.state, "")
         table.add_row(row.model, row.variant, row.fold, row.stage,
-                      f"[{style}]{row.state}[/]", _duration(row.duration_s))  # fmt: skip
+                      f"[{style}]{row.state}[/]" + (f" ({row.why})" if row.why else ""),
+                      _duration(row.duration_s))  # fmt: skip
     counts = status.counts  # type: ignore[attr-defined]
     console = Console()
     console.print(table)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
+from foldrun.plan.code import code_files, code_hashes
 from foldrun.plan.data import data_meta
 from foldrun.plan.fingerprint import FileHashes, fingerprint
 from foldrun.plan.split import (
@@ -184,6 +185,7 @@ class _Builder:
         hashes = {k: self.hashes(p) for k, p in inputs.items()}
         meta["input_sha256"] = hashes  # the worker checks the manifests are still these
         meta["outputs"] = declared_outputs(stage, inputs)
+        meta["code"] = self._code(model, stage)
         payload = _payload(meta, stage, hashes)
         self.tasks[key] = PlannedTask(
             key=key,
@@ -198,6 +200,16 @@ class _Builder:
             task_dir=task_dir,
             meta=meta,
         )
+
+    def _code(self, model: ModelSpec, stage: str) -> dict[str, str]:
+        """The hashes of the user's files this stage runs (see plan/code.py)."""
+        if not self.spec.defaults.fingerprint_code:
+            return {}
+        objects = [] if stage == "evaluate" and model.kind != "command" else [
+            model.entry, model.estimator, *model.preprocess]  # fmt: skip
+        spec_dir = Path(self.spec.path).resolve().parent
+        files = code_files(spec_dir, model.template(stage), objects)
+        return code_hashes(spec_dir, files, self.hashes)
 
     def _upstream_fingerprints(self, stage: str, deps: tuple[str, ...]) -> list[str]:
         # refit waits for the evaluates but uses nothing they made: a new predict template
@@ -242,7 +254,10 @@ def _payload(
 ) -> dict[str, Any]:
     """What the fingerprint covers: no absolute paths, so a moved run folder stays done."""
     keys = ("kind", "task", "params", "estimator", "preprocess", "entry", "command", "data", "seed")
-    return {**{k: meta[k] for k in keys}, "stage": stage, "inputs": input_hashes}
+    payload = {**{k: meta[k] for k in keys}, "stage": stage, "inputs": input_hashes}
+    if meta["code"]:  # absent when no file of the user's runs: such fingerprints stay as they were
+        payload["code"] = meta["code"]
+    return payload
 
 
 def _resources(spec: Spec, model: ModelSpec, stage: str) -> Resources:

@@ -24,6 +24,20 @@ class TaskStatus:
     stage: str
     state: TaskState
     duration_s: float | None
+    why: str = ""  # for a stale task: which of the user's files changed, when code did
+
+
+def stale_why(task: PlannedTask, folder: Path) -> str:
+    """Which code files made a stale task stale (from its folder's code.json), or ''."""
+    from foldrun.plan.code import changed_code
+
+    try:
+        old = json.loads((folder / "code.json").read_text())
+    except (OSError, ValueError):
+        old = {}
+    new = dict(task.meta.get("code") or {})  # type: ignore[call-overload]
+    changed = changed_code(old if isinstance(old, dict) else {}, new)
+    return f"changed: {', '.join(changed)}" if changed else ""
 
 
 def _wall(folder: Path) -> float | None:
@@ -85,6 +99,7 @@ def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> l
                 task.stage,
                 found,
                 duration,
+                stale_why(task, task_folder(task)) if found == TaskState.STALE else "",
             )
         )
     return rows

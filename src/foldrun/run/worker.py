@@ -294,6 +294,8 @@ def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int])
     """Execute the task inside `tmp`; write resources.json; return its exit code and, when
     it failed for a reason foldrun knows, that reason."""
     _write_json(tmp / "params.json", task.meta.get("params", {}))
+    if task.meta.get("code"):  # the user's files it ran: status names the ones that changed
+        _write_json(tmp / "code.json", task.meta["code"])
     started, t0 = datetime.now().astimezone(), time.perf_counter()
     cpu0, _, _ = _usage()
     with open(tmp / "train.log", "wb", buffering=0) as log:
