@@ -47,7 +47,7 @@ SPEC_EDITS: list[tuple[str, Callable[[str], str], str]] = [
     ("split-from-nul", _sub("folds = 4\nseed = 0", 'from = "a\\u0000b"'), "split.from"),
     ("grid-empty-key", _sub("grid = { k = [0, 1] }", 'grid = { "" = [0, 1] }'), "grid"),
     ("repeats-huge", _sub("seed = 0", "seed = 0\nrepeats = 100000"), "repeats"),
-    ("holdout-tiny", _sub("seed = 0", "seed = 0\nholdout = 0.0001"), "holdout"),
+    ("holdout-tiny", _sub("seed = 0", "seed = 0\nholdout = 0.0001"), "smallest holdout"),
 ]
 
 SPEC_CASES = [spec_case(n, e, w, command) for n, e, w in SPEC_EDITS for command in ("check", "run")]
@@ -85,7 +85,7 @@ OTHER_CASES = [
     split_case("holdout-tiny", table, "--holdout 0.0001", "smallest holdout"),
     split_case("val-tiny", table, "--val 0.0001", "smallest val"),
     split_case("holdout-tiny-grouped", lambda: _with(g=[f"p{i // 4}" for i in range(40)]),
-               "--group g --holdout 0.05", "groups"),
+               "--group g --holdout 0.05", "smallest holdout for these groups"),
     split_case("repeats-huge", table, "--repeats 100000", "repeats"),
     split_case("inner-huge", table, "--repeats 1000 --folds 4 --inner 3", "repeats"),
     split_case("duplicate-ids-as-text", lambda: _with(id=[f"{i:03d}" for i in range(39)] + ["000"]),
@@ -96,7 +96,7 @@ OTHER_CASES = [
     Case("cancel-output-nul", lambda root: _cancel_setup(root, 'output = "a\\u0000b"'), "output"),
     Case("cancel-name-escapes", lambda root: _cancel_setup(root, 'name = "../../x"'), "name"),
     Case("cancel-not-utf8", lambda root: _cancel_setup(root, None), "utf-8"),
-    Case("log-empty-name", lambda root: ["log", "", "1"], "name"),
+    Case("log-empty-name", lambda root: ["log", "", "1"], "NAME is empty"),
 ]
 
 
@@ -175,7 +175,7 @@ def test_ids_with_leading_zeros_stay_text_in_predictions(tmp_path: Path) -> None
 
 
 def test_one_and_001_are_two_ids(tmp_path: Path) -> None:
-    frame = _with(id=["1", "001"] + [f"s{i}" for i in range(38)])
+    frame = _with(id=["1"] + [f"{i:03d}" for i in range(1, 40)])  # all numbers: 1 and 001
     _csv(tmp_path, frame)
     done = foldrun("split", "t.csv", "--out", "out", "--id", "id", "--folds", "4", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
