@@ -129,7 +129,8 @@ def named_columns(data: DataSpec, split: SplitSpec | None) -> Iterator[tuple[str
     if data.id:
         yield "data.id", data.id
     for column in data.target if isinstance(data.target, list) else [data.target]:
-        yield "data.target", column
+        if column is not None:  # no target: a label-free experiment
+            yield "data.target", column
     if data.group:
         yield "data.group", data.group
     for column in data.features or []:
