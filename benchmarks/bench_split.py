@@ -12,9 +12,11 @@ import argparse
 import statistics
 import time
 import tracemalloc
+import uuid
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold as SkStratifiedGroupKFold
 from sklearn.model_selection import StratifiedKFold as SkStratifiedKFold
 
@@ -59,6 +61,32 @@ def skewed_groups(rng, n: int, n_groups: int, alpha: float) -> np.ndarray:
     return rng.choice(n_groups, n, p=weights / weights.sum())
 
 
+def uuids(rng, n: int) -> np.ndarray:
+    """n random UUID strings (object array): the keys real tables have."""
+    ints = rng.integers(0, 2**63, (n, 2)).tolist()
+    return np.array([str(uuid.UUID(int=(a << 64) | b)) for a, b in ints], dtype=object)
+
+
+def real_keys(rng, n: int, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Skewed group sizes, 5 imbalanced classes; groups and classes as UUID strings.
+    Returns (groups, y, integer class codes for the measures)."""
+    codes = rng.choice(5, n, p=[0.55, 0.25, 0.12, 0.06, 0.02])
+    groups = uuids(rng, n_groups)[skewed_groups(rng, n, n_groups, 1.5)]
+    return groups, uuids(rng, 5)[codes], codes
+
+
+def few_large_groups(seed: int, n: int = 100_000, n_groups: int = 200, sigma: float = 1.5):
+    """Lognormal group sizes (the largest ~10% of the rows), 5 imbalanced classes, each
+    group dominated (85%) by one class: class balance and even sizes pull apart."""
+    rng = np.random.default_rng(seed)
+    p = np.array([0.5, 0.25, 0.13, 0.08, 0.04])
+    weights = rng.lognormal(0, sigma, n_groups)
+    groups = rng.choice(n_groups, n, p=weights / weights.sum())
+    dominant = rng.choice(5, n_groups, p=p)
+    y = np.where(rng.random(n) < 0.85, dominant[groups], rng.choice(5, n, p=p))
+    return groups, y
+
+
 def peak_mb(fn: Callable[[], object]) -> float:
     tracemalloc.start()
     fn()
@@ -76,19 +104,22 @@ def report(title: str, rows: list[tuple[str, float, float, str]]) -> None:
 
 
 def stratified_grouped(n: int, n_groups: int, runs: int) -> None:
-    rng = np.random.default_rng(0)
-    groups = skewed_groups(rng, n, n_groups, 1.5)
-    y = rng.choice(5, n, p=[0.55, 0.25, 0.12, 0.06, 0.02])
+    groups, y, codes = real_keys(np.random.default_rng(0), n, n_groups)
     X = np.zeros((n, 1))
     ours_t, ours = timed(lambda: folds_of(foldrun.StratifiedGroupKFold(5, shuffle=True,
                                           random_state=0), X, y, groups, n), runs)  # fmt: skip
+    int_groups = pd.factorize(groups)[0]
+    int_t, _ = timed(lambda: folds_of(foldrun.StratifiedGroupKFold(5, shuffle=True,
+                                      random_state=0), X, codes, int_groups, n), runs)  # fmt: skip
     sk_t, sk = timed(lambda: folds_of(SkStratifiedGroupKFold(5, shuffle=True, random_state=0),
                                       X, y, groups, n), runs)  # fmt: skip
     mem = peak_mb(lambda: foldrun.StratifiedGroupKFold(5, shuffle=True, random_state=0)
                   ._fold_of(y, groups, n))  # fmt: skip
-    report(f"stratified-grouped: {n:,} rows, {n_groups:,} skewed groups, 5 classes, 5 folds", [
+    report(f"stratified-grouped: {n:,} rows, {n_groups:,} skewed groups, 5 classes, 5 folds, "
+           "UUID string ids", [
         ("time (s)", ours_t, sk_t, "sklearn / foldrun: speed-up"),
-        ("worst class-share deviation", class_dev(ours, y, 5), class_dev(sk, y, 5),
+        ("time on integer ids (s)", int_t, ours_t, "foldrun strings / foldrun integers"),
+        ("worst class-share deviation", class_dev(ours, codes, 5), class_dev(sk, codes, 5),
          "sklearn / foldrun: >1 = foldrun better"),
         ("fold size spread (max-min)/mean", size_spread(ours, 5), size_spread(sk, 5),
          "sklearn / foldrun: >1 = foldrun more even"),
@@ -96,23 +127,36 @@ def stratified_grouped(n: int, n_groups: int, runs: int) -> None:
     ])  # fmt: skip
 
 
-def few_groups(runs: int) -> None:
-    rng = np.random.default_rng(1)
-    n = 100_000
-    groups = skewed_groups(rng, n, 200, 2.5)
-    y = rng.choice(3, n, p=[0.6, 0.3, 0.1])
+def _both(seed: int, y: np.ndarray, groups: np.ndarray):
+    n = len(y)
     X = np.zeros((n, 1))
-    ours_t, ours = timed(lambda: folds_of(foldrun.StratifiedGroupKFold(5, shuffle=True,
-                                          random_state=0), X, y, groups, n), runs)  # fmt: skip
-    sk_t, sk = timed(lambda: folds_of(SkStratifiedGroupKFold(5, shuffle=True, random_state=0),
-                                      X, y, groups, n), runs)  # fmt: skip
-    report("few large groups: 100,000 rows, 200 skewed groups, 3 classes, 5 folds", [
-        ("time (s)", ours_t, sk_t, "speed-up"),
-        ("fold size spread (max-min)/mean", size_spread(ours, 5), size_spread(sk, 5),
-         ">1 = foldrun more even"),
-        ("worst class-share deviation", class_dev(ours, y, 5), class_dev(sk, y, 5),
-         ">1 = foldrun better"),
-    ])  # fmt: skip
+    ours_t, ours = timed(lambda: folds_of(foldrun.StratifiedGroupKFold(
+        5, shuffle=True, random_state=seed), X, y, groups, n), 1)  # fmt: skip
+    sk_t, sk = timed(lambda: folds_of(SkStratifiedGroupKFold(
+        5, shuffle=True, random_state=seed), X, y, groups, n), 1)  # fmt: skip
+    return ours_t, ours, sk_t, sk
+
+
+def few_groups(seeds: int) -> None:
+    print(f"\n## few large groups: 100,000 rows, 200 lognormal groups (sigma 1.5), 5 classes, "
+          f"groups 85% one class, 5 folds, seeds 0..{seeds - 1}")  # fmt: skip
+    print(f"{'seed':>4s} {'dev foldrun':>12s} {'dev sklearn':>12s} {'spread foldrun':>15s} "
+          f"{'spread sklearn':>15s} {'t foldrun':>10s} {'t sklearn':>10s}")  # fmt: skip
+    rows = []
+    for seed in range(seeds):
+        groups, y = few_large_groups(seed)
+        ours_t, ours, sk_t, sk = _both(seed, y, groups)
+        row = (class_dev(ours, y, 5), class_dev(sk, y, 5), size_spread(ours, 5),
+               size_spread(sk, 5), ours_t, sk_t)  # fmt: skip
+        rows.append(row)
+        print(f"{seed:4d} {row[0]:12.4g} {row[1]:12.4g} {row[2]:15.4g} {row[3]:15.4g} "
+              f"{row[4]:10.3f} {row[5]:10.3f}")  # fmt: skip
+    a = np.array(rows)
+    print(f"class deviation <= sklearn's (rel. 1e-9) on {np.sum(a[:, 0] <= a[:, 1] * (1 + 1e-9))}"
+          f"/{seeds} tables, worst sklearn/foldrun {np.min(a[:, 1] / a[:, 0]):.3f}; sizes more "
+          f"even on {np.sum(a[:, 2] < a[:, 3])}/{seeds}, median spread ratio "
+          f"{np.median(a[:, 3] / a[:, 2]):.2f}x; median time {np.median(a[:, 4]):.3f} s vs "
+          f"{np.median(a[:, 5]):.3f} s")  # fmt: skip
 
 
 def multilabel(n: int, runs: int) -> None:
@@ -172,7 +216,7 @@ def main() -> None:
     args = parser.parse_args()
     scale, runs = (100, 1) if args.quick else (1, 3)
     stratified_grouped(1_000_000 // scale, 100_000 // scale, runs)
-    few_groups(runs)
+    few_groups(3 if args.quick else 10)
     multilabel(1_000_000 // scale, runs)
     continuous(100_000 // max(scale // 10, 1))
 
