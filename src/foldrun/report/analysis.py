@@ -119,17 +119,16 @@ def task_params(results: Results) -> dict[tuple[str, str], dict[str, object]]:
     return out
 
 
-def grid_axes(params: dict[str, dict[str, object]]) -> tuple[str, str] | None:
-    """The two parameters that vary across a model's variants, when exactly two do."""
+def varying_params(params: dict[str, dict[str, object]]) -> list[str]:
+    """The parameters (every variant has) whose value differs between a model's variants."""
     if len(params) < 2:
-        return None
+        return []
     keys = set.intersection(*(set(p) for p in params.values()))
-    varying = []
-    for key in sorted(keys):
-        values = {json.dumps(p[key], sort_keys=True, default=str) for p in params.values()}
-        if len(values) > 1:
-            varying.append(key)
-    return (varying[0], varying[1]) if len(varying) == 2 else None
+    return [
+        key
+        for key in sorted(keys)
+        if len({json.dumps(p[key], sort_keys=True, default=str) for p in params.values()}) > 1
+    ]
 
 
 def provenance(results: Results) -> dict[str, object]:

@@ -108,12 +108,13 @@ def _oof(result: an.Analysis) -> dict[str, pd.DataFrame]:
     """Pooled out-of-fold test predictions (first repeat) of the best-ranked variants."""
     p = result.results.predictions
     out = {}
+    labels = pages.models.plot_labels(result)  # a partial variant says so in every plot
     for row in result.ranking.head(pages.plots.MAX_PANELS).itertuples():
         part = p[(p["model"] == row.model) & (p["variant"] == row.variant)]
         part = part[(part["subset"] == "test") & (part["fold"] >= 0)]
         part = part[part["repeat"] == part["repeat"].min()].dropna(axis=1, how="all")
         if len(part) and ("y_true" in part):
-            out[pages.label(row.model, row.variant)] = part
+            out[labels[(row.model, row.variant)]] = part
     return out
 
 
@@ -158,12 +159,14 @@ def _curve_paths(result: an.Analysis) -> dict[str, list[Path]]:
     tasks = result.results.tasks
     out: dict[str, list[Path]] = {}
     chosen = result.ranking if len(result.ranking) else tasks.drop_duplicates(["model", "variant"])
+    labels = pages.models.plot_labels(result)
     for row in chosen.head(pages.plots.MAX_PANELS).itertuples():
         sel = tasks[(tasks["model"] == row.model) & (tasks["variant"] == row.variant)]
         sel = sel[(sel["fold"] >= 0) & (sel["repeat"] == 0) & (sel["state"] == "done")]
         paths = [Path(p) for p in sel["path"] if (Path(p) / "metrics.jsonl").is_file()]
         if paths:
-            out[pages.label(row.model, row.variant)] = paths
+            name = pages.label(row.model, row.variant)
+            out[labels.get((row.model, row.variant), name)] = paths
     return out
 
 
@@ -172,23 +175,7 @@ def _heatmap_jobs(result: an.Analysis, folder: Path):
     from foldrun.report import plots
 
     res = result.results
-    params = an.task_params(res)
-    primary = result.summary[result.summary["metric"] == res.primary]
-    order = list(result.ranking["model"]) if len(result.ranking) else []
-    grids = []
-    for model in order:
-        part = primary[primary["model"] == model]
-        model_params = {v: params[(model, v)] for v in part["variant"] if (model, v) in params}
-        axes = an.grid_axes(model_params)
-        if axes is None:
-            continue
-        x, y = axes
-        means = pd.DataFrame(
-            [{x: str(model_params[v][x]), y: str(model_params[v][y]), "mean": m}
-             for v, m in zip(part["variant"], part["mean"], strict=True) if v in model_params]
-        )  # fmt: skip
-        grids.append((model, x, y, means))
-        if len(grids) == plots.MAX_PANELS:
-            break
+    grids = [(model, *keys, means) for model, keys, means in pages.param_grids(result)
+             if len(keys) == 2][: plots.MAX_PANELS]  # fmt: skip
     path = folder / "heatmap_grid.png"
     return [("heatmap", lambda: plots.grid_heatmaps(grids, res.primary, path))]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from foldrun.report import analysis as an
 from foldrun.report import html as h
-from foldrun.report import plots
+from foldrun.report import models, plots
 
-RANK_COLUMNS = ["rank", "model", "variant", "n", "mean", "std", "ci_low", "ci_high", "pooled",
-                "pooled_ci_low", "pooled_ci_high", "n_variants", "selected_on", "optimistic",
-                "p_vs_best_holm", "worse_than_best"]  # fmt: skip
 PLOT_TITLES = {
     "metric_per_fold": "Primary metric per fold",
     "roc": "ROC curves (out-of-fold)",
@@ -25,8 +24,7 @@ PLOT_TITLES = {
 }
 
 
-def label(model: str, variant: str) -> str:
-    return model if variant == "default" else f"{model}/{variant}"
+label = models.label
 
 
 def index_page(
@@ -37,10 +35,14 @@ def index_page(
     return h.page(
         title,
         [
-            _overview(result, summary),
+            _headline(result),
+            models.inventory(result),
             _results(result),
             _comparison(result),
-            _variants(result),
+            _hyperparameters(result),
+            models.resources(result),
+            models.model_sections(result),
+            _overview(result, summary),
             _separate(result),
             _plots(images, problems),
             _balance(result),
@@ -55,6 +57,7 @@ def _overview(result: an.Analysis, summary: dict[str, object]) -> str:
     counts = summary["tasks"]
     parts = [
         h.para(f"Run folder: {res.run_dir}"),
+        h.para(f"Folds planned per variant (repeats × folds): {models.planned_folds(result)}."),
         h.para(f"Task: {res.task}. Primary metric: {res.primary} ({direction})."),
         h.para("Tasks: " + ", ".join(f"{k}: {v}" for k, v in counts.items())),  # type: ignore[union-attr]
     ]
@@ -65,7 +68,64 @@ def _overview(result: an.Analysis, summary: dict[str, object]) -> str:
         )
     else:
         parts.append(h.para("Every task is done.", "note"))
-    return h.section("Overview", *parts)
+    return h.section("Run", *parts)
+
+
+def _headline(result: an.Analysis) -> str:
+    """What a reader needs first: the best model with its interval, whether the next ones
+    are significantly worse, and whether the run is complete."""
+    res = result.results
+    parts = []
+    ranking = result.ranking
+    if ranking.empty:
+        parts.append(h.para("No finished evaluate task yet: no model to rank.", "warn"))
+    else:
+        folds, partial = models.fold_counts(result, ranking)
+        conf = round(res.confidence * 100)
+        best = ranking.iloc[0]
+        text = (f"Best: {label(best.model, best.variant)} — {res.primary} {best['mean']:.4f}, "
+                f"{conf}% interval [{best.ci_low:.4f}, {best.ci_high:.4f}] over {folds[0]} "
+                "folds.")  # fmt: skip
+        parts.append(h.para(text, "headline"))
+        complete = [i for i, p in enumerate(partial) if not p]
+        if partial[0]:
+            also = (f" The best complete model is {label(*ranking.iloc[complete[0]][['model', 'variant']])} "  # noqa: E501
+                    f"(#{complete[0] + 1})." if complete else " No model is complete.")  # fmt: skip
+            parts.append(h.para(f"Partial: the first-ranked model has {folds[0]} folds, fewer "
+                                f"than the run plans; its score is on fewer folds.{also}",
+                                "bad"))  # fmt: skip
+        parts.append(_next_ones(result, folds, partial))
+    parts.append(_completeness(result))
+    return h.section("Headline", *parts)
+
+
+def _next_ones(result: an.Analysis, folds: list[str], partial: list[bool]) -> str:
+    ranking = result.ranking
+    alpha = float(result.results.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    if len(ranking) < 2:
+        return h.para("Only one model: nothing to compare.", "note")
+    worse = int(ranking["worse_than_best"].sum())
+    lines = []
+    for i, row in enumerate(ranking.iloc[1:4].itertuples(), start=1):
+        verdict = ("significantly worse" if row.worse_than_best
+                   else "not significantly different")  # fmt: skip
+        mark = " (partial)" if partial[i] else ""
+        p = h.fmt(row.p_vs_best_holm, 3)
+        lines.append(f"#{row.rank} {label(row.model, row.variant)}{mark}: {row.mean:.4f}, "
+                     f"p_holm = {p} vs the best — {verdict}")  # fmt: skip
+    text = (f"{worse} of the {len(ranking) - 1} other models are significantly worse than "
+            f"the best (corrected t-test, Holm, p < {alpha}).")  # fmt: skip
+    return h.para(text) + h.items(lines)
+
+
+def _completeness(result: an.Analysis) -> str:
+    tasks = result.results.tasks
+    failed = int((tasks["state"] == "failed").sum()) if len(tasks) else 0
+    if not result.missing:
+        return h.para(f"Run complete: all {len(tasks)} tasks are done.", "good")
+    return h.para(f"Run incomplete: {len(result.missing)} of the tasks are not done "
+                  f"({failed} failed). Everything here uses the finished tasks only; "
+                  "see Inventory.", "bad")  # fmt: skip
 
 
 def _results(result: an.Analysis) -> str:
@@ -74,26 +134,78 @@ def _results(result: an.Analysis) -> str:
         return h.section("Results", h.para("No finished evaluate task yet: nothing to summarize.",
                                            "warn"))  # fmt: skip
     conf = round(res.confidence * 100)
-    notes = [
-        h.para(
-            f"Test {res.primary} of each model's selected variant over folds (repeats × folds): "
-            f"mean, std (ddof = 1) and the {conf}% t-interval of the mean; 'pooled' is the "
-            f"metric of all out-of-fold predictions together, with a bootstrap interval.",
-            "note",
-        )
-    ]
-    if result.ranking["optimistic"].any():
+    ranking = result.ranking
+    folds, partial = models.fold_counts(result, ranking)
+    notes = [h.para(
+        f"Test {res.primary} of each model's selected variant over folds (repeats × folds): "
+        f"mean and the {conf}% t-interval of the mean; 'pooled' is the metric of all "
+        "out-of-fold predictions together, with a bootstrap interval. std and the other "
+        "columns are in cv_summary.json.", "note")]  # fmt: skip
+    if any(partial):
+        keys = zip(ranking.model, ranking.variant, partial, strict=True)
+        names = ", ".join(label(m, v) for m, v, p in keys if p)
+        text = (f"Partial (red rows): {names} has fewer folds than planned; its mean is over "
+                "those folds only and is not comparable with complete models.")  # fmt: skip
+        notes.append(h.para(text, "bad"))
+    if ranking["optimistic"].any():
         notes.append(h.para(
             "Optimistic: the variant was selected on the same test folds it is scored on "
             "(no validation folds to select on), so its score is biased upwards. Nested "
             "selection is not done yet.", "warn"))  # fmt: skip
-    cols = [c for c in RANK_COLUMNS if c in result.ranking.columns]
-    metrics = _selected_metrics(result)
+    table = pd.DataFrame({
+        "rank": ranking["rank"],
+        "model": [label(m, v) for m, v in zip(ranking.model, ranking.variant, strict=True)],
+        "folds": folds,
+        res.primary: ranking["mean"],
+        f"{conf}% interval": _interval(ranking["ci_low"], ranking["ci_high"]),
+        "pooled": ranking["pooled"],
+        "pooled interval": _interval(ranking.get("pooled_ci_low"), ranking.get("pooled_ci_high")),
+        "p vs best (Holm)": ranking["p_vs_best_holm"],
+        "notes": [", ".join(n for n, on in (("PARTIAL", p), ("optimistic", o),
+                                            ("worse than best", w)) if on)
+                  for p, o, w in zip(partial, ranking["optimistic"], ranking["worse_than_best"],
+                                     strict=True)],
+    })  # fmt: skip
+    forest = plots.forest(_forest_rows(result), res.primary, conf)
     return h.section(
-        "Results", *notes, h.table(result.ranking, cols),
+        "Results", *notes, h.table(table, keys=2, marked=partial),
+        "<h3>Every variant (forest plot)</h3>",
+        h.image(forest, "forest plot of every variant") if forest else "",
+        h.details("Every variant as a table", _variants(result)),
         "<h3>Every metric of the selected variants (mean ± std over folds)</h3>",
-        h.table(metrics),
+        _metrics_table(result),
     )  # fmt: skip
+
+
+def _interval(low: pd.Series | None, high: pd.Series | None) -> list[str]:
+    if low is None or high is None:
+        return []
+    return [f"[{h.fmt(a)}, {h.fmt(b)}]" for a, b in zip(low, high, strict=True)]
+
+
+def _forest_rows(result: an.Analysis) -> pd.DataFrame:
+    primary = result.summary[result.summary["metric"] == result.results.primary]
+    primary = primary.dropna(subset=["mean"])
+    rows = primary.sort_values("mean", ascending=not result.results.greater_is_better,
+                               kind="stable")  # fmt: skip
+    chosen = set(zip(result.ranking["model"], result.ranking["variant"], strict=True))
+    folds, partial = models.fold_counts(result, rows)
+    return pd.DataFrame({
+        "label": [label(m, v) for m, v in zip(rows.model, rows.variant, strict=True)],
+        "mean": rows["mean"].to_numpy(), "ci_low": rows["ci_low"].to_numpy(),
+        "ci_high": rows["ci_high"].to_numpy(),
+        "selected": [(m, v) in chosen for m, v in zip(rows.model, rows.variant, strict=True)],
+        "partial": partial, "folds": folds,
+    })  # fmt: skip
+
+
+def _metrics_table(result: an.Analysis) -> str:
+    metrics = _selected_metrics(result)
+    if metrics.empty:
+        return h.table(metrics)
+    partial = {k for k, v in models.plot_labels(result).items() if "PARTIAL" in v}
+    keys = zip(metrics["model"], metrics["variant"], strict=True)
+    return h.table(metrics, marked=[k in partial for k in keys])
 
 
 def _selected_metrics(result: an.Analysis) -> pd.DataFrame:
@@ -107,29 +219,100 @@ def _selected_metrics(result: an.Analysis) -> pd.DataFrame:
 
 
 def _comparison(result: an.Analysis) -> str:
-    if result.pairs.empty:
+    pairs = result.pairs
+    if pairs.empty:
         return h.section("Comparison", h.para("Fewer than two models: nothing to compare.",
                                               "note"))  # fmt: skip
     alpha = float(result.results.options.get("alpha", 0.05))  # type: ignore[arg-type]
     ratio = "1/(K−1)" if result.ratio is None else f"{result.ratio:.3f}"
+    tested = int(pairs["p"].notna().sum())
+    untested = len(pairs) - tested
     text = (
-        f"Paired per-fold differences (a − b) of {result.results.primary} between the selected "
+        f"Paired per-fold differences of {result.results.primary} between the selected "
         "variants, corrected resampled t-test (Nadeau & Bengio 2003; variance × (1/J + "
         f"n_test/n_train), n_test/n_train = {ratio}). p-values are Holm-corrected over "
-        f"{len(result.pairs)} pairs; significant means p_holm < {alpha}."
-    )
-    sig = result.pairs[result.pairs["significant"]]
+        f"{tested} pair{'s' if tested != 1 else ''}"
+        + (f" ({untested} of the {len(pairs)} pairs have too few common "
+                             "folds for a test)" if untested else "")
+        + f"; significant means p_holm < {alpha}. The table of every pair (difference, t, "
+        "p) is in cv_summary.json."
+    )  # fmt: skip
+    labels = [label(m, v) for m, v in zip(result.ranking.model, result.ranking.variant,
+                                          strict=True)]  # fmt: skip
+    matrix = plots.pvalue_matrix(labels, _p_matrix(result), alpha)
+    sig = pairs[pairs["significant"]]
     lines = [
-        f"{r.model_a} vs {r.model_b}: difference {r.mean_diff:+.4f}, p_holm = {r.p_holm:.3g}"
+        f"{label(r.model_a, r.variant_a)} vs {label(r.model_b, r.variant_b)}: difference "
+        f"{r.mean_diff:+.4f}, p_holm = {r.p_holm:.3g}"
         for r in sig.itertuples()
     ]
-    verdict = h.items(lines) if lines else h.para("No difference is significant.", "note")
-    return h.section("Comparison", h.para(text, "note"), verdict, h.table(result.pairs))
+    verdict = (h.details(f"{len(lines)} significant pairs", h.items(lines)) if lines
+               else h.para("No difference is significant.", "note"))  # fmt: skip
+    image = h.image(matrix, "matrix of Holm-corrected p-values") if matrix else ""
+    return h.section("Comparison", h.para(text, "note"), image, verdict)
+
+
+def _p_matrix(result: an.Analysis) -> np.ndarray:
+    """Symmetric matrix of p_holm in ranking order (NaN on the diagonal and where untested)."""
+    keys = list(zip(result.ranking.model, result.ranking.variant, strict=True))
+    at = {k: i for i, k in enumerate(keys)}
+    out = np.full((len(keys), len(keys)), np.nan)
+    for r in result.pairs.itertuples():
+        i, j = at.get((r.model_a, r.variant_a)), at.get((r.model_b, r.variant_b))
+        if i is not None and j is not None:
+            out[i, j] = out[j, i] = r.p_holm
+    return out
+
+
+def param_grids(result: an.Analysis) -> list[tuple[str, list[str], pd.DataFrame]]:
+    """(model, varied parameters, frame of those parameters with mean, ci_low, ci_high) for
+    each ranked model (best first) whose variants vary 1 or 2 parameters."""
+    res = result.results
+    params = an.task_params(res)
+    primary = result.summary[result.summary["metric"] == res.primary]
+    order = list(result.ranking["model"]) if len(result.ranking) else []
+    out = []
+    for model in order:
+        part = primary[primary["model"] == model].dropna(subset=["mean"])
+        mine = {v: params[(model, v)] for v in part["variant"] if (model, v) in params}
+        keys = an.varying_params(mine)
+        if not 1 <= len(keys) <= 2:
+            continue
+        rows = part[part["variant"].isin(list(mine))]
+        means = rows[["mean", "ci_low", "ci_high"]].assign(
+            **{k: [_value(mine[v][k]) for v in rows["variant"]] for k in keys}
+        )
+        out.append((model, keys, means))
+    return out
+
+
+def _hyperparameters(result: an.Analysis) -> str:
+    """Per model whose variants vary 1 or 2 parameters: mean score against them."""
+    primary = result.results.primary
+    parts = []
+    for model, keys, means in param_grids(result):
+        if len(keys) == 1:
+            parts.append(h.image(plots.grid_1d(model, keys[0], means, primary), model))
+        else:
+            parts.append(h.image(plots.grid_2d(model, *keys, means, primary), model))
+    if not parts:
+        return ""
+    note = h.para("Mean test score over each model's grid (1 or 2 parameters varied); "
+                  "numeric values in numeric order.", "note")  # fmt: skip
+    return h.section("Hyperparameters", note, f'<div class="half">{"".join(parts)}</div>')
+
+
+def _value(value: object) -> object:
+    """A parameter value as a plot label: numbers stay numbers (numeric order)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return json.dumps(value, default=str) if not isinstance(value, str) else value
 
 
 def _variants(result: an.Analysis) -> str:
     primary = result.summary[result.summary["metric"] == result.results.primary]
-    return h.section(f"Every variant ({result.results.primary}, test folds)", h.table(primary))
+    _, partial = models.fold_counts(result, primary)
+    return h.table(primary.drop(columns="metric"), marked=partial)
 
 
 def _separate(result: an.Analysis) -> str:
@@ -153,7 +336,7 @@ def _plots(images: list[Path], problems: list[str]) -> str:
         parts.append(f'<div class="bad">{h.para("Plots that failed:")}{h.items(problems)}</div>')
     if not parts:
         parts.append(h.para("No plot applies yet.", "note"))
-    return h.section("Plots", *parts)
+    return h.section("Plots of the best models together", *parts)
 
 
 def _balance(result: an.Analysis) -> str:

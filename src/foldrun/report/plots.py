@@ -3,6 +3,7 @@ None when the plot does not apply to this run (e.g. ROC curves for a regression)
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -23,6 +24,49 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
+
+
+def png(fig: plt.Figure, tight: bool = True) -> bytes:
+    """The figure as PNG bytes (for a data URI), closed afterwards. `tight=False`: the
+    caller set the margins (tight_layout is a third of a small figure's cost)."""
+    buf = io.BytesIO()
+    if tight:
+        fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=DPI)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def ordered(values: object) -> list[object]:
+    """Distinct values in numeric order when every one is a number (8 before 32), else
+    in text order."""
+    distinct = list(dict.fromkeys(values))  # type: ignore[call-overload]
+    try:
+        return sorted(distinct, key=lambda v: float(v))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return sorted(distinct, key=str)
+
+
+def tick(value: object) -> str:
+    """A parameter value as a tick label: 1.0 -> "1", 0.001 -> "0.001", 1e-05 -> "1e-05"."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def ink(rgba: tuple[float, ...]) -> str:
+    """Black or white, whichever reads on a cell of colour `rgba` (relative luminance)."""
+    r, g, b = rgba[:3]
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 else "white"
+
+
+def _cell_values(ax: plt.Axes, values: np.ndarray, cmap: str, digits: str = ".3f") -> None:
+    """A heatmap with each cell's value written in a colour that reads on it."""
+    image = ax.imshow(values, cmap=cmap, aspect="auto")
+    for (i, j), v in np.ndenumerate(values):
+        if v == v:  # NaN cells stay empty
+            ax.text(j, i, format(v, digits), ha="center", va="center", fontsize=8,
+                    color=ink(image.cmap(image.norm(v))))  # fmt: skip
 
 
 def _label(model: str, variant: str) -> str:
@@ -64,9 +108,15 @@ def metric_per_fold(
     high = np.nan_to_num(ranking["ci_high"].to_numpy(float) - mean)
     ax.errorbar(np.arange(len(ranking)) + 0.25, mean, yerr=[low, high], fmt="o", color="black",
                 capsize=4)  # fmt: skip
+    # a variant with fewer folds than the most any has is partial: said in red on its label
+    n = ranking["n"].to_numpy() if "n" in ranking else np.zeros(len(ranking))
+    full = n.max() if len(n) else 0
+    labels = [_label(m, v) + (f" ({k}/{full} folds)" if k < full else "")
+              for m, v, k in zip(ranking.model, ranking.variant, n, strict=True)]  # fmt: skip
     ax.set_xticks(range(len(ranking)))
-    ax.set_xticklabels([_label(m, v) for m, v in zip(ranking.model, ranking.variant, strict=True)],
-                       rotation=30, ha="right")  # fmt: skip
+    ax.set_xticklabels(labels, rotation=30, ha="right")
+    for text, k in zip(ax.get_xticklabels(), n, strict=True):
+        text.set_color(PARTIAL if k < full else "black")
     ax.set_ylabel(f"test {primary}")
     ax.set_title(f"{primary} per fold (points) and mean ± 95% CI")
     return _save(fig, path)
@@ -89,33 +139,42 @@ def _binary_scores(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
 
 def curves(oof: dict[str, pd.DataFrame], kind: str, path: Path) -> Path | None:
     """ROC (`kind="roc"`) or precision-recall curves of pooled out-of-fold predictions."""
-    from sklearn import metrics as skm
 
     fig, ax = plt.subplots(figsize=(5.5, 5))
-    drawn = 0
-    for label, part in oof.items():
-        scores = _binary_scores(part.dropna(subset=["y_true"]))
-        if scores is None or len(set(scores[0])) < 2:
-            continue
-        truth, score = scores
-        if kind == "roc":
-            fpr, tpr, _ = skm.roc_curve(truth, score)
-            ax.plot(fpr, tpr, label=f"{label} (AUC {skm.auc(fpr, tpr):.3f})")
-        else:
-            prec, rec, _ = skm.precision_recall_curve(truth, score)
-            ap = skm.average_precision_score(truth, score)
-            ax.plot(rec, prec, label=f"{label} (AP {ap:.3f})")
-        drawn += 1
+    drawn = sum(_curve(ax, part, kind, label) for label, part in oof.items())
     if not drawn:
         plt.close(fig)
         return None
+    _curve_axes(ax, kind)
+    return _save(fig, path)
+
+
+def _curve(ax: plt.Axes, part: pd.DataFrame, kind: str, label: str) -> bool:
+    """One ROC or PR line of `part`'s pooled predictions; False when it does not apply."""
+    from sklearn import metrics as skm
+
+    scores = _binary_scores(part.dropna(subset=["y_true"]))
+    if scores is None or len(set(scores[0])) < 2:
+        return False
+    truth, score = scores
+    if kind == "roc":
+        fpr, tpr, _ = skm.roc_curve(truth, score)
+        score_text = f"AUC {skm.auc(fpr, tpr):.3f}"
+        ax.plot(fpr, tpr, label=f"{label} ({score_text})" if label else score_text)
+    else:
+        prec, rec, _ = skm.precision_recall_curve(truth, score)
+        ap = skm.average_precision_score(truth, score)
+        ax.plot(rec, prec, label=f"{label} (AP {ap:.3f})" if label else f"AP {ap:.3f}")
+    return True
+
+
+def _curve_axes(ax: plt.Axes, kind: str) -> None:
     if kind == "roc":
         ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
         ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, out-of-fold")
     else:
         ax.set(xlabel="recall", ylabel="precision", title="Precision-recall, out-of-fold")
     ax.legend(fontsize=7, loc="lower right" if kind == "roc" else "lower left")
-    return _save(fig, path)
 
 
 def _predicted_labels(part: pd.DataFrame) -> np.ndarray:
@@ -127,7 +186,6 @@ def _predicted_labels(part: pd.DataFrame) -> np.ndarray:
 
 
 def confusion(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
-    from sklearn.metrics import confusion_matrix
 
     items = [
         (k, v) for k, v in oof.items() if "pred" in v or any(v.columns.str.startswith("proba_"))
@@ -136,30 +194,36 @@ def confusion(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
         return None
     fig, axes = _grid(len(items))
     for ax, (label, part) in zip(axes, items, strict=True):
-        y = part["y_true"].astype(str).to_numpy()
-        pred = _predicted_labels(part)
-        labels = sorted(set(y) | set(pred))
-        cm = confusion_matrix(y, pred, labels=labels)
-        ax.imshow(cm, cmap="Blues")
-        for (i, j), v in np.ndenumerate(cm):
-            color = "white" if v > cm.max() / 2 else "black"
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=8, color=color)
-        ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
-        ax.set_yticks(range(len(labels)), labels, fontsize=7)
-        ax.set(xlabel="predicted", ylabel="true", title=label)
+        _confusion(ax, part, label)
     return _save(fig, path)
+
+
+def _confusion(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
+    from sklearn.metrics import confusion_matrix
+
+    y = part["y_true"].astype(str).to_numpy()
+    pred = _predicted_labels(part)
+    labels = sorted(set(y) | set(pred))
+    _cell_values(ax, confusion_matrix(y, pred, labels=labels), "Blues", "d")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
 
 
 def predicted_vs_true(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
     fig, axes = _grid(len(oof))
     for ax, (label, part) in zip(axes, oof.items(), strict=True):
-        y = part["y_true"].to_numpy(float)
-        pred = part["pred"].to_numpy(float)
-        ax.scatter(y, pred, s=8, alpha=0.5)
-        lo, hi = np.nanmin([y.min(), pred.min()]), np.nanmax([y.max(), pred.max()])
-        ax.plot([lo, hi], [lo, hi], ls="--", color="grey", lw=1)
-        ax.set(xlabel="true", ylabel="predicted", title=label)
+        _scatter(ax, part, label)
     return _save(fig, path)
+
+
+def _scatter(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
+    y = part["y_true"].to_numpy(float)
+    pred = part["pred"].to_numpy(float)
+    ax.scatter(y, pred, s=8, alpha=0.5)
+    lo, hi = np.nanmin([y.min(), pred.min()]), np.nanmax([y.max(), pred.max()])
+    ax.plot([lo, hi], [lo, hi], ls="--", color="grey", lw=1)
+    ax.set(xlabel="true", ylabel="predicted", title=title)
 
 
 def prediction_distribution(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
@@ -169,19 +233,23 @@ def prediction_distribution(oof: dict[str, pd.DataFrame], path: Path) -> Path | 
         return None
     fig, axes = _grid(len(items))
     for ax, (label, part) in zip(axes, items, strict=True):
-        probas = [c for c in part.columns if c.startswith("proba_")]
-        if len(probas) > 2:
-            score, xlabel = part[probas].to_numpy(float).max(1), "top probability"
-        else:
-            score, xlabel = _binary_scores(part)[1], "score of the positive class"  # type: ignore[index]
-        y = part["y_true"].astype(str).to_numpy()
-        for cls in sorted(set(y)):
-            # step outlines: one polygon per class instead of 20 bars (much faster to draw)
-            counts, edges = np.histogram(score[y == cls], bins=20, range=(0, 1))
-            ax.stairs(counts, edges, lw=1.5, label=str(cls))  # one artist, fast
-        ax.set(xlabel=xlabel, ylabel="rows", title=label)
-        ax.legend(fontsize=7)
+        _distribution(ax, part, label)
     return _save(fig, path)
+
+
+def _distribution(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
+    probas = [c for c in part.columns if c.startswith("proba_")]
+    if len(probas) > 2:
+        score, xlabel = part[probas].to_numpy(float).max(1), "top probability"
+    else:
+        score, xlabel = _binary_scores(part)[1], "score of the positive class"  # type: ignore[index]
+    y = part["y_true"].astype(str).to_numpy()
+    for cls in sorted(set(y)):
+        # step outlines: one polygon per class instead of 20 bars (much faster to draw)
+        counts, edges = np.histogram(score[y == cls], bins=20, range=(0, 1))
+        ax.stairs(counts, edges, lw=1.5, label=str(cls))  # one artist, fast
+    ax.set(xlabel=xlabel, ylabel="rows", title=title)
+    ax.legend(fontsize=7)
 
 
 def training_curves(task_paths: dict[str, list[Path]], path: Path) -> Path | None:
@@ -189,7 +257,7 @@ def training_curves(task_paths: dict[str, list[Path]], path: Path) -> Path | Non
     rows = []
     for label, paths in task_paths.items():
         for fold, folder in enumerate(paths):
-            rows.extend(_read_jsonl(folder / "metrics.jsonl", label, fold))
+            rows.extend(read_jsonl(folder / "metrics.jsonl", label, fold))
     if not rows:
         return None
     df = pd.DataFrame(rows)
@@ -208,7 +276,7 @@ def training_curves(task_paths: dict[str, list[Path]], path: Path) -> Path | Non
     return _save(fig, path)
 
 
-def _read_jsonl(path: Path, label: str, fold: int) -> list[dict[str, object]]:
+def read_jsonl(path: Path, label: str, fold: int) -> list[dict[str, object]]:
     try:
         lines = path.read_text(errors="replace").splitlines()
     except OSError:
@@ -233,12 +301,169 @@ def grid_heatmaps(grids: list[tuple[str, str, str, pd.DataFrame]], primary: str,
         return None
     fig, axes = _grid(len(grids), size=4.2)
     for ax, (model, x, y, means) in zip(axes, grids, strict=True):
-        table = means.pivot_table(index=y, columns=x, values="mean", aggfunc="mean")
-        values = table.to_numpy(float)
-        ax.imshow(values, cmap="viridis", aspect="auto")  # values are written in the cells
-        for (i, j), v in np.ndenumerate(values):
-            ax.text(j, i, f"{v:.3f}", ha="center", va="center", color="white", fontsize=8)
-        ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
-        ax.set_yticks(range(table.shape[0]), [str(c) for c in table.index])
-        ax.set(xlabel=x, ylabel=y, title=f"{model}: mean test {primary}")
+        _heatmap(ax, means, x, y, f"{model}: mean test {primary}")
     return _save(fig, path)
+
+
+def _heatmap(ax: plt.Axes, means: pd.DataFrame, x: str, y: str, title: str) -> None:
+    """Mean score over a 2-parameter grid; both axes in numeric order when numeric."""
+    table = means.pivot_table(index=y, columns=x, values="mean", aggfunc="mean")
+    table = table.reindex(index=ordered(table.index), columns=ordered(table.columns))
+    _cell_values(ax, table.to_numpy(float), "viridis")
+    ax.set_xticks(range(table.shape[1]), [tick(c) for c in table.columns])
+    ax.set_yticks(range(table.shape[0]), [tick(c) for c in table.index])
+    ax.set(xlabel=x, ylabel=y, title=title)
+
+
+PARTIAL = "#c0392b"  # partial variants (fewer folds than planned) are drawn in red
+
+
+def forest(rows: pd.DataFrame, primary: str, conf: int) -> bytes | None:
+    """Every variant's mean and interval on the primary metric, best at the top. `rows`:
+    label, mean, ci_low, ci_high, selected (bool), partial (bool), folds ("4/5")."""
+    if rows.empty:
+        return None
+    n = len(rows)
+    fig, ax = plt.subplots(figsize=(11, 0.8 + 0.22 * n))
+    y = np.arange(n)[::-1]
+    mean = rows["mean"].to_numpy(float)
+    err = [np.nan_to_num(mean - rows["ci_low"].to_numpy(float)),
+           np.nan_to_num(rows["ci_high"].to_numpy(float) - mean)]  # fmt: skip
+    partial = rows["partial"].to_numpy(bool)
+    colours = np.where(partial, PARTIAL, np.where(rows["selected"], "#3465a4", "#8a8a8a"))
+    for c in dict.fromkeys(colours):  # one errorbar call per colour, not per row
+        sel = colours == c
+        ax.errorbar(mean[sel], y[sel], xerr=[err[0][sel], err[1][sel]], fmt="o", ms=4,
+                    color=c, ecolor=c, capsize=2, lw=1)  # fmt: skip
+    labels = [f"{lab}  ({f} folds)" if p else lab
+              for lab, p, f in zip(rows["label"], partial, rows["folds"], strict=True)]  # fmt: skip
+    ax.set_yticks(y, labels, fontsize=8)
+    for tick, p, s in zip(ax.get_yticklabels(), partial, rows["selected"], strict=True):
+        tick.set_color(PARTIAL if p else "black")
+        tick.set_fontweight("bold" if s else "normal")
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel(f"test {primary}: mean over folds and {conf}% interval")
+    ax.set_title("Every variant (bold: the model's selected variant; red: partial)", fontsize=10)
+    return png(fig)
+
+
+def pvalue_matrix(labels: list[str], p: np.ndarray, alpha: float) -> bytes | None:
+    """Holm-corrected p-values between models (rank order); blue cells are significant."""
+    n = len(labels)
+    if n < 2:
+        return None
+    size = min(14.0, 2.5 + 0.45 * n)
+    fig, ax = plt.subplots(figsize=(size, size * 0.8))
+    shown = np.where(np.tril(np.ones((n, n), bool), -1), p, np.nan)
+    colours = plt.get_cmap("Blues_r")
+    image = ax.imshow(np.where(shown < alpha, 0.15, np.where(np.isnan(shown), np.nan, 0.95)),
+                      cmap=colours, vmin=0, vmax=1, aspect="auto")  # fmt: skip
+    if n <= 30:  # beyond that the numbers do not fit; the colours still tell
+        for (i, j), v in np.ndenumerate(shown):
+            if v == v:
+                text = "<.001" if v < 0.001 else f"{v:.3f}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                        color=ink(image.cmap(image.norm(0.15 if v < alpha else 0.95))))  # fmt: skip
+    ticks = [f"{i + 1}. {lab}" for i, lab in enumerate(labels)]
+    ax.set_yticks(range(n), ticks, fontsize=8)
+    ax.set_xticks(range(n), [str(i + 1) for i in range(n)], fontsize=8)
+    ax.set_xlabel("model (rank)")
+    ax.set_title(f"Holm-corrected p-values (blue: p < {alpha})", fontsize=10)
+    return png(fig)
+
+
+def grid_1d(model: str, x: str, means: pd.DataFrame, primary: str) -> bytes:
+    """Mean and interval per value of one parameter; a log axis when the values span
+    more than two decades."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    order = ordered(means[x])
+    rows = means.set_index(x).loc[order]
+    try:
+        xs = np.asarray(order, dtype=float)
+    except (TypeError, ValueError):
+        xs = np.arange(len(order), dtype=float)
+        ax.set_xticks(xs, [str(v) for v in order])
+    else:
+        positive = (xs > 0).all()
+        if positive and xs.max() / xs.min() > 100:
+            ax.set_xscale("log")
+        ax.set_xticks(xs, [tick(v) for v in order])
+        ax.minorticks_off()
+    mean = rows["mean"].to_numpy(float)
+    err = [np.nan_to_num(mean - rows["ci_low"].to_numpy(float)),
+           np.nan_to_num(rows["ci_high"].to_numpy(float) - mean)]  # fmt: skip
+    ax.errorbar(xs, mean, yerr=err, fmt="o-", capsize=3)
+    ax.set(xlabel=x, ylabel=f"test {primary}", title=f"{model}: mean and interval over folds")
+    return png(fig)
+
+
+def grid_2d(model: str, x: str, y: str, means: pd.DataFrame, primary: str) -> bytes:
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    _heatmap(ax, means, x, y, f"{model}: mean test {primary}")
+    return png(fig)
+
+
+SPLITS = ("train", "val", "valid", "validation", "test")
+
+
+def curve_base(name: str) -> tuple[str, str]:
+    """("loss", "val") of "val_loss" / "val/loss" / "loss_val": one panel per base name,
+    train and val overlaid in it."""
+    low = name.lower()
+    for split in SPLITS:
+        for sep in ("_", "/", "-"):
+            if low.startswith(split + sep):
+                return name[len(split) + 1 :], split
+            if low.endswith(sep + split):
+                return name[: -len(split) - 1], split
+    return name, ""
+
+
+MAX_CURVE_PANELS = 4
+
+
+def model_figure(
+    title: str, task: str, oof: pd.DataFrame | None, curves: pd.DataFrame | None
+) -> bytes | None:
+    """One figure per model: ROC, PR, confusion and score distribution (classification) or
+    predicted vs true (regression), then its training curves (train and val overlaid)."""
+    draws = []
+    if oof is not None and len(oof):
+        if task == "classification" and _binary_scores(oof) is not None:
+            draws += [lambda ax: _curve(ax, oof, "roc", "") and _curve_axes(ax, "roc"),
+                      lambda ax: _curve(ax, oof, "pr", "") and _curve_axes(ax, "pr")]  # fmt: skip
+        if task == "classification" and ("pred" in oof or _binary_scores(oof) is not None):
+            draws.append(lambda ax: _confusion(ax, oof, "Confusion, out-of-fold"))
+        if task == "classification" and _binary_scores(oof) is not None:
+            draws.append(lambda ax: _distribution(ax, oof, "Scores per true class"))
+        if task == "regression" and "pred" in oof:
+            draws.append(lambda ax: _scatter(ax, oof, "Predicted vs true, out-of-fold"))
+    if curves is not None and len(curves):
+        bases = curves.assign(base=[curve_base(n)[0] for n in curves["name"]])
+        for base in sorted(bases["base"].unique())[:MAX_CURVE_PANELS]:
+            part = bases[bases["base"] == base]
+            draws.append(lambda ax, part=part, base=base: _curves_panel(ax, part, base))
+    if not draws:
+        return None
+    fig, axes = _grid(len(draws), size=3.2)
+    for ax, draw in zip(axes, draws, strict=True):
+        draw(ax)
+    fig.suptitle(title, fontsize=10, color=PARTIAL if "PARTIAL" in title else "black")
+    # fixed margins in inches (one per model: no tight_layout)
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=0.7 / width, right=1 - 0.2 / width, bottom=0.75 / height,
+                        top=1 - 0.8 / height, wspace=0.45, hspace=0.6)  # fmt: skip
+    return png(fig, tight=False)
+
+
+def _curves_panel(ax: plt.Axes, part: pd.DataFrame, base: str) -> None:
+    """Every fold's curve of each logged name of one base (train_loss, val_loss: loss),
+    a colour per name, so train and val are overlaid."""
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, (name, rows) in enumerate(part.groupby("name", sort=True)):
+        for i, (_fold, line) in enumerate(rows.groupby("fold", sort=True)):
+            ax.plot(line["step"], line["value"], color=colours[k % len(colours)], lw=1,
+                    alpha=0.7, label=name if i == 0 else None)  # fmt: skip
+    ax.set(xlabel="step", title=f"{base} (each fold a line)")
+    ax.legend(fontsize=7)

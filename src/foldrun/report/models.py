@@ -1,0 +1,291 @@
+"""The per-model parts of index.html: the inventory of tasks (failures first, with their log
+tails), time and memory, and one collapsible section per model with its plots and the
+images its tasks wrote. Work per model is bounded: a few task folders are listed, at most
+MAX_IMAGES images are embedded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from foldrun.report import analysis as an
+from foldrun.report import html as h
+from foldrun.report import plots
+
+MAX_IMAGES = 6  # task-written images shown per model; the rest are counted
+MAX_IMAGE_BYTES = 2_000_000  # a bigger image is named, not embedded
+MAX_FAILURES = 20  # failed tasks shown with their log tails
+TAIL_LINES = 12
+FAILED = ".failed"
+
+
+def label(model: str, variant: str) -> str:
+    return model if variant == "default" else f"{model}/{variant}"
+
+
+def planned_folds(result: an.Analysis) -> int:
+    """(repeat, fold) pairs of the split: how many test scores a complete variant has."""
+    folds = result.results.folds
+    if len(folds):
+        return len(folds.loc[folds["fold"] >= 0, ["repeat", "fold"]].drop_duplicates())
+    summary = result.summary
+    return int(summary["n"].max()) if len(summary) else 0
+
+
+def fold_counts(result: an.Analysis, frame: pd.DataFrame) -> tuple[list[str], list[bool]]:
+    """("4/5", partial?) per row of `frame` (with column n): partial = fewer test scores
+    than the split has folds."""
+    planned = planned_folds(result)
+    n = frame["n"].fillna(0).astype(int) if "n" in frame else pd.Series(0, index=frame.index)
+    return [f"{k}/{planned}" for k in n], [bool(k < planned) for k in n]
+
+
+def plot_labels(result: an.Analysis) -> dict[tuple[str, str], str]:
+    """Each ranked variant's label for plots, a partial one saying so ("gbm (PARTIAL 4/5)")."""
+    ranking = result.ranking
+    if ranking.empty:
+        return {}
+    folds, partial = fold_counts(result, ranking)
+    keys = zip(ranking["model"], ranking["variant"], folds, partial, strict=True)
+    return {(m, v): label(m, v) + (f" (PARTIAL {f})" if p else "") for m, v, f, p in keys}
+
+
+# ---------------------------------------------------------------- inventory
+
+
+def _task_counts(result: an.Analysis) -> pd.DataFrame:
+    """Per model: tasks done, failed, not done (pending, stale, missing, ...)."""
+    tasks = result.results.tasks
+    rows: dict[str, dict[str, int]] = {}
+    for model, state, n in (
+        tasks.groupby(["model", "state"]).size().reset_index().itertuples(index=False)
+    ):
+        kind = state if state in ("done", "failed") else "not done"
+        rows.setdefault(model, {}).setdefault(kind, 0)
+        rows[model][kind] += int(n)
+    for line in result.missing:
+        if line.endswith("(missing)"):  # inferred: not in the tasks table
+            model = line.split("/", 1)[0]
+            rows.setdefault(model, {}).setdefault("not done", 0)
+            rows[model]["not done"] += 1
+    out = pd.DataFrame.from_dict(rows, orient="index").reindex(
+        columns=["done", "failed", "not done"]
+    )
+    out = out.fillna(0).astype(int)
+    out.index.name = "model"
+    return out.reset_index()
+
+
+def inventory(result: an.Analysis) -> str:
+    counts = _task_counts(result)
+    if counts.empty:
+        return h.section("Inventory", h.para("No task folder yet.", "note"))
+    variants = result.results.tasks.groupby("model")["variant"].nunique()
+    counts["variants"] = counts["model"].map(variants).fillna(0).astype(int)
+    counts["status"] = [
+        "failed" if f else "missing" if d == 0 else "partial" if nd else "complete"
+        for d, f, nd in zip(counts["done"], counts["failed"], counts["not done"], strict=True)
+    ]
+    order = {"failed": 0, "missing": 1, "partial": 2, "complete": 3}
+    counts = counts.sort_values(["status", "model"], key=lambda c: c.map(order).fillna(c)
+                                if c.name == "status" else c, kind="stable")  # fmt: skip
+    bad = counts["status"] != "complete"
+    summary = ", ".join(f"{k}: {v}" for k, v in counts["status"].value_counts().items())
+    parts = [h.para(f"Models by status — {summary}.", "note"),
+             h.table(counts, ["model", "status", "variants", "done", "failed", "not done"],
+                     keys=1, marked=list(bad))]  # fmt: skip
+    parts += _failures(result)
+    return h.section("Inventory (per model: complete / partial / failed / missing)", *parts)
+
+
+def _failures(result: an.Analysis) -> list[str]:
+    tasks = result.results.tasks
+    failed = tasks[tasks["state"] == "failed"]
+    if failed.empty:
+        return []
+    parts = [f"<h3>Failed tasks ({len(failed)})</h3>"]
+    for row in failed.head(MAX_FAILURES).itertuples():
+        log = _failure_log(Path(row.path))
+        tail = _tail(log) if log else "(no log found)"
+        where = str(log) if log else str(row.path)
+        what = f"{row.model}/{row.variant} fold {row.fold} repeat {row.repeat} {row.stage}"
+        parts.append(f'<div class="bad">{h.para(what)}{h.para(f"Log: {where}", "note")}'
+                     f"{h.pre(tail)}</div>")  # fmt: skip
+    if len(failed) > MAX_FAILURES:
+        parts.append(h.para(f"… and {len(failed) - MAX_FAILURES} more failed tasks "
+                            "(fold_summary.csv lists them all).", "note"))  # fmt: skip
+    return parts
+
+
+def _failure_log(path: Path) -> Path | None:
+    for candidate in (path.with_name(path.name + FAILED) / "train.log", path / "train.log"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _tail(path: Path, lines: int = TAIL_LINES) -> str:
+    """The last lines of a log, reading only its end (logs can be gigabytes)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - 8192))
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError as err:
+        return f"(cannot read the log: {err})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+# ---------------------------------------------------------------- time and memory
+
+
+def duration(seconds: float) -> str:
+    if seconds != seconds:
+        return "–"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{minutes:.1f} min"
+    return f"{int(minutes // 60)} h {round(minutes % 60):02d} min"
+
+
+def resources(result: an.Analysis) -> str:
+    tasks = result.results.tasks
+    if tasks.empty or tasks["wall_s"].isna().all():
+        return h.section("Time and memory", h.para("No resources.json yet.", "note"))
+    folds = tasks[tasks["fold"] >= 0]
+    per_fold = folds.groupby(["model", "variant", "repeat", "fold"])["wall_s"].sum(min_count=1)
+    per_fold = per_fold.groupby("model")
+    total = tasks.groupby("model")
+    table = pd.DataFrame({
+        "tasks": total.size(),
+        "wall total": total["wall_s"].sum(min_count=1).map(duration),
+        "CPU total": total["cpu_s"].sum(min_count=1).map(duration),
+        "wall per fold (median)": per_fold.median().map(duration),
+        "wall per fold (max)": per_fold.max().map(duration),
+        "peak memory (MB, max)": total["peak_mb"].max().round().astype("Int64"),
+    }).reset_index()  # fmt: skip
+    text = ("From each task's resources.json: wall and CPU time summed over every task of "
+            "the model (all variants, folds and stages); per fold = the stages of one "
+            "variant's fold together.")  # fmt: skip
+    return h.section("Time and memory per model", h.para(text, "note"), h.table(table, keys=1))
+
+
+# ---------------------------------------------------------------- per-model sections
+
+
+def model_sections(result: an.Analysis) -> str:
+    res = result.results
+    ranking = result.ranking
+    test = res.predictions
+    test = test[(test["subset"] == "test") & (test["fold"] >= 0)]
+    groups = test.groupby(["model", "variant"], sort=False).indices
+    folds, partial = fold_counts(result, ranking) if len(ranking) else ([], [])
+    conf = round(res.confidence * 100)
+    parts = []
+    for i, row in enumerate(ranking.itertuples()):
+        title = (f"#{row.rank} {label(row.model, row.variant)} — {res.primary} "
+                 f"{row.mean:.4f} [{row.ci_low:.4f}, {row.ci_high:.4f}] ({conf}% CI), "
+                 f"{folds[i]} folds" + (" — PARTIAL" if partial[i] else ""))  # fmt: skip
+        rows = groups.get((row.model, row.variant))
+        oof = _first_repeat(test.iloc[rows]) if rows is not None else None
+        parts.append(_model(result, row.model, row.variant, title, oof, f"model-{i + 1}",
+                            f" (PARTIAL: {folds[i]} folds)" if partial[i] else ""))  # fmt: skip
+    ranked = set(ranking["model"]) if len(ranking) else set()
+    others = sorted(set(res.tasks["model"]) - ranked) if len(res.tasks) else []
+    for model in others:
+        title = f"{model} — no finished evaluate task: not ranked"
+        variant = res.tasks.loc[res.tasks["model"] == model, "variant"].iloc[0]
+        parts.append(_model(result, model, variant, title, None, ""))
+    if not parts:
+        return ""
+    note = h.para(
+        "Each model's selected variant: plots of its pooled out-of-fold test predictions "
+        "(first repeat), its training curves (every fold) and the images its tasks wrote "
+        "(first fold). Click a model to open it.",
+        "note",
+    )
+    return h.section("Models", note, *parts)
+
+
+def _first_repeat(part: pd.DataFrame) -> pd.DataFrame:
+    part = part[part["repeat"] == part["repeat"].min()]
+    return part.dropna(axis=1, how="all")
+
+
+def _model(
+    result: an.Analysis,
+    model: str,
+    variant: str,
+    title: str,
+    oof: pd.DataFrame | None,
+    anchor: str,
+    mark: str = "",
+) -> str:
+    res = result.results
+    tasks = res.tasks
+    mine = tasks[(tasks["model"] == model) & (tasks["variant"] == variant)]
+    mine = mine[(mine["fold"] >= 0) & (mine["repeat"] == 0) & (mine["state"] == "done")]
+    body = []
+    if oof is not None and "y_true" not in oof:
+        oof = None
+    figure = plots.model_figure(label(model, variant) + mark, res.task, oof, _curves(mine))
+    if figure:
+        body.append(h.image(figure, f"plots of {label(model, variant)}"))
+    else:
+        body.append(h.para("No predictions or training curves to plot.", "note"))
+    body.append(_task_images(mine))
+    return h.details(title, *body, anchor=anchor, open_=anchor == "model-1")
+
+
+def _curves(tasks: pd.DataFrame) -> pd.DataFrame | None:
+    rows = []
+    for fold, path in zip(tasks["fold"], tasks["path"], strict=True):
+        file = Path(path) / "metrics.jsonl"
+        if file.is_file():
+            rows.extend(plots.read_jsonl(file, "", int(fold)))
+    return pd.DataFrame(rows) if rows else None
+
+
+def _task_images(tasks: pd.DataFrame) -> str:
+    """The PNGs the tasks of the first fold wrote (embedded, at most MAX_IMAGES), and the
+    other files they wrote, by name."""
+    if tasks.empty:
+        return ""
+    first = tasks[tasks["fold"] == tasks["fold"].min()]
+    images: list[Path] = []
+    tables: list[Path] = []
+    for path in first["path"]:
+        try:
+            names = sorted(Path(path).iterdir())
+        except OSError:
+            continue
+        images += [p for p in names if p.suffix.lower() == ".png" and p.is_file()]
+        tables += [p for p in names if p.suffix.lower() in (".csv", ".tsv") and p.is_file()]
+    if not images and not tables:
+        return ""
+    fold = int(first["fold"].iloc[0])
+    parts = [f"<h3>Files the tasks wrote (fold {fold})</h3>", '<div class="thumbs">']
+    shown = 0
+    for image in images:
+        if shown == MAX_IMAGES:
+            break
+        size = image.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            parts.append(h.para(f"{image} ({size / 1e6:.1f} MB: too big to embed)", "note"))
+            continue
+        parts.append(h.image(image, image.name, caption=str(image)))
+        shown += 1
+    parts.append("</div>")
+    if len(images) > shown:
+        more = len(images) - shown
+        parts.append(h.para(f"{more} more images in {Path(first['path'].iloc[0]).parent}.",
+                            "note"))  # fmt: skip
+    if tables:
+        parts.append(h.para("Tables: " + ", ".join(str(t) for t in tables[:20])
+                            + (f" and {len(tables) - 20} more" if len(tables) > 20 else ""),
+                            "note"))  # fmt: skip
+    return "".join(parts)

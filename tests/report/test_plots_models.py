@@ -1,0 +1,116 @@
+"""Per-model plots for every model (not the top 8), training curves with train and val
+overlaid, hyperparameter plots in numeric order with readable cell text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from foldrun.report import plots
+
+
+def _sections(html: str) -> list[str]:
+    return re.findall(r'<details[^>]*id="model-\d+"[^>]*>.*?</details>', html, re.S)
+
+
+def test_every_model_has_its_own_plots(wide_report: Path) -> None:
+    """21 models: each section holds its figure; the baselines (ranked last) too."""
+    sections = _sections(wide_report.read_text())
+    assert len(sections) == 21
+    for section in sections:
+        assert section.count('<img alt="plots of ') == 1, section[:200]
+    last = sections[-2:]
+    assert "baseline_stratified" in last[0][:300] and "baseline_prior" in last[1][:300]
+    assert sections[0].startswith('<details id="model-1" open>')  # the best is open
+
+
+def test_plot_labels_mark_the_partial_variant(wide_report: Path) -> None:
+    """The overview plots (ROC, PR, per fold, curves) label a partial variant as such."""
+    from foldrun.report import analysis, models
+    from foldrun.results import load_results
+
+    result = analysis.analyze(load_results(wide_report.parent.parent))
+    labels = models.plot_labels(result)
+    assert labels[("gbm", "default")] == "gbm (PARTIAL 4/5)"
+    assert labels[("rf", "default")] == "rf"
+
+
+def test_one_parameter_grid_gets_a_plot(wide_report: Path) -> None:
+    html = wide_report.read_text()
+    part = html[html.index("<h2>Hyperparameters") : html.index("<h2>Time and memory")]
+    assert re.findall(r'<img alt="([^"]+)"', part) == ["mlp", "svm"]
+
+
+def _means() -> pd.DataFrame:
+    rows = [(h, lr, 0.9 + h / 1000 + lr) for h in (32, 8, 64, 16) for lr in (0.1, 0.001)]
+    return pd.DataFrame(rows, columns=["hidden", "lr", "mean"])
+
+
+def test_heatmap_axes_in_numeric_order() -> None:
+    fig, ax = plt.subplots()
+    plots._heatmap(ax, _means(), "hidden", "lr", "t")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["8", "16", "32", "64"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0.001", "0.1"]
+    plt.close(fig)
+
+
+def test_heatmap_text_reads_on_every_cell() -> None:
+    """Dark text on the light (yellow) end of viridis, white on the dark end."""
+    fig, ax = plt.subplots()
+    plots._heatmap(ax, _means(), "hidden", "lr", "t")
+    texts = {t.get_text(): t.get_color() for t in ax.texts}
+    values = _means()["mean"]
+    assert texts[f"{values.max():.3f}"] == "black"
+    assert texts[f"{values.min():.3f}"] == "white"
+    plt.close(fig)
+
+
+def test_ordered_and_tick_labels() -> None:
+    assert plots.ordered(["32", "8", "16", 8]) == ["8", 8, "16", "32"]
+    assert plots.ordered(["b", "a"]) == ["a", "b"]
+    assert [plots.tick(v) for v in (1.0, 0.001, 100.0, "x")] == ["1", "0.001", "100", "x"]
+
+
+def test_curve_names_pair_train_and_val() -> None:
+    assert plots.curve_base("val_loss") == ("loss", "val")
+    assert plots.curve_base("train/accuracy") == ("accuracy", "train")
+    assert plots.curve_base("loss_valid") == ("loss", "valid")
+    assert plots.curve_base("lr") == ("lr", "")
+
+
+def test_training_curves_overlay_train_and_val_in_one_panel() -> None:
+    rows = [{"name": n, "fold": f, "step": s, "value": 1 / (s + 1) + (n == "val_loss") * 0.1}
+            for n in ("train_loss", "val_loss") for f in range(3) for s in range(5)]  # fmt: skip
+    fig, ax = plt.subplots()
+    plots._curves_panel(ax, pd.DataFrame(rows), "loss")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["train_loss", "val_loss"]
+    assert len(ax.get_lines()) == 6  # every fold of both
+    plt.close(fig)
+
+
+def test_model_figure_for_classification_and_regression() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.choice(["a", "b"], 60)
+    proba = np.clip((y == "b") * 0.6 + rng.random(60) * 0.4, 0, 1)
+    oof = pd.DataFrame({"y_true": y, "proba_a": 1 - proba, "proba_b": proba,
+                        "pred": np.where(proba > 0.5, "b", "a")})  # fmt: skip
+    png = plots.model_figure("m", "classification", oof, None)
+    assert png is not None and png[:8] == b"\x89PNG\r\n\x1a\n"
+    reg = pd.DataFrame({"y_true": rng.normal(size=30), "pred": rng.normal(size=30)})
+    assert plots.model_figure("r", "regression", reg, None) is not None
+    assert plots.model_figure("none", "classification", None, None) is None
+
+
+def test_pvalue_matrix_and_forest_render() -> None:
+    p = np.array([[np.nan, 0.01, 0.5], [0.01, np.nan, 0.2], [0.5, 0.2, np.nan]])
+    assert plots.pvalue_matrix(["a", "b", "c"], p, 0.05)[:4] == b"\x89PNG"
+    assert plots.pvalue_matrix(["a"], p[:1, :1], 0.05) is None
+    rows = pd.DataFrame({"label": ["a", "b"], "mean": [0.9, 0.8], "ci_low": [0.85, 0.7],
+                         "ci_high": [0.95, 0.9], "selected": [True, True],
+                         "partial": [True, False], "folds": ["4/5", "5/5"]})  # fmt: skip
+    assert plots.forest(rows, "roc_auc", 95)[:4] == b"\x89PNG"
