@@ -211,3 +211,17 @@ def test_holm_caption_counts_the_pairs_it_tested(tmp_path: Path) -> None:
     assert (len(pairs), tested) == (3, 1)
     html = report.index.read_text()
     assert "Holm-corrected over 1 pair (2 of the 3 pairs have too few common folds" in html
+
+
+def test_user_text_is_escaped_in_every_new_section(run_dir: Path) -> None:
+    """A model named like markup stays text in the headline, inventory, time table and its
+    own section (summary, figure alt, failure block)."""
+    from tests.report.conftest import HOSTILE
+
+    html = build_report(run_dir).index.read_text()
+    assert HOSTILE not in html and "<img src=x" not in html
+    escaped = h.esc(HOSTILE)
+    for title in ("Inventory", "Time and memory", "Models"):
+        part = html[html.index(f"<h2>{title}") :]
+        assert escaped in part[: part.index("</section>")], title
+    assert re.search(r"<summary>#\d+ " + re.escape(escaped), html)
