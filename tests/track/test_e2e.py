@@ -40,6 +40,17 @@ def test_demo_run_tracked_once(tmp_path: Path) -> None:
         for r in children
         if r.data.tags["fold"] != "-1"
     )
+    by_key = {r.data.tags["foldrun.key"]: r for r in runs}
+    logreg = by_key["logreg/default/fold_00"]
+    assert logreg.data.tags["foldrun.model_kind"] == "estimator"
+    names = {a.path for a in client.list_artifacts(logreg.info.run_id, "train")}
+    assert "train/model.joblib" in names  # the fitted model the estimator adapter saved
+    centroid = by_key["centroid/default/fold_00"]
+    assert centroid.data.tags["foldrun.model_kind"] == "command"
+    names = {a.path for a in client.list_artifacts(centroid.info.run_id, "train")}
+    assert "train/centroids.json" in names  # what the command's train wrote into {out}
+    trees = next(r for k, r in by_key.items() if k.startswith("trees/") and k.count("/") == 1)
+    assert {"n_estimators", "max_depth", "n_jobs"} <= set(trees.data.params)
     status = CliRunner().invoke(cli, ["status", str(spec)])
     assert status.exit_code == 0, status.output  # mlflow.json files do not disturb the run folder
 

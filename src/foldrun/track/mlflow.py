@@ -7,6 +7,11 @@ per exported stage, `foldrun.sig.<stage>` (DONE's fingerprint + the task's end t
 its id is stored in `tasks/<model>/<variant>/[<fold dir>/]mlflow.json`. One search finds
 the runs already there; a stage whose signature is there is skipped; a stage that was
 rerun replaces the fold's child run (the old one is deleted). mlflow is imported lazily.
+
+Speed: one create_run (with its tags), one log_batch (MLflow's client splits it within its
+limits) and one set_terminated per run; a sqlite store is written without an fsync per
+commit and synced once at the end (`_sqlite_unsynced`). Quiet: MLflow prints two "View
+run" lines per run to a server unless MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT is set.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import re
 import subprocess
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +35,15 @@ from foldrun.errors import TrackError
 INSTALL = 'pip install "foldrun[mlflow]"'
 ID_FILE = "mlflow.json"
 FOLD_STAGES = ("train", "predict", "evaluate")
-BATCH = 1000
+MODEL_FILES_MAX_MB = 1024  # per task: model files past this are named, not uploaded
+# what foldrun itself writes into a task folder; the rest of a train/refit folder is the
+# task's own output (model.joblib, *.pt, checkpoints/ ...) and goes up as model files
+OWN_FILES = frozenset(
+    {"DONE", "cmd.txt", "train.log", "resources.json", "params.json", "params_logged.json",
+     "metrics.json", "metrics.jsonl", "predictions.parquet", "predictions.csv", ID_FILE}
+)  # fmt: skip
+# cmd.txt of an estimator / entry task: "train: a.b:C params={...}", "train: m:f(ctx) params="
+_DESCRIBED = re.compile(r"^(?:train|predict|refit): (?P<target>.+?)(?P<ctx>\(ctx\))? params=\{")
 MAX_KEY = 250  # MLflow's longest metric / param name
 _NOT_MLFLOW = re.compile(r"[^\w.\- :/]")  # characters MLflow refuses in a name
 
@@ -60,6 +74,7 @@ class ExportReport:
     failed: list[str] = field(default_factory=list)
     error: str | None = None
     renamed: dict[str, str] = field(default_factory=dict)  # names MLflow refuses -> logged as
+    too_big: list[str] = field(default_factory=list)  # model files past MODEL_FILES_MAX_MB
 
     @property
     def ok(self) -> bool:
@@ -77,6 +92,13 @@ class ExportReport:
             pairs = ", ".join(f"{k} -> {v}" for k, v in sorted(self.renamed.items())[:10])
             more = f" and {len(self.renamed) - 10} more" if len(self.renamed) > 10 else ""
             text += f"; names MLflow refuses were logged as: {pairs}{more}"
+        if self.too_big:
+            names = ", ".join(self.too_big[:5])
+            more = f" and {len(self.too_big) - 5} more" if len(self.too_big) > 5 else ""
+            text += (
+                f"; model files past {MODEL_FILES_MAX_MB} MB per task were not uploaded: "
+                f"{names}{more}"
+            )
         return text
 
 
@@ -90,10 +112,17 @@ class Unit:
     fold: int
     repeat: int
     stages: dict[str, Path] = field(default_factory=dict)  # done stage -> task folder
+    dataset: str | None = None  # [datasets] (issue 13): the task's dataset, when it has one
+
+    @property
+    def parent_key(self) -> str:
+        """Also the folder under tasks/ (tasks/<dataset>/<model>/<variant> with datasets)."""
+        prefix = f"{self.dataset}/" if self.dataset else ""
+        return f"{prefix}{self.model}/{self.variant}"
 
     @property
     def key(self) -> str:
-        return f"{self.model}/{self.variant}/{self.fold_dir}"
+        return f"{self.parent_key}/{self.fold_dir}"
 
 
 def resolve_tracking_uri(uri: str, base: Path) -> str:
@@ -125,7 +154,7 @@ def find_units(run_dir: Path, allowed: set[Path] | None = None) -> list[Unit]:
     from foldrun.layout import fold_dir_name
     from foldrun.results.collect import discover
 
-    units: dict[tuple[str, str, int, int], Unit] = {}
+    units: dict[tuple[str | None, str, str, int, int], Unit] = {}
     refs = discover(run_dir / "tasks")
     n_repeats = 2 if any(r.repeat > 0 for r in refs) else 1
     for ref in sorted(refs, key=lambda r: r.key):
@@ -135,9 +164,10 @@ def find_units(run_dir: Path, allowed: set[Path] | None = None) -> list[Unit]:
         if allowed is not None and path.resolve() not in allowed:
             continue  # stale: done with a fingerprint the spec no longer gives
         fdir = fold_dir_name(ref.fold, ref.repeat, n_repeats)
+        dataset = getattr(ref, "dataset", None)  # set once task refs know datasets
         unit = units.setdefault(
-            (ref.model, ref.variant, ref.repeat, ref.fold),
-            Unit(ref.model, ref.variant, fdir, ref.fold, ref.repeat),
+            (dataset, ref.model, ref.variant, ref.repeat, ref.fold),
+            Unit(ref.model, ref.variant, fdir, ref.fold, ref.repeat, dataset=dataset),
         )
         unit.stages[ref.stage] = path
     return list(units.values())
@@ -189,10 +219,12 @@ def _curve(path: Path, ended_ms: int) -> list[tuple[str, float, int, int]]:
     return out
 
 
-def _params(unit: Unit) -> dict[str, str]:
+def _params(units: list[Unit], names: tuple[str, ...]) -> dict[str, str]:
+    """The params in `names` (params.json: model params + variant values; params_logged.json:
+    what the task logged) of the units' tasks, as MLflow param strings; first one wins."""
     params: dict[str, str] = {}
-    for path in unit.stages.values():
-        for name in ("params.json", "params_logged.json"):
+    for path in (p for unit in units for p in unit.stages.values()):
+        for name in names:
             obj = _read_json(path / name)
             for key, value in obj.items() if isinstance(obj, dict) else ():
                 text = value if isinstance(value, str) else json.dumps(value, default=str)
@@ -211,6 +243,58 @@ def final_metrics(unit: Unit) -> dict[str, float]:
     return out
 
 
+def model_info(table: Any, unit: Unit | None = None) -> dict[str, str]:
+    """Tags saying what the model is: its kind (estimator/entry/command) and, for an
+    estimator or entry, what it names. From the spec's [models.<name>] table; without
+    one (a run folder exported alone), from the cmd.txt foldrun wrote for the task."""
+    if isinstance(table, dict):
+        for kind in ("estimator", "entry"):
+            if isinstance(table.get(kind), str):
+                return {"foldrun.model_kind": kind, f"foldrun.{kind}": table[kind]}
+        return {"foldrun.model_kind": "command"}
+    for stage in ("train", "refit", "predict"):
+        path = unit.stages.get(stage) if unit else None
+        try:
+            line = (path / "cmd.txt").read_text().partition("\n")[0] if path else ""
+        except OSError:
+            continue
+        if match := _DESCRIBED.match(line):
+            kind = "entry" if match["ctx"] else "estimator"
+            target = match["target"].split(" -> ")[-1]
+            return {"foldrun.model_kind": kind, f"foldrun.{kind}": target}
+        if line:
+            return {"foldrun.model_kind": "command"}
+    return {}
+
+
+def run_tags(unit: Unit, models: dict[str, Any]) -> dict[str, str]:
+    """The tags a unit's runs (its parent and itself) share: model, variant, dataset, kind."""
+    tags = {
+        "model": unit.model,
+        "variant": unit.variant,
+        "foldrun.model": unit.model,
+        "foldrun.variant": unit.variant,
+        **model_info(models.get(unit.model), unit),
+    }
+    if unit.dataset:
+        tags.update({"dataset": unit.dataset, "foldrun.dataset": unit.dataset})
+    return tags
+
+
+def model_files(path: Path) -> list[Path]:
+    """Files a train/refit task wrote itself, sorted: all but foldrun's own, hidden ones
+    (temporary files) and top-level plots."""
+    found = []
+    for file in sorted(path.rglob("*")):
+        rel = file.relative_to(path)
+        if any(part.startswith(".") for part in rel.parts) or not file.is_file():
+            continue
+        if len(rel.parts) == 1 and (rel.name in OWN_FILES or file.suffix == ".png"):
+            continue  # foldrun's own, or a plot uploaded with the plots
+        found.append(file)
+    return found
+
+
 def git_commit(folder: Path) -> str | None:
     try:
         done = subprocess.run(
@@ -227,7 +311,11 @@ def git_commit(folder: Path) -> str | None:
 @contextmanager
 def _quiet_http() -> Any:
     """Few retries and a short timeout: an unreachable server is reported, not waited for."""
-    wanted = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+    wanted = {
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+        "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",  # two "View run" lines per run
+    }
     saved = {k: os.environ.get(k) for k in wanted}
     for key, value in wanted.items():
         os.environ.setdefault(key, value)
@@ -241,6 +329,49 @@ def _quiet_http() -> Any:
                 os.environ.pop(key, None)
 
 
+@contextmanager
+def _sqlite_unsynced(client: Any, uri: str) -> Iterator[None]:
+    """Write a sqlite store without waiting for the disk at each commit, then sync it once.
+
+    MLflow commits 4-5 times per run and each sqlite commit waits for ~3 disk syncs: most of
+    an export's time (210 runs: 44 s before). PRAGMA synchronous=OFF on the connections
+    this export uses keeps the database consistent if the process dies (SQLite's guarantee);
+    only an OS crash or power cut during the export could damage it, so the file is fsynced
+    before this returns. FOLDRUN_MLFLOW_SQLITE_SYNC=1 keeps MLflow's per-commit syncs.
+    The engine is MLflow's private attribute: without it, nothing changes."""
+    engine = getattr(getattr(client._tracking_client, "store", None), "engine", None)
+    if (
+        not uri.startswith("sqlite:///")
+        or os.environ.get("FOLDRUN_MLFLOW_SQLITE_SYNC") == "1"
+        or engine is None
+    ):
+        yield
+        return
+    from sqlalchemy import event
+
+    def unsynced(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+    event.listen(engine, "checkout", unsynced)
+    try:
+        yield
+    finally:
+        event.remove(engine, "checkout", unsynced)
+        engine.dispose()  # pooled connections set OFF are closed; new ones sync as usual
+        _fsync(Path(uri[len("sqlite:///") :].partition("?")[0]))
+
+
+def _fsync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # no such file: nothing was written
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class _Exporter:
     def __init__(self, client: Any, exp_id: str, run_dir: Path, cfg: dict[str, Any]) -> None:
         from mlflow.entities import Metric, Param, RunTag
@@ -249,6 +380,7 @@ class _Exporter:
         self.client, self.exp_id, self.run_dir, self.cfg = client, exp_id, run_dir, cfg
         self.existing = self._existing_runs()
         self.renamed: dict[str, str] = {}
+        self.too_big: list[str] = []
 
     def key(self, name: str) -> str:
         """`name` as MLflow takes it; a changed name is remembered for the report."""
@@ -269,10 +401,9 @@ class _Exporter:
             if not token:
                 return found
 
-    def base_tags(self, model: str, variant: str, key: str) -> dict[str, str]:
+    def base_tags(self, unit: Unit, key: str) -> dict[str, str]:
         tags = {
-            "model": model,
-            "variant": variant,
+            **run_tags(unit, self.cfg["models"]),
             "foldrun.key": key,
             "foldrun.run_dir": str(self.run_dir),
             "foldrun.version": __version__,
@@ -293,20 +424,14 @@ class _Exporter:
         self.existing[key] = run
         return run, True
 
-    def log(
-        self, run_id: str, metrics: list[Any], params: dict[str, str], tags: dict[str, str]
-    ) -> None:
-        p = [self.Param(self.key(k), v) for k, v in params.items()]
-        t = [self.RunTag(k, v) for k, v in tags.items()]
-        for i in range(0, max(len(metrics), 1), BATCH):
-            self.client.log_batch(
-                run_id,
-                metrics=metrics[i : i + BATCH],
-                params=p[:100] if i == 0 else [],
-                tags=t[:100] if i == 0 else [],
-            )
-        for j in range(100, max(len(p), len(t)), 100):
-            self.client.log_batch(run_id, params=p[j : j + 100], tags=t[j : j + 100])
+    def log(self, run: Any, metrics: list[Any], params: dict[str, str], tags: dict[str, str]):
+        """One log_batch per run: MLflow's client splits it within MLflow's limits (1,000
+        entries, 100 params, 100 tags a request). What the run already has is not sent:
+        its tags (a new run got them from create_run) and its params (immutable in MLflow)."""
+        valid = {self.key(k): v for k, v in params.items()}
+        p = [self.Param(k, v) for k, v in valid.items() if k not in run.data.params]
+        t = [self.RunTag(k, v) for k, v in tags.items() if run.data.tags.get(k) != v]
+        self.client.log_batch(run.info.run_id, metrics=metrics, params=p, tags=t)
 
     def export_unit(self, unit: Unit, parent_id: str) -> str:
         """'created', 'updated' or 'unchanged'."""
@@ -323,7 +448,7 @@ class _Exporter:
         res = {s: _read_json(p / "resources.json") or {} for s, p in unit.stages.items()}
         starts = [m for r in res.values() if (m := _ms(r.get("started")))]
         ends = [m for r in res.values() if (m := _ms(r.get("ended")))]
-        tags = self.base_tags(unit.model, unit.variant, unit.key)
+        tags = self.base_tags(unit, unit.key)
         fingerprints = {s: (p / "DONE").read_text().strip() for s, p in unit.stages.items()}
         last = "refit" if "refit" in unit.stages else max(unit.stages, key=FOLD_STAGES.index)
         tags.update(
@@ -350,14 +475,12 @@ class _Exporter:
             ]
         stamp = ended or 0
         metrics += [self.Metric(self.key(k), v, stamp, 0) for k, v in final_metrics(unit).items()]
-        params = {k: v for k, v in _params(unit).items() if self.key(k) not in run.data.params}
-        self.log(run_id, metrics, params, tags)
+        self.log(run, metrics, _params([unit], ("params.json", "params_logged.json")), tags)
         if self.cfg["artifacts"]:
             self.upload(run_id, unit, todo)
         self.client.set_terminated(run_id, "FINISHED", end_time=ended)
-        folder = self.run_dir / "tasks" / unit.model / unit.variant / unit.fold_dir
         _write_json(
-            folder / ID_FILE,
+            self.run_dir / "tasks" / unit.key / ID_FILE,
             {"run_id": run_id, "tracking_uri": self.cfg["uri"], "experiment_id": self.exp_id},
         )
         return "created" if created else "updated"
@@ -371,12 +494,29 @@ class _Exporter:
             for file in files:
                 if file.is_file() and file.stat().st_size > 0:
                     self.client.log_artifact(run_id, str(file), stage)
+            if stage in ("train", "refit"):
+                self.upload_models(run_id, path, stage)
 
-    def export_parent(self, model: str, variant: str, units: list[Unit]) -> tuple[str, str]:
-        """(run id, 'created'|'updated'|'unchanged') of the model × variant's parent run."""
+    def upload_models(self, run_id: str, path: Path, stage: str) -> None:
+        """The task's model files under `<stage>/`, up to MODEL_FILES_MAX_MB per task (a
+        store holds a copy of each fold's model); the rest are named in the report."""
+        budget = MODEL_FILES_MAX_MB * 2**20
+        for file in model_files(path):
+            rel = file.relative_to(path)
+            size = file.stat().st_size
+            if size > budget:
+                where = path.relative_to(self.run_dir / "tasks").as_posix()
+                self.too_big.append(f"{where}/{rel.as_posix()} ({size / 2**20:.0f} MB)")
+                continue
+            budget -= size
+            self.client.log_artifact(run_id, str(file), "/".join((stage, *rel.parts[:-1])))
+
+    def export_parent(self, units: list[Unit]) -> tuple[str, str]:
+        """(run id, 'created'|'updated'|'unchanged') of the model × variant's parent run:
+        the folds' mean and interval, the refit's metrics, the params of the variant."""
         from foldrun.results.stats import t_interval
 
-        key = f"{model}/{variant}"
+        key = units[0].parent_key
         folds = [u for u in units if u.fold >= 0]
         per_metric: dict[str, list[float]] = defaultdict(list)
         for unit in folds:
@@ -396,19 +536,25 @@ class _Exporter:
         for unit in units:
             if unit.fold < 0:
                 summary.update(final_metrics(unit))
+        params = _params(units, ("params.json",))  # the same for every task of a variant
         report = sorted((self.run_dir / "report").glob("*.png"))
+        tags = self.base_tags(units[0], key)
+        described = {k: v for k, v in tags.items() if k.startswith(("foldrun.model", "dataset"))}
         sig = json.dumps(
-            [sorted(summary.items()), [(p.name, p.stat().st_mtime_ns) for p in report]]
+            [
+                sorted(summary.items()),
+                sorted(params.items()),
+                sorted(described.items()),
+                [(p.name, p.stat().st_mtime_ns) for p in report],
+            ]
         )
         import hashlib
 
         digest = hashlib.sha256(sig.encode()).hexdigest()[:32]
-        tags = self.base_tags(model, variant, key)
         run, created = self.run_for(key, self.cfg["prefix"] + key, tags, None)
         run_id = run.info.run_id
-        folder = self.run_dir / "tasks" / model / variant
         _write_json(
-            folder / ID_FILE,
+            self.run_dir / "tasks" / key / ID_FILE,
             {"run_id": run_id, "tracking_uri": self.cfg["uri"], "experiment_id": self.exp_id},
         )
         if run.data.tags.get("foldrun.sig.summary") == digest:
@@ -416,7 +562,7 @@ class _Exporter:
         step = len(folds)  # the history shows how the mean moved as folds were added
         metrics = [self.Metric(self.key(k), v, 0, step) for k, v in summary.items() if v == v]
         tags["foldrun.sig.summary"] = digest
-        self.log(run_id, metrics, {}, tags)
+        self.log(run, metrics, params, tags)
         if self.cfg["artifacts"]:
             for png in report:
                 self.client.log_artifact(run_id, str(png), "report")
@@ -452,6 +598,7 @@ def _config(run_dir_or_spec: str | Path, tracking_uri: str | None, experiment: s
         "experiment": str(name),
         "artifacts": bool(raw.get("artifacts", True)),
         "prefix": str(raw.get("run_name_prefix", "")),
+        "models": models if isinstance(models := source.raw.get("models"), dict) else {},
         "commit": git_commit(base),
         "spec": str(source.spec_path) if source.spec_path else None,
     }
@@ -500,23 +647,30 @@ def export_run(
         except Exception as err:  # unreachable or broken store: report it, retry next time
             report.error = " ".join(str(err).split())[:300]
             return report
-        groups: dict[tuple[str, str], list[Unit]] = defaultdict(list)
-        for unit in units:
-            groups[(unit.model, unit.variant)].append(unit)
-        for (model, variant), group in sorted(groups.items()):
-            try:
-                parent_id, outcome = exporter.export_parent(model, variant, group)
-                _count(report, outcome)
-            except Exception as err:
-                report.failed += [f"{model}/{variant}: {err}"] + [u.key for u in group]
-                continue
-            for unit in group:
-                try:
-                    _count(report, exporter.export_unit(unit, parent_id))
-                except Exception as err:
-                    report.failed.append(f"{unit.key}: {' '.join(str(err).split())[:200]}")
-        report.renamed = exporter.renamed
+        with _sqlite_unsynced(client, cfg["uri"]):
+            _export_units(exporter, units, report)
     return report
+
+
+def _export_units(exporter: _Exporter, units: list[Unit], report: ExportReport) -> None:
+    """Each model × variant's parent run, then its children; failures are counted."""
+    groups: dict[str, list[Unit]] = defaultdict(list)
+    for unit in units:
+        groups[unit.parent_key].append(unit)
+    for key, group in sorted(groups.items()):
+        try:
+            parent_id, outcome = exporter.export_parent(group)
+            _count(report, outcome)
+        except Exception as err:
+            report.failed += [f"{key}: {err}"] + [u.key for u in group]
+            continue
+        for unit in group:
+            try:
+                _count(report, exporter.export_unit(unit, parent_id))
+            except Exception as err:
+                report.failed.append(f"{unit.key}: {' '.join(str(err).split())[:200]}")
+    report.renamed = exporter.renamed
+    report.too_big = exporter.too_big
 
 
 def _count(report: ExportReport, outcome: str) -> None:
