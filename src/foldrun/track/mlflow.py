@@ -372,6 +372,17 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+@dataclass
+class _ClientArtifacts:
+    """log_artifact(path, artifact_path) through the client, for a tracking server."""
+
+    client: Any
+    run_id: str
+
+    def log_artifact(self, local_file: str, artifact_path: str | None = None) -> None:
+        self.client.log_artifact(self.run_id, local_file, artifact_path)
+
+
 class _Exporter:
     def __init__(self, client: Any, exp_id: str, run_dir: Path, cfg: dict[str, Any]) -> None:
         from mlflow.entities import Metric, Param, RunTag
@@ -477,7 +488,7 @@ class _Exporter:
         metrics += [self.Metric(self.key(k), v, stamp, 0) for k, v in final_metrics(unit).items()]
         self.log(run, metrics, _params([unit], ("params.json", "params_logged.json")), tags)
         if self.cfg["artifacts"]:
-            self.upload(run_id, unit, todo)
+            self.upload(self.artifacts(run), unit, todo)
         self.client.set_terminated(run_id, "FINISHED", end_time=ended)
         _write_json(
             self.run_dir / "tasks" / unit.key / ID_FILE,
@@ -485,7 +496,16 @@ class _Exporter:
         )
         return "created" if created else "updated"
 
-    def upload(self, run_id: str, unit: Unit, stages: list[str]) -> None:
+    def artifacts(self, run: Any) -> Any:
+        """The run's artifact repository, from the run we have (MlflowClient.log_artifact
+        fetches the run again first: a query per run)."""
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        if not self.cfg["uri"].startswith(("sqlite:", "file:")):
+            return _ClientArtifacts(self.client, run.info.run_id)  # a server: its own rules
+        return get_artifact_repository(run.info.artifact_uri)
+
+    def upload(self, repo: Any, unit: Unit, stages: list[str]) -> None:
         for stage in stages:
             path = unit.stages[stage]
             files = [path / "train.log", *sorted(path.glob("*.png"))]
@@ -493,11 +513,11 @@ class _Exporter:
                 files.append(path / "predictions.parquet")
             for file in files:
                 if file.is_file() and file.stat().st_size > 0:
-                    self.client.log_artifact(run_id, str(file), stage)
+                    repo.log_artifact(str(file), stage)
             if stage in ("train", "refit"):
-                self.upload_models(run_id, path, stage)
+                self.upload_models(repo, path, stage)
 
-    def upload_models(self, run_id: str, path: Path, stage: str) -> None:
+    def upload_models(self, repo: Any, path: Path, stage: str) -> None:
         """The task's model files under `<stage>/`, up to MODEL_FILES_MAX_MB per task (a
         store holds a copy of each fold's model); the rest are named in the report."""
         budget = MODEL_FILES_MAX_MB * 2**20
@@ -509,7 +529,7 @@ class _Exporter:
                 self.too_big.append(f"{where}/{rel.as_posix()} ({size / 2**20:.0f} MB)")
                 continue
             budget -= size
-            self.client.log_artifact(run_id, str(file), "/".join((stage, *rel.parts[:-1])))
+            repo.log_artifact(str(file), "/".join((stage, *rel.parts[:-1])))
 
     def export_parent(self, units: list[Unit]) -> tuple[str, str]:
         """(run id, 'created'|'updated'|'unchanged') of the model × variant's parent run:
@@ -563,9 +583,10 @@ class _Exporter:
         metrics = [self.Metric(self.key(k), v, 0, step) for k, v in summary.items() if v == v]
         tags["foldrun.sig.summary"] = digest
         self.log(run, metrics, params, tags)
-        if self.cfg["artifacts"]:
+        if self.cfg["artifacts"] and report:
+            repo = self.artifacts(run)
             for png in report:
-                self.client.log_artifact(run_id, str(png), "report")
+                repo.log_artifact(str(png), "report")
         self.client.set_terminated(run_id, "FINISHED")
         return run_id, "created" if created else "updated"
 
