@@ -68,8 +68,34 @@ def _allowed(parts: tuple[str, ...], is_dir: bool, patterns: tuple[str, ...]) ->
     return False
 
 
+_MARKER_TEXT = "made by foldrun; foldrun may replace this folder\n"
+_LISTED = "files:\n"  # the marker then names every file foldrun wrote, one a line
+
+
+def _marker_text(folder: Path, kind: Kind) -> str:
+    """The marker foldrun writes: what it is, then every file it put in the folder."""
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    return _MARKER_TEXT + _LISTED + "".join(f"{name}\n" for name in files if name != kind.marker)
+
+
+def _listed(folder: Path, kind: Kind) -> set[str] | None:
+    """The files the marker says foldrun wrote; None when the marker names none (an older
+    foldrun's, or a marker that is the folder's own data file)."""
+    try:
+        text = (folder / kind.marker).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    head, sep, names = text.partition(_LISTED)
+    if head != _MARKER_TEXT or not sep:
+        return None
+    return {kind.marker, *names.splitlines()}
+
+
 def strangers(folder: Path, kind: Kind) -> list[str]:
-    """What `folder` holds that foldrun does not write into a folder of this kind."""
+    """What `folder` holds that foldrun does not write into a folder of this kind (and,
+    when its marker lists the files foldrun wrote, any file it does not list: a plot the
+    user saved into a report folder is theirs)."""
+    listed = _listed(folder, kind)
     found = []
     for top, dirs, files in os.walk(folder):
         base = Path(top).relative_to(folder).parts
@@ -80,8 +106,10 @@ def strangers(folder: Path, kind: Kind) -> list[str]:
         dirs[:] = [d for d in dirs if "/".join((*base, d)) not in found]
         for name in sorted(files):
             path = Path(top) / name
-            if path.is_symlink() or not _allowed((*base, name), False, kind.patterns):
-                found.append("/".join((*base, name)))
+            rel = "/".join((*base, name))
+            unlisted = listed is not None and rel not in listed
+            if path.is_symlink() or unlisted or not _allowed((*base, name), False, kind.patterns):
+                found.append(rel)
     return found
 
 
@@ -106,11 +134,26 @@ def check_replaceable(
             "those away",
             file=target,
         )
-    if kind.marker_required and any(target.iterdir()) and not (target / kind.marker).is_file():
+    if any(target.iterdir()) and not _marked(target, kind):
         raise error(
             f"is not a {kind.what} made by foldrun (no {kind.marker}); choose another --out folder",
             file=target,
         )
+
+
+def _marked(folder: Path, kind: Kind) -> bool:
+    """Whether the folder holds the marker, or is an older foldrun's folder made before it."""
+    if (folder / kind.marker).is_file():
+        return True
+    return not kind.marker_required and _older_made(folder, kind)
+
+
+def _older_made(folder: Path, kind: Kind) -> bool:
+    """Whether a folder without the marker is one an older foldrun made: it holds every
+    file of fixed name that foldrun writes there. (Files that merely fit a pattern, such as
+    a user's `figures/` of PNGs beside an `index.html`, prove nothing.)"""
+    fixed = [p for p in kind.patterns if p != kind.marker and not any(c in p for c in "*?[")]
+    return all((folder / name).is_file() for name in fixed)
 
 
 def new_temp_dir(target: Path) -> Path:
@@ -172,7 +215,7 @@ def staging(
         tmp = new_temp_dir(target)
         yield tmp
         if not (tmp / kind.marker).exists():
-            (tmp / kind.marker).write_text("made by foldrun; foldrun may replace this folder\n")
+            (tmp / kind.marker).write_text(_marker_text(tmp, kind))
         replace(tmp, target, kind, keep=keep, error=error)
     except BaseException:
         if tmp is not None:
