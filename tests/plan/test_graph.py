@@ -206,10 +206,12 @@ def test_missing_table_at_planning_is_a_data_error(tmp_path: Path) -> None:
     (tmp_path / "samples.csv").unlink()
     with pytest.raises(DataError, match="data table not found"):
         build_plan(load_spec(spec_path))
-    # with features and task given, planning does not need the table
+    # with features and task given, planning still checks the features against the table's
+    # header (a missing feature column would fail every task), so the table must be there
     spec_path.write_text(
         spec_path.read_text().replace(
             'target = "label"', 'target = "label"\nfeatures = ["x1"]\ntask = "regression"'
         )
     )
-    assert build_plan(load_spec(spec_path)).count() == 10
+    with pytest.raises(DataError, match="not found"):
+        build_plan(load_spec(spec_path))

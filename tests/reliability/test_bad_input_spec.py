@@ -163,8 +163,6 @@ def test_ids_with_leading_zeros_stay_text_from_table_to_results(tmp_path: Path) 
     assert sorted(set(folds["id"])) == ids
 
 
-@pytest.mark.xfail(strict=True, reason="run/adapters read manifests and predictions.csv with "
-                   "numeric ids (read_manifest, read_predictions_file); owned by run/")  # fmt: skip
 def test_ids_with_leading_zeros_stay_text_in_predictions(tmp_path: Path) -> None:
     ids = [f"{i:03d}" for i in range(40)]
     spec = _text_id_project(tmp_path, ids)

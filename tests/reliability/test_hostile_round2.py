@@ -225,15 +225,19 @@ MISSING = {
 }
 
 
-@pytest.mark.xfail(
+KNOWN_GAPS = pytest.mark.xfail(
     strict=True,
-    reason="an evaluate folder without metrics.json or "
-    "predictions.parquet, with metric values that are not numbers, or with a "
-    "Parquet file damaged between its whole header and footer is 'done' and the "
-    "report says complete, yet the fold is silently left out of the mean (n=2 of "
-    "3) or of the pooled out-of-fold metric",
+    reason="an evaluate folder without predictions.parquet, or with a Parquet file damaged "
+    "between its whole header and footer, is 'done' and the report says complete, yet the "
+    "fold is silently left out of the pooled out-of-fold metric (the state check reads a "
+    "Parquet file's ends only, and an evaluate may have no predictions to copy)",
 )
-@pytest.mark.parametrize("damage", list(MISSING))
+
+
+@pytest.mark.parametrize("damage", [
+    pytest.param(name, marks=KNOWN_GAPS if name.startswith("predictions") else ())
+    for name in MISSING
+])  # fmt: skip
 def test_evaluate_missing_or_unreadable_output_is_not_silently_done(
     finished: Path, tmp_path: Path, damage: str
 ) -> None:
@@ -296,12 +300,6 @@ def test_list_switch_and_fold1_reach_the_program(tmp_path: Path) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="{amp?--amp} with a non-boolean grid value passes check "
-    "and run --dry-run, and fails halfway through the run (README: any other value "
-    "is an error, and template errors are found at check, never mid-run)",
-)
 def test_switch_with_a_non_boolean_value_is_refused_at_check(tmp_path: Path) -> None:
     spec = _template_project(tmp_path, '[true, "no"]')
     checked = foldrun("check", str(spec))

@@ -12,7 +12,7 @@ from foldrun.errors import ReportError
 from foldrun.results import collect
 from tests.fixtures.synthetic_run import RunShape, write_run
 
-DESIGN_COLUMNS = {
+CONTRACT_COLUMNS = {
     "tasks": ["model", "variant", "fold", "repeat", "stage", "state", "started", "ended",
               "wall_s", "cpu_s", "peak_mb", "exit_code", "fingerprint", "path"],
     "metrics": ["model", "variant", "fold", "repeat", "stage", "subset", "metric", "value"],
@@ -20,9 +20,9 @@ DESIGN_COLUMNS = {
 }  # fmt: skip
 
 
-def test_tables_have_design_columns(run_dir: Path) -> None:
+def test_tables_have_the_contract_columns(run_dir: Path) -> None:
     res = foldrun.load_results(run_dir)
-    for name, cols in DESIGN_COLUMNS.items():
+    for name, cols in CONTRACT_COLUMNS.items():
         assert list(getattr(res, name).columns) == cols
         assert list(pd.read_parquet(run_dir / "results" / f"{name}.parquet").columns) == cols
     assert list(res.predictions.columns[:6]) == [

@@ -1,4 +1,4 @@
-"""Hand-built plans for the run tests: a split folder in DESIGN.md's format and
+"""Hand-built plans for the run tests: a split folder in foldrun's format and
 PlannedTask objects, so the runner is tested without the spec/plan code."""
 
 from __future__ import annotations

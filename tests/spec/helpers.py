@@ -1,4 +1,4 @@
-"""Small data sets, split folders written by hand (DESIGN format) and spec files for tests."""
+"""Small data sets, split folders written by hand (the split folder format) and spec files for tests."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def write_table(path: Path, n: int = 40) -> list[list[object]]:
 def write_split(
     root: Path, rows: list[list[object]], folds: int = 3, repeats: int = 1, holdout: int = 0
 ) -> Path:
-    """A split folder as DESIGN.md describes: fold_XX/{train,val,test}.csv (+ holdout.csv)."""
+    """A split folder as foldrun writes it: fold_XX/{train,val,test}.csv (+ holdout.csv)."""
     kept, held = rows[holdout:], rows[:holdout]
     for repeat in range(repeats):
         base = root / f"repeat_{repeat:02d}" if repeats > 1 else root

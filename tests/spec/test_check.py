@@ -256,3 +256,37 @@ def test_schema_error_elsewhere_does_not_hide_data_problems(tmp_path: Path) -> N
     lines = problem_lines(write_spec(tmp_path, '[models.m]\nentry = "os:getcwd"\n', head=head))
     assert any("split.typo: unknown key" in line for line in lines)
     assert any("data.target: column 'lbl'" in line for line in lines)
+
+
+def test_shell_keywords_and_builtins_are_fine_in_a_command(tmp_path: Path) -> None:
+    from foldrun.spec.check import command_problem
+
+    (tmp_path / "train.py").write_text("")
+    line = ("source env/bin/activate && cd . && export A=1; for f in a b; do python train.py "
+            "--x {x} $f; done; if [ -n \"$A\" ]; then echo ok; fi")
+    assert command_problem(line, tmp_path) is None
+    assert "nosuchprog" in command_problem("cd . && nosuchprog --y", tmp_path)
+    assert "train2.py" in command_problem("for f in a; do python train2.py; done", tmp_path)
+    assert "nosuch" in command_problem("if nosuch; then echo; fi", tmp_path)
+
+
+def test_val_or_holdout_placeholder_without_such_a_split_is_a_problem(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from foldrun.spec.check import check_spec
+
+    (tmp_path / "t.py").write_text("")
+    frame = pd.DataFrame({"id": [f"s{i}" for i in range(20)], "x": range(20),
+                          "y": [0, 1] * 10})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    spec = tmp_path / "foldrun.toml"
+    spec.write_text('name = "v"\n[data]\ntable = "d.csv"\nid = "id"\ntarget = "y"\n'
+                    '[split]\nfolds = 2\n[models.m]\n'
+                    'train = "python t.py {train} {val} {out}"\n'
+                    'predict = "python t.py {test} {holdout} {predictions}"\n')
+    lines = [p.line() for p in check_spec(spec)]
+    assert any("models.m.train" in line and "{val}" in line for line in lines), lines
+    assert any("models.m.predict" in line and "{holdout}" in line for line in lines), lines
+    spec.write_text(spec.read_text().replace("folds = 2", "folds = 3\nval = 'next-fold'\n"
+                                             "holdout = 0.2"))
+    assert check_spec(spec) == []

@@ -160,7 +160,8 @@ def test_good_model_names(tmp_path: Path, name: str) -> None:
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("[models.m]\ntrain = 'x {train}'\n", "needs a 'predict' template"),
+        ("[models.m]\nrefit = 'x {train}'\n", "found none of them"),
+        ("[models.m]\nentry = 'a:b'\nevaluate = 'x'\n", "only command models"),
         ("[models.m]\nentry = 'a:b'\nrefit = 'x'\n", "only command models"),
         ("[models.m]\nentry = 'a:b'\npreprocess = ['a:B']\n", "estimator models only"),
         ("[models.m]\nentry = 'a:b'\ngrid = { a = [] }\n", "empty list"),

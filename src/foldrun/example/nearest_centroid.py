@@ -1,7 +1,7 @@
 """A small command-line model for foldrun's demo: a nearest-centroid classifier.
 
 Plain numpy and the csv module, no foldrun import: any program that reads the fold's
-manifests and writes predictions (DESIGN.md's predictions contract) works the same way.
+manifests and writes predictions (the README's predictions contract) works the same way.
 
     python nearest_centroid.py train --train TRAIN.csv --out DIR --target label --drop id patient
     python nearest_centroid.py predict --model DIR/centroids.json --test TEST.csv \\

@@ -74,16 +74,16 @@ def check_columns(spec: Spec) -> None:
 def excluded_columns(spec: Spec) -> set[str]:
     """Columns that are never default features: id, target(s), group, a fold column."""
     data = spec.data
-    targets = data.target if isinstance(data.target, list) else [data.target]
     extra = [data.id, data.group, spec.split.fold_column]
-    return set(targets) | {c for c in extra if c}
+    return set(data.targets) | {c for c in extra if c}
 
 
 def _infer(spec: Spec, base: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     data = spec.data
-    target_cols = () if isinstance(data.target, list) else (data.target,)
+    target_cols = (data.target,) if isinstance(data.target, str) else ()
     info = read_table_info(spec.table_path, target_cols)
-    task = data.task or info.infer_task(data.target)
+    # label-free: no task kind, the programs give the metrics
+    task = data.task or (info.infer_task(data.target) if data.target is not None else "none")
     features = data.features
     if features is None:
         features = info.default_features(excluded_columns(spec))

@@ -130,7 +130,7 @@ class _Builder:
         }
 
     def add_model(self, name: str, model: ModelSpec) -> None:
-        stages = model.stage_names()
+        stages = model.stage_names(self.spec.data.target is not None)
         level = [(v, v.name) for v in expand(model.grid)]  # (variant, its parent's name)
         prev: str | None = None
         for stage in stages:
@@ -139,11 +139,18 @@ class _Builder:
             level = [(child, parent.name) for parent, _ in level for child in chain(parent, grid)]
             for variant, parent in level:
                 if stage == "refit":
-                    self._add_refit(name, model, variant, parent)
+                    self._add_refit(name, model, variant, parent, prev or "train")
                     continue
                 for fold in self.files.folds:
                     self._add_fold_task(name, model, stage, variant, fold, prev, parent)
             prev = stage
+        self._mark_last_in_fold(name, [s for s in stages if s != "refit"][-1:])
+
+    def _mark_last_in_fold(self, name: str, last: list[str]) -> None:
+        """The fold's last stage says "fold completed" in audit.log when it finishes."""
+        for task in self.tasks.values():
+            if task.model == name and task.stage in last and task.fold != REFIT_FOLD:
+                task.meta["last_in_fold"] = True
 
     def _add_fold_task(
         self,
@@ -160,9 +167,12 @@ class _Builder:
         inputs = {**fold.manifests, "holdout": self.files.holdout}
         self._add(name, model, stage, variant, fold.fold, fold.repeat, deps, inputs)
 
-    def _add_refit(self, name: str, model: ModelSpec, variant: Variant, parent: str) -> None:
+    def _add_refit(
+        self, name: str, model: ModelSpec, variant: Variant, parent: str, last: str
+    ) -> None:
+        """Refit waits for the last fold stage (evaluate, when there is one) of every fold."""
         deps = tuple(
-            f"{name}/{parent}/{fold_dir_name(f.fold, f.repeat, self.files.n_repeats)}/evaluate"
+            f"{name}/{parent}/{fold_dir_name(f.fold, f.repeat, self.files.n_repeats)}/{last}"
             for f in self.files.folds
         )
         self._add(name, model, "refit", variant, REFIT_FOLD, 0, deps, self.refit_inputs)
@@ -184,7 +194,7 @@ class _Builder:
         meta = self._meta(model, stage, variant, deps, inputs)
         hashes = {k: self.hashes(p) for k, p in inputs.items()}
         meta["input_sha256"] = hashes  # the worker checks the manifests are still these
-        meta["outputs"] = declared_outputs(stage, inputs)
+        meta["outputs"] = declared_outputs(stage, inputs, self._kind(model, stage))
         meta["code"] = self._code(model, stage)
         payload = _payload(meta, stage, hashes)
         self.tasks[key] = PlannedTask(
@@ -200,6 +210,13 @@ class _Builder:
             task_dir=task_dir,
             meta=meta,
         )
+
+    @staticmethod
+    def _kind(model: ModelSpec, stage: str) -> str:
+        """Who runs the stage: a command model's evaluate is foldrun's unless it names one."""
+        if stage == "evaluate" and model.template("evaluate") is None:
+            return "foldrun"
+        return model.kind
 
     def _code(self, model: ModelSpec, stage: str) -> dict[str, str]:
         """The hashes of the user's files this stage runs (see plan/code.py)."""
@@ -241,11 +258,15 @@ class _Builder:
         }
 
 
-def declared_outputs(stage: str, inputs: dict[str, Path | None]) -> list[str]:
-    """Files a task must leave to count as done: evaluate reads predict's predictions, and a
-    refit with a holdout is scored from its predictions."""
+def declared_outputs(stage: str, inputs: dict[str, Path | None], kind: str) -> list[str]:
+    """Files a task must leave to count as done (`a|b`: either): evaluate reads predict's
+    predictions, and a refit with a holdout is scored from its predictions. A command's
+    predict (or refit) may instead score itself in metrics.json, and a user evaluate
+    program must write metrics.json."""
+    if kind == "command" and stage == "evaluate":
+        return ["metrics.json"]
     if stage == "predict" or (stage == "refit" and inputs.get("holdout") is not None):
-        return ["predictions.parquet"]
+        return ["predictions.parquet|metrics.json" if kind == "command" else "predictions.parquet"]
     return []
 
 

@@ -45,6 +45,11 @@ def placeholders(template: str) -> set[str]:
     return {m.group(1) for m in _TOKEN.finditer(template) if m.group(1)}
 
 
+def switches(template: str) -> set[str]:
+    """The names used as `{name?--flag}` switches in `template`."""
+    return {m.group(1) for m in _TOKEN.finditer(template) if (m.group(2) or "")[:1] == "?"}
+
+
 def render(template: str, values: Mapping[str, Any]) -> str:
     """The command with every placeholder replaced by its shell-quoted value."""
     missing = sorted(placeholders(template) - values.keys())

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from foldrun.results import bulk, fast
 from foldrun.run import state
+from foldrun.run.audit import INFO_EVENTS
 
 TASK_COLUMNS = [
     "model", "variant", "fold", "repeat", "stage", "state", "started", "ended",
@@ -135,6 +136,8 @@ def read_audit(path: Path) -> dict[tuple[str, str, int, int, str], str]:
         where = parse_fold_dir(parts[1].split("/"))
         if where is None:
             continue
+        if parts[4] in INFO_EVENTS:
+            continue  # the command, a forced rerun, a finished fold: no change of state
         model, variant = parts[2].split("/", 1)
         last[(model, variant, *where, parts[3])] = parts[4]
     return last
@@ -218,6 +221,8 @@ def outputs_ok(ref: TaskRef, texts: dict[str, str]) -> bool:
     """Whether the task's metrics.json and predictions.parquet (when it has them) read back
     whole; metrics.json's text was read in bulk already."""
     name = state.OUTPUTS[0]
+    if not state.required_present(ref.stage, ref.files):
+        return False  # an evaluate without metrics.json, a predict without any output
     if name in ref.files and not state.json_object(texts.get(ref.file(name))):
         return False
     return state.outputs_whole(ref.path, ref.files - {name})

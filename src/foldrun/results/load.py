@@ -24,7 +24,7 @@ FALLBACK_PRIMARY = {
 
 @dataclass
 class Results:
-    """The four tables of DESIGN.md (`tasks`, `metrics`, `predictions`, `folds`) of one run."""
+    """The four tables of a run (`tasks`, `metrics`, `predictions`, `folds`) of one run."""
 
     source: RunSource
     tasks: pd.DataFrame
@@ -51,13 +51,23 @@ class Results:
 
     @cached_property
     def primary(self) -> str:
-        """The spec's `[report] primary_metric`, else the task's default that is present."""
+        """The spec's `[report] primary_metric`, else the task's default that is present,
+        else the first test metric the programs wrote (a label-free run has no default).
+        A chosen metric that no finished task has is an error naming those that exist."""
+        present = set(self.metrics.loc[self.metrics["subset"] == "test", "metric"])
         chosen = self.options.get("primary_metric")
         if isinstance(chosen, str) and chosen:
-            return chosen
-        present = set(self.metrics.loc[self.metrics["subset"] == "test", "metric"])
-        candidates = [PRIMARY[self.task], *FALLBACK_PRIMARY[self.task]]
-        return next((m for m in candidates if m in present), PRIMARY[self.task])
+            name = chosen.removeprefix("test/")
+            if present and name not in present:
+                raise ReportError(
+                    f"primary_metric {chosen!r} is in no finished task's test metrics; the "
+                    f"metrics there are: {', '.join(sorted(present))}; name one of them",
+                    key="report.primary_metric",
+                )
+            return name
+        candidates = [PRIMARY.get(self.task), *FALLBACK_PRIMARY.get(self.task, [])]
+        found = next((m for m in candidates if m in present), None)
+        return found or (sorted(present)[0] if present else PRIMARY.get(self.task, "roc_auc"))
 
     @cached_property
     def current_metrics(self) -> pd.DataFrame:
@@ -71,7 +81,8 @@ class Results:
 
     @property
     def greater_is_better(self) -> bool:
-        return greater_is_better(self.primary)
+        lower = self.options.get("lower_is_better") or []
+        return greater_is_better(self.primary, lower if isinstance(lower, list) else [])
 
     @property
     def confidence(self) -> float:

@@ -1,6 +1,6 @@
 """Metrics computed by foldrun itself from a predictions table (the `evaluate` stage).
 
-Predictions follow the contract of DESIGN.md: `id`, `y_true`, and either `pred`,
+Predictions follow the contract of the README: `id`, `y_true`, and either `pred`,
 `proba_<class>` columns, or `score` (binary). Multilabel targets use `y_true_<label>`
 and `proba_<label>` (or `pred_<label>`) columns.
 """
@@ -8,7 +8,7 @@ and `proba_<label>` (or `pred_<label>`) columns.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,11 @@ PRIMARY = {"classification": "roc_auc", "regression": "rmse", "multilabel": "mac
 GREATER_IS_BETTER = {"mae": False, "rmse": False, "log_loss": False, "brier": False}
 
 
-def greater_is_better(metric: str) -> bool:
+def greater_is_better(metric: str, lower: Iterable[str] = ()) -> bool:
+    """Built-in metrics know their direction; `lower` names custom ones to minimise
+    (`[report] lower_is_better`), with or without their `test/` or `val/` prefix."""
+    if metric in set(lower) or metric.rpartition("/")[2] in set(lower):
+        return False
     return GREATER_IS_BETTER.get(metric, True)
 
 
@@ -126,5 +130,5 @@ def compute_metrics(predictions: pd.DataFrame, task: str) -> dict[str, float]:
         "classification": classification_metrics,
         "regression": regression_metrics,
         "multilabel": multilabel_metrics,
-    }[task]
-    return compute(predictions)
+    }.get(task)
+    return compute(predictions) if compute else {}  # label-free: no truth to score against

@@ -28,7 +28,10 @@ class RunSource:
 
     @property
     def task(self) -> str | None:
-        value = self.raw.get("data", {}).get("task")
+        data = self.raw.get("data", {})
+        if isinstance(data, dict) and "table" in data and data.get("target") is None:
+            return "none"  # label-free: the programs give the metrics
+        value = data.get("task") if isinstance(data, dict) else None
         return value if value in ("classification", "regression", "multilabel") else None
 
     @property

@@ -15,7 +15,13 @@ EVENTS = (
     "requeued",
     "cancelled",
     "interrupted",  # the runner was stopped (SIGINT/SIGTERM) while the task ran: pending
+    "command",  # the resolved command (or estimator/entry call) and the params, at start
+    "forced",  # --force reruns a stale task
+    "fold completed",  # the last stage of a model/variant's fold finished
 )
+
+# lines that inform (the command, a forced rerun, a finished fold) and change no task state
+INFO_EVENTS = frozenset({"command", "forced", "fold completed"})
 
 
 def split_key(key: str) -> tuple[str, str, str]:

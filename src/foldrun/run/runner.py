@@ -19,7 +19,7 @@ from pathlib import Path
 from foldrun.errors import ExitCode, PlanError, RunError
 from foldrun.layout import RunLayout
 from foldrun.plan.task import PlannedTask, TaskState, matches
-from foldrun.run import lock, state
+from foldrun.run import audit, lock, state
 from foldrun.run.backends.base import RunContext
 from foldrun.run.signals import stopping_on_signals
 from foldrun.run.worker import task_folder
@@ -261,6 +261,8 @@ def run_planned(
     started = time.time()
     with stopping_on_signals(), lock.held(layout.lock_file):
         record_backend(layout, backend)
+        for key in stale:  # the audit trail says which done results --force replaces
+            audit.append(layout.audit_log, key, "forced", "rerun of a stale task (--force)")
         listener = listener_factory(tasks, keys) if listener_factory else None
         options = {"listener": listener} if listener else {}
         engine = get_backend(backend, **options)

@@ -46,13 +46,23 @@ def whole_done(text: str, fingerprint: str | None) -> bool:
 
 
 def json_object(text: str | None) -> bool:
-    """Whether `text` parses as a JSON object (a metrics.json that reads back whole)."""
+    """Whether `text` parses as a JSON object (a metrics.json that reads back whole) whose
+    per-fold scores (`test/...`, `val/...`, `holdout/...`) are numbers: a score that is
+    not one would be left out of the mean without a word."""
     if text is None:
         return False
     try:
-        return isinstance(json.loads(text), dict)
+        found = json.loads(text)
     except ValueError:
         return False
+    return isinstance(found, dict) and all(
+        value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+        for key, value in found.items()
+        if key.partition("/")[0] in SCORE_SUBSETS
+    )
+
+
+SCORE_SUBSETS = frozenset({"test", "val", "holdout"})
 
 
 def parquet_whole(path: str | Path) -> bool:
@@ -74,10 +84,27 @@ def parquet_whole(path: str | Path) -> bool:
     return head == tail[4:] == b"PAR1" and 0 < footer <= size - 12
 
 
+# what a committed folder of each stage must hold (any one of each tuple): an evaluate
+# always writes metrics.json, a predict its predictions or (a command) its own metrics
+REQUIRED = {"evaluate": ("metrics.json",), "predict": ("predictions.parquet", "metrics.json")}
+
+
+def required_present(stage: str, names: Iterable[str]) -> bool:
+    """Whether a `stage` folder holding files `names` has what its stage must leave."""
+    needed = REQUIRED.get(stage)
+    return needed is None or any(name in set(names) for name in needed)
+
+
 def outputs_whole(task_dir: Path | str, names: Iterable[str] | None = None) -> bool:
-    """Whether every output of OUTPUTS that the folder holds reads back whole. `names`:
-    the folder's file names, when the caller listed it already."""
-    present = set(names) if names is not None else _listing(task_dir)
+    """Whether every output of OUTPUTS that the folder holds reads back whole (and, when
+    the folder was listed here, its stage's required output is there). `names`: the
+    folder's file names, when the caller listed it already (and checks REQUIRED itself)."""
+    if names is None:
+        present = _listing(task_dir)
+        if not required_present(os.path.basename(os.path.normpath(task_dir)), present):
+            return False
+    else:
+        present = set(names)
     if OUTPUTS[0] in present:
         try:
             with open(os.path.join(task_dir, OUTPUTS[0]), encoding="utf-8") as fh:

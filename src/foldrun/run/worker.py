@@ -19,6 +19,7 @@ import os
 import pickle
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -100,11 +101,17 @@ def task_folder(task: PlannedTask) -> Path:
     return RunLayout(Path(str(task.meta["run_dir"]))).tasks_dir / task.key
 
 
+def checkpoint_dir(task: PlannedTask, layout: RunLayout | None = None) -> Path:
+    """A folder that survives retries and SLURM requeues: `.foldrun/checkpoints/<key>/`."""
+    layout = layout or RunLayout(Path(str(task.meta["run_dir"])))
+    return layout.state_dir / "checkpoints" / task.key
+
+
 def task_env(
     task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int]
 ) -> dict[str, str]:
     """The environment of a running task (ARCHITECTURE.md), for every kind of model."""
-    checkpoints = layout.state_dir / "checkpoints" / task.key
+    checkpoints = checkpoint_dir(task, layout)
     checkpoints.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     # `python` in a command means the interpreter running foldrun, as in an activated venv
@@ -141,7 +148,7 @@ def task_lock(final: Path) -> Iterator[None]:
 
 
 def _adapter(task: PlannedTask):  # returns a module with describe() and run()
-    if task.stage == "evaluate":
+    if task.stage == "evaluate" and not task.meta.get("command"):
         from foldrun.run.adapters import evaluate as module
     elif task.meta.get("kind") == "estimator":
         from foldrun.run.adapters import estimator as module
@@ -230,6 +237,8 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
         command = module.describe(task, ctx)
         (ctx.tmp / "cmd.txt").write_text(command + "\n")
         ctx.write_log(f"$ {command}\n")
+        params = json.dumps(task.meta.get("params") or {}, sort_keys=True, default=str)
+        audit.append(ctx.layout.audit_log, task.key, "command", f"{command} | params {params}")
         if reason := changed_inputs(task):
             return ctx.fail(reason)
         if not in_process:
@@ -257,13 +266,16 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
 def missing_outputs(task: PlannedTask, ctx: ExecContext) -> str:
     """'' when every output the plan declares for this task is there and reads back (a
     predictions file with the contract's columns); else what is wrong, in one line."""
-    for name in list(task.meta.get("outputs") or []):  # type: ignore[call-overload]
-        path = ctx.tmp / str(name)
-        expected = _expected_file(task, name)
-        if not path.is_file():
-            return f"the {task.stage} step wrote no {expected}; it must write it (DESIGN.md)"
-        if name == "predictions.parquet" and (problem := _predictions_problem(path, task)):
-            return f"the {task.stage} step's {expected} {problem}"
+    for declared in list(task.meta.get("outputs") or []):  # type: ignore[call-overload]
+        names = str(declared).split("|")  # `a|b`: either will do
+        if not any((ctx.tmp / name).is_file() for name in names):
+            expected = " or ".join(_expected_file(task, name) for name in names)
+            return f"the {task.stage} step wrote no {expected}; it must write it"
+        path = ctx.tmp / "predictions.parquet"
+        if "predictions.parquet" in names and path.is_file():
+            problem = _predictions_problem(path, task)
+            if problem:
+                return f"the {task.stage} step's {_expected_file(task, path.name)} {problem}"
     return ""
 
 
@@ -342,11 +354,35 @@ def execute_planned(task: PlannedTask, *, gpus: Sequence[int] = ()) -> int:
             raise
         if code == 0:
             state.commit(tmp, final, task.fingerprint)
-            audit.append(layout.audit_log, task.key, "finished")
+            audit.append(layout.audit_log, task.key, "finished", _outputs_note(task, final))
+            if task.meta.get("last_in_fold"):
+                audit.append(layout.audit_log, task.key, "fold completed")
             return 0
         state.keep_failed(tmp, final)
-        audit.append(layout.audit_log, task.key, "failed", reason or f"exit {code}")
+        audit.append(layout.audit_log, task.key, "failed", reason or exit_text(code))
         return 1
+
+
+def exit_text(code: int) -> str:
+    """`exit 3`, or the signal that ended the program (`killed by SIGKILL`): a shell reports
+    a child killed by signal N as exit 128 + N."""
+    number = -code if code < 0 else code - 128 if 128 < code < 160 else 0
+    try:
+        name = signal.Signals(number).name if number else ""
+    except ValueError:
+        name = ""
+    if code < 0:
+        return f"killed by {name or f'signal {number}'}"
+    return f"exit {code} ({name})" if name else f"exit {code}"
+
+
+def _outputs_note(task: PlannedTask, final: Path) -> str:
+    """Where a finished task's outputs and checkpoints are, for the audit trail."""
+    checkpoint = checkpoint_dir(task)
+    note = f"out {final}"
+    if checkpoint.is_dir() and any(checkpoint.iterdir()):
+        note += f" | checkpoints {checkpoint}"
+    return note
 
 
 def _gpu_note(gpus: Sequence[int]) -> str:

@@ -226,13 +226,39 @@ def model_problems(name: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
             message = import_problem(ref, parts.base)
             if message:
                 found.append(Problem(message, parts.file, f"{key}.{field}"))
-    for stage in ("train", "predict", "refit"):
+    missing = _absent_subsets(parts)
+    for stage in ("train", "predict", "evaluate", "refit"):
         template = model.template(stage)
-        if template is not None:
-            message = command_problem(template, parts.base)
-            if message:
-                found.append(Problem(message, parts.file, f"{key}.{stage}"))
+        if template is None:
+            continue
+        message = command_problem(template, parts.base) or _subset_problem(template, missing)
+        if message:
+            found.append(Problem(message, parts.file, f"{key}.{stage}"))
     return found
+
+
+def _absent_subsets(parts: _Parts) -> set[str]:
+    """`val` / `holdout` when the split will surely have none (a `{val}` would render as an
+    empty string). A fold table or a `from` folder may hold them: not judged here."""
+    split = parts.split
+    if split is None or split.from_ is not None or split.fold_column is not None:
+        return set()
+    absent = set()
+    if split.val in (None, "none"):
+        absent.add("val")
+    if split.holdout is None:
+        absent.add("holdout")
+    return absent
+
+
+def _subset_problem(template: str, absent: set[str]) -> str | None:
+    from foldrun.plan.templates import placeholders
+
+    for name in sorted(placeholders(template) & absent):
+        option = "val = 'next-fold' or a fraction" if name == "val" else "holdout = 0.2"
+        return (f"{{{name}}} is used but the split has no {name} set; set [split] {option}, "
+                f"or remove {{{name}}}")  # fmt: skip
+    return None
 
 
 def import_problem(ref: str, base: Path) -> str | None:
@@ -267,15 +293,60 @@ def _on_path(folder: Path) -> Iterator[None]:
 
 
 def command_problem(template: str, base: Path) -> str | None:
-    """A command whose program is not on PATH (or whose script file is missing)."""
-    from foldrun.plan.templates import program
-
+    """A command whose program is not on PATH (or whose script file is missing); shell
+    keywords and builtins (`source`, `cd`, `for`, `export`, ...) are the shell's own."""
     try:
-        words = shlex.split(template)
+        shlex.split(template)
     except ValueError as err:
         return f"the command is not valid shell: {err}"
-    prog = program(template)
-    if prog is None or "{" in prog:
+    for command in simple_commands(template):
+        message = _program_problem(command, base)
+        if message:
+            return message
+    return None
+
+
+# the first word of a shell command that is the shell's own, not a program on PATH
+SHELL_WORDS = frozenset(
+    {
+        "source", ".", "cd", "for", "if", "then", "else", "elif", "fi", "do", "done", "while",
+        "until", "case", "esac", "in", "function", "select", "export", "set", "unset", "eval",
+        "exec", "true", "false", "test", "[", "[[", "]]", "echo", "printf", "read", "local",
+        "declare", "typeset", "alias", "trap", "shift", "pushd", "popd", "ulimit", "umask", "wait",
+        "time", "!", "{", "}", ":", "return", "exit", "break", "continue", "let", "shopt", "type",
+        "command", "builtin", "hash"
+    }
+)
+
+
+# shell words that a command may follow (`if cmd`, `do cmd`, `! cmd`, `time cmd`)
+PREFIX_WORDS = frozenset({"if", "elif", "while", "until", "do", "then", "else", "!", "time", "{"})
+
+
+def simple_commands(template: str) -> list[str]:
+    """The simple commands of a command line, split at `&&`, `||`, `;`, `|` and newlines."""
+    lexer = shlex.shlex(template, posix=True, punctuation_chars=";&|")
+    lexer.whitespace = " \t\r"  # newlines separate commands
+    lexer.wordchars += "{}$=./-~*?+:@%,^"
+    words, commands = [], []
+    for word in [*lexer, "\n"]:
+        if word in ("\n", ";", "&&", "||", "|", "&", ";;"):
+            if words:
+                commands.append(shlex.join(words))
+            words = []
+        else:
+            words.append(word)
+    return commands
+
+
+def _program_problem(command: str, base: Path) -> str | None:
+    from foldrun.plan.templates import program
+
+    words = shlex.split(command)
+    while words and words[0] in PREFIX_WORDS:  # `do python train.py`: check `python ...`
+        words = words[1:]
+    prog = program(shlex.join(words))
+    if prog is None or "{" in prog or "$" in prog or prog in SHELL_WORDS:
         return None
     if prog in ALWAYS_AVAILABLE or prog == sys.executable:
         return _script_problem(words, base)
@@ -321,7 +392,7 @@ def summary(path: str | Path) -> str:
         n_folds = (spec.split.folds or 5) * (spec.split.repeats or 1)
     variants = tasks = 0
     for model in spec.models.values():
-        leaves, n_tasks = count_model(model, n_folds)
+        leaves, n_tasks = count_model(model, n_folds, spec.data.target is not None)
         variants += leaves
         tasks += n_tasks
     return (
@@ -330,13 +401,13 @@ def summary(path: str | Path) -> str:
     )
 
 
-def count_model(model: ModelSpec, n_folds: int) -> tuple[int, int]:
+def count_model(model: ModelSpec, n_folds: int, has_target: bool = True) -> tuple[int, int]:
     """(variants after every stage grid, tasks) of one model, as the plan will build them."""
     from foldrun.plan.variants import expand
 
     n = len(expand(model.grid))
     tasks = 0
-    for stage in model.stage_names():
+    for stage in model.stage_names(has_target):
         own = model.stages.get(stage)
         if own and own.grid:
             n *= len(expand(own.grid))

@@ -46,8 +46,8 @@ def parse_spec(path: str | Path) -> tuple[Spec | None, list[Problem]]:
         if problems:  # every model had a bad name: "no models" would only repeat that
             found = [p for p in found if p.key != "models"]
         problems += found
-        return None, problems + _model_problems(_valid_models(raw), str(file))
-    problems += _model_problems(spec.models, str(file))
+        return None, problems + _model_problems(_valid_models(raw), str(file), _has_target(raw))
+    problems += _model_problems(spec.models, str(file), spec.data.target is not None)
     if problems:
         return None, problems
     spec._path = file.resolve()
@@ -86,13 +86,25 @@ def _valid_models(raw: dict[str, Any]) -> dict[str, ModelSpec]:
     return valid
 
 
-def _model_problems(models: dict[str, ModelSpec], file: str) -> list[Problem]:
+def _has_target(raw: dict[str, Any]) -> bool:
+    data = raw.get("data")
+    return not isinstance(data, dict) or data.get("target") is not None
+
+
+def _model_problems(models: dict[str, ModelSpec], file: str, has_target: bool) -> list[Problem]:
     """Stages and placeholders that cannot work (beyond what the schema can say)."""
-    return [
+    found = [
         Problem(message, file=file, key=f"{key_path(['models', name])}.{key}")
         for name, model in models.items()
-        for key, message in model.problems()
+        for key, message in model.problems(has_target)
     ]
+    for name, model in models.items():
+        if not has_target and model.kind != "command":
+            found.append(Problem(
+                f"an {model.kind} model learns from data.target, and the spec has none; set "
+                "[data] target, or make it a command model that computes its own metrics",
+                file=file, key=f"{key_path(['models', name])}.{model.kind}"))  # fmt: skip
+    return found
 
 
 def _drop_bad_model_names(raw: dict[str, Any], file: str) -> tuple[dict[str, Any], list[Problem]]:

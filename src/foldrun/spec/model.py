@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from foldrun.plan.templates import BUILTIN_PLACEHOLDERS, placeholders
+from foldrun.plan.templates import BUILTIN_PLACEHOLDERS, placeholders, switches
 from foldrun.spec.mlflow import MlflowSpec
 from foldrun.spec.problems import did_you_mean
 from foldrun.spec.report import ReportSpec
@@ -21,7 +21,7 @@ from foldrun.spec.slurm import SlurmSpec
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 FOLD_STAGES = ("train", "predict")  # stages a command model may name, besides refit
-COMMAND_STAGES = ("train", "predict", "refit")
+COMMAND_STAGES = ("train", "predict", "evaluate", "refit")
 STRATEGIES = (
     "auto",
     "kfold",
@@ -84,14 +84,21 @@ def check_seed(seed: object) -> None:
 class DataSpec(_Strict):
     table: str
     id: str | None = None  # default: the row number
-    target: str | list[str]
+    target: str | list[str] | None = None  # None: label-free, the programs give the metrics
     group: str | None = None
     features: list[str] | None = None  # default: numeric columns but id/target/group
     task: TaskKind | None = None  # inferred from the target when absent
 
+    @property
+    def targets(self) -> list[str]:
+        """The target column(s); none for a label-free experiment."""
+        if self.target is None:
+            return []
+        return list(self.target) if isinstance(self.target, list) else [self.target]
+
     @field_validator("target")
     @classmethod
-    def _target_not_empty(cls, value: str | list[str]) -> str | list[str]:
+    def _target_not_empty(cls, value: str | list[str] | None) -> str | list[str] | None:
         if isinstance(value, list) and not value:
             raise ValueError("target is an empty list; name one column or several 0/1 columns")
         return value
@@ -110,8 +117,7 @@ class DataSpec(_Strict):
         twice = sorted({f for f in self.features if self.features.count(f) > 1})
         if twice:
             raise ValueError(f"features lists {twice[0]!r} twice; name each column once")
-        targets = self.target if isinstance(self.target, list) else [self.target]
-        roles = [("target", t) for t in targets] + [("id", self.id), ("group", self.group)]
+        roles = [("target", t) for t in self.targets] + [("id", self.id), ("group", self.group)]
         for role, column in roles:
             if column is not None and column in self.features:
                 raise ValueError(
@@ -213,6 +219,7 @@ class ModelSpec(_Strict):
     entry: str | None = None  # "module:function"
     train: str | None = None  # command templates
     predict: str | None = None
+    evaluate: str | None = None  # a user evaluate program instead of foldrun's own
     refit: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     grid: Grid = Field(default_factory=dict)
@@ -232,7 +239,7 @@ class ModelSpec(_Strict):
             for name, set_ in (
                 ("estimator", self.estimator is not None),
                 ("entry", self.entry is not None),
-                ("commands (train/predict)", self.train is not None or self.predict is not None),
+                ("command templates", self.train is not None or self.predict is not None),
             )
             if set_
         ]
@@ -242,30 +249,31 @@ class ModelSpec(_Strict):
                 "a model needs exactly one of 'estimator', 'entry' or command templates "
                 f"('train', 'predict'); found {found}"
             )
-        if self.kind == "command" and self.predict is None:
+        if self.kind == "command" and self.train is None and self.predict is None:
             raise ValueError(
-                "a command model needs a 'predict' template: evaluate reads the predictions "
-                "it writes to {predictions}"
+                "a command model needs a 'train' or a 'predict' template (train alone is a "
+                "program that trains and evaluates itself)"
             )
-        if self.refit is not None and self.kind != "command":
-            raise ValueError("'refit' is a command template; only command models take it")
+        for stage in ("refit", "evaluate"):
+            if getattr(self, stage) is not None and self.kind != "command":
+                raise ValueError(f"'{stage}' is a command template; only command models take it")
         if self.preprocess and self.kind != "estimator":
             raise ValueError("'preprocess' applies to estimator models only")
         return self
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self, has_target: bool = True) -> list[tuple[str, str]]:
         """(key below the model, message) for stages and placeholders that cannot work."""
-        return self._stage_problems() + self._placeholder_problems()
+        return self._stage_problems(has_target) + self._placeholder_problems()
 
-    def _stage_problems(self) -> list[tuple[str, str]]:
-        stages = self.stage_names()
+    def _stage_problems(self, has_target: bool) -> list[tuple[str, str]]:
+        stages = self.stage_names(has_target)
         found, seen = [], set(self.grid)
         for name, stage in self.stages.items():
             key = f"stages.{name}"
             if name not in stages:
                 hint = did_you_mean(name, stages, "this model's stages")
                 found.append((key, f"this model has no stage {name!r}{hint}"))
-            elif name == "evaluate" and stage.grid:
+            elif name == "evaluate" and stage.grid and self.evaluate is None:
                 found.append((key + ".grid", "evaluate is foldrun's own stage; it takes no grid"))
             for twice in sorted(seen & stage.grid.keys()):
                 found.append(
@@ -285,6 +293,7 @@ class ModelSpec(_Strict):
             if template is None:
                 continue
             allowed = self.allowed_placeholders(stage)
+            found += [(stage, message) for message in self._switch_problems(template)]
             for name in sorted(placeholders(template) - allowed):
                 hint = did_you_mean(name, sorted(allowed), "use one of")
                 found.append(
@@ -294,6 +303,19 @@ class ModelSpec(_Strict):
                         "are placeholders too; write {{ }} for a literal brace)",
                     )
                 )
+        return found
+
+    def _switch_problems(self, template: str) -> list[str]:
+        """`{name?--flag}` needs true or false in the params and in every grid value."""
+        found = []
+        for name in sorted(switches(template)):
+            values = [self.params[name]] if name in self.params else []
+            for grid in [self.grid, *(s.grid for s in self.stages.values())]:
+                values += list(grid.get(name, []))
+            bad = [v for v in values if not isinstance(v, bool)]
+            if bad:
+                found.append(f"{{{name}?...}} is a switch: {name} must be true or false, "
+                             f"not {bad[0]!r}; fix the value or use {{{name}}}")  # fmt: skip
         return found
 
     def allowed_placeholders(self, stage: str) -> set[str]:
@@ -314,12 +336,15 @@ class ModelSpec(_Strict):
             return "entry"
         return "command"
 
-    def stage_names(self) -> tuple[str, ...]:
-        """The stages this model runs, in order."""
+    def stage_names(self, has_target: bool = True) -> tuple[str, ...]:
+        """The stages this model runs, in order. A command model runs the templates it
+        names; its evaluate is its own template, else foldrun's (which scores predictions
+        against the target, so a label-free experiment has none)."""
         if self.kind != "command":
             return ("train", "predict", "evaluate", "refit")
         named = tuple(s for s in FOLD_STAGES if getattr(self, s) is not None)
-        return (*named, "evaluate", *(("refit",) if self.refit is not None else ()))
+        evaluate = ("evaluate",) if self.evaluate is not None or has_target else ()
+        return (*named, *evaluate, *(("refit",) if self.refit is not None else ()))
 
     def template(self, stage: str) -> str | None:
         """The command template of `stage`; None for estimator/entry models and evaluate."""

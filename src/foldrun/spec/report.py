@@ -14,3 +14,5 @@ class ReportSpec(BaseModel):
     alpha: float = Field(0.05, gt=0, lt=1)  # significance level of the model comparison
     bootstrap: int = Field(1000, ge=10, le=100_000)  # resamples of the pooled interval
     seed: int = 0  # of the bootstrap
+    # custom metrics to minimise (built-in metrics know their direction): ["sam", "loss"]
+    lower_is_better: list[str] = Field(default_factory=list)

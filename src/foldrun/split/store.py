@@ -1,6 +1,6 @@
 """The split folder on disk: written atomically by `save_folds`, read by `load_folds`.
 
-Layout (DESIGN.md): assignments.csv, folds.parquet, assignments.json, details.json,
+Layout (README "Output folders"): assignments.csv, folds.parquet, assignments.json, details.json,
 `<fold dir>/{train,val,test}.csv` (full input rows, input order), holdout.csv,
 `<fold dir>/inner_00/{train,test}.csv`.
 

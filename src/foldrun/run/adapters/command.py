@@ -20,7 +20,7 @@ IN_PROCESS = False
 
 
 def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
-    """Every placeholder of DESIGN.md: params and variant values, then foldrun's own."""
+    """Every placeholder of a command template: params and variant values, then foldrun's own."""
     inputs = dict(task.meta.get("inputs") or {})  # type: ignore[call-overload]
     ups = dict(task.meta.get("upstream") or {})  # type: ignore[call-overload]
     out = tmp if task.stage in ("train", "refit") else Path(ups.get("train", tmp))
@@ -31,7 +31,7 @@ def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
         test=inputs.get("test") or inputs.get("holdout") or "",
         holdout=inputs.get("holdout") or "",
         out=str(out),
-        predictions=str(tmp / "predictions.csv"),
+        predictions=str(_predictions_path(task, tmp, ups)),
         fold=task.fold,
         fold1=task.fold + 1 if task.fold >= 0 else "all",  # 1-based, as many scripts name folds
         repeat=task.repeat,
@@ -40,6 +40,15 @@ def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
         seed=task.meta.get("seed"),
     )
     return found
+
+
+def _predictions_path(task: PlannedTask, tmp: Path, ups: dict[str, str]) -> Path:
+    """Where this step writes predictions; for a user evaluate, the file it scores: the
+    predict step's (or, for a train-only model, the train step's) predictions.parquet."""
+    if task.stage != "evaluate":
+        return tmp / "predictions.csv"
+    scored = ups.get("predict") or ups.get("train") or str(tmp)
+    return Path(scored) / "predictions.parquet"
 
 
 def rendered(task: PlannedTask, tmp: Path) -> str | None:
@@ -63,7 +72,7 @@ def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
 
     preds = common.read_predictions_file(tmp)
     if preds is None or "id" not in preds:
-        raise ValueError("the predictions file must have an `id` column (DESIGN.md)")
+        raise ValueError("the predictions file must have an `id` column")
     common.write_predictions(common.assign_subsets(task, preds), tmp)
     (tmp / "predictions.csv").unlink(missing_ok=True)
 
@@ -83,7 +92,7 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
     if code != 0:
         ctx.write_log(f"\nfoldrun: command exited with code {code}\n")
         return code
-    if task.stage in ("predict", "refit"):
+    if task.stage in ("train", "predict", "refit"):  # a self-evaluating train may predict
         try:
             _convert_predictions(task, ctx.tmp)
         except Exception as err:  # a bad predictions file fails the task

@@ -46,8 +46,12 @@ def input_path(task: PlannedTask, name: str) -> Path | None:
     return Path(value) if value else None
 
 
-def read_manifest(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path)
+def read_manifest(path: Path, task: PlannedTask | None = None) -> pd.DataFrame:
+    """A manifest, its id and group columns as text (`007` stays `007`)."""
+    from foldrun.data.table import read_table
+
+    info = data_info(task) if task is not None else {}
+    return read_table(path, text=[info.get("id"), info.get("group")])
 
 
 def targets(task: PlannedTask) -> list[str]:
@@ -122,7 +126,9 @@ def read_predictions_file(folder: Path) -> pd.DataFrame | None:
     for name in ("predictions.parquet", "predictions.csv"):
         path = folder / name
         if path.exists():
-            return pd.read_parquet(path) if name.endswith("parquet") else pd.read_csv(path)
+            if name.endswith("parquet"):
+                return pd.read_parquet(path)
+            return pd.read_csv(path, dtype={"id": str})
     return None
 
 
@@ -141,7 +147,7 @@ def assign_subsets(task: PlannedTask, preds: pd.DataFrame) -> pd.DataFrame:
     for name in ("val", "holdout", "test"):
         path = input_path(task, name)
         if path is not None and path.exists():
-            ids = set(id_key(read_manifest(path)[id_col]))
+            ids = set(id_key(read_manifest(path, task)[id_col]))
             subset[keys.isin(ids)] = name
     preds = preds.copy()
     preds.insert(1, "subset", subset)
@@ -167,7 +173,7 @@ def with_truth(task: PlannedTask, preds: pd.DataFrame) -> pd.DataFrame:
             raise RunError(
                 f"predictions of subset {subset!r} but no {subset} manifest", key=task.key
             )
-        truth = read_manifest(path)[[id_col, *cols]]
+        truth = read_manifest(path, task)[[id_col, *cols]]
         truth.index = id_key(truth[id_col])
         truth = truth.drop(columns=[id_col])
         if task.meta.get("task") == "multilabel":

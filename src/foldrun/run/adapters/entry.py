@@ -59,7 +59,7 @@ def _frame(task: PlannedTask, name: str) -> pd.DataFrame | None:
     from foldrun.run.adapters.common import input_path, read_manifest
 
     path = input_path(task, name)
-    return read_manifest(path) if path is not None else None
+    return read_manifest(path, task) if path is not None else None
 
 
 def _context(task: PlannedTask, out: Path) -> FoldContext:

@@ -55,7 +55,7 @@ def _fit(task: PlannedTask, out: Path) -> Any:
 
     from foldrun.run.adapters.common import input_path, read_manifest, xy
 
-    X, y = xy(task, read_manifest(input_path(task, "train")))  # type: ignore[arg-type]
+    X, y = xy(task, read_manifest(input_path(task, "train"), task))  # type: ignore[arg-type]
     model = build_model(task).fit(X, y)
     joblib.dump(model, out / MODEL_FILE)
     print(f"fitted on {len(X)} rows, {X.shape[1]} features")
@@ -71,7 +71,7 @@ def _predict(task: PlannedTask, model: Any, subsets: tuple[str, ...], out: Path)
     for subset in subsets:
         path = common.input_path(task, subset)
         if path is not None:
-            frame = common.read_manifest(path)
+            frame = common.read_manifest(path, task)
             parts.append(common.estimator_predictions(model, task, frame, subset))
     preds = pd.concat(parts, ignore_index=True)
     common.write_predictions(preds, out)

@@ -7,6 +7,7 @@ with `y_true`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from foldrun.plan.task import PlannedTask
@@ -21,12 +22,26 @@ def describe(task: PlannedTask, ctx: ExecContext) -> str:
     return f"evaluate {task.meta.get('task')} predictions of {task.model}/{task.variant}"
 
 
+def _scored_stage(task: PlannedTask) -> Path:
+    """predict's predictions, or train's for a model without a predict step."""
+    from foldrun.run.adapters import common
+
+    ups = task.meta.get("upstream") or {}
+    stage = "predict" if "predict" in ups else "train"  # type: ignore[operator]
+    return common.upstream(task, stage) / "predictions.parquet"
+
+
 def run(task: PlannedTask, ctx: ExecContext) -> int:
     import pandas as pd
 
     from foldrun.run.adapters import common
 
-    preds = pd.read_parquet(common.upstream(task, "predict") / "predictions.parquet")
+    source = _scored_stage(task)
+    if not source.is_file():  # a train-only program that scored itself (its metrics.json)
+        print(f"no predictions to score in {source.parent}: the model's own metrics count")
+        common.merge_metrics(ctx.tmp, {})
+        return 0
+    preds = pd.read_parquet(source)
     scored = common.with_truth(task, common.assign_subsets(task, preds))
     common.write_predictions(scored, ctx.tmp)
     metrics = common.subset_metrics(task, scored)
