@@ -1,0 +1,105 @@
+"""Every folder of examples/ runs end to end on its small data through the real console
+script: make_data.py, check, run, status, report; then one check per example of what its
+README promises (its numbers, its folds, its audit lines)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.reliability.helpers import foldrun
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# what make_data.py and foldrun write: never copied from a checkout that ran an example
+IGNORE = shutil.ignore_patterns("runs", "*.csv", "*.npz", "mlruns.db", "__pycache__")
+
+
+def run_example(name: str, tmp_path: Path) -> tuple[Path, dict]:
+    """Copy the example, make its data, then check, run, status and report it; returns the
+    folder and the report's cv_summary.json."""
+    root = tmp_path / name
+    shutil.copytree(EXAMPLES / name, root, ignore=IGNORE)
+    made = subprocess.run([sys.executable, "make_data.py"], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    for args in (["check"], ["run", "--jobs", "2"], ["status"], ["report"]):
+        done = foldrun(args[0], "foldrun.toml", *args[1:], cwd=root)
+        assert done.returncode == 0, f"foldrun {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    spec_name = next(line.split('"')[1] for line in (root / "foldrun.toml").read_text()
+                     .splitlines() if line.startswith("output = "))
+    summary = json.loads((root / spec_name / "report/cv_summary.json").read_text())
+    return root / spec_name, summary
+
+
+@pytest.mark.slow
+def test_000_mri_qc(tmp_path: Path) -> None:
+    run, summary = run_example("000-mri-qc", tmp_path)
+    (best,) = summary["models"]
+    assert (best["model"], best["metric"], best["n"]) == ("qc", "rmse", 5)
+    # the script's own test/rmse is the score, and it beats predicting the mean
+    scans = pd.read_csv(run.parent.parent / "scans.csv")
+    assert 0 < best["mean"] < scans["qu_motion"].std()
+    for fold in range(5):
+        train = run / f"tasks/qc/default/fold_{fold:02d}/train"
+        assert (train / f"qc_fold_{fold}.png").read_bytes()[:4] == b"\x89PNG"
+        assert len(pd.read_csv(train / f"qc_fold_{fold}.csv")) > 0
+    # subject folds: a subject's scans are in one test fold only
+    folds = pd.read_csv(run / "split/assignments.csv")
+    assert len(folds) == len(scans)
+    assert folds.groupby("subject")["fold"].nunique().max() == 1
+
+
+@pytest.mark.slow
+def test_001_spectra_denoiser(tmp_path: Path) -> None:
+    run, summary = run_example("001-spectra-denoiser", tmp_path)
+    assert summary["primary_metric"] == "sam" and summary["greater_is_better"] is False
+    means = {v["variant"]: v["mean"] for v in summary["variants"] if v["metric"] == "sam"}
+    (best,) = summary["models"]
+    # lower SAM wins: the selected variant has the lowest mean, over 5 folds, chosen on val
+    assert best["variant"] == min(means, key=means.get) and len(means) == 2
+    assert (best["n"], best["selected_on"]) == (5, "val")
+    # the rotation: 3 samples per treatment train, 1 val, 1 test in every fold
+    for fold in range(5):
+        for subset, n in (("train", 3), ("val", 1), ("test", 1)):
+            rows = pd.read_csv(run / f"split/fold_{fold:02d}/{subset}.csv")
+            assert set(rows.groupby("treatment")["sample"].nunique()) == {n}
+    # {feat*}, {amp?--amp}, {ema?--ema} and {fold1} reached the program as written
+    args = json.loads((run / "tasks/denoiser/compon2/fold_02/train/args.json").read_text())
+    assert args["film_features"] == ["cos_theta", "uva_total", "uvb_total"]
+    assert (args["amp"], args["ema"], args["fold_name"]) == (True, False, "fold_3")
+    assert (run / "tasks/denoiser/compon2/all/refit/denoiser.npz").exists()
+    audit = (run / "audit.log").read_text()
+    assert audit.count("| train | fold completed") == 10
+    assert "| params {" in audit and "| finished | out " in audit
+    # skip-existing is the resume; --folds runs a subset (0-based)
+    again = foldrun("run", "foldrun.toml", "--folds", "2", "3", cwd=run.parent.parent)
+    assert again.returncode == 0 and "0 task(s) run" in again.stdout
+
+
+@pytest.mark.slow
+def test_003_video_models(tmp_path: Path) -> None:
+    run, summary = run_example("003-video-21-models", tmp_path)
+    root = run.parent.parent
+    assert {m["model"] for m in summary["models"]} == {
+        "logistic_regression", "svm", "trees", "centroid", "naive_cnn"}
+    assert all(m["n"] == 3 for m in summary["models"])
+    grids = {m["model"]: (m["n_variants"], m["selected_on"]) for m in summary["models"]}
+    assert grids["logistic_regression"] == (2, "val") and grids["trees"] == (4, "val")
+    assert {m["mean"] > 0.7 for m in summary["models"]} == {True}  # a learnable signal
+    assert (run / "report/heatmap_grid.png").exists()
+    status = foldrun("status", "foldrun.toml", "--format", "json", cwd=root)
+    state = json.loads(status.stdout)
+    assert status.returncode == 0 and state["complete"] and state["counts"] == {"done": 89}
+    query = foldrun("query", "foldrun.toml", "SELECT metric, count(*) AS n FROM metrics "
+                    "WHERE model = 'naive_cnn' AND subset = 'test' AND metric LIKE 'recall_%' "
+                    "GROUP BY ALL ORDER BY metric", "--format", "json", cwd=root)
+    assert json.loads(query.stdout) == [{"metric": "recall_fake", "n": 3},
+                                        {"metric": "recall_real", "n": 3}]
+    curve = (run / "tasks/naive_cnn/default/fold_00/train/metrics.jsonl").read_text()
+    assert sum('"val_loss"' in line for line in curve.splitlines()) == 40
