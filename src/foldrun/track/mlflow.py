@@ -10,7 +10,7 @@ rerun replaces the fold's child run (the old one is deleted). mlflow is imported
 
 Speed: one create_run (with its tags), one log_batch (MLflow's client splits it within its
 limits) and one set_terminated per run; a sqlite store is written without an fsync per
-commit and synced once at the end (`_sqlite_unsynced`). Quiet: MLflow prints two "View
+commit and synced once at the end when FOLDRUN_MLFLOW_SQLITE_SYNC=0 (`_sqlite_unsynced`). Quiet: MLflow prints two "View
 run" lines per run to a server unless MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT is set.
 """
 
@@ -337,12 +337,14 @@ def _sqlite_unsynced(client: Any, uri: str) -> Iterator[None]:
     an export's time (210 runs: 44 s before). PRAGMA synchronous=OFF on the connections
     this export uses keeps the database consistent if the process dies (SQLite's guarantee);
     only an OS crash or power cut during the export could damage it, so the file is fsynced
-    before this returns. FOLDRUN_MLFLOW_SQLITE_SYNC=1 keeps MLflow's per-commit syncs.
-    The engine is MLflow's private attribute: without it, nothing changes."""
+    before this returns. That risk lands on a database that may hold other experiments, so
+    it is opt-in: FOLDRUN_MLFLOW_SQLITE_SYNC=0 turns the per-commit syncs off; by default
+    MLflow's own syncs stay. The engine is MLflow's private attribute: without it, nothing
+    changes."""
     engine = getattr(getattr(client._tracking_client, "store", None), "engine", None)
     if (
         not uri.startswith("sqlite:///")
-        or os.environ.get("FOLDRUN_MLFLOW_SQLITE_SYNC") == "1"
+        or os.environ.get("FOLDRUN_MLFLOW_SQLITE_SYNC", "1") != "0"
         or engine is None
     ):
         yield
