@@ -103,3 +103,19 @@ def test_003_video_models(tmp_path: Path) -> None:
                                         {"metric": "recall_real", "n": 3}]
     curve = (run / "tasks/naive_cnn/default/fold_00/train/metrics.jsonl").read_text()
     assert sum('"val_loss"' in line for line in curve.splitlines()) == 40
+
+
+@pytest.mark.slow
+def test_004_animal_calls(tmp_path: Path) -> None:
+    run, summary = run_example("004-animal-calls", tmp_path)
+    f1 = {v["variant"]: (v["mean"], v["n"]) for v in summary["variants"] if v["metric"] == "f1"}
+    # one trained model per fold, one predict + user evaluate per threshold
+    assert sorted(f1) == [f"default+thresh{t}" for t in ("0.3", "0.5", "0.7")]
+    assert {n for _, n in f1.values()} == {3}
+    assert len(list(run.glob("tasks/spot/default/fold_*/train/DONE"))) == 3
+    # a higher threshold finds fewer calls: recall falls as the threshold rises
+    recall = [v["mean"] for t in ("0.3", "0.5", "0.7") for v in summary["metrics"]
+              if v["variant"] == f"default+thresh{t}" and v["metric"] == "recall"]
+    assert len(recall) == 3 and recall[0] > recall[1] > recall[2]
+    (best,) = summary["models"]
+    assert best["metric"] == "f1" and best["variant"] == max(f1, key=lambda v: f1[v][0])
