@@ -45,7 +45,7 @@ from foldrun.spec import load_spec
 from foldrun.plan import build_plan
 plan = build_plan(load_spec(sys.argv[1]))
 if len(sys.argv) > 2:
-    from foldrun.run.state import read_fingerprint
+    from foldrun.core.state import read_fingerprint
     done = sum(read_fingerprint(t.task_dir) == t.fingerprint for t in plan.tasks.values())
     assert done == len(plan.tasks), done
 """

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from foldrun.plan.task import PlannedTask, Resources
+from foldrun.core.task import PlannedTask, Resources
 from foldrun.run.runner import run_planned
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from foldrun.plan.task import PlannedTask, Resources
+from foldrun.core.task import PlannedTask, Resources
 from foldrun.run.backends.base import RunContext
 from foldrun.run.backends.slurm import SlurmBackend, load_jobs, slurm_run_id
 

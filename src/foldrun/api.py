@@ -210,7 +210,7 @@ class Project:
 
     def check(self) -> CheckResult:
         """Every problem of the spec, its data, split, models and templates; writes nothing."""
-        from foldrun.spec.check import check_spec, summary
+        from foldrun.plan.check import check_spec, summary
 
         with user_output_to_stderr():  # user code imported to check it may print
             problems = tuple(p.line() for p in check_spec(self.spec_path))

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from foldrun.core.task import Resources
 from foldrun.errors import DataError
 from foldrun.layout import REFIT_FOLD
 from foldrun.plan import build_plan
-from foldrun.plan.task import Resources
 from foldrun.spec import load_spec
 from tests.spec.helpers import write_spec
 

@@ -8,8 +8,8 @@ import pytest
 
 from foldrun.errors import SpecError
 from foldrun.plan import build_plan, ensure_split, scan_split
+from foldrun.plan.check import check_spec
 from foldrun.spec import load_spec
-from foldrun.spec.check import check_spec
 from tests.spec.helpers import BASE, write_spec, write_split, write_table
 
 OWN_SPLIT = BASE.replace('from = "split"', "folds = 3\nseed = 1")

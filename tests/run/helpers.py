@@ -11,8 +11,8 @@ import pandas as pd
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import StratifiedKFold
 
+from foldrun.core.task import PlannedTask, Resources
 from foldrun.layout import RunLayout
-from foldrun.plan.task import PlannedTask, Resources
 
 
 def cancer_table() -> pd.DataFrame:

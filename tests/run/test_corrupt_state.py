@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from foldrun.plan.task import TaskState
-from foldrun.run import state
+from foldrun.core import state
+from foldrun.core.task import TaskState
 
 FP = "a" * 64
 

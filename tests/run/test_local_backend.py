@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from foldrun.core import state
+from foldrun.core.task import PlannedTask
 from foldrun.errors import PlanError, RunError
-from foldrun.plan.task import PlannedTask
-from foldrun.run import state
 from foldrun.run.runner import run_planned
 from tests.run.helpers import task
 

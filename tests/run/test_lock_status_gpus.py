@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from foldrun.core import state
+from foldrun.core.task import TaskState
 from foldrun.errors import RunError
-from foldrun.plan.task import TaskState
-from foldrun.run import lock, state
+from foldrun.run import lock
 from foldrun.run.gpus import GpuPool, detect_gpus, parse_gpus
 from foldrun.run.status import collect
 from foldrun.run.worker import execute_planned

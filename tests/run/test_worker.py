@@ -11,7 +11,7 @@ from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from foldrun.run import state
+from foldrun.core import state
 from foldrun.run.worker import execute_planned
 from tests.run.helpers import cancer_table, chain, task, write_split
 

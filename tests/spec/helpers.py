@@ -1,4 +1,4 @@
-"""Small data sets, split folders written by hand (the split folder format) and spec files for tests."""
+"""Small data sets, hand-written split folders (the split folder format) and test specs."""
 
 from __future__ import annotations
 

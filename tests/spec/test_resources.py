@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from foldrun.plan.task import Resources
+from foldrun.core.task import Resources
 from foldrun.spec.resources import ResourcesSpec, merge_resources, parse_mem, parse_time
 
 

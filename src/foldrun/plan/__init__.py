@@ -1,6 +1,6 @@
-"""Planning: variants (grids), the task graph, fingerprints, command templates.
+"""Planning: variants (grids), the task graph, fingerprints, the user's code, `check`.
 
-Imported lazily so that `foldrun.plan.task` and `foldrun.plan.templates` stay light.
+Imported lazily so that importing one module of the package stays light.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ _API = {
     "fingerprint": "foldrun.plan.fingerprint",
     "expand": "foldrun.plan.variants",
     "Variant": "foldrun.plan.variants",
-    "placeholders": "foldrun.plan.templates",
-    "render": "foldrun.plan.templates",
 }
 
 __all__ = list(_API)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from foldrun.core.templates import placeholders
 from foldrun.plan.fingerprint import FileHashes
-from foldrun.plan.templates import placeholders
 
 
 def code_files(

@@ -51,7 +51,7 @@ def data_meta(spec: Spec, *, write: bool = True) -> tuple[str, dict[str, Any]]:
 def check_columns(spec: Spec) -> None:
     """Every column the spec names is in the data table (its header only is read), so a
     misspelt feature stops planning instead of failing every task."""
-    from foldrun.spec.check import named_columns
+    from foldrun.plan.check import named_columns
     from foldrun.spec.problems import did_you_mean
     from foldrun.spec.table import table_columns
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from foldrun.core.task import PlannedTask, Resources, matches
 from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
 from foldrun.plan.code import code_files, code_hashes
 from foldrun.plan.data import data_meta
@@ -29,7 +30,6 @@ from foldrun.plan.split import (
     scan_split,
     split_dir,
 )
-from foldrun.plan.task import PlannedTask, Resources, matches
 from foldrun.plan.variants import Variant, chain, expand
 from foldrun.spec.model import ModelSpec, Spec
 from foldrun.spec.resources import merge_resources

@@ -22,9 +22,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from foldrun.core import state
+from foldrun.core.audit import INFO_EVENTS
 from foldrun.results import bulk, fast
-from foldrun.run import state
-from foldrun.run.audit import INFO_EVENTS
 
 TASK_COLUMNS = [
     "model", "variant", "fold", "repeat", "stage", "state", "started", "ended",

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from foldrun.core.state import pid_alive
 from foldrun.errors import RunError
-from foldrun.run.state import pid_alive
 
 
 def _owner() -> dict[str, object]:

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from foldrun.core import audit, state
+from foldrun.core.task import PlannedTask, TaskState, matches
 from foldrun.errors import ExitCode, PlanError, RunError
 from foldrun.layout import RunLayout
-from foldrun.plan.task import PlannedTask, TaskState, matches
-from foldrun.run import audit, lock, state
+from foldrun.run import lock
 from foldrun.run.backends.base import RunContext
 from foldrun.run.signals import stopping_on_signals
 from foldrun.run.worker import task_folder
@@ -291,7 +292,7 @@ def check_subset(
 ) -> None:
     """--models/--stages/--folds checked against the spec before anything is written
     (planning makes the split); variant names are checked once the plan exists."""
-    from foldrun.plan.task import STAGES
+    from foldrun.core.task import STAGES
     from foldrun.spec import load_spec
 
     spec = load_spec(spec_path)

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from foldrun.core import state
+from foldrun.core.task import PlannedTask, TaskState
 from foldrun.layout import RunLayout, fold_dir_name
-from foldrun.plan.task import PlannedTask, TaskState
-from foldrun.run import state
 from foldrun.run.worker import task_folder
 
 LIVE = (TaskState.PENDING, TaskState.RUNNING)

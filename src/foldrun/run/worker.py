@@ -32,9 +32,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from foldrun.core import audit, state
+from foldrun.core.task import PlannedTask
 from foldrun.layout import RunLayout
-from foldrun.plan.task import PlannedTask
-from foldrun.run import audit, state
 
 
 @dataclass

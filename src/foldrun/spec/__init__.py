@@ -1,4 +1,4 @@
-"""The spec file (`foldrun.toml`): typed objects, loading, and `check`."""
+"""The spec file (`foldrun.toml`): typed objects and loading (`check` is in plan/check.py)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from foldrun.plan.templates import BUILTIN_PLACEHOLDERS, placeholders, switches
+from foldrun.core.templates import BUILTIN_PLACEHOLDERS, placeholders, switches
 from foldrun.spec.mlflow import MlflowSpec
 from foldrun.spec.problems import did_you_mean
 from foldrun.spec.report import ReportSpec

@@ -9,9 +9,10 @@ the runs already there; a stage whose signature is there is skipped; a stage tha
 rerun replaces the fold's child run (the old one is deleted). mlflow is imported lazily.
 
 Speed: one create_run (with its tags), one log_batch (MLflow's client splits it within its
-limits) and one set_terminated per run; a sqlite store is written without an fsync per
-commit and synced once at the end when FOLDRUN_MLFLOW_SQLITE_SYNC=0 (`_sqlite_unsynced`). Quiet: MLflow prints two "View
-run" lines per run to a server unless MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT is set.
+limits) and one set_terminated per run; with FOLDRUN_MLFLOW_SQLITE_SYNC=0 a sqlite store is
+written without an fsync per commit and synced once at the end (`_sqlite_unsynced`). Quiet:
+MLflow prints two "View run" lines per run to a server unless
+MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT is set.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from foldrun.plan.task import PlannedTask, Resources
+from foldrun.core.task import PlannedTask, Resources
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "slurm"
 

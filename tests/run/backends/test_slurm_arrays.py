@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from foldrun.plan.task import Resources
+from foldrun.core.task import Resources
 from foldrun.run.backends.slurm_arrays import group_tasks
 
 from .conftest import cv_tasks, make_task

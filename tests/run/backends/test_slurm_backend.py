@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from foldrun.core.task import Resources, TaskState
 from foldrun.errors import SchedulerError, SpecError
-from foldrun.plan.task import Resources, TaskState
 from foldrun.run.backends import get_backend
 from foldrun.run.backends.base import RunContext
 from foldrun.run.backends.slurm import SlurmBackend, load_jobs, slurm_run_id

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from foldrun.core.task import PlannedTask, Resources, TaskState
 from foldrun.layout import RunLayout
-from foldrun.plan.task import PlannedTask, Resources, TaskState
 from foldrun.run.backends.base import RunContext
 from foldrun.run.backends.slurm import SlurmBackend, load_jobs
 from foldrun.run.runner import run_planned

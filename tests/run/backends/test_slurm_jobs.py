@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from foldrun.core.task import TaskState
 from foldrun.errors import SchedulerError
-from foldrun.plan.task import TaskState
 from foldrun.run.backends.slurm_jobs import Submission, load_jobs, save_jobs, task_states
 from foldrun.run.backends.slurm_parse import parse_sacct, parse_squeue
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from foldrun.core.task import TaskState
 from foldrun.errors import SchedulerError
-from foldrun.plan.task import TaskState
 from foldrun.run.backends.slurm_parse import (
     classify,
     expand_array_spec,

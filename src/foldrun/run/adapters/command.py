@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from foldrun.plan.task import PlannedTask
+from foldrun.core.task import PlannedTask
 
 if TYPE_CHECKING:
     from foldrun.run.worker import ExecContext
@@ -55,7 +55,7 @@ def rendered(task: PlannedTask, tmp: Path) -> str | None:
     template = task.meta.get("command")
     if not template:
         return None
-    from foldrun.plan.templates import render
+    from foldrun.core.templates import render
 
     return render(str(template), values(task, tmp))
 

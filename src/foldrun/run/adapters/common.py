@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from foldrun.core.task import PlannedTask
 from foldrun.errors import RunError
-from foldrun.plan.task import PlannedTask
 
 SUBSETS = ("test", "val", "holdout")
 

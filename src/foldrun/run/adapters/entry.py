@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from foldrun.plan.task import PlannedTask
+from foldrun.core.task import PlannedTask
 
 if TYPE_CHECKING:
     import pandas as pd

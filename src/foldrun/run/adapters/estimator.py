@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from foldrun.plan.task import PlannedTask
+from foldrun.core.task import PlannedTask
 
 if TYPE_CHECKING:
     from foldrun.run.worker import ExecContext

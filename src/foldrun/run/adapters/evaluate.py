@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from foldrun.plan.task import PlannedTask
+from foldrun.core.task import PlannedTask
 
 if TYPE_CHECKING:
     from foldrun.run.worker import ExecContext

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from foldrun.plan.task import PlannedTask, TaskState
+from foldrun.core.task import PlannedTask, TaskState
 
 
 @dataclass

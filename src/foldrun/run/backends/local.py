@@ -22,8 +22,8 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from foldrun.plan.task import PlannedTask, TaskState
-from foldrun.run import audit, state
+from foldrun.core import audit, state
+from foldrun.core.task import PlannedTask, TaskState
 from foldrun.run.backends.base import Backend, BackendResult, RunContext
 from foldrun.run.gpus import GpuPool
 from foldrun.run.worker import task_folder, task_lock
@@ -81,7 +81,7 @@ class _Schedule:
 LIGHT_PRELOAD = [
     "foldrun.run.worker",
     "foldrun.run.adapters.command",
-    "foldrun.plan.templates",
+    "foldrun.core.templates",
     "foldrun.errors",
     "base64",
     "shlex",

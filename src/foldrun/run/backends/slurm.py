@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from foldrun.core import audit, state
+from foldrun.core.task import STAGES, PlannedTask, TaskState
 from foldrun.errors import SchedulerError
 from foldrun.layout import RunLayout
-from foldrun.plan.task import STAGES, PlannedTask, TaskState
-from foldrun.run import audit, state
 from foldrun.run.backends.base import Backend, BackendResult, RunContext
 from foldrun.run.backends.slurm_arrays import ArrayGroup, group_tasks
 from foldrun.run.backends.slurm_cmd import scheduler_call

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from foldrun.plan.task import STAGES, PlannedTask, Resources
+from foldrun.core.task import STAGES, PlannedTask, Resources
 
 
 def class_name(resources: Resources) -> str:

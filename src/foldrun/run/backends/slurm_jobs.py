@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from foldrun.core.task import TaskState
 from foldrun.errors import SchedulerError
 from foldrun.layout import RunLayout
-from foldrun.plan.task import TaskState
 from foldrun.run.backends.slurm_parse import JobRecord, classify
 
 JOBS_FILE = "slurm_jobs.json"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from foldrun.core.task import TaskState
 from foldrun.errors import SchedulerError
-from foldrun.plan.task import TaskState
 
 # squeue -h -o SQUEUE_FORMAT ; sacct -X -n -P -o SACCT_FIELDS
 SQUEUE_FORMAT = "%i|%T|%r|%j"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from foldrun.core.templates import placeholders, program, render
 from foldrun.errors import SpecError
-from foldrun.plan.templates import placeholders, program, render
 
 HOSTILE = [
     "'; touch x #",

@@ -252,7 +252,7 @@ def _absent_subsets(parts: _Parts) -> set[str]:
 
 
 def _subset_problem(template: str, absent: set[str]) -> str | None:
-    from foldrun.plan.templates import placeholders
+    from foldrun.core.templates import placeholders
 
     for name in sorted(placeholders(template) & absent):
         option = "val = 'next-fold' or a fraction" if name == "val" else "holdout = 0.2"
@@ -340,7 +340,7 @@ def simple_commands(template: str) -> list[str]:
 
 
 def _program_problem(command: str, base: Path) -> str | None:
-    from foldrun.plan.templates import program
+    from foldrun.core.templates import program
 
     words = shlex.split(command)
     while words and words[0] in PREFIX_WORDS:  # `do python train.py`: check `python ...`

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from foldrun.cli import cli
-from foldrun.spec.check import check_spec
+from foldrun.plan.check import check_spec
 from tests.spec.helpers import BASE, write_spec
 
 OK_MODELS = """
@@ -259,7 +259,7 @@ def test_schema_error_elsewhere_does_not_hide_data_problems(tmp_path: Path) -> N
 
 
 def test_shell_keywords_and_builtins_are_fine_in_a_command(tmp_path: Path) -> None:
-    from foldrun.spec.check import command_problem
+    from foldrun.plan.check import command_problem
 
     (tmp_path / "train.py").write_text("")
     line = ("source env/bin/activate && cd . && export A=1; for f in a b; do python train.py "
@@ -273,7 +273,7 @@ def test_shell_keywords_and_builtins_are_fine_in_a_command(tmp_path: Path) -> No
 def test_val_or_holdout_placeholder_without_such_a_split_is_a_problem(tmp_path: Path) -> None:
     import pandas as pd
 
-    from foldrun.spec.check import check_spec
+    from foldrun.plan.check import check_spec
 
     (tmp_path / "t.py").write_text("")
     frame = pd.DataFrame({"id": [f"s{i}" for i in range(20)], "x": range(20),

@@ -17,7 +17,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from foldrun.plan.task import TaskState
+from foldrun.core.task import TaskState
 
 DONE = "DONE"
 TMP_MARK = ".tmp-"

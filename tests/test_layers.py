@@ -1,0 +1,70 @@
+"""The layers of docs/ARCHITECTURE.md, checked on the source: an AST walk collects every
+`import foldrun.x...` and `from foldrun.x... import` (at module level or in a function)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import foldrun
+
+SRC = Path(foldrun.__file__).parent
+
+# each package may import only packages of a lower rank (the same rank: neither way)
+RANK = {
+    "_version": 0, "errors": 0, "layout": 0, "core": 1,
+    "data": 2, "split": 3, "spec": 4, "plan": 5, "results": 6, "run": 7,
+    "report": 8, "track": 8, "example": 8, "api": 9, "cli": 10, "__main__": 11, "__init__": 11,
+}  # fmt: skip
+
+
+def imports() -> dict[str, set[str]]:
+    """{package: the other foldrun packages it imports}."""
+    found: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        package = path.relative_to(SRC).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "foldrun" and len(parts) > 1 and parts[1] != package:
+                    found.setdefault(package, set()).add(parts[1])
+    return found
+
+
+def test_every_package_has_a_rank() -> None:
+    packages = {p.name.removesuffix(".py") for p in SRC.iterdir()
+                if p.suffix == ".py" or (p / "__init__.py").exists()}  # fmt: skip
+    assert packages <= RANK.keys(), packages - RANK.keys()
+
+
+def test_packages_import_only_lower_layers() -> None:
+    upward = sorted(
+        f"{package} imports {dep}"
+        for package, deps in imports().items()
+        for dep in deps
+        if RANK[dep] >= RANK[package] and package != "__init__"
+    )
+    assert upward == []
+
+
+def test_core_imports_no_other_foldrun_package() -> None:
+    assert imports().get("core", set()) <= {"errors", "_version"}
+
+
+def test_no_cycle_between_packages() -> None:
+    graph = imports()
+    seen: dict[str, int] = {}
+
+    def visit(node: str, path: tuple[str, ...]) -> None:
+        assert node not in path, " -> ".join((*path, node))
+        if seen.get(node):
+            return
+        for dep in sorted(graph.get(node, ())):
+            visit(dep, (*path, node))
+        seen[node] = 1
+
+    for package in sorted(graph):
+        visit(package, ())
