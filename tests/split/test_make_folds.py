@@ -147,3 +147,21 @@ def test_predefined_long_table_expands_groups_to_items(tmp_path) -> None:
     held = TABLE["subject"].to_numpy() == subjects[0]
     assert (folds.test_fold[0][held] == -1).all()
     assert list(folds.table.columns) == list(TABLE.columns)
+
+
+def test_auto_with_stratify_and_groups_stratifies() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from foldrun.split import make_folds
+
+    n = 120
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "g": [f"p{i // 3}" for i in range(n)],
+                          "t": np.repeat(["a", "b", "c"], n // 3)})
+    folds = make_folds(frame, id="id", group="g", stratify=["t"], folds=4, seed=0)
+    assert folds.details["strategy"] == "stratified-grouped"
+    long = folds.long.merge(frame, on="id")
+    test = long[long["subset"] == "test"]
+    assert (test.groupby("g")["fold"].nunique() == 1).all()  # groups whole
+    shares = pd.crosstab(test["fold"], test["t"], normalize="index")
+    assert (shares.sub(1 / 3).abs() < 0.15).all().all()  # every treatment in every fold

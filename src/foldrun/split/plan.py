@@ -92,7 +92,7 @@ def choose(
     if group is not None:
         groups = core.class_codes(column(df, group, "group").astype(str).to_numpy())
     if strategy == "auto":
-        strategy, reason = _auto(df, target, group, fold_column)
+        strategy, reason = _auto(df, target, group, fold_column, bool(stratify))
     else:
         reason = "chosen by the user"
     choice = Choice(strategy, reason, groups=groups)
@@ -103,13 +103,21 @@ def choose(
 
 
 def _auto(
-    df: pd.DataFrame, target: str | list[str] | None, group: str | None, fold_column: str | None
+    df: pd.DataFrame,
+    target: str | list[str] | None,
+    group: str | None,
+    fold_column: str | None,
+    stratify: bool = False,
 ) -> tuple[str, str]:
     if fold_column is not None:
         return "predefined", f"a fold column ({fold_column}) was given"
     if isinstance(target, list):
         return "multilabel", f"the target is {len(target)} 0/1 columns"
     if target is None:
+        if stratify:  # --stratify asks for stratification: honour it (with groups: whole)
+            if group:
+                return "stratified-grouped", "no target; stratify columns, groups kept whole"
+            return "stratified", "no target; stratified on the stratify columns"
         if group:
             return "grouped", "no target; a group column keeps groups whole"
         return "kfold", "no target and no group column"
