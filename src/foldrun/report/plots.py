@@ -179,8 +179,10 @@ def _curve_axes(ax: plt.Axes, kind: str) -> None:
 
 def _predicted_labels(part: pd.DataFrame) -> np.ndarray:
     probas = [c for c in part.columns if c.startswith("proba_")]
-    if "pred" in part and part["pred"].notna().all():
-        return part["pred"].astype(str).to_numpy()
+    if "pred" in part and (part["pred"].notna().all() or not probas):
+        # rows of a model that gave no label (only a score) show as "none", never a crash
+        labels = part["pred"].astype(object).where(part["pred"].notna(), "none")
+        return labels.astype(str).to_numpy()
     classes = np.asarray([c.removeprefix("proba_") for c in probas])
     return classes[part[probas].to_numpy(float).argmax(1)]
 
@@ -433,7 +435,8 @@ def model_figure(
         if task == "classification" and _binary_scores(oof) is not None:
             draws += [lambda ax: _curve(ax, oof, "roc", "") and _curve_axes(ax, "roc"),
                       lambda ax: _curve(ax, oof, "pr", "") and _curve_axes(ax, "pr")]  # fmt: skip
-        if task == "classification" and ("pred" in oof or _binary_scores(oof) is not None):
+        labelled = "pred" in oof or any(oof.columns.str.startswith("proba_"))
+        if task == "classification" and labelled:  # a score alone gives no predicted label
             draws.append(lambda ax: _confusion(ax, oof, "Confusion, out-of-fold"))
         if task == "classification" and _binary_scores(oof) is not None:
             draws.append(lambda ax: _distribution(ax, oof, "Scores per true class"))

@@ -157,8 +157,12 @@ def failure(
     if _written_since(log, since):
         return Failure(task.key, log, log_tail(log))
     if since is not None:
-        note = f"its process ended without a log (killed?); see {layout.state_dir / 'worker.log'}"
-        return Failure(task.key, None, [], note)
+        worker_log = layout.state_dir / "worker.log"
+        note = f"its process ended without a log (killed, or no disk space?); see {worker_log}"
+        # the task server's own log says why when it was written during this run (a full
+        # disk: "No space left on device"); an older one is never shown as the cause
+        tail = log_tail(worker_log) if _written_since(worker_log, since) else []
+        return Failure(task.key, None, tail, note + (": " + tail[-1] if tail else ""))
     return Failure(
         task.key, layout.state_dir / "worker.log", log_tail(layout.state_dir / "worker.log")
     )
