@@ -85,8 +85,9 @@ def parquet_whole(path: str | Path) -> bool:
 
 
 # what a committed folder of each stage must hold (any one of each tuple): an evaluate
-# always writes metrics.json, a predict its predictions or (a command) its own metrics
-REQUIRED = {"evaluate": ("metrics.json",), "predict": ("predictions.parquet", "metrics.json")}
+# always writes metrics.json. (What a predict must leave depends on the model: the worker
+# checks the outputs the plan declares before it commits.)
+REQUIRED = {"evaluate": ("metrics.json",)}
 
 
 def required_present(stage: str, names: Iterable[str]) -> bool:
