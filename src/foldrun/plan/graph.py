@@ -113,6 +113,7 @@ class _Builder:
         self.layout = RunLayout(spec.run_dir)
         self.hashes = FileHashes()
         self.tasks: dict[str, PlannedTask] = {}
+        self._code_cache: dict[tuple[int, str], dict[str, str]] = {}
         task_kind, data = data_meta(spec, write=write)
         self.common = {
             "task": task_kind,
@@ -219,14 +220,18 @@ class _Builder:
         return model.kind
 
     def _code(self, model: ModelSpec, stage: str) -> dict[str, str]:
-        """The hashes of the user's files this stage runs (see plan/code.py)."""
+        """The hashes of the user's files this stage runs (see plan/code.py); found once per
+        model and stage, not per task."""
         if not self.spec.defaults.fingerprint_code:
             return {}
-        objects = [] if stage == "evaluate" and model.kind != "command" else [
-            model.entry, model.estimator, *model.preprocess]  # fmt: skip
-        spec_dir = Path(self.spec.path).resolve().parent
-        files = code_files(spec_dir, model.template(stage), objects)
-        return code_hashes(spec_dir, files, self.hashes)
+        key = (id(model), stage)
+        if key not in self._code_cache:
+            objects = [] if stage == "evaluate" and model.kind != "command" else [
+                model.entry, model.estimator, *model.preprocess]  # fmt: skip
+            spec_dir = Path(self.spec.path).resolve().parent
+            files = code_files(spec_dir, model.template(stage), objects)
+            self._code_cache[key] = code_hashes(spec_dir, files, self.hashes)
+        return dict(self._code_cache[key])
 
     def _upstream_fingerprints(self, stage: str, deps: tuple[str, ...]) -> list[str]:
         # refit waits for the evaluates but uses nothing they made: a new predict template

@@ -193,7 +193,9 @@ def run(
     """Plan the spec's tasks and execute those not done yet."""
     spec_path = Path(spec_path).resolve()
     check_subset(spec_path, models or (), folds or (), stages or ())
-    run_dir, tasks = plan_spec(spec_path, make_split=not dry_run)
+    # a dry run writes nothing; but SLURM's dry run writes job scripts to submit by hand,
+    # whose array elements must find the split made (not all make it at once)
+    run_dir, tasks = plan_spec(spec_path, make_split=not dry_run or backend != "local")
     return run_planned(
         spec_path,
         run_dir,
