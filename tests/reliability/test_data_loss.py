@@ -187,7 +187,8 @@ def _read_only(folder: Path, fill: Callable[[Path], None]) -> Iterator[None]:
         yield
 
 
-@pytest.mark.parametrize("command", [["report"], ["query", "SELECT count(*) FROM tasks"]])
+@pytest.mark.parametrize("command", [["report"], ["query", "SELECT count(*) FROM tasks"],
+                                     ["run", "--force"]])  # fmt: skip
 def test_read_only_run_folder_is_one_line(made: Path, tmp_path: Path, command: list) -> None:
     def fill(folder: Path) -> None:
         shutil.copytree(made, folder, dirs_exist_ok=True)

@@ -7,6 +7,7 @@ libraries inside the command function, so `foldrun --help` and `foldrun status` 
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import os
 import signal
@@ -89,7 +90,20 @@ def main(argv: list[str] | None = None) -> None:
         _exit(int(ExitCode.BAD_INPUT))
     except BrokenPipeError:  # stdout closed (`| head`, or its reader gone after Ctrl-C)
         _exit(141)
+    except OSError as err:
+        if err.errno not in UNWRITABLE:
+            raise
+        # a read-only folder or a full disk met outside the places that say so themselves:
+        # one line naming the path and what to do, never a traceback
+        why = os.strerror(err.errno).lower() if err.errno else "cannot write"
+        _say(f"foldrun: error: {err.filename or 'a file'}: {why}; make the folder writable "
+             "or free space, or choose another output")  # fmt: skip
+        _exit(int(ExitCode.BAD_INPUT))
     _exit(int(code) if isinstance(code, int) else 0)
+
+
+# errors that mean "foldrun cannot write here" (read-only, permission, full disk, quota)
+UNWRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT})
 
 
 def _say(line: str) -> None:
