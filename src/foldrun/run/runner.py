@@ -135,11 +135,12 @@ def record_backend(layout: RunLayout, name: str) -> None:
     (layout.state_dir / "backend").write_text(name + "\n")
 
 
-def log_tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
+def log_tail(path: Path, lines: int = TAIL_LINES, start: int = 0) -> list[str]:
+    """The last lines of a log, from byte `start` on at the earliest."""
     try:
         with open(path, "rb") as fh:
             fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - 16384))
+            fh.seek(max(start, fh.tell() - 16384))
             text = fh.read().decode(errors="replace")
     except OSError:
         return []
@@ -147,7 +148,11 @@ def log_tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
 
 
 def failure(
-    task: PlannedTask, layout: RunLayout, reason: str = "", since: float | None = None
+    task: PlannedTask,
+    layout: RunLayout,
+    reason: str = "",
+    since: float | None = None,
+    worker_from: int = 0,
 ) -> Failure:
     """The log of the task's failed attempt; with `since` (when this run started), one
     that an older attempt left is never shown as this attempt's cause."""
@@ -159,18 +164,27 @@ def failure(
     if since is not None:
         worker_log = layout.state_dir / "worker.log"
         note = f"its process ended without a log (killed, or no disk space?); see {worker_log}"
-        # the task server's own log says why when it was written during this run (a full
-        # disk: "No space left on device"); an older one is never shown as the cause
-        tail = log_tail(worker_log) if _written_since(worker_log, since) else []
+        # the task server's own lines of this run (after `worker_from`, its size when the run
+        # started) say why (a full disk: "No space left on device"); older ones never do
+        tail = log_tail(worker_log, start=worker_from)
         return Failure(task.key, None, tail, note + (": " + tail[-1] if tail else ""))
     return Failure(
         task.key, layout.state_dir / "worker.log", log_tail(layout.state_dir / "worker.log")
     )
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _written_since(path: Path, since: float | None) -> bool:
     try:
-        return since is None or path.stat().st_mtime >= since - 1  # coarse clocks
+        # file times come from a coarse kernel clock (a few ms behind time.time()); a log of
+        # an earlier run is older by at least the start-up of this one
+        return since is None or path.stat().st_mtime >= since - 0.05
     except OSError:
         return False
 
@@ -265,7 +279,7 @@ def run_planned(
     if dry_run or not keys:
         result.counts = _counts(selected, states, {})
         return result
-    started = time.time()
+    started, worker_from = time.time(), _size(layout.state_dir / "worker.log")
     with stopping_on_signals(), lock.held(layout.lock_file):
         record_backend(layout, backend)
         for key in stale:  # the audit trail says which done results --force replaces
@@ -276,7 +290,7 @@ def run_planned(
         with _showing(listener):
             outcome = engine.execute([tasks[k] for k in keys], ctx)
     result.messages.extend(outcome.messages)
-    _finish(result, tasks, selected, states, outcome.states, layout, started)
+    _finish(result, tasks, selected, states, outcome.states, layout, started, worker_from)
     return result
 
 
@@ -358,6 +372,7 @@ def _finish(
     after: dict[str, TaskState],
     layout: RunLayout,
     started: float | None = None,
+    worker_from: int = 0,
 ) -> None:
     result.counts = _counts(selected, states, after)
     upstream_failed = {m.split(": ")[0] for m in result.messages}
@@ -367,6 +382,6 @@ def _finish(
                 blocked = Failure(key, None, [], "not run: an upstream task failed", True)
                 result.failures.append(blocked)
             else:
-                result.failures.append(failure(tasks[key], layout, since=started))
+                result.failures.append(failure(tasks[key], layout, "", started, worker_from))
     if result.failures:
         result.exit_code = int(ExitCode.TASKS_FAILED)
