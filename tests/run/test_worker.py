@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from foldrun.core import state
+from foldrun.run import worker
 from foldrun.run.worker import execute_planned
 from tests.run.helpers import cancer_table, chain, task, write_split
 
@@ -143,3 +145,16 @@ def test_estimator_refit_scores_the_holdout(tmp_path: Path) -> None:
     model.fit(rest[FEATURES], rest["target"])
     assert metrics["holdout/accuracy"] == model.score(holdout[FEATURES], holdout["target"])
     assert (refit.task_dir / "model.joblib").exists()
+
+
+def test_disk_full_names_the_folder_only_when_nearly_full(tmp_path, monkeypatch) -> None:
+    assert worker.disk_full(tmp_path) == ""  # this disk has room
+    real = os.statvfs(tmp_path)
+
+    class Full:
+        f_frsize = real.f_frsize
+        f_bavail = (worker.FULL_DISK_BYTES // real.f_frsize) - 1
+
+    monkeypatch.setattr(worker.os, "statvfs", lambda path: Full)
+    reason = worker.disk_full(tmp_path / "task")
+    assert str(tmp_path) in reason and "full" in reason and "rerun" in reason

@@ -247,7 +247,9 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
             os.environ.update(ctx.env)  # foldrun.log() inside the task finds its files
             with _redirected(ctx.log.fileno()):
                 code = int(module.run(task, ctx))
-        return ctx.fail(reason) if code == 0 and (reason := missing_outputs(task, ctx)) else code
+        if code == 0 and (reason := missing_outputs(task, ctx) or disk_full(ctx.tmp)):
+            return ctx.fail(reason)
+        return code
     except SystemExit as stop:  # sys.exit() in user code ends the task, never the worker
         ctx.write_log(traceback.format_exc())
         return ctx.fail(*_exit_reason(stop.code))
@@ -277,6 +279,28 @@ def missing_outputs(task: PlannedTask, ctx: ExecContext) -> str:
             if problem:
                 return f"the {task.stage} step's {_expected_file(task, path.name)} {problem}"
     return ""
+
+
+# A program that writes with a bare `open(...).write(...)` loses its data silently on a
+# full disk (Python ignores the error raised when the file is closed at exit) and still
+# exits 0. A step that ends with the task folder's disk (nearly) full may have outputs
+# cut short, so it does not count as done; 256 KiB is "full" on any real disk.
+FULL_DISK_BYTES = 256 * 1024
+
+
+def disk_full(folder: Path) -> str:
+    """'' unless the disk holding `folder` is full; then why the task cannot be trusted."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return ""  # cannot tell: the outputs' own checks stand
+    free = stats.f_bavail * stats.f_frsize
+    if free >= FULL_DISK_BYTES:
+        return ""
+    return (
+        f"the disk holding {folder.parent} was full when the step ended ({free // 1024} kB "
+        "free): its outputs may be cut short; free some space and rerun"
+    )
 
 
 def _expected_file(task: PlannedTask, name: str) -> str:
