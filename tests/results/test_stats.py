@@ -148,3 +148,42 @@ def test_test_train_ratio() -> None:
         "subset": (["test"] * 2 + ["train"] * 8) + (["test"] * 5 + ["train"] * 5),
     })  # fmt: skip
     assert stats.test_train_ratio(folds) == pytest.approx((2 / 8 + 1) / 2)
+
+
+def _folds(metric: str, values: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "model": "m", "variant": "v", "fold": range(len(values)), "repeat": 0,
+        "stage": "evaluate", "subset": "test", "metric": metric, "value": values,
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("metric", "values", "low", "high"),
+    [
+        ("roc_auc", [1.0, 0.99, 0.98, 1.0, 0.995], 0.0, 1.0),
+        ("accuracy", [0.0, 0.02, 0.01, 0.0, 0.03], 0.0, 1.0),
+        ("precision_007", [1.0, 0.97, 1.0, 0.99, 1.0], 0.0, 1.0),
+        ("pearson", [0.999, 0.98, 1.0, 0.99, 0.97], -1.0, 1.0),
+    ],
+)
+def test_interval_of_a_bounded_metric_stays_in_its_range(
+    metric: str, values: list[float], low: float, high: float
+) -> None:
+    # an AUC interval read [0.9902, 1.0012]: the plain t-interval leaves [0, 1] near the edge
+    plain = stats.t_interval(values)
+    assert plain.low < low or plain.high > high  # the case of the bug
+    row = stats.summarize(_folds(metric, values)).iloc[0]
+    assert low <= row["ci_low"] <= row["mean"] <= row["ci_high"] <= high
+    assert row["ci_low"] < row["mean"] < row["ci_high"]  # still an interval, not a point
+    one = stats.t_interval(values, metric=metric)
+    assert (one.low, one.high) == pytest.approx((row["ci_low"], row["ci_high"]))
+
+
+def test_interval_of_an_unbounded_metric_is_the_plain_t_interval() -> None:
+    values = [0.5, 0.7, 0.2, 0.9, 0.4]
+    row = stats.summarize(_folds("rmse", values)).iloc[0]
+    plain = stats.t_interval(values)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((plain.low, plain.high))
+    # every fold the same (AUC 1.0 everywhere): the interval is that point
+    same = stats.summarize(_folds("roc_auc", [1.0] * 5)).iloc[0]
+    assert same["ci_low"] == same["ci_high"] == 1.0

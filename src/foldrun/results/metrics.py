@@ -16,6 +16,23 @@ from sklearn import metrics as skm
 
 PRIMARY = {"classification": "roc_auc", "regression": "rmse", "multilabel": "macro_f1"}
 GREATER_IS_BETTER = {"mae": False, "rmse": False, "log_loss": False, "brier": False}
+# metrics that cannot leave [0, 1] (per class: `precision_<class>`, `recall_<class>`, `f1_<class>`)
+UNIT = {
+    "accuracy", "balanced_accuracy", "roc_auc", "average_precision", "brier", "macro_f1",
+    "micro_f1", "macro_roc_auc", "macro_precision", "macro_recall", "weighted_f1",
+}  # fmt: skip
+UNIT_PREFIXES = ("precision_", "recall_", "f1_")
+CORRELATIONS = {"pearson", "spearman"}  # in [-1, 1]
+
+
+def metric_range(metric: str) -> tuple[float, float] | None:
+    """The values a built-in metric can take, when bounded (r2, rmse, custom ones: None)."""
+    name = metric.rpartition("/")[2]
+    if name in UNIT or name.startswith(UNIT_PREFIXES):
+        return 0.0, 1.0
+    if name in CORRELATIONS:
+        return -1.0, 1.0
+    return None
 
 
 def greater_is_better(metric: str, lower: Iterable[str] = ()) -> bool:

@@ -1,9 +1,9 @@
 """Statistics over folds: t-intervals, pooled bootstrap intervals, the corrected t-test.
 
 - Intervals over folds use Student's t with n - 1 degrees of freedom on the per-fold
-  scores (std with ddof = 1). Fold scores are not independent (training sets overlap), so
-  these intervals are narrower than they should be; they describe the spread, they do not
-  promise coverage.
+  scores (std with ddof = 1); for a bounded metric on the logit scale of its range. Fold
+  scores are not independent (training sets overlap), so these intervals are narrower
+  than they should be; they describe the spread, they do not promise coverage.
 - Model comparisons use the corrected resampled t-test of Nadeau & Bengio (2003): the
   variance of the paired per-fold differences is inflated by (1/J + n_test/n_train).
 - The pooled out-of-fold bootstrap draws rows with replacement as a (B, n) matrix of
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
-from foldrun.results.metrics import compute_metrics
+from foldrun.results.metrics import compute_metrics, metric_range
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,11 @@ class Interval:
     n: int
 
 
-def t_interval(values: np.ndarray | list[float], confidence: float = 0.95) -> Interval:
-    """Mean, std (ddof=1) and the two-sided t-interval of the mean; NaN bounds for n < 2."""
+def t_interval(
+    values: np.ndarray | list[float], confidence: float = 0.95, metric: str | None = None
+) -> Interval:
+    """Mean, std (ddof=1) and the two-sided t-interval of the mean; NaN bounds for n < 2.
+    A bounded `metric` (metrics.metric_range) gets its interval on the logit scale."""
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     n = len(x)
@@ -42,19 +45,52 @@ def t_interval(values: np.ndarray | list[float], confidence: float = 0.95) -> In
     mean = float(x.mean())
     if n < 2:
         return Interval(mean, math.nan, math.nan, math.nan, 1)
-    std = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * std / math.sqrt(n)
-    return Interval(mean, std, mean - half, mean + half, n)
+    row = _intervals(pd.DataFrame({"metric": metric or "", "value": x}), ["metric"], confidence)
+    return Interval(mean, float(x.std(ddof=1)), *row[["ci_low", "ci_high"]].iloc[0], n)
 
 
-def _intervals(grouped: pd.core.groupby.SeriesGroupBy, confidence: float) -> pd.DataFrame:
-    """Vectorised t_interval over groups."""
-    out = grouped.agg(["mean", "std", "count"]).rename(columns={"count": "n"})
+# a value at a bound is moved this far inside (as a share of the range) before the logit
+EDGE = 1e-3
+
+
+def _to_logit(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return special.logit(np.clip((x - low) / (high - low), EDGE, 1 - EDGE))
+
+
+def _from_logit(z: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    return low + (high - low) * special.expit(z)
+
+
+def _intervals(rows: pd.DataFrame, keys: list[str], confidence: float) -> pd.DataFrame:
+    """Mean, std (ddof=1), n and the t-interval of `value` per group of `keys`.
+
+    For a bounded metric (accuracy, AUC, F1, ... in [0, 1]; correlations in [-1, 1]) the
+    t-interval is computed on the logit scale of its range and mapped back, so it cannot
+    leave the range (an AUC interval read [0.9902, 1.0012] on the plain scale). Groups
+    with a value outside the metric's range keep the plain t-interval."""
+    ranges = {m: metric_range(str(m)) for m in rows["metric"].unique()}
+    metric = rows["metric"]
+    low = metric.map({m: r[0] for m, r in ranges.items() if r}).astype(float).to_numpy()
+    high = metric.map({m: r[1] for m, r in ranges.items() if r}).astype(float).to_numpy()
+    x = rows["value"].to_numpy(float)
+    frame = rows[keys].assign(
+        value=x, z=_to_logit(x, low, high), inside=(x >= low) & (x <= high), low=low, high=high
+    )
+    groups = frame.groupby(keys, sort=True)
+    out = groups["value"].agg(["mean", "std", "count", "min", "max"]).rename(columns={"count": "n"})
+    z = groups["z"].agg(["mean", "std"])
+    bounded = groups["inside"].all() & groups["low"].first().notna()
     dof = (out["n"] - 1).where(out["n"] > 1)
-    half = stats.t.ppf(0.5 + confidence / 2, dof) * out["std"] / np.sqrt(out["n"])
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
-    return out
+    t = stats.t.ppf(0.5 + confidence / 2, dof) / np.sqrt(out["n"])
+    span = groups[["low", "high"]].first()
+    logit_low = _from_logit(z["mean"] - t * z["std"], span["low"], span["high"])
+    logit_high = _from_logit(z["mean"] + t * z["std"], span["low"], span["high"])
+    out["ci_low"] = np.where(bounded, logit_low, out["mean"] - t * out["std"])
+    out["ci_high"] = np.where(bounded, logit_high, out["mean"] + t * out["std"])
+    same = (out["min"] == out["max"]) & dof.notna()  # every fold the same: that point
+    out.loc[same, "ci_low"] = out.loc[same, "ci_high"] = out.loc[same, "mean"]
+    return out.drop(columns=["min", "max"])
 
 
 def summarize(metrics: pd.DataFrame, subset: str = "test", confidence: float = 0.95):
@@ -68,10 +104,10 @@ def summarize(metrics: pd.DataFrame, subset: str = "test", confidence: float = 0
     if rows.empty:
         return pd.DataFrame(columns=[*keys, "n", "n_repeats", "mean", "std", "ci_low", "ci_high"])
     rows = rows.dropna(subset=["value"])
-    out = _intervals(rows.groupby(keys, sort=True)["value"], confidence)
+    out = _intervals(rows, keys, confidence)
     out["n_repeats"] = rows.groupby(keys, sort=True)["repeat"].nunique()
     per_repeat = rows.groupby([*keys, "repeat"])["value"].mean().reset_index()
-    rep = _intervals(per_repeat.groupby(keys, sort=True)["value"], confidence)
+    rep = _intervals(per_repeat, keys, confidence)
     out["repeat_std"] = rep["std"].where(out["n_repeats"] > 1)
     out["repeat_ci_low"] = rep["ci_low"].where(out["n_repeats"] > 1)
     out["repeat_ci_high"] = rep["ci_high"].where(out["n_repeats"] > 1)

@@ -547,7 +547,7 @@ class _Exporter:
                 per_metric[self.key(name)].append(value)
         summary: dict[str, float] = {"n_folds": float(len(folds))}
         for name, values in per_metric.items():
-            iv = t_interval(values)
+            iv = t_interval(values, metric=name)  # bounded metrics: a logit-scale interval
             summary.update(
                 {
                     name: iv.mean,
