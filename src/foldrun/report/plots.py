@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from foldrun.results.metrics import as_labels
+
 MAX_PANELS = 8  # per-model plots show at most this many models (the best ranked)
 DPI = 90
 
@@ -125,7 +127,7 @@ def metric_per_fold(
 def _binary_scores(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     """(truth 0/1, score) of the positive class; multiclass: micro-averaged one-vs-rest."""
     probas = [c for c in part.columns if c.startswith("proba_")]
-    y = part["y_true"].astype(str).to_numpy()
+    y = as_labels(part["y_true"])
     if len(probas) >= 2:
         classes = [c.removeprefix("proba_") for c in probas]
         if len(classes) == 2:
@@ -181,8 +183,7 @@ def _predicted_labels(part: pd.DataFrame) -> np.ndarray:
     probas = [c for c in part.columns if c.startswith("proba_")]
     if "pred" in part and (part["pred"].notna().all() or not probas):
         # rows of a model that gave no label (only a score) show as "none", never a crash
-        labels = part["pred"].astype(object).where(part["pred"].notna(), "none")
-        return labels.astype(str).to_numpy()
+        return np.where(part["pred"].notna(), as_labels(part["pred"]), "none")
     classes = np.asarray([c.removeprefix("proba_") for c in probas])
     return classes[part[probas].to_numpy(float).argmax(1)]
 
@@ -203,7 +204,7 @@ def confusion(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
 def _confusion(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
     from sklearn.metrics import confusion_matrix
 
-    y = part["y_true"].astype(str).to_numpy()
+    y = as_labels(part["y_true"])
     pred = _predicted_labels(part)
     labels = sorted(set(y) | set(pred))
     _cell_values(ax, confusion_matrix(y, pred, labels=labels), "Blues", "d")
@@ -245,7 +246,7 @@ def _distribution(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
         score, xlabel = part[probas].to_numpy(float).max(1), "top probability"
     else:
         score, xlabel = _binary_scores(part)[1], "score of the positive class"  # type: ignore[index]
-    y = part["y_true"].astype(str).to_numpy()
+    y = as_labels(part["y_true"])
     for cls in sorted(set(y)):
         # step outlines: one polygon per class instead of 20 bars (much faster to draw)
         counts, edges = np.histogram(score[y == cls], bins=20, range=(0, 1))

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from foldrun.core import state
 from foldrun.core.audit import INFO_EVENTS
 from foldrun.results import bulk, fast
+from foldrun.results.metrics import as_labels
 
 TASK_COLUMNS = [
     "model", "variant", "fold", "repeat", "stage", "state", "started", "ended",
@@ -362,11 +363,11 @@ def _arrays(test: pd.DataFrame, kind: str) -> dict[str, object] | None:
             return None
         pred = test.get("pred")
         return {
-            "y": test["y_true"].astype(str).to_numpy(),
+            "y": as_labels(test["y_true"]),
             "y_ok": test["y_true"].notna().to_numpy(),
             "p": test[probas].to_numpy(float),
             "classes": [c.removeprefix("proba_") for c in probas],
-            "pred": None if pred is None else pred.astype(str).to_numpy(),
+            "pred": None if pred is None else as_labels(pred),
             "pred_ok": None if pred is None else pred.notna().to_numpy(),
         }
     except (ValueError, TypeError):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from foldrun.results.metrics import compute_metrics, proba_columns
+from foldrun.results.metrics import as_labels, compute_metrics, proba_columns
 
 
 def binary_auc(truth: np.ndarray, score: np.ndarray) -> float:
@@ -44,7 +44,7 @@ def _labels(df: pd.DataFrame, y: np.ndarray) -> tuple[np.ndarray, list[str], lis
     probas = proba_columns(df)
     classes = [c.removeprefix("proba_") for c in probas]
     if "pred" in df:
-        pred = df["pred"].astype(str).to_numpy()
+        pred = as_labels(df["pred"])
     else:
         pred = np.asarray(classes)[df[probas].to_numpy(float).argmax(axis=1)]
     return pred, probas, classes
@@ -64,7 +64,7 @@ def _label_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 
 def classification(df: pd.DataFrame) -> dict[str, float] | None:
-    y = df["y_true"].astype(str).to_numpy()
+    y = as_labels(df["y_true"])
     pred, probas, classes = _labels(df, y)
     if not probas:
         return None  # score-only: the slow, general path

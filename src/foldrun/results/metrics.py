@@ -52,16 +52,38 @@ def _safe(fn: Callable[[], float]) -> float:
     return value
 
 
+def as_labels(values: pd.Series) -> np.ndarray:
+    """Class labels as text, the same whatever dtype a file was read with: 1 (int64) and
+    1.0 (float64, e.g. a `pred` column combined with a model's NaN) are the class "1";
+    text stays as written (`007` stays `007`)."""
+    s = pd.Series(values)
+    if pd.api.types.is_float_dtype(s.dtype):
+        x = s.to_numpy(float)
+        whole = np.isfinite(x) & (np.mod(x, 1) == 0) & (np.abs(x) < 2**53)
+        out = s.astype(str).to_numpy(dtype=object)
+        out[whole] = x[whole].astype(np.int64).astype(str)
+        return out
+    if s.dtype == object:
+        return np.array([_label(v) for v in s], dtype=object)
+    return s.astype(str).to_numpy()
+
+
+def _label(value: object) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def proba_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c.startswith("proba_")]
 
 
 def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
-    y = df["y_true"].astype(str).to_numpy()
+    y = as_labels(df["y_true"])
     probas = proba_columns(df)
     classes = [c.removeprefix("proba_") for c in probas]
     if "pred" in df:
-        pred = df["pred"].astype(str).to_numpy()
+        pred = as_labels(df["pred"])
     elif probas:
         pred = np.asarray(classes)[df[probas].to_numpy().argmax(axis=1)]
     else:  # score only: binary, threshold 0.5 on the positive (sorted last) class

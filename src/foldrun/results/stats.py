@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from foldrun.results.metrics import compute_metrics, metric_range
+from foldrun.results.metrics import as_labels, compute_metrics, metric_range
 
 
 @dataclass(frozen=True)
@@ -138,12 +138,12 @@ def _bin_auc(truth: np.ndarray, score: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _classification_boot(df: pd.DataFrame, metric: str, w: np.ndarray) -> np.ndarray | None:
-    y = df["y_true"].astype(str).to_numpy()
+    y = as_labels(df["y_true"])
     probas = [c for c in df.columns if c.startswith("proba_")]
     classes = [c.removeprefix("proba_") for c in probas]
     n = len(y)
     if "pred" in df:
-        pred = df["pred"].astype(str).to_numpy()
+        pred = as_labels(df["pred"])
     elif probas:
         pred = np.asarray(classes)[df[probas].to_numpy(float).argmax(1)]
     else:
