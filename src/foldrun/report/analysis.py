@@ -39,7 +39,7 @@ def analyze(results: Results) -> Analysis:
         ranking, pairs = pd.DataFrame(), pd.DataFrame()
     else:
         pairs, ranking = results.comparison()
-        p = results.predictions
+        p = results.current_predictions
         test = p[(p["subset"] == "test") & (p["fold"] >= 0)]
         rows = test.groupby(["model", "variant"], sort=False).indices
         bounds = [

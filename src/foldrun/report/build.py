@@ -106,7 +106,7 @@ def cv_summary(result: an.Analysis) -> dict[str, object]:
 
 def _oof(result: an.Analysis) -> dict[str, pd.DataFrame]:
     """Pooled out-of-fold test predictions (first repeat) of the best-ranked variants."""
-    p = result.results.predictions
+    p = result.results.current_predictions
     out = {}
     labels = pages.models.plot_labels(result)  # a partial variant says so in every plot
     for row in result.ranking.head(pages.plots.MAX_PANELS).itertuples():
@@ -125,7 +125,7 @@ def _plots(result: an.Analysis, folder: Path) -> tuple[list[Path], list[str]]:
     oof = _oof(result)
     jobs: list[tuple[str, Callable[[], Path | None]]] = [
         ("metric_per_fold", lambda: plots.metric_per_fold(
-            res.metrics, result.ranking, res.primary, folder / "metric_per_fold.png")),
+            res.current_metrics, result.ranking, res.primary, folder / "metric_per_fold.png")),
         ("training_curves", lambda: plots.training_curves(
             _curve_paths(result), folder / "training_curves.png")),
     ]  # fmt: skip

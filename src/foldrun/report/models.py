@@ -180,7 +180,7 @@ def resources(result: an.Analysis) -> str:
 def model_sections(result: an.Analysis) -> str:
     res = result.results
     ranking = result.ranking
-    test = res.predictions
+    test = res.current_predictions
     test = test[(test["subset"] == "test") & (test["fold"] >= 0)]
     groups = test.groupby(["model", "variant"], sort=False).indices
     folds, partial = fold_counts(result, ranking) if len(ranking) else ([], [])

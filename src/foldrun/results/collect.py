@@ -318,6 +318,19 @@ def _tag(table: pa.Table, owners: list[TaskRef]) -> pa.Table:
     return pa.table(cols)
 
 
+def without_stale(preds: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
+    """`preds` less the rows of stale evaluate or refit tasks (done under other settings
+    than the spec's now, e.g. the folds a `--force` of one fold left behind): they stay in
+    the table, but are never pooled or plotted with current ones."""
+    if preds.empty or "state" not in tasks:
+        return preds
+    stale = tasks[(tasks["state"] == "stale") & tasks["stage"].isin(["evaluate", "refit"])]
+    if stale.empty:
+        return preds
+    keys = stale[PRED_KEYS].itertuples(index=False, name=None)
+    return preds[~key_mask(preds, PRED_KEYS, keys)]
+
+
 def infer_task(preds: pd.DataFrame) -> str:
     """classification / regression / multilabel from the columns of a predictions table."""
     if any(c.startswith("y_true_") for c in preds.columns):

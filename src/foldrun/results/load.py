@@ -79,6 +79,11 @@ class Results:
         keys = list(stale[collect.KEY].itertuples(index=False, name=None))
         return self.metrics[~collect.key_mask(self.metrics, collect.KEY, keys)]
 
+    @cached_property
+    def current_predictions(self) -> pd.DataFrame:
+        """`predictions` without the rows of stale tasks (as current_metrics)."""
+        return collect.without_stale(self.predictions, self.tasks)
+
     @property
     def greater_is_better(self) -> bool:
         lower = self.options.get("lower_is_better") or []
@@ -127,7 +132,7 @@ class Results:
         """Bootstrap interval of a pooled out-of-fold metric (first repeat's predictions).
         `part`: this variant's test predictions, when the caller has them already."""
         if part is None:
-            p = self.predictions
+            p = self.current_predictions
             part = p[(p["model"] == model) & (p["variant"] == variant) & (p["subset"] == "test")]
         part = part[(part["fold"] >= 0) & (part["repeat"] == part["repeat"].min())]
         if part.empty:

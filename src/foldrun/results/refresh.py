@@ -156,7 +156,7 @@ def _merge(old, changed, gone, audit, fingerprints, task, layout, texts) -> Tabl
         )
     else:
         groups = None  # everything is new: pool every group
-    metrics = _concat(metrics, _pooled(preds, groups, task))
+    metrics = _concat(metrics, _pooled(c.without_stale(preds, tasks), groups, task))
     return Tables(
         tasks=_tidy_tasks(tasks),
         metrics=_tidy_metrics(metrics),
