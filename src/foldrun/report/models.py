@@ -12,6 +12,7 @@ import pandas as pd
 from foldrun.report import analysis as an
 from foldrun.report import html as h
 from foldrun.report import plots
+from foldrun.results.metrics import is_per_class
 
 MAX_IMAGES = 6  # task-written images shown per model; the rest are counted
 MAX_IMAGE_BYTES = 2_000_000  # a bigger image is named, not embedded
@@ -237,8 +238,26 @@ def _model(
         body.append(h.image(figure, f"plots of {label(model, variant)}"))
     else:
         body.append(h.para("No predictions or training curves to plot.", "note"))
+    body.append(_per_class(result, model, variant))
     body.append(_task_images(mine))
     return h.details(title, *body, anchor=anchor, open_=anchor == "model-1")
+
+
+def _per_class(result: an.Analysis, model: str, variant: str) -> str:
+    """Precision, recall and F1 of each class (mean over the test folds), one row a class."""
+    s = result.summary
+    per_class = s["metric"].map(is_per_class).astype(bool)
+    rows = s[(s["model"] == model) & (s["variant"] == variant) & per_class]
+    if rows.empty:
+        return ""
+    kind, _, cls = rows["metric"].str.partition("_").T.to_numpy()
+    wide = rows.assign(kind=kind, cls=cls).pivot_table(
+        index="cls", columns="kind", values="mean", aggfunc="first"
+    )
+    wide = wide.reindex(columns=[c for c in ("precision", "recall", "f1") if c in wide])
+    return "<h3>Per class (mean over test folds)</h3>" + h.table(
+        wide.reset_index().rename(columns={"cls": "class"}).round(4), keys=1
+    )
 
 
 def _curves(tasks: pd.DataFrame) -> pd.DataFrame | None:

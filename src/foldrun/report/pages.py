@@ -11,6 +11,7 @@ import pandas as pd
 from foldrun.report import analysis as an
 from foldrun.report import html as h
 from foldrun.report import models, plots
+from foldrun.results.metrics import is_per_class
 
 PLOT_TITLES = {
     "metric_per_fold": "Primary metric per fold",
@@ -211,6 +212,8 @@ def _metrics_table(result: an.Analysis) -> str:
 def _selected_metrics(result: an.Analysis) -> pd.DataFrame:
     keys = result.ranking[["model", "variant"]]
     rows = result.summary.merge(keys, on=["model", "variant"])
+    # per-class scores go to each model's section (and the CSV/JSON), not here
+    rows = rows[~rows["metric"].map(is_per_class).astype(bool)]
     if rows.empty:
         return rows
     rows = rows.assign(text=[f"{m:.4f} ± {s:.4f}" if s == s else f"{m:.4f}"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from foldrun.results.metrics import as_labels, compute_metrics, proba_columns
+from foldrun.results.metrics import as_labels, compute_metrics, per_class, proba_columns
 
 
 def binary_auc(truth: np.ndarray, score: np.ndarray) -> float:
@@ -60,6 +60,7 @@ def _label_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
         "accuracy": float(np.mean(y == pred)),
         "balanced_accuracy": float(recall.mean()),
         "macro_f1": float(np.mean(np.where(t + p > 0, 2 * tp / np.maximum(t + p, 1), 0.0))),
+        **per_class(y, pred),
     }
 
 

@@ -78,6 +78,31 @@ def proba_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c.startswith("proba_")]
 
 
+def per_class(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Precision, recall and F1 of each class (`precision_<class>`, ...; over the labels of
+    y and pred, 0 where undefined as scikit-learn's zero_division=0), their macro means and
+    the support-weighted F1."""
+    labels = np.union1d(y, pred)
+    yt = y[:, None] == labels[None, :]
+    yp = pred[:, None] == labels[None, :]
+    tp, t, p = (yt & yp).sum(0), yt.sum(0), yp.sum(0)
+    precision = np.where(p > 0, tp / np.maximum(p, 1), 0.0)
+    recall = np.where(t > 0, tp / np.maximum(t, 1), 0.0)
+    f1 = np.where(t + p > 0, 2 * tp / np.maximum(t + p, 1), 0.0)
+    out = {}
+    for name, values in (("precision", precision), ("recall", recall), ("f1", f1)):
+        out.update({f"{name}_{c}": float(v) for c, v in zip(labels, values, strict=True)})
+    out["macro_precision"] = float(precision.mean())
+    out["macro_recall"] = float(recall.mean())
+    out["weighted_f1"] = float((f1 * t).sum() / max(t.sum(), 1))
+    return out
+
+
+def is_per_class(metric: str) -> bool:
+    """`precision_<class>`, `recall_<class>`, `f1_<class>`: kept out of the ranking tables."""
+    return metric.rpartition("/")[2].startswith(UNIT_PREFIXES)
+
+
 def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
     y = as_labels(df["y_true"])
     probas = proba_columns(df)
@@ -93,6 +118,7 @@ def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
         "accuracy": skm.accuracy_score(y, pred),
         "balanced_accuracy": _safe(lambda: skm.balanced_accuracy_score(y, pred)),
         "macro_f1": skm.f1_score(y, pred, average="macro", zero_division=0),
+        **per_class(np.asarray(y, dtype=str), np.asarray(pred, dtype=str)),
     }
     out.update(_probability_metrics(df, y, probas, classes))
     return {k: float(v) for k, v in out.items()}
