@@ -122,6 +122,7 @@ class _Builder:
             "spec_path": str(spec.path),
             "run_dir": str(spec.run_dir),
             "n_repeats": files.n_repeats,
+            "scorers": dict(spec.report.scorers) if spec.report else {},  # [report] scorers
         }
         self.refit_inputs = {
             "train": refit_manifest(files, self.layout, self.hashes, write),
@@ -283,6 +284,8 @@ def _payload(
     payload = {**{k: meta[k] for k in keys}, "stage": stage, "inputs": input_hashes}
     if meta["code"]:  # absent when no file of the user's runs: such fingerprints stay as they were
         payload["code"] = meta["code"]
+    if meta.get("scorers") and stage in ("evaluate", "refit"):  # the stages that score
+        payload["scorers"] = meta["scorers"]
     return payload
 
 

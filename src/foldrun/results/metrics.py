@@ -8,7 +8,8 @@ and `proba_<label>` (or `pred_<label>`) columns.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -103,7 +104,9 @@ def is_per_class(metric: str) -> bool:
     return metric.rpartition("/")[2].startswith(UNIT_PREFIXES)
 
 
-def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
+def class_labels(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(y_true, predicted labels) as text: `pred`, else the most probable `proba_<class>`,
+    else `score` >= 0.5 for the positive (sorted last) class of a binary task."""
     y = as_labels(df["y_true"])
     probas = proba_columns(df)
     classes = [c.removeprefix("proba_") for c in probas]
@@ -111,9 +114,16 @@ def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
         pred = as_labels(df["pred"])
     elif probas:
         pred = np.asarray(classes)[df[probas].to_numpy().argmax(axis=1)]
-    else:  # score only: binary, threshold 0.5 on the positive (sorted last) class
+    else:
         labels = sorted(set(y))
         pred = np.where(df["score"].to_numpy() >= 0.5, labels[-1], labels[0])
+    return y, pred
+
+
+def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
+    y, pred = class_labels(df)
+    probas = proba_columns(df)
+    classes = [c.removeprefix("proba_") for c in probas]
     out = {
         "accuracy": skm.accuracy_score(y, pred),
         "balanced_accuracy": _safe(lambda: skm.balanced_accuracy_score(y, pred)),
@@ -170,13 +180,19 @@ def regression_metrics(df: pd.DataFrame) -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
-def multilabel_metrics(df: pd.DataFrame) -> dict[str, float]:
+def multilabel_matrices(df: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(labels, y_true, predictions) as 0/1 matrices: `pred_<label>`, else proba >= 0.5."""
     labels = [c.removeprefix("y_true_") for c in df.columns if c.startswith("y_true_")]
     y = df[[f"y_true_{lab}" for lab in labels]].to_numpy(dtype=int)
     if all(f"pred_{lab}" in df for lab in labels):
         pred = df[[f"pred_{lab}" for lab in labels]].to_numpy(dtype=int)
     else:
         pred = (df[[f"proba_{lab}" for lab in labels]].to_numpy(dtype=float) >= 0.5).astype(int)
+    return labels, y, pred
+
+
+def multilabel_metrics(df: pd.DataFrame) -> dict[str, float]:
+    labels, y, pred = multilabel_matrices(df)
     out = {
         "micro_f1": skm.f1_score(y, pred, average="micro", zero_division=0),
         "macro_f1": skm.f1_score(y, pred, average="macro", zero_division=0),
@@ -187,8 +203,14 @@ def multilabel_metrics(df: pd.DataFrame) -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
-def compute_metrics(predictions: pd.DataFrame, task: str) -> dict[str, float]:
-    """All of foldrun's metrics for one set of predictions of a task kind."""
+def compute_metrics(
+    predictions: pd.DataFrame,
+    task: str,
+    scorers: Mapping[str, str] | None = None,
+    spec_path: str | Path | None = None,
+) -> dict[str, float]:
+    """All of foldrun's metrics for one set of predictions of a task kind, and the user's
+    `[report] scorers` (name -> "module:function"; modules beside `spec_path` import)."""
     if len(predictions) == 0:
         return {}
     compute = {
@@ -196,4 +218,42 @@ def compute_metrics(predictions: pd.DataFrame, task: str) -> dict[str, float]:
         "regression": regression_metrics,
         "multilabel": multilabel_metrics,
     }.get(task)
-    return compute(predictions) if compute else {}  # label-free: no truth to score against
+    if compute is None:
+        return {}  # label-free: no truth to score against
+    out = compute(predictions)
+    base = Path(spec_path).resolve().parent if spec_path else None
+    for name, ref in (scorers or {}).items():
+        out[name] = user_score(predictions, task, name, ref, base)
+    return out
+
+
+def scorer_inputs(df: pd.DataFrame, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """What a user scorer gets: labels as text (classification), numbers (regression),
+    0/1 matrices (multilabel)."""
+    if task == "classification":
+        return class_labels(df)
+    if task == "multilabel":
+        return multilabel_matrices(df)[1:]
+    return df["y_true"].to_numpy(dtype=float), df["pred"].to_numpy(dtype=float)
+
+
+def user_score(df: pd.DataFrame, task: str, name: str, ref: str, base: Path | None) -> float:
+    """`ref`(y_true, predictions) as a float; NaN when the scorer raises ValueError
+    (undefined on this fold, as for the built-in metrics)."""
+    from foldrun.spec.report import load_scorer
+
+    where = f"[report] scorers.{name} = {ref!r}"
+    try:
+        scorer = load_scorer(ref, base)
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from err
+    try:
+        value = scorer(*scorer_inputs(df, task))
+    except ValueError:
+        return math.nan
+    except Exception as err:
+        err.add_note(f"raised by {where}")
+        raise
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise TypeError(f"{where} returned {type(value).__name__}, not a number")
+    return float(value)

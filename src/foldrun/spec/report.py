@@ -2,7 +2,58 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def load_scorer(ref: str, base: Path | None = None) -> Callable[..., Any]:
+    """`module:function` -> the function; the spec's folder `base` goes first on sys.path
+    (a module beside foldrun.toml imports). ValueError says what is wrong and what to do."""
+    module_name, _, attr = ref.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"{ref!r} must look like 'module:function' "
+                         "(e.g. 'sklearn.metrics:matthews_corrcoef')")  # fmt: skip
+    added = base is not None and str(base) not in sys.path
+    if added:
+        sys.path.insert(0, str(base))
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as err:  # ImportError, or the module failing on import
+        raise ValueError(f"cannot import {module_name!r} ({type(err).__name__}: {err}); "
+                         "install it or fix the name") from err  # fmt: skip
+    finally:
+        if added:
+            sys.path.remove(str(base))
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ValueError(f"module {module_name!r} has no {attr!r}; fix the name")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ValueError(f"{ref!r} is not a function; name one taking (y_true, predictions)")
+    return obj
+
+
+def _importable(ref: str) -> str:
+    """Checked when the spec is read (`foldrun check`, `foldrun run`). A top-level module
+    not found from here may lie beside the spec file (found when evaluate runs, with that
+    folder on sys.path), so only that case is left to the run."""
+    try:
+        load_scorer(ref, Path.cwd())
+    except ValueError as err:
+        cause = err.__cause__
+        top = ref.partition(":")[0].split(".")[0]
+        if isinstance(cause, ModuleNotFoundError) and cause.name == top:
+            return ref
+        raise
+    return ref
+
+
+Scorer = Annotated[str, AfterValidator(_importable)]
 
 
 class ReportSpec(BaseModel):
@@ -14,5 +65,10 @@ class ReportSpec(BaseModel):
     alpha: float = Field(0.05, gt=0, lt=1)  # significance level of the model comparison
     bootstrap: int = Field(1000, ge=10, le=100_000)  # resamples of the pooled interval
     seed: int = 0  # of the bootstrap
-    # custom metrics to minimise (built-in metrics know their direction): ["sam", "loss"]
+    # custom metrics and scorers to minimise (built-in metrics know their direction)
     lower_is_better: list[str] = Field(default_factory=list)
+    # metric name -> "module:function", called by foldrun's evaluate as f(y_true, predictions)
+    # for every kind of model; maximised unless named in lower_is_better
+    scorers: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")], Scorer] = Field(
+        default_factory=dict
+    )

@@ -199,6 +199,8 @@ def subset_metrics(task: PlannedTask, preds: pd.DataFrame) -> dict[str, float]:
     kind = str(task.meta.get("task") or "classification")
     metrics: dict[str, float] = {}
     for subset, group in preds.groupby("subset", sort=False):
-        for name, value in compute_metrics(group.reset_index(drop=True), kind).items():
+        scored = compute_metrics(group.reset_index(drop=True), kind,
+                                 task.meta.get("scorers"), task.meta.get("spec_path"))  # fmt: skip
+        for name, value in scored.items():
             metrics[f"{subset}/{name}"] = value
     return metrics
