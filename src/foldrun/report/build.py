@@ -88,8 +88,8 @@ def cv_summary(result: an.Analysis) -> dict[str, object]:
         "tasks": {"total": len(res.tasks), **{str(k): int(v) for k, v in states.items()}},
         "complete": not result.missing,
         "missing": result.missing,
-        "models": an.records(result.ranking),
-        "variants": an.records(primary),
+        "models": an.records(_with_folds(result, result.ranking)),
+        "variants": an.records(_with_folds(result, primary)),
         "metrics": an.records(result.summary),
         "comparison": {
             "test": "corrected resampled t-test (Nadeau & Bengio 2003)",
@@ -102,6 +102,14 @@ def cv_summary(result: an.Analysis) -> dict[str, object]:
         "holdout": an.records(res.separate("holdout")),
         "provenance": an.provenance(res),
     }
+
+
+def _with_folds(result: an.Analysis, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with `folds` ("4/5") and `partial` (fewer test scores than the split has)."""
+    if frame.empty:
+        return frame
+    folds, partial = pages.models.fold_counts(result, frame)
+    return frame.assign(folds=folds, partial=partial)
 
 
 def _oof(result: an.Analysis) -> dict[str, pd.DataFrame]:
@@ -125,7 +133,8 @@ def _plots(result: an.Analysis, folder: Path) -> tuple[list[Path], list[str]]:
     oof = _oof(result)
     jobs: list[tuple[str, Callable[[], Path | None]]] = [
         ("metric_per_fold", lambda: plots.metric_per_fold(
-            res.current_metrics, result.ranking, res.primary, folder / "metric_per_fold.png")),
+            res.current_metrics, result.ranking, res.primary, folder / "metric_per_fold.png",
+            pages.models.plot_labels(result))),
         ("training_curves", lambda: plots.training_curves(
             _curve_paths(result), folder / "training_curves.png")),
     ]  # fmt: skip

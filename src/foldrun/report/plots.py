@@ -86,9 +86,14 @@ def _grid(n: int, size: float = 3.2) -> tuple[plt.Figure, list[plt.Axes]]:
 
 
 def metric_per_fold(
-    metrics: pd.DataFrame, ranking: pd.DataFrame, primary: str, path: Path
+    metrics: pd.DataFrame,
+    ranking: pd.DataFrame,
+    primary: str,
+    path: Path,
+    labels: dict[tuple[str, str], str] | None = None,
 ) -> Path | None:
-    """Every fold's test score per selected variant (points) with mean ± CI (bar)."""
+    """Every fold's test score per selected variant (points) with mean ± CI (bar).
+    `labels`: each variant's label, a partial one saying so (report.models.plot_labels)."""
     if ranking.empty:
         return None
     fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(ranking) + 2), 4))
@@ -110,15 +115,19 @@ def metric_per_fold(
     high = np.nan_to_num(ranking["ci_high"].to_numpy(float) - mean)
     ax.errorbar(np.arange(len(ranking)) + 0.25, mean, yerr=[low, high], fmt="o", color="black",
                 capsize=4)  # fmt: skip
-    # a variant with fewer folds than the most any has is partial: said in red on its label
+    # a partial variant (fewer folds than planned) says so, in red; without `labels`, one
+    # with fewer folds than the most any has
     n = ranking["n"].to_numpy() if "n" in ranking else np.zeros(len(ranking))
     full = n.max() if len(n) else 0
-    labels = [_label(m, v) + (f" ({k}/{full} folds)" if k < full else "")
-              for m, v, k in zip(ranking.model, ranking.variant, n, strict=True)]  # fmt: skip
+    keys = list(zip(ranking.model, ranking.variant, strict=True))
+    if labels is None:
+        labels = {(m, v): _label(m, v) + (f" (PARTIAL {k}/{full})" if k < full else "")
+                  for (m, v), k in zip(keys, n, strict=True)}  # fmt: skip
+    texts = [labels.get(key, _label(*key)) for key in keys]
     ax.set_xticks(range(len(ranking)))
-    ax.set_xticklabels(labels, rotation=30, ha="right")
-    for text, k in zip(ax.get_xticklabels(), n, strict=True):
-        text.set_color(PARTIAL if k < full else "black")
+    ax.set_xticklabels(texts, rotation=30, ha="right")
+    for tick, text in zip(ax.get_xticklabels(), texts, strict=True):
+        tick.set_color(PARTIAL if "(PARTIAL" in text else "black")
     ax.set_ylabel(f"test {primary}")
     ax.set_title(f"{primary} per fold (points) and mean ± 95% CI")
     return _save(fig, path)
