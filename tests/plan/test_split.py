@@ -58,9 +58,10 @@ def test_existing_run_split_is_adopted_then_guarded(tmp_path: Path) -> None:
     ensure_split(load_spec(spec_path))  # and reuses it
     assert build_plan(load_spec(spec_path), write=True).count(stage="train") == 3
     spec_path.write_text(spec_path.read_text().replace("seed = 1", "seed = 2"))
-    with pytest.raises(SpecError, match="the split changed: the \\[split\\] options differ"):
+    with pytest.raises(SpecError, match="the \\[split\\] options changed since"):
         ensure_split(load_spec(spec_path))
-    assert any("split: the split changed" in p.line() for p in check_spec(spec_path))
+    lines = [p.line() for p in check_spec(spec_path)]
+    assert any("split: the [split] options changed since" in line for line in lines)
 
 
 def test_table_content_change_is_refused_but_mtime_alone_is_not(tmp_path: Path) -> None:
@@ -70,7 +71,7 @@ def test_table_content_change_is_refused_but_mtime_alone_is_not(tmp_path: Path) 
     os.utime(table, (5, 5))
     ensure_split(load_spec(spec_path))
     table.write_text(table.read_text() + "s999,p999,1.0,2,1\n")
-    with pytest.raises(SpecError, match="the data table differ"):
+    with pytest.raises(SpecError, match="the data table changed since"):
         ensure_split(load_spec(spec_path))
 
 
@@ -78,7 +79,7 @@ def test_data_settings_change_is_refused(tmp_path: Path) -> None:
     spec_path = own_split_spec(tmp_path)
     ensure_split(load_spec(spec_path))
     spec_path.write_text(spec_path.read_text().replace('group = "patient"\n', ""))
-    with pytest.raises(SpecError, match=r"\[data\] id/target/group differ"):
+    with pytest.raises(SpecError, match=r"\[data\] id/target/group changed since"):
         ensure_split(load_spec(spec_path))
 
 
@@ -110,7 +111,7 @@ def test_split_is_made_once_then_reused(tmp_path: Path) -> None:
     held = plan.tasks["m/default/all/refit"].meta["inputs"]["holdout"]
     assert held == str(spec.run_dir / "split" / "holdout.csv")
     spec_path.write_text(spec_path.read_text().replace("seed = 1", "seed = 3"))
-    with pytest.raises(SpecError, match="the split changed"):
+    with pytest.raises(SpecError, match="changed since the run's split was made"):
         build_plan(load_spec(spec_path), write=True)
 
 

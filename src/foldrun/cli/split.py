@@ -9,7 +9,7 @@ import click
 
 STRATEGY_HELP = (
     "auto, kfold, stratified, grouped, stratified-grouped, continuous, multilabel, "
-    "predefined; each also repeated-<strategy>"
+    "predefined, fixed; each also repeated-<strategy>"
 )
 
 
@@ -21,7 +21,11 @@ STRATEGY_HELP = (
 @click.option("--target", multiple=True, help="target column; several for multilabel")
 @click.option("--group", default=None, help="group column: a group never spans test folds")
 @click.option("--stratify", multiple=True, help="extra column to stratify on (repeatable)")
-@click.option("--fold-column", default=None, help="column holding predefined folds")
+@click.option(
+    "--fold-column", multiple=True,
+    help="column holding predefined folds (or train/val/test for --strategy fixed), or a "
+    "fold table file key,fold,subset; repeat to combine several files",
+)
 @click.option("--folds", default=5, show_default=True, type=int)
 @click.option("--val", default="none", show_default=True, help="next-fold | none | FRACTION")
 @click.option("--holdout", default=None, type=float, help="fraction kept out of every fold")
@@ -37,6 +41,8 @@ def command(table: Path, out: Path, **options: Any) -> None:
     from foldrun.split import make_folds
 
     targets = list(options.pop("target"))
+    columns = list(options.pop("fold_column"))
+    options["fold_column"] = (columns[0] if len(columns) == 1 else columns) or None
     overwrite = options.pop("overwrite")
     frame = read_table(table)
     try:
@@ -90,3 +96,19 @@ def _print_summary(folds: Any, out: Path) -> None:
     if details.get("holdout"):
         console.print(f"holdout: {details['holdout']['size']} rows")
     console.print(f"why: {details['reason']}")
+    if details.get("fold_table"):
+        console.print(fold_table_line(details["fold_table"]))
+
+
+def fold_table_line(note: dict[str, Any]) -> str:
+    """What foldrun understood of a fold table, in one line."""
+    listed = "train/val/test as listed" if note["lists_train_or_val"] else "test folds only"
+    line = (
+        f"fold table {', '.join(Path(f).name for f in note['files'])}: keyed on "
+        f"{note['key']}, {note['n_folds']} fold(s) {note['fold_values']}, {listed}"
+    )
+    if note["keys_not_in_table"]:
+        line += f"; {note['keys_not_in_table']} key(s) not in the data table (ignored)"
+    if note["rows_in_no_fold"]:
+        line += f"; {note['rows_in_no_fold']} row(s) in no fold"
+    return line

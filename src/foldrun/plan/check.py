@@ -21,14 +21,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from foldrun.core.strategies import GROUPED
 from foldrun.errors import FoldrunError
 from foldrun.spec.load import parse_spec
 from foldrun.spec.model import DataSpec, ModelSpec, Spec, SplitSpec
 from foldrun.spec.problems import Problem, did_you_mean
-from foldrun.spec.table import TABLE_SUFFIXES, TableInfo, read_table_info
+from foldrun.spec.table import TableInfo, read_table_info
 
 ALWAYS_AVAILABLE = {"python", "python3"}
-GROUP_STRATEGIES = {"grouped", "stratified-grouped"}
+
 
 
 @dataclass
@@ -139,9 +140,8 @@ def named_columns(data: DataSpec, split: SplitSpec | None) -> Iterator[tuple[str
         stratify = split.stratify
         for column in [stratify] if isinstance(stratify, str) else stratify or []:
             yield "split.stratify", column
-        fold_column = split.fold_column
-        if fold_column and not fold_column.lower().endswith(TABLE_SUFFIXES):
-            yield "split.fold_column", fold_column  # else a fold table file, not a column
+        if split.fold_column and not split.fold_tables():  # else fold table files
+            yield "split.fold_column", str(split.fold_column)
 
 
 # --- split --------------------------------------------------------------------------------
@@ -182,10 +182,10 @@ def split_option_problems(split: SplitSpec, data: DataSpec | None) -> list[tuple
     """Split options that contradict each other or the [data] table."""
     found = []
     base = (split.strategy or "auto").removeprefix("repeated-")
-    if base in GROUP_STRATEGIES and data is not None and not data.group:
+    if base in GROUPED and data is not None and not data.group:
         found.append(("split.strategy", f"strategy {base!r} needs [data] group; set it"))
-    if base == "predefined" and not split.fold_column:
-        found.append(("split.fold_column", "strategy 'predefined' needs fold_column; set it"))
+    if base in ("predefined", "fixed") and not split.fold_column:
+        found.append(("split.fold_column", f"strategy {base!r} needs fold_column; set it"))
     if base == "multilabel" and data is not None and not isinstance(data.target, list):
         found.append(
             ("split.strategy", "strategy 'multilabel' needs [data] target as a list of columns")
@@ -388,6 +388,11 @@ def summary(path: str | Path) -> str:
     if root.is_dir():
         files = scan_split(root)
         n_folds = len(files.folds)
+    elif spec.split.fold_column is not None:  # the fold column or table says how many
+        from foldrun.plan.split import make_split
+
+        folds = make_split(spec)
+        n_folds = folds.n_folds * folds.n_repeats
     else:  # not made yet: what [split] asks for
         n_folds = (spec.split.folds or 5) * (spec.split.repeats or 1)
     variants = tasks = 0

@@ -74,7 +74,8 @@ def check_columns(spec: Spec) -> None:
 def excluded_columns(spec: Spec) -> set[str]:
     """Columns that are never default features: id, target(s), group, a fold column."""
     data = spec.data
-    extra = [data.id, data.group, spec.split.fold_column]
+    column = None if spec.split.fold_tables() else spec.split.fold_column
+    extra = [data.id, data.group, column]
     return set(data.targets) | {c for c in extra if c}
 
 

@@ -154,7 +154,7 @@ def make_split(spec: Spec) -> Folds:
         target=spec.data.target,
         group=spec.data.group,
         source=spec.table_path,
-        **spec.split.options(),
+        **spec.split_options(),
     )
 
 
@@ -167,18 +167,23 @@ def _record(spec: Spec, known: dict[str, Any] | None = None) -> dict[str, Any]:
     else:
         sha = _sha256(spec.table_path)
     data = spec.data
-    return {
+    record = {
         "options": spec.split.options(),
         "data": {"id": data.id, "target": data.target, "group": data.group},
         "table_sha256": sha,
         "table_stat": table_stat,
     }
+    tables = [spec.resolve(f) for f in spec.split.fold_tables()]
+    if tables:  # an edited fold table changes the folds like an edited data table
+        record["fold_tables_sha256"] = [_sha256(t) if t.is_file() else None for t in tables]
+    return record
 
 
 _WHAT = {
     "options": "the [split] options",
     "data": "[data] id/target/group",
     "table_sha256": "the data table",
+    "fold_tables_sha256": "the fold table",
 }
 
 
@@ -188,12 +193,14 @@ def split_changes(spec: Spec) -> str | None:
         old = json.loads((RunLayout(spec.run_dir).state_dir / "split.json").read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-    changed = [_WHAT[k] for k in _WHAT if old.get(k) != _record(spec, old)[k]]
+    new = _record(spec, old)
+    # a record written before fold tables were hashed has no such key: nothing to compare
+    changed = [_WHAT[k] for k in _WHAT if k in old and old.get(k) != new.get(k)]
     if not changed:
         return None
     return (
-        f"the split changed: {', '.join(changed)} differ from what the run's split was "
-        f"made with; use a new output folder, or restore them"
+        f"{', '.join(changed)} changed since the run's split was made, so its folds would "
+        f"differ; use a new output folder, or restore them"
     )
 
 

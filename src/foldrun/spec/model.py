@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from foldrun.core.strategies import STRATEGIES
 from foldrun.core.templates import BUILTIN_PLACEHOLDERS, placeholders, switches
 from foldrun.spec.mlflow import MlflowSpec
 from foldrun.spec.problems import did_you_mean
@@ -22,16 +23,6 @@ from foldrun.spec.slurm import SlurmSpec
 MODEL_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 FOLD_STAGES = ("train", "predict")  # stages a command model may name, besides refit
 COMMAND_STAGES = ("train", "predict", "evaluate", "refit")
-STRATEGIES = (
-    "auto",
-    "kfold",
-    "stratified",
-    "grouped",
-    "stratified-grouped",
-    "continuous",
-    "multilabel",
-    "predefined",
-)
 TaskKind = Literal["classification", "regression", "multilabel"]
 Grid = dict[str, list[Any]]
 
@@ -140,7 +131,7 @@ class SplitSpec(_Strict):
     bins: int | None = Field(default=None, ge=2)
     seed: int | None = None
     stratify: str | list[str] | None = None
-    fold_column: str | None = None
+    fold_column: str | list[str] | None = None  # a data column, or fold table file(s)
 
     @field_validator("seed")
     @classmethod
@@ -151,8 +142,19 @@ class SplitSpec(_Strict):
 
     @field_validator("from_", "fold_column")
     @classmethod
-    def _paths(cls, value: str | None) -> str | None:
+    def _paths(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list):
+            return [str(check_path(v, "the path")) for v in value]
         return check_path(value, "the path")
+
+    def fold_tables(self) -> list[str]:
+        """The fold table files `fold_column` names (relative to the spec); [] for a column."""
+        from foldrun.spec.table import TABLE_SUFFIXES
+
+        value = self.fold_column
+        if isinstance(value, list):
+            return value
+        return [value] if value and value.lower().endswith(TABLE_SUFFIXES) else []
 
     @field_validator("strategy")
     @classmethod
@@ -408,6 +410,14 @@ class Spec(_Strict):
     @property
     def table_path(self) -> Path:
         return self.resolve(self.data.table)
+
+    def split_options(self) -> dict[str, Any]:
+        """`[split]` as `make_folds` keywords, fold table files resolved against the spec."""
+        options = self.split.options()
+        files = self.split.fold_tables()
+        if files:
+            options["fold_column"] = [str(self.resolve(f)) for f in files]
+        return options
 
     @property
     def split_from(self) -> Path | None:

@@ -13,7 +13,19 @@ import pandas as pd
 from foldrun._version import __version__
 from foldrun.errors import DataError, SplitError
 from foldrun.layout import fold_dir_name
+from foldrun.split import core
 from foldrun.split import details as stats
+from foldrun.split.fold_table import (
+    NO_TEST,
+    OUT,
+    TEST,
+    TRAIN,
+    VAL,
+    FoldTable,
+    fixed_table,
+    is_fold_table,
+    read_fold_table,
+)
 from foldrun.split.plan import HOLDOUT, Choice, assigner, choose, column, rng_for
 
 _HOLDOUT_STREAM = 1_000_003  # SeedSequence path entries that no repeat number reaches
@@ -23,6 +35,8 @@ _INNER_STREAM = 2
 # of the whole table, so beyond this the split writes for minutes and the run plans
 # hundreds of thousands of tasks (100 repeats x 10 folds x 10 inner folds still fits)
 MAX_FOLDERS = 10_000
+PARTS = {"train": TRAIN, "val": VAL, "test": TEST}
+NAMES = np.array(["", "train", "val", "test"], dtype=object)  # by part code
 
 
 @dataclass
@@ -35,6 +49,9 @@ class Folds:
     test_fold: np.ndarray | None = None  # (repeats, rows): test fold, -1 for holdout
     val: np.ndarray | None = None  # (repeats, folds, rows) bool, None without validation sets
     inner: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    # (repeats, folds, rows) part per row (fold_table.OUT/TRAIN/VAL/TEST) when a fold table
+    # lists the folds; None when train is "every row not tested, validated or held out"
+    members: np.ndarray | None = None
     columns: list[str] = field(default_factory=list)  # group/target/strata for assignments
     group: str | None = None
     root: Path | None = None  # the saved split folder
@@ -86,6 +103,8 @@ class Folds:
         tf = self.test_fold[repeat]
         if subset == "holdout":
             return np.flatnonzero(tf == HOLDOUT)
+        if self.members is not None:
+            return np.flatnonzero(self.members[repeat, fold] == PARTS[subset])
         if subset == "test":
             return np.flatnonzero(tf == fold)
         val = self.val[repeat, fold] if self.val is not None else np.zeros(len(tf), bool)
@@ -107,6 +126,12 @@ class Folds:
             tf = self.test_fold[r]
             kept = np.flatnonzero(tf != HOLDOUT)
             for f in range(self.n_folds):
+                if self.members is not None:
+                    kept = np.flatnonzero(self.members[r, f] != OUT)
+                    subset = NAMES[self.members[r, f, kept]]
+                    parts.append(pd.DataFrame({"id": ids[kept], "repeat": r, "fold": f,
+                                               "subset": subset}))  # fmt: skip
+                    continue
                 subset = np.where(tf[kept] == f, "test", "train").astype(object)
                 if self.val is not None:
                     subset[self.val[r, f, kept]] = "val"
@@ -141,7 +166,7 @@ def make_folds(
     inner: int | None = None,
     bins: int | None = None,
     seed: int = 0,
-    fold_column: str | None = None,
+    fold_column: str | list[str] | None = None,
     source: str | Path | None = None,
 ) -> Folds:
     """Assign every row of `df` to folds without leakage; nothing is written.
@@ -155,23 +180,27 @@ def make_folds(
     _check_numbers(folds, repeats, inner, holdout, bins, seed)
     df = _keys_as_text(df, source, (id or "id", group))
     table, id_col = _with_id(df, id)
-    if fold_column is not None and fold_column not in table.columns:
-        table, fold_column = _expand_fold_table(table, fold_column, id_col, group)
-    choice = choose(table, strategy, target, group, strat_cols, fold_column, bins)
-    if choice.strategy == "predefined":
-        folds = _predefined_checks(choice, repeats, holdout)
-    if "__fold__" in table.columns and "__fold__" not in df.columns:
-        table = table.drop(columns="__fold__")  # from a fold table: not part of the rows
-    test_fold = _test_folds(choice, len(table), folds, repeats, holdout, seed)
-    val_mask = _val_masks(choice, test_fold, folds, val, seed)
-    inner_folds = _inner_folds(choice, test_fold, val_mask, folds, inner, seed)
-    verify(test_fold, choice.groups, group)
     params = {
         "id": id_col, "target": target, "group": group, "stratify": strat_cols,
         "strategy": requested, "folds": folds, "val": val, "holdout": holdout,
         "repeats": repeats, "inner": inner, "bins": bins, "seed": seed,
         "fold_column": fold_column,
     }  # fmt: skip
+    listed = _listed_folds(table, fold_column, strategy, id_col, group)
+    if listed is not None and (listed.listed or strategy == "fixed" or listed.n_folds == 1):
+        return _from_listed(listed, table, params, strategy, target, group, source)
+    if listed is not None:  # test folds only: a fold column like any other
+        table, fold_column = table.assign(__fold__=listed.test_fold()), "__fold__"
+    choice = choose(table, strategy, target, group, strat_cols, fold_column, bins)
+    if choice.strategy == "predefined":
+        folds = _predefined_checks(choice, repeats, holdout)
+    if "__fold__" in table.columns and "__fold__" not in df.columns:
+        table = table.drop(columns="__fold__")  # from a fold table: not part of the rows
+    params["folds"] = folds
+    test_fold = _test_folds(choice, len(table), folds, repeats, holdout, seed)
+    val_mask = _val_masks(choice, test_fold, folds, val, seed)
+    inner_folds = _inner_folds(choice, _train_masks(test_fold, val_mask, folds), inner, seed)
+    verify(test_fold, choice.groups, group)
     result = Folds(
         details={},
         id=id_col,
@@ -282,39 +311,59 @@ def _with_id(df: pd.DataFrame, id: str | None) -> tuple[pd.DataFrame, str]:
     return df.reset_index(drop=True), name
 
 
-def _expand_fold_table(
-    table: pd.DataFrame, path: str, id_col: str, group: str | None
-) -> tuple[pd.DataFrame, str]:
-    """A long `key,fold[,subset]` table (key: group or id) as a fold column of `table`.
+def _listed_folds(
+    table: pd.DataFrame, fold_column: str | list[str] | None, strategy: str, id_col: str,
+    group: str | None,
+) -> FoldTable | None:
+    """The folds a fold table (or a fixed train/val/test column) lists; None otherwise."""
+    if fold_column is None:
+        return None
+    if is_fold_table(fold_column, table.columns):
+        return read_fold_table(fold_column, table, id_col, group)
+    values = column(table, fold_column, "fold")
+    named = set(values.astype(str).str.strip().str.lower()) <= {"train", "val", "test", "holdout"}
+    if strategy == "fixed" or (strategy == "auto" and named):
+        return fixed_table(table, fold_column, id_col, group)
+    return None
 
-    Rows with subset `test` (or no subset column) give each key its test fold;
-    subset `holdout` (or fold -1) marks holdout. A key in two test folds is refused by
-    the predefined checks once expanded to rows.
-    """
-    from foldrun.data.table import read_table
 
-    if not Path(path).is_file():
-        raise DataError("fold column not found, and no fold table file of that name",
-                        column=path)  # fmt: skip
-    long = read_table(path)
-    if "fold" not in long.columns or len(long.columns) < 2:
-        raise DataError("a fold table needs a key column (id or group) and 'fold'", file=path)
-    key = long.columns[0]
-    if "subset" in long.columns:
-        hold = long["subset"] == "holdout"
-        long = long[(long["subset"] == "test") | hold].assign(fold=lambda d: d["fold"].where(
-            d["subset"] != "holdout", -1))  # fmt: skip
-    by = group if group is not None and key == group else id_col
-    keys = long[key].astype(str)
-    if keys.duplicated().any():
-        dup = keys[keys.duplicated()].iloc[0]
-        raise SplitError(f"{key} {dup!r} is in two test folds of the fold table; give each "
-                         "one fold", file=path)  # fmt: skip
-    fold = table[by].astype(str).map(dict(zip(keys, long["fold"], strict=True)))
-    if fold.isna().any():
-        missing = table[by][fold.isna()].iloc[0]
-        raise DataError(f"{by} {missing!r} has no row in the fold table; add it", file=path)
-    return table.assign(__fold__=fold.astype(np.int64).to_numpy()), "__fold__"
+def _from_listed(
+    listed: FoldTable, table: pd.DataFrame, params: dict[str, Any], strategy: str,
+    target: str | list[str] | None, group: str | None, source: str | Path | None,
+) -> Folds:
+    """Folds exactly as a fold table lists them (or one fixed train/val/test split)."""
+    n = listed.n_folds
+    if strategy not in ("auto", "fixed", "predefined"):
+        raise SplitError(f"a fold table gives the folds itself; drop strategy {strategy!r}",
+                         key="strategy")  # fmt: skip
+    if strategy == "fixed" and n != 1:
+        raise SplitError(f"strategy 'fixed' is one train/val/test split, and the fold table "
+                         f"has {n} folds; use strategy 'predefined'", key="strategy")  # fmt: skip
+    if strategy == "predefined" and n == 1:
+        raise SplitError("the fold table has one fold; use strategy 'fixed' for a single "
+                         "train/val/test split", key="strategy")  # fmt: skip
+    for key, bad in (("repeats", params["repeats"] > 1), ("holdout", params["holdout"]),
+                     ("val", params["val"] != "none" and listed.listed)):  # fmt: skip
+        if bad:
+            raise SplitError(f"the fold table gives the folds; drop {key} (list val or holdout "
+                             "rows in the table instead)", key=key)  # fmt: skip
+    name = "fixed" if n == 1 else "predefined"
+    why = "one train/val/test split was given" if n == 1 else "the fold table lists each fold"
+    groups = None if group is None else core.class_codes(table[group].astype(str).to_numpy())
+    choice = Choice(name, why, groups=groups, notes={"fold_table": listed.note})
+    members = listed.members[None, :, :]
+    val = members == VAL if (members == VAL).any() else None
+    inner = _inner_folds(choice, members == TRAIN, params["inner"], params["seed"])
+    params = {**params, "folds": n, "val": "listed" if val is not None else "none"}
+    named = params["fold_column"]  # a column of the table is kept in assignments.csv
+    kept = named if isinstance(named, str) and named in table.columns else None
+    result = Folds(
+        details={}, id=params["id"], table=table, test_fold=listed.test_fold()[None, :],
+        val=val, inner=inner, members=members, group=group,
+        columns=_kept_columns(table, params["id"], group, target, params["stratify"], kept),
+    )
+    result.details = _details(result, choice, params, source)
+    return result
 
 
 def _predefined_checks(choice: Choice, repeats: int, holdout: float | None) -> int:
@@ -424,26 +473,25 @@ def _val_masks(
     return masks
 
 
+def _train_masks(test_fold: np.ndarray, val: np.ndarray | None, k: int) -> np.ndarray:
+    """(repeats, folds, rows) bool: the rows each fold trains on."""
+    train = np.stack([(test_fold >= 0) & (test_fold != f) for f in range(k)], axis=1)
+    return train & ~val if val is not None else train
+
+
 def _inner_folds(
-    choice: Choice,
-    test_fold: np.ndarray,
-    val: np.ndarray | None,
-    k: int,
-    inner: int | None,
-    seed: int,
+    choice: Choice, train: np.ndarray, inner: int | None, seed: int
 ) -> dict[tuple[int, int], np.ndarray]:
     if inner is None:
         return {}
     assign = assigner(choice)
     out = {}
-    for r in range(test_fold.shape[0]):
+    repeats, k, n = train.shape
+    for r in range(repeats):
         for f in range(k):
-            train = (test_fold[r] >= 0) & (test_fold[r] != f)
-            if val is not None:
-                train &= ~val[r, f]
-            rows = np.flatnonzero(train)
+            rows = np.flatnonzero(train[r, f])
             _feasible(choice, rows, inner, "inner")
-            fold = np.full(test_fold.shape[1], -1, dtype=np.int64)
+            fold = np.full(n, -1, dtype=np.int64)
             fold[rows] = assign(rows, inner, rng_for(seed, r, f, _INNER_STREAM))
             out[(r, f)] = fold
     return out
@@ -454,7 +502,8 @@ def verify(test_fold: np.ndarray, groups: np.ndarray | None, group: str | None) 
     for r, tf in enumerate(test_fold):
         if groups is None:
             continue
-        pairs = np.unique(np.column_stack([groups, tf]), axis=0)
+        tested = tf != NO_TEST  # a listed fold table's untested rows: checked where read
+        pairs = np.unique(np.column_stack([groups[tested], tf[tested]]), axis=0)
         if np.any(np.diff(pairs[:, 0]) == 0):
             raise SplitError(
                 f"internal check failed: a group is in two folds of repeat {r}; "

@@ -10,14 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from foldrun.core.strategies import GROUPED, STRATEGIES
 from foldrun.errors import DataError, SplitError
 from foldrun.split import core
 
-STRATEGIES = (
-    "auto", "kfold", "stratified", "grouped", "stratified-grouped", "continuous",
-    "multilabel", "predefined",
-)  # fmt: skip
-GROUPED = ("grouped", "stratified-grouped")
 DEFAULT_GROUP_BINS = 10  # quantile bins of a continuous target when groups must stay whole
 HOLDOUT = -1
 

@@ -22,6 +22,7 @@ import pandas as pd
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.errors import SplitError
 from foldrun.layout import fold_dir_name
+from foldrun.split.fold_table import NO_TEST
 from foldrun.split.folds import HOLDOUT, Folds, verify
 
 MARKER = "details.json"
@@ -111,7 +112,8 @@ def _check_rows(folds: Folds) -> None:
     """Every non-holdout row in exactly one test fold per repeat (and no other subset)."""
     for r in range(folds.n_repeats):
         tf = folds.test_fold[r]
-        if np.any((tf < HOLDOUT) | (tf >= folds.n_folds)):
+        untested = (tf == NO_TEST) if folds.members is not None else False  # listed folds
+        if np.any(((tf < HOLDOUT) & ~untested) | (tf >= folds.n_folds)):
             raise SplitError(f"internal check failed: a row has no test fold in repeat {r}")
         if folds.val is not None and np.any(folds.val[r][np.arange(folds.n_folds)[:, None]
                                                          == tf[None, :]]):  # fmt: skip

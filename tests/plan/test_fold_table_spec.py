@@ -1,0 +1,77 @@
+"""A fold table named in the spec: found from the spec's folder, counted by check, part of
+the split's identity (an edited table stops the run), and a fixed split that completes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.reliability.helpers import foldrun
+from tests.split.test_fold_table import _images, _patients, _published
+
+MODEL = """import sys, pandas as pd
+train, test, preds = sys.argv[1:4]
+p = float(pd.read_csv(train)["label"].mean())
+ids = pd.read_csv(test)["image"]
+pd.DataFrame({"id": ids, "pred": int(p > .5), "score": p}).to_csv(preds, index=False)
+"""
+
+
+def _spec(root: Path, split: str) -> Path:
+    (root / "model.py").write_text(MODEL)
+    spec = root / "foldrun.toml"
+    spec.write_text(f'''name = "ft"
+[data]
+table = "images.csv"
+id = "image"
+group = "healthCode"
+target = "label"
+[split]
+{split}
+[models.base]
+train = "python model.py {{train}} {{test}} {{predictions}}"
+''')
+    return spec
+
+
+def test_fold_table_spec_counts_runs_and_guards_edits(tmp_path: Path) -> None:
+    patients = _patients()
+    _images(patients).to_csv(tmp_path / "images.csv", index=False)
+    _, train = _published(tmp_path, patients)
+    spec = _spec(tmp_path, 'fold_column = ["common.csv", "subdb1_train.csv"]')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    check = foldrun("check", str(spec), cwd=elsewhere)  # paths are the spec's, not the cwd's
+    assert check.returncode == 0, check.stderr
+    assert "over 3 fold(s)" in check.stdout
+    assert not (tmp_path / "runs").exists()  # check writes nothing
+    first = foldrun("run", str(spec), cwd=elsewhere)
+    assert first.returncode == 0, first.stderr
+    assert "now: 6 done" in first.stdout + first.stderr
+    train.write_text(train.read_text().replace("\n0,", "\n1,", 1))  # one row moved to fold 1
+    again = foldrun("run", str(spec), cwd=elsewhere)
+    assert again.returncode == 2 and "the fold table changed since" in again.stderr
+    assert "the fold table changed since" in foldrun("check", str(spec)).stderr
+
+
+def test_fixed_split_is_one_fold_all_done_and_keeps_groups_whole(tmp_path: Path) -> None:
+    images = _images(_patients(30))
+    codes = images["healthCode"].factorize()[0]
+    images["part"] = ["test" if c % 5 == 0 else "val" if c % 5 == 1 else "train" for c in codes]
+    images.to_csv(tmp_path / "images.csv", index=False)
+    spec = _spec(tmp_path, 'strategy = "fixed"\nfold_column = "part"')
+    assert "over 1 fold(s)" in foldrun("check", str(spec)).stdout
+    done = foldrun("run", str(spec))
+    assert done.returncode == 0, done.stderr
+    status = json.loads(foldrun("status", str(spec), "--format", "json").stdout)
+    assert status["complete"] is True
+    assert {t["state"] for t in status["tasks"]} == {"done"} and len(status["tasks"]) == 2
+    # rows of one patient in two parts would leak: refused before anything is written
+    row = int(images["healthCode"].duplicated(keep=False).to_numpy().argmax())  # 2+ images
+    images.loc[row, "part"] = "train" if images.loc[row, "part"] != "train" else "test"
+    (tmp_path / "leak").mkdir()
+    leak_spec = _spec(tmp_path / "leak", 'strategy = "fixed"\nfold_column = "part"')
+    images.to_csv(tmp_path / "leak/images.csv", index=False)
+    refused = foldrun("run", str(leak_spec))
+    assert refused.returncode == 2 and "has rows in two parts of fold 0" in refused.stderr
+    assert not (tmp_path / "leak/runs").exists()
