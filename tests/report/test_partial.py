@@ -35,3 +35,22 @@ def test_every_variant_partial_is_marked_in_json_and_plots(
     assert all(v["partial"] for v in variants)
     assert "rf (PARTIAL 2/3)" in ticks and "logreg (PARTIAL 2/3)" in ticks
     assert "No model is complete" in report.index.read_text()
+
+
+def test_partial_variant_marked_in_hyperparameter_plots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # rf's 2x2 grid; one of its variants lacks a fold
+    shape = RunShape(n_folds=3, holdout=0, refit=False, missing=("rf/n100-m4/fold_01/evaluate",))
+    run = write_run(tmp_path / "run", shape)
+    titles: list[str] = []
+    real = Axes.set_title
+
+    def spy(self, label, *args, **kwargs):
+        titles.append(str(label))
+        return real(self, label, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "set_title", spy)
+    build.build_report(run)
+    grid_titles = [t for t in titles if t.startswith("rf: mean test")]
+    assert grid_titles and all("PARTIAL" in t for t in grid_titles), titles

@@ -283,7 +283,8 @@ def param_grids(result: an.Analysis) -> list[tuple[str, list[str], pd.DataFrame]
             continue
         rows = part[part["variant"].isin(list(mine))]
         means = rows[["mean", "ci_low", "ci_high"]].assign(
-            **{k: [_value(mine[v][k]) for v in rows["variant"]] for k in keys}
+            **{k: [_value(mine[v][k]) for v in rows["variant"]] for k in keys},
+            partial=models.fold_counts(result, rows)[1],
         )
         out.append((model, keys, means))
     return out

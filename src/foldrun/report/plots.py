@@ -324,7 +324,13 @@ def _heatmap(ax: plt.Axes, means: pd.DataFrame, x: str, y: str, title: str) -> N
     _cell_values(ax, table.to_numpy(float), "viridis")
     ax.set_xticks(range(table.shape[1]), [tick(c) for c in table.columns])
     ax.set_yticks(range(table.shape[0]), [tick(c) for c in table.index])
-    ax.set(xlabel=x, ylabel=y, title=title)
+    partial = _partial(means)
+    cols, rows = list(table.columns), list(table.index)
+    for px, py in zip(means.loc[partial, x], means.loc[partial, y], strict=True):
+        j, i = cols.index(px), rows.index(py)
+        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec=PARTIAL, lw=2.5))
+    ax.set(xlabel=x, ylabel=y)
+    ax.set_title(title + _partial_note(partial), fontsize=10)
 
 
 PARTIAL = "#c0392b"  # partial variants (fewer folds than planned) are drawn in red
@@ -406,8 +412,25 @@ def grid_1d(model: str, x: str, means: pd.DataFrame, primary: str) -> bytes:
     err = [np.nan_to_num(mean - rows["ci_low"].to_numpy(float)),
            np.nan_to_num(rows["ci_high"].to_numpy(float) - mean)]  # fmt: skip
     ax.errorbar(xs, mean, yerr=err, fmt="o-", capsize=3)
-    ax.set(xlabel=x, ylabel=f"test {primary}", title=f"{model}: mean and interval over folds")
+    partial = _partial(rows)
+    if partial.any():
+        ax.scatter(xs[partial], mean[partial], s=90, marker="s", facecolors="none",
+                   edgecolors=PARTIAL, lw=2, zorder=3)  # fmt: skip
+    title = f"{model}: mean and interval over folds"
+    ax.set(xlabel=x, ylabel=f"test {primary}")
+    ax.set_title(title + _partial_note(partial), fontsize=10)
     return png(fig)
+
+
+def _partial(rows: pd.DataFrame) -> np.ndarray:
+    """Which grid points are partial variants (fewer folds than planned)."""
+    if "partial" not in rows:
+        return np.zeros(len(rows), dtype=bool)
+    return rows["partial"].fillna(False).to_numpy(bool)
+
+
+def _partial_note(partial: np.ndarray) -> str:
+    return "\n(red box: PARTIAL, fewer folds than planned)" if partial.any() else ""
 
 
 def grid_2d(model: str, x: str, y: str, means: pd.DataFrame, primary: str) -> bytes:
