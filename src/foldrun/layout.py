@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,22 @@ class RunLayout:
     @property
     def lock_file(self) -> Path:
         return self.state_dir / "lock"
+
+    @property
+    def split_from_file(self) -> Path:
+        """Where a run that reuses a split (`[split] from`) records that folder."""
+        return self.state_dir / "split_from.json"
+
+    def used_split(self) -> Path:
+        """The split folder the run's tasks use: its own split/, else the `from` folder it
+        recorded (results and reports read details.json and folds.parquet there)."""
+        if self.split_dir.is_dir():
+            return self.split_dir
+        try:
+            recorded = json.loads(self.split_from_file.read_text())["from"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return self.split_dir
+        return Path(str(recorded))
 
     def task_dir(
         self, model: str, variant: str, fold: int, stage: str, repeat: int = 0, n_repeats: int = 1

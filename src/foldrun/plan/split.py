@@ -120,6 +120,9 @@ def prepare_split(spec: Spec) -> Folds | None:
                 file=root,
                 key="split.from",
             )
+        record = RunLayout(spec.run_dir).split_from_file  # results read the split there
+        if _read_record(record) != {"from": str(root)}:
+            _write_record(record, {"from": str(root)})
         return None
     record_path = RunLayout(spec.run_dir).state_dir / "split.json"
     if root.is_dir():
@@ -223,6 +226,13 @@ def _check_unchanged(spec: Spec, record_path: Path) -> None:
     new = _record(spec, old)
     if old != new:  # same content, new mtime: remember it so the next run skips the hash
         _write_record(record_path, new)
+
+
+def _read_record(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _write_record(path: Path, record: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from foldrun._version import __version__
-from foldrun.layout import fold_dir_name
+from foldrun.layout import RunLayout, fold_dir_name
 from foldrun.results import Results
 from foldrun.results.collect import KEY
 
@@ -161,7 +161,8 @@ def _git(where: Path, *args: str) -> str | None:
 
 def split_details(results: Results) -> dict[str, object] | None:
     try:
-        obj = json.loads((results.run_dir / "split" / "details.json").read_text())
+        split = RunLayout(results.run_dir).used_split()
+        obj = json.loads((split / "details.json").read_text())
     except (OSError, ValueError):
         return None
     return obj if isinstance(obj, dict) else None

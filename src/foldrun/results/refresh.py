@@ -161,7 +161,7 @@ def _merge(old, changed, gone, audit, fingerprints, task, layout, texts) -> Tabl
         tasks=_tidy_tasks(tasks),
         metrics=_tidy_metrics(metrics),
         predictions=_tidy_predictions(preds),
-        folds=c.read_folds(layout.split_dir),
+        folds=c.read_folds(layout.used_split()),
     )
 
 

@@ -122,7 +122,7 @@ def resolve(run_dir_or_spec: str | Path) -> RunSource:
 
 def planned_tasks(source: RunSource) -> list[Planned]:
     """The plan's tasks with their fingerprints, or [] when the plan cannot be built."""
-    if source.spec is None or not (source.run_dir / "split").is_dir():
+    if source.spec is None or not RunLayout(source.run_dir).used_split().is_dir():
         return []  # build_plan would make the split: a report never writes one
     try:
         build_plan = importlib.import_module("foldrun.plan").build_plan
