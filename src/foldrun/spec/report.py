@@ -43,7 +43,11 @@ def _importable(ref: str) -> str:
     not found from here may lie beside the spec file (found when evaluate runs, with that
     folder on sys.path), so only that case is left to the run."""
     try:
-        load_scorer(ref, Path.cwd())
+        here = Path.cwd()
+    except OSError:  # the working folder was removed
+        here = None
+    try:
+        load_scorer(ref, here)
     except ValueError as err:
         cause = err.__cause__
         top = ref.partition(":")[0].split(".")[0]
