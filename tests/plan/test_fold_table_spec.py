@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from tests.reliability.helpers import foldrun
 from tests.split.test_fold_table import _images, _patients, _published
 
@@ -75,3 +77,17 @@ def test_fixed_split_is_one_fold_all_done_and_keeps_groups_whole(tmp_path: Path)
     refused = foldrun("run", str(leak_spec))
     assert refused.returncode == 2 and "has rows in two parts of fold 0" in refused.stderr
     assert not (tmp_path / "leak/runs").exists()
+
+
+def test_refit_trains_on_every_row_a_listed_fold_uses(tmp_path: Path) -> None:
+    patients = _patients()
+    images = _images(patients)
+    images.to_csv(tmp_path / "images.csv", index=False)
+    _published(tmp_path, patients)
+    spec = _spec(tmp_path, 'fold_column = ["common.csv", "subdb1_train.csv"]')
+    spec.write_text(spec.read_text() + 'refit = "python model.py {train} {train} {out}/p.csv"\n')
+    assert foldrun("run", str(spec), "--stages", "refit").returncode == 0
+    refit = pd.read_csv(tmp_path / "runs/ft/.foldrun/refit_train.csv", dtype=str)
+    folds = pd.read_parquet(tmp_path / "runs/ft/split/folds.parquet")
+    assert set(refit["image"]) == set(folds["id"])  # every row some fold uses, once
+    assert refit["image"].is_unique and len(refit) < len(images)  # sitting-out rows stay out

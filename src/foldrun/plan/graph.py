@@ -311,11 +311,25 @@ def refit_manifest(files: SplitFiles, layout: RunLayout, hashes: FileHashes, wri
     first = files.folds[0]
     parts = [first.manifests[m] for m in ("train", "val", "test")]
     text = _concat_csv([p for p in parts if p is not None])
+    if _lists_folds(files.root):  # fold 0 need not hold every row: all folds' rows, once
+        every = [p for f in files.folds for p in f.manifests.values() if p is not None]
+        text = "".join(dict.fromkeys(_concat_csv(every).splitlines(keepends=True)))
     path = layout.state_dir / "refit_train.csv"
     hashes.remember(path, hashlib.sha256(text.encode("utf-8")).hexdigest())
     if write:
         write_text_if_changed(path, text)
     return path
+
+
+def _lists_folds(root: Path) -> bool:
+    """A split made from a fold table that lists train/val rows (keys may sit out a fold)."""
+    import json
+
+    try:
+        details = json.loads((root / "details.json").read_text())
+        return bool(details["fold_table"]["lists_train_or_val"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def write_text_if_changed(path: Path, text: str) -> None:
