@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from foldrun.data.scan import ScanResult
 
 
 @click.command(name="scan")
@@ -12,15 +16,41 @@ import click
 @click.option("--pattern", required=True, help='e.g. "{subject}_{record}_{kind}.jpg"')
 @click.option("--labels", type=click.Path(path_type=Path), default=None, help="label table")
 @click.option("--on", default=None, help="column shared by the file names and --labels")
+@click.option("--label", "keep", multiple=True,
+              help="label column to take from --labels (repeatable; default: all)")  # fmt: skip
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="table to write")
-def command(folder: Path, pattern: str, labels: Path | None, on: str | None, out: Path) -> None:
+@click.option("--absolute", is_flag=True,
+              help="write `path` absolute (default: relative to the folder of --out)")  # fmt: skip
+def command(
+    folder: Path,
+    pattern: str,
+    labels: Path | None,
+    on: str | None,
+    keep: tuple[str, ...],
+    out: Path,
+    absolute: bool,
+) -> None:
     """Index the files under FOLDER into a table: a column per field, and `path`."""
     from foldrun.data.scan import scan
     from foldrun.data.table import write_table
 
-    result = scan(folder, pattern, labels, on)
+    if keep and labels is None:
+        raise click.UsageError("--label needs --labels FILE")
+    base = None if absolute else out.parent
+    result = scan(folder, pattern, labels, on, base, list(keep))
     write_table(result.table, out)
     message = f"{len(result.table)} rows -> {out} ({result.n_files} files matched"
     if labels is not None:
-        message += f", {result.n_unlabelled} dropped without a label"
+        message += f", {_dropped(result)}"
     click.echo(message + ")")
+    for column in result.mapped:
+        click.echo(f"label {column!r}: True/False -> 1/0")
+    where = "absolute" if absolute else f"relative to {out.parent} (the folder of --out)"
+    click.echo(f"path: {where}")
+
+
+def _dropped(result: ScanResult) -> str:
+    """`3 dropped: 1 without a label row, 2 with an empty 'y'`."""
+    why = [f"{result.n_unlabelled} without a label row"]
+    why += [f"{n} with an empty {column!r}" for column, n in result.n_empty.items()]
+    return f"{result.n_dropped} dropped: " + ", ".join(why)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,12 @@ class ScanResult:
     table: pd.DataFrame
     n_files: int
     n_unlabelled: int  # rows dropped because the label table had no row for them
+    n_empty: dict[str, int] = field(default_factory=dict)  # dropped: empty value, by column
+    mapped: list[str] = field(default_factory=list)  # label columns whose True/False -> 1/0
+
+    @property
+    def n_dropped(self) -> int:
+        return self.n_unlabelled + sum(self.n_empty.values())
 
 
 def pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -39,9 +46,19 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
 
 
 def scan(
-    folder: str | Path, pattern: str, labels: str | Path | None = None, on: str | None = None
+    folder: str | Path,
+    pattern: str,
+    labels: str | Path | None = None,
+    on: str | None = None,
+    base: str | Path | None = None,
+    keep: list[str] | None = None,
 ) -> ScanResult:
-    """One row per matching file (relative path matched, sorted), joined to `labels`."""
+    """One row per matching file (relative path matched, sorted), joined to `labels`.
+
+    `path` is relative to `base` (the folder of the output table, where the spec and the
+    commands it runs normally are), or absolute when `base` is None. `keep` names the label
+    columns to take (default: all); a row whose value is empty in one of them is dropped.
+    """
     import pandas as pd
 
     from foldrun.data.table import read_table
@@ -54,24 +71,88 @@ def scan(
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         match = regex.match(path.relative_to(root).as_posix())
         if match:
-            rows.append({**match.groupdict(), "path": str(path)})
+            rows.append({**match.groupdict(), "path": _path_from(path, base)})
     if not rows:
         raise DataError(f"no file matches {pattern!r}; check --pattern", file=root)
     table = pd.DataFrame(rows)
     if labels is None:
         return ScanResult(table, len(table), 0)
-    return _join(table, read_table(labels, text=[on]), Path(labels), on)
+    return _join(table, read_table(labels, text=[on]), Path(labels), on, keep)
 
 
-def _join(table: pd.DataFrame, labels: pd.DataFrame, file: Path, on: str | None) -> ScanResult:
+def _path_from(path: Path, base: str | Path | None) -> str:
+    """`path` as seen from `base` (absolute when None or on another drive)."""
+    absolute = os.path.abspath(path)
+    if base is None:
+        return absolute
+    try:
+        return Path(os.path.relpath(absolute, os.path.abspath(base))).as_posix()
+    except ValueError:  # Windows: another drive has no relative path
+        return absolute
+
+
+def _join(
+    table: pd.DataFrame, labels: pd.DataFrame, file: Path, on: str | None, keep: list[str] | None
+) -> ScanResult:
     if on is None:
         raise DataError("--labels needs --on COL, the column shared with the file names")
     for frame, where in ((table, "the pattern"), (labels, str(file))):
         if on not in frame.columns:
             raise DataError(f"column not found in {where}", column=on, file=file)
+    for column in keep or []:
+        if column not in labels.columns or column == on:
+            raise DataError("--label names no label column of the label table; check the "
+                            "header", column=column, file=file)  # fmt: skip
+    if keep:
+        labels = labels[[on, *dict.fromkeys(keep)]]
     labels = labels.astype({on: str})
     if labels[on].duplicated().any():
         raise DataError("the label table has duplicate keys; keep one row per key", column=on,
                         file=file)  # fmt: skip
+    columns = [c for c in labels.columns if c != on]
+    mapped = [c for c in columns if _map_true_false(labels, c)]
+    for column in columns:
+        _integers_stay_integers(labels, column)
     joined = table.merge(labels, on=on, how="inner", sort=False)
-    return ScanResult(joined, len(table), len(table) - len(joined))
+    n_unlabelled = len(table) - len(joined)
+    n_empty: dict[str, int] = {}
+    for column in columns:  # a row empty in several columns counts once, at the first
+        empty = _is_empty(joined[column])
+        if empty.any():
+            n_empty[column] = int(empty.sum())
+            joined = joined[~empty]
+    joined = joined.reset_index(drop=True)
+    for column in columns:
+        if str(joined[column].dtype) == "Int64":  # no value left missing: plain integers
+            joined[column] = joined[column].astype("int64")
+    if joined.empty:
+        raise DataError(f"no file kept a label ({n_unlabelled} without a label row, "
+                        f"{sum(n_empty.values())} with an empty value); check --on and the "
+                        "label table's keys", file=file, column=on)  # fmt: skip
+    return ScanResult(joined, len(table), n_unlabelled, n_empty, mapped)
+
+
+def _is_empty(values: pd.Series) -> pd.Series:
+    """Missing, or text that is only blanks (` ` in a CSV cell)."""
+    return values.isna() | values.astype(str).str.strip().eq("")
+
+
+def _map_true_false(labels: pd.DataFrame, column: str) -> bool:
+    """A column holding only True/False (any case) and empty values becomes 1/0 (empty stays
+    missing, dropped later). pandas reads `True`/`TRUE`/`true` as booleans, not `tRuE`."""
+    values = labels[column]
+    kept = values[~_is_empty(values)]
+    text = kept.astype(str).str.strip().str.lower()
+    if kept.empty or not text.isin(["true", "false"]).all():
+        return False
+    labels[column] = text.eq("true").astype("Int64").reindex(values.index)
+    return True
+
+
+def _integers_stay_integers(labels: pd.DataFrame, column: str) -> None:
+    """0/1 with an empty value is read as 0.0/1.0; keep integers integers."""
+    from pandas.api.types import is_float_dtype
+
+    values = labels[column]
+    if is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        labels[column] = values.astype("Int64")
