@@ -68,6 +68,10 @@ def test_fixed_split_is_one_fold_all_done_and_keeps_groups_whole(tmp_path: Path)
     status = json.loads(foldrun("status", str(spec), "--format", "json").stdout)
     assert status["complete"] is True
     assert {t["state"] for t in status["tasks"]} == {"done"} and len(status["tasks"]) == 2
+    assert foldrun("report", str(spec)).returncode == 0
+    html = (tmp_path / "runs/ft/report/index.html").read_text()
+    assert "no between-fold interval (one fold)" in html and ", 1/1 fold." in html
+    assert "nan" not in html.replace("nanmean", "").lower().split("<img")[0]
     # rows of one patient in two parts would leak: refused before anything is written
     row = int(images["healthCode"].duplicated(keep=False).to_numpy().argmax())  # 2+ images
     images.loc[row, "part"] = "train" if images.loc[row, "part"] != "train" else "test"

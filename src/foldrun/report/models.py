@@ -178,6 +178,18 @@ def resources(result: an.Analysis) -> str:
 # ---------------------------------------------------------------- per-model sections
 
 
+def interval_text(low: float, high: float, conf: int) -> str:
+    """`95% interval [a, b]`; a single fold (a fixed split) has no between-fold interval."""
+    if pd.isna(low) or pd.isna(high):
+        return "no between-fold interval (one fold)"
+    return f"{conf}% interval [{low:.4f}, {high:.4f}]"
+
+
+def folds_text(count: object) -> str:
+    """`3/5 folds`; `1/1 fold`."""
+    return f"{count} fold" if str(count).split("/")[-1] == "1" else f"{count} folds"
+
+
 def model_sections(result: an.Analysis) -> str:
     res = result.results
     ranking = result.ranking
@@ -189,8 +201,8 @@ def model_sections(result: an.Analysis) -> str:
     parts = []
     for i, row in enumerate(ranking.itertuples()):
         title = (f"#{row.rank} {label(row.model, row.variant)} — {res.primary} "
-                 f"{row.mean:.4f} [{row.ci_low:.4f}, {row.ci_high:.4f}] ({conf}% CI), "
-                 f"{folds[i]} folds" + (" — PARTIAL" if partial[i] else ""))  # fmt: skip
+                 f"{row.mean:.4f}, {interval_text(row.ci_low, row.ci_high, conf)}, "
+                 f"{folds_text(folds[i])}" + (" — PARTIAL" if partial[i] else ""))  # fmt: skip
         rows = groups.get((row.model, row.variant))
         oof = _first_repeat(test.iloc[rows]) if rows is not None else None
         parts.append(_model(result, row.model, row.variant, title, oof, f"model-{i + 1}",

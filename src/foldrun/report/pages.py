@@ -84,9 +84,10 @@ def _headline(result: an.Analysis) -> str:
         folds, partial = models.fold_counts(result, ranking)
         conf = round(res.confidence * 100)
         best = ranking.iloc[0]
+        interval = models.interval_text(best.ci_low, best.ci_high, conf)
         text = (f"Best: {label(best.model, best.variant)} — {res.primary} {best['mean']:.4f}, "
-                f"{conf}% interval [{best.ci_low:.4f}, {best.ci_high:.4f}] over {folds[0]} "
-                "folds.")  # fmt: skip
+                f"{interval}{',' if pd.isna(best.ci_low) else ' over'} "
+                f"{models.folds_text(folds[0])}.")  # fmt: skip
         parts.append(h.para(text, "headline"))
         complete = [i for i, p in enumerate(partial) if not p]
         if partial[0]:
