@@ -15,7 +15,8 @@ from tests.fixtures.synthetic_run import RunShape, write_run
 CONTRACT_COLUMNS = {
     "tasks": ["model", "variant", "fold", "repeat", "stage", "state", "started", "ended",
               "wall_s", "cpu_s", "peak_mb", "exit_code", "fingerprint", "path"],
-    "metrics": ["model", "variant", "fold", "repeat", "stage", "subset", "metric", "value"],
+    "metrics": ["model", "variant", "fold", "repeat", "stage", "subset", "metric", "value",
+                "model_set"],
     "folds": ["id", "repeat", "fold", "subset"],
 }  # fmt: skip
 

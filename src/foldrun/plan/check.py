@@ -53,6 +53,8 @@ def check_spec(path: str | Path) -> list[Problem]:
         return problems
     table = _check_table(parts, problems)
     _check_split(parts, table, problems)
+    if parts.spec is not None and parts.spec.external and table is not None:
+        problems += _external_problems(parts.spec, parts.file)
     for name, model in parts.models.items():
         problems += model_problems(name, model, parts)
     if parts.has_mlflow and importlib.util.find_spec("mlflow") is None:
@@ -60,6 +62,16 @@ def check_spec(path: str | Path) -> list[Problem]:
             Problem('mlflow is not installed; pip install "foldrun[mlflow]"', parts.file, "mlflow")
         )
     return problems
+
+
+def _external_problems(spec: Spec, file: str) -> list[Problem]:
+    from foldrun.plan.data import check_external
+
+    try:
+        check_external(spec, spec.external_tables())
+    except FoldrunError as err:
+        return [Problem(err.message, file, err.key or "external", column=err.column)]
+    return []
 
 
 def _parts(path: Path, spec: Spec | None) -> _Parts | None:

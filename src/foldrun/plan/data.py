@@ -103,3 +103,35 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     tmp.write_text(json.dumps(value, sort_keys=True))
     os.replace(tmp, path)
+
+
+def check_external(spec: Spec, tables: dict[str, Path]) -> None:
+    """An external set must be readable, hold the id (and target) columns, and share no id
+    with the data table: a row of it must never be in a training set."""
+    from foldrun.data.table import read_table
+    from foldrun.errors import PlanError
+
+    data = spec.data
+    if data.id is None:
+        raise PlanError("external sets need [data] id (row numbers would collide with "
+                        "theirs); name the id column", file=spec.path, key="data.id")  # fmt: skip
+    ids = set(read_table(spec.table_path, text=[data.id])[data.id].astype(str))
+    for subset, path in tables.items():
+        key = f"external.{subset.partition(':')[2]}.table"
+        try:
+            frame = read_table(path, text=[data.id])
+        except DataError as err:
+            err.key = key
+            raise
+        for column in [data.id, *data.targets]:
+            if column not in frame.columns:
+                raise DataError(f"no column {column!r} (the [data] id/target); add it",
+                                file=path, key=key, column=column)  # fmt: skip
+        shared = ids & set(frame[data.id].astype(str))
+        if shared:
+            raise PlanError(
+                f"{len(shared)} id(s) of the external set are also in the data table (e.g. "
+                f"{sorted(shared)[0]!r}), so they would be in training sets; give the "
+                "external set only rows the data table lacks",
+                file=path, key=key,
+            )  # fmt: skip

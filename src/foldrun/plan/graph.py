@@ -19,7 +19,7 @@ from typing import Any
 from foldrun.core.task import PlannedTask, Resources, matches
 from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
 from foldrun.plan.code import code_files, code_hashes
-from foldrun.plan.data import data_meta
+from foldrun.plan.data import check_external, data_meta
 from foldrun.plan.fingerprint import FileHashes, fingerprint
 from foldrun.plan.split import (
     FoldFiles,
@@ -85,6 +85,8 @@ def build_plan(spec: Spec, split: Any = None, *, write: bool = False) -> Plan:
     if isinstance(split, str | os.PathLike):
         return _plan(spec, scan_split(Path(split)), write)
     if write:
+        if spec.external:  # before anything is written
+            check_external(spec, spec.external_tables())
         prepare_split(spec)  # made once; refused if the spec no longer gives the same split
         return _plan(spec, scan_split(split_dir(spec)), write)
     root = split_dir(spec)
@@ -130,6 +132,7 @@ class _Builder:
             "test": None,
             "holdout": files.holdout,
         }
+        self.external = spec.external_tables()  # `external:<name>` -> table
 
     def add_model(self, name: str, model: ModelSpec) -> None:
         stages = model.stage_names(self.spec.data.target is not None)
@@ -167,7 +170,22 @@ class _Builder:
         folder = fold_dir_name(fold.fold, fold.repeat, self.files.n_repeats)
         deps = (f"{name}/{parent}/{folder}/{prev}",) if prev else ()
         inputs = {**fold.manifests, "holdout": self.files.holdout}
+        inputs.update(self._external_inputs(model, stage))
         self._add(name, model, stage, variant, fold.fold, fold.repeat, deps, inputs)
+
+    def _external_inputs(self, model: ModelSpec, stage: str) -> dict[str, Path | None]:
+        """The external sets a stage reads: predict and foldrun's evaluate (an entry model
+        predicts in train), and the refit of estimator and entry models."""
+        if not self.external:
+            return {}
+        reads = {
+            "estimator": ("predict", "evaluate", "refit"),
+            "entry": ("train", "evaluate", "refit"),
+            "command": ("predict", "evaluate") if model.predict is not None else (),
+        }[model.kind]
+        if stage not in reads or (stage == "evaluate" and self._kind(model, stage) != "foldrun"):
+            return {}
+        return dict(self.external)
 
     def _add_refit(
         self, name: str, model: ModelSpec, variant: Variant, parent: str, last: str
@@ -177,7 +195,8 @@ class _Builder:
             f"{name}/{parent}/{fold_dir_name(f.fold, f.repeat, self.files.n_repeats)}/{last}"
             for f in self.files.folds
         )
-        self._add(name, model, "refit", variant, REFIT_FOLD, 0, deps, self.refit_inputs)
+        inputs = {**self.refit_inputs, **self._external_inputs(model, "refit")}
+        self._add(name, model, "refit", variant, REFIT_FOLD, 0, deps, inputs)
 
     def _add(
         self,

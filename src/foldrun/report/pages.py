@@ -45,6 +45,7 @@ def index_page(
             models.model_sections(result),
             _overview(result, summary),
             _separate(result),
+            _external(result),
             _plots(images, problems),
             _balance(result),
             h.section("Provenance", h.json_block(summary["provenance"])),
@@ -329,6 +330,18 @@ def _separate(result: an.Analysis) -> str:
         "<h3>Metrics logged by the refit tasks</h3>",
         h.table(res.separate("refit")),
     )
+
+
+def _external(result: an.Analysis) -> str:
+    res = result.results
+    table = res.external()
+    if table.empty:
+        return ""
+    note = (f"{res.primary} on each external set: the mean and std of the K fold models, "
+            "the fold ensemble (their mean probability / score per sample) and the refit "
+            "model. These rows are never averaged with the cross-validation folds.")  # fmt: skip
+    return h.section("External sets (never averaged with the folds)", h.para(note, "note"),
+                     h.table(table, keys=3))  # fmt: skip
 
 
 def _plots(images: list[Path], problems: list[str]) -> str:

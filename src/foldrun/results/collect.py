@@ -37,8 +37,9 @@ FOLD_COLUMNS = ["id", "repeat", "fold", "subset"]
 TABLES = ("tasks", "metrics", "predictions", "folds")
 KEY = ["model", "variant", "fold", "repeat", "stage"]
 SUBSETS = ("test", "val", "holdout")
+EXTERNAL = "external:"  # the subset of an external set's rows: `external:<name>`
 FAILED = ".failed"
-INDEX_VERSION = 4
+INDEX_VERSION = 5  # 5: metrics have model_set
 READ = ("DONE", "metrics.json", "predictions.parquet", "resources.json")  # what a refresh reads
 # one metric key per (model, variant, fold, repeat): the evaluate stage's value wins over a
 # task's own key of the same name, then predict's over train's (see one_per_key)
@@ -261,7 +262,7 @@ def metric_rows(ref: TaskRef, texts: dict[str, str]) -> list[tuple[object, ...]]
         if math.isnan(number) and not isinstance(value, float):
             continue  # strings, lists, nulls: not a metric
         prefix, _, name = key.partition("/")
-        if name and prefix in SUBSETS:
+        if name and (prefix in SUBSETS or prefix.startswith(EXTERNAL)):
             subset, metric = prefix, name
         else:
             subset, metric = ("refit" if ref.stage == "refit" else "custom"), key
@@ -364,6 +365,48 @@ def pooled_rows(preds: pd.DataFrame, task: str | None) -> list[tuple[object, ...
         for name, value in values.items():
             rows.append((model, variant, -1, repeat, "evaluate", "pooled", name, value))
     return rows
+
+
+def ensemble_rows(preds: pd.DataFrame, task: str | None) -> list[tuple[object, ...]]:
+    """The fold ensemble on every external set (fold = -1): the K fold models' mean
+    probability / score per id, scored like one model. Multilabel has none yet."""
+    subset = preds["subset"].astype(str) if "subset" in preds else pd.Series(dtype=str)
+    ext = preds[subset.str.startswith(EXTERNAL).to_numpy() & (preds["fold"] >= 0).to_numpy()]
+    if ext.empty or "y_true" not in ext:
+        return []
+    kind = task or infer_task(ext.head(5000))
+    if kind not in ("classification", "regression"):
+        return []
+    from foldrun.results.metrics import compute_metrics
+
+    rows = []
+    for (model, variant, repeat, name), part in ext.groupby(
+        ["model", "variant", "repeat", "subset"], sort=False
+    ):
+        for metric, value in compute_metrics(fold_ensemble(part, kind), kind).items():
+            rows.append((model, variant, -1, repeat, "evaluate", name, metric, value))
+    return rows
+
+
+def fold_ensemble(part: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """One row per id: the mean of the fold models' `proba_*` / `score` (regression: `pred`),
+    `pred` the class of the highest mean probability, else the fold models' majority label."""
+    part = part.dropna(axis=1, how="all")
+    by = part.groupby(part["id"].astype(str), sort=False)
+    means = [c for c in part.columns if c.startswith("proba_") or c == "score"]
+    if kind == "regression":
+        means = [c for c in ("pred", "score") if c in part]
+    out = by[means].mean() if means else pd.DataFrame(index=by.size().index)
+    out["y_true"] = by["y_true"].first()
+    probas = [c for c in means if c.startswith("proba_")]
+    if kind == "classification" and probas:
+        classes = np.array([c.removeprefix("proba_") for c in probas], dtype=object)
+        out["pred"] = classes[out[probas].to_numpy(float).argmax(axis=1)]
+    elif kind == "classification" and "pred" in part:
+        labels = part.assign(_label=as_labels(part["pred"])).groupby(
+            part["id"].astype(str), sort=False)["_label"]  # fmt: skip
+        out["pred"] = labels.agg(lambda s: s.value_counts().index[0])
+    return out.rename_axis("id").reset_index()
 
 
 def _arrays(test: pd.DataFrame, kind: str) -> dict[str, object] | None:

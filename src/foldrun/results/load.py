@@ -146,6 +146,26 @@ class Results:
             confidence=self.confidence,
         )
 
+    def external(self, metric: str | None = None) -> pd.DataFrame:
+        """External sets, never mixed with the folds: per model, variant and set, the fold
+        models' mean and std, the fold ensemble and the refit model on `metric`."""
+        m = self.current_metrics
+        keys = ["model", "variant", "subset"]
+        m = m[m["subset"].str.startswith("external:").fillna(False)
+              & (m["metric"] == (metric or self.primary))]  # fmt: skip
+        if m.empty:
+            return pd.DataFrame(columns=["model", "variant", "set", "folds", "fold_mean",
+                                         "fold_std", "ensemble", "refit"])  # fmt: skip
+        by_set = {kind: m[m["model_set"] == kind].groupby(keys)["value"]
+                  for kind in ("fold", "ensemble", "refit")}  # fmt: skip
+        out = pd.concat([
+            by_set["fold"].count().rename("folds"), by_set["fold"].mean().rename("fold_mean"),
+            by_set["fold"].std().rename("fold_std"), by_set["ensemble"].first().rename("ensemble"),
+            by_set["refit"].first().rename("refit"),
+        ], axis=1).reset_index()  # fmt: skip
+        out["subset"] = out["subset"].str.removeprefix("external:")
+        return out.rename(columns={"subset": "set"})
+
     def separate(self, subset: str) -> pd.DataFrame:
         """Refit or holdout metrics (one value per model and variant), never mixed with folds."""
         rows = self.current_metrics[self.current_metrics["subset"] == subset]

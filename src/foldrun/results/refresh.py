@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -146,8 +147,9 @@ def _merge(old, changed, gone, audit, fingerprints, task, layout, texts) -> Tabl
     groups = {(k[0], k[1], k[3]) for k in drop if k[4] == "evaluate"}
     if old is not None:
         tasks = _concat(old.tasks[~c.key_mask(old.tasks, c.KEY, drop)], tasks)
-        keep = old.metrics[old.metrics["subset"] != "pooled"]
-        pooled = old.metrics[old.metrics["subset"] == "pooled"]
+        derived = _derived(old.metrics)  # pooled and ensemble rows: made again per group
+        keep = old.metrics[~derived]
+        pooled = old.metrics[derived]
         keep = keep[~c.key_mask(keep, c.KEY, drop)]
         pooled = pooled[~c.key_mask(pooled, ["model", "variant", "repeat"], groups)]
         metrics = _concat(keep, metrics, pooled)
@@ -170,7 +172,14 @@ def _pooled(preds: pd.DataFrame, groups, task: str | None) -> pd.DataFrame:
         return pd.DataFrame(columns=c.METRIC_COLUMNS)
     if groups is not None:
         preds = preds[c.key_mask(preds, ["model", "variant", "repeat"], groups)]
-    return pd.DataFrame(c.pooled_rows(preds, task), columns=c.METRIC_COLUMNS)
+    rows = c.pooled_rows(preds, task) + c.ensemble_rows(preds, task)
+    return pd.DataFrame(rows, columns=c.METRIC_COLUMNS)
+
+
+def _derived(metrics: pd.DataFrame) -> np.ndarray:
+    """Rows computed from several folds' predictions (the out-of-fold pool, the fold
+    ensemble on external sets): fold -1 of the evaluate stage, which no task has."""
+    return ((metrics["fold"] == -1) & (metrics["stage"] == "evaluate")).to_numpy()
 
 
 def _concat(*frames: pd.DataFrame) -> pd.DataFrame:
@@ -201,6 +210,11 @@ def _tidy_metrics(df: pd.DataFrame) -> pd.DataFrame:
     df["value"] = df["value"].astype("float64")
     for col in ("model", "variant", "stage", "subset", "metric"):
         df[col] = df[col].astype("string")
+    # which models made the scores: a fold's, the fold ensemble's (external sets), refit's
+    ensemble = df["subset"].str.startswith(c.EXTERNAL).fillna(False) & (df["fold"] == -1)
+    df["model_set"] = np.where(df["stage"] == "refit", "refit",
+                               np.where(ensemble & (df["stage"] != "refit"), "ensemble", "fold"))
+    df["model_set"] = df["model_set"].astype("string")
     return df.sort_values([*c.KEY, "subset", "metric"], kind="stable", ignore_index=True)
 
 

@@ -355,6 +355,17 @@ class ModelSpec(_Strict):
         return getattr(self, stage)
 
 
+class ExternalSpec(_Strict):
+    """An external evaluation set: every fold model and the refit model predict it."""
+
+    table: str  # same id (and target) columns as [data]; never in any training set
+
+    @field_validator("table")
+    @classmethod
+    def _table_path(cls, value: str) -> str:
+        return str(check_path(value, "the path"))
+
+
 class Spec(_Strict):
     name: str
     output: str | None = None  # default: runs/<name>
@@ -365,6 +376,7 @@ class Spec(_Strict):
     slurm: SlurmSpec | None = None
     mlflow: MlflowSpec | None = None
     report: ReportSpec | None = None
+    external: dict[str, ExternalSpec] = Field(default_factory=dict)
 
     _path: Path = PrivateAttr(default=Path("foldrun.toml"))
 
@@ -380,6 +392,17 @@ class Spec(_Strict):
         if value is not None and not value.strip():
             raise ValueError("output is empty; name the run folder, or remove the key")
         return check_path(value, "output")
+
+    @field_validator("external")
+    @classmethod
+    def _safe_set_names(cls, sets: dict[str, ExternalSpec]) -> dict[str, ExternalSpec]:
+        for name in sets:
+            check_name(name, "external set name")
+        return sets
+
+    def external_tables(self) -> dict[str, Path]:
+        """`external:<name>` (the subset its rows get) -> the table, resolved."""
+        return {f"external:{n}": self.resolve(e.table) for n, e in self.external.items()}
 
     @field_validator("models")
     @classmethod

@@ -38,6 +38,7 @@ def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
         model=task.model,
         variant=task.variant,
         seed=task.meta.get("seed"),
+        external="",  # the external set's name while predicting one
     )
     return found
 
@@ -81,14 +82,7 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
     command = rendered(task, ctx.tmp)
     if command is None:
         return 0
-    code = ctx.run_child(  # subprocess.run, keeping this command's own peak memory
-        ["bash", "-c", command],
-        stdin=subprocess.DEVNULL,
-        stdout=ctx.log,
-        stderr=subprocess.STDOUT,
-        env=ctx.env,
-        cwd=str(Path(str(task.meta.get("spec_path", "."))).parent),
-    )
+    code = _child(task, ctx, command)
     if code != 0:
         ctx.write_log(f"\nfoldrun: command exited with code {code}\n")
         return code
@@ -98,8 +92,59 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
         except Exception as err:  # a bad predictions file fails the task
             ctx.write_log(f"foldrun: {err}\n")
             return 1
+    if task.stage == "predict":
+        for subset in common_external(task):
+            code = _predict_external(task, ctx, subset)
+            if code != 0:
+                return code
     if task.stage == "refit" and (ctx.tmp / "predictions.parquet").exists():
         return _score_holdout(task, ctx.tmp)
+    return 0
+
+
+def common_external(task: PlannedTask) -> list[str]:
+    from foldrun.run.adapters.common import external_subsets
+
+    return external_subsets(task)
+
+
+def _child(task: PlannedTask, ctx: ExecContext, command: str) -> int:
+    return ctx.run_child(  # subprocess.run, keeping this command's own peak memory
+        ["bash", "-c", command],
+        stdin=subprocess.DEVNULL,
+        stdout=ctx.log,
+        stderr=subprocess.STDOUT,
+        env=ctx.env,
+        cwd=str(Path(str(task.meta.get("spec_path", "."))).parent),
+    )
+
+
+def _predict_external(task: PlannedTask, ctx: ExecContext, subset: str) -> int:
+    """The predict template once more, `{test}` = the external table, `{external}` = its
+    name, `{predictions}` = a file of its own; its rows join predictions.parquet."""
+    import pandas as pd
+
+    from foldrun.core.templates import render
+    from foldrun.run.adapters import common
+
+    name = subset.partition(":")[2]
+    target = ctx.tmp / f"predictions.{name}.csv"
+    found = {**values(task, ctx.tmp), "test": common.input_path(task, subset),
+             "external": name, "predictions": str(target)}  # fmt: skip
+    command = render(str(task.meta["command"]), found)
+    ctx.write_log(f"$ {command}\n")
+    code = _child(task, ctx, command)
+    if code != 0:
+        ctx.write_log(f"\nfoldrun: command exited with code {code} on external set {name}\n")
+        return code
+    if not target.is_file():
+        return ctx.fail(f"the predict step wrote no predictions for external set {name} "
+                        f"(its {{predictions}} file); it must write them")  # fmt: skip
+    rows = pd.read_csv(target, dtype={"id": str}).assign(subset=subset)  # ids as text
+    target.unlink()
+    current = ctx.tmp / "predictions.parquet"
+    parts = [pd.read_parquet(current)] if current.is_file() else []
+    common.write_predictions(pd.concat([*parts, rows], ignore_index=True), ctx.tmp)
     return 0
 
 

@@ -4,7 +4,8 @@ The train stage calls the function with the fold's frames and stores what it ret
 predictions.parquet (an entry function trains and predicts in one call); the predict
 stage copies those predictions, so evaluate works the same for every kind of model.
 refit calls the function with all non-holdout rows as `train` and the holdout (or None)
-as `test`.
+as `test`. `ctx.external` holds the external sets by name: rows predicted for them (by id)
+are scored per set, never with the folds.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class FoldContext:
     features: list[str] = field(default_factory=list)
     target: str | list[str] = ""
     id: str = "id"
+    # external sets by name: predict them too (rows keep their ids; foldrun scores them)
+    external: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def log(self, name: str, value: float, step: int | None = None) -> None:
         """Append one value to this task's metrics.jsonl."""
@@ -63,6 +66,8 @@ def _frame(task: PlannedTask, name: str) -> pd.DataFrame | None:
 
 
 def _context(task: PlannedTask, out: Path) -> FoldContext:
+    from foldrun.run.adapters.common import external_subsets
+
     info = task.meta.get("data") or {}
     refit = task.stage == "refit"
     return FoldContext(
@@ -78,6 +83,7 @@ def _context(task: PlannedTask, out: Path) -> FoldContext:
         features=list(info.get("features") or []),  # type: ignore[union-attr]
         target=info.get("target", ""),  # type: ignore[union-attr]
         id=str(info.get("id", "id")),  # type: ignore[union-attr]
+        external={s.partition(":")[2]: _frame(task, s) for s in external_subsets(task)},
     )
 
 
@@ -98,8 +104,7 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
     if not isinstance(preds, pd.DataFrame) or "id" not in preds:
         raise TypeError("run_fold must return a DataFrame with an `id` column")
     if task.stage == "refit":
-        preds = preds.assign(subset="holdout") if "subset" not in preds else preds
-        scored = common.with_truth(task, preds)
+        scored = common.with_truth(task, common.assign_subsets(task, preds, default="holdout"))
         common.write_predictions(scored, ctx.tmp)
         common.merge_metrics(ctx.tmp, common.subset_metrics(task, scored))
     else:

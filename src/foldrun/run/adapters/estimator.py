@@ -2,8 +2,9 @@
 
 train: fit `Pipeline(preprocess..., estimator)` on the training rows in manifest order
 (the order of the input table, so scores equal `cross_validate` on the same folds) and
-save it as model.joblib. predict: load it, predict test (and val). refit: fit on all
-non-holdout rows; with a holdout, predict it and write `holdout/<metric>`.
+save it as model.joblib. predict: load it, predict test (and val, and the external sets).
+refit: fit on all non-holdout rows; predict the holdout and the external sets and write
+`holdout/<metric>`, `external:<name>/<metric>`.
 """
 
 from __future__ import annotations
@@ -88,11 +89,12 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
         _fit(task, ctx.tmp)
     elif task.stage == "predict":
         model = joblib.load(common.upstream(task, "train") / MODEL_FILE)
-        _predict(task, model, ("test", "val"), ctx.tmp)
+        _predict(task, model, ("test", "val", *common.external_subsets(task)), ctx.tmp)
     elif task.stage == "refit":
         model = _fit(task, ctx.tmp)
-        if common.input_path(task, "holdout") is not None:
-            preds = _predict(task, model, ("holdout",), ctx.tmp)
+        scored_sets = ("holdout", *common.external_subsets(task))  # never trained on
+        if any(common.input_path(task, s) is not None for s in scored_sets):
+            preds = _predict(task, model, scored_sets, ctx.tmp)
             scored = common.with_truth(task, preds)
             common.write_predictions(scored, ctx.tmp)
             common.merge_metrics(ctx.tmp, common.subset_metrics(task, scored))
