@@ -6,15 +6,19 @@ import click
 
 
 @click.command(name="report")
-@click.argument("spec", type=click.Path(path_type=str))
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--out", type=click.Path(path_type=str), default=None,
               help="Report folder (default: <run folder>/report).")  # fmt: skip
-def command(spec: str, out: str | None) -> None:
+def command(specs: tuple[str, ...], out: str | None) -> None:
     """Write report/ for SPEC (a foldrun.toml, or a run folder): fold_summary.csv,
-    cv_summary.json, plots and a self-contained index.html."""
+    cv_summary.json, plots and a self-contained index.html. Several SPECs are compared as
+    datasets (one run each) in --out: ranks, Friedman test, critical difference."""
     from foldrun.report import build_report
 
-    report = build_report(spec, out)
+    if len(specs) > 1:
+        _across(list(specs), out)
+        return
+    report = build_report(specs[0], out)
     summary = report.summary
     counts = summary["tasks"]
     done = counts.get("done", 0) if isinstance(counts, dict) else 0
@@ -33,3 +37,13 @@ def command(spec: str, out: str | None) -> None:
         click.echo(f"partial run: {len(missing)} tasks not done (listed in the report)")  # type: ignore[arg-type]
     for problem in report.problems:
         click.echo(f"plot failed: {problem}", err=True)
+
+
+def _across(specs: list[str], out: str | None) -> None:
+    from foldrun.errors import ReportError
+    from foldrun.report.across import build_across_report
+
+    if out is None:
+        raise ReportError("several runs are compared in a folder of their own; pass --out DIR",
+                          key="--out")  # fmt: skip
+    click.echo(f"report: {build_across_report(specs, out)}")

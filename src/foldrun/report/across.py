@@ -1,0 +1,158 @@
+"""`foldrun report RUN RUN ... --out DIR`: several runs compared as datasets (each run one
+dataset): a ranking per dataset, a model x dataset table of the primary metric, and with 3
+or more datasets the Friedman test with a Nemenyi critical-difference diagram
+(critical_difference.png). Every number comes from each run's own results tables.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from foldrun.core.cells import spreadsheet_safe
+from foldrun.core.owned import check_replaceable, staging, writing
+from foldrun.errors import ReportError
+from foldrun.report import html as h
+from foldrun.results import Results, load_results
+from foldrun.results.across import AcrossDatasets, compare_across
+from foldrun.results.source import resolve
+
+SUMMARY_COLUMNS = ["dataset", "model", "variant", "metric", "n", "mean", "std", "ci_low",
+                   "ci_high"]  # fmt: skip
+
+
+def build_across_report(runs: list[str | Path], out: str | Path) -> Path:
+    """Write the comparison of `runs` (specs or run folders) into `out`; its index.html."""
+    from foldrun.report.build import REPORT
+
+    run_dirs = [resolve(r).run_dir for r in runs]
+    target = Path(out).absolute()
+    check_replaceable(target, REPORT, keep=run_dirs, error=ReportError)
+    loaded = [load_results(r) for r in runs]
+    names = dataset_names(loaded)
+    with writing(target.parent, ReportError), staging(
+        target, REPORT, keep=run_dirs, error=ReportError
+    ) as tmp:
+        _write(loaded, names, tmp)
+    return target / "index.html"
+
+
+def dataset_names(loaded: list[Results]) -> list[str]:
+    """Each run's name (its spec's `name`, else its folder), made unique."""
+    names: list[str] = []
+    for res in loaded:
+        base = str(res.source.raw.get("name") or res.run_dir.name)
+        name, i = base, 2
+        while name in names:
+            name, i = f"{base}-{i}", i + 1
+        names.append(name)
+    return names
+
+
+def long_scores(loaded: list[Results], names: list[str], metric: str) -> pd.DataFrame:
+    """dataset, model, variant, n, mean, std, interval of `metric` over each run's folds."""
+    parts = []
+    for name, res in zip(names, loaded, strict=True):
+        summary = res.summary()
+        part = summary[summary["metric"] == metric].assign(dataset=name)
+        parts.append(part.reindex(columns=SUMMARY_COLUMNS))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SUMMARY_COLUMNS)
+
+
+def unit(model: str, variant: str) -> str:
+    return model if variant == "default" else f"{model}/{variant}"
+
+
+def _write(loaded: list[Results], names: list[str], folder: Path) -> None:
+    first = loaded[0]
+    metric, greater = first.primary, first.greater_is_better
+    scores = long_scores(loaded, names, metric)
+    matrix = scores.assign(unit=[unit(m, v) for m, v in zip(scores["model"], scores["variant"],
+                                                              strict=True)])  # fmt: skip
+    table = matrix.pivot_table(index="unit", columns="dataset", values="mean", aggfunc="first")
+    table = table.reindex(columns=names)
+    alpha = float(first.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    across = compare_across(table, greater, alpha)
+    spreadsheet_safe(scores).to_csv(folder / "fold_summary.csv", index=False)
+    plot = None
+    if across.critical_difference is not None:
+        plot = folder / "critical_difference.png"
+        cd_diagram(across, plot)
+    summary = {
+        "primary_metric": metric,
+        "greater_is_better": greater,
+        "runs": [str(r.run_dir) for r in loaded],
+        "scores": {u: {d: _num(v) for d, v in row.items()} for u, row in table.iterrows()},
+        "across": across.to_dict(),
+    }
+    (folder / "cv_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    html = _page(loaded, names, scores, table, across, plot)
+    (folder / "index.html").write_text(html, encoding="utf-8")
+
+
+def _num(value: object) -> float | None:
+    return None if pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def _page(loaded, names, scores, table, across: AcrossDatasets, plot: Path | None) -> str:
+    metric = loaded[0].primary
+    direction = "higher is better" if across.greater_is_better else "lower is better"
+    parts = [h.section(
+        "Models across datasets",
+        h.para(f"{len(names)} dataset(s), one run each; {metric} ({direction}), the mean over "
+               "each run's folds. A model missing on a dataset is left out of the ranks."),
+        h.table(table.reset_index(), keys=1),
+        _test_text(across),
+        h.image(plot, "critical difference diagram") if plot is not None else "",
+    )]  # fmt: skip
+    for name in names:
+        rows = scores[scores["dataset"] == name].sort_values(
+            "mean", ascending=not across.greater_is_better, kind="stable")  # fmt: skip
+        parts.append(h.section(f"Ranking on {name}", h.table(rows.drop(columns="dataset"))))
+    return h.page(f"foldrun report: {len(names)} datasets", parts)
+
+
+def _test_text(across: AcrossDatasets) -> str:
+    if across.ranks.empty:
+        return h.para(across.note, "note")
+    ranks = ", ".join(f"{k} {v:.2f}" for k, v in across.mean_ranks.items())
+    text = f"Mean rank per model (1 = best): {ranks}."
+    if across.friedman_p is None:
+        return h.para(f"{text} {across.note}.", "note")
+    verdict = "differ" if across.friedman_p < across.alpha else "do not differ significantly"
+    groups = "; ".join(" = ".join(c) for c in across.cliques()) or "none"
+    return h.para(
+        f"{text} Friedman test over the ranks: chi2 = {across.friedman_stat:.3f}, "
+        f"p = {across.friedman_p:.4g}: the models {verdict} (alpha {across.alpha}). Nemenyi "
+        f"critical difference {across.critical_difference:.3f}: models whose mean ranks "
+        f"differ by less cannot be told apart (Demšar 2006). Such groups: {groups}.",
+        "note",
+    )
+
+
+def cd_diagram(across: AcrossDatasets, path: Path) -> Path:
+    """Mean ranks on an axis, the critical difference as a bar, and a line under each group
+    of models the test cannot tell apart."""
+    from foldrun.report.plots import _save, plt
+
+    ranks = across.mean_ranks
+    k = len(across.ranks)
+    fig, ax = plt.subplots(figsize=(8, 1.6 + 0.3 * len(ranks)))
+    ax.set_xlim(k + 0.5, 0.5)  # rank 1 on the right, as in Demšar's figures
+    ax.set_ylim(len(ranks) + 1.5, -1.2)
+    ax.get_yaxis().set_visible(False)
+    ax.set_xlabel("mean rank (1 = best)")
+    for y, (name, rank) in enumerate(ranks.items()):
+        ax.plot([rank, rank], [-0.3, y + 1], color="0.4", lw=0.8)
+        ax.text(rank, y + 1, f" {name} ({rank:.2f})", va="center", fontsize=9)
+    cd = float(across.critical_difference or 0)
+    ax.plot([1, 1 + cd], [-0.8, -0.8], color="black", lw=2)
+    ax.text(1 + cd / 2, -1.0, f"CD = {cd:.2f}", ha="center", fontsize=9)
+    for i, clique in enumerate(across.cliques()):
+        low, high = ranks[clique].min(), ranks[clique].max()
+        ax.plot([low, high], [-0.2 + 0.15 * i] * 2, color="tab:red", lw=3)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    return _save(fig, path)
