@@ -67,7 +67,8 @@ def test_report_over_four_runs_ranks_and_tests_as_demsar(tmp_path: Path) -> None
     for model, rank in ranks.items():
         assert math.isclose(across["mean_ranks"][model], rank)
     stat, p = stats.friedmanchisquare(*table.to_numpy())
-    assert math.isclose(across["friedman_p"], p) and math.isclose(across["friedman_statistic"], stat)
+    assert math.isclose(across["friedman_p"], p)
+    assert math.isclose(across["friedman_statistic"], stat)
     assert math.isclose(across["critical_difference"], 2.344 * math.sqrt(3 * 4 / (6 * 4)),
                         rel_tol=1e-3)  # Demšar's table: q_0.05 = 2.343 for 3 models
     assert (tmp_path / "cmp/critical_difference.png").stat().st_size > 1000
