@@ -182,6 +182,7 @@ def _apply(
     labels = np.unique(folds["fold"].to_numpy())
     keys = pd.Index(pd.unique(long["key"]))
     row_key = keys.get_indexer(table[by].astype(str).to_numpy())
+    _some_key_in_table(row_key, keys, by, files)
     per_key = np.zeros((len(labels), len(keys) + 1), dtype=np.int8)  # last column: unlisted
     fold_idx = np.searchsorted(labels, folds["fold"].to_numpy())
     per_key[fold_idx, keys.get_indexer(folds["key"])] = folds["part"].to_numpy()
@@ -190,6 +191,7 @@ def _apply(
     listed = bool(np.isin(folds["part"], [TRAIN, VAL]).any())
     _train_the_rest(members, holdout, folds, fold_idx)
     _check_holdout(members, holdout, files)
+    _every_fold_trains_and_tests(members, labels, files)
     if group is not None and by != group:
         _check_groups(members, holdout, table[group].astype(str).to_numpy(), group, files)
     if not listed:
@@ -204,6 +206,31 @@ def _apply(
         "rows_in_no_fold": int(((members == OUT).all(axis=0) & ~holdout).sum()),
     }
     return FoldTable(members=members, holdout=holdout, listed=listed, note=note)
+
+
+def _some_key_in_table(row_key: np.ndarray, keys: pd.Index, by: str, files: list[str]) -> None:
+    """Keys that match no row (another column's values, another cohort) list nothing."""
+    if len(keys) and not (row_key >= 0).any():
+        raise DataError(
+            f"none of the {len(keys)} keys of the fold table is a {by!r} value of the data "
+            f"table (e.g. {keys[0]!r}); key the fold table on the id or group column",
+            file=files[0],
+        )
+
+
+def _every_fold_trains_and_tests(
+    members: np.ndarray, labels: np.ndarray, files: list[str]
+) -> None:
+    """A fold with no train or no test row of the data table cannot be fitted or scored."""
+    for label, row in zip(labels, members, strict=True):
+        for part in (TEST, TRAIN):
+            if not (row == part).any():
+                name = PART_NAMES[part]
+                raise SplitError(
+                    f"fold {label} has no {name} row in the data table (the fold table lists "
+                    f"none of its rows as {name}); list them, or drop the fold",
+                    file=files[0],
+                )
 
 
 def _check_one_part(folds: pd.DataFrame, files: list[str]) -> None:
