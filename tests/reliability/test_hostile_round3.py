@@ -87,3 +87,104 @@ def test_fold_that_trains_on_no_row_is_refused(tmp_path: Path) -> None:
     code, out = _split(tmp_path, "common.csv", "sub1.csv")
     assert code == 2, out
     assert "fold 1" in out and "train" in out, out
+
+
+EXTERNAL_SPEC = """name = "ext"
+[data]
+table = "samples.csv"
+id = "id"
+target = "label"
+[split]
+folds = 3
+[external.bench]
+table = "{table}"
+[models.lr]
+estimator = "sklearn.linear_model:LogisticRegression"
+{extra}"""
+
+
+def _labelled(n: int, start: int, seed: int) -> pd.DataFrame:
+    """Three classes; ids with leading zeros (`007`)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    label = np.digitize(x[:, 0] + 0.5 * rng.normal(size=n), [-0.5, 0.5])
+    return pd.DataFrame({"id": [f"{i:03d}" for i in range(start, start + n)], "a": x[:, 0],
+                         "b": x[:, 1], "c": x[:, 2], "label": label})  # fmt: skip
+
+
+def _external_project(root: Path, bench: pd.DataFrame, extra: str = "",
+                      name: str = "bench.csv") -> Path:  # fmt: skip
+    root.mkdir(parents=True, exist_ok=True)
+    _labelled(90, 100, 0).to_csv(root / "samples.csv", index=False)
+    if name.endswith(".parquet"):
+        bench.to_parquet(root / name, index=False)
+    else:
+        bench.to_csv(root / name, index=False)
+    (root / "foldrun.toml").write_text(EXTERNAL_SPEC.format(table=name, extra=extra))
+    return root / "foldrun.toml"
+
+
+def _refused(root: Path, *words: str) -> None:
+    """check and run both exit 2 naming the problem, and run writes nothing."""
+    before = tree(root)
+    for command in ("check", "run"):
+        done = foldrun(command, "foldrun.toml", cwd=root)
+        out = done.stdout + done.stderr
+        assert done.returncode == 2, (command, out)
+        assert all(w in out for w in words), (command, out)
+    assert tree(root) == before
+
+
+def test_external_set_without_a_feature_column_is_refused_before_running(
+    tmp_path: Path,
+) -> None:
+    """An estimator predicts the external set on the data's features: a missing one used to
+    pass check and fail every predict task mid-run."""
+    _external_project(tmp_path, _labelled(30, 0, 1).drop(columns="c"))
+    _refused(tmp_path, "external.bench.table", "'c'")
+
+
+def test_external_set_with_a_duplicate_id_is_refused(tmp_path: Path) -> None:
+    """Rows of the ensemble are joined on the id: two rows with one id would be merged."""
+    bench = _labelled(30, 0, 1)
+    bench.loc[3, "id"] = bench.loc[2, "id"]
+    _external_project(tmp_path, bench)
+    _refused(tmp_path, "external.bench.table", "duplicate", "'002'")
+
+
+def test_external_set_with_an_empty_target_is_refused(tmp_path: Path) -> None:
+    """An empty label used to fail the refit with 'predictions hold ids that are not in the
+    external:bench manifest'."""
+    bench = _labelled(30, 0, 1).astype({"label": "float"})
+    bench.loc[3, "label"] = np.nan
+    _external_project(tmp_path, bench)
+    _refused(tmp_path, "external.bench.table", "empty", "'label'")
+
+
+NAMED = """import sys, pandas as pd
+stage, a, b = sys.argv[1:4]
+if stage == "train":
+    open(b + "/m.txt", "w").write("1")
+else:
+    rows = pd.read_csv(a, dtype={"id": str})
+    name = sys.argv[5] if len(sys.argv) > 5 else ""
+    open(sys.argv[4] + "/seen.txt", "a").write((name or "-") + "\\n")
+    pd.DataFrame({"id": rows["id"], "pred": 1}).to_csv(b, index=False)
+"""
+
+
+def test_external_placeholder_is_accepted_and_names_the_set(tmp_path: Path) -> None:
+    """README: a command model's predict runs once more per set with `{external}` = its
+    name; check and run refused `{external}` as an unknown placeholder."""
+    extra = """[models.cmd]
+train = "python named.py train {train} {out}"
+predict = "python named.py predict {test} {predictions} {out} {external}"
+"""
+    _external_project(tmp_path, _labelled(30, 0, 1), extra=extra)
+    (tmp_path / "named.py").write_text(NAMED)
+    checked = foldrun("check", "foldrun.toml", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    done = foldrun("run", "foldrun.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    seen = (tmp_path / "runs/ext/tasks/cmd/default/fold_00/train/seen.txt").read_text()
+    assert seen.split() == ["''", "bench"] or seen.split() == ["-", "bench"], seen

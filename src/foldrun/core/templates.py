@@ -34,6 +34,7 @@ BUILTIN_PLACEHOLDERS = frozenset(
         "model",
         "variant",
         "seed",
+        "external",  # the external set's name while predict runs on one, else empty
     }
 )
 # `{name}`, `{name*}` (list -> arguments), `{name?--flag}` (switch); `{{`/`}}` literal

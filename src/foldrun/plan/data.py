@@ -123,10 +123,11 @@ def check_external(spec: Spec, tables: dict[str, Path]) -> None:
         except DataError as err:
             err.key = key
             raise
-        for column in [data.id, *data.targets]:
+        for column in [data.id, *data.targets, *_estimator_features(spec)]:
             if column not in frame.columns:
-                raise DataError(f"no column {column!r} (the [data] id/target); add it",
-                                file=path, key=key, column=column)  # fmt: skip
+                raise DataError(f"no column {column!r} (a [data] id/target/feature column); "
+                                "add it", file=path, key=key, column=column)  # fmt: skip
+        _check_external_rows(frame, data.id, data.targets, path, key)
         shared = ids & set(frame[data.id].astype(str))
         if shared:
             raise PlanError(
@@ -135,3 +136,28 @@ def check_external(spec: Spec, tables: dict[str, Path]) -> None:
                 "external set only rows the data table lacks",
                 file=path, key=key,
             )  # fmt: skip
+
+
+def _estimator_features(spec: Spec) -> list[str]:
+    """The features an estimator model predicts from (entry and command models read the
+    columns they choose)."""
+    if not any(m.kind == "estimator" for m in spec.models.values()):
+        return []
+    return list(data_meta(spec, write=False)[1]["features"])
+
+
+def _check_external_rows(
+    frame: Any, id_col: str, targets: list[str] | tuple[str, ...], path: Path, key: str
+) -> None:
+    """Ids join the fold models' predictions into the ensemble, and every row is scored."""
+    dup = frame[id_col].astype(str).duplicated()
+    if dup.any():
+        raise DataError(f"duplicate id {frame[id_col].astype(str)[dup].iloc[0]!r} "
+                        f"({int(dup.sum())} duplicate(s)); ids must be unique",
+                        file=path, key=key, column=id_col)  # fmt: skip
+    for column in targets:
+        empty = frame[column].isna() | (frame[column].astype(str).str.strip() == "")
+        if empty.any():
+            raise DataError(f"empty {column!r} value in {int(empty.sum())} row(s) (first: "
+                            f"id {frame[id_col].astype(str)[empty].iloc[0]!r}); fill or drop "
+                            "them", file=path, key=key, column=column)  # fmt: skip
