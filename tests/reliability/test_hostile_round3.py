@@ -188,3 +188,34 @@ predict = "python named.py predict {test} {predictions} {out} {external}"
     assert done.returncode == 0, done.stdout + done.stderr
     seen = (tmp_path / "runs/ext/tasks/cmd/default/fold_00/train/seen.txt").read_text()
     assert seen.split() == ["''", "bench"] or seen.split() == ["-", "bench"], seen
+
+
+CSV_ONLY = """import sys, pandas as pd
+stage, a, b = sys.argv[1:4]
+if stage == "train":
+    open(b + "/m.txt", "w").write("1")
+else:
+    rows = pd.read_csv(a, dtype={"id": str})  # written for the CSV fold manifests
+    pd.DataFrame({"id": rows["id"], "pred": 1}).to_csv(b, index=False)
+"""
+
+
+def test_command_model_reads_a_parquet_external_set_as_csv_like_its_manifests(
+    tmp_path: Path,
+) -> None:
+    """Fold manifests are CSV, so a predict program reads CSV; a parquet external set was
+    handed over as the parquet file and the program failed on it."""
+    extra = """[models.cmd]
+train = "python csv_only.py train {train} {out}"
+predict = "python csv_only.py predict {test} {predictions} {out}"
+"""
+    bench = _labelled(30, 0, 1)
+    _external_project(tmp_path, bench, extra=extra, name="bench.parquet")
+    (tmp_path / "csv_only.py").write_text(CSV_ONLY)
+    done = foldrun("run", "foldrun.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    preds = pd.read_parquet(tmp_path / "runs/ext/tasks/cmd/default/fold_01/predict/"
+                            "predictions.parquet")  # fmt: skip
+    external = preds[preds["subset"] == "external:bench"]
+    assert sorted(external["id"]) == sorted(bench["id"])  # `000` stays `000`
+    assert not list((tmp_path / "runs/ext/tasks/cmd/default/fold_01/predict").glob("*.csv"))

@@ -129,11 +129,16 @@ def _predict_external(task: PlannedTask, ctx: ExecContext, subset: str) -> int:
 
     name = subset.partition(":")[2]
     target = ctx.tmp / f"predictions.{name}.csv"
-    found = {**values(task, ctx.tmp), "test": common.input_path(task, subset),
-             "external": name, "predictions": str(target)}  # fmt: skip
+    table = _as_csv(task, common.input_path(task, subset), ctx.tmp / f".external.{name}.csv")
+    found = {**values(task, ctx.tmp), "test": str(table), "external": name,
+             "predictions": str(target)}  # fmt: skip
     command = render(str(task.meta["command"]), found)
     ctx.write_log(f"$ {command}\n")
-    code = _child(task, ctx, command)
+    try:
+        code = _child(task, ctx, command)
+    finally:
+        if table.parent == ctx.tmp:
+            table.unlink(missing_ok=True)
     if code != 0:
         ctx.write_log(f"\nfoldrun: command exited with code {code} on external set {name}\n")
         return code
@@ -146,6 +151,18 @@ def _predict_external(task: PlannedTask, ctx: ExecContext, subset: str) -> int:
     parts = [pd.read_parquet(current)] if current.is_file() else []
     common.write_predictions(pd.concat([*parts, rows], ignore_index=True), ctx.tmp)
     return 0
+
+
+def _as_csv(task: PlannedTask, path: Path | None, copy: Path) -> Path:
+    """The external table as the program reads its fold manifests: a CSV (a parquet or TSV
+    set is copied for the time of the command, ids as text)."""
+    from foldrun.run.adapters import common
+
+    assert path is not None  # planned with every external set's table
+    if path.suffix.lower() == ".csv":
+        return path
+    common.read_manifest(path, task).to_csv(copy, index=False)
+    return copy
 
 
 def _score_holdout(task: PlannedTask, tmp: Path) -> int:
