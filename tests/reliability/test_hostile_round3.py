@@ -219,3 +219,20 @@ predict = "python csv_only.py predict {test} {predictions} {out}"
     external = preds[preds["subset"] == "external:bench"]
     assert sorted(external["id"]) == sorted(bench["id"])  # `000` stays `000`
     assert not list((tmp_path / "runs/ext/tasks/cmd/default/fold_01/predict").glob("*.csv"))
+
+
+def test_fold_ensemble_waits_for_every_fold_model(tmp_path: Path) -> None:
+    """`run --folds 0` (or a stale or failed fold) left one fold model: its scores were
+    reported as the fold ensemble of the external set."""
+    _external_project(tmp_path, _labelled(30, 0, 1))
+    done = foldrun("run", "foldrun.toml", "--folds", "0", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    query = ("select count(*) as n from metrics where subset = 'external:bench' and "
+             "model_set = 'ensemble'")  # fmt: skip
+    one = foldrun("query", "foldrun.toml", query, "--format", "csv", cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.split() == ["n", "0"], one.stdout
+    done = foldrun("run", "foldrun.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    every = foldrun("query", "foldrun.toml", query, "--format", "csv", cwd=tmp_path)
+    assert every.stdout.split()[1] != "0", every.stdout

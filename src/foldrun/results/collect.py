@@ -367,9 +367,13 @@ def pooled_rows(preds: pd.DataFrame, task: str | None) -> list[tuple[object, ...
     return rows
 
 
-def ensemble_rows(preds: pd.DataFrame, task: str | None) -> list[tuple[object, ...]]:
+def ensemble_rows(
+    preds: pd.DataFrame, task: str | None, n_folds: int = 0
+) -> list[tuple[object, ...]]:
     """The fold ensemble on every external set (fold = -1): the K fold models' mean
-    probability / score per id, scored like one model. Multilabel has none yet."""
+    probability / score per id, scored like one model, once all `n_folds` fold models
+    (current ones: stale predictions are dropped before) predicted the set; fewer would be
+    another model. Multilabel has none yet."""
     subset = preds["subset"].astype(str) if "subset" in preds else pd.Series(dtype=str)
     ext = preds[subset.str.startswith(EXTERNAL).to_numpy() & (preds["fold"] >= 0).to_numpy()]
     if ext.empty or "y_true" not in ext:
@@ -383,6 +387,8 @@ def ensemble_rows(preds: pd.DataFrame, task: str | None) -> list[tuple[object, .
     for (model, variant, repeat, name), part in ext.groupby(
         ["model", "variant", "repeat", "subset"], sort=False
     ):
+        if part["fold"].nunique() < n_folds:
+            continue
         for metric, value in compute_metrics(fold_ensemble(part, kind), kind).items():
             rows.append((model, variant, -1, repeat, "evaluate", name, metric, value))
     return rows

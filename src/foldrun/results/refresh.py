@@ -158,21 +158,23 @@ def _merge(old, changed, gone, audit, fingerprints, task, layout, texts) -> Tabl
         )
     else:
         groups = None  # everything is new: pool every group
-    metrics = _concat(metrics, _pooled(c.without_stale(preds, tasks), groups, task))
+    folds = c.read_folds(layout.used_split())
+    n_folds = int(folds["fold"].max()) + 1 if len(folds) else 0
+    metrics = _concat(metrics, _pooled(c.without_stale(preds, tasks), groups, task, n_folds))
     return Tables(
         tasks=_tidy_tasks(tasks),
         metrics=_tidy_metrics(metrics),
         predictions=_tidy_predictions(preds),
-        folds=c.read_folds(layout.used_split()),
+        folds=folds,
     )
 
 
-def _pooled(preds: pd.DataFrame, groups, task: str | None) -> pd.DataFrame:
+def _pooled(preds: pd.DataFrame, groups, task: str | None, n_folds: int) -> pd.DataFrame:
     if preds.empty:
         return pd.DataFrame(columns=c.METRIC_COLUMNS)
     if groups is not None:
         preds = preds[c.key_mask(preds, ["model", "variant", "repeat"], groups)]
-    rows = c.pooled_rows(preds, task) + c.ensemble_rows(preds, task)
+    rows = c.pooled_rows(preds, task) + c.ensemble_rows(preds, task, n_folds)
     return pd.DataFrame(rows, columns=c.METRIC_COLUMNS)
 
 
