@@ -33,7 +33,10 @@ def read_table(path: str | Path, text: Iterable[str | None] = ()) -> pd.DataFram
     wanted = {c for c in text if c}
     try:
         if suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
+            # Arrow's buffers freed as each column converts: peak memory ~1x the table, not 2x
+            frame = pd.read_parquet(
+                path, to_pandas_kwargs={"self_destruct": True, "split_blocks": True}
+            )
             unique_columns([str(c) for c in frame.columns], path)
             return _as_text(frame, wanted)
         sep = "\t" if suffix == ".tsv" else ","

@@ -3,6 +3,7 @@ and the `Folds` object with the statistics that go into details.json."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,9 +120,14 @@ class Folds:
         return save_folds(self, Path(dir), overwrite=overwrite)
 
     def _build_long(self) -> pd.DataFrame:
-        assert self.test_fold is not None
-        ids = self.table[self.id].to_numpy()
-        parts = []
+        long = pd.concat(list(self.long_parts()), ignore_index=True)
+        return long.astype({"repeat": "int64", "fold": "int64"})
+
+    def long_parts(self) -> Iterator[pd.DataFrame]:
+        """The folds.parquet rows a fold at a time (then the holdout): id, repeat, fold,
+        subset. A part of a big table is one fold's worth, never repeats x folds of it."""
+        assert self.test_fold is not None and self.table is not None
+        ids = self.table[self.id]
         for r in range(self.n_repeats):
             tf = self.test_fold[r]
             kept = np.flatnonzero(tf != HOLDOUT)
@@ -129,26 +135,31 @@ class Folds:
                 if self.members is not None:
                     kept = np.flatnonzero(self.members[r, f] != OUT)
                     subset = NAMES[self.members[r, f, kept]]
-                    parts.append(pd.DataFrame({"id": ids[kept], "repeat": r, "fold": f,
-                                               "subset": subset}))  # fmt: skip
-                    continue
-                subset = np.where(tf[kept] == f, "test", "train").astype(object)
-                if self.val is not None:
-                    subset[self.val[r, f, kept]] = "val"
-                parts.append(pd.DataFrame({"id": ids[kept], "repeat": r, "fold": f,
-                                           "subset": subset}))  # fmt: skip
+                else:
+                    subset = np.where(tf[kept] == f, "test", "train").astype(object)
+                    if self.val is not None:
+                        subset[self.val[r, f, kept]] = "val"
+                yield _long_part(ids, kept, r, f, subset)
         held = np.flatnonzero(self.test_fold[0] == HOLDOUT)
         if len(held):
-            parts.append(pd.DataFrame({"id": ids[held], "repeat": 0, "fold": HOLDOUT,
-                                       "subset": "holdout"}))  # fmt: skip
-        long = pd.concat(parts, ignore_index=True)
-        return long.astype({"repeat": "int64", "fold": "int64"})
+            yield _long_part(ids, held, 0, HOLDOUT, np.full(len(held), "holdout", object))
 
     def _build_assignments(self) -> pd.DataFrame:
         assert self.test_fold is not None and self.table is not None
         base = self.table[[self.id, *self.columns]]
         parts = [base.assign(fold=self.test_fold[r], repeat=r) for r in range(self.n_repeats)]
         return pd.concat(parts, ignore_index=True)
+
+
+def _long_part(
+    ids: pd.Series, rows: np.ndarray, repeat: int, fold: int, subset: np.ndarray
+) -> pd.DataFrame:
+    return pd.DataFrame({
+        "id": ids.take(rows).reset_index(drop=True),  # Arrow-backed strings stay Arrow
+        "repeat": np.full(len(rows), repeat, np.int64),
+        "fold": np.full(len(rows), fold, np.int64),
+        "subset": subset,
+    })  # fmt: skip
 
 
 def make_folds(
@@ -498,13 +509,17 @@ def _inner_folds(
 
 
 def verify(test_fold: np.ndarray, groups: np.ndarray | None, group: str | None) -> None:
-    """What must never happen: a group in two test folds of one repeat, a row in none."""
+    """What must never happen: a group in two test folds of one repeat, a row in none.
+    `groups` are integer codes >= 0 (`core.class_codes`)."""
     for r, tf in enumerate(test_fold):
         if groups is None:
             continue
         tested = tf != NO_TEST  # a listed fold table's untested rows: checked where read
-        pairs = np.unique(np.column_stack([groups[tested], tf[tested]]), axis=0)
-        if np.any(np.diff(pairs[:, 0]) == 0):
+        codes, folds = groups[tested], tf[tested]
+        # one fold per group code (the last row's): any row elsewhere splits its group
+        fold_of = np.zeros(int(codes.max(initial=-1)) + 1, dtype=tf.dtype)
+        fold_of[codes] = folds
+        if np.any(fold_of[codes] != folds):
             raise SplitError(
                 f"internal check failed: a group is in two folds of repeat {r}; "
                 "nothing was written, please report this",

@@ -13,17 +13,22 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.errors import SplitError
 from foldrun.layout import fold_dir_name
+from foldrun.split.core import class_codes
 from foldrun.split.fold_table import NO_TEST
 from foldrun.split.folds import HOLDOUT, Folds, verify
+from foldrun.split.manifests import Rows, write_csv, write_manifests
 
 MARKER = "details.json"
 _FOLD_DIRS = ("fold_[0-9][0-9]*", "repeat_[0-9][0-9]*/fold_[0-9][0-9]*")
@@ -97,15 +102,28 @@ def _write(folds: Folds, root: Path) -> None:
     assert folds.test_fold is not None
     group_codes = None
     if folds.group is not None:
-        group_codes = np.unique(folds.table[folds.group].astype(str), return_inverse=True)[1]
+        group_codes = class_codes(folds.table[folds.group].astype(str).to_numpy())
     verify(folds.test_fold, group_codes, folds.group)  # checked again where files are written
     _check_rows(folds)
     root.mkdir(parents=True, exist_ok=True)
-    folds.assignments.to_csv(root / "assignments.csv", index=False)
-    folds.long.to_parquet(root / "folds.parquet", index=False)
+    write_csv(folds.assignments, root / "assignments.csv")
+    _write_long(folds, root / "folds.parquet")
     (root / "assignments.json").write_text(dumps(_assignment_map(folds)))
     (root / "details.json").write_text(dumps(folds.details))
     _write_manifests(folds, root)
+
+
+def _write_long(folds: Folds, path: Path) -> None:
+    """folds.parquet, one row group per fold: never the whole long table in memory."""
+    writer = None
+    try:
+        for part in folds.long_parts():
+            table = pa.Table.from_pandas(part, preserve_index=False)
+            writer = writer or pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def _check_rows(folds: Folds) -> None:
@@ -133,31 +151,36 @@ def _assignment_map(folds: Folds) -> dict[str, Any]:
 def _write_manifests(folds: Folds, root: Path) -> None:
     table = folds.table
     assert table is not None
+    subsets = ["train", "val", "test"] if folds.has_val else ["train", "test"]
+    manifests: list[tuple[Path, Rows]] = []
     for r in range(folds.n_repeats):
         for f in range(folds.n_folds):
             folder = root / fold_dir_name(f, r, folds.n_repeats)
             folder.mkdir(parents=True)
-            subsets = ["train", "val", "test"] if folds.has_val else ["train", "test"]
             for subset in subsets:
-                rows = folds.indices(f, subset, r)
-                table.iloc[rows].to_csv(folder / f"{subset}.csv", index=False)
-            _write_inner(folds, folder, r, f)
+                manifests.append((folder / f"{subset}.csv", partial(folds.indices, f, subset, r)))
+            manifests += _inner(folds, folder, r, f)
     held = folds.indices(0, "holdout")
     if len(held):
-        table.iloc[held].to_csv(root / "holdout.csv", index=False)
+        manifests.append((root / "holdout.csv", lambda: held))
+    write_manifests(table, manifests)
 
 
-def _write_inner(folds: Folds, folder: Path, r: int, f: int) -> None:
+def _inner(folds: Folds, folder: Path, r: int, f: int) -> list[tuple[Path, Rows]]:
     inner = folds.inner.get((r, f))
     if inner is None:
-        return
+        return []
+    out: list[tuple[Path, Rows]] = []
     for i in range(int(inner.max()) + 1):
         sub = folder / f"inner_{i:02d}"
         sub.mkdir()
-        folds.table.iloc[np.flatnonzero((inner >= 0) & (inner != i))].to_csv(
-            sub / "train.csv", index=False
-        )
-        folds.table.iloc[np.flatnonzero(inner == i)].to_csv(sub / "test.csv", index=False)
+        out.append((sub / "train.csv", partial(_inner_rows, inner, i, "train")))
+        out.append((sub / "test.csv", partial(_inner_rows, inner, i, "test")))
+    return out
+
+
+def _inner_rows(inner: np.ndarray, i: int, subset: str) -> np.ndarray:
+    return np.flatnonzero(inner == i if subset == "test" else (inner >= 0) & (inner != i))
 
 
 def load_folds(dir: str | Path) -> Folds:

@@ -1,0 +1,135 @@
+"""Manifest benchmark (issue 12 item 8): `foldrun split` of a 1e6-row x 20-column table
+end to end (read, assign, write the split folder), against what researchers write by hand
+(scikit-learn's StratifiedGroupKFold + pandas to_csv of each fold's train and test rows).
+
+    .venv/bin/python benchmarks/bench_manifests.py [--rows N] [--runs 3] [--before SRC]
+
+Each run is a fresh process; its wall time and peak RSS come from os.wait4 (that child
+only). `--before SRC` also times another foldrun source tree (e.g. `git archive HEAD src`
+unpacked) in the same run, interleaved, so load changes hit each alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_split import skewed_groups, uuids  # noqa: E402
+
+COMPETITOR = """
+import sys
+import pandas as pd
+from pathlib import Path
+from sklearn.model_selection import StratifiedGroupKFold
+table, out = sys.argv[1], Path(sys.argv[2])
+df = pd.read_parquet(table) if table.endswith(".parquet") else pd.read_csv(table, dtype={"id": str})
+cv = StratifiedGroupKFold(5, shuffle=True, random_state=0)
+for f, (train, test) in enumerate(cv.split(df, df["y"], df["g"])):
+    (out / f"fold_{f:02d}").mkdir(parents=True)
+    df.iloc[train].to_csv(out / f"fold_{f:02d}" / "train.csv", index=False)
+    df.iloc[test].to_csv(out / f"fold_{f:02d}" / "test.csv", index=False)
+"""
+
+
+def make_table(n: int, seed: int = 0) -> pd.DataFrame:
+    """n rows x 20 columns: a UUID id, a skewed UUID group (n/10 groups, Pareto sizes),
+    5 imbalanced classes, 8 full-precision floats, 4 two-decimal floats (one with missing
+    values), 3 integers, 2 short categorical strings (one with commas and quotes)."""
+    rng = np.random.default_rng(seed)
+    n_groups = max(n // 10, 5)
+    cols: dict[str, object] = {
+        "id": uuids(rng, n),
+        "g": uuids(rng, n_groups)[skewed_groups(rng, n, n_groups, 1.5)],
+        "y": np.array(["a", "b", "c", "d", "e"])[
+            rng.choice(5, n, p=[0.55, 0.25, 0.12, 0.06, 0.02])
+        ].astype(object),
+    }
+    for i in range(8):
+        cols[f"x{i}"] = rng.normal(size=n) * 10.0 ** (i - 3)
+    for i in range(4):
+        cols[f"m{i}"] = np.round(rng.normal(50, 15, n), 2)
+    cols["m3"] = np.where(rng.random(n) < 0.05, np.nan, cols["m3"])
+    for i in range(3):
+        cols[f"k{i}"] = rng.integers(0, 10 ** (i + 2), n)
+    cols["site"] = np.array(["north", "south", "east", "west"])[rng.integers(0, 4, n)]
+    cols["note"] = np.array(["plain", "a, b", 'say "hi"', ""])[rng.integers(0, 4, n)]
+    df = pd.DataFrame(cols)
+    df["note"] = df["note"].replace("", None)
+    return df
+
+
+def timed_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{cmd} failed:\n{proc.stderr.read().decode()[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def foldrun_cmd(table: Path, out: Path) -> list[str]:
+    cli = "from foldrun.cli import main; main()"
+    return [sys.executable, "-c", cli, "split", str(table), "--out", str(out),
+            "--id", "id", "--target", "y", "--group", "g", "--folds", "5"]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--before", type=Path, help="src folder of the foldrun to compare")
+    parser.add_argument("--no-competitor", action="store_true")
+    parser.add_argument("--formats", default="parquet,csv")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench_manifests_"))
+    try:
+        df = make_table(args.rows)
+        tables = {"parquet": work / "table.parquet", "csv": work / "table.csv"}
+        df.to_parquet(tables["parquet"], index=False)
+        df.to_csv(tables["csv"], index=False)
+        for name, path in tables.items():
+            print(f"{name}: {path.stat().st_size / 1e6:.0f} MB")
+        tools: dict[str, object] = {"foldrun": None}
+        if args.before:
+            tools["before"] = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
+        if not args.no_competitor:
+            tools["sklearn+to_csv"] = "competitor"
+        results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for fmt in args.formats.split(","):
+            for run in range(args.runs):
+                for tool, how in tools.items():
+                    out = work / f"out_{tool}"
+                    shutil.rmtree(out, ignore_errors=True)
+                    if how == "competitor":
+                        cmd = [sys.executable, "-c", COMPETITOR, str(tables[fmt]), str(out)]
+                        wall, rss = timed_child(cmd)
+                    else:
+                        wall, rss = timed_child(foldrun_cmd(tables[fmt], out), how)
+                    results.setdefault((fmt, tool), []).append((wall, rss))
+                    print(f"{fmt} run {run} {tool}: {wall:.2f} s, {rss:.0f} MB", flush=True)
+        print(f"\n{'table':8s} {'tool':16s} {'wall s (median)':>16s} {'peak RSS MB':>12s}")
+        for (fmt, tool), got in results.items():
+            wall = statistics.median(w for w, _ in got)
+            rss = statistics.median(r for _, r in got)
+            print(f"{fmt:8s} {tool:16s} {wall:16.2f} {rss:12.0f}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The train/val/test manifests: the input rows of each subset, in input order, as CSV.
+
+Every row is formatted once (column by column, with Arrow kernels) and its bytes copied into
+each manifest that holds it, batch by batch, so a split of a million rows writes K full-size
+manifests in seconds and never holds more than a batch of formatted rows. pandas `to_csv`
+formats every row again for every manifest, through Python objects; pyarrow's `write_csv`
+quotes every string and the header, and writes `1` for the float 1.0, which pandas then
+reads back as an integer.
+
+The bytes are those pandas `to_csv(index=False)` writes (header and strings quoted only
+where needed, missing values empty, True/False), except floats: they are written in their
+shortest round-trip form (Arrow's), with `.0` kept on whole numbers, so pandas reads back
+the same float values and dtypes (`1e-05` may read `0.00001`, `1000000000000000.0` `1e+15`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+BATCH = 1 << 16  # rows formatted at a time: ~20 MB of text for 20 columns
+OPEN_FILES = 64  # manifests written in one pass over the table
+_NEEDS_QUOTES = '[,"\r\n]'  # what Python's csv writer (pandas) quotes, QUOTE_MINIMAL
+
+
+def _s(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+Rows = Callable[[], np.ndarray]  # the sorted row numbers of one manifest, made when needed
+
+
+def write_manifests(table: pd.DataFrame, manifests: list[tuple[Path, Rows]]) -> None:
+    """Write each (path, rows) as the CSV of `table.iloc[rows()]` (rows sorted)."""
+    if table.shape[1] < 2:  # a lone empty field is written `""`: leave that to pandas
+        for path, rows in manifests:
+            table.iloc[rows()].to_csv(path, index=False)
+        return
+    formatter = CsvRows(table)
+    for first in range(0, len(manifests), OPEN_FILES):
+        _write_pass(formatter, manifests[first : first + OPEN_FILES])
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """The whole table, as `write_manifests` writes rows."""
+    write_manifests(table, [(path, lambda: np.arange(len(table)))])
+
+
+def _write_pass(formatter: CsvRows, manifests: list[tuple[Path, Rows]]) -> None:
+    indices = [rows() for _, rows in manifests]
+    handles = [path.open("wb") for path, _ in manifests]
+    try:
+        for fh in handles:
+            fh.write(formatter.header)
+        for start, batch in formatter.batches(lambda s, e: _wanted(indices, s, e)):
+            stop = start + len(batch)
+            for fh, idx in zip(handles, indices, strict=True):
+                lo, hi = np.searchsorted(idx, (start, stop))
+                if hi - lo == len(batch):  # every row of the batch: no copy
+                    fh.write(_text(batch))
+                elif hi > lo:
+                    fh.write(_text(batch.take(pa.array(idx[lo:hi] - start))))
+    finally:
+        for fh in handles:
+            fh.close()
+
+
+def _wanted(indices: list[np.ndarray], start: int, stop: int) -> bool:
+    return any(np.searchsorted(idx, start) < np.searchsorted(idx, stop) for idx in indices)
+
+
+def _text(rows: pa.Array) -> memoryview:
+    """The bytes of a string array whose every value ends in a newline, back to back."""
+    width = np.int64 if pa.types.is_large_string(rows.type) else np.int32
+    first = rows.offset
+    offsets = np.frombuffer(rows.buffers()[1], dtype=width)[first : first + len(rows) + 1]
+    return memoryview(rows.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+
+
+class CsvRows:
+    """The CSV lines of a table, formatted a batch of rows at a time."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.n = len(table)
+        line = io.StringIO()
+        csv.writer(line, lineterminator="\n").writerow([str(c) for c in table.columns])
+        self.header = line.getvalue().encode()
+        self.columns = [_column_formatter(table.iloc[:, i]) for i in range(table.shape[1])]
+
+    def batches(self, wanted: Callable[[int, int], bool]) -> Iterator[tuple[int, pa.Array]]:
+        """(first row, one line per row) for each batch that `wanted(start, stop)`."""
+        for start in range(0, self.n, BATCH):
+            stop = min(start + BATCH, self.n)
+            if wanted(start, stop):
+                fields = [fmt(start, stop) for fmt in self.columns]
+                row = pc.binary_join_element_wise(*fields, _s(","))
+                yield start, pc.binary_join_element_wise(row, _s(""), _s("\n"))
+
+
+Field = Callable[[int, int], pa.Array]  # (start, stop) -> the CSV text of those values
+
+
+def _column_formatter(col: pd.Series) -> Field:
+    dtype = col.dtype
+    if dtype == np.float64:
+        values = col.to_numpy()
+        return lambda s, e: _floats(values[s:e])
+    if dtype.kind in "iu" and isinstance(dtype, np.dtype):
+        values = col.to_numpy()
+        return lambda s, e: pc.cast(pa.array(values[s:e]), pa.large_string())
+    if dtype == np.bool_:
+        values = col.to_numpy()
+        return lambda s, e: pc.if_else(pa.array(values[s:e]), _s("True"), _s("False"))
+    if pd.api.types.is_string_dtype(dtype) and pd.api.types.infer_dtype(col) in (
+        "string", "empty",
+    ):  # fmt: skip
+        text = _one_chunk(pa.array(col, type=pa.large_string(), from_pandas=True))
+        return lambda s, e: _quoted(text.slice(s, e - s))
+    text = pa.array(_as_pandas_writes(col), type=pa.large_string())
+    return lambda s, e: _quoted(text.slice(s, e - s))
+
+
+def _one_chunk(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """pandas' Arrow-backed strings come as chunks: one array to slice."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _as_pandas_writes(col: pd.Series) -> list[str]:
+    """Other dtypes (dates, categories, nullable, mixed objects): each value as pandas'
+    `to_csv` writes it, unquoted."""
+    if col.dtype == object or isinstance(col.dtype, pd.CategoricalDtype):
+        values = col.astype(object)
+        return ["" if _missing(v) else str(v) for v in values]
+    # dates, timedeltas, nullable numbers, float32: pandas' own formatting, no newlines in it
+    lines = col.to_frame().to_csv(index=False, header=False, lineterminator="\n")
+    return ["" if v == '""' else v for v in lines.split("\n")[:-1]]
+
+
+def _missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _quoted(text: pa.Array) -> pa.Array:
+    """Quoted where Python's csv writer quotes (`"` doubled); missing values empty."""
+    text = pc.fill_null(text, _s(""))
+    needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
+    if not pc.any(needs).as_py():
+        return text
+    quoted = pc.binary_join_element_wise(
+        _s('"'), pc.replace_substring(text, '"', '""'), _s('"'), _s("")
+    )
+    return pc.if_else(needs, quoted, text)
+
+
+def _floats(values: np.ndarray) -> pa.Array:
+    """Shortest round-trip text; whole numbers keep `.0` (pandas reads them as floats);
+    NaN empty, as pandas writes it."""
+    text = pc.fill_null(pc.cast(pa.array(values, from_pandas=True), pa.large_string()), _s(""))
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(values) & (values == np.trunc(values))
+    if whole.any():
+        plain = ~pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
+        dot = pc.binary_join_element_wise(text, _s(".0"), _s(""))
+        text = pc.if_else(pa.array(whole & plain), dot, text)
+    return text
