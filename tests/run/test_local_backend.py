@@ -198,10 +198,12 @@ def test_killed_worker_leaves_no_done_and_is_rerun(tmp_path: Path) -> None:
     result = _run(tmp_path, [t])
     assert result.exit_code == 1 and not (t.task_dir / "DONE").exists()
     assert state.disk_state(t.task_dir, t.fingerprint).value == "pending"
-    assert state.tmp_dirs(t.task_dir)  # the killed worker's temp folder, never counted
+    # the killed worker's attempt, marked with its (dead) pid, never counted
+    pid = state.attempt_pid(t.task_dir)
+    assert pid is not None and not state.pid_alive(pid)
     again = _run(tmp_path, [t])
     assert again.exit_code == 0 and state.read_fingerprint(t.task_dir) == t.fingerprint
-    assert not state.tmp_dirs(t.task_dir)
+    assert state.attempt_pid(t.task_dir) is None and not state.tmp_dirs(t.task_dir)
 
 
 def test_worker_module_entry_point(tmp_path: Path) -> None:

@@ -1,9 +1,13 @@
 """Task folder state on disk: DONE + fingerprint, stale detection, atomic commit.
 
-A task executes in `.<stage>.tmp-<pid>` beside its final folder. On success the worker
-writes DONE (the fingerprint) last, fsyncs, and renames the temp folder into place; a
-failure is kept as `<stage>.failed`. So a folder named `<stage>` with a DONE file is the
-only thing that ever counts as done, and a kill at any moment leaves at most a temp folder.
+A task executes in its final folder (every path it sees or records is the one that stays),
+marked by a `.foldrun-running` file holding the worker's pid; a folder of an earlier
+attempt is moved aside to `.<stage>.prev-<pid>` first. On success the worker makes the
+outputs durable, then writes DONE (the fingerprint) by an atomic rename, and only then
+drops the mark and the earlier folder; a failure is kept as `<stage>.failed` and the
+earlier folder is put back. So only a folder with a whole DONE ever counts as done, and a
+kill at any moment leaves an attempt without DONE, which the next attempt (holding the
+task's lock) removes, putting the earlier folder back.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from pathlib import Path
 from foldrun.core.task import TaskState
 
 DONE = "DONE"
-TMP_MARK = ".tmp-"
+TMP_MARK = ".tmp-"  # temp folders of foldrun before tasks ran in place: still cleared
+RUNNING = ".foldrun-running"  # in a task folder while an attempt runs there: its pid
+PREV_MARK = ".prev-"
 OUTPUTS = ("metrics.json", "predictions.parquet")  # what must read back whole when present
 
 
@@ -142,8 +148,13 @@ def judge(
 
 def disk_state(task_dir: Path, fingerprint: str | None) -> TaskState:
     """done / stale / corrupt from DONE and the outputs; failed when a `.failed` folder
-    remains; else pending (see `judge`)."""
+    remains; else pending (see `judge`). While an attempt runs in the folder (or after it
+    was killed), the earlier folder it moved aside still says what the task is."""
     done = read_done(task_dir)
+    if done is None and os.path.exists(os.path.join(task_dir, RUNNING)):
+        earlier = prev_dirs(task_dir)
+        if earlier:
+            return disk_state(earlier[-1], fingerprint)
     if done is not None:
         return judge(done, fingerprint, outputs_whole(task_dir), False)
     return judge(None, fingerprint, True, failed_dir(task_dir).is_dir())
@@ -189,12 +200,95 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def attempt_pid(task_dir: Path) -> int | None:
+    """The pid in the running mark of an attempt in `task_dir` (alive or not)."""
+    try:
+        return int((task_dir / RUNNING).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def running_pid(task_dir: Path) -> int | None:
     """The pid of a live worker executing this task on this host, if any."""
+    pid = attempt_pid(task_dir)
+    if pid is not None and pid_alive(pid):
+        return pid
     for _, pid in tmp_dirs(task_dir):
         if pid_alive(pid):
             return pid
     return None
+
+
+def prev_dirs(task_dir: Path) -> list[Path]:
+    """Earlier folders of this task moved aside by attempts (`.<stage>.prev-<pid>`)."""
+    prefix = f".{task_dir.name}{PREV_MARK}"
+    with contextlib.suppress(FileNotFoundError):
+        return sorted(Path(e.path) for e in os.scandir(task_dir.parent)
+                      if e.name.startswith(prefix) and e.is_dir())  # fmt: skip
+    return []
+
+
+def recover(task_dir: Path) -> None:
+    """Undo attempts that died (call while holding the task's lock, or with its workers
+    dead): an attempt folder without a whole DONE is removed, and the folder it had moved
+    aside is put back. A whole DONE means the attempt committed: its mark is dropped."""
+    if (task_dir / RUNNING).exists():
+        if read_fingerprint(task_dir) is None:
+            shutil.rmtree(task_dir, ignore_errors=True)
+        else:
+            (task_dir / RUNNING).unlink(missing_ok=True)
+    for prev in prev_dirs(task_dir):
+        if task_dir.exists():
+            shutil.rmtree(prev, ignore_errors=True)
+        else:
+            os.rename(prev, task_dir)
+    remove_dead_tmp(task_dir)
+
+
+def begin(task_dir: Path, pid: int) -> Path | None:
+    """Start an attempt in `task_dir` (holding the task's lock): the folder of an earlier
+    attempt is moved aside (returned; put back if this one fails), a fresh folder made."""
+    recover(task_dir)
+    previous = None
+    if task_dir.exists():
+        previous = task_dir.parent / f".{task_dir.name}{PREV_MARK}{pid}"
+        os.rename(task_dir, previous)
+    task_dir.mkdir(parents=True)
+    (task_dir / RUNNING).write_text(f"{pid}\n")
+    return previous
+
+
+def finish(task_dir: Path, fingerprint: str, previous: Path | None) -> None:
+    """Commit the attempt: outputs durable, then DONE by an atomic rename (a reader sees
+    a whole DONE or none), then the mark and the earlier folder go."""
+    tmp = task_dir / f".{DONE}{TMP_MARK}{os.getpid()}"
+    write_done_file(tmp, fingerprint)
+    fsync_tree(task_dir)  # the outputs and DONE's bytes durable before DONE is named
+    os.rename(tmp, task_dir / DONE)
+    fsync_dir(task_dir)
+    (task_dir / RUNNING).unlink(missing_ok=True)
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
+    shutil.rmtree(failed_dir(task_dir), ignore_errors=True)
+
+
+def fail(task_dir: Path, previous: Path | None) -> Path:
+    """Keep the failed attempt as `<stage>.failed` and put the earlier folder back."""
+    (task_dir / RUNNING).unlink(missing_ok=True)
+    kept = keep_failed(task_dir, task_dir)
+    _restore(task_dir, previous)
+    return kept
+
+
+def abandon(task_dir: Path, previous: Path | None) -> None:
+    """Drop the attempt (nothing of it counts) and put the earlier folder back."""
+    shutil.rmtree(task_dir, ignore_errors=True)
+    _restore(task_dir, previous)
+
+
+def _restore(task_dir: Path, previous: Path | None) -> None:
+    if previous is not None and previous.is_dir() and not task_dir.exists():
+        os.rename(previous, task_dir)
 
 
 def remove_dead_tmp(task_dir: Path) -> None:
@@ -278,7 +372,11 @@ def _syncfs(path: Path) -> bool:
 
 
 def write_done(tmp: Path, fingerprint: str) -> None:
-    with open(tmp / DONE, "w") as fh:
+    write_done_file(tmp / DONE, fingerprint)
+
+
+def write_done_file(path: Path, fingerprint: str) -> None:
+    with open(path, "w") as fh:
         fh.write(fingerprint + "\n")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -54,6 +55,10 @@ def task_state(
     found = state.disk_state(folder, task.fingerprint)
     if found in (TaskState.DONE, TaskState.STALE):
         return found, _wall(folder)
+    pid = state.attempt_pid(folder)
+    if pid is not None and state.pid_alive(pid):
+        with contextlib.suppress(OSError):
+            return TaskState.RUNNING, time.time() - (folder / state.RUNNING).stat().st_mtime
     for tmp, pid in state.tmp_dirs(folder):
         if state.pid_alive(pid):
             return TaskState.RUNNING, time.time() - tmp.stat().st_mtime

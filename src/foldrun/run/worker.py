@@ -3,8 +3,9 @@
 Used by every backend (the local one as a subprocess per task, so a crash never takes the
 runner down; SLURM from its array script). Steps: find the planned task (re-plan from the
 spec, or read the plan file the runner wrote for this run), skip it if its DONE file holds
-the same fingerprint, run it in `.<stage>.tmp-<pid>` with its log and resource record, and
-commit (DONE last, fsync, rename) or keep the failure as `<stage>.failed`.
+the same fingerprint, run it in its final folder (an earlier folder moved aside) with its
+log and resource record, and commit (outputs durable, DONE by an atomic rename) or keep the
+failure as `<stage>.failed` (see foldrun.core.state).
 
 Only the standard library is imported at module level: a command task never pays for
 pandas or scikit-learn.
@@ -18,7 +19,6 @@ import json
 import os
 import pickle
 import resource
-import shutil
 import signal
 import socket
 import subprocess
@@ -362,27 +362,27 @@ def execute_planned(task: PlannedTask, *, gpus: Sequence[int] = ()) -> int:
     layout = RunLayout(Path(str(task.meta["run_dir"])))
     final = task_folder(task)
     with task_lock(final):
+        state.recover(final)  # a killed attempt never counts: the earlier folder is back
         if state.read_fingerprint(final) == task.fingerprint:
             audit.append(layout.audit_log, task.key, "skipped", "already done")
             return 0
-        state.remove_dead_tmp(final)
-        tmp = state.tmp_dir(final, os.getpid())
-        tmp.mkdir(parents=True)
+        # the task runs in its final folder; an earlier one waits aside until this commits
+        previous = state.begin(final, os.getpid())
         audit.append(layout.audit_log, task.key, "started", _gpu_note(gpus))
         try:
-            code, reason = run_in(task, tmp, layout, gpus)
+            code, reason = run_in(task, final, layout, gpus)
         except BaseException:
-            # a reused slot process lives on: a temp folder named after a live pid would
+            # a reused slot process lives on: an attempt marked with a live pid would
             # read as "running" (state.running_pid); it never counts, so just drop it
-            shutil.rmtree(tmp, ignore_errors=True)
+            state.abandon(final, previous)
             raise
         if code == 0:
-            state.commit(tmp, final, task.fingerprint)
+            state.finish(final, task.fingerprint, previous)
             audit.append(layout.audit_log, task.key, "finished", _outputs_note(task, final))
             if task.meta.get("last_in_fold"):
                 audit.append(layout.audit_log, task.key, "fold completed")
             return 0
-        state.keep_failed(tmp, final)
+        state.fail(final, previous)
         audit.append(layout.audit_log, task.key, "failed", reason or exit_text(code))
         return 1
 

@@ -214,22 +214,25 @@ def _exit_line(data: bytes) -> tuple[str, int, int] | None:
 
 def record_lost_failure(task: PlannedTask, code: int, pid: int, ctx: RunContext) -> None:
     """A task process that exited by itself without committing or keeping its failure
-    (os._exit() in user code) left its temp folder: keep it as `<stage>.failed` with the
+    (os._exit() in user code) left its attempt: keep it as `<stage>.failed` with the
     reason in its log, and say so in the audit log, as the worker would have."""
     final = task_folder(task)
-    tmp = state.tmp_dir(final, pid)
-    if not tmp.is_dir():
+    if state.attempt_pid(final) != pid:
         return  # the worker recorded its own outcome
     reason = (
         f"the task process exited with code {code} before foldrun could record the result "
         "(os._exit() in the task?)"
     )
     with task_lock(final):
-        if not tmp.is_dir() or state.pid_alive(pid):
+        if state.attempt_pid(final) != pid or state.pid_alive(pid):
             return
-        with open(tmp / "train.log", "a") as log:
+        if state.read_fingerprint(final) is not None:
+            state.recover(final)  # it committed: DONE is whole, only the mark was left
+            return
+        with open(final / "train.log", "a") as log:
             log.write(f"\nfoldrun: {reason}\n")
-        state.keep_failed(tmp, final)
+        previous = final.parent / f".{final.name}{state.PREV_MARK}{pid}"
+        state.fail(final, previous if previous.is_dir() else None)
     audit.append(ctx.run_dir / "audit.log", task.key, "failed", reason)
 
 
@@ -275,7 +278,8 @@ class LocalBackend(Backend):
 
     def _stop(self, ctx: RunContext) -> int:
         """Stop the running tasks and leave their state true: a task that committed is
-        done; any other one has its temp folder removed, so it is pending (not running).
+        done; any other one has its attempt removed (an earlier folder put back), so it is
+        pending (not running).
         Returns how many tasks were stopped."""
         ended = self.zygote.stop()
         stopped = 0
@@ -283,7 +287,7 @@ class LocalBackend(Backend):
             if ended.get(ident, (None,))[0] == 0:
                 continue  # it committed before the stop reached it
             stopped += 1
-            state.remove_dead_tmp(task_folder(job.task))
+            state.recover(task_folder(job.task))  # its attempt never counts
             audit.append(ctx.run_dir / "audit.log", job.task.key, "interrupted", "run stopped")
         self.running.clear()
         return stopped
