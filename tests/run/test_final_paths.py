@@ -64,14 +64,20 @@ def test_paths_a_task_sees_and_records_are_final(tmp_path: Path) -> None:
     assert not left  # no attempt or earlier folder left
 
 
-def test_failed_rerun_keeps_the_earlier_folder(tmp_path: Path) -> None:
-    spec = _project(tmp_path)
+def _done_then_stale(root: Path, fault: str) -> tuple[Path, Path, str]:
+    """A run done, then the program edited (its tasks stale) with a fault planted."""
+    spec = _project(root)
     assert foldrun("run", str(spec)).returncode == 0
-    final = _train(tmp_path)
+    final = _train(root)
     before = (final / "DONE").read_text()
-    (tmp_path / "fail-now").write_text("1")
-    with open(tmp_path / "prog.py", "a") as fh:
+    (root / fault).write_text("1")
+    with open(root / "prog.py", "a") as fh:
         fh.write("# edited: the train tasks are stale\n")
+    return spec, final, before
+
+
+def test_failed_rerun_keeps_the_earlier_folder(tmp_path: Path) -> None:
+    spec, final, before = _done_then_stale(tmp_path, "fail-now")
     again = foldrun("run", str(spec), "--force", "--folds", "0")
     assert again.returncode == 1
     assert (final / "DONE").read_text() == before  # the earlier result is back, whole
@@ -80,13 +86,7 @@ def test_failed_rerun_keeps_the_earlier_folder(tmp_path: Path) -> None:
 
 
 def test_killed_rerun_puts_the_earlier_folder_back(tmp_path: Path) -> None:
-    spec = _project(tmp_path)
-    assert foldrun("run", str(spec)).returncode == 0
-    final = _train(tmp_path)
-    before = (final / "DONE").read_text()
-    (tmp_path / "hang-now").write_text("1")
-    with open(tmp_path / "prog.py", "a") as fh:
-        fh.write("# edited: the train tasks are stale\n")
+    spec, final, before = _done_then_stale(tmp_path, "hang-now")
     proc = subprocess.Popen([FOLDRUN, "run", str(spec), "--force", "--folds", "0"],
                             start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)  # fmt: skip
