@@ -144,6 +144,8 @@ def resume_project(root: Path, variants: int) -> tuple[Path, int]:
     _, tasks = plan_spec(spec)
     for task in tasks.values():
         task.task_dir.mkdir(parents=True, exist_ok=True)
+        if task.stage == "evaluate":  # an evaluate is done only with its metrics.json
+            (task.task_dir / "metrics.json").write_text('{"test/accuracy": 0.5}\n')
         (task.task_dir / "DONE").write_text(task.fingerprint + "\n")
     return spec, len(tasks)
 
