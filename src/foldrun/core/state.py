@@ -245,13 +245,18 @@ def recover(task_dir: Path) -> None:
     remove_dead_tmp(task_dir)
 
 
+def prev_dir(task_dir: Path, pid: int) -> Path:
+    """Where the attempt of worker `pid` keeps the task's earlier folder."""
+    return task_dir.parent / f".{task_dir.name}{PREV_MARK}{pid}"
+
+
 def begin(task_dir: Path, pid: int) -> Path | None:
-    """Start an attempt in `task_dir` (holding the task's lock): the folder of an earlier
-    attempt is moved aside (returned; put back if this one fails), a fresh folder made."""
-    recover(task_dir)
+    """Start an attempt in `task_dir` (holding the task's lock, after `recover`): the
+    folder of an earlier attempt is moved aside (returned; put back if this one fails),
+    a fresh folder made."""
     previous = None
     if task_dir.exists():
-        previous = task_dir.parent / f".{task_dir.name}{PREV_MARK}{pid}"
+        previous = prev_dir(task_dir, pid)
         os.rename(task_dir, previous)
     task_dir.mkdir(parents=True)
     (task_dir / RUNNING).write_text(f"{pid}\n")

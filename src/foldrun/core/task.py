@@ -51,6 +51,11 @@ class PlannedTask:
     task_dir: Path
     meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
+    def external_sets(self) -> list[str]:
+        """`external:<name>` of every external set this task reads (its inputs)."""
+        inputs = self.meta.get("inputs") or {}
+        return [k for k, v in inputs.items() if k.startswith("external:") and v]  # type: ignore[union-attr]
+
 
 def matches(
     task: PlannedTask, models: Sequence[str], folds: Sequence[int], stages: Sequence[str]

@@ -192,11 +192,11 @@ _WHAT = {
 
 def split_changes(spec: Spec) -> str | None:
     """Why the run's existing split no longer matches the spec (None when it does)."""
-    try:
-        old = json.loads((RunLayout(spec.run_dir).state_dir / "split.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    new = _record(spec, old)
+    old = _read_record(RunLayout(spec.run_dir).state_dir / "split.json")
+    return _changes(old, _record(spec, old)) if old is not None else None
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     # a record written before fold tables were hashed has no such key: nothing to compare
     changed = [_WHAT[k] for k in _WHAT if k in old and old.get(k) != new.get(k)]
     if not changed:
@@ -216,22 +216,23 @@ def check_split_unchanged(spec: Spec) -> None:
 
 
 def _check_unchanged(spec: Spec, record_path: Path) -> None:
-    try:
-        old = json.loads(record_path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        # a split folder put there by hand: adopt it as it is
+    old = _read_record(record_path)
+    if old is None:  # a split folder put there by hand: adopt it as it is
         _write_record(record_path, _record(spec))
         return
-    check_split_unchanged(spec)
-    new = _record(spec, old)
+    new = _record(spec, old)  # once: the table is re-hashed only when its stat moved
+    changes = _changes(old, new)
+    if changes:
+        raise SpecError(changes, file=spec.path, key="split")
     if old != new:  # same content, new mtime: remember it so the next run skips the hash
         _write_record(record_path, new)
 
 
 def _read_record(path: Path) -> Any:
+    """A JSON record of `.foldrun/`; None when absent or not JSON (not written whole)."""
     try:
         return json.loads(path.read_text())
-    except (OSError, ValueError):
+    except (FileNotFoundError, json.JSONDecodeError):
         return None
 
 

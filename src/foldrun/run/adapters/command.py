@@ -93,19 +93,13 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
             ctx.write_log(f"foldrun: {err}\n")
             return 1
     if task.stage == "predict":
-        for subset in common_external(task):
+        for subset in task.external_sets():
             code = _predict_external(task, ctx, subset)
             if code != 0:
                 return code
     if task.stage == "refit" and (ctx.tmp / "predictions.parquet").exists():
         return _score_holdout(task, ctx.tmp)
     return 0
-
-
-def common_external(task: PlannedTask) -> list[str]:
-    from foldrun.run.adapters.common import external_subsets
-
-    return external_subsets(task)
 
 
 def _child(task: PlannedTask, ctx: ExecContext, command: str) -> int:

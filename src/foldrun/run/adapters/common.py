@@ -137,12 +137,6 @@ def id_key(values: pd.Series) -> pd.Series:
     return values.map(label_name)
 
 
-def external_subsets(task: PlannedTask) -> list[str]:
-    """`external:<name>` of every external set this task reads."""
-    inputs = task.meta.get("inputs") or {}
-    return [k for k, v in inputs.items() if k.startswith("external:") and v]  # type: ignore[union-attr]
-
-
 def assign_subsets(task: PlannedTask, preds: pd.DataFrame, default: str = "test") -> pd.DataFrame:
     """Give predictions without a `subset` column the subset whose manifest holds each id."""
     if "subset" in preds:
@@ -150,7 +144,7 @@ def assign_subsets(task: PlannedTask, preds: pd.DataFrame, default: str = "test"
     id_col = data_info(task)["id"]
     subset = pd.Series(default, index=preds.index, dtype=object)
     keys = id_key(preds["id"])
-    for name in ("val", "holdout", "test", *external_subsets(task)):
+    for name in ("val", "holdout", "test", *task.external_sets()):
         path = input_path(task, name)
         if path is not None and path.exists():
             ids = set(id_key(read_manifest(path, task)[id_col]))

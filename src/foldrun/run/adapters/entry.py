@@ -66,8 +66,6 @@ def _frame(task: PlannedTask, name: str) -> pd.DataFrame | None:
 
 
 def _context(task: PlannedTask, out: Path) -> FoldContext:
-    from foldrun.run.adapters.common import external_subsets
-
     info = task.meta.get("data") or {}
     refit = task.stage == "refit"
     return FoldContext(
@@ -83,7 +81,7 @@ def _context(task: PlannedTask, out: Path) -> FoldContext:
         features=list(info.get("features") or []),  # type: ignore[union-attr]
         target=info.get("target", ""),  # type: ignore[union-attr]
         id=str(info.get("id", "id")),  # type: ignore[union-attr]
-        external={s.partition(":")[2]: _frame(task, s) for s in external_subsets(task)},
+        external={s.partition(":")[2]: _frame(task, s) for s in task.external_sets()},
     )
 
 

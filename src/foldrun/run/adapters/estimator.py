@@ -89,10 +89,10 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
         _fit(task, ctx.tmp)
     elif task.stage == "predict":
         model = joblib.load(common.upstream(task, "train") / MODEL_FILE)
-        _predict(task, model, ("test", "val", *common.external_subsets(task)), ctx.tmp)
+        _predict(task, model, ("test", "val", *task.external_sets()), ctx.tmp)
     elif task.stage == "refit":
         model = _fit(task, ctx.tmp)
-        scored_sets = ("holdout", *common.external_subsets(task))  # never trained on
+        scored_sets = ("holdout", *task.external_sets())  # never trained on
         if any(common.input_path(task, s) is not None for s in scored_sets):
             preds = _predict(task, model, scored_sets, ctx.tmp)
             scored = common.with_truth(task, preds)

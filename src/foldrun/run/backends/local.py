@@ -231,7 +231,7 @@ def record_lost_failure(task: PlannedTask, code: int, pid: int, ctx: RunContext)
             return
         with open(final / "train.log", "a") as log:
             log.write(f"\nfoldrun: {reason}\n")
-        previous = final.parent / f".{final.name}{state.PREV_MARK}{pid}"
+        previous = state.prev_dir(final, pid)
         state.fail(final, previous if previous.is_dir() else None)
     audit.append(ctx.run_dir / "audit.log", task.key, "failed", reason)
 
