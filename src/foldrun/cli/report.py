@@ -30,6 +30,9 @@ def command(specs: tuple[str, ...], out: str | None) -> None:
         if row.get("ci_low") is not None:
             ci = f" [{row['ci_low']:.4f}, {row['ci_high']:.4f}]"
         flag = " (optimistic)" if row.get("optimistic") else ""
+        nested = row.get("nested")
+        if isinstance(nested, dict) and isinstance(nested.get("mean"), float):
+            flag += f"; nested {nested['mean']:.4f} ({nested['n']}/{nested['outer_folds']} folds)"
         click.echo(f"  {row['rank']}. {row['model']}/{row['variant']}: "
                    f"{row['mean']:.4f}{ci}{flag}")  # fmt: skip
     missing = summary["missing"]

@@ -36,7 +36,9 @@ class PlannedTask:
     """Everything a backend needs to schedule a task; the worker re-plans to execute it.
 
     `key` is `model/variant/<fold dir>/stage`, the task folder relative to `tasks/`, and
-    identifies the task everywhere (audit.log, status, SLURM array files).
+    identifies the task everywhere (audit.log, status, SLURM array files). An inner task
+    (nested selection) has `inner` >= 0 and the fold dir `fold_00/inner_01`: results and
+    reports of the outer folds never read it (results/nested.py does).
     """
 
     key: str
@@ -50,6 +52,7 @@ class PlannedTask:
     fingerprint: str
     task_dir: Path
     meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    inner: int = -1  # the inner fold of `fold`'s training part (nested selection), else -1
 
     def external_sets(self) -> list[str]:
         """`external:<name>` of every external set this task reads (its inputs)."""

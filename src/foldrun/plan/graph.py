@@ -136,25 +136,28 @@ class _Builder:
 
     def add_model(self, name: str, model: ModelSpec) -> None:
         stages = model.stage_names(self.spec.data.target is not None)
-        level = [(v, v.name) for v in expand(model.grid)]  # (variant, its parent's name)
+        levels = _levels(model, stages)
+        # nested selection: with inner folds, a model with variants to choose from runs
+        # each of them on the inner folds of every outer training part too
+        nested = len(levels[-1]) > 1
         prev: str | None = None
-        for stage in stages:
-            stage_spec = model.stages.get(stage)
-            grid = stage_spec.grid if stage_spec else {}
-            level = [(child, parent.name) for parent, _ in level for child in chain(parent, grid)]
+        for stage, level in zip(stages, levels, strict=True):
             for variant, parent in level:
                 if stage == "refit":
                     self._add_refit(name, model, variant, parent, prev or "train")
                     continue
                 for fold in self.files.folds:
                     self._add_fold_task(name, model, stage, variant, fold, prev, parent)
+                    for inner in range(len(fold.inner) if nested else 0):
+                        self._add_fold_task(name, model, stage, variant, fold, prev, parent, inner)
             prev = stage
         self._mark_last_in_fold(name, [s for s in stages if s != "refit"][-1:])
 
     def _mark_last_in_fold(self, name: str, last: list[str]) -> None:
         """The fold's last stage says "fold completed" in audit.log when it finishes."""
         for task in self.tasks.values():
-            if task.model == name and task.stage in last and task.fold != REFIT_FOLD:
+            if (task.model == name and task.stage in last and task.fold != REFIT_FOLD
+                    and task.inner < 0):  # fmt: skip
                 task.meta["last_in_fold"] = True
 
     def _add_fold_task(
@@ -166,12 +169,19 @@ class _Builder:
         fold: FoldFiles,
         prev: str | None,
         parent: str,
+        inner: int = -1,
     ) -> None:
-        folder = fold_dir_name(fold.fold, fold.repeat, self.files.n_repeats)
+        """A fold's task; with `inner` >= 0 the task of that inner fold of its training
+        part: trained on the inner train rows, tested on the inner test rows, validated on
+        the fold's own val rows (never its test rows), no holdout or external set."""
+        folder = fold_dir_name(fold.fold, fold.repeat, self.files.n_repeats, inner)
         deps = (f"{name}/{parent}/{folder}/{prev}",) if prev else ()
-        inputs = {**fold.manifests, "holdout": self.files.holdout}
-        inputs.update(self._external_inputs(model, stage))
-        self._add(name, model, stage, variant, fold.fold, fold.repeat, deps, inputs)
+        if inner >= 0:
+            inputs = {**fold.inner[inner], "val": fold.manifests["val"], "holdout": None}
+        else:
+            inputs = {**fold.manifests, "holdout": self.files.holdout}
+            inputs.update(self._external_inputs(model, stage))
+        self._add(name, model, stage, variant, fold.fold, fold.repeat, deps, inputs, inner)
 
     def _external_inputs(self, model: ModelSpec, stage: str) -> dict[str, Path | None]:
         """The external sets a stage reads: predict and foldrun's evaluate (an entry model
@@ -208,8 +218,9 @@ class _Builder:
         repeat: int,
         deps: tuple[str, ...],
         inputs: dict[str, Path | None],
+        inner: int = -1,
     ) -> None:
-        folder = fold_dir_name(fold, repeat, self.files.n_repeats)
+        folder = fold_dir_name(fold, repeat, self.files.n_repeats, inner)
         key = f"{name}/{variant.name}/{folder}/{stage}"
         task_dir = self.layout.tasks_dir / key
         meta = self._meta(model, stage, variant, deps, inputs)
@@ -230,6 +241,7 @@ class _Builder:
             fingerprint=fingerprint(payload, self._upstream_fingerprints(stage, deps)),
             task_dir=task_dir,
             meta=meta,
+            inner=inner,
         )
 
     @staticmethod
@@ -281,6 +293,19 @@ class _Builder:
             "inputs": {k: str(p) if p is not None else None for k, p in inputs.items()},
             "upstream": upstream,
         }
+
+
+def _levels(model: ModelSpec, stages: Sequence[str]) -> list[list[tuple[Variant, str]]]:
+    """Per stage, its (variant, parent variant's name): a model grid makes the first
+    level, and each stage grid fans out from the level before it."""
+    level = [(v, v.name) for v in expand(model.grid)]
+    levels = []
+    for stage in stages:
+        stage_spec = model.stages.get(stage)
+        grid = stage_spec.grid if stage_spec else {}
+        level = [(child, parent.name) for parent, _ in level for child in chain(parent, grid)]
+        levels.append(level)
+    return levels
 
 
 def declared_outputs(stage: str, inputs: dict[str, Path | None], kind: str) -> list[str]:

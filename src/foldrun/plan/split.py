@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 MANIFESTS = ("train", "val", "test")
 _FOLD = re.compile(r"^fold_(\d+)$")
 _REPEAT = re.compile(r"^repeat_(\d+)$")
+_INNER = re.compile(r"^inner_(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class FoldFiles:
     repeat: int
     fold: int
     manifests: dict[str, Path | None]  # train / val / test; None when absent
+    # the inner folds of the training part (`[split] inner`): train / test per inner fold
+    inner: tuple[dict[str, Path | None], ...] = ()
 
 
 @dataclass
@@ -60,7 +63,7 @@ def scan_split(root: Path) -> SplitFiles:
             folder = base / f"fold_{fold:02d}"
             manifests = {m: _manifest(folder / f"{m}.csv") for m in MANIFESTS}
             if manifests["train"] is not None:
-                found.folds.append(FoldFiles(repeat, fold, manifests))
+                found.folds.append(FoldFiles(repeat, fold, manifests, _inner(folder)))
     found.holdout = _file_or_none(root / "holdout.csv")
     if not found.folds:
         raise SpecError(
@@ -70,6 +73,16 @@ def scan_split(root: Path) -> SplitFiles:
             key="split.from",
         )
     return found
+
+
+def _inner(folder: Path) -> tuple[dict[str, Path | None], ...]:
+    """The inner folds of a fold folder (`inner_00/{train,test}.csv`), in order."""
+    found = []
+    for i in sorted(_numbered(folder, _INNER)):
+        inner = {m: _manifest(folder / f"inner_{i:02d}" / f"{m}.csv") for m in ("train", "test")}
+        if inner["train"] is not None and inner["test"] is not None:
+            found.append(inner)
+    return tuple(found)
 
 
 def fold_dir(files: FoldFiles, n_repeats: int) -> str:

@@ -21,8 +21,8 @@ from foldrun.core.cells import spreadsheet_safe
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.errors import ReportError
 from foldrun.report import analysis as an
-from foldrun.report import pages
-from foldrun.results import Results, load_results
+from foldrun.report import pages, selection
+from foldrun.results import Results, load_results, nested
 from foldrun.results.source import resolve
 
 # what a report folder holds; one made before the marker existed is ours when it holds
@@ -67,6 +67,7 @@ def _write(results: Results, folder: Path) -> Report:
     spreadsheet_safe(an.fold_summary(results)).to_csv(folder / "fold_summary.csv", index=False)
     plots, problems = _plots(result, folder)
     summary = cv_summary(result)
+    selection.attach_nested(summary["models"], nested.for_results(results))  # type: ignore[arg-type]
     summary["plots"] = [p.name for p in plots]
     summary["plot_problems"] = problems
     (folder / "cv_summary.json").write_text(json.dumps(an.clean(summary), indent=2) + "\n")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from foldrun.report import analysis as an
 from foldrun.report import html as h
-from foldrun.report import models, plots
+from foldrun.report import models, plots, selection
 from foldrun.results.metrics import is_per_class
 
 PLOT_TITLES = {
@@ -40,6 +40,7 @@ def index_page(
             models.inventory(result),
             _results(result),
             _comparison(result),
+            selection.section(summary["models"]),  # type: ignore[arg-type]
             _hyperparameters(result),
             models.resources(result),
             models.model_sections(result),

@@ -39,6 +39,7 @@ KEY = ["model", "variant", "fold", "repeat", "stage"]
 SUBSETS = ("test", "val", "holdout")
 EXTERNAL = "external:"  # the subset of an external set's rows: `external:<name>`
 FAILED = ".failed"
+INNER = "inner_"  # a fold folder's inner folds (nested selection): results/nested.py reads them
 INDEX_VERSION = 5  # 5: metrics have model_set
 READ = ("DONE", "metrics.json", "predictions.parquet", "resources.json")  # what a refresh reads
 # one metric key per (model, variant, fold, repeat): the evaluate stage's value wins over a
@@ -110,7 +111,7 @@ def discover(tasks_dir: Path) -> list[TaskRef]:
 def _stage_refs(model: str, variant: str, where: tuple[int, int], path: str) -> list[TaskRef]:
     """The tasks of one fold folder: each `<stage>` folder, and each `<stage>.failed` one
     as the failed attempt of `<stage>` (one task, never two)."""
-    names = {e.name for e in _subdirs(path)}
+    names = {e.name for e in _subdirs(path) if not e.name.startswith(INNER)}
     failed = {n.removesuffix(FAILED) for n in names if n.endswith(FAILED)}
     stages = {n for n in names | failed if "." not in n}
     refs = []

@@ -25,6 +25,7 @@ class RunSource:
     spec_path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)  # the spec as plain TOML
     spec: Any = None  # foldrun.spec's model, when it could be loaded
+    plan: list[Any] | None = field(default=None, repr=False)  # its tasks, once planned
 
     @property
     def task(self) -> str | None:
@@ -120,24 +121,37 @@ def resolve(run_dir_or_spec: str | Path) -> RunSource:
     )
 
 
-def planned_tasks(source: RunSource) -> list[Planned]:
-    """The plan's tasks with their fingerprints, or [] when the plan cannot be built."""
-    if source.spec is None or not RunLayout(source.run_dir).used_split().is_dir():
-        return []  # build_plan would make the split: a report never writes one
-    try:
-        build_plan = importlib.import_module("foldrun.plan").build_plan
-        plan = build_plan(source.spec)
-    except Exception:
-        return []
+def planned_tasks(source: RunSource, inner: bool = False) -> list[Planned]:
+    """The plan's tasks with their fingerprints, or [] when the plan cannot be built: the
+    outer folds' and refit tasks, or with `inner` the inner-fold tasks of nested selection
+    (their refs carry the outer fold; the folder names the inner one)."""
+    tasks = _plan_tasks(source)
     from foldrun.results.collect import TaskRef
 
-    tasks = getattr(plan, "tasks", plan)
-    tasks = tasks.values() if isinstance(tasks, dict) else tasks
     out = []
     try:
         for t in tasks:
+            if (getattr(t, "inner", -1) >= 0) != inner:
+                continue
             ref = TaskRef(t.model, t.variant, t.fold, t.repeat, t.stage, str(t.task_dir))
             out.append(Planned(ref, t.fingerprint))
     except (AttributeError, TypeError):
         return []
     return out
+
+
+def _plan_tasks(source: RunSource) -> list[Any]:
+    """The plan's tasks, built once per source (status, results and nested selection ask)."""
+    if source.plan is not None:
+        return source.plan
+    source.plan = []
+    if source.spec is None or not RunLayout(source.run_dir).used_split().is_dir():
+        return source.plan  # build_plan would make the split: a report never writes one
+    try:
+        build_plan = importlib.import_module("foldrun.plan").build_plan
+        plan = build_plan(source.spec)
+    except Exception:
+        return source.plan
+    tasks = getattr(plan, "tasks", plan)
+    source.plan = list(tasks.values() if isinstance(tasks, dict) else tasks)
+    return source.plan
