@@ -213,12 +213,20 @@ def continuous(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="100x smaller, one run each")
+    parser.add_argument("--only", choices=["grouped", "few", "multilabel", "continuous"],
+                        help="run one scenario")  # fmt: skip
+    parser.add_argument("--seeds", type=int, default=10, help="few large groups: tables")
     args = parser.parse_args()
     scale, runs = (100, 1) if args.quick else (1, 3)
-    stratified_grouped(1_000_000 // scale, 100_000 // scale, runs)
-    few_groups(3 if args.quick else 10)
-    multilabel(1_000_000 // scale, runs)
-    continuous(100_000 // max(scale // 10, 1))
+    scenarios = {
+        "grouped": lambda: stratified_grouped(1_000_000 // scale, 100_000 // scale, runs),
+        "few": lambda: few_groups(3 if args.quick else args.seeds),
+        "multilabel": lambda: multilabel(1_000_000 // scale, runs),
+        "continuous": lambda: continuous(100_000 // max(scale // 10, 1)),
+    }
+    for name, run in scenarios.items():
+        if args.only in (None, name):
+            run()
 
 
 if __name__ == "__main__":
