@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from foldrun.errors import SplitError
-from foldrun.split import make_folds
+from foldrun.split import make_folds, manifests
 from foldrun.split.folds import verify
 from tests.reliability.helpers import foldrun
 
@@ -111,3 +112,42 @@ def _best(fn, runs: int = 2) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def _byte_table(n: int = 400) -> pd.DataFrame:
+    """Every dtype, plus the float forms (whole, exponent, huge, tiny, inf, missing) and
+    strings with quotes, commas, newlines, unicode and missing values."""
+    rng = np.random.default_rng(7)
+    table = _every_dtype(n)
+    special = [0.0, -0.0, 1.0, 1e15, 1e16, 2.0**53, 1e22, 1e-5, np.inf, -np.inf, np.nan, 0.1,
+               1 / 3, 5e-324, -2.0, 1e-300, 123456789.0, 50.25]  # fmt: skip
+    table["floats"] = np.resize(special, n) * rng.choice([1.0, 10.0, 0.5], n)
+    table["two_dec"] = np.round(rng.normal(50, 15, n), 2)
+    table["uuid"] = [f"{i:08x}-4b2c-ü€-{i % 13}" for i in range(n)]
+    table["quoted"] = pd.Series(WORDS[rng.integers(0, len(WORDS), n)]).mask(rng.random(n) < 0.2)
+    return table
+
+
+def _rows_sets(n: int) -> list[np.ndarray]:
+    fold = np.random.default_rng(3).integers(0, 3, n)
+    return [np.flatnonzero(fold == f) for f in range(3)] + [np.flatnonzero(fold != 0),
+            np.arange(n), np.array([], dtype=np.int64), np.array([0, n - 1])]  # fmt: skip
+
+
+# SHA-256 (first 16 hex digits) of each manifest as written by the code before the
+# formatting was sped up (commit c7b61ed): a faster formatter must not change a byte
+_BYTES_BEFORE = ["bbd927917602eaa6", "c992fa558c45c7e0", "6b986392eb61384b", "afdb930023db39bc",
+                 "7ae516dd2afec0bc", "a6deaa6088dbf046", "9dfcbff632a7adad"]  # fmt: skip
+
+
+@pytest.mark.parametrize("batch", [manifests.BATCH, 7])
+def test_manifest_bytes_unchanged_by_faster_formatting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    monkeypatch.setattr(manifests, "BATCH", batch)  # 7: many batches, rows across their edges
+    table = _byte_table()
+    sets = _rows_sets(len(table))
+    paths = [tmp_path / f"{i}.csv" for i in range(len(sets))]
+    manifests.write_manifests(table, [(p, lambda r=r: r) for p, r in zip(paths, sets, strict=True)])
+    got = [hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in paths]
+    assert got == _BYTES_BEFORE
