@@ -27,7 +27,6 @@ import pyarrow.compute as pc
 
 BATCH = 1 << 16  # rows formatted at a time: ~20 MB of text for 20 columns
 OPEN_FILES = 64  # manifests written in one pass over the table
-_NEEDS_QUOTES = '[,"\r\n]'  # what Python's csv writer (pandas) quotes, QUOTE_MINIMAL
 
 
 def _s(text: str) -> pa.Scalar:
@@ -100,8 +99,9 @@ class CsvRows:
             stop = min(start + BATCH, self.n)
             if wanted(start, stop):
                 fields = [fmt(start, stop) for fmt in self.columns]
-                row = pc.binary_join_element_wise(*fields, _s(","))
-                yield start, pc.binary_join_element_wise(row, _s(""), _s("\n"))
+                # the newline joins the last field, not the whole row: one pass less
+                fields[-1] = pc.binary_join_element_wise(fields[-1], _s(""), _s("\n"))
+                yield start, pc.binary_join_element_wise(*fields, _s(","))
 
 
 Field = Callable[[int, int], pa.Array]  # (start, stop) -> the CSV text of those values
@@ -122,9 +122,15 @@ def _column_formatter(col: pd.Series) -> Field:
         "string", "empty",
     ):  # fmt: skip
         text = _one_chunk(pa.array(col, type=pa.large_string(), from_pandas=True))
-        return lambda s, e: _quoted(text.slice(s, e - s))
-    text = pa.array(_as_pandas_writes(col), type=pa.large_string())
-    return lambda s, e: _quoted(text.slice(s, e - s))
+        return _strings(text)
+    return _strings(pa.array(_as_pandas_writes(col), type=pa.large_string()))
+
+
+def _strings(text: pa.Array) -> Field:
+    """Quoted where Python's csv writer quotes; which rows need it is found once, in the
+    column's bytes (ids and categories usually need none: each batch is then a slice)."""
+    needs = _needs_quotes(text)
+    return lambda s, e: _quoted(text.slice(s, e - s), needs[s:e])
 
 
 def _one_chunk(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -147,26 +153,47 @@ def _missing(value: object) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
-def _quoted(text: pa.Array) -> pa.Array:
-    """Quoted where Python's csv writer quotes (`"` doubled); missing values empty."""
-    text = pc.fill_null(text, _s(""))
-    needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
-    if not pc.any(needs).as_py():
+def _needs_quotes(text: pa.Array) -> np.ndarray:
+    """Per row: holds `,` `"` `\\r` or `\\n` (ASCII: never inside a UTF-8 sequence)."""
+    needs = np.zeros(len(text), dtype=bool)
+    if text.buffers()[2] is None:  # all empty or missing
+        return needs
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    special = np.zeros(256, dtype=bool)
+    special[[ord(c) for c in ',"\r\n']] = True
+    at = np.flatnonzero(special[data]) + offsets[0]
+    needs[np.searchsorted(offsets, at, side="right") - 1] = True
+    return needs
+
+
+def _quoted(text: pa.Array, needs: np.ndarray) -> pa.Array:
+    """Quoted where `needs` (`"` doubled); missing values empty."""
+    if text.null_count:
+        text = pc.fill_null(text, _s(""))
+    rows = np.flatnonzero(needs)
+    if not len(rows):
         return text
-    quoted = pc.binary_join_element_wise(
-        _s('"'), pc.replace_substring(text, '"', '""'), _s('"'), _s("")
-    )
-    return pc.if_else(needs, quoted, text)
+    inner = pc.replace_substring(text.take(pa.array(rows)), '"', '""')
+    quoted = pc.binary_join_element_wise(_s('"'), inner, _s('"'), _s(""))
+    return pc.replace_with_mask(text, pa.array(needs), quoted)
 
 
 def _floats(values: np.ndarray) -> pa.Array:
     """Shortest round-trip text; whole numbers keep `.0` (pandas reads them as floats);
     NaN empty, as pandas writes it."""
-    text = pc.fill_null(pc.cast(pa.array(values, from_pandas=True), pa.large_string()), _s(""))
+    text = pc.cast(pa.array(values, from_pandas=True), pa.large_string())
+    if text.null_count:
+        text = pc.fill_null(text, _s(""))
     with np.errstate(invalid="ignore"):
-        whole = np.isfinite(values) & (values == np.trunc(values))
-    if whole.any():
-        plain = ~pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
-        dot = pc.binary_join_element_wise(text, _s(".0"), _s(""))
-        text = pc.if_else(pa.array(whole & plain), dot, text)
-    return text
+        rows = np.flatnonzero(np.isfinite(values) & (values == np.trunc(values)))
+    if not len(rows):
+        return text
+    whole = text.take(pa.array(rows))
+    plain = ~pc.match_substring(whole, "e").to_numpy(zero_copy_only=False)  # not 1e+16
+    mask = np.zeros(len(values), dtype=bool)
+    mask[rows[plain]] = True
+    dot = pc.binary_join_element_wise(whole.filter(pa.array(plain)), _s(".0"), _s(""))
+    return pc.replace_with_mask(text, pa.array(mask), dot)
