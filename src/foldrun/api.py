@@ -92,8 +92,8 @@ class Status:
 
     @property
     def complete(self) -> bool:
-        """True when every planned task is done (status's exit code 0)."""
-        return all(task.state == "done" for task in self.tasks)
+        """True when every planned task is done, or stopped by a race (status's exit code 0)."""
+        return all(task.state in ("done", "pruned") for task in self.tasks)
 
     def to_dict(self) -> dict[str, Any]:
         return {

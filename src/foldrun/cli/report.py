@@ -24,7 +24,9 @@ def command(specs: tuple[str, ...], out: str | None) -> None:
     done = counts.get("done", 0) if isinstance(counts, dict) else 0
     total = counts.get("total", 0) if isinstance(counts, dict) else 0
     click.echo(f"report: {report.index}")
-    click.echo(f"tasks done: {done}/{total}; primary metric: {summary['primary_metric']}")
+    pruned = counts.get("pruned", 0) if isinstance(counts, dict) else 0
+    stopped = f" ({pruned} pruned by the race)" if pruned else ""
+    click.echo(f"tasks done: {done}/{total}{stopped}; primary metric: {summary['primary_metric']}")
     for row in summary["models"][:10]:  # type: ignore[index]
         ci = ""
         if row.get("ci_low") is not None:

@@ -7,7 +7,7 @@ import click
 from foldrun.cli.options import format_option
 
 STYLES = {"done": "green", "running": "cyan", "failed": "bold red", "pending": "dim",
-          "stale": "yellow", "corrupt": "bold magenta"}
+          "stale": "yellow", "corrupt": "bold magenta", "pruned": "blue"}
 
 
 def _duration(seconds: float | None) -> str:
@@ -44,6 +44,7 @@ def command(spec: str, only_failed: bool, fmt: str) -> int:
 
 def _print_table(status: object, only_failed: bool) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{status.run_dir}", title_justify="left")  # type: ignore[attr-defined]
@@ -52,10 +53,10 @@ def _print_table(status: object, only_failed: bool) -> None:
     for row in status.tasks:  # type: ignore[attr-defined]
         if only_failed and row.state == "done":
             continue
-        style = STYLES.get(row.state, "")
-        table.add_row(row.model, row.variant, row.fold, row.stage,
-                      f"[{style}]{row.state}[/]" + (f" ({row.why})" if row.why else ""),
-                      _duration(row.duration_s))  # fmt: skip
+        style = STYLES.get(row.state, "none")
+        why = f" ({escape(row.why)})" if row.why else ""
+        table.add_row(escape(row.model), escape(row.variant), row.fold, row.stage,
+                      f"[{style}]{row.state}[/]{why}", _duration(row.duration_s))  # fmt: skip
     counts = status.counts  # type: ignore[attr-defined]
     console = Console()
     console.print(table)

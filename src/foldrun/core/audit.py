@@ -18,10 +18,11 @@ EVENTS = (
     "command",  # the resolved command (or estimator/entry call) and the params, at start
     "forced",  # --force reruns a stale task
     "fold completed",  # the last stage of a model/variant's fold finished
+    "pruned",  # a race stopped the task's variant (.foldrun/race.json says which and why)
 )
 
 # lines that inform (the command, a forced rerun, a finished fold) and change no task state
-INFO_EVENTS = frozenset({"command", "forced", "fold completed"})
+INFO_EVENTS = frozenset({"command", "forced", "fold completed", "pruned"})
 
 
 def split_key(key: str) -> tuple[str, str, str]:

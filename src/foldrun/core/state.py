@@ -416,3 +416,41 @@ def keep_failed(tmp: Path, task_dir: Path) -> Path:
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+# ---- racing: tasks a race stopped ---------------------------------------------------------
+
+RACE_FILE = "race.json"  # in `.foldrun/`: the decisions of the race and the tasks it stopped
+
+
+def read_race(state_dir: Path | str) -> dict[str, object]:
+    """`.foldrun/race.json` ({"pruned": {key: fingerprint}, "decisions": [...]}); empty
+    when there is none or it does not read whole (then nothing counts as pruned)."""
+    try:
+        with open(os.path.join(state_dir, RACE_FILE), encoding="utf-8") as fh:
+            record = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def pruned_keys(state_dir: Path | str) -> dict[str, str]:
+    """Task key -> the fingerprint it had when its race stopped it. A task is pruned only
+    while its fingerprint is still that one (a changed spec races it again) and it is not
+    done."""
+    pruned = read_race(state_dir).get("pruned")
+    if not isinstance(pruned, dict):
+        return {}
+    return {str(k): str(v) for k, v in pruned.items()}
+
+
+def write_race(state_dir: Path | str, record: dict[str, object]) -> None:
+    """Atomically: a reader sees the old record or the new one, whole."""
+    os.makedirs(state_dir, exist_ok=True)
+    path = os.path.join(state_dir, RACE_FILE)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(record, fh, indent=1, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -17,6 +17,7 @@ class TaskState(str, Enum):  # noqa: UP042 (str() and pickles stay as they are)
     PENDING = "pending"
     STALE = "stale"
     CORRUPT = "corrupt"  # DONE, but DONE or an output does not read back whole
+    PRUNED = "pruned"  # stopped by a race ([race]): never run while its settings stay
 
 
 @dataclass(frozen=True)

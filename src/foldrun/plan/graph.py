@@ -125,6 +125,10 @@ class _Builder:
             "run_dir": str(spec.run_dir),
             "n_repeats": files.n_repeats,
             "scorers": dict(spec.report.scorers) if spec.report else {},  # [report] scorers
+            # racing ([race]) and what it races on; never part of a fingerprint
+            "race": spec.race.model_dump() if spec.race else None,
+            "primary_metric": spec.report.primary_metric if spec.report else None,
+            "lower_is_better": list(spec.report.lower_is_better) if spec.report else [],
         }
         self.refit_inputs = {
             "train": refit_manifest(files, self.layout, self.hashes, write),

@@ -63,7 +63,8 @@ def missing_tasks(tasks: pd.DataFrame, infer: bool = True) -> list[str]:
         return []
     n_repeats = int(tasks["repeat"].max()) + 1
     out = []
-    for row in tasks[tasks["state"] != "done"].itertuples():
+    # a task a race stopped ([race]) is neither missing nor failed
+    for row in tasks[~tasks["state"].isin(["done", "pruned"])].itertuples():
         key = f"{row.model}/{row.variant}/{fold_dir_name(row.fold, row.repeat, n_repeats)}"
         out.append(f"{key}/{row.stage} ({row.state})")
     if not infer:

@@ -68,6 +68,7 @@ def _write(results: Results, folder: Path) -> Report:
     plots, problems = _plots(result, folder)
     summary = cv_summary(result)
     selection.attach_nested(summary["models"], nested.for_results(results))  # type: ignore[arg-type]
+    summary["race"] = selection.race_summary(results)
     summary["plots"] = [p.name for p in plots]
     summary["plot_problems"] = problems
     (folder / "cv_summary.json").write_text(json.dumps(an.clean(summary), indent=2) + "\n")

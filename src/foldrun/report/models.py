@@ -62,7 +62,7 @@ def _task_counts(result: an.Analysis) -> pd.DataFrame:
     for model, state, n in (
         tasks.groupby(["model", "state"]).size().reset_index().itertuples(index=False)
     ):
-        kind = state if state in ("done", "failed") else "not done"
+        kind = state if state in ("done", "failed", "pruned") else "not done"
         rows.setdefault(model, {}).setdefault(kind, 0)
         rows[model][kind] += int(n)
     for line in result.missing:
@@ -71,7 +71,7 @@ def _task_counts(result: an.Analysis) -> pd.DataFrame:
             rows.setdefault(model, {}).setdefault("not done", 0)
             rows[model]["not done"] += 1
     out = pd.DataFrame.from_dict(rows, orient="index").reindex(
-        columns=["done", "failed", "not done"]
+        columns=["done", "failed", "not done", "pruned"]
     )
     out = out.fillna(0).astype(int)
     out.index.name = "model"
@@ -94,8 +94,8 @@ def inventory(result: an.Analysis) -> str:
     bad = counts["status"] != "complete"
     summary = ", ".join(f"{k}: {v}" for k, v in counts["status"].value_counts().items())
     parts = [h.para(f"Models by status — {summary}.", "note"),
-             h.table(counts, ["model", "status", "variants", "done", "failed", "not done"],
-                     keys=1, marked=list(bad))]  # fmt: skip
+             h.table(counts, ["model", "status", "variants", "done", "failed", "not done",
+                              "pruned"], keys=1, marked=list(bad))]  # fmt: skip
     parts += _failures(result)
     return h.section("Inventory (per model: complete / partial / failed / missing)", *parts)
 

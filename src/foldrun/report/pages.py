@@ -41,6 +41,7 @@ def index_page(
             _results(result),
             _comparison(result),
             selection.section(summary["models"]),  # type: ignore[arg-type]
+            selection.race_section(summary.get("race")),  # type: ignore[arg-type]
             _hyperparameters(result),
             models.resources(result),
             models.model_sections(result),

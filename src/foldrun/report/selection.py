@@ -1,4 +1,5 @@
-"""The report's "Honest selection" section: nested selection beside the optimistic one."""
+"""The report's selection sections: nested selection beside the optimistic one, and the
+race (which variants stopped early, and why)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import math
 
 import pandas as pd
 
+from foldrun.core import state
+from foldrun.layout import RunLayout
 from foldrun.report import html as h
+from foldrun.results import Results
 
 
 def attach_nested(models: list[dict[str, object]], nested: dict[str, dict[str, object]]) -> None:
@@ -60,3 +64,51 @@ def _mean_ci(mean: object, low: object, high: object) -> str:
     if math.isnan(m):
         return "–"
     return f"{m:.4f}" + ("" if math.isnan(lo) else f" [{lo:.4f}, {hi:.4f}]")
+
+
+def race_summary(results: Results) -> dict[str, object] | None:
+    """cv_summary.json's `race`: the options, each decision, and what stopping saved (the
+    pruned tasks, and their task-hours estimated from the done tasks of the same model and
+    stage); None when no race ran."""
+    record = state.read_race(RunLayout(results.run_dir).state_dir)
+    if not record:
+        return None
+    tasks = results.tasks
+    pruned = tasks[tasks["state"] == "pruned"]
+    done = tasks[tasks["state"] == "done"]
+    per_stage = done.groupby(["model", "stage"])["wall_s"].mean()
+    saved_s = sum(float(per_stage.get((m, s), 0.0) or 0.0)
+                  for m, s in zip(pruned["model"], pruned["stage"], strict=True))  # fmt: skip
+    return {
+        "after": record.get("after"),
+        "alpha": record.get("alpha"),
+        "metric": record.get("metric"),
+        "test": "corrected resampled t-test (Nadeau & Bengio 2003) against the best, Holm "
+        "over the variants still racing",
+        "decisions": record.get("decisions") or [],
+        "tasks_pruned": len(pruned),
+        "tasks_run": len(done),
+        "saved_task_hours": saved_s / 3600,
+    }
+
+
+def race_section(race: dict[str, object] | None) -> str:
+    if not race:
+        return ""
+    note = (
+        f"Racing: every variant of a model ran the first {race['after']} folds; before each "
+        f"further fold, a variant whose {race['metric']} was significantly worse than the "
+        f"current best on the folds all had finished (corrected paired t-test, Holm over the "
+        f"variants still racing, alpha = {race['alpha']}) stopped. Its remaining tasks are "
+        f"'pruned': never run, never counted as failed or missing, and never selected. "
+        f"{race['tasks_pruned']} task(s) were pruned, about "
+        f"{float(race['saved_task_hours']):.3g} task-hours saved (each pruned task "  # type: ignore[arg-type]
+        f"estimated by the mean wall time of its model's done tasks of that stage)."
+    )
+    decisions = pd.DataFrame(race["decisions"])  # type: ignore[arg-type]
+    if not decisions.empty:
+        decisions = decisions.reindex(columns=["model", "variant", "folds", "mean", "best",
+                                               "best_mean", "p", "p_holm"])  # fmt: skip
+        decisions = decisions.rename(columns={"folds": "stopped after folds"})
+    return h.section("Racing: variants stopped early", h.para(note, "note"),
+                     h.table(decisions, keys=2))  # fmt: skip

@@ -16,8 +16,10 @@ def select_variants(
     val_summary: pd.DataFrame,
     primary: str,
     greater: bool,
+    stopped: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
 ) -> pd.DataFrame:
-    """The best variant of each model by the primary metric.
+    """The best variant of each model by the primary metric, never one that a race
+    stopped (`stopped`: its few folds are no estimate to rank by).
 
     Selected on the validation folds when every variant of the model has `val/<primary>`
     (then the test scores are honest); otherwise on the test folds themselves, and the
@@ -28,6 +30,9 @@ def select_variants(
     rows = []
     for _model, part in test.groupby("model", sort=True):
         part = part.dropna(subset=["mean"])
+        n_all = len(part)  # a race chose among all of them too
+        raced = [(m, v) not in stopped for m, v in zip(part["model"], part["variant"], strict=True)]
+        part = part[raced] if any(raced) else part
         if part.empty:
             continue
         keys = list(zip(part["model"], part["variant"], strict=True))
@@ -36,9 +41,9 @@ def select_variants(
         best = int(np.argmax(score) if greater else np.argmin(score))
         row = part.iloc[best].to_dict()
         row.update(
-            n_variants=len(part),
+            n_variants=n_all,
             selected_on="val" if on_val else "test",
-            optimistic=bool(not on_val and len(part) > 1),
+            optimistic=bool(not on_val and n_all > 1),
         )
         rows.append(row)
     columns = [*test_summary.columns, "n_variants", "selected_on", "optimistic"]

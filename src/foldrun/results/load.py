@@ -106,8 +106,15 @@ class Results:
     def selected(self) -> pd.DataFrame:
         """The best variant per model on the primary metric (see compare.select_variants)."""
         return compare.select_variants(
-            self.summary("test"), self.summary("val"), self.primary, self.greater_is_better
+            self.summary("test"), self.summary("val"), self.primary, self.greater_is_better,
+            self.stopped_variants,
         )
+
+    @cached_property
+    def stopped_variants(self) -> set[tuple[str, str]]:
+        """(model, variant) pairs a race stopped: some of their tasks are `pruned`."""
+        pruned = self.tasks[self.tasks["state"] == "pruned"]
+        return set(zip(pruned["model"], pruned["variant"], strict=True))
 
     def comparison(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(pairs, ranking) of the selected variants: corrected t-tests, Holm-corrected."""

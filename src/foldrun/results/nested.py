@@ -39,12 +39,15 @@ def inner_scores(tasks_dir: Path, planned: Sequence[Planned] | None, metric: str
     for folder, stages in folds.items():
         ref = stages[0].ref
         inner = int(os.path.basename(folder).removeprefix(INNER))
-        rows.append((ref.model, ref.variant, ref.repeat, ref.fold, inner, _score(stages, metric)))
+        rows.append(
+            (ref.model, ref.variant, ref.repeat, ref.fold, inner, fold_score(stages, metric))
+        )
     return pd.DataFrame(rows, columns=INNER_COLUMNS)
 
 
-def _score(stages: list[Planned], metric: str) -> float:
-    """`test/<metric>` of the best-ranked done stage that wrote it."""
+def fold_score(stages: Sequence[Planned], metric: str) -> float:
+    """`test/<metric>` of the best-ranked done stage of one fold that wrote it (NaN when
+    none did): the value an outer fold's row would hold."""
     for p in sorted(stages, key=lambda p: STAGE_RANK.get(p.ref.stage, 9)):
         if state.disk_state(Path(p.ref.path), p.fingerprint) != TaskState.DONE:
             continue
@@ -80,6 +83,9 @@ def for_results(results) -> dict[str, dict[str, object]]:
 
     planned = planned_tasks(results.source, inner=True) if results.planned else None
     scores = inner_scores(RunLayout(results.run_dir).tasks_dir, planned, results.primary)
+    stopped = results.stopped_variants  # a race stopped them: chosen among the others
+    keep = [(m, v) not in stopped for m, v in zip(scores["model"], scores["variant"], strict=True)]
+    scores = scores[keep]
     if scores.empty:
         return {}
     return nested_selection(scores, results.current_metrics, results.primary,

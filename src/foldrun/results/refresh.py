@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from foldrun.core import state
 from foldrun.layout import RunLayout
 from foldrun.results import collect as c
 
@@ -67,6 +68,12 @@ def _all_refs(layout: RunLayout, audit: dict[Key, str], planned: Sequence[Planne
         refs.setdefault(p.ref.key, p.ref)
         fingerprints[p.ref.key] = p.fingerprint
     n_repeats = 2 if any(k[3] > 0 for k in [*refs, *audit]) else 1
+    for rel in state.pruned_keys(layout.state_dir):  # stopped by a race: never got a folder
+        parts = rel.split("/")
+        where = c.parse_fold_dir(parts[2:-1])
+        if len(parts) >= 4 and where is not None:
+            key = (parts[0], parts[1], *where, parts[-1])
+            refs.setdefault(key, c.TaskRef(*key, str(layout.tasks_dir / rel)))  # type: ignore[arg-type]
     for key in audit:  # failed or running tasks that never got a folder
         if key not in refs:
             model, variant, fold, repeat, stage = key
@@ -81,7 +88,21 @@ def _rel(ref: c.TaskRef, prefix: str) -> str:
     return "\0".join(map(str, ref.key))  # a planned task outside tasks/ (never on disk)
 
 
-def _signatures(refs, audit, fingerprints, old_index, prefix):
+def _pruned(layout: RunLayout, refs, fingerprints, prefix: str) -> set[Key]:
+    """Tasks a race stopped (core/state.pruned_keys) whose fingerprint is still the one
+    recorded (any, without a plan)."""
+    record = state.pruned_keys(layout.state_dir)
+    if not record:
+        return set()
+    found = set()
+    for key, ref in refs.items():
+        fp = record.get(_rel(ref, prefix).replace(os.sep, "/"))
+        if fp is not None and fingerprints.get(key) in (None, fp):
+            found.add(key)
+    return found
+
+
+def _signatures(refs, audit, fingerprints, old_index, prefix, pruned=frozenset()):
     """The index entry of every task: key, signature, stamp, DONE's text. DONE files are
     read only when the stamp (size and mtime of every file read) differs from last time's."""
     stamps = {key: c.stamp(ref) for key, ref in refs.items()}
@@ -98,7 +119,8 @@ def _signatures(refs, audit, fingerprints, old_index, prefix):
     for key, ref in refs.items():
         sig = c.signature(ref, audit.get(key), stamps[key], known.get(ref.file("DONE")))
         done = known.get(ref.file("DONE"))
-        index[_rel(ref, prefix)] = [*key, f"{sig}|{fingerprints.get(key)}", stamps[key], done]
+        mark = "|pruned" if key in pruned else ""
+        index[_rel(ref, prefix)] = [*key, f"{sig}|{fingerprints.get(key)}{mark}", stamps[key], done]
     return index, known
 
 
@@ -110,14 +132,15 @@ def refresh(run_dir: Path, planned: Sequence[Planned] = (), task: str | None = N
     previous = load_previous(layout)
     old_index, old = previous if previous else ({}, None)
     prefix = f"{layout.tasks_dir}{os.sep}"
-    current, done_texts = _signatures(refs, audit, fingerprints, old_index, prefix)
+    pruned = _pruned(layout, refs, fingerprints, prefix)
+    current, done_texts = _signatures(refs, audit, fingerprints, old_index, prefix, pruned)
     changed = [refs[tuple(v[:5])] for k, v in current.items() if old_index.get(k) != v]  # type: ignore[index]
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
     if old is not None and not changed and not gone:
         return old
     changed = _whole_folds(refs, changed, gone)
     texts = {**done_texts, **c.file_texts(changed, ("resources.json", "metrics.json"))}
-    tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts)
+    tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
     _write(layout, tables, current)
     return tables
 
@@ -129,9 +152,12 @@ def _whole_folds(refs: dict[Key, c.TaskRef], changed: list[c.TaskRef], gone) -> 
     return [r for key, r in refs.items() if key[:4] in folds]
 
 
-def _merge(old, changed, gone, audit, fingerprints, task, layout, texts) -> Tables:
+def _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned) -> Tables:
     drop = [r.key for r in changed] + list(gone)
     rows = [c.task_row(r, audit.get(r.key), fingerprints.get(r.key), texts) for r in changed]
+    for r, row in zip(changed, rows, strict=True):
+        if r.key in pruned and row["state"] in ("pending", "running"):
+            row["state"] = "pruned"  # stopped by a race: never missing, never failed
     tasks = pd.DataFrame(rows, columns=c.TASK_COLUMNS)
     # only what reads back whole counts: a corrupt task's files give no rows
     whole = [r for r, row in zip(changed, rows, strict=True) if row["state"] in ("done", "stale")]

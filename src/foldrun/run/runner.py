@@ -21,6 +21,7 @@ from foldrun.core.task import PlannedTask, TaskState, matches
 from foldrun.errors import ExitCode, PlanError, RunError
 from foldrun.layout import RunLayout
 from foldrun.run import lock
+from foldrun.run import race as racing
 from foldrun.run.backends.base import RunContext
 from foldrun.run.signals import stopping_on_signals
 from foldrun.run.worker import task_folder
@@ -259,10 +260,17 @@ def run_planned(
     if stale and not force:
         raise RunError(stale_message(tasks, stale), file=spec_path)
     keys = to_execute(tasks, selected, states)
+    race = racing.race_of(tasks)
+    if race is not None:  # a variant the race stopped is not run again while it is unchanged
+        pruned = racing.pruned_now(tasks, states, run_dir)
+        states.update({k: TaskState.PRUNED for k in pruned})
+        keys = [k for k in keys if k not in pruned]
     if backend == "local":
         gpus = tuple(gpus) if gpus is not None else detect_gpus()
         check_resources((tasks[k] for k in keys), jobs, gpus)
-    result = RunResult(to_run=keys, already_done=len(selected) - len(keys), run_dir=run_dir)
+    chosen = set(keys)
+    done = sum(1 for k in selected if k not in chosen and states[k] != TaskState.PRUNED)
+    result = RunResult(to_run=keys, already_done=done, run_dir=run_dir)
     ctx = RunContext(
         spec_path=spec_path,
         run_dir=run_dir,
@@ -288,8 +296,13 @@ def run_planned(
         options = {"listener": listener} if listener else {}
         engine = get_backend(backend, **options)
         with _showing(listener):
-            outcome = engine.execute([tasks[k] for k in keys], ctx)
+            if race is not None:
+                outcome = racing.execute(engine, tasks, keys, ctx, race)
+            else:
+                outcome = engine.execute([tasks[k] for k in keys], ctx)
     result.messages.extend(outcome.messages)
+    # tasks the race stopped during this run were never run
+    result.to_run = [k for k in keys if outcome.states.get(k) != TaskState.PRUNED]
     _finish(result, tasks, selected, states, outcome.states, layout, started, worker_from)
     return result
 

@@ -71,6 +71,10 @@ def task_state(
     return TaskState.PENDING, None
 
 
+def _state_dir(task: PlannedTask) -> Path:
+    return RunLayout(Path(str(task.meta["run_dir"]))).state_dir
+
+
 def recorded_backend(run_dir: Path) -> str | None:
     try:
         return (RunLayout(run_dir).state_dir / "backend").read_text().strip() or None
@@ -92,8 +96,12 @@ def scheduler_states(spec_path: Path, run_dir: Path) -> dict[str, TaskState]:
 
 def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> list[TaskStatus]:
     rows = []
+    first = next(iter(tasks.values()), None)
+    pruned = state.pruned_keys(_state_dir(first)) if first is not None else {}
     for key, task in tasks.items():
         found, duration = task_state(task, scheduler)
+        if found in LIVE and key not in scheduler and pruned.get(key) == task.fingerprint:
+            found = TaskState.PRUNED  # a race stopped it ([race]); see .foldrun/race.json
         n_repeats = int(task.meta.get("n_repeats", 1) or 1)  # type: ignore[call-overload]
         rows.append(
             TaskStatus(

@@ -16,6 +16,7 @@ from foldrun.core.strategies import STRATEGIES
 from foldrun.core.templates import BUILTIN_PLACEHOLDERS, placeholders, switches
 from foldrun.spec.mlflow import MlflowSpec
 from foldrun.spec.problems import did_you_mean
+from foldrun.spec.race import RaceSpec
 from foldrun.spec.report import ReportSpec
 from foldrun.spec.resources import ResourcesSpec
 from foldrun.spec.slurm import SlurmSpec
@@ -377,6 +378,7 @@ class Spec(_Strict):
     mlflow: MlflowSpec | None = None
     report: ReportSpec | None = None
     external: dict[str, ExternalSpec] = Field(default_factory=dict)
+    race: RaceSpec | None = None
 
     _path: Path = PrivateAttr(default=Path("foldrun.toml"))
 
@@ -392,6 +394,17 @@ class Spec(_Strict):
         if value is not None and not value.strip():
             raise ValueError("output is empty; name the run folder, or remove the key")
         return check_path(value, "output")
+
+    @model_validator(mode="after")
+    def _race_has_a_metric(self) -> Spec:
+        if self.race is not None and self.data.target is None and not (
+            self.report and self.report.primary_metric
+        ):
+            raise ValueError(
+                "[race] races the variants on a metric, and a label-free run has no "
+                "default one: set [report] primary_metric to a metric the programs write"
+            )
+        return self
 
     @field_validator("external")
     @classmethod

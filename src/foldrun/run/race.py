@@ -1,0 +1,278 @@
+"""Racing (`[race] after, alpha`): the variants of a model run fold by fold, in waves, and
+a variant that is significantly worse than the current best stops early.
+
+Wave 0 holds every task of the first `after` folds (and every task of models with nothing
+to race); wave w > 0 holds fold `after + w - 1` of the racing models; the refits come
+last. Before each later wave the race is decided on the folds that every variant still in
+it has finished: the best variant by mean, and for each other one the corrected paired
+t-test of Nadeau & Bengio against it (the same test as the report's comparison), Holm-
+corrected over the variants still racing; p < alpha stops the variant. Its tasks not done
+yet are recorded in `.foldrun/race.json` with their fingerprints: they have the state
+`pruned`, and no later run executes them while their fingerprints stay the same (an edited
+spec races them again). The decisions are kept beside them for the report.
+
+The waves run through any backend: the runner hands each wave to `Backend.execute` and
+waits for it (local; SLURM with --wait). A SLURM run that submits and returns submits the
+first wave that has work; the next `foldrun run` decides on what has finished and submits
+the next one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from foldrun.core import audit, state
+from foldrun.core.task import PlannedTask, TaskState
+from foldrun.errors import RunError
+from foldrun.layout import RunLayout
+from foldrun.run.backends.base import Backend, BackendResult, RunContext
+from foldrun.run.worker import task_folder
+
+
+@dataclass(frozen=True)
+class Race:
+    after: int
+    alpha: float
+    metric: str
+    greater: bool
+    entrants: dict[str, list[str]]  # model -> its final variants (those that race)
+    positions: list[tuple[int, int]]  # (repeat, fold) in the order folds are raced
+    last: dict[tuple[str, str, int, int], str] = field(default_factory=dict)  # fold's last task
+
+    def wave(self, task: PlannedTask) -> int:
+        """The wave a task runs in (0 for a model with nothing to race)."""
+        if task.model not in self.entrants:
+            return 0
+        if task.fold < 0:  # refit: once every fold has raced
+            return max(len(self.positions) - self.after + 1, 0)
+        return max(self.positions.index((task.repeat, task.fold)) - self.after + 1, 0)
+
+
+def race_of(tasks: dict[str, PlannedTask]) -> Race | None:
+    """The race of a plan; None without `[race]` or when no model has variants."""
+    from foldrun.results.metrics import PRIMARY, greater_is_better
+
+    first = next(iter(tasks.values()), None)
+    options = first.meta.get("race") if first is not None else None
+    if not isinstance(options, dict):
+        return None
+    meta = first.meta  # type: ignore[union-attr]
+    metric = str(meta.get("primary_metric") or PRIMARY.get(str(meta.get("task")), ""))
+    if not metric:
+        raise RunError(
+            "[race] needs a metric to race on: set [report] primary_metric "
+            "(a label-free run has no default)",
+            key="report.primary_metric",
+        )
+    metric = metric.removeprefix("test/")
+    last: dict[tuple[str, str, int, int], str] = {}
+    finals: dict[str, list[str]] = {}
+    for key, t in tasks.items():
+        if t.meta.get("last_in_fold"):
+            last[(t.model, t.variant, t.repeat, t.fold)] = key
+            finals.setdefault(t.model, [])
+            if t.variant not in finals[t.model]:
+                finals[t.model].append(t.variant)
+    positions = sorted({(t.repeat, t.fold) for t in tasks.values() if t.fold >= 0})
+    lower = meta.get("lower_is_better") or []  # type: ignore[union-attr]
+    return Race(
+        after=int(options["after"]),
+        alpha=float(options["alpha"]),
+        metric=metric,
+        greater=greater_is_better(metric, lower),  # type: ignore[arg-type]
+        entrants={m: v for m, v in finals.items() if len(v) > 1},
+        positions=positions,
+        last=last,
+    )
+
+
+def pruned_now(
+    tasks: dict[str, PlannedTask], states: dict[str, TaskState], run_dir: Path
+) -> set[str]:
+    """Tasks the race stopped whose settings are unchanged and that are not done."""
+    record = state.pruned_keys(RunLayout(run_dir).state_dir)
+    return {
+        k for k, t in tasks.items()
+        if record.get(k) == t.fingerprint and states.get(k) != TaskState.DONE
+    }  # fmt: skip
+
+
+def execute(
+    engine: Backend,
+    tasks: dict[str, PlannedTask],
+    keys: Sequence[str],
+    ctx: RunContext,
+    race: Race,
+) -> BackendResult:
+    """Run `keys` wave by wave, deciding the race before each wave after the first."""
+    result = BackendResult()
+    blocked: set[str] = set()  # failed, or not run because something upstream failed
+    waves: dict[int, list[str]] = {}
+    for key in keys:
+        waves.setdefault(race.wave(tasks[key]), []).append(key)
+    pruned: set[str] = set()
+    order = sorted(waves)
+    for i, number in enumerate(order):
+        if number > 0:
+            pruned |= decide(race, tasks, Path(ctx.run_dir))
+        todo = [k for k in waves[number] if k not in pruned]
+        run = _unblocked(tasks, todo, blocked, result)
+        if not run:
+            continue
+        outcome = engine.execute([tasks[k] for k in run], ctx)
+        result.states.update(outcome.states)
+        result.messages.extend(outcome.messages)
+        blocked |= {k for k in run if outcome.states.get(k) != TaskState.DONE}
+        if not ctx.wait:  # submitted, not followed: the next run decides and goes on
+            later = [k for n in order[i + 1 :] for k in waves[n]]
+            result.states.update({k: TaskState.PENDING for k in later})
+            break
+    result.states.update({k: TaskState.PRUNED for k in pruned if k in set(keys)})
+    return result
+
+
+def _unblocked(
+    tasks: dict[str, PlannedTask], todo: list[str], blocked: set[str], result: BackendResult
+) -> list[str]:
+    """`todo` without the tasks whose upstream task failed in an earlier wave (marked
+    failed, as a backend marks them within one wave)."""
+    run = []
+    for key in todo:
+        if any(d in blocked for d in tasks[key].deps):
+            blocked.add(key)
+            result.states[key] = TaskState.FAILED
+            result.messages.append(f"{key}: not run, an upstream task failed")
+        else:
+            run.append(key)
+    return run
+
+
+def decide(race: Race, tasks: dict[str, PlannedTask], run_dir: Path) -> set[str]:
+    """Stop the variants significantly worse than the best on the folds all finished;
+    record them; return every pruned task (earlier decisions included)."""
+    layout = RunLayout(run_dir)
+    record = state.read_race(layout.state_dir)
+    pruned = dict(state.pruned_keys(layout.state_dir))
+    decisions = list(record.get("decisions") or [])  # type: ignore[call-overload]
+    stopped = {(d["model"], d["variant"]) for d in decisions if d.get("stopped")}
+    for model, variants in race.entrants.items():
+        alive = [v for v in variants if (model, v) not in stopped]
+        for found in _decide_model(race, tasks, model, alive):
+            decisions.append(found)
+            if found["stopped"]:
+                stopped.add((model, found["variant"]))
+    new = _tasks_of(tasks, stopped, pruned)
+    if new:
+        pruned.update(new)
+        for key in new:
+            audit.append(layout.audit_log, key, "pruned", _why(decisions, tasks[key]))
+    if new or len(decisions) != len(record.get("decisions") or []):  # type: ignore[arg-type]
+        state.write_race(layout.state_dir, {"pruned": pruned, "decisions": decisions,
+                                            "metric": race.metric, "alpha": race.alpha,
+                                            "after": race.after})  # fmt: skip
+    return {k for k, fp in pruned.items() if k in tasks and tasks[k].fingerprint == fp}
+
+
+def _decide_model(race: Race, tasks, model: str, alive: list[str]) -> list[dict[str, object]]:
+    from foldrun.results import stats
+
+    if len(alive) < 2:
+        return []
+    scores = {v: [_score(race, tasks, model, v, p) for p in race.positions] for v in alive}
+    common = [i for i in range(len(race.positions))
+              if all(not math.isnan(scores[v][i]) for v in alive)]  # fmt: skip
+    if len(common) < race.after:
+        return []
+    means = {v: sum(scores[v][i] for i in common) / len(common) for v in alive}
+    best = (max if race.greater else min)(alive, key=lambda v: means[v])
+    others = [v for v in alive if v != best]
+    ratio = _test_train_ratio(race)
+    pvalues = []
+    for v in others:
+        diff = [(scores[best][i] - scores[v][i]) * (1 if race.greater else -1) for i in common]
+        test = stats.corrected_ttest(diff, ratio)
+        pvalues.append(test.p if test.mean > 0 and not math.isnan(test.p) else 1.0)
+    adjusted = stats.holm(pvalues)
+    return [
+        {
+            "model": model,
+            "variant": v,
+            "folds": len(common),
+            "best": best,
+            "mean": means[v],
+            "best_mean": means[best],
+            "p": p,
+            "p_holm": ph,
+            "stopped": bool(ph < race.alpha),
+        }
+        for v, p, ph in zip(others, pvalues, adjusted, strict=True)
+        if ph < race.alpha  # a variant that goes on is decided again after the next fold
+    ]
+
+
+def _test_train_ratio(race: Race) -> float:
+    """n_test / n_train of K-fold CV, 1 / (K - 1): the correction of the t-test."""
+    folds = len({f for _, f in race.positions})
+    return 1.0 / (folds - 1) if folds > 1 else 1.0
+
+
+def _score(race: Race, tasks, model: str, variant: str, position: tuple[int, int]) -> float:
+    """`test/<metric>` of a variant's fold: its last stage's value first, then the stages
+    before it (a train-only program scores itself), from done tasks only."""
+    from foldrun.results.collect import TaskRef
+    from foldrun.results.nested import fold_score
+    from foldrun.results.refresh import Planned
+
+    key = race.last.get((model, variant, *position))
+    chain: list[Planned] = []
+    while key is not None and key in tasks:
+        t = tasks[key]
+        ref = TaskRef(t.model, t.variant, t.fold, t.repeat, t.stage, str(task_folder(t)))
+        chain.append(Planned(ref, t.fingerprint))
+        key = t.deps[0] if t.deps else None
+    return fold_score(chain, race.metric)
+
+
+def _tasks_of(
+    tasks: dict[str, PlannedTask], stopped: set[tuple[str, str]], pruned: dict[str, str]
+) -> dict[str, str]:
+    """The not-done tasks of stopped variants not recorded yet: a variant's own tasks, and
+    a task of an earlier stage (`md8` before `md8+t0.3`) once all variants it feeds stopped."""
+    gone: dict[str, set[str]] = {}
+    for model, variant in stopped:
+        gone.setdefault(model, set()).add(variant)
+    names: dict[str, set[str]] = {}
+    for t in tasks.values():
+        names.setdefault(t.model, set()).add(t.variant)
+    out_of_race = {
+        (model, v) for model, stops in gone.items() for v in names.get(model, set())
+        if v in stops or _only_feeds(v, stops, names[model])
+    }  # fmt: skip
+    new = {}
+    for key, t in tasks.items():
+        if (t.model, t.variant) not in out_of_race or key in pruned:
+            continue
+        if state.disk_state(task_folder(t), t.fingerprint) != TaskState.DONE:
+            new[key] = t.fingerprint
+    return new
+
+
+def _only_feeds(variant: str, gone: set[str], names: set[str]) -> bool:
+    """Whether every later-stage variant made from `variant` is stopped."""
+    fed = {v for v in names if v.startswith(variant + "+")}
+    return bool(fed) and fed <= gone
+
+
+def _why(decisions: list[dict[str, object]], task: PlannedTask) -> str:
+    for d in reversed(decisions):
+        if d["model"] == task.model and (
+            task.variant == d["variant"] or str(d["variant"]).startswith(task.variant + "+")
+        ):
+            return (
+                f"stopped by the race after {d['folds']} folds: worse than {d['best']} "
+                f"(p = {float(d['p_holm']):.3g}, Holm)"
+            )  # type: ignore[arg-type]
+    return "stopped by the race"

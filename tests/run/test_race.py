@@ -1,0 +1,154 @@
+"""Racing (`[race] after, alpha`): a clearly worse variant stops after the first folds, its
+remaining tasks are `pruned` (never run, never failed or missing, never selected), a rerun
+leaves them alone, and a spec without the race runs them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from foldrun.results.stats import corrected_ttest, holm
+from tests.reliability.helpers import foldrun
+
+# k = good scores with the feature the target is made of; k = bad scores with noise.
+# Every execution appends "<variant> <fold> <stage>" to runs.txt.
+MODEL = """
+import os, sys
+import pandas as pd
+stage, k, test, predictions = sys.argv[1:5]
+with open("runs.txt", "a") as fh:
+    fh.write(f"{os.environ['FOLDRUN_VARIANT']} {os.environ['FOLDRUN_FOLD']} {stage}\\n")
+if stage == "predict":
+    rows = pd.read_csv(test, dtype={"id": str})
+    score = rows["x1"] if k == "good" else rows["noise"]
+    pd.DataFrame({"id": rows["id"], "score": score}).to_csv(predictions, index=False)
+"""
+
+SPEC = """name = "race"
+[data]
+table = "samples.csv"
+id = "id"
+target = "y"
+task = "classification"
+[split]
+folds = 6
+seed = 3
+[models.m]
+train = "python model.py train {k} - -"
+predict = "python model.py predict {k} {test} {predictions}"
+grid = { k = ["good", "bad"] }
+[models.base]
+estimator = "sklearn.dummy:DummyClassifier"
+"""
+RACE = "[race]\nafter = 3\nalpha = 0.05\n"
+
+
+def make(root: Path, race: bool = True) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    n = 240
+    x1 = rng.normal(size=n)
+    pd.DataFrame({
+        "id": [f"{i:03d}" for i in range(n)],
+        "x1": x1.round(4),
+        "noise": rng.normal(size=n).round(4),
+        "y": (x1 > 0).astype(int),
+    }).to_csv(root / "samples.csv", index=False)  # fmt: skip
+    (root / "model.py").write_text(MODEL)
+    (root / "foldrun.toml").write_text(SPEC + (RACE if race else ""))
+    return root / "foldrun.toml"
+
+
+def ran(root: Path) -> list[tuple[str, int, str]]:
+    path = root / "runs.txt"
+    lines = path.read_text().split("\n") if path.exists() else []
+    return [(v, int(f), s) for v, f, s in (line.split() for line in lines if line)]
+
+
+@pytest.fixture(scope="module")
+def raced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("race")
+    spec = make(root)
+    done = foldrun("run", str(spec), "--jobs", "2", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "pruned" in done.stdout
+    return root
+
+
+def test_the_worse_variant_stops_after_the_first_folds(raced: Path) -> None:
+    record = json.loads((raced / "runs/race/.foldrun/race.json").read_text())
+    [decision] = record["decisions"]
+    assert decision["variant"] == "k_bad" and decision["best"] == "k_good"
+    folds = decision["folds"]
+    assert 3 <= folds < 6
+    bad = sorted({f for v, f, s in ran(raced) if v == "k_bad"})
+    assert bad == list(range(folds))  # its later folds never ran
+    good = sorted({f for v, f, s in ran(raced) if v == "k_good"})
+    assert good == list(range(6))
+    pruned = set(record["pruned"])
+    assert {f"m/k_bad/fold_{f:02d}/{s}" for f in range(folds, 6)
+            for s in ("train", "predict", "evaluate")} == pruned  # fmt: skip
+    assert not (raced / "runs/race/tasks/m/k_bad" / f"fold_{folds:02d}").exists()
+
+
+def test_the_decision_is_recomputed_from_the_task_folders(raced: Path) -> None:
+    record = json.loads((raced / "runs/race/.foldrun/race.json").read_text())
+    [decision] = record["decisions"]
+    tasks = raced / "runs/race/tasks/m"
+
+    def auc(variant: str, fold: int) -> float:
+        path = tasks / variant / f"fold_{fold:02d}" / "evaluate" / "metrics.json"
+        return json.loads(path.read_text())["test/roc_auc"]
+
+    diff = [auc("k_good", f) - auc("k_bad", f) for f in range(decision["folds"])]
+    test = corrected_ttest(diff, 1 / 5)
+    assert decision["p"] == pytest.approx(test.p)
+    assert decision["p_holm"] == pytest.approx(holm([test.p])[0])
+    assert decision["p_holm"] < 0.05
+    # one fold fewer was not enough: the race went on then
+    shorter = corrected_ttest(diff[:-1], 1 / 5)
+    assert len(diff) == 3 or shorter.p >= 0.05
+
+
+def test_status_and_report_count_pruned_tasks_as_neither_failed_nor_missing(raced: Path) -> None:
+    status = foldrun("status", str(raced / "foldrun.toml"), "--format", "json", cwd=raced)
+    assert status.returncode == 0, status.stdout  # complete: done or pruned
+    counts = json.loads(status.stdout)["counts"]
+    record = json.loads((raced / "runs/race/.foldrun/race.json").read_text())
+    assert counts["pruned"] == len(record["pruned"]) and counts.get("failed", 0) == 0
+    report = foldrun("report", str(raced / "foldrun.toml"), cwd=raced)
+    assert report.returncode == 0, report.stderr
+    summary = json.loads((raced / "runs/race/report/cv_summary.json").read_text())
+    assert summary["complete"] and summary["missing"] == []
+    assert summary["tasks"]["pruned"] == len(record["pruned"])
+    assert summary["race"]["tasks_pruned"] == len(record["pruned"])
+    assert {m["model"]: m["variant"] for m in summary["models"]}["m"] == "k_good"
+    html = (raced / "runs/race/report/index.html").read_text()
+    assert "Racing: variants stopped early" in html
+    tasks = pd.read_parquet(raced / "runs/race/results/tasks.parquet")
+    assert set(tasks.loc[tasks["state"] == "pruned", "variant"]) == {"k_bad"}
+
+
+def test_a_rerun_never_runs_pruned_tasks(raced: Path) -> None:
+    before = len(ran(raced))
+    again = foldrun("run", str(raced / "foldrun.toml"), cwd=raced)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("foldrun: 0 task(s) run")
+    assert len(ran(raced)) == before
+
+
+def test_without_the_race_the_pruned_tasks_run(raced: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(raced, root)
+    make(root, race=False)  # the same spec less [race]
+    before = ran(root)
+    done = foldrun("run", str(root / "foldrun.toml"), cwd=root)
+    assert done.returncode == 0, done.stderr
+    new = ran(root)[len(before) :]
+    assert {(v, f) for v, f, _ in new} == {("k_bad", f) for f in range(6)} - {
+        (v, f) for v, f, _ in before}  # fmt: skip
