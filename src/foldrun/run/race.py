@@ -177,28 +177,38 @@ def decide(race: Race, tasks: dict[str, PlannedTask], run_dir: Path) -> set[str]
 
 
 def _decide_model(race: Race, tasks, model: str, alive: list[str]) -> list[dict[str, object]]:
-    from foldrun.results import stats
-
     if len(alive) < 2:
         return []
     scores = {v: [_score(race, tasks, model, v, p) for p in race.positions] for v in alive}
-    common = [i for i in range(len(race.positions))
-              if all(not math.isnan(scores[v][i]) for v in alive)]  # fmt: skip
-    if len(common) < race.after:
+    found = stops(scores, race.after, race.alpha, race.greater, _test_train_ratio(race))
+    return [{"model": model, **d} for d in found]
+
+
+def stops(
+    scores: dict[str, list[float]], after: int, alpha: float, greater: bool, ratio: float
+) -> list[dict[str, object]]:
+    """The variants to stop, from each variant's per-fold scores (NaN: not finished): on
+    the folds every variant finished, the best by mean, and each other one's corrected
+    paired t-test against it, Holm over them; those below `alpha` stop. Nothing before
+    `after` such folds. (Pure: the benchmark drives the same rule.)"""
+    from foldrun.results import stats
+
+    alive = list(scores)
+    n = min((len(s) for s in scores.values()), default=0)
+    common = [i for i in range(n) if all(not math.isnan(scores[v][i]) for v in alive)]
+    if len(alive) < 2 or len(common) < after:
         return []
     means = {v: sum(scores[v][i] for i in common) / len(common) for v in alive}
-    best = (max if race.greater else min)(alive, key=lambda v: means[v])
+    best = (max if greater else min)(alive, key=lambda v: means[v])
     others = [v for v in alive if v != best]
-    ratio = _test_train_ratio(race)
     pvalues = []
     for v in others:
-        diff = [(scores[best][i] - scores[v][i]) * (1 if race.greater else -1) for i in common]
+        diff = [(scores[best][i] - scores[v][i]) * (1 if greater else -1) for i in common]
         test = stats.corrected_ttest(diff, ratio)
         pvalues.append(test.p if test.mean > 0 and not math.isnan(test.p) else 1.0)
     adjusted = stats.holm(pvalues)
     return [
         {
-            "model": model,
             "variant": v,
             "folds": len(common),
             "best": best,
@@ -206,10 +216,10 @@ def _decide_model(race: Race, tasks, model: str, alive: list[str]) -> list[dict[
             "best_mean": means[best],
             "p": p,
             "p_holm": ph,
-            "stopped": bool(ph < race.alpha),
+            "stopped": True,
         }
         for v, p, ph in zip(others, pvalues, adjusted, strict=True)
-        if ph < race.alpha  # a variant that goes on is decided again after the next fold
+        if ph < alpha  # a variant that goes on is decided again after the next fold
     ]
 
 
