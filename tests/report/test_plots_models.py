@@ -114,3 +114,13 @@ def test_pvalue_matrix_and_forest_render() -> None:
                          "ci_high": [0.95, 0.9], "selected": [True, True],
                          "partial": [True, False], "folds": ["4/5", "5/5"]})  # fmt: skip
     assert plots.forest(rows, "roc_auc", 95)[:4] == b"\x89PNG"
+
+
+def test_forest_draws_an_interval_that_excludes_the_mean() -> None:
+    # a logit-scale interval of scores near 1 can lie below their arithmetic mean
+    # (model00 of the benchmark run: mean 0.999076, interval [0.998338, 0.998989])
+    rows = pd.DataFrame({"label": ["a", "b"], "mean": [0.999076, 0.8],
+                         "ci_low": [0.998338, 0.7], "ci_high": [0.998989, 0.9],
+                         "selected": [True, False], "partial": [False, False],
+                         "folds": ["15/15", "15/15"]})  # fmt: skip
+    assert plots.forest(rows, "roc_auc", 95)[:4] == b"\x89PNG"

@@ -7,8 +7,10 @@ import hashlib
 import json
 import math
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -17,6 +19,7 @@ from foldrun.layout import RunLayout, fold_dir_name
 from foldrun.results import Results
 from foldrun.results.collect import KEY
 
+T = TypeVar("T")
 TASK_CSV_COLUMNS = ["model", "variant", "repeat", "fold", "stage", "state", "started", "ended",
                     "wall_s", "cpu_s", "peak_mb", "exit_code", "path"]  # fmt: skip
 
@@ -29,6 +32,14 @@ class Analysis:
     pairs: pd.DataFrame  # corrected t-tests between selected variants
     missing: list[str]  # task keys planned or expected but not done, with their state
     ratio: float | None  # n_test / n_train used by the t-test
+    # what the pages derive from the above more than once (see `once`)
+    memo: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def once(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()`, run the first time `name` is asked for (the analysis never changes)."""
+        if name not in self.memo:
+            self.memo[name] = compute()
+        return self.memo[name]  # type: ignore[return-value]
 
 
 def analyze(results: Results) -> Analysis:
@@ -43,7 +54,7 @@ def analyze(results: Results) -> Analysis:
         test = p[(p["subset"] == "test") & (p["fold"] >= 0)]
         rows = test.groupby(["model", "variant"], sort=False).indices
         bounds = [
-            results.pooled_interval(r.model, r.variant, part=test.iloc[rows[(r.model, r.variant)]])
+            _pooled_interval(results, r.model, r.variant, test.iloc[rows[(r.model, r.variant)]])
             if (r.model, r.variant) in rows
             else (math.nan, math.nan)
             for r in ranking.itertuples()
@@ -53,6 +64,25 @@ def analyze(results: Results) -> Analysis:
     ratio = stats.test_train_ratio(results.folds)
     missing = missing_tasks(results.tasks, infer=not results.planned)
     return Analysis(results, summary, ranking, pairs, missing, ratio)
+
+
+def _pooled_interval(
+    results: Results, model: str, variant: str, part: pd.DataFrame
+) -> tuple[float, float]:
+    """results.pooled_interval of one variant's test predictions, bootstrapped again only
+    when they, the options or the code changed (kept with the report's plots)."""
+    from foldrun.report import plots
+    from foldrun.results import load, stats
+
+    code = Path(stats.__file__).read_bytes() + Path(load.__file__).read_bytes()
+    inputs = (part, results.task, results.primary, results.confidence, results.options)
+    low, high = plots.remembered(  # type: ignore[misc]
+        "pooled_interval",
+        inputs,
+        code,
+        lambda: list(results.pooled_interval(model, variant, part=part)),
+    )
+    return float(low), float(high)
 
 
 def missing_tasks(tasks: pd.DataFrame, infer: bool = True) -> list[str]:

@@ -20,6 +20,7 @@ import pandas as pd
 from foldrun.core.cells import spreadsheet_safe
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.errors import ReportError
+from foldrun.layout import RunLayout
 from foldrun.report import analysis as an
 from foldrun.report import pages, selection
 from foldrun.results import Results, load_results, nested
@@ -55,7 +56,9 @@ def build_report(run_dir_or_spec: str | Path, out: str | Path | None = None) -> 
     hint = "" if out else " (or pass --out to a writable folder)"
     with writing(run_dir, ReportError, hint):
         results = load_results(run_dir_or_spec)
-        with staging(target, REPORT, keep=[run_dir], error=ReportError) as tmp:
+        # plots whose inputs are unchanged since the last report are not redrawn
+        with staging(target, REPORT, keep=[run_dir], error=ReportError) as tmp, \
+                pages.plots.cache(RunLayout(run_dir).results_dir):  # fmt: skip
             report = _write(results, tmp)
     report.path = target
     report.plots = [target / p.name for p in report.plots]

@@ -274,6 +274,10 @@ def _p_matrix(result: an.Analysis) -> np.ndarray:
 def param_grids(result: an.Analysis) -> list[tuple[str, list[str], pd.DataFrame]]:
     """(model, varied parameters, frame of those parameters with mean, ci_low, ci_high) for
     each ranked model (best first) whose variants vary 1 or 2 parameters."""
+    return result.once("param_grids", lambda: _param_grids(result))
+
+
+def _param_grids(result: an.Analysis) -> list[tuple[str, list[str], pd.DataFrame]]:
     res = result.results
     params = an.task_params(res)
     primary = result.summary[result.summary["metric"] == res.primary]

@@ -3,10 +3,16 @@ None when the plot does not apply to this run (e.g. ROC curves for a regression)
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import json
 import math
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 import matplotlib
 
@@ -19,6 +25,161 @@ from foldrun.results.metrics import as_labels
 
 MAX_PANELS = 8  # per-model plots show at most this many models (the best ranked)
 DPI = 90
+CACHE = ".plots"  # under results/: drawn images keyed on a hash of their inputs
+
+
+class _Cache:
+    """Where drawn images are kept while a report is built (None: not kept), and the keys
+    this build used (the others are removed at its end)."""
+
+    folder: ClassVar[Path | None] = None
+    used: ClassVar[set[str]] = set()
+
+
+@contextmanager
+def cache(results_dir: Path) -> Iterator[None]:
+    """Within, a plot whose inputs (data, titles, this module's code, matplotlib's version)
+    hash to those of one drawn before is read from `results_dir/.plots` instead of drawn
+    again: nothing changed, nothing redrawn; one model changed, one model redrawn. Images
+    no longer used are removed at the end, so the folder holds only the last report's.
+    A cache that cannot be read or written is skipped (the plot is drawn)."""
+    _Cache.folder, _Cache.used = results_dir / CACHE, set()
+    try:
+        yield
+        _prune(_Cache.folder, _Cache.used)
+    finally:
+        _Cache.folder, _Cache.used = None, set()
+
+
+def _prune(folder: Path, used: set[str]) -> None:
+    """Removes the entries this build did not use, and temporaries of a killed one."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        stem, dot, suffix = entry.name.partition(".")
+        ours = (dot and suffix in ("png", "json") and stem not in used) or suffix.endswith("tmp")
+        if ours:
+            Path(entry.path).unlink(missing_ok=True)
+
+
+@functools.cache
+def _code_version() -> bytes:
+    """This module's source and matplotlib's version: a change to either redraws all."""
+    return Path(__file__).read_bytes() + matplotlib.__version__.encode()
+
+
+def _digest(h: hashlib._Hash, value: object) -> None:
+    """Feeds `value` to the hash: frames by their columns, dtypes and every cell."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        frame = value.to_frame() if isinstance(value, pd.Series) else value
+        h.update(repr((type(value).__name__, list(frame.columns), list(map(str, frame.dtypes)),
+                       frame.shape)).encode())  # fmt: skip
+        try:
+            h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        except TypeError:  # cells pandas cannot hash (mixed objects): their text
+            h.update(frame.to_csv().encode())
+    elif isinstance(value, np.ndarray):
+        h.update(repr((value.dtype.str, value.shape)).encode())
+        h.update(value.tobytes() if value.dtype != object else repr(value.tolist()).encode())
+    elif isinstance(value, dict):
+        h.update(b"{")
+        for k, v in value.items():
+            _digest(h, k)
+            _digest(h, v)
+        h.update(b"}")
+    elif isinstance(value, list | tuple):
+        h.update(b"[")
+        for v in value:
+            _digest(h, v)
+        h.update(b"]")
+    else:
+        h.update(repr((type(value).__name__, value)).encode())
+    h.update(b";")
+
+
+def _key(name: str, inputs: object, code: bytes = b"") -> str:
+    h = hashlib.sha256(code or _code_version())
+    _digest(h, (name, inputs))
+    return h.hexdigest()
+
+
+def _lookup(key: str, suffix: str = ".png") -> bytes | None:
+    """The entry stored under `key` (b"": the plot did not apply), or None."""
+    if _Cache.folder is None:
+        return None
+    _Cache.used.add(key)
+    try:
+        return (_Cache.folder / f"{key}{suffix}").read_bytes()
+    except OSError:
+        return None
+
+
+def _store(key: str, data: bytes, suffix: str = ".png") -> None:
+    if _Cache.folder is None:
+        return
+    target = _Cache.folder / f"{key}{suffix}"
+    tmp = target.with_name(f"{key}.{os.getpid()}.tmp")
+    try:
+        _Cache.folder.mkdir(exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, target)  # a reader never sees half an entry
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def remembered(name: str, inputs: object, code: bytes, compute: Callable[[], object]) -> object:
+    """A JSON value computed from `inputs` by `code` (the source it depends on), kept like
+    the images: computed again only when an input or the code changed."""
+    key = _key(name, inputs, code)
+    hit = _lookup(key, ".json")
+    if hit:
+        try:
+            return json.loads(hit)
+        except ValueError:
+            pass
+    value = compute()
+    _store(key, json.dumps(value).encode(), ".json")  # NaN round-trips; floats exactly
+    return value
+
+
+def cached(draw: Callable[..., bytes | None]) -> Callable[..., bytes | None]:
+    """`draw` (returning PNG bytes or None) runs only for inputs not drawn before."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: object) -> bytes | None:
+        key = _key(draw.__name__, args)
+        hit = _lookup(key)
+        if hit is not None:
+            return hit or None
+        image = draw(*args)
+        _store(key, image or b"")
+        return image
+
+    return wrapper
+
+
+def cached_file(draw: Callable[..., Path | None]) -> Callable[..., Path | None]:
+    """`draw` (writing the PNG file its Path argument names, or returning None) runs only
+    for inputs not drawn before; the file's name is not an input."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: object) -> Path | None:
+        at = next(i for i, a in enumerate(args) if isinstance(a, Path))
+        path, inputs = args[at], args[:at] + args[at + 1 :]
+        key = _key(draw.__name__, inputs)
+        hit = _lookup(key)
+        if hit is not None:
+            if not hit:
+                return None
+            Path(path).write_bytes(hit)  # type: ignore[arg-type]
+            return Path(path)  # type: ignore[arg-type]
+        out = draw(*args)
+        _store(key, out.read_bytes() if out is not None else b"")
+        return out
+
+    return wrapper
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -85,6 +246,7 @@ def _grid(n: int, size: float = 3.2) -> tuple[plt.Figure, list[plt.Axes]]:
     return fig, flat[:n]
 
 
+@cached_file
 def metric_per_fold(
     metrics: pd.DataFrame,
     ranking: pd.DataFrame,
@@ -148,6 +310,7 @@ def _binary_scores(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
+@cached_file
 def curves(oof: dict[str, pd.DataFrame], kind: str, path: Path) -> Path | None:
     """ROC (`kind="roc"`) or precision-recall curves of pooled out-of-fold predictions."""
 
@@ -197,6 +360,7 @@ def _predicted_labels(part: pd.DataFrame) -> np.ndarray:
     return classes[part[probas].to_numpy(float).argmax(1)]
 
 
+@cached_file
 def confusion(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
 
     items = [
@@ -222,6 +386,7 @@ def _confusion(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
     ax.set(xlabel="predicted", ylabel="true", title=title)
 
 
+@cached_file
 def predicted_vs_true(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
     fig, axes = _grid(len(oof))
     for ax, (label, part) in zip(axes, oof.items(), strict=True):
@@ -238,6 +403,7 @@ def _scatter(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
     ax.set(xlabel="true", ylabel="predicted", title=title)
 
 
+@cached_file
 def prediction_distribution(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
     """Score of the positive class (binary) or the top probability, per true class."""
     items = [(k, v) for k, v in oof.items() if _binary_scores(v) is not None]
@@ -272,10 +438,14 @@ def training_curves(task_paths: dict[str, list[Path]], path: Path) -> Path | Non
             rows.extend(read_jsonl(folder / "metrics.jsonl", label, fold))
     if not rows:
         return None
-    df = pd.DataFrame(rows)
+    return _training_figure(pd.DataFrame(rows), list(task_paths), path)
+
+
+@cached_file
+def _training_figure(df: pd.DataFrame, labels: list[str], path: Path) -> Path:
     names = sorted(df["name"].unique())[:MAX_PANELS]
     fig, axes = _grid(len(names), size=3.6)
-    colors = dict(zip(task_paths, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 10,
+    colors = dict(zip(labels, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 10,
                       strict=False))  # fmt: skip
     for ax, name in zip(axes, names, strict=True):
         for (label, fold), part in df[df["name"] == name].groupby(["label", "fold"]):
@@ -306,6 +476,7 @@ def read_jsonl(path: Path, label: str, fold: int) -> list[dict[str, object]]:
     return out
 
 
+@cached_file
 def grid_heatmaps(grids: list[tuple[str, str, str, pd.DataFrame]], primary: str, path: Path):
     """Mean test score over each model's 2-parameter grid; `grids` holds (model, x, y,
     frame with columns x, y, mean), one panel per model."""
@@ -336,6 +507,7 @@ def _heatmap(ax: plt.Axes, means: pd.DataFrame, x: str, y: str, title: str) -> N
 PARTIAL = "#c0392b"  # partial variants (fewer folds than planned) are drawn in red
 
 
+@cached
 def forest(rows: pd.DataFrame, primary: str, conf: int) -> bytes | None:
     """Every variant's mean and interval on the primary metric, best at the top. `rows`:
     label, mean, ci_low, ci_high, selected (bool), partial (bool), folds ("4/5")."""
@@ -345,14 +517,16 @@ def forest(rows: pd.DataFrame, primary: str, conf: int) -> bytes | None:
     fig, ax = plt.subplots(figsize=(11, 0.8 + 0.22 * n))
     y = np.arange(n)[::-1]
     mean = rows["mean"].to_numpy(float)
-    err = [np.nan_to_num(mean - rows["ci_low"].to_numpy(float)),
-           np.nan_to_num(rows["ci_high"].to_numpy(float) - mean)]  # fmt: skip
+    # the interval is drawn as it is, not as errors around the mean: a logit-scale interval
+    # of scores near a bound can lie wholly below (or above) their arithmetic mean
+    low, high = rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float)
     partial = rows["partial"].to_numpy(bool)
     colours = np.where(partial, PARTIAL, np.where(rows["selected"], "#3465a4", "#8a8a8a"))
-    for c in dict.fromkeys(colours):  # one errorbar call per colour, not per row
+    for c in dict.fromkeys(colours):  # one call per colour, not per row
         sel = colours == c
-        ax.errorbar(mean[sel], y[sel], xerr=[err[0][sel], err[1][sel]], fmt="o", ms=4,
-                    color=c, ecolor=c, capsize=2, lw=1)  # fmt: skip
+        ax.hlines(y[sel], low[sel], high[sel], color=c, lw=1)
+        ax.plot(np.r_[low[sel], high[sel]], np.r_[y[sel], y[sel]], "|", color=c, ms=4)
+        ax.plot(mean[sel], y[sel], "o", color=c, ms=4)
     labels = [f"{lab}  ({f} folds)" if p else lab
               for lab, p, f in zip(rows["label"], partial, rows["folds"], strict=True)]  # fmt: skip
     ax.set_yticks(y, labels, fontsize=8)
@@ -366,6 +540,7 @@ def forest(rows: pd.DataFrame, primary: str, conf: int) -> bytes | None:
     return png(fig)
 
 
+@cached
 def pvalue_matrix(labels: list[str], p: np.ndarray, alpha: float) -> bytes | None:
     """Holm-corrected p-values between models (rank order); blue cells are significant."""
     n = len(labels)
@@ -391,6 +566,7 @@ def pvalue_matrix(labels: list[str], p: np.ndarray, alpha: float) -> bytes | Non
     return png(fig)
 
 
+@cached
 def grid_1d(model: str, x: str, means: pd.DataFrame, primary: str) -> bytes:
     """Mean and interval per value of one parameter; a log axis when the values span
     more than two decades."""
@@ -433,6 +609,7 @@ def _partial_note(partial: np.ndarray) -> str:
     return "\n(red box: PARTIAL, fewer folds than planned)" if partial.any() else ""
 
 
+@cached
 def grid_2d(model: str, x: str, y: str, means: pd.DataFrame, primary: str) -> bytes:
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
     _heatmap(ax, means, x, y, f"{model}: mean test {primary}")
@@ -458,6 +635,7 @@ def curve_base(name: str) -> tuple[str, str]:
 MAX_CURVE_PANELS = 4
 
 
+@cached
 def model_figure(
     title: str, task: str, oof: pd.DataFrame | None, curves: pd.DataFrame | None
 ) -> bytes | None:

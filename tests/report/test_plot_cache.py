@@ -1,0 +1,66 @@
+"""The report keeps drawn plots and bootstrap intervals under results/.plots, keyed on a hash
+of their inputs: a report from the cache must be byte for byte the report drawn afresh, and a
+changed task folder must change what depends on it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from foldrun.report import build_report, plots
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _fresh(run_dir: Path, out: Path) -> dict[str, bytes]:
+    """The report drawn with no cache at all."""
+    shutil.rmtree(run_dir / "results" / plots.CACHE, ignore_errors=True)
+    build_report(run_dir, out)
+    return _files(out)
+
+
+def test_unchanged_run_gives_a_byte_identical_report(run_dir: Path, tmp_path: Path) -> None:
+    fresh = _fresh(run_dir, tmp_path / "a")
+    cache = run_dir / "results" / plots.CACHE
+    kept = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    assert any(name.endswith(".png") for name in kept) and any(n.endswith(".json") for n in kept)
+    build_report(run_dir, tmp_path / "b")
+    again = _files(tmp_path / "b")
+    assert again["cv_summary.json"] == fresh["cv_summary.json"]
+    assert again == fresh  # index.html (embedded images), every PNG, fold_summary.csv
+    # nothing was drawn or bootstrapped again: the cache is as the first report left it
+    assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == kept
+
+
+def test_changed_task_folder_changes_the_report(run_dir: Path, tmp_path: Path) -> None:
+    before = _fresh(run_dir, tmp_path / "a")
+    # logreg's fold 0 predictions change (its scores reversed): its pooled metric, interval
+    # and plots must follow
+    path = run_dir / "tasks/logreg/default/fold_00/evaluate/predictions.parquet"
+    preds = pd.read_parquet(path)
+    probas = [c for c in preds.columns if c.startswith("proba_")]
+    preds[probas] = preds[probas].to_numpy()[:, ::-1]
+    preds["pred"] = np.asarray([c.removeprefix("proba_") for c in probas])[
+        preds[probas].to_numpy().argmax(1)
+    ]
+    preds.to_parquet(path, index=False)
+    build_report(run_dir, tmp_path / "b")  # with the cache of the first report
+    cached = _files(tmp_path / "b")
+    assert cached["cv_summary.json"] != before["cv_summary.json"]
+    assert cached["roc.png"] != before["roc.png"]
+    assert cached == _fresh(run_dir, tmp_path / "c")  # just what a report without cache says
+
+
+def test_cache_holds_only_the_last_reports_entries(run_dir: Path, tmp_path: Path) -> None:
+    build_report(run_dir, tmp_path / "a")
+    cache = run_dir / "results" / plots.CACHE
+    first = {p.name for p in cache.iterdir()}
+    (cache / f"{'0' * 64}.png").write_bytes(b"old")  # an entry no report uses any more
+    (cache / f"{'1' * 64}.123.tmp").write_bytes(b"half")  # left by a killed report
+    build_report(run_dir, tmp_path / "b")
+    assert {p.name for p in cache.iterdir()} == first
