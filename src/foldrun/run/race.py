@@ -5,8 +5,9 @@ Wave 0 holds every task of the first `after` folds (and every task of models wit
 to race); wave w > 0 holds fold `after + w - 1` of the racing models; the refits come
 last. Before each later wave the race is decided on the folds that every variant still in
 it has finished: the best variant by mean, and for each other one the corrected paired
-t-test of Nadeau & Bengio against it (the same test as the report's comparison), Holm-
-corrected over the variants still racing; p < alpha stops the variant. Its tasks not done
+t-test of Nadeau & Bengio against it (the report's comparison test, one-sided here: is it
+worse than the best?), Holm-corrected over the variants still racing; p < alpha stops
+the variant. Its tasks not done
 yet are recorded in `.foldrun/race.json` with their fingerprints: they have the state
 `pruned`, and no later run executes them while their fingerprints stay the same (an edited
 spec races them again). The decisions are kept beside them for the report.
@@ -155,8 +156,8 @@ def decide(race: Race, tasks: dict[str, PlannedTask], run_dir: Path) -> set[str]
     record them; return every pruned task (earlier decisions included)."""
     layout = RunLayout(run_dir)
     record = state.read_race(layout.state_dir)
-    pruned = dict(state.pruned_keys(layout.state_dir))
-    decisions = list(record.get("decisions") or [])  # type: ignore[call-overload]
+    before = (state.pruned_keys(layout.state_dir), list(record.get("decisions") or []))  # type: ignore[call-overload]
+    pruned, decisions = _in_force(tasks, *before)
     stopped = {(d["model"], d["variant"]) for d in decisions if d.get("stopped")}
     for model, variants in race.entrants.items():
         alive = [v for v in variants if (model, v) not in stopped]
@@ -169,11 +170,38 @@ def decide(race: Race, tasks: dict[str, PlannedTask], run_dir: Path) -> set[str]
         pruned.update(new)
         for key in new:
             audit.append(layout.audit_log, key, "pruned", _why(decisions, tasks[key]))
-    if new or len(decisions) != len(record.get("decisions") or []):  # type: ignore[arg-type]
+    if (pruned, decisions) != before:
         state.write_race(layout.state_dir, {"pruned": pruned, "decisions": decisions,
                                             "metric": race.metric, "alpha": race.alpha,
                                             "after": race.after})  # fmt: skip
     return {k for k, fp in pruned.items() if k in tasks and tasks[k].fingerprint == fp}
+
+
+def _in_force(
+    tasks: dict[str, PlannedTask], pruned: dict[str, str], decisions: list[dict[str, object]]
+) -> tuple[dict[str, str], list[dict[str, object]]]:
+    """The recorded decisions and pruned tasks that still hold. A variant whose settings
+    changed since its race stopped it (a pruned task of it, or of the earlier stage it is
+    made from, has another fingerprint now) races again: its decision goes, and so do the
+    pruned records of the tasks no variant still stopped keeps out of the race."""
+    changed = {(t.model, t.variant) for k, fp in pruned.items()
+               if (t := tasks.get(k)) is not None and t.fingerprint != fp}  # fmt: skip
+
+    def void(d: dict[str, object]) -> bool:
+        name = str(d["variant"])
+        return any(m == d["model"] and (name == v or name.startswith(v + "+")) for m, v in changed)
+
+    kept = [d for d in decisions if not void(d)]
+    if len(kept) == len(decisions):
+        return dict(pruned), list(decisions)
+    out = _out_of_race(tasks, {(str(d["model"]), str(d["variant"])) for d in kept
+                               if d.get("stopped")})  # fmt: skip
+
+    def holds(key: str, fingerprint: str) -> bool:
+        t = tasks.get(key)
+        return t is None or (t.fingerprint == fingerprint and (t.model, t.variant) in out)
+
+    return {k: fp for k, fp in pruned.items() if holds(k, fp)}, kept
 
 
 def _decide_model(race: Race, tasks, model: str, alive: list[str]) -> list[dict[str, object]]:
@@ -205,7 +233,8 @@ def stops(
     for v in others:
         diff = [(scores[best][i] - scores[v][i]) * (1 if greater else -1) for i in common]
         test = stats.corrected_ttest(diff, ratio)
-        pvalues.append(test.p if test.mean > 0 and not math.isnan(test.p) else 1.0)
+        # one-sided: the question is "is v worse than the best?", not "do they differ?"
+        pvalues.append(test.p / 2 if test.mean > 0 and not math.isnan(test.p) else 1.0)
     adjusted = stats.holm(pvalues)
     return [
         {
@@ -251,16 +280,7 @@ def _tasks_of(
 ) -> dict[str, str]:
     """The not-done tasks of stopped variants not recorded yet: a variant's own tasks, and
     a task of an earlier stage (`md8` before `md8+t0.3`) once all variants it feeds stopped."""
-    gone: dict[str, set[str]] = {}
-    for model, variant in stopped:
-        gone.setdefault(model, set()).add(variant)
-    names: dict[str, set[str]] = {}
-    for t in tasks.values():
-        names.setdefault(t.model, set()).add(t.variant)
-    out_of_race = {
-        (model, v) for model, stops in gone.items() for v in names.get(model, set())
-        if v in stops or _only_feeds(v, stops, names[model])
-    }  # fmt: skip
+    out_of_race = _out_of_race(tasks, stopped)
     new = {}
     for key, t in tasks.items():
         if (t.model, t.variant) not in out_of_race or key in pruned:
@@ -268,6 +288,23 @@ def _tasks_of(
         if state.disk_state(task_folder(t), t.fingerprint) != TaskState.DONE:
             new[key] = t.fingerprint
     return new
+
+
+def _out_of_race(
+    tasks: dict[str, PlannedTask], stopped: set[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """(model, variant) of the stopped variants and of the earlier-stage variants that
+    feed only stopped ones."""
+    gone: dict[str, set[str]] = {}
+    for model, variant in stopped:
+        gone.setdefault(model, set()).add(variant)
+    names: dict[str, set[str]] = {}
+    for t in tasks.values():
+        names.setdefault(t.model, set()).add(t.variant)
+    return {
+        (model, v) for model, stops in gone.items() for v in names.get(model, set())
+        if v in stops or _only_feeds(v, stops, names[model])
+    }  # fmt: skip
 
 
 def _only_feeds(variant: str, gone: set[str], names: set[str]) -> bool:
