@@ -56,6 +56,12 @@ def _row(model: dict[str, object]) -> dict[str, object]:
     }
 
 
+def _duration(hours: float) -> str:
+    if hours >= 1:
+        return f"{hours:.3g} hours"
+    return f"{hours * 60:.3g} minutes" if hours * 60 >= 1 else f"{hours * 3600:.3g} seconds"
+
+
 def _mean_ci(mean: object, low: object, high: object) -> str:
     def num(x: object) -> float:
         return float(x) if isinstance(x, int | float) else math.nan
@@ -98,11 +104,11 @@ def race_section(race: dict[str, object] | None) -> str:
     note = (
         f"Racing: every variant of a model ran the first {race['after']} folds; before each "
         f"further fold, a variant whose {race['metric']} was significantly worse than the "
-        f"current best on the folds all had finished (corrected paired t-test, Holm over the "
-        f"variants still racing, alpha = {race['alpha']}) stopped. Its remaining tasks are "
-        f"'pruned': never run, never counted as failed or missing, and never selected. "
-        f"{race['tasks_pruned']} task(s) were pruned, about "
-        f"{float(race['saved_task_hours']):.3g} task-hours saved (each pruned task "  # type: ignore[arg-type]
+        f"current best on the folds all had finished (one-sided corrected paired t-test, "
+        f"Holm over the variants still racing, alpha = {race['alpha']}) stopped. Its "
+        f"remaining tasks are 'pruned': never run, never counted as failed or missing, and "
+        f"never selected. {race['tasks_pruned']} task(s) were pruned, about "
+        f"{_duration(float(race['saved_task_hours']))} of task time saved (each pruned task "  # type: ignore[arg-type]
         f"estimated by the mean wall time of its model's done tasks of that stage)."
     )
     decisions = pd.DataFrame(race["decisions"])  # type: ignore[arg-type]
