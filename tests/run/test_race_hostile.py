@@ -1,0 +1,55 @@
+"""Racing attacked as a user would: an edited spec rerun with --force races the changed
+variants again (an old decision does not hold for new settings), ..."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.helpers import foldrun
+from tests.run.test_race import make, ran
+
+
+def record(root: Path, name: str = "race") -> dict:
+    return json.loads((root / f"runs/{name}/.foldrun/race.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def raced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("race_hostile")
+    spec = make(root)
+    done = foldrun("run", str(spec), "--jobs", "2", cwd=root)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def copy(raced: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "copy"
+    shutil.copytree(raced, root)
+    return root
+
+
+def test_a_forced_rerun_after_an_edit_races_the_changed_variants_again(
+    raced: Path, tmp_path: Path
+) -> None:
+    root = copy(raced, tmp_path)
+    spec = root / "foldrun.toml"
+    # every task of model m gets new settings: the old decision was made on other ones
+    spec.write_text(spec.read_text().replace("model.py train {k}", "model.py train {k} "))
+    spec.write_text(spec.read_text().replace("[models.m]", "[models.m]\nparams = { v = 2 }"))
+    before = len(ran(root))
+    done = foldrun("run", str(spec), "--force", "--jobs", "2", cwd=root)
+    assert done.returncode == 0, done.stderr
+    bad = sorted({f for v, f, _ in ran(root)[before:] if v == "k_bad"})
+    [decision] = record(root)["decisions"]
+    assert decision["variant"] == "k_bad" and decision["stopped"]
+    assert bad == list(range(decision["folds"]))  # stopped again, not run in full
+    pruned = record(root)["pruned"]
+    assert set(pruned) == {f"m/k_bad/fold_{f:02d}/{s}" for f in range(decision["folds"], 6)
+                           for s in ("train", "predict", "evaluate")}  # fmt: skip
+    status = foldrun("status", str(spec), "--format", "json", cwd=root)
+    assert status.returncode == 0, status.stdout
+    assert json.loads(status.stdout)["counts"]["pruned"] == len(pruned)
