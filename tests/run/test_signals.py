@@ -28,14 +28,15 @@ def _alive(pid: int) -> bool:
 
 
 def _task_server_pids(root: Path) -> list[int]:
-    """The run's fork server (`foldrun.run.zygote`), found by its log path."""
+    """The run's fork server (`foldrun.run.backends.local.zygote`), found by its log path."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
             cmd = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"foldrun.run.zygote" in cmd and any(str(root).encode() in c for c in cmd):
+        zygote = b"foldrun.run.backends.local.zygote" in cmd
+        if zygote and any(str(root).encode() in c for c in cmd):
             found.append(int(entry.name))
     return [p for p in found if _alive(p)]
 

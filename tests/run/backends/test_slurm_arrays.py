@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from foldrun.core.task import Resources
-from foldrun.run.backends.slurm_arrays import group_tasks
+from foldrun.run.backends.slurm.arrays import group_tasks
 
 from .conftest import cv_tasks, make_task
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from foldrun.cli import cli
 from foldrun.errors import SpecError
 from foldrun.run.backends.slurm import save_jobs, slurm_run_id
-from foldrun.run.backends.slurm_jobs import Submission
+from foldrun.run.backends.slurm.jobs import Submission
 
 from .conftest import FakeSlurm
 

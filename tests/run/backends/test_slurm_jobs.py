@@ -8,8 +8,8 @@ import pytest
 
 from foldrun.core.task import TaskState
 from foldrun.errors import SchedulerError
-from foldrun.run.backends.slurm_jobs import Submission, load_jobs, save_jobs, task_states
-from foldrun.run.backends.slurm_parse import parse_sacct, parse_squeue
+from foldrun.run.backends.slurm.jobs import Submission, load_jobs, save_jobs, task_states
+from foldrun.run.backends.slurm.parse import parse_sacct, parse_squeue
 
 FIRST = Submission("20", "train", ("a/v/fold_00/train", "a/v/fold_01/train"))
 RETRY = Submission("31", "train", ("a/v/fold_01/train",))

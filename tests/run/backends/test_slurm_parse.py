@@ -6,7 +6,7 @@ import pytest
 
 from foldrun.core.task import TaskState
 from foldrun.errors import SchedulerError
-from foldrun.run.backends.slurm_parse import (
+from foldrun.run.backends.slurm.parse import (
     classify,
     expand_array_spec,
     parse_job_id,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from foldrun.errors import SchedulerError
-from foldrun.run.backends.slurm_script import array_range, format_time, render_script
+from foldrun.run.backends.slurm.script import array_range, format_time, render_script
 
 from .conftest import FIXTURES
 

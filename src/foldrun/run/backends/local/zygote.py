@@ -1,4 +1,5 @@
-"""A small fork server for the local backend: `python -m foldrun.run.zygote MODULE...`.
+"""A small fork server for the local backend:
+`python -m foldrun.run.backends.local.zygote MODULE...`.
 
 It imports the worker (and, when asked, pandas, scikit-learn and the plan's estimator
 modules) once, then starts tasks without a fresh interpreter. It is single-threaded, which

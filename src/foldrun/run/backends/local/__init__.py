@@ -2,9 +2,9 @@
 
 Each task runs in its own process (the worker's `execute_task`, as `python -m
 foldrun.run.worker` would), so a crash or a kill of a task never takes the runner down.
-The processes are forked from a small fork server (`foldrun.run.zygote`) that imported the
-worker and, when the plan has in-process tasks, pandas, scikit-learn and the plan's
-estimator modules once: starting a task costs a fork (milliseconds), not a fresh
+The processes are forked from a small fork server (`zygote.py` beside this file) that
+imported the worker and, when the plan has in-process tasks, pandas, scikit-learn and the
+plan's estimator modules once: starting a task costs a fork (milliseconds), not a fresh
 interpreter importing scikit-learn (seconds). A task starts as soon as its dependencies
 are done and its cpus (and GPUs) are free; the dependents of a task that failed (after
 its retries) are marked failed without running.
@@ -27,7 +27,6 @@ from foldrun.core.task import PlannedTask, TaskState
 from foldrun.run.backends.base import Backend, BackendResult, RunContext
 from foldrun.run.gpus import GpuPool
 from foldrun.run.worker import task_folder, task_lock
-from foldrun.run.zygote import STOP_GRACE_S
 
 # progress callback: (event, key) with event in "started", "done", "failed", "retry"
 Listener = Callable[[str, str], None]
@@ -124,7 +123,8 @@ def preload_modules(tasks: Sequence[PlannedTask]) -> list[str]:
 
 
 class Zygote:
-    """The runner's end of `foldrun.run.zygote`: start a task, wait for the next exit.
+    """The runner's end of the fork server (`zygote.py`): start a task, wait for the next
+    exit.
 
     The protocol runs on two pipes of its own, never the server's stdout: user code
     imported there may print."""
@@ -134,12 +134,12 @@ class Zygote:
         # without the user's modules; the task that imports it reports what happens
         ours = [m for m in modules if m in KNOWN_PRELOAD]
         if not self._start(log_path, modules) and not self._start(log_path, ours):
-            raise RuntimeError("the local task server (foldrun.run.zygote) did not start")
+            raise RuntimeError("the local task server (backends/local/zygote.py) did not start")
 
     def _start(self, log_path: str, modules: Sequence[str]) -> bool:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        server = [sys.executable, "-m", "foldrun.run.zygote", log_path]
+        server = [sys.executable, "-m", "foldrun.run.backends.local.zygote", log_path]
         try:
             self.proc = subprocess.Popen(
                 [*server, str(req_r), str(rep_w), *modules],
@@ -186,6 +186,10 @@ class Zygote:
             self.stdin.write(b"\nstop\n")  # ends a request line cut short by the signal
             self.stdin.flush()
         try:
+            # imported here: `python -m ...local.zygote` imports this package first, and
+            # runpy warns when the package already imported the module it runs
+            from foldrun.run.backends.local.zygote import STOP_GRACE_S
+
             self.proc.wait(timeout=STOP_GRACE_S + 10)
         except subprocess.TimeoutExpired:
             self.proc.kill()

@@ -16,7 +16,7 @@ from pathlib import Path
 from foldrun.core.task import TaskState
 from foldrun.errors import SchedulerError
 from foldrun.layout import RunLayout
-from foldrun.run.backends.slurm_parse import JobRecord, classify
+from foldrun.run.backends.slurm.parse import JobRecord, classify
 
 JOBS_FILE = "slurm_jobs.json"
 

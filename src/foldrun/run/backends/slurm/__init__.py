@@ -24,23 +24,23 @@ from foldrun.core.task import STAGES, PlannedTask, TaskState
 from foldrun.errors import SchedulerError
 from foldrun.layout import RunLayout
 from foldrun.run.backends.base import Backend, BackendResult, RunContext
-from foldrun.run.backends.slurm_arrays import ArrayGroup, group_tasks
-from foldrun.run.backends.slurm_cmd import scheduler_call
-from foldrun.run.backends.slurm_jobs import (
+from foldrun.run.backends.slurm.arrays import ArrayGroup, group_tasks
+from foldrun.run.backends.slurm.cmd import scheduler_call
+from foldrun.run.backends.slurm.jobs import (
     SchedulerTaskState,
     Submission,
     load_jobs,
     save_jobs,
     task_states,
 )
-from foldrun.run.backends.slurm_parse import (
+from foldrun.run.backends.slurm.parse import (
     SACCT_FIELDS,
     SQUEUE_FORMAT,
     parse_sacct,
     parse_sbatch,
     parse_squeue,
 )
-from foldrun.run.backends.slurm_script import render_script
+from foldrun.run.backends.slurm.script import render_script
 from foldrun.spec.slurm import SlurmSpec, load_slurm_spec
 
 EVENTS_FILE = "slurm_events.tsv"
