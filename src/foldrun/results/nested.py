@@ -42,7 +42,16 @@ def inner_scores(tasks_dir: Path, planned: Sequence[Planned] | None, metric: str
         rows.append(
             (ref.model, ref.variant, ref.repeat, ref.fold, inner, fold_score(stages, metric))
         )
-    return pd.DataFrame(rows, columns=INNER_COLUMNS)
+    frame = pd.DataFrame(rows, columns=INNER_COLUMNS)
+    return frame[~pd.Series(list(zip(frame["model"], frame["variant"], strict=True)),
+                            index=frame.index, dtype=object).isin(_feeders(frame))]  # fmt: skip
+
+
+def _feeders(frame: pd.DataFrame) -> set[tuple[str, str]]:
+    """(model, variant) of the earlier stages' variants (`md8` before `md8+t0.3`, a stage
+    grid): they have no score of their own, the variants made from them are the choices."""
+    pairs = set(zip(frame["model"], frame["variant"], strict=True))
+    return {(m, v) for m, v in pairs if any(n == m and w.startswith(v + "+") for n, w in pairs)}
 
 
 def fold_score(stages: Sequence[Planned], metric: str) -> float:
