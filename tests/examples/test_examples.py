@@ -119,3 +119,21 @@ def test_004_animal_calls(tmp_path: Path) -> None:
     assert len(recall) == 3 and recall[0] > recall[1] > recall[2]
     (best,) = summary["models"]
     assert best["metric"] == "f1" and best["variant"] == max(f1, key=lambda v: f1[v][0])
+    # the benchmark corpus: spot.py's evaluate scored every fold model at every threshold
+    # on it, foldrun the fold ensemble; none of it is in the CV means (n = 3 above)
+    m = pd.read_parquet(run / "results/metrics.parquet")
+    bench = m[m["subset"] == "external:benchmark"]
+    f1s = bench[bench["metric"] == "f1"]
+    assert sorted(f1s.groupby("variant").size()) == [3, 3, 3]
+    assert set(f1s["model_set"]) == {"fold"} and sorted(f1s["fold"].unique()) == [0, 1, 2]
+    calls = bench[(bench["metric"] == "f1_call") & (bench["model_set"] == "ensemble")]
+    assert sorted(calls["variant"]) == sorted(f1) and (calls["fold"] == -1).all()
+    truth = pd.read_csv(run.parent.parent / "benchmark.csv").set_index("clip")["label"]
+    folder = run / "tasks/spot/default+thresh0.5/fold_01"
+    preds = pd.read_parquet(folder / "predict/predictions.parquet")
+    said = preds[preds["subset"] == "external:benchmark"].set_index("id")["pred"] == "call"
+    assert set(said.index) == set(truth.index)  # every clip of the corpus, none of the folds
+    hit = truth[said.index] == "call"
+    expected = 2 * (hit & said).sum() / (hit.sum() + said.sum())
+    row = f1s[(f1s["variant"] == "default+thresh0.5") & (f1s["fold"] == 1)]
+    assert abs(row["value"].item() - expected) < 1e-9

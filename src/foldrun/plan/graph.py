@@ -188,8 +188,9 @@ class _Builder:
         self._add(name, model, stage, variant, fold.fold, fold.repeat, deps, inputs, inner)
 
     def _external_inputs(self, model: ModelSpec, stage: str) -> dict[str, Path | None]:
-        """The external sets a stage reads: predict and foldrun's evaluate (an entry model
-        predicts in train), and the refit of estimator and entry models."""
+        """The external sets a stage reads: predict and evaluate (an entry model predicts in
+        train; a user's evaluate program is run once more per set), and the refit of
+        estimator and entry models."""
         if not self.external:
             return {}
         reads = {
@@ -197,9 +198,7 @@ class _Builder:
             "entry": ("train", "evaluate", "refit"),
             "command": ("predict", "evaluate") if model.predict is not None else (),
         }[model.kind]
-        if stage not in reads or (stage == "evaluate" and self._kind(model, stage) != "foldrun"):
-            return {}
-        return dict(self.external)
+        return dict(self.external) if stage in reads else {}
 
     def _add_refit(
         self, name: str, model: ModelSpec, variant: Variant, parent: str, last: str

@@ -3,10 +3,13 @@
 `{out}` is the fold's train-task folder (the temp folder while train runs), `{predictions}`
 is `<this task's temp folder>/predictions.csv`; a predictions.csv or .parquet written there
 becomes predictions.parquet. stdout and stderr go to train.log, after the command line.
+With external sets, predict and a user's evaluate run once more per set (`{test}` = the
+set's table, `{external}` = its name).
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +17,8 @@ from typing import TYPE_CHECKING
 from foldrun.core.task import PlannedTask
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from foldrun.run.worker import ExecContext
 
 IN_PROCESS = False
@@ -79,6 +84,8 @@ def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
 
 
 def run(task: PlannedTask, ctx: ExecContext) -> int:
+    if task.stage == "evaluate" and task.external_sets() and task.meta.get("command"):
+        return _evaluate_with_external(task, ctx)
     command = rendered(task, ctx.tmp)
     if command is None:
         return 0
@@ -118,23 +125,12 @@ def _predict_external(task: PlannedTask, ctx: ExecContext, subset: str) -> int:
     name, `{predictions}` = a file of its own; its rows join predictions.parquet."""
     import pandas as pd
 
-    from foldrun.core.templates import render
     from foldrun.run.adapters import common
 
     name = subset.partition(":")[2]
     target = ctx.tmp / f"predictions.{name}.csv"
-    table = _as_csv(task, common.input_path(task, subset), ctx.tmp / f".external.{name}.csv")
-    found = {**values(task, ctx.tmp), "test": str(table), "external": name,
-             "predictions": str(target)}  # fmt: skip
-    command = render(str(task.meta["command"]), found)
-    ctx.write_log(f"$ {command}\n")
-    try:
-        code = _child(task, ctx, command)
-    finally:
-        if table.parent == ctx.tmp:
-            table.unlink(missing_ok=True)
+    code = _run_on_external(task, ctx, subset, target)
     if code != 0:
-        ctx.write_log(f"\nfoldrun: command exited with code {code} on external set {name}\n")
         return code
     if not target.is_file():
         return ctx.fail(f"the predict step wrote no predictions for external set {name} "
@@ -145,6 +141,102 @@ def _predict_external(task: PlannedTask, ctx: ExecContext, subset: str) -> int:
     parts = [pd.read_parquet(current)] if current.is_file() else []
     common.write_predictions(pd.concat([*parts, rows], ignore_index=True), ctx.tmp)
     return 0
+
+
+def _run_on_external(task: PlannedTask, ctx: ExecContext, subset: str, predictions: Path) -> int:
+    """The stage's template with `{test}` = the external table (a CSV), `{external}` = its
+    name and `{predictions}` = `predictions`."""
+    from foldrun.core.templates import render
+    from foldrun.run.adapters import common
+
+    name = subset.partition(":")[2]
+    table = _as_csv(task, common.input_path(task, subset), ctx.tmp / f".external.{name}.csv")
+    found = {**values(task, ctx.tmp), "test": str(table), "external": name,
+             "predictions": str(predictions)}  # fmt: skip
+    command = render(str(task.meta["command"]), found)
+    ctx.write_log(f"$ {command}\n")
+    try:
+        code = _child(task, ctx, command)
+    finally:
+        if table.parent == ctx.tmp:
+            table.unlink(missing_ok=True)
+    if code != 0:
+        ctx.write_log(f"\nfoldrun: command exited with code {code} on external set {name}\n")
+    return code
+
+
+def _evaluate_with_external(task: PlannedTask, ctx: ExecContext) -> int:
+    """A user's evaluate when predict also predicted external sets: the program scores the
+    fold's own rows (the external rows left out, so they never reach its CV scores), then
+    each set apart (`external:<name>/<metric>`). The set's rows with y_true are kept in
+    predictions.parquet, scored by foldrun too, so the fold ensemble has its fold models
+    to compare with (the program's own keys win)."""
+    import pandas as pd
+
+    from foldrun.run.adapters import common
+
+    source = Path(str(values(task, ctx.tmp)["predictions"]))
+    preds = pd.read_parquet(source) if source.is_file() else pd.DataFrame({"subset": []})
+    external = preds["subset"].astype(str).isin(task.external_sets()).to_numpy()
+    own = ctx.tmp / ".predictions.folds.parquet"
+    code = _run_with_predictions(task, ctx, preds[~external], own, None)
+    for subset in task.external_sets():
+        if code != 0:
+            return code
+        copy = ctx.tmp / f".predictions.{subset.partition(':')[2]}.parquet"
+        code = _run_with_predictions(task, ctx, preds[preds["subset"] == subset], copy, subset)
+    if code != 0 or not external.any():
+        return code
+    scored = common.with_truth(task, preds[external])
+    common.write_predictions(scored, ctx.tmp)
+    mine = json.loads((ctx.tmp / "metrics.json").read_text())
+    ours = common.subset_metrics(task, scored)
+    common.merge_metrics(ctx.tmp, {k: v for k, v in ours.items() if k not in mine})
+    return 0
+
+
+def _run_with_predictions(
+    task: PlannedTask, ctx: ExecContext, rows: pd.DataFrame, copy: Path, subset: str | None
+) -> int:
+    """The evaluate template on `rows` (written to `copy` for the time of the command); on
+    an external set its metrics.json keys become `external:<name>/<metric>` beside the
+    fold's own."""
+    from foldrun.core.templates import render
+    from foldrun.run.adapters import common
+
+    metrics = ctx.tmp / "metrics.json"
+    before = json.loads(metrics.read_text()) if metrics.is_file() else {}
+    metrics.unlink(missing_ok=True)
+    rows.reset_index(drop=True).to_parquet(copy, index=False)
+    try:
+        if subset is None:
+            found = {**values(task, ctx.tmp), "predictions": str(copy)}
+            command = render(str(task.meta["command"]), found)
+            ctx.write_log(f"$ {command}\n")
+            code = _child(task, ctx, command)
+        else:
+            code = _run_on_external(task, ctx, subset, copy)
+    finally:
+        copy.unlink(missing_ok=True)
+    if code != 0:
+        return code
+    if not metrics.is_file():
+        where = f" on external set {subset.partition(':')[2]}" if subset else ""
+        return ctx.fail(f"the evaluate step wrote no metrics.json{where}; it must write one")
+    scored = json.loads(metrics.read_text())
+    if subset is not None:
+        scored = {f"{subset}/{_metric_name(k)}": v for k, v in scored.items()}
+    metrics.unlink()
+    common.merge_metrics(ctx.tmp, {**before, **scored})
+    return 0
+
+
+def _metric_name(key: str) -> str:
+    """`test/f1` (or a plain `f1`) scored on an external set -> `f1`."""
+    from foldrun.run.adapters import common
+
+    prefix, _, name = key.partition("/")
+    return name if name and prefix in common.SUBSETS else key
 
 
 def _as_csv(task: PlannedTask, path: Path | None, copy: Path) -> Path:
