@@ -8,7 +8,8 @@ samples (100 test rows per fold), binary classification with a holdout.
 
 Prints medians of:
 - `foldrun report` from scratch (no results/ yet: every task folder is read), in process;
-- `foldrun report` again with nothing changed (the tables come from the cache);
+- `foldrun report` again with nothing changed (the tables, the figures and the bootstrap
+  intervals come from results/; from scratch wipes results/, so everything is redrawn);
 - a refresh after 20 tasks changed (incremental);
 - `foldrun query` group-by after start-up (in process: refresh check + DuckDB), and the
   whole console script in a fresh interpreter;
