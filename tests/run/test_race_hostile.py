@@ -53,3 +53,21 @@ def test_a_forced_rerun_after_an_edit_races_the_changed_variants_again(
     status = foldrun("status", str(spec), "--format", "json", cwd=root)
     assert status.returncode == 0, status.stdout
     assert json.loads(status.stdout)["counts"]["pruned"] == len(pruned)
+
+
+def test_mlflow_marks_the_parent_run_of_a_stopped_variant(raced: Path, tmp_path: Path) -> None:
+    """Its means are over the few folds it ran: the store says so, beside n_folds."""
+    mlflow = pytest.importorskip("mlflow")
+    root = copy(raced, tmp_path)
+    uri = f"sqlite:///{tmp_path / 'ml.db'}"
+    done = foldrun("track", str(root / "foldrun.toml"), "--tracking-uri", uri, cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [decision] = record(root)["decisions"]
+    client = mlflow.MlflowClient(uri)
+    [experiment] = [e for e in client.search_experiments() if e.name != "Default"]
+    runs = {r.data.tags["foldrun.key"]: r for r in client.search_runs([experiment.experiment_id])}
+    bad, good = runs["m/k_bad"], runs["m/k_good"]
+    assert bad.data.tags["foldrun.race"].startswith(f"stopped after {decision['folds']} folds")
+    assert bad.data.metrics["n_folds"] == decision["folds"]
+    assert "foldrun.race" not in good.data.tags and good.data.metrics["n_folds"] == 6
+    assert not [k for k in runs if "inner" in k]

@@ -282,6 +282,23 @@ def run_tags(unit: Unit, models: dict[str, Any]) -> dict[str, str]:
     return tags
 
 
+def race_tags(run_dir: Path, key: str) -> dict[str, str]:
+    """`foldrun.race` of a variant a race stopped (`[race]`, `.foldrun/race.json`): its
+    means are over the folds it ran before it stopped, not to be ranked beside the others."""
+    from foldrun.core import state
+    from foldrun.layout import RunLayout
+
+    record = state.read_race(RunLayout(run_dir).state_dir)
+    if not any(k.startswith(key + "/") for k in state.pruned_keys(RunLayout(run_dir).state_dir)):
+        return {}
+    model, _, variant = key.partition("/")
+    for d in reversed(record.get("decisions") or []):  # type: ignore[call-overload]
+        if isinstance(d, dict) and d.get("model") == model and d.get("variant") == variant:
+            return {"foldrun.race": f"stopped after {d.get('folds')} folds: worse than "
+                                    f"{d.get('best')} (p = {d.get('p_holm')}, Holm)"}  # fmt: skip
+    return {"foldrun.race": "stopped: every variant made from it was stopped"}
+
+
 def model_files(path: Path) -> list[Path]:
     """Files a train/refit task wrote itself, sorted: all but foldrun's own, hidden ones
     (temporary files) and top-level plots."""
@@ -561,8 +578,9 @@ class _Exporter:
                 summary.update(final_metrics(unit))
         params = _params(units, ("params.json",))  # the same for every task of a variant
         report = sorted((self.run_dir / "report").glob("*.png"))
-        tags = self.base_tags(units[0], key)
-        described = {k: v for k, v in tags.items() if k.startswith(("foldrun.model", "dataset"))}
+        tags = {**self.base_tags(units[0], key), **race_tags(self.run_dir, key)}
+        described = {k: v for k, v in tags.items()
+                     if k.startswith(("foldrun.model", "dataset", "foldrun.race"))}  # fmt: skip
         sig = json.dumps(
             [
                 sorted(summary.items()),
