@@ -26,10 +26,8 @@ def copy_example(target: Path) -> Path:
         if not (target / name).exists():
             shutil.copyfile(example_dir() / name, target / name)
     table = target / "samples.csv"
-    if not table.exists():
-        tmp = target / ".samples.tmp.csv"
-        write_example_table(tmp)
-        os.replace(tmp, table)
+    if not table.exists():  # written atomically (data/table.write_table)
+        write_example_table(table)
     return target / "foldrun.toml"
 
 

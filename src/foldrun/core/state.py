@@ -21,6 +21,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from foldrun.core.files import write_json
 from foldrun.core.task import TaskState
 
 DONE = "DONE"
@@ -446,11 +447,4 @@ def pruned_keys(state_dir: Path | str) -> dict[str, str]:
 
 def write_race(state_dir: Path | str, record: dict[str, object]) -> None:
     """Atomically: a reader sees the old record or the new one, whole."""
-    os.makedirs(state_dir, exist_ok=True)
-    path = os.path.join(state_dir, RACE_FILE)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(record, fh, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_json(os.path.join(state_dir, RACE_FILE), record, sync=True, indent=1, sort_keys=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from foldrun.core.files import write_with
 from foldrun.errors import DataError
 
 if TYPE_CHECKING:
@@ -99,12 +99,8 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
             f"cannot make the folder of the output ({err.strerror}); choose another path",
             file=path,
         ) from None
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        if suffix in (".parquet", ".pq"):
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False, sep="\t" if suffix == ".tsv" else ",")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    if suffix in (".parquet", ".pq"):
+        write_with(path, lambda tmp: df.to_parquet(tmp, index=False))
+    else:
+        sep = "\t" if suffix == ".tsv" else ","
+        write_with(path, lambda tmp: df.to_csv(tmp, index=False, sep=sep))

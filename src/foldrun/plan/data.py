@@ -8,10 +8,10 @@ and mtime and the `[data]` table, so a resume does not re-read a large table.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from foldrun.core.files import write_json
 from foldrun.errors import DataError
 from foldrun.layout import RunLayout
 from foldrun.spec.table import read_table_info
@@ -99,10 +99,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def _write_json(path: Path, value: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(value, sort_keys=True))
-    os.replace(tmp, path)
+    write_json(path, value, sort_keys=True)
 
 
 def check_external(spec: Spec, tables: dict[str, Path]) -> None:

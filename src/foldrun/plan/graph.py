@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from foldrun.core.files import write_if_changed
 from foldrun.core.task import PlannedTask, Resources, matches
 from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
 from foldrun.plan.code import code_files, code_hashes
@@ -364,7 +365,7 @@ def refit_manifest(files: SplitFiles, layout: RunLayout, hashes: FileHashes, wri
     path = layout.state_dir / "refit_train.csv"
     hashes.remember(path, hashlib.sha256(text.encode("utf-8")).hexdigest())
     if write:
-        write_text_if_changed(path, text)
+        write_if_changed(path, text)
     return path
 
 
@@ -377,18 +378,6 @@ def _lists_folds(root: Path) -> bool:
         return bool(details["fold_table"]["lists_train_or_val"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
-
-
-def write_text_if_changed(path: Path, text: str) -> None:
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _concat_csv(paths: Iterable[Path]) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from foldrun.core.files import write_json
 from foldrun.errors import FoldrunError, SpecError
 from foldrun.layout import RunLayout, fold_dir_name
 
@@ -250,10 +251,7 @@ def _read_record(path: Path) -> Any:
 
 
 def _write_record(path: Path, record: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(record, sort_keys=True, indent=1))
-    os.replace(tmp, path)
+    write_json(path, record, sort_keys=True, indent=1)
 
 
 def _sha256(path: Path) -> str:

@@ -3,6 +3,7 @@ None when the plot does not apply to this run (e.g. ROC curves for a regression)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -21,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from foldrun.core.files import write_atomic
 from foldrun.results.metrics import as_labels
 
 MAX_PANELS = 8  # per-model plots show at most this many models (the best ranked)
@@ -119,14 +121,8 @@ def _lookup(key: str, suffix: str = ".png") -> bytes | None:
 def _store(key: str, data: bytes, suffix: str = ".png") -> None:
     if _Cache.folder is None:
         return
-    target = _Cache.folder / f"{key}{suffix}"
-    tmp = target.with_name(f"{key}.{os.getpid()}.tmp")
-    try:
-        _Cache.folder.mkdir(exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, target)  # a reader never sees half an entry
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
+        write_atomic(_Cache.folder / f"{key}{suffix}", data)
 
 
 def remembered(name: str, inputs: object, code: bytes, compute: Callable[[], object]) -> object:

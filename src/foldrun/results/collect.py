@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from foldrun.core import state
 from foldrun.core.audit import INFO_EVENTS
+from foldrun.core.files import write_with
 from foldrun.results import bulk, fast
 from foldrun.results.metrics import as_labels
 
@@ -473,12 +474,7 @@ def read_folds(split_dir: Path) -> pd.DataFrame:
 
 
 def write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_with(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def key_mask(df: pd.DataFrame, cols: list[str], keys: Iterable[tuple[object, ...]]) -> np.ndarray:

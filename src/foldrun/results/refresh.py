@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from foldrun.core import state
+from foldrun.core.files import write_json
 from foldrun.layout import RunLayout
 from foldrun.results import collect as c
 
@@ -265,7 +266,4 @@ def _write(layout: RunLayout, tables: Tables, index: dict[str, list[object]]) ->
         c.write_parquet_atomic(getattr(tables, name), path)
         files[name] = _file_stamp(path)
     body = {"version": c.INDEX_VERSION, "root": str(layout.root), "files": files, "tasks": index}
-    path = _index_path(layout)
-    tmp = path.with_name(f".index.json.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(body))
-    os.replace(tmp, path)
+    write_json(_index_path(layout), body)

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from foldrun.core import audit, state
+from foldrun.core.files import write_atomic
 from foldrun.core.task import PlannedTask, TaskState, matches
 from foldrun.errors import ExitCode, PlanError, RunError
 from foldrun.layout import RunLayout
@@ -124,10 +125,7 @@ def check_resources(tasks: Iterable[PlannedTask], jobs: int, gpus: Sequence[int]
 def write_plan_file(layout: RunLayout, tasks: dict[str, PlannedTask]) -> Path:
     """The plan as this run sees it, so each worker need not re-plan (atomic write)."""
     path = layout.state_dir / "plan.pickle"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".plan.pickle.{os.getpid()}")
-    tmp.write_bytes(pickle.dumps(tasks, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(tmp, path)
+    write_atomic(path, pickle.dumps(tasks, protocol=pickle.HIGHEST_PROTOCOL))
     return path
 
 

@@ -23,6 +23,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from foldrun.core.files import write_atomic
+
 FLUSH_LINES = 1000
 FLUSH_S = 2.0
 PARAMS_FILE = "params_logged.json"
@@ -155,6 +157,4 @@ def log_params(**params: Any) -> None:
         if not isinstance(current, dict):
             current = {}
         current.update({str(k): _plain(v) for k, v in params.items()})
-        tmp = path.with_name(f".{PARAMS_FILE}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(current, indent=1, sort_keys=True) + "\n")

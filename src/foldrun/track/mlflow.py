@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from foldrun._version import __version__
+from foldrun.core.files import write_atomic
 from foldrun.errors import TrackError
 
 INSTALL = 'pip install "foldrun[mlflow]"'
@@ -145,9 +146,7 @@ def _read_json(path: Path) -> Any:
 
 
 def _write_json(path: Path, obj: object) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(obj, indent=1) + "\n")
 
 
 def find_units(run_dir: Path, allowed: set[Path] | None = None) -> list[Unit]:

@@ -10,7 +10,6 @@ pending, running, or failed with which reason.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import re
 import shlex
@@ -20,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from foldrun.core import audit, state
+from foldrun.core.files import write_atomic
 from foldrun.core.task import STAGES, PlannedTask, TaskState
 from foldrun.errors import SchedulerError
 from foldrun.layout import RunLayout
@@ -364,12 +364,6 @@ def _free_stem(slurm_dir: Path, label: str, used: set[str]) -> Path:
     return stem
 
 
-def _write_atomic(path: Path, data: str | bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
-
-
 def _write_files(
     group: ArrayGroup,
     run_dir: Path,
@@ -385,17 +379,17 @@ def _write_files(
     stem = _free_stem(slurm_dir, group.label, used)
     array_file = stem.with_name(stem.name + ".tasks")
     script = stem.with_name(stem.name + ".sbatch")
-    _write_atomic(array_file, "".join(f"{task.key}\n" for task in group.tasks))
+    write_atomic(array_file, "".join(f"{task.key}\n" for task in group.tasks))
     plan_file = None
     if not ctx.dry_run:
         # the tasks exactly as submitted, so workers need not re-plan; scripts written by
         # --dry-run re-plan from the spec, since users may edit it before submitting them
         plan_file = stem.with_name(stem.name + ".plan.pickle")
-        _write_atomic(plan_file, pickle.dumps({t.key: t for t in group.tasks}))
+        write_atomic(plan_file, pickle.dumps({t.key: t for t in group.tasks}))
     deps_file = None
     if group.check_deps:  # line i: the parents of task i and their fingerprints
         deps_file = stem.with_name(stem.name + ".deps")
-        _write_atomic(deps_file, "".join(_deps_line(t, fingerprints) for t in group.tasks))
+        write_atomic(deps_file, "".join(_deps_line(t, fingerprints) for t in group.tasks))
     res = group.resources
     text = render_script(
         job_name=f"foldrun-{run_id}-{group.stage}",
@@ -419,7 +413,7 @@ def _write_files(
         plan_file=plan_file,
         deps_file=deps_file,
     )
-    _write_atomic(script, text)
+    write_atomic(script, text)
     return {"script": script, "array_file": array_file}
 
 

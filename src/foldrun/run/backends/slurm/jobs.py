@@ -7,12 +7,12 @@ element `20_3` of squeue or sacct names exactly one task.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from foldrun.core.files import write_atomic
 from foldrun.core.task import TaskState
 from foldrun.errors import SchedulerError
 from foldrun.layout import RunLayout
@@ -64,12 +64,8 @@ def load_jobs(run_dir: Path) -> list[Submission]:
 
 def save_jobs(run_dir: Path, run_id: str, submissions: Sequence[Submission]) -> None:
     """Write the store atomically (temp file, then rename)."""
-    path = jobs_path(run_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {"run_id": run_id, "submissions": [asdict(s) for s in submissions]}
-    tmp = path.with_name(f".{JOBS_FILE}.{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_atomic(jobs_path(run_dir), json.dumps(data, indent=1) + "\n")
 
 
 def _elements(
