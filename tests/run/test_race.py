@@ -152,3 +152,13 @@ def test_without_the_race_the_pruned_tasks_run(raced: Path, tmp_path: Path) -> N
     new = ran(root)[len(before) :]
     assert {(v, f) for v, f, _ in new} == {("k_bad", f) for f in range(6)} - {
         (v, f) for v, f, _ in before}  # fmt: skip
+
+
+def test_race_and_nested_selection_together_are_refused(tmp_path: Path) -> None:
+    spec = make(tmp_path / "both")
+    spec.write_text(spec.read_text().replace("seed = 3\n", "seed = 3\ninner = 2\n"))
+    done = foldrun("run", str(spec), cwd=spec.parent)
+    assert done.returncode == 2
+    assert "[race] and [split] inner cannot be combined" in done.stderr
+    assert len(done.stderr.strip().splitlines()) <= 2
+    assert not (spec.parent / "runs").exists()  # nothing written

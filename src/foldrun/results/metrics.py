@@ -39,7 +39,8 @@ def metric_range(metric: str) -> tuple[float, float] | None:
 def greater_is_better(metric: str, lower: Iterable[str] = ()) -> bool:
     """Built-in metrics know their direction; `lower` names custom ones to minimise
     (`[report] lower_is_better`), with or without their `test/` or `val/` prefix."""
-    if metric in set(lower) or metric.rpartition("/")[2] in set(lower):
+    names = set(lower) | {name.rpartition("/")[2] for name in lower}  # "test/sam" names sam
+    if metric in names or metric.rpartition("/")[2] in names:
         return False
     return GREATER_IS_BETTER.get(metric, True)
 

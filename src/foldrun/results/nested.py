@@ -92,9 +92,6 @@ def for_results(results) -> dict[str, dict[str, object]]:
 
     planned = planned_tasks(results.source, inner=True) if results.planned else None
     scores = inner_scores(RunLayout(results.run_dir).tasks_dir, planned, results.primary)
-    stopped = results.stopped_variants  # a race stopped them: chosen among the others
-    keep = [(m, v) not in stopped for m, v in zip(scores["model"], scores["variant"], strict=True)]
-    scores = scores[keep]
     if scores.empty:
         return {}
     return nested_selection(scores, results.current_metrics, results.primary,

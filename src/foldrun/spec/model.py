@@ -396,6 +396,16 @@ class Spec(_Strict):
         return check_path(value, "output")
 
     @model_validator(mode="after")
+    def _race_or_nested(self) -> Spec:
+        if self.race is not None and self.split.inner is not None:
+            raise ValueError(
+                "[race] and [split] inner cannot be combined: the race stops variants on the "
+                "outer test folds, which the nested estimate must never see (and it needs "
+                "every variant's outer scores); remove one of them"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _race_has_a_metric(self) -> Spec:
         if self.race is not None and self.data.target is None and not (
             self.report and self.report.primary_metric
