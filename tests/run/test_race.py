@@ -140,6 +140,9 @@ def test_a_rerun_never_runs_pruned_tasks(raced: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("foldrun: 0 task(s) run")
     assert len(ran(raced)) == before
+    dry = foldrun("run", str(raced / "foldrun.toml"), "--dry-run", cwd=raced)
+    pruned = len(json.loads((raced / "runs/race/.foldrun/race.json").read_text())["pruned"])
+    assert dry.stdout.strip().endswith(f"; {pruned} pruned by the race (not run)")
 
 
 def test_without_the_race_the_pruned_tasks_run(raced: Path, tmp_path: Path) -> None:

@@ -148,8 +148,11 @@ def command(
     if dry_run:
         for key in result.to_run:
             click.echo(key)
+        pruned = result.counts.get("pruned", 0)
+        stopped = f"; {pruned} pruned by the race (not run)" if pruned else ""
         click.echo(
-            f"foldrun: would run {len(result.to_run)} task(s); {result.already_done} already done"
+            f"foldrun: would run {len(result.to_run)} task(s); {result.already_done} already "
+            f"done{stopped}"
         )
         return 0
     echo_result(result)
