@@ -79,3 +79,26 @@ def test_query_before_any_run(tmp_path: Path) -> None:
     assert result.exit_code != 0 and isinstance(result.exception, ReportError)
     assert "does not exist" in str(result.exception)
     assert not (tmp_path / "runs").exists()
+
+
+def test_several_runs_are_datasets(run_template: Path, tmp_path: Path) -> None:
+    import shutil
+
+    first, second = tmp_path / "alpha", tmp_path / "beta"
+    shutil.copytree(run_template, first)
+    shutil.copytree(run_template, second)
+    sql = ("SELECT dataset, model, variant, avg(value) AS mean, count(*) AS n FROM metrics "
+           "WHERE subset = 'test' AND metric = 'roc_auc' GROUP BY ALL ORDER BY ALL")  # fmt: skip
+    both = run_query([first, second, first], sql)
+    one = run_query(first, GROUP_BY)
+    assert list(both.columns[:1]) == ["dataset"]
+    assert sorted(set(both["dataset"])) == ["alpha", "alpha-2", "beta"]  # named, made unique
+    for name in ("alpha", "alpha-2", "beta"):
+        part = both[both["dataset"] == name].reset_index(drop=True)
+        assert part["mean"].tolist() == pytest.approx(one["mean"].tolist())
+        assert part["n"].tolist() == one["n"].tolist()
+    done = subprocess.run(["foldrun", "query", str(first), str(second),
+                           "SELECT DISTINCT dataset FROM tasks ORDER BY 1", "--format", "csv"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["dataset", "alpha", "beta"]

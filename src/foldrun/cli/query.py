@@ -1,4 +1,5 @@
-"""`foldrun query SPEC "SQL" [--format table|csv|json]`: DuckDB over the result tables."""
+"""`foldrun query SPEC [SPEC ...] "SQL" [--format table|csv|json]`: DuckDB over the result
+tables of one run, or of several as datasets."""
 
 from __future__ import annotations
 
@@ -8,18 +9,25 @@ MAX_TABLE_ROWS = 1000  # a terminal table longer than this is cut (csv and json 
 
 
 @click.command(name="query")
-@click.argument("spec", type=click.Path(path_type=str))
-@click.argument("sql")
+@click.argument("args", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True, help="How to print the answer.")  # fmt: skip
 @click.option("--no-refresh", is_flag=True,
               help="Query results/*.parquet as they are; do not read task folders.")  # fmt: skip
-def command(spec: str, sql: str, fmt: str, no_refresh: bool) -> None:
-    """Run SQL (DuckDB) over the views tasks, metrics, predictions and folds of SPEC's run
-    (a foldrun.toml, or a run folder)."""
+def command(args: tuple[str, ...], fmt: str, no_refresh: bool) -> None:
+    """foldrun query SPEC [SPEC ...] SQL
+
+    Run SQL (DuckDB) over the views tasks, metrics, predictions and folds of SPEC's run
+    (a foldrun.toml, or a run folder). With several SPECs each run is a dataset: every view
+    is their union with a `dataset` column first.
+    """
     from foldrun.results.query import run_query
 
-    df = run_query(spec, sql, refresh_tables=not no_refresh)
+    if len(args) < 2:
+        raise click.UsageError("give a SPEC (or run folder) and the SQL: foldrun query SPEC SQL")
+    *specs, sql = args
+    runs = specs[0] if len(specs) == 1 else specs
+    df = run_query(runs, sql, refresh_tables=not no_refresh)
     if fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
     elif fmt == "json":

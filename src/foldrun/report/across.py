@@ -17,7 +17,7 @@ from foldrun.errors import ReportError
 from foldrun.report import html as h
 from foldrun.results import Results, load_results
 from foldrun.results.across import AcrossDatasets, compare_across
-from foldrun.results.source import resolve
+from foldrun.results.source import resolve, run_names
 
 SUMMARY_COLUMNS = ["dataset", "model", "variant", "metric", "n", "mean", "std", "ci_low",
                    "ci_high"]  # fmt: skip
@@ -41,14 +41,7 @@ def build_across_report(runs: list[str | Path], out: str | Path) -> Path:
 
 def dataset_names(loaded: list[Results]) -> list[str]:
     """Each run's name (its spec's `name`, else its folder), made unique."""
-    names: list[str] = []
-    for res in loaded:
-        base = str(res.source.raw.get("name") or res.run_dir.name)
-        name, i = base, 2
-        while name in names:
-            name, i = f"{base}-{i}", i + 1
-        names.append(name)
-    return names
+    return run_names([res.source for res in loaded])
 
 
 def long_scores(loaded: list[Results], names: list[str], metric: str) -> pd.DataFrame:

@@ -1,7 +1,9 @@
-"""DuckDB SQL over a run's result tables (views on results/*.parquet)."""
+"""DuckDB SQL over the result tables of one run, or of several as datasets (views on
+results/*.parquet)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -11,15 +13,39 @@ from foldrun.errors import ReportError
 from foldrun.layout import RunLayout
 from foldrun.results import collect
 from foldrun.results.refresh import refresh
-from foldrun.results.source import planned_tasks, resolve
+from foldrun.results.source import RunSource, planned_tasks, resolve, run_names
 
 
-def run_query(run_dir_or_spec: str | Path, sql: str, refresh_tables: bool = True) -> pd.DataFrame:
+def run_query(
+    runs: str | Path | Sequence[str | Path], sql: str, refresh_tables: bool = True
+) -> pd.DataFrame:
     """Refresh the tables (incremental), then answer `sql` over views tasks, metrics,
-    predictions and folds. A bad query raises ReportError with DuckDB's message."""
+    predictions and folds. Several runs (specs or run folders) are one dataset each: every
+    view is their union with a `dataset` column first (the spec's name, else the folder's,
+    as in the report across datasets). A bad query raises ReportError with DuckDB's
+    message."""
     import duckdb
 
-    source = resolve(run_dir_or_spec)
+    many = not isinstance(runs, str | Path)
+    sources = [resolve(r) for r in (runs if many else [runs])]  # type: ignore[union-attr]
+    for source in sources:
+        _fresh(source, refresh_tables)
+    names = run_names(sources) if many else [None]
+    con = duckdb.connect()
+    try:
+        pairs = list(zip(sources, names, strict=True))
+        for table in collect.TABLES:
+            parts = [_select(source, table, name) for source, name in pairs]
+            con.execute(f"CREATE VIEW {table} AS {' UNION ALL BY NAME '.join(parts)}")
+        return con.execute(sql).df()
+    except duckdb.Error as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ReportError(f"SQL error: {first}", key="SQL") from err
+    finally:
+        con.close()
+
+
+def _fresh(source: RunSource, refresh_tables: bool) -> None:
     if not source.run_dir.is_dir():
         raise ReportError(
             f"the run folder {source.run_dir} does not exist; run `foldrun run SPEC` first",
@@ -31,14 +57,11 @@ def run_query(run_dir_or_spec: str | Path, sql: str, refresh_tables: bool = True
     if refresh_tables or missing:
         with writing(source.run_dir, ReportError):  # results/ on a full or read-only disk
             refresh(source.run_dir, planned_tasks(source), source.task)
-    con = duckdb.connect()
-    try:
-        for table in collect.TABLES:
-            path = str(results_dir / f"{table}.parquet").replace("'", "''")
-            con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
-        return con.execute(sql).df()
-    except duckdb.Error as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ReportError(f"SQL error: {first}", key="SQL") from err
-    finally:
-        con.close()
+
+
+def _select(source: RunSource, table: str, dataset: str | None) -> str:
+    path = str(RunLayout(source.run_dir).results_dir / f"{table}.parquet").replace("'", "''")
+    if dataset is None:
+        return f"SELECT * FROM read_parquet('{path}')"
+    name = dataset.replace("'", "''")
+    return f"SELECT '{name}' AS dataset, * FROM read_parquet('{path}')"

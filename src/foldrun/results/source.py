@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,18 @@ def resolve(run_dir_or_spec: str | Path) -> RunSource:
     raise ReportError(
         "no such spec file or run folder; pass foldrun.toml or runs/<name>", file=path
     )
+
+
+def run_names(sources: Sequence[RunSource]) -> list[str]:
+    """Each run's name as a dataset (its spec's `name`, else its folder), made unique."""
+    names: list[str] = []
+    for source in sources:
+        base = str(source.raw.get("name") or source.run_dir.name)
+        name, i = base, 2
+        while name in names:
+            name, i = f"{base}-{i}", i + 1
+        names.append(name)
+    return names
 
 
 def planned_tasks(source: RunSource, inner: bool = False) -> list[Planned]:
