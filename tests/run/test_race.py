@@ -165,3 +165,22 @@ def test_race_and_nested_selection_together_are_refused(tmp_path: Path) -> None:
     assert "[race] and [split] inner cannot be combined" in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 2
     assert not (spec.parent / "runs").exists()  # nothing written
+
+
+def test_a_run_without_a_race_never_imports_the_results_stack(tmp_path: Path) -> None:
+    """A resume of done tasks stays light: the race code loads scipy and the result
+    tables only when the spec has [race] (a plain resume took 5 s instead of 1 s)."""
+    import subprocess
+    import sys
+
+    spec = make(tmp_path / "plain", race=False)
+    spec.write_text(spec.read_text().replace(
+        '[models.base]\nestimator = "sklearn.dummy:DummyClassifier"\n', ""))  # fmt: skip
+    assert foldrun("run", str(spec), cwd=spec.parent).returncode == 0
+    probe = (
+        "import sys; from foldrun.run.runner import run; r = run(sys.argv[1]); "
+        "print(len(r.to_run), 'scipy.stats' in sys.modules, 'foldrun.results' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(spec)], cwd=spec.parent,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.stdout.split() == ["0", "False", "False"], done.stderr

@@ -54,12 +54,13 @@ class Race:
 
 def race_of(tasks: dict[str, PlannedTask]) -> Race | None:
     """The race of a plan; None without `[race]` or when no model has variants."""
-    from foldrun.results.metrics import PRIMARY, greater_is_better
-
     first = next(iter(tasks.values()), None)
     options = first.meta.get("race") if first is not None else None
     if not isinstance(options, dict):
         return None
+    # only now: the results package pulls in pandas and scipy (seconds a plain run never pays)
+    from foldrun.results.metrics import PRIMARY, greater_is_better
+
     meta = first.meta  # type: ignore[union-attr]
     metric = str(meta.get("primary_metric") or PRIMARY.get(str(meta.get("task")), ""))
     if not metric:
