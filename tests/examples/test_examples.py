@@ -82,6 +82,74 @@ def test_001_spectra_denoiser(tmp_path: Path) -> None:
     assert again.returncode == 0 and "0 task(s) run" in again.stdout
 
 
+SUBDBS = {1: "50_50", 2: "30_70", 3: "15_85"}  # sub-database: its train file's PD/control
+
+
+def assert_fold_tables_read_as_listed(root: Path, k: int, share: str) -> None:
+    """Every fold's manifests hold the recordings of exactly the patients the files list:
+    train from the sub-database's own file, val and test from the common one."""
+    recordings = pd.read_csv(root / "recordings.csv", dtype=str)
+    common = pd.read_csv(root / "splits/common_val_test_all_subdbs.csv", dtype=str)
+    own = pd.read_csv(root / f"splits/subdb{k}_train_{share}.csv", dtype=str)
+    assert set(common["subset"]) == {"val", "test"} and set(own["subset"]) == {"train"}
+    listed = pd.concat([common, own])
+    split = root / f"runs/subdb{k}/split"
+    for fold in range(3):
+        for subset in ("train", "val", "test"):
+            chosen = (listed["fold_iteration"] == str(fold)) & (listed["subset"] == subset)
+            patients = listed.loc[chosen, "healthCode"]
+            expected = recordings.loc[recordings["healthCode"].isin(patients), "record_id"]
+            manifest = pd.read_csv(split / f"fold_{fold:02d}/{subset}.csv", dtype=str)
+            assert sorted(manifest["record_id"]) == sorted(expected) and len(expected) > 0
+    # the 3 patients without a survey answer are listed, but have no recording
+    details = json.loads((split / "details.json").read_text())
+    assert details["fold_table"]["keys_not_in_table"] == 3
+
+
+@pytest.mark.slow
+def test_002_mpower_audio(tmp_path: Path) -> None:
+    """The published split read as it is: per sub-database the train patients of its own
+    file, the val and test patients of the common file; then the sub-databases compared."""
+    root = tmp_path / "002-mpower-audio"
+    shutil.copytree(EXAMPLES / "002-mpower-audio", root,
+                    ignore=shutil.ignore_patterns("runs", "data", "splits", "compare", "*.csv",
+                                                  "__pycache__"))  # fmt: skip
+    made = subprocess.run([sys.executable, "make_data.py"], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    scan = foldrun("scan", "data/melSpec", "--pattern", "{healthCode}_{record_id}_{column_id}.jpg",
+                   "--labels", "data/Demographics_Survey.csv", "--on", "healthCode",
+                   "--out", "recordings.csv", cwd=root)  # fmt: skip
+    assert scan.returncode == 0, scan.stderr
+    specs = [f"foldrun.subdb{k}.toml" for k in SUBDBS]
+    for k, share in SUBDBS.items():
+        for args in (["check"], ["run", "--jobs", "2"]):
+            done = foldrun(args[0], specs[k - 1], *args[1:], cwd=root)
+            assert done.returncode == 0, f"{args}:\n{done.stdout}\n{done.stderr}"
+        status = json.loads(foldrun("status", specs[k - 1], "--format", "json", cwd=root).stdout)
+        assert status["complete"] and status["counts"] == {"done": 27}
+        assert_fold_tables_read_as_listed(root, k, share)
+    across = foldrun("report", *specs, "--out", "compare", cwd=root)
+    assert across.returncode == 0, across.stderr
+    summary = json.loads((root / "compare/cv_summary.json").read_text())
+    methods = [f"inception/method_{m}" for m in ("class_weight", "none", "oversample")]
+    assert summary["across"]["datasets"] == ["subdb1", "subdb2", "subdb3"]
+    assert sorted(summary["scores"]) == methods
+    assert all(0 <= v <= 1 for row in summary["scores"].values() for v in row.values())
+    assert sorted(summary["across"]["mean_ranks"]) == methods
+    assert summary["across"]["friedman_p"] is not None
+    assert (root / "compare/critical_difference.png").read_bytes()[:4] == b"\x89PNG"
+    page = (root / "compare/index.html").read_text()
+    assert all(f"Ranking on subdb{k}" in page for k in SUBDBS)
+    rows = pd.read_csv(root / "compare/fold_summary.csv")
+    assert rows.groupby("dataset")["variant"].nunique().to_dict() == {
+        f"subdb{k}": 3 for k in SUBDBS}
+    query = foldrun("query", *specs, "SELECT dataset, count(*) AS n FROM metrics WHERE "
+                    "subset = 'test' AND metric = 'roc_auc' GROUP BY ALL ORDER BY ALL",
+                    "--format", "json", cwd=root)  # fmt: skip
+    assert json.loads(query.stdout) == [{"dataset": f"subdb{k}", "n": 9} for k in SUBDBS]
+
+
 @pytest.mark.slow
 def test_003_video_models(tmp_path: Path) -> None:
     run, summary = run_example("003-video-21-models", tmp_path)
