@@ -62,14 +62,16 @@ def load_previous(layout: RunLayout) -> tuple[dict[str, list[object]], Tables] |
         return None
 
 
-def _all_refs(layout: RunLayout, audit: dict[Key, str], planned: Sequence[Planned]):
+def _all_refs(
+    layout: RunLayout, audit: dict[Key, str], planned: Sequence[Planned], record: dict[str, str]
+):
     refs = {r.key: r for r in c.discover(layout.tasks_dir)}
     fingerprints: dict[Key, str | None] = {}
     for p in planned:
         refs.setdefault(p.ref.key, p.ref)
         fingerprints[p.ref.key] = p.fingerprint
     n_repeats = 2 if any(k[3] > 0 for k in [*refs, *audit]) else 1
-    for rel in state.pruned_keys(layout.state_dir):  # stopped by a race: never got a folder
+    for rel in record:  # stopped by a race (.foldrun/race.json): never got a folder
         parts = rel.split("/")
         where = c.parse_fold_dir(parts[2:-1])
         if len(parts) >= 4 and where is not None:
@@ -89,10 +91,9 @@ def _rel(ref: c.TaskRef, prefix: str) -> str:
     return "\0".join(map(str, ref.key))  # a planned task outside tasks/ (never on disk)
 
 
-def _pruned(layout: RunLayout, refs, fingerprints, prefix: str) -> set[Key]:
-    """Tasks a race stopped (core/state.pruned_keys) whose fingerprint is still the one
-    recorded (any, without a plan)."""
-    record = state.pruned_keys(layout.state_dir)
+def _pruned(record: dict[str, str], refs, fingerprints, prefix: str) -> set[Key]:
+    """Tasks a race stopped (`record`: core/state.pruned_keys) whose fingerprint is still
+    the one recorded (any, without a plan)."""
     if not record:
         return set()
     found = set()
@@ -129,11 +130,12 @@ def refresh(run_dir: Path, planned: Sequence[Planned] = (), task: str | None = N
     """Brings results/*.parquet up to date with the task folders and returns the tables."""
     layout = RunLayout(Path(run_dir).resolve())
     audit = c.read_audit(layout.audit_log)
-    refs, fingerprints = _all_refs(layout, audit, planned)
+    record = state.pruned_keys(layout.state_dir)  # read once: both steps need it
+    refs, fingerprints = _all_refs(layout, audit, planned, record)
     previous = load_previous(layout)
     old_index, old = previous if previous else ({}, None)
     prefix = f"{layout.tasks_dir}{os.sep}"
-    pruned = _pruned(layout, refs, fingerprints, prefix)
+    pruned = _pruned(record, refs, fingerprints, prefix)
     current, done_texts = _signatures(refs, audit, fingerprints, old_index, prefix, pruned)
     changed = [refs[tuple(v[:5])] for k, v in current.items() if old_index.get(k) != v]  # type: ignore[index]
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
