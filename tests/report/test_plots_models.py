@@ -124,3 +124,16 @@ def test_forest_draws_an_interval_that_excludes_the_mean() -> None:
                          "selected": [True, False], "partial": [False, False],
                          "folds": ["15/15", "15/15"]})  # fmt: skip
     assert plots.forest(rows, "roc_auc", 95)[:4] == b"\x89PNG"
+
+
+def test_metric_per_fold_draws_an_interval_that_excludes_the_mean(tmp_path) -> None:
+    # the benchmark run's model00: logit-scale interval [0.998338, 0.998989], mean 0.999076
+    ranking = pd.DataFrame({"model": ["m", "n"], "variant": ["v", "v"], "n": [3, 3],
+                            "mean": [0.999076, 0.8], "ci_low": [0.998338, 0.7],
+                            "ci_high": [0.998989, 0.9]})  # fmt: skip
+    metrics = pd.DataFrame({"model": ["m"] * 3 + ["n"] * 3, "variant": ["v"] * 6,
+                            "fold": [0, 1, 2] * 2, "repeat": 0, "stage": "evaluate",
+                            "subset": "test", "metric": "roc_auc",
+                            "value": [0.9999, 0.9990, 0.9983, 0.7, 0.8, 0.9]})  # fmt: skip
+    out = plots.metric_per_fold(metrics, ranking, "roc_auc", tmp_path / "m.png")
+    assert out is not None and out.read_bytes()[:4] == b"\x89PNG"

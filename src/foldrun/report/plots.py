@@ -269,10 +269,13 @@ def metric_per_fold(
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     ax.scatter(xs, ys, s=14, alpha=0.6, c=[colors[round(x) % len(colors)] for x in xs])
     mean = ranking["mean"].to_numpy(float)
-    low = np.nan_to_num(mean - ranking["ci_low"].to_numpy(float))
-    high = np.nan_to_num(ranking["ci_high"].to_numpy(float) - mean)
-    ax.errorbar(np.arange(len(ranking)) + 0.25, mean, yerr=[low, high], fmt="o", color="black",
-                capsize=4)  # fmt: skip
+    # the interval drawn as it is, as in the forest plot: a logit-scale interval near a
+    # bound can lie beside its mean, which errorbar refuses (negative error)
+    x = np.arange(len(ranking)) + 0.25
+    low, high = ranking["ci_low"].to_numpy(float), ranking["ci_high"].to_numpy(float)
+    ax.vlines(x, low, high, color="black", lw=1)
+    ax.plot(np.r_[x, x], np.r_[low, high], "_", color="black", ms=8)
+    ax.plot(x, mean, "o", color="black")
     # a partial variant (fewer folds than planned) says so, in red; without `labels`, one
     # with fewer folds than the most any has
     n = ranking["n"].to_numpy() if "n" in ranking else np.zeros(len(ranking))
