@@ -67,6 +67,7 @@ class TaskInfo:
     state: str
     duration_s: float | None
     why: str = ""  # stale: which of the user's files changed
+    dataset: str = ""  # `[datasets.<name>]`, else empty
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -226,7 +227,7 @@ class Project:
         rows = collect(tasks, scheduler_states(self.spec_path, run_dir))
         infos = tuple(
             TaskInfo(r.key, r.model, r.variant, r.fold, r.stage, r.state.value, r.duration_s,
-                     r.why)
+                     r.why, r.dataset)
             for r in rows
         )
         return Status(run_dir, infos)
@@ -240,6 +241,7 @@ class Project:
         models: Sequence[str] = (),
         folds: Sequence[int] = (),
         stages: Sequence[str] = (),
+        datasets: Sequence[str] = (),
         force: bool = False,
         retries: int = 0,
         dry_run: bool = False,
@@ -250,15 +252,16 @@ class Project:
         from foldrun.run.runner import run
 
         result = run(self.spec_path, backend=backend, jobs=jobs, gpus=gpus, models=models,
-                     folds=folds, stages=stages, force=force, retries=retries,
+                     folds=folds, stages=stages, datasets=datasets, force=force, retries=retries,
                      dry_run=dry_run, wait=wait, listener_factory=self._listener)  # fmt: skip
         return RunOutcome.of(result, dry_run)
 
-    def results(self) -> Results:
-        """The run's tables (tasks, metrics, predictions, folds) as pandas DataFrames."""
+    def results(self, dataset: str | None = None) -> Results:
+        """The run's tables (tasks, metrics, predictions, folds) as pandas DataFrames; of
+        one `dataset` in a spec with `[datasets]`."""
         from foldrun.results import load_results
 
-        return load_results(self.spec_path)
+        return load_results(self.spec_path, dataset=dataset)
 
     def report(self, out: str | Path | None = None) -> Report:
         """Build the report folder (default `<run folder>/report`)."""

@@ -22,17 +22,32 @@ def fold_dir_name(fold: int, repeat: int = 0, n_repeats: int = 1, inner: int = -
 
 @dataclass(frozen=True)
 class RunLayout:
-    """The paths of one run folder (`runs/<name>/`)."""
+    """The paths of one run folder (`runs/<name>/`).
+
+    With `dataset` (a spec's `[datasets.<name>]`), the paths of that dataset: its tasks
+    (`tasks/<dataset>/`), split (`split/<dataset>/`), result tables (`results/<dataset>/`)
+    and planning records (`.foldrun/datasets/<dataset>/`); the audit log, the lock, the
+    scheduler's files and the report stay the run's."""
 
     root: Path
+    dataset: str | None = None
+
+    def _own(self, path: Path) -> Path:
+        return path / self.dataset if self.dataset else path
 
     @property
     def split_dir(self) -> Path:
-        return self.root / "split"
+        return self._own(self.root / "split")
 
     @property
     def tasks_dir(self) -> Path:
-        return self.root / "tasks"
+        return self._own(self.root / "tasks")
+
+    @property
+    def records_dir(self) -> Path:
+        """The planning records of the run (or of its dataset): split.json, data.json,
+        split_from.json, the refit manifest."""
+        return self._own(self.state_dir / "datasets") if self.dataset else self.state_dir
 
     @property
     def audit_log(self) -> Path:
@@ -40,7 +55,7 @@ class RunLayout:
 
     @property
     def results_dir(self) -> Path:
-        return self.root / "results"
+        return self._own(self.root / "results")
 
     @property
     def report_dir(self) -> Path:
@@ -59,10 +74,19 @@ class RunLayout:
     def lock_file(self) -> Path:
         return self.state_dir / "lock"
 
+    def recorded_datasets(self) -> list[str]:
+        """The datasets planning recorded in this run folder (`[datasets]`), sorted; []
+        for a run without datasets."""
+        try:
+            found = (self.state_dir / "datasets").iterdir()
+            return sorted(p.name for p in found if p.is_dir())
+        except OSError:
+            return []
+
     @property
     def split_from_file(self) -> Path:
         """Where a run that reuses a split (`[split] from`) records that folder."""
-        return self.state_dir / "split_from.json"
+        return self.records_dir / "split_from.json"
 
     def used_split(self) -> Path:
         """The split folder the run's tasks use: its own split/, else the `from` folder it

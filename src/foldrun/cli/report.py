@@ -19,11 +19,22 @@ def command(specs: tuple[str, ...], out: str | None) -> None:
         _across(list(specs), out)
         return
     report = build_report(specs[0], out)
-    summary = report.summary
+    click.echo(f"report: {report.index}")
+    datasets = report.summary.get("datasets")
+    if isinstance(datasets, dict):  # [datasets]: each one's summary, then the comparison
+        for name, summary in datasets.items():
+            click.echo(f"dataset {name}:")
+            _echo_summary(summary)
+    else:
+        _echo_summary(report.summary)
+    for problem in report.problems:
+        click.echo(f"plot failed: {problem}", err=True)
+
+
+def _echo_summary(summary: dict) -> None:  # type: ignore[type-arg]
     counts = summary["tasks"]
     done = counts.get("done", 0) if isinstance(counts, dict) else 0
     total = counts.get("total", 0) if isinstance(counts, dict) else 0
-    click.echo(f"report: {report.index}")
     pruned = counts.get("pruned", 0) if isinstance(counts, dict) else 0
     stopped = f" ({pruned} pruned by the race)" if pruned else ""
     click.echo(f"tasks done: {done}/{total}{stopped}; primary metric: {summary['primary_metric']}")
@@ -40,8 +51,6 @@ def command(specs: tuple[str, ...], out: str | None) -> None:
     missing = summary["missing"]
     if missing:
         click.echo(f"partial run: {len(missing)} tasks not done (listed in the report)")  # type: ignore[arg-type]
-    for problem in report.problems:
-        click.echo(f"plot failed: {problem}", err=True)
 
 
 def _across(specs: list[str], out: str | None) -> None:

@@ -90,6 +90,7 @@ def echo_result(result: object) -> None:
 @click.option("--models", multiple=True, help="Only these models (or model/variant).")
 @click.option("--folds", multiple=True, type=int, help="Only these folds (-1: refit).")
 @click.option("--stages", multiple=True, help="Only these stages.")
+@click.option("--datasets", multiple=True, help="Only these datasets ([datasets.<name>]).")
 @click.option("--force", is_flag=True, help="Rerun stale tasks (done with other settings).")
 @click.option(
     "--retries",
@@ -113,6 +114,7 @@ def command(
     models: tuple[str, ...],
     folds: tuple[int, ...],
     stages: tuple[str, ...],
+    datasets: tuple[str, ...],
     force: bool,
     retries: int,
     dry_run: bool,
@@ -135,6 +137,7 @@ def command(
         models=models,
         folds=folds,
         stages=stages,
+        datasets=datasets,
         force=force,
         retries=retries,
         dry_run=dry_run,

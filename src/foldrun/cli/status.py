@@ -48,15 +48,19 @@ def _print_table(status: object, only_failed: bool) -> None:
     from rich.table import Table
 
     table = Table(title=f"{status.run_dir}", title_justify="left")  # type: ignore[attr-defined]
-    for name in ("model", "variant", "fold", "stage", "state", "duration"):
+    datasets = any(row.dataset for row in status.tasks)  # type: ignore[attr-defined]
+    for name in ("dataset", "model", "variant", "fold", "stage", "state", "duration")[
+        0 if datasets else 1 :
+    ]:
         table.add_column(name, justify="right" if name == "duration" else "left")
     for row in status.tasks:  # type: ignore[attr-defined]
         if only_failed and row.state == "done":
             continue
         style = STYLES.get(row.state, "none")
         why = f" ({escape(row.why)})" if row.why else ""
-        table.add_row(escape(row.model), escape(row.variant), row.fold, row.stage,
-                      f"[{style}]{row.state}[/]{why}", _duration(row.duration_s))  # fmt: skip
+        cells = [escape(row.model), escape(row.variant), row.fold, row.stage,
+                 f"[{style}]{row.state}[/]{why}", _duration(row.duration_s)]  # fmt: skip
+        table.add_row(*([escape(row.dataset)] if datasets else []), *cells)
     counts = status.counts  # type: ignore[attr-defined]
     console = Console()
     console.print(table)

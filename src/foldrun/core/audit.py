@@ -26,9 +26,17 @@ INFO_EVENTS = frozenset({"command", "forced", "fold completed", "pruned"})
 
 
 def split_key(key: str) -> tuple[str, str, str]:
-    """`model/variant/<fold dir>/stage` -> (fold dir, model/variant, stage)."""
+    """`model/variant/<fold dir>/stage` -> (fold dir, model/variant, stage); in a spec with
+    datasets `<dataset>/model/variant/...` -> (fold dir, dataset/model/variant, stage)."""
     parts = key.split("/")
-    return "/".join(parts[2:-1]), "/".join(parts[:2]), parts[-1]
+    start = len(parts) - 1
+    while start > 2 and _fold_part(parts[start - 1]):
+        start -= 1  # the fold dir is 1 to 3 parts: repeat_01/fold_00/inner_02, all
+    return "/".join(parts[start:-1]), "/".join(parts[:start]), parts[-1]
+
+
+def _fold_part(name: str) -> bool:
+    return name == "all" or name.startswith(("fold_", "repeat_", "inner_"))
 
 
 def audit_line(key: str, event: str, detail: str = "", when: datetime | None = None) -> str:

@@ -36,8 +36,9 @@ class Resources:
 class PlannedTask:
     """Everything a backend needs to schedule a task; the worker re-plans to execute it.
 
-    `key` is `model/variant/<fold dir>/stage`, the task folder relative to `tasks/`, and
-    identifies the task everywhere (audit.log, status, SLURM array files). An inner task
+    `key` is `model/variant/<fold dir>/stage` (`<dataset>/model/...` in a spec with
+    datasets), the task folder relative to `tasks/`, and identifies the task everywhere
+    (audit.log, status, SLURM array files). An inner task
     (nested selection) has `inner` >= 0 and the fold dir `fold_00/inner_01`: results and
     reports of the outer folds never read it (results/nested.py does).
     """
@@ -54,6 +55,7 @@ class PlannedTask:
     task_dir: Path
     meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
     inner: int = -1  # the inner fold of `fold`'s training part (nested selection), else -1
+    dataset: str = ""  # `[datasets.<name>]`: the key and folder start with `<name>/`
 
     def external_sets(self) -> list[str]:
         """`external:<name>` of every external set this task reads (its inputs)."""
@@ -62,9 +64,16 @@ class PlannedTask:
 
 
 def matches(
-    task: PlannedTask, models: Sequence[str], folds: Sequence[int], stages: Sequence[str]
+    task: PlannedTask,
+    models: Sequence[str],
+    folds: Sequence[int],
+    stages: Sequence[str],
+    datasets: Sequence[str] = (),
 ) -> bool:
-    """Whether a task is in the subset of --models (model or model/variant), --folds, --stages."""
+    """Whether a task is in the subset of --models (model or model/variant), --folds,
+    --stages and --datasets."""
+    if datasets and task.dataset not in datasets:
+        return False
     if models and task.model not in models and f"{task.model}/{task.variant}" not in models:
         return False
     if folds and task.fold not in folds:

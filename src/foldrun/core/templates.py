@@ -34,6 +34,7 @@ BUILTIN_PLACEHOLDERS = frozenset(
         "model",
         "variant",
         "seed",
+        "dataset",  # the `[datasets.<name>]` the task runs on, else empty
         "external",  # the external set's name while predict runs on one, else empty
     }
 )

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from foldrun.core.files import write_json
 from foldrun.errors import DataError
-from foldrun.layout import RunLayout
 from foldrun.spec.table import read_table_info
 
 if TYPE_CHECKING:
@@ -28,7 +27,7 @@ def data_meta(spec: Spec, *, write: bool = True) -> tuple[str, dict[str, Any]]:
     base = {"id": data.id, "target": data.target, "group": data.group}
     if data.features is not None and data.task is not None:
         return data.task, {**base, "features": list(data.features)}
-    cache = RunLayout(spec.run_dir).state_dir / "data.json"
+    cache = spec.layout.records_dir / "data.json"
     try:
         stat = spec.table_path.stat()
     except FileNotFoundError:

@@ -49,10 +49,11 @@ class Plan:
         models: Sequence[str] = (),
         folds: Sequence[int] = (),
         stages: Sequence[str] = (),
+        datasets: Sequence[str] = (),
     ) -> Plan:
         """The tasks matching every filter given (a model is `name` or `name/variant`),
         plus every task they depend on, unchanged, in plan order."""
-        chosen = {k for k, t in self.tasks.items() if matches(t, models, folds, stages)}
+        chosen = {k for k, t in self.tasks.items() if matches(t, models, folds, stages, datasets)}
         stack = list(chosen)
         while stack:
             for dep in self.tasks[stack.pop()].deps:
@@ -83,6 +84,8 @@ def build_plan(spec: Spec, split: Any = None, *, write: bool = False) -> Plan:
     in a temporary folder for the time of planning (enough to look at a plan: status,
     check, a dry run; never to execute it).
     """
+    if spec.datasets:
+        return _datasets_plan(spec, write)
     if isinstance(split, str | os.PathLike):
         return _plan(spec, scan_split(Path(split)), write)
     if write:
@@ -102,6 +105,19 @@ def build_plan(spec: Spec, split: Any = None, *, write: bool = False) -> Plan:
         return _plan(spec, scan_split(Path(tmp) / "split"), write)
 
 
+def _datasets_plan(spec: Spec, write: bool) -> Plan:
+    """Every dataset's plan, one after the other: their tasks are `<dataset>/...`, in the
+    dataset's own folders (tasks/<dataset>/, split/<dataset>/)."""
+    tasks: dict[str, PlannedTask] = {}
+    n_repeats = 1
+    for name in spec.datasets:
+        part = build_plan(spec.for_dataset(name), write=write)
+        tasks.update(part.tasks)
+        n_repeats = max(n_repeats, part.n_repeats)
+    layout = spec.layout
+    return Plan(spec, spec.run_dir, layout.split_dir, n_repeats, tasks)
+
+
 def _plan(spec: Spec, files: SplitFiles, write: bool) -> Plan:
     builder = _Builder(spec, files, write)
     for name, model in spec.models.items():
@@ -113,7 +129,8 @@ class _Builder:
     def __init__(self, spec: Spec, files: SplitFiles, write: bool) -> None:
         self.spec = spec
         self.files = files
-        self.layout = RunLayout(spec.run_dir)
+        self.layout = spec.layout
+        self.prefix = f"{spec.dataset}/" if spec.dataset else ""  # keys are `<dataset>/...`
         self.hashes = FileHashes()
         self.tasks: dict[str, PlannedTask] = {}
         self._code_cache: dict[tuple[int, str], dict[str, str]] = {}
@@ -123,6 +140,7 @@ class _Builder:
             "data": data,
             "seed": spec.seed,
             "spec_path": str(spec.path),
+            "dataset": spec.dataset,
             "run_dir": str(spec.run_dir),
             "n_repeats": files.n_repeats,
             "scorers": dict(spec.report.scorers) if spec.report else {},  # [report] scorers
@@ -180,7 +198,7 @@ class _Builder:
         part: trained on the inner train rows, tested on the inner test rows, validated on
         the fold's own val rows (never its test rows), no holdout or external set."""
         folder = fold_dir_name(fold.fold, fold.repeat, self.files.n_repeats, inner)
-        deps = (f"{name}/{parent}/{folder}/{prev}",) if prev else ()
+        deps = (f"{self.prefix}{name}/{parent}/{folder}/{prev}",) if prev else ()
         if inner >= 0:
             inputs = {**fold.inner[inner], "val": fold.manifests["val"], "holdout": None}
         else:
@@ -206,7 +224,8 @@ class _Builder:
     ) -> None:
         """Refit waits for the last fold stage (evaluate, when there is one) of every fold."""
         deps = tuple(
-            f"{name}/{parent}/{fold_dir_name(f.fold, f.repeat, self.files.n_repeats)}/{last}"
+            f"{self.prefix}{name}/{parent}/"
+            f"{fold_dir_name(f.fold, f.repeat, self.files.n_repeats)}/{last}"
             for f in self.files.folds
         )
         inputs = {**self.refit_inputs, **self._external_inputs(model, "refit")}
@@ -225,8 +244,9 @@ class _Builder:
         inner: int = -1,
     ) -> None:
         folder = fold_dir_name(fold, repeat, self.files.n_repeats, inner)
-        key = f"{name}/{variant.name}/{folder}/{stage}"
-        task_dir = self.layout.tasks_dir / key
+        rel = f"{name}/{variant.name}/{folder}/{stage}"
+        key = self.prefix + rel
+        task_dir = self.layout.tasks_dir / rel
         meta = self._meta(model, stage, variant, deps, inputs)
         hashes = {k: self.hashes(p) for k, p in inputs.items()}
         meta["input_sha256"] = hashes  # the worker checks the manifests are still these
@@ -246,6 +266,7 @@ class _Builder:
             task_dir=task_dir,
             meta=meta,
             inner=inner,
+            dataset=self.spec.dataset or "",
         )
 
     @staticmethod
@@ -362,7 +383,7 @@ def refit_manifest(files: SplitFiles, layout: RunLayout, hashes: FileHashes, wri
     if _lists_folds(files.root):  # fold 0 need not hold every row: all folds' rows, once
         every = [p for f in files.folds for p in f.manifests.values() if p is not None]
         text = "".join(dict.fromkeys(_concat_csv(every).splitlines(keepends=True)))
-    path = layout.state_dir / "refit_train.csv"
+    path = layout.records_dir / "refit_train.csv"
     hashes.remember(path, hashlib.sha256(text.encode("utf-8")).hexdigest())
     if write:
         write_if_changed(path, text)

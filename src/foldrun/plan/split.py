@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from foldrun.core.files import write_json
 from foldrun.errors import FoldrunError, SpecError
-from foldrun.layout import RunLayout, fold_dir_name
+from foldrun.layout import fold_dir_name
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from foldrun.spec.model import Spec
     from foldrun.split import Folds
 
@@ -51,7 +53,7 @@ class SplitFiles:
 
 def split_dir(spec: Spec) -> Path:
     """`[split] from`, or the run's own `split/`."""
-    return spec.split_from or RunLayout(spec.run_dir).split_dir
+    return spec.split_from or spec.layout.split_dir
 
 
 def scan_split(root: Path) -> SplitFiles:
@@ -134,11 +136,11 @@ def prepare_split(spec: Spec) -> Folds | None:
                 file=root,
                 key="split.from",
             )
-        record = RunLayout(spec.run_dir).split_from_file  # results read the split there
+        record = spec.layout.split_from_file  # results read the split there
         if _read_record(record) != {"from": str(root)}:
             _write_record(record, {"from": str(root)})
         return None
-    record_path = RunLayout(spec.run_dir).state_dir / "split.json"
+    record_path = spec.layout.records_dir / "split.json"
     if root.is_dir():
         _check_unchanged(spec, record_path)
         return None
@@ -165,14 +167,39 @@ def make_split(spec: Spec) -> Folds:
     from foldrun.split import make_folds
 
     check_columns(spec)  # a misspelt column is named before any fold is made
+    table = read_table(spec.table_path, text=(spec.data.id, spec.data.group))
     return make_folds(
-        read_table(spec.table_path, text=(spec.data.id, spec.data.group)),
+        filtered(spec, table),
         id=spec.data.id,
         target=spec.data.target,
         group=spec.data.group,
         source=spec.table_path,
         **spec.split_options(),
     )
+
+
+def filtered(spec: Spec, table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `[data] filter` (a dataset's `filter`): only they get into folds."""
+    query = spec.data.filter
+    if query is None:
+        return table
+    key = f"datasets.{spec.dataset}.filter" if spec.dataset else "data.filter"
+    try:
+        rows = table.query(query, engine="python")
+    except Exception as err:  # pandas raises many kinds for a bad query
+        raise SpecError(
+            f"the filter {query!r} fails on {spec.table_path.name}: {err}; write a pandas "
+            "query on its columns, e.g. \"site == 'A'\"",
+            file=spec.path,
+            key=key,
+        ) from None
+    if not hasattr(rows, "empty") or rows.empty:
+        raise SpecError(
+            f"the filter {query!r} keeps no row of {spec.table_path.name}; fix the query",
+            file=spec.path,
+            key=key,
+        )
+    return rows.reset_index(drop=True)
 
 
 def _record(spec: Spec, known: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -187,6 +214,7 @@ def _record(spec: Spec, known: dict[str, Any] | None = None) -> dict[str, Any]:
     record = {
         "options": spec.split.options(),
         "data": {"id": data.id, "target": data.target, "group": data.group},
+        **({"filter": data.filter} if data.filter is not None else {}),
         "table_sha256": sha,
         "table_stat": table_stat,
     }
@@ -199,6 +227,7 @@ def _record(spec: Spec, known: dict[str, Any] | None = None) -> dict[str, Any]:
 _WHAT = {
     "options": "the [split] options",
     "data": "[data] id/target/group",
+    "filter": "the filter",
     "table_sha256": "the data table",
     "fold_tables_sha256": "the fold table",
 }
@@ -206,13 +235,15 @@ _WHAT = {
 
 def split_changes(spec: Spec) -> str | None:
     """Why the run's existing split no longer matches the spec (None when it does)."""
-    old = _read_record(RunLayout(spec.run_dir).state_dir / "split.json")
+    old = _read_record(spec.layout.records_dir / "split.json")
     return _changes(old, _record(spec, old)) if old is not None else None
 
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     # a record written before fold tables were hashed has no such key: nothing to compare
-    changed = [_WHAT[k] for k in _WHAT if k in old and old.get(k) != new.get(k)]
+    # (a filter added to a spec whose split had none is a change all the same)
+    known = [k for k in _WHAT if k in old or (k == "filter" and k in new)]
+    changed = [_WHAT[k] for k in known if old.get(k) != new.get(k)]
     if not changed:
         return None
     return (

@@ -35,7 +35,7 @@ def build_across_report(runs: list[str | Path], out: str | Path) -> Path:
     with writing(target.parent, ReportError), staging(
         target, REPORT, keep=run_dirs, error=ReportError
     ) as tmp:
-        _write(loaded, names, tmp)
+        write_across(loaded, names, tmp)
     return target / "index.html"
 
 
@@ -58,7 +58,11 @@ def unit(model: str, variant: str) -> str:
     return model if variant == "default" else f"{model}/{variant}"
 
 
-def _write(loaded: list[Results], names: list[str], folder: Path) -> None:
+def write_across(
+    loaded: list[Results], names: list[str], folder: Path, linked: bool = False
+) -> dict[str, object]:
+    """index.html, cv_summary.json, fold_summary.csv (and the critical difference diagram)
+    of the datasets `loaded`; `linked`: each dataset's own report is in `<name>/`."""
     first = loaded[0]
     metric, greater = first.primary, first.greater_is_better
     scores = long_scores(loaded, names, metric)
@@ -81,21 +85,26 @@ def _write(loaded: list[Results], names: list[str], folder: Path) -> None:
         "across": across.to_dict(),
     }
     (folder / "cv_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    html = _page(loaded, names, scores, table, across, plot)
+    html = _page(loaded, names, scores, table, across, plot, linked)
     (folder / "index.html").write_text(html, encoding="utf-8")
+    return summary
 
 
 def _num(value: object) -> float | None:
     return None if pd.isna(value) else float(value)  # type: ignore[arg-type]
 
 
-def _page(loaded, names, scores, table, across: AcrossDatasets, plot: Path | None) -> str:
+def _page(loaded, names, scores, table, across: AcrossDatasets, plot: Path | None,
+          linked: bool = False) -> str:  # fmt: skip
     metric = loaded[0].primary
     direction = "higher is better" if across.greater_is_better else "lower is better"
+    each = "its folds" if linked else "each run's folds"
     parts = [h.section(
         "Models across datasets",
-        h.para(f"{len(names)} dataset(s), one run each; {metric} ({direction}), the mean over "
-               "each run's folds. A model missing on a dataset is left out of the ranks."),
+        h.para(f"{len(names)} dataset(s){'' if linked else ', one run each'}; {metric} "
+               f"({direction}), the mean over {each}. A model missing on a dataset is left "
+               "out of the ranks."),
+        _links(names) if linked else "",
         h.table(table.reset_index(), keys=1),
         _test_text(across),
         h.image(plot, "critical difference diagram") if plot is not None else "",
@@ -105,6 +114,12 @@ def _page(loaded, names, scores, table, across: AcrossDatasets, plot: Path | Non
             "mean", ascending=not across.greater_is_better, kind="stable")  # fmt: skip
         parts.append(h.section(f"Ranking on {name}", h.table(rows.drop(columns="dataset"))))
     return h.page(f"foldrun report: {len(names)} datasets", parts)
+
+
+def _links(names: list[str]) -> str:
+    """Links to each dataset's own report (`<name>/index.html`, relative)."""
+    links = "".join(f'<li><a href="{h.esc(n)}/index.html">{h.esc(n)}</a></li>' for n in names)
+    return f"<p>Each dataset's full report (models, plots, comparison):</p><ul>{links}</ul>"
 
 
 def _test_text(across: AcrossDatasets) -> str:

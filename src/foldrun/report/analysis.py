@@ -15,7 +15,7 @@ from typing import TypeVar
 import pandas as pd
 
 from foldrun._version import __version__
-from foldrun.layout import RunLayout, fold_dir_name
+from foldrun.layout import fold_dir_name
 from foldrun.results import Results
 from foldrun.results.collect import KEY
 
@@ -192,7 +192,7 @@ def _git(where: Path, *args: str) -> str | None:
 
 def split_details(results: Results) -> dict[str, object] | None:
     try:
-        split = RunLayout(results.run_dir).used_split()
+        split = results.source.layout.used_split()
         obj = json.loads((split / "details.json").read_text())
     except (OSError, ValueError):
         return None

@@ -20,11 +20,10 @@ import pandas as pd
 from foldrun.core.cells import spreadsheet_safe
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.errors import ReportError
-from foldrun.layout import RunLayout
 from foldrun.report import analysis as an
 from foldrun.report import pages, selection
 from foldrun.results import Results, load_results, nested
-from foldrun.results.source import resolve
+from foldrun.results.source import resolve, views
 
 # what a report folder holds; one made before the marker existed is ours when it holds
 # nothing else
@@ -49,20 +48,47 @@ class Report:
 
 
 def build_report(run_dir_or_spec: str | Path, out: str | Path | None = None) -> Report:
-    run_dir = resolve(run_dir_or_spec).run_dir
+    """The report of a run; of a run with `[datasets]`, the comparison across its datasets
+    in the report folder and each dataset's own report in `<dataset>/` below it."""
+    source = resolve(run_dir_or_spec)
+    run_dir = source.run_dir
     target = Path(out).absolute() if out else run_dir / "report"
     # refused before anything is written, the results tables included
     check_replaceable(target, REPORT, keep=[run_dir], error=ReportError)
     hint = "" if out else " (or pass --out to a writable folder)"
+    parts = views(source)
     with writing(run_dir, ReportError, hint):
-        results = load_results(run_dir_or_spec)
-        # plots whose inputs are unchanged since the last report are not redrawn
-        with staging(target, REPORT, keep=[run_dir], error=ReportError) as tmp, \
-                pages.plots.cache(RunLayout(run_dir).results_dir):  # fmt: skip
-            report = _write(results, tmp)
+        loaded = [load_results(view) for view in parts]
+        with staging(target, REPORT, keep=[run_dir], error=ReportError) as tmp:
+            if parts[0].dataset is None:
+                report = _cached_write(loaded[0], tmp)
+            else:
+                report = _write_datasets(loaded, tmp)
     report.path = target
-    report.plots = [target / p.name for p in report.plots]
+    report.plots = [target / p.relative_to(tmp) for p in report.plots]
     return report
+
+
+def _cached_write(results: Results, folder: Path) -> Report:
+    # plots whose inputs are unchanged since the last report are not redrawn
+    with pages.plots.cache(results.source.layout.results_dir):
+        return _write(results, folder)
+
+
+def _write_datasets(loaded: list[Results], folder: Path) -> Report:
+    """Each dataset's report in `<dataset>/`, then the comparison across them."""
+    from foldrun.report.across import write_across
+
+    reports = {}
+    for results in loaded:
+        name = str(results.source.dataset)
+        (folder / name).mkdir()
+        reports[name] = _cached_write(results, folder / name)
+    summary = write_across(loaded, list(reports), folder, linked=True)
+    summary["datasets"] = {name: r.summary for name, r in reports.items()}
+    plots = [p for r in reports.values() for p in r.plots]
+    problems = [f"{name}: {p}" for name, r in reports.items() for p in r.problems]
+    return Report(folder, summary, plots, problems)
 
 
 def _write(results: Results, folder: Path) -> Report:

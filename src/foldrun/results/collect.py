@@ -126,8 +126,11 @@ def _stage_refs(model: str, variant: str, where: tuple[int, int], path: str) -> 
     return refs
 
 
-def read_audit(path: Path) -> dict[tuple[str, str, int, int, str], str]:
-    """The last event per task in audit.log ("ts | fold dir | model/variant | stage | event")."""
+def read_audit(
+    path: Path, dataset: str | None = None
+) -> dict[tuple[str, str, int, int, str], str]:
+    """The last event per task in audit.log ("ts | fold dir | model/variant | stage | event"),
+    of one dataset's tasks (`dataset/model/variant`) when `dataset` is given."""
     last: dict[tuple[str, str, int, int, str], str] = {}
     try:
         text = path.read_text(errors="replace")
@@ -142,8 +145,10 @@ def read_audit(path: Path) -> dict[tuple[str, str, int, int, str], str]:
             continue
         if parts[4] in INFO_EVENTS:
             continue  # the command, a forced rerun, a finished fold: no change of state
-        model, variant = parts[2].split("/", 1)
-        last[(model, variant, *where, parts[3])] = parts[4]
+        names = parts[2].split("/")
+        if names[:-2] != ([dataset] if dataset else []):
+            continue  # another dataset's task
+        last[(names[-2], names[-1], *where, parts[3])] = parts[4]
     return last
 
 

@@ -13,7 +13,7 @@ from foldrun.errors import ReportError
 from foldrun.results import collect, compare, stats
 from foldrun.results.metrics import PRIMARY, greater_is_better
 from foldrun.results.refresh import refresh
-from foldrun.results.source import RunSource, planned_tasks, resolve
+from foldrun.results.source import RunSource, datasets_of, planned_tasks, resolve, views
 
 FALLBACK_PRIMARY = {
     "classification": ["roc_auc", "balanced_accuracy", "accuracy"],
@@ -106,7 +106,10 @@ class Results:
     def selected(self) -> pd.DataFrame:
         """The best variant per model on the primary metric (see compare.select_variants)."""
         return compare.select_variants(
-            self.summary("test"), self.summary("val"), self.primary, self.greater_is_better,
+            self.summary("test"),
+            self.summary("val"),
+            self.primary,
+            self.greater_is_better,
             self.stopped_variants,
         )
 
@@ -181,12 +184,16 @@ class Results:
         ).reset_index()
 
 
-def load_results(run_dir_or_spec: str | Path, refresh_tables: bool = True) -> Results:
+def load_results(
+    run_dir_or_spec: str | Path | RunSource, refresh_tables: bool = True, dataset: str | None = None
+) -> Results:
     """Refreshes results/*.parquet from the task folders and returns them as a Results.
 
-    `run_dir_or_spec` is a spec file (its `output` is the run folder) or a run folder.
+    `run_dir_or_spec` is a spec file (its `output` is the run folder) or a run folder. A
+    run with `[datasets]` has a Results per dataset: name it with `dataset`.
     """
-    source = resolve(run_dir_or_spec)
+    source = run_dir_or_spec if isinstance(run_dir_or_spec, RunSource) else resolve(run_dir_or_spec)
+    source = _one_dataset(source, dataset)
     if not source.run_dir.is_dir():
         raise ReportError(
             f"the run folder {source.run_dir} does not exist; run `foldrun run SPEC` first",
@@ -194,7 +201,7 @@ def load_results(run_dir_or_spec: str | Path, refresh_tables: bool = True) -> Re
             key="output",
         )
     planned = planned_tasks(source)
-    tables = refresh(source.run_dir, planned, source.task)
+    tables = refresh(source.run_dir, planned, source.task, source.dataset)
     return Results(
         source=source,
         tasks=tables.tasks,
@@ -203,4 +210,25 @@ def load_results(run_dir_or_spec: str | Path, refresh_tables: bool = True) -> Re
         folds=tables.folds,
         options=dict(source.report_options),
         planned=bool(planned),
+    )
+
+
+def _one_dataset(source: RunSource, dataset: str | None) -> RunSource:
+    """The view of `dataset` in a run with datasets; the run itself otherwise."""
+    names = datasets_of(source)
+    if dataset is None and not names:
+        return source
+    if dataset is not None and dataset in names:
+        return views(source)[names.index(dataset)]
+    if dataset is not None and not names:
+        raise ReportError(
+            f"the run has no datasets, so there is no dataset {dataset!r}; leave it out",
+            file=source.spec_path,
+            key="datasets",
+        )
+    raise ReportError(
+        f"the run has datasets {', '.join(names)}: name one (dataset=...), or report them "
+        "all with `foldrun report`",
+        file=source.spec_path,
+        key="datasets",
     )

@@ -87,11 +87,10 @@ def _on_disk(tasks_dir: Path) -> list[Planned]:
 
 def for_results(results) -> dict[str, dict[str, object]]:
     """`nested_selection` of a run's Results: {} when no model has inner folds."""
-    from foldrun.layout import RunLayout
     from foldrun.results.source import planned_tasks
 
     planned = planned_tasks(results.source, inner=True) if results.planned else None
-    scores = inner_scores(RunLayout(results.run_dir).tasks_dir, planned, results.primary)
+    scores = inner_scores(results.source.layout.tasks_dir, planned, results.primary)
     if scores.empty:
         return {}
     return nested_selection(scores, results.current_metrics, results.primary,

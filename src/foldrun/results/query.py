@@ -10,10 +10,9 @@ import pandas as pd
 
 from foldrun.core.owned import writing
 from foldrun.errors import ReportError
-from foldrun.layout import RunLayout
 from foldrun.results import collect
 from foldrun.results.refresh import refresh
-from foldrun.results.source import RunSource, planned_tasks, resolve, run_names
+from foldrun.results.source import RunSource, planned_tasks, resolve, run_names, views
 
 
 def run_query(
@@ -26,8 +25,9 @@ def run_query(
     message."""
     import duckdb
 
-    many = not isinstance(runs, str | Path)
-    sources = [resolve(r) for r in (runs if many else [runs])]  # type: ignore[union-attr]
+    given = list(runs) if many_runs(runs) else [runs]  # type: ignore[call-overload]
+    sources = [view for r in given for view in views(resolve(r))]  # a dataset: a view
+    many = len(given) > 1 or sources[0].dataset is not None
     for source in sources:
         _fresh(source, refresh_tables)
     names = run_names(sources) if many else [None]
@@ -45,6 +45,10 @@ def run_query(
         con.close()
 
 
+def many_runs(runs: object) -> bool:
+    return not isinstance(runs, str | Path)
+
+
 def _fresh(source: RunSource, refresh_tables: bool) -> None:
     if not source.run_dir.is_dir():
         raise ReportError(
@@ -52,15 +56,15 @@ def _fresh(source: RunSource, refresh_tables: bool) -> None:
             file=source.spec_path,
             key="output",
         )
-    results_dir = RunLayout(source.run_dir).results_dir
+    results_dir = source.layout.results_dir
     missing = any(not (results_dir / f"{t}.parquet").is_file() for t in collect.TABLES)
     if refresh_tables or missing:
         with writing(source.run_dir, ReportError):  # results/ on a full or read-only disk
-            refresh(source.run_dir, planned_tasks(source), source.task)
+            refresh(source.run_dir, planned_tasks(source), source.task, source.dataset)
 
 
 def _select(source: RunSource, table: str, dataset: str | None) -> str:
-    path = str(RunLayout(source.run_dir).results_dir / f"{table}.parquet").replace("'", "''")
+    path = str(source.layout.results_dir / f"{table}.parquet").replace("'", "''")
     if dataset is None:
         return f"SELECT * FROM read_parquet('{path}')"
     name = dataset.replace("'", "''")

@@ -126,10 +126,16 @@ def _signatures(refs, audit, fingerprints, old_index, prefix, pruned=frozenset()
     return index, known
 
 
-def refresh(run_dir: Path, planned: Sequence[Planned] = (), task: str | None = None) -> Tables:
-    """Brings results/*.parquet up to date with the task folders and returns the tables."""
-    layout = RunLayout(Path(run_dir).resolve())
-    audit = c.read_audit(layout.audit_log)
+def refresh(
+    run_dir: Path,
+    planned: Sequence[Planned] = (),
+    task: str | None = None,
+    dataset: str | None = None,
+) -> Tables:
+    """Brings results/*.parquet up to date with the task folders and returns the tables
+    (of one dataset's tasks, in results/<dataset>/, when `dataset` is given)."""
+    layout = RunLayout(Path(run_dir).resolve(), dataset)
+    audit = c.read_audit(layout.audit_log, dataset)
     record = state.pruned_keys(layout.state_dir)  # read once: both steps need it
     refs, fingerprints = _all_refs(layout, audit, planned, record)
     previous = load_previous(layout)

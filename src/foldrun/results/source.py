@@ -27,6 +27,17 @@ class RunSource:
     raw: dict[str, Any] = field(default_factory=dict)  # the spec as plain TOML
     spec: Any = None  # foldrun.spec's model, when it could be loaded
     plan: list[Any] | None = field(default=None, repr=False)  # its tasks, once planned
+    dataset: str | None = None  # one dataset of a spec with `[datasets]` (see `views`)
+
+    @property
+    def layout(self) -> RunLayout:
+        """The run folder's paths, or its dataset's (tasks/<dataset>/, results/<dataset>/)."""
+        return RunLayout(self.run_dir, self.dataset)
+
+    @property
+    def name(self) -> str:
+        """The dataset's name, else the spec's `name`, else the run folder's."""
+        return str(self.dataset or self.raw.get("name") or self.run_dir.name)
 
     @property
     def task(self) -> str | None:
@@ -122,11 +133,37 @@ def resolve(run_dir_or_spec: str | Path) -> RunSource:
     )
 
 
+def datasets_of(source: RunSource) -> list[str]:
+    """The `[datasets]` of a run: its spec's, else the ones its run folder recorded."""
+    if source.dataset is not None:
+        return []
+    if source.spec is not None:
+        return list(getattr(source.spec, "datasets", None) or {})
+    if isinstance(source.raw.get("datasets"), dict):
+        return list(source.raw["datasets"])
+    return source.layout.recorded_datasets()
+
+
+def views(source: RunSource) -> list[RunSource]:
+    """A run as the datasets it holds: one source per `[datasets.<name>]` (each with its
+    own tasks, split and result tables), else the run itself."""
+    names = datasets_of(source)
+    if not names:
+        return [source]
+    return [_view(source, n) for n in names]
+
+
+def _view(source: RunSource, name: str) -> RunSource:
+    spec = source.spec.for_dataset(name) if source.spec is not None else None
+    return RunSource(source.run_dir, source.spec_path, source.raw, spec, dataset=name)
+
+
 def run_names(sources: Sequence[RunSource]) -> list[str]:
-    """Each run's name as a dataset (its spec's `name`, else its folder), made unique."""
+    """Each run's name as a dataset (its dataset's or spec's `name`, else its folder), made
+    unique."""
     names: list[str] = []
     for source in sources:
-        base = str(source.raw.get("name") or source.run_dir.name)
+        base = source.name
         name, i = base, 2
         while name in names:
             name, i = f"{base}-{i}", i + 1
@@ -158,7 +195,7 @@ def _plan_tasks(source: RunSource) -> list[Any]:
     if source.plan is not None:
         return source.plan
     source.plan = []
-    if source.spec is None or not RunLayout(source.run_dir).used_split().is_dir():
+    if source.spec is None or not source.layout.used_split().is_dir():
         return source.plan  # build_plan would make the split: a report never writes one
     try:
         build_plan = importlib.import_module("foldrun.plan").build_plan

@@ -67,9 +67,10 @@ def select(
     models: Sequence[str] = (),
     folds: Sequence[int] = (),
     stages: Sequence[str] = (),
+    datasets: Sequence[str] = (),
 ) -> list[str]:
     """The chosen tasks plus the not-done tasks they depend on, in plan order."""
-    chosen = {k for k, t in tasks.items() if matches(t, models, folds, stages)}
+    chosen = {k for k, t in tasks.items() if matches(t, models, folds, stages, datasets)}
     stack = list(chosen)
     while stack:
         for dep in tasks[stack.pop()].deps:
@@ -202,10 +203,11 @@ def run(
     dry_run: bool = False,
     wait: bool = True,
     listener_factory: Callable[[dict[str, PlannedTask], list[str]], object] | None = None,
+    datasets: Sequence[str] | None = None,
 ) -> RunResult:
     """Plan the spec's tasks and execute those not done yet."""
     spec_path = Path(spec_path).resolve()
-    check_subset(spec_path, models or (), folds or (), stages or ())
+    check_subset(spec_path, models or (), folds or (), stages or (), datasets or ())
     # a dry run writes nothing; but SLURM's dry run writes job scripts to submit by hand,
     # whose array elements must find the split made (not all make it at once)
     run_dir, tasks = plan_spec(spec_path, make_split=not dry_run or backend != "local")
@@ -224,6 +226,7 @@ def run(
         dry_run=dry_run,
         wait=wait,
         listener_factory=listener_factory,
+        datasets=datasets or (),
     )
 
 
@@ -243,6 +246,7 @@ def run_planned(
     dry_run: bool = False,
     wait: bool = True,
     listener_factory: Callable[[dict[str, PlannedTask], list[str]], object] | None = None,
+    datasets: Sequence[str] = (),
 ) -> RunResult:
     """`run()` after planning: the part tests drive with hand-built plans."""
     from foldrun.run.backends import get_backend
@@ -253,7 +257,7 @@ def run_planned(
         raise RunError("--jobs must be >= 1 and --retries >= 0", key="--jobs/--retries")
     _check_names(tasks, models, stages)
     states = {k: state.disk_state(task_folder(t), t.fingerprint) for k, t in tasks.items()}
-    selected = select(tasks, states, models, folds, stages)
+    selected = select(tasks, states, models, folds, stages, datasets)
     stale = [k for k in selected if states[k] == TaskState.STALE]
     if stale and not force:
         raise RunError(stale_message(tasks, stale), file=spec_path)
@@ -319,14 +323,22 @@ def _showing(listener: object) -> Iterator[None]:
 
 
 def check_subset(
-    spec_path: Path, models: Sequence[str], folds: Sequence[int], stages: Sequence[str]
+    spec_path: Path,
+    models: Sequence[str],
+    folds: Sequence[int],
+    stages: Sequence[str],
+    datasets: Sequence[str] = (),
 ) -> None:
-    """--models/--stages/--folds checked against the spec before anything is written
-    (planning makes the split); variant names are checked once the plan exists."""
+    """--models/--stages/--folds/--datasets checked against the spec before anything is
+    written (planning makes the split); variant names are checked once the plan exists."""
     from foldrun.core.task import STAGES
     from foldrun.spec import load_spec
 
     spec = load_spec(spec_path)
+    for name in datasets:
+        if name not in spec.datasets:
+            known = ", ".join(spec.datasets) or "none ([datasets] is not in the spec)"
+            raise RunError(f"no dataset {name!r} in the spec; datasets: {known}", key="--datasets")
     for name in models:
         if name.split("/")[0] not in spec.models:
             known = ", ".join(sorted(spec.models))

@@ -26,6 +26,7 @@ class TaskStatus:
     state: TaskState
     duration_s: float | None
     why: str = ""  # for a stale task: which of the user's files changed, when code did
+    dataset: str = ""  # `[datasets.<name>]`, else empty
 
 
 def stale_why(task: PlannedTask, folder: Path) -> str:
@@ -113,6 +114,7 @@ def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> l
                 found,
                 duration,
                 stale_why(task, task_folder(task)) if found == TaskState.STALE else "",
+                task.dataset,
             )
         )
     return rows

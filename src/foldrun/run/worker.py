@@ -131,6 +131,8 @@ def task_env(
         FOLDRUN_VARIANT=task.variant,
         FOLDRUN_RUN_DIR=str(layout.root),
     )
+    if task.dataset:  # `[datasets.<name>]`
+        env["FOLDRUN_DATASET"] = task.dataset
     if task.inner >= 0:  # an inner fold of FOLDRUN_FOLD's training part (nested selection)
         env["FOLDRUN_INNER"] = str(task.inner)
     return env

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from foldrun.core.strategies import STRATEGIES
 from foldrun.core.templates import BUILTIN_PLACEHOLDERS, placeholders, switches
+from foldrun.layout import RunLayout
 from foldrun.spec.mlflow import MlflowSpec
 from foldrun.spec.problems import did_you_mean
 from foldrun.spec.race import RaceSpec
@@ -80,6 +81,9 @@ class DataSpec(_Strict):
     group: str | None = None
     features: list[str] | None = None  # default: numeric columns but id/target/group
     task: TaskKind | None = None  # inferred from the target when absent
+    # a pandas query (`DataFrame.query`) choosing the rows the split uses: only they get
+    # into folds (a `[datasets.<name>] filter` sets it per dataset)
+    filter: str | None = None
 
     @property
     def targets(self) -> list[str]:
@@ -367,6 +371,30 @@ class ExternalSpec(_Strict):
         return str(check_path(value, "the path"))
 
 
+class DatasetSpec(_Strict):
+    """One dataset of the experiment (`[datasets.<name>]`): every model runs on it.
+
+    Its rows are `table` (same columns as `[data]`), else the `[data]` table; `filter`
+    keeps the rows of a pandas query; `split` overrides `[split]` key by key (its own seed,
+    fold table or train rows)."""
+
+    table: str | None = None
+    filter: str | None = None
+    split: SplitSpec = Field(default_factory=SplitSpec)
+
+    @field_validator("table")
+    @classmethod
+    def _table_path(cls, value: str | None) -> str | None:
+        return check_path(value, "table")
+
+    @field_validator("filter")
+    @classmethod
+    def _filter_not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("filter is empty; write a pandas query such as \"site == 'A'\"")
+        return value
+
+
 class Spec(_Strict):
     name: str
     output: str | None = None  # default: runs/<name>
@@ -379,8 +407,10 @@ class Spec(_Strict):
     report: ReportSpec | None = None
     external: dict[str, ExternalSpec] = Field(default_factory=dict)
     race: RaceSpec | None = None
+    datasets: dict[str, DatasetSpec] = Field(default_factory=dict)
 
     _path: Path = PrivateAttr(default=Path("foldrun.toml"))
+    _dataset: str | None = PrivateAttr(default=None)  # set on the spec of one dataset
 
     @field_validator("name")
     @classmethod
@@ -407,14 +437,64 @@ class Spec(_Strict):
 
     @model_validator(mode="after")
     def _race_has_a_metric(self) -> Spec:
-        if self.race is not None and self.data.target is None and not (
-            self.report and self.report.primary_metric
+        if (
+            self.race is not None
+            and self.data.target is None
+            and not (self.report and self.report.primary_metric)
         ):
             raise ValueError(
                 "[race] races the variants on a metric, and a label-free run has no "
                 "default one: set [report] primary_metric to a metric the programs write"
             )
         return self
+
+    @field_validator("datasets")
+    @classmethod
+    def _safe_dataset_names(cls, sets: dict[str, DatasetSpec]) -> dict[str, DatasetSpec]:
+        for name in sets:
+            check_name(name, "dataset name")
+            if name.startswith("."):  # tasks/.x and results/.x would be hidden folders
+                raise ValueError(f"dataset name {name!r} starts with '.'; start it with a letter")
+        return sets
+
+    @model_validator(mode="after")
+    def _datasets_alone(self) -> Spec:
+        if self.datasets and self.race is not None:
+            raise ValueError(
+                "[race] with [datasets] is not supported yet: a race decides per dataset, "
+                "which foldrun does not do; run each dataset's race in a spec of its own, "
+                "or remove [race]"
+            )
+        for name in self.datasets:
+            self.for_dataset(name)  # each dataset's [split] must be valid as merged
+        return self
+
+    @property
+    def dataset(self) -> str | None:
+        """The dataset this spec is the view of (`for_dataset`), else None."""
+        return self._dataset
+
+    def dataset_names(self) -> list[str]:
+        return list(self.datasets)
+
+    def for_dataset(self, name: str) -> Spec:
+        """The spec of one dataset: its table and filter, `[split]` overridden key by key
+        by its own, no `[datasets]`; its folders are the dataset's (`layout`)."""
+        own = self.datasets[name]
+        data = self.data.model_copy(
+            update={"table": own.table or self.data.table, "filter": own.filter or self.data.filter}
+        )
+        derived = self.model_copy(
+            update={"data": data, "split": merged_split(self.split, own.split), "datasets": {}}
+        )
+        derived._path = self._path
+        derived._dataset = name
+        return derived
+
+    @property
+    def layout(self) -> RunLayout:
+        """The run folder's paths; a dataset's spec sees its own tasks/, split/, results/."""
+        return RunLayout(self.run_dir, self._dataset)
 
     @field_validator("external")
     @classmethod
@@ -473,6 +553,20 @@ class Spec(_Strict):
     def seed(self) -> int:
         """The seed given to tasks (`{seed}`, meta["seed"]): `[split] seed`, else 0."""
         return self.split.seed if self.split.seed is not None else 0
+
+
+def merged_split(shared: SplitSpec, own: SplitSpec) -> SplitSpec:
+    """`[split]` with a dataset's own keys over it; `from` in the dataset's replaces all."""
+    if own.from_ is not None:
+        return own
+    keys = shared.model_dump(by_alias=True, exclude_none=True)
+    if "from" in keys and own.options():
+        keys.pop("from")  # the dataset's own split options replace a shared `from`
+    keys.update(own.model_dump(by_alias=True, exclude_none=True))
+    try:
+        return SplitSpec.model_validate(keys)
+    except ValueError as err:
+        raise ValueError(f"[datasets] split, merged with [split]: {err}") from None
 
 
 def check_name(value: str, what: str) -> None:

@@ -151,20 +151,22 @@ def _write_json(path: Path, obj: object) -> None:
 
 def find_units(run_dir: Path, allowed: set[Path] | None = None) -> list[Unit]:
     """Done tasks grouped by fold (refit alone), from a walk of tasks/."""
-    from foldrun.layout import fold_dir_name
+    from foldrun.layout import RunLayout, fold_dir_name
     from foldrun.results.collect import discover
 
     units: dict[tuple[str | None, str, str, int, int], Unit] = {}
-    refs = discover(run_dir / "tasks")
-    n_repeats = 2 if any(r.repeat > 0 for r in refs) else 1
-    for ref in sorted(refs, key=lambda r: r.key):
+    layout = RunLayout(run_dir)
+    names: list[str | None] = [*layout.recorded_datasets()] or [None]
+    found = [(d, r) for d in names for r in discover(RunLayout(run_dir, d).tasks_dir)]
+    repeated = {d for d, r in found if r.repeat > 0}  # each dataset has its own split
+    for dataset, ref in sorted(found, key=lambda dr: (dr[0] or "", dr[1].key)):
+        n_repeats = 2 if dataset in repeated else 1
         path = Path(ref.path)
         if ref.stage not in (*FOLD_STAGES, "refit") or not (path / "DONE").is_file():
             continue
         if allowed is not None and path.resolve() not in allowed:
             continue  # stale: done with a fingerprint the spec no longer gives
         fdir = fold_dir_name(ref.fold, ref.repeat, n_repeats)
-        dataset = getattr(ref, "dataset", None)  # set once task refs know datasets
         unit = units.setdefault(
             (dataset, ref.model, ref.variant, ref.repeat, ref.fold),
             Unit(ref.model, ref.variant, fdir, ref.fold, ref.repeat, dataset=dataset),

@@ -43,6 +43,7 @@ def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
         model=task.model,
         variant=task.variant,
         seed=task.meta.get("seed"),
+        dataset=task.dataset,
         external="",  # the external set's name while predicting one
     )
     return found

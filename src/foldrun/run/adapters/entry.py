@@ -45,6 +45,7 @@ class FoldContext:
     id: str = "id"
     # external sets by name: predict them too (rows keep their ids; foldrun scores them)
     external: dict[str, pd.DataFrame] = field(default_factory=dict)
+    dataset: str = ""  # the `[datasets.<name>]` it runs on, else empty
 
     def log(self, name: str, value: float, step: int | None = None) -> None:
         """Append one value to this task's metrics.jsonl."""
@@ -82,6 +83,7 @@ def _context(task: PlannedTask, out: Path) -> FoldContext:
         target=info.get("target", ""),  # type: ignore[union-attr]
         id=str(info.get("id", "id")),  # type: ignore[union-attr]
         external={s.partition(":")[2]: _frame(task, s) for s in task.external_sets()},
+        dataset=task.dataset,
     )
 
 
