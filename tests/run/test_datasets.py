@@ -276,3 +276,22 @@ def test_an_edited_filter_after_a_run_is_refused(tmp_path: Path) -> None:
     done = cli("run", str(spec), "--models", "lr")
     assert done.returncode == 2
     assert "the filter changed" in done.stderr and "\n" not in done.stderr.strip()
+
+
+def test_check_counts_every_dataset_and_names_the_one_at_fault(tmp_path: Path) -> None:
+    spec = _project(tmp_path)
+    ok = cli("check", str(spec))
+    assert ok.returncode == 0, ok.stderr
+    # lr, ent, cmd: 3 x (3 stages x folds) + 2 refits, per dataset
+    total = sum(3 * 3 * n + 2 for n in DATASETS.values())
+    assert f"{total} task(s) over 3/3/4 fold(s) in 3 dataset(s)" in ok.stdout
+    pd.read_csv(tmp_path / "other.csv").drop(columns="b").to_csv(tmp_path / "other.csv",
+                                                                  index=False)  # fmt: skip
+    spec.write_text(SPEC.replace("site == 'A'", "sitex == 'A'"))
+    bad = cli("check", str(spec))
+    assert bad.returncode == 2
+    lines = bad.stderr.strip().splitlines()
+    assert any("datasets.siteA.filter" in x and "dataset siteA" in x for x in lines), lines
+    assert any("column 'b'" in x and "dataset other" in x and "other.csv" in x for x in lines)
+    assert not any("dataset whole" in x for x in lines)
+    assert not (tmp_path / "runs").exists()

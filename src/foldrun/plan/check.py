@@ -15,7 +15,7 @@ import shutil
 import sys
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +51,17 @@ def check_spec(path: str | Path) -> list[Problem]:
     parts = _parts(Path(path), spec)
     if parts is None:
         return problems
-    table = _check_table(parts, problems)
-    _check_split(parts, table, problems)
-    if parts.spec is not None and parts.spec.external and table is not None:
-        problems += _external_problems(parts.spec, parts.file)
+    for name, view in _datasets(parts):
+        found: list[Problem] = []
+        table = _check_table(view, found)
+        _check_split(view, table, found)
+        if view.spec is not None and view.spec.external and table is not None:
+            found += _external_problems(view.spec, view.file)
+        for problem in found:  # a dataset's problem says which dataset, once
+            if name:
+                problem = replace(problem, message=f"dataset {name}: {problem.message}")
+            if problem not in problems:
+                problems.append(problem)
     for name, model in parts.models.items():
         problems += model_problems(name, model, parts)
     if parts.has_mlflow and importlib.util.find_spec("mlflow") is None:
@@ -62,6 +69,16 @@ def check_spec(path: str | Path) -> list[Problem]:
             Problem('mlflow is not installed; pip install "foldrun[mlflow]"', parts.file, "mlflow")
         )
     return problems
+
+
+def _datasets(parts: _Parts) -> list[tuple[str, _Parts]]:
+    """Each `[datasets.<name>]` as the parts of its own spec; ("", parts) without datasets."""
+    spec = parts.spec
+    if spec is None or not spec.datasets:
+        return [("", parts)]
+    views = [spec.for_dataset(name) for name in spec.datasets]
+    return [(str(v.dataset), _Parts(parts.file, parts.base, v.data, v.split, parts.models, v,
+                                     parts.has_mlflow)) for v in views]  # fmt: skip
 
 
 def _external_problems(spec: Spec, file: str) -> list[Problem]:
@@ -221,7 +238,8 @@ def _dry_run_split(spec: Spec, file: str) -> list[Problem]:
     except ImportError:
         return []  # foldrun.split not available: nothing more to say
     except FoldrunError as err:
-        return [Problem(err.message, file, "split", column=err.column)]
+        own = err.key if err.key and err.key.endswith(".filter") else None  # a bad filter
+        return [Problem(err.message, file, own or "split", column=err.column)]
     return []
 
 
@@ -391,11 +409,26 @@ def _script_problem(words: list[str], base: Path) -> str | None:
 
 
 def summary(path: str | Path) -> str:
-    """`ok: 3 models, 7 variants, 95 tasks (5 folds)` for a spec without problems."""
-    from foldrun.plan.split import scan_split, split_dir
+    """`ok: 3 models, 7 variants, 95 tasks over 5 folds` for a spec without problems (with
+    datasets: the folds of each, `over 3/3/4 fold(s) in 3 dataset(s)`)."""
     from foldrun.spec.load import load_spec
 
     spec = load_spec(path)
+    views = [spec.for_dataset(name) for name in spec.datasets] or [spec]
+    counts = [_counts(view) for view in views]
+    variants, tasks = counts[0][1], sum(c[2] for c in counts)
+    over = "/".join(str(c[0]) for c in counts)
+    datasets = f" in {len(views)} dataset(s)" if spec.datasets else ""
+    return (
+        f"{path}: ok: {len(spec.models)} model(s), {variants} variant(s), {tasks} task(s) "
+        f"over {over} fold(s){datasets}"
+    )
+
+
+def _counts(spec: Spec) -> tuple[int, int, int]:
+    """(folds, variants, tasks) of a spec (of one dataset's)."""
+    from foldrun.plan.split import scan_split, split_dir
+
     root = split_dir(spec)
     if root.is_dir():
         files = scan_split(root)
@@ -412,10 +445,7 @@ def summary(path: str | Path) -> str:
         leaves, n_tasks = count_model(model, n_folds, spec.data.target is not None)
         variants += leaves
         tasks += n_tasks
-    return (
-        f"{path}: ok: {len(spec.models)} model(s), {variants} variant(s), {tasks} task(s) "
-        f"over {n_folds} fold(s)"
-    )
+    return n_folds, variants, tasks
 
 
 def count_model(model: ModelSpec, n_folds: int, has_target: bool = True) -> tuple[int, int]:
