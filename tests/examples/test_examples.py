@@ -93,7 +93,7 @@ def assert_fold_tables_read_as_listed(root: Path, k: int, share: str) -> None:
     own = pd.read_csv(root / f"splits/subdb{k}_train_{share}.csv", dtype=str)
     assert set(common["subset"]) == {"val", "test"} and set(own["subset"]) == {"train"}
     listed = pd.concat([common, own])
-    split = root / f"runs/subdb{k}/split"
+    split = root / f"runs/mpower/split/subdb{k}"
     for fold in range(3):
         for subset in ("train", "val", "test"):
             chosen = (listed["fold_iteration"] == str(fold)) & (listed["subset"] == subset)
@@ -121,30 +121,35 @@ def test_002_mpower_audio(tmp_path: Path) -> None:
                    "--labels", "data/Demographics_Survey.csv", "--on", "healthCode",
                    "--out", "recordings.csv", cwd=root)  # fmt: skip
     assert scan.returncode == 0, scan.stderr
-    specs = [f"foldrun.subdb{k}.toml" for k in SUBDBS]
+    for args in (["check"], ["run", "--jobs", "2"]):  # one spec, one dataset per sub-database
+        done = foldrun(args[0], "foldrun.toml", *args[1:], cwd=root)
+        assert done.returncode == 0, f"{args}:\n{done.stdout}\n{done.stderr}"
+    status = json.loads(foldrun("status", "foldrun.toml", "--format", "json", cwd=root).stdout)
+    assert status["complete"] and status["counts"] == {"done": 27 * len(SUBDBS)}
     for k, share in SUBDBS.items():
-        for args in (["check"], ["run", "--jobs", "2"]):
-            done = foldrun(args[0], specs[k - 1], *args[1:], cwd=root)
-            assert done.returncode == 0, f"{args}:\n{done.stdout}\n{done.stderr}"
-        status = json.loads(foldrun("status", specs[k - 1], "--format", "json", cwd=root).stdout)
-        assert status["complete"] and status["counts"] == {"done": 27}
         assert_fold_tables_read_as_listed(root, k, share)
-    across = foldrun("report", *specs, "--out", "compare", cwd=root)
+    across = foldrun("report", "foldrun.toml", cwd=root)
     assert across.returncode == 0, across.stderr
-    summary = json.loads((root / "compare/cv_summary.json").read_text())
+    report = root / "runs/mpower/report"
+    summary = json.loads((report / "cv_summary.json").read_text())
     methods = [f"inception/method_{m}" for m in ("class_weight", "none", "oversample")]
     assert summary["across"]["datasets"] == ["subdb1", "subdb2", "subdb3"]
     assert sorted(summary["scores"]) == methods
     assert all(0 <= v <= 1 for row in summary["scores"].values() for v in row.values())
     assert sorted(summary["across"]["mean_ranks"]) == methods
     assert summary["across"]["friedman_p"] is not None
-    assert (root / "compare/critical_difference.png").read_bytes()[:4] == b"\x89PNG"
-    page = (root / "compare/index.html").read_text()
+    assert (report / "critical_difference.png").read_bytes()[:4] == b"\x89PNG"
+    page = (report / "index.html").read_text()
     assert all(f"Ranking on subdb{k}" in page for k in SUBDBS)
-    rows = pd.read_csv(root / "compare/fold_summary.csv")
+    for k in SUBDBS:  # each sub-database's own report, its numbers those of the table
+        own = json.loads((report / f"subdb{k}/cv_summary.json").read_text())
+        for row in own["models"]:
+            unit = f"{row['model']}/{row['variant']}"
+            assert abs(summary["scores"][unit][f"subdb{k}"] - row["mean"]) < 1e-12
+    rows = pd.read_csv(report / "fold_summary.csv")
     assert rows.groupby("dataset")["variant"].nunique().to_dict() == {
         f"subdb{k}": 3 for k in SUBDBS}
-    query = foldrun("query", *specs, "SELECT dataset, count(*) AS n FROM metrics WHERE "
+    query = foldrun("query", "foldrun.toml", "SELECT dataset, count(*) AS n FROM metrics WHERE "
                     "subset = 'test' AND metric = 'roc_auc' GROUP BY ALL ORDER BY ALL",
                     "--format", "json", cwd=root)  # fmt: skip
     assert json.loads(query.stdout) == [{"dataset": f"subdb{k}", "n": 9} for k in SUBDBS]

@@ -269,8 +269,13 @@ def model_problems(name: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
 
 def _absent_subsets(parts: _Parts) -> set[str]:
     """`val` / `holdout` when the split will surely have none (a `{val}` would render as an
-    empty string). A fold table or a `from` folder may hold them: not judged here."""
-    split = parts.split
+    empty string). A fold table or a `from` folder may hold them: not judged here. With
+    datasets: absent from every dataset's split."""
+    views = [view.split for _, view in _datasets(parts)]
+    return set.intersection(*(_absent_from(split) for split in views))
+
+
+def _absent_from(split: SplitSpec | None) -> set[str]:
     if split is None or split.from_ is not None or split.fold_column is not None:
         return set()
     absent = set()
