@@ -2,9 +2,11 @@
 and the benchmark corpus (seeded).
 
 clips.csv: 240 clips cut from 24 tapes (a tape's clips stay in one fold), each a `call`
-(the target sound) or `noise` (mined from the same tape), and 6 spectrogram summary
-features. benchmark.csv: 80 clips from 8 other tapes (recorded later, a little louder),
-the corpus every fold model is benchmarked on and none trains on.
+(the target sound) or `noise` (mined from the same tape), 6 spectrogram summary features
+and the tape's recording quality. clips_more_noise.csv: the same clips and 4 more noise
+clips per tape (the seed's `random_more_noise` dataset variant). benchmark.csv: 80 clips
+from 8 other tapes (recorded later, a little louder), the corpus every fold model is
+benchmarked on and none trains on.
 """
 
 from pathlib import Path
@@ -29,7 +31,30 @@ def clips(tapes: range, level: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-for name, frame in (("clips.csv", clips(range(24), 0.0)),
-                    ("benchmark.csv", clips(range(24, 32), 0.3))):
+def more_noise(frame: pd.DataFrame, per_tape: int = 4) -> pd.DataFrame:
+    """The training clips plus `per_tape` more noise clips mined from each tape (the seed's
+    `random_more_noise` variant): around the level of the tape's own noise clips."""
+    bands = [f"band{j}" for j in range(6)]
+    extra = []
+    for tape, rows in frame.groupby("tape"):
+        level = rows.loc[rows["label"] == "noise", bands].mean().fillna(0).to_numpy()
+        for k in range(per_tape):
+            values = rng.normal(level, 1)
+            extra.append({"clip": f"{tape}-n{k:02d}", "tape": tape, "label": "noise",
+                          "quality": rows["quality"].iloc[0],
+                          **{b: round(v, 4) for b, v in zip(bands, values, strict=True)}})
+    return pd.concat([frame, pd.DataFrame(extra)], ignore_index=True)
+
+
+def with_quality(frame: pd.DataFrame) -> pd.DataFrame:
+    """A tape's recording quality (`good` for 3 tapes in 4), as the seed's quality labels."""
+    number = frame["tape"].str.removeprefix("tape").astype(int)
+    return frame.assign(quality=["poor" if n % 4 == 0 else "good" for n in number])
+
+
+training = with_quality(clips(range(24), 0.0))
+for name, frame in (("clips.csv", training),
+                    ("benchmark.csv", with_quality(clips(range(24, 32), 0.3))),
+                    ("clips_more_noise.csv", more_noise(training))):
     frame.to_csv(HERE / name, index=False)
     print(f"wrote {len(frame)} clips to {name}")

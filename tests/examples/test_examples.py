@@ -178,14 +178,38 @@ def test_003_video_models(tmp_path: Path) -> None:
     assert sum('"val_loss"' in line for line in curve.splitlines()) == 40
 
 
+VARIANTS = {"random": 240, "random_more_noise": 240 + 24 * 4, "quality_balanced": 180}
+
+
 @pytest.mark.slow
 def test_004_animal_calls(tmp_path: Path) -> None:
-    run, summary = run_example("004-animal-calls", tmp_path)
+    root, across = run_example("004-animal-calls", tmp_path)
+    # the dataset variants of one spec: each its own table or rows, and its own seed
+    assert across["across"]["datasets"] == list(VARIANTS)
+    for name, n_clips in VARIANTS.items():
+        split = root / "split" / name
+        assert json.loads((split / "details.json").read_text())["seed"] == {
+            "random": 42, "random_more_noise": 43, "quality_balanced": 911}[name]
+        tested = pd.concat([pd.read_csv(split / f"fold_{f:02d}/test.csv") for f in range(3)])
+        assert len(tested) == n_clips and tested["clip"].is_unique
+        if name == "quality_balanced":
+            assert set(tested["quality"]) == {"good"}
+    summary = json.loads((root / "report/random/cv_summary.json").read_text())
+    check_004_variant(root / "tasks/random", root / "results/random", summary, tmp_path)
+    for name in VARIANTS:  # the comparison's numbers are each variant's own report's
+        own = json.loads((root / f"report/{name}/cv_summary.json").read_text())
+        for row in own["models"]:
+            unit = f"{row['model']}/{row['variant']}"
+            assert abs(across["scores"][unit][name] - row["mean"]) < 1e-12
+
+
+def check_004_variant(tasks: Path, results: Path, summary: dict, tmp_path: Path) -> None:
+    """One dataset variant: every threshold, spot.py's evaluate, the benchmark corpus."""
     f1 = {v["variant"]: (v["mean"], v["n"]) for v in summary["variants"] if v["metric"] == "f1"}
     # one trained model per fold, one predict + user evaluate per threshold
     assert sorted(f1) == [f"default+thresh{t}" for t in ("0.3", "0.5", "0.7")]
     assert {n for _, n in f1.values()} == {3}
-    assert len(list(run.glob("tasks/spot/default/fold_*/train/DONE"))) == 3
+    assert len(list(tasks.glob("spot/default/fold_*/train/DONE"))) == 3
     # a higher threshold finds fewer calls: recall falls as the threshold rises
     recall = [v["mean"] for t in ("0.3", "0.5", "0.7") for v in summary["metrics"]
               if v["variant"] == f"default+thresh{t}" and v["metric"] == "recall"]
@@ -194,15 +218,15 @@ def test_004_animal_calls(tmp_path: Path) -> None:
     assert best["metric"] == "f1" and best["variant"] == max(f1, key=lambda v: f1[v][0])
     # the benchmark corpus: spot.py's evaluate scored every fold model at every threshold
     # on it, foldrun the fold ensemble; none of it is in the CV means (n = 3 above)
-    m = pd.read_parquet(run / "results/metrics.parquet")
+    m = pd.read_parquet(results / "metrics.parquet")
     bench = m[m["subset"] == "external:benchmark"]
     f1s = bench[bench["metric"] == "f1"]
     assert sorted(f1s.groupby("variant").size()) == [3, 3, 3]
     assert set(f1s["model_set"]) == {"fold"} and sorted(f1s["fold"].unique()) == [0, 1, 2]
     calls = bench[(bench["metric"] == "f1_call") & (bench["model_set"] == "ensemble")]
     assert sorted(calls["variant"]) == sorted(f1) and (calls["fold"] == -1).all()
-    truth = pd.read_csv(run.parent.parent / "benchmark.csv").set_index("clip")["label"]
-    folder = run / "tasks/spot/default+thresh0.5/fold_01"
+    truth = pd.read_csv(tmp_path / "004-animal-calls/benchmark.csv").set_index("clip")["label"]
+    folder = tasks / "spot/default+thresh0.5/fold_01"
     preds = pd.read_parquet(folder / "predict/predictions.parquet")
     said = preds[preds["subset"] == "external:benchmark"].set_index("id")["pred"] == "call"
     assert set(said.index) == set(truth.index)  # every clip of the corpus, none of the folds
