@@ -64,3 +64,31 @@ def test_cache_holds_only_the_last_reports_entries(run_dir: Path, tmp_path: Path
     (cache / f"{'1' * 64}.123.tmp").write_bytes(b"half")  # left by a killed report
     build_report(run_dir, tmp_path / "b")
     assert {p.name for p in cache.iterdir()} == first
+
+
+def test_figures_drawn_in_worker_processes_are_the_ones_drawn_here(
+    run_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """Figures not kept are drawn in forked workers (one per CPU) and here: the report is
+    the same bytes as one drawn wholly in this process."""
+    monkeypatch.setattr(plots, "WORKERS", 1)
+    alone = _fresh(run_dir, tmp_path / "a")
+    monkeypatch.setattr(plots, "WORKERS", 3)
+    assert _fresh(run_dir, tmp_path / "b") == alone
+
+
+def test_draw_many_keeps_what_it_draws_and_reads_it_back(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(plots, "WORKERS", 2)
+    means = pd.DataFrame({"a": [1, 1, 2, 2], "b": [3, 4, 3, 4], "mean": [0.5, 0.6, 0.7, 0.8],
+                          "ci_low": 0.4, "ci_high": 0.9})  # fmt: skip
+    calls = [(f"m{i}", "a", "b", means.assign(mean=means["mean"] / (i + 1)), "auc")
+             for i in range(3)]  # fmt: skip
+    here = [plots.grid_2d(*c) for c in calls]  # no cache: drawn one by one, here
+    with plots.cache(tmp_path):
+        drawn = plots.draw_many(plots.grid_2d, calls)
+    assert drawn == here and len(set(drawn)) == 3
+    kept = tmp_path / plots.CACHE
+    assert sorted(p.read_bytes() for p in kept.glob("*.png")) == sorted(here)
+    with plots.cache(tmp_path):  # read back, not drawn: the workers would not be needed
+        monkeypatch.setattr(plots, "_draw_one", None)
+        assert plots.draw_many(plots.grid_2d, calls) == here

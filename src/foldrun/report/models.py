@@ -202,23 +202,33 @@ def model_sections(result: an.Analysis) -> str:
     groups = test.groupby(["model", "variant"], sort=False).indices
     folds, partial = fold_counts(result, ranking) if len(ranking) else ([], [])
     conf = round(res.confidence * 100)
-    parts = []
+    sections = []  # (model, variant, title, oof, anchor, mark)
     for i, row in enumerate(ranking.itertuples()):
         title = (f"#{row.rank} {label(row.model, row.variant)} — {res.primary} "
                  f"{row.mean:.4f}, {interval_text(row.ci_low, row.ci_high, conf)}, "
                  f"{folds_text(folds[i])}" + (" — PARTIAL" if partial[i] else ""))  # fmt: skip
         rows = groups.get((row.model, row.variant))
         oof = _first_repeat(test.iloc[rows]) if rows is not None else None
-        parts.append(_model(result, row.model, row.variant, title, oof, f"model-{i + 1}",
-                            f" (PARTIAL: {folds[i]} folds)" if partial[i] else ""))  # fmt: skip
+        sections.append((row.model, row.variant, title, oof, f"model-{i + 1}",
+                         f" (PARTIAL: {folds[i]} folds)" if partial[i] else ""))  # fmt: skip
     ranked = set(ranking["model"]) if len(ranking) else set()
     others = sorted(set(res.tasks["model"]) - ranked) if len(res.tasks) else []
     for model in others:
         title = f"{model} — no finished evaluate task: not ranked"
         variant = res.tasks.loc[res.tasks["model"] == model, "variant"].iloc[0]
-        parts.append(_model(result, model, variant, title, None, ""))
-    if not parts:
+        sections.append((model, variant, title, None, "", ""))
+    if not sections:
         return ""
+    # every model's tasks first, then every figure at once (drawn in parallel when not kept)
+    by_variant = _first_fold_tasks(res.tasks)
+    mine = [by_variant.get((m, v), _NO_TASKS) for m, v, *_ in sections]
+    calls = [(label(m, v) + mark, res.task, oof if oof is None or "y_true" in oof else None,
+              _curves(tasks)) for (m, v, _, oof, _, mark), tasks in zip(sections, mine,
+                                                                       strict=True)]  # fmt: skip
+    figures = plots.draw_many(plots.model_figure, calls)
+    parts = [_model(result, m, v, title, anchor, tasks, figure)
+             for (m, v, title, _, anchor, _), tasks, figure in zip(sections, mine, figures,
+                                                                   strict=True)]  # fmt: skip
     note = h.para(
         "Each model's selected variant: plots of its pooled out-of-fold test predictions "
         "(first repeat), its training curves (every fold) and the images its tasks wrote "
@@ -233,23 +243,27 @@ def _first_repeat(part: pd.DataFrame) -> pd.DataFrame:
     return part.dropna(axis=1, how="all")
 
 
+_NO_TASKS = pd.DataFrame({"fold": pd.Series(dtype="int64"), "path": pd.Series(dtype=str)})
+
+
+def _first_fold_tasks(tasks: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    """Per (model, variant): its done tasks of the first repeat's folds (one pass, not a
+    filter of the whole table per model)."""
+    done = tasks[(tasks["fold"] >= 0) & (tasks["repeat"] == 0) & (tasks["state"] == "done")]
+    done = done[["model", "variant", "fold", "path"]]
+    return {key: part for key, part in done.groupby(["model", "variant"], sort=False)}
+
+
 def _model(
     result: an.Analysis,
     model: str,
     variant: str,
     title: str,
-    oof: pd.DataFrame | None,
     anchor: str,
-    mark: str = "",
+    mine: pd.DataFrame,
+    figure: bytes | None,
 ) -> str:
-    res = result.results
-    tasks = res.tasks
-    mine = tasks[(tasks["model"] == model) & (tasks["variant"] == variant)]
-    mine = mine[(mine["fold"] >= 0) & (mine["repeat"] == 0) & (mine["state"] == "done")]
     body = []
-    if oof is not None and "y_true" not in oof:
-        oof = None
-    figure = plots.model_figure(label(model, variant) + mark, res.task, oof, _curves(mine))
     if figure:
         body.append(h.image(figure, f"plots of {label(model, variant)}"))
     else:

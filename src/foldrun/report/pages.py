@@ -301,14 +301,14 @@ def _param_grids(result: an.Analysis) -> list[tuple[str, list[str], pd.DataFrame
 def _hyperparameters(result: an.Analysis) -> str:
     """Per model whose variants vary 1 or 2 parameters: mean score against them."""
     primary = result.results.primary
-    parts = []
-    for model, keys, means in param_grids(result):
-        if len(keys) == 1:
-            parts.append(h.image(plots.grid_1d(model, keys[0], means, primary), model))
-        else:
-            parts.append(h.image(plots.grid_2d(model, *keys, means, primary), model))
-    if not parts:
+    grids = param_grids(result)
+    if not grids:
         return ""
+    # all the figures of each kind at once: those not kept are drawn in parallel
+    one = [(model, keys[0], means, primary) for model, keys, means in grids if len(keys) == 1]
+    two = [(model, *keys, means, primary) for model, keys, means in grids if len(keys) == 2]
+    images = iter(plots.draw_many(plots.grid_1d, one)), iter(plots.draw_many(plots.grid_2d, two))
+    parts = [h.image(next(images[len(keys) - 1]), model) for model, keys, _ in grids]  # type: ignore[arg-type]
     note = h.para("Mean test score over each model's grid (1 or 2 parameters varied); "
                   "numeric values in numeric order.", "note")  # fmt: skip
     return h.section("Hyperparameters", note, f'<div class="half">{"".join(parts)}</div>')
