@@ -83,6 +83,11 @@ class RunLayout:
         except OSError:
             return []
 
+    def holds_plain_run(self) -> bool:
+        """Whether planning recorded the split of a run without datasets here (its
+        split.json, or split_from.json), which a spec with `[datasets]` must not mix with."""
+        return any((self.state_dir / n).is_file() for n in ("split.json", "split_from.json"))
+
     @property
     def split_from_file(self) -> Path:
         """Where a run that reuses a split (`[split] from`) records that folder."""

@@ -69,13 +69,15 @@ def _run_lock(out: Path) -> Any:
 
     from foldrun.layout import RunLayout
 
-    layout = RunLayout(out.absolute().parent)
-    # a runner always holds its lock in .foldrun/: no .foldrun/, no run to wait for
-    if layout.split_dir != out.absolute() or not layout.state_dir.is_dir():
-        return contextlib.nullcontext()
-    from foldrun.run import lock
+    out = out.absolute()
+    # the run's split/, or a dataset's split/<dataset>/ (`[datasets]`): the same lock
+    for layout in (RunLayout(out.parent), RunLayout(out.parent.parent)):
+        # a runner always holds its lock in .foldrun/: no .foldrun/, no run to wait for
+        if layout.split_dir in (out, out.parent) and layout.state_dir.is_dir():
+            from foldrun.run import lock
 
-    return lock.held(layout.lock_file)
+            return lock.held(layout.lock_file)
+    return contextlib.nullcontext()
 
 
 def _print_summary(folds: Any, out: Path) -> None:

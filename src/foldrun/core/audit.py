@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -30,13 +31,20 @@ def split_key(key: str) -> tuple[str, str, str]:
     datasets `<dataset>/model/variant/...` -> (fold dir, dataset/model/variant, stage)."""
     parts = key.split("/")
     start = len(parts) - 1
-    while start > 2 and _fold_part(parts[start - 1]):
-        start -= 1  # the fold dir is 1 to 3 parts: repeat_01/fold_00/inner_02, all
+    # the fold dir, read from its end as layout.fold_dir_name writes it: `all`, else
+    # [repeat_NN/]fold_NN[/inner_NN]. Never by prefix: a variant such as `inner_relu` (grid
+    # key `inner`) is no fold part, and taking it for one lost the dataset's audit lines.
+    if parts[start - 1] == "all":
+        return "all", "/".join(parts[: start - 1]), parts[-1]
+    for pattern in (_INNER, _FOLD, _REPEAT):
+        if start > 2 and pattern.fullmatch(parts[start - 1]):
+            start -= 1
+        elif pattern is _FOLD:
+            break  # no fold_NN: nothing before it is a fold part
     return "/".join(parts[start:-1]), "/".join(parts[:start]), parts[-1]
 
 
-def _fold_part(name: str) -> bool:
-    return name == "all" or name.startswith(("fold_", "repeat_", "inner_"))
+_FOLD, _REPEAT, _INNER = (re.compile(rf"{w}_\d+") for w in ("fold", "repeat", "inner"))
 
 
 def audit_line(key: str, event: str, detail: str = "", when: datetime | None = None) -> str:

@@ -35,6 +35,9 @@ class Kind:
     marker: str  # the file foldrun writes into every such folder
     patterns: tuple[str, ...]  # relative paths (fnmatch, "/"-separated) foldrun writes there
     marker_required: bool = True  # False: an older foldrun's folder without it is also ours
+    # more paths foldrun writes there, ours only when the marker lists them (a layout that
+    # older foldruns never wrote: a marker-less folder holding them is the user's)
+    listed_patterns: tuple[str, ...] = ()
 
 
 def _absolute(path: Path) -> Path:
@@ -96,19 +99,20 @@ def strangers(folder: Path, kind: Kind) -> list[str]:
     when its marker lists the files foldrun wrote, any file it does not list: a plot the
     user saved into a report folder is theirs)."""
     listed = _listed(folder, kind)
+    patterns = kind.patterns + (kind.listed_patterns if listed is not None else ())
     found = []
     for top, dirs, files in os.walk(folder):
         base = Path(top).relative_to(folder).parts
         for name in sorted(dirs):
             path = Path(top) / name
-            if path.is_symlink() or not _allowed((*base, name), True, kind.patterns):
+            if path.is_symlink() or not _allowed((*base, name), True, patterns):
                 found.append("/".join((*base, name)))
         dirs[:] = [d for d in dirs if "/".join((*base, d)) not in found]
         for name in sorted(files):
             path = Path(top) / name
             rel = "/".join((*base, name))
             unlisted = listed is not None and rel not in listed
-            if path.is_symlink() or unlisted or not _allowed((*base, name), False, kind.patterns):
+            if path.is_symlink() or unlisted or not _allowed((*base, name), False, patterns):
                 found.append(rel)
     return found
 

@@ -51,6 +51,13 @@ def check_spec(path: str | Path) -> list[Problem]:
     parts = _parts(Path(path), spec)
     if parts is None:
         return problems
+    if spec is not None:  # a run folder of datasets and one without are never mixed
+        from foldrun.plan.graph import check_same_kind
+
+        try:
+            check_same_kind(spec)
+        except FoldrunError as err:
+            return [*problems, Problem(err.message, parts.file, "datasets")]
     for name, view in _datasets(parts):
         found: list[Problem] = []
         table = _check_table(view, found)

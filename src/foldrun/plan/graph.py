@@ -27,6 +27,7 @@ from foldrun.plan.split import (
     SplitFiles,
     check_split_unchanged,
     make_split,
+    pending_split,
     prepare_split,
     scan_split,
     split_dir,
@@ -84,6 +85,8 @@ def build_plan(spec: Spec, split: Any = None, *, write: bool = False) -> Plan:
     in a temporary folder for the time of planning (enough to look at a plan: status,
     check, a dry run; never to execute it).
     """
+    if spec.dataset is None:  # the spec itself, not the view of one of its datasets
+        check_same_kind(spec)
     if spec.datasets:
         return _datasets_plan(spec, write)
     if isinstance(split, str | os.PathLike):
@@ -110,12 +113,46 @@ def _datasets_plan(spec: Spec, write: bool) -> Plan:
     dataset's own folders (tasks/<dataset>/, split/<dataset>/)."""
     tasks: dict[str, PlannedTask] = {}
     n_repeats = 1
-    for name in spec.datasets:
-        part = build_plan(spec.for_dataset(name), write=write)
+    views = [spec.for_dataset(name) for name in spec.datasets]
+    if write:  # every dataset checked (its folds made in memory) before any is written:
+        made = []  # a bad table or filter in the last one must not leave the first's split
+        for view in views:
+            if view.external:
+                check_external(view, view.external_tables())
+            made.append(pending_split(view))
+        for view, folds in zip(views, made, strict=True):
+            prepare_split(view, folds)
+    for view in views:
+        part = build_plan(view, write=write)
         tasks.update(part.tasks)
         n_repeats = max(n_repeats, part.n_repeats)
     layout = spec.layout
     return Plan(spec, spec.run_dir, layout.split_dir, n_repeats, tasks)
+
+
+def check_same_kind(spec: Spec) -> None:
+    """A run folder holds datasets (`[datasets]`: split/<dataset>/, tasks/<dataset>/) or
+    not, never both: a dataset named like a fold (`fold_00`) would adopt a fold of the
+    other's split, and either's tasks would sit among the other's. Writes nothing."""
+    from foldrun.errors import SpecError
+
+    layout = RunLayout(spec.run_dir)
+    recorded = layout.recorded_datasets()
+    if recorded and not spec.datasets:
+        raise SpecError(
+            f"the run folder {spec.run_dir} holds the datasets {', '.join(recorded)} of a "
+            "spec with [datasets], and this spec has none; add them back, or use a new "
+            "output folder",
+            file=spec.path,
+            key="datasets",
+        )
+    if spec.datasets and layout.holds_plain_run():
+        raise SpecError(
+            f"the run folder {spec.run_dir} holds a run without [datasets] (its split and "
+            "tasks), and this spec has datasets; use a new output folder for them",
+            file=spec.path,
+            key="datasets",
+        )
 
 
 def _plan(spec: Spec, files: SplitFiles, write: bool) -> Plan:

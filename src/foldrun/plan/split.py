@@ -21,8 +21,6 @@ from foldrun.errors import FoldrunError, SpecError
 from foldrun.layout import fold_dir_name
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from foldrun.spec.model import Spec
     from foldrun.split import Folds
 
@@ -125,17 +123,36 @@ def ensure_split(spec: Spec) -> Folds | None:
     return made if made is not None else _load(split_dir(spec))
 
 
-def prepare_split(spec: Spec) -> Folds | None:
-    """Make the run's split if it is absent (returning it), else check that it still fits
-    the spec. Light: no pandas unless the split has to be made."""
+def pending_split(spec: Spec) -> Folds | None:
+    """What `prepare_split` would do, checked without writing anything: the folds it would
+    make (in memory), else None (the split is there and still fits, or comes `from` a
+    folder). A spec with datasets checks every one before it writes any."""
     root = split_dir(spec)
     if spec.split_from is not None:
-        if not root.is_dir():
-            raise SpecError(
-                "split folder not found; run 'foldrun split' first or fix the path",
-                file=root,
-                key="split.from",
-            )
+        _from_exists(root)
+        return None
+    if root.is_dir():
+        check_split_unchanged(spec)
+        return None
+    return make_split(spec)
+
+
+def _from_exists(root: Path) -> None:
+    if not root.is_dir():
+        raise SpecError(
+            "split folder not found; run 'foldrun split' first or fix the path",
+            file=root,
+            key="split.from",
+        )
+
+
+def prepare_split(spec: Spec, made: Folds | None = None) -> Folds | None:
+    """Make the run's split if it is absent (returning it; `made`: the folds
+    `pending_split` made), else check that it still fits the spec. Light: no pandas unless
+    the split has to be made."""
+    root = split_dir(spec)
+    if spec.split_from is not None:
+        _from_exists(root)
         record = spec.layout.split_from_file  # results read the split there
         if _read_record(record) != {"from": str(root)}:
             _write_record(record, {"from": str(root)})
@@ -144,7 +161,7 @@ def prepare_split(spec: Spec) -> Folds | None:
     if root.is_dir():
         _check_unchanged(spec, record_path)
         return None
-    folds = make_split(spec)
+    folds = made if made is not None else make_split(spec)
     folds.save(root)
     _write_record(record_path, _record(spec))
     return folds
@@ -162,12 +179,12 @@ def _load(root: Path) -> Folds | None:
 
 def make_split(spec: Spec) -> Folds:
     """The folds of `[split]` on the data table, in memory (nothing written)."""
-    from foldrun.data.table import read_table
+    from foldrun.data.table import read_table_shared
     from foldrun.plan.data import check_columns
     from foldrun.split import make_folds
 
     check_columns(spec)  # a misspelt column is named before any fold is made
-    table = read_table(spec.table_path, text=(spec.data.id, spec.data.group))
+    table = read_table_shared(spec.table_path, text=(spec.data.id, spec.data.group))
     return make_folds(
         filtered(spec, table),
         id=spec.data.id,
@@ -178,22 +195,36 @@ def make_split(spec: Spec) -> Folds:
     )
 
 
-def filtered(spec: Spec, table: pd.DataFrame) -> pd.DataFrame:
+def filtered(spec: Spec, table: Any) -> Any:
     """The rows of `[data] filter` (a dataset's `filter`): only they get into folds."""
+    import pandas as pd
+
     query = spec.data.filter
     if query is None:
         return table
     key = f"datasets.{spec.dataset}.filter" if spec.dataset else "data.filter"
+    # evaluated as a mask, not with `DataFrame.query`: a query that is no condition
+    # (`label`, `a + b`) makes `query` index the rows by its values, which repeated rows
+    # (`label` of 0/1: rows 0 and 1, over and over) or failed with the values dumped
     try:
-        rows = table.query(query, engine="python")
+        mask = table.eval(query, engine="python")
     except Exception as err:  # pandas raises many kinds for a bad query
+        why = " ".join(str(err).split())[:200]  # one line, never a dump of the data
         raise SpecError(
-            f"the filter {query!r} fails on {spec.table_path.name}: {err}; write a pandas "
+            f"the filter {query!r} fails on {spec.table_path.name}: {why}; write a pandas "
             "query on its columns, e.g. \"site == 'A'\"",
             file=spec.path,
             key=key,
         ) from None
-    if not hasattr(rows, "empty") or rows.empty:
+    if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask.dtype):
+        raise SpecError(
+            f"the filter {query!r} is no condition on the rows of {spec.table_path.name} "
+            "(it gives values, not true/false); write a comparison, e.g. \"site == 'A'\"",
+            file=spec.path,
+            key=key,
+        )
+    rows = table[mask.fillna(False).astype(bool)]
+    if rows.empty:
         raise SpecError(
             f"the filter {query!r} keeps no row of {spec.table_path.name}; fix the query",
             file=spec.path,
@@ -257,7 +288,7 @@ def check_split_unchanged(spec: Spec) -> None:
     that only looks: status, check, a dry run)."""
     changes = split_changes(spec)
     if changes:
-        raise SpecError(changes, file=spec.path, key="split")
+        raise SpecError(changes, file=spec.path, key=_split_key(spec))
 
 
 def _check_unchanged(spec: Spec, record_path: Path) -> None:
@@ -268,9 +299,14 @@ def _check_unchanged(spec: Spec, record_path: Path) -> None:
     new = _record(spec, old)  # once: the table is re-hashed only when its stat moved
     changes = _changes(old, new)
     if changes:
-        raise SpecError(changes, file=spec.path, key="split")
+        raise SpecError(changes, file=spec.path, key=_split_key(spec))
     if old != new:  # same content, new mtime: remember it so the next run skips the hash
         _write_record(record_path, new)
+
+
+def _split_key(spec: Spec) -> str:
+    """`split`, or `datasets.<name>.split` for a dataset's: the error names the one at fault."""
+    return f"datasets.{spec.dataset}.split" if spec.dataset else "split"
 
 
 def _read_record(path: Path) -> Any:

@@ -59,10 +59,15 @@ def unit(model: str, variant: str) -> str:
 
 
 def write_across(
-    loaded: list[Results], names: list[str], folder: Path, linked: bool = False
+    loaded: list[Results],
+    names: list[str],
+    folder: Path,
+    linked: bool = False,
+    missing: dict[str, int] | None = None,
 ) -> dict[str, object]:
     """index.html, cv_summary.json, fold_summary.csv (and the critical difference diagram)
-    of the datasets `loaded`; `linked`: each dataset's own report is in `<name>/`."""
+    of the datasets `loaded`; `linked`: each dataset's own report is in `<name>/`, and
+    `missing` says how many of its tasks are not done."""
     first = loaded[0]
     metric, greater = first.primary, first.greater_is_better
     scores = long_scores(loaded, names, metric)
@@ -85,7 +90,7 @@ def write_across(
         "across": across.to_dict(),
     }
     (folder / "cv_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    html = _page(loaded, names, scores, table, across, plot, linked)
+    html = _page(loaded, names, scores, table, across, plot, linked, missing or {})
     (folder / "index.html").write_text(html, encoding="utf-8")
     return summary
 
@@ -95,7 +100,7 @@ def _num(value: object) -> float | None:
 
 
 def _page(loaded, names, scores, table, across: AcrossDatasets, plot: Path | None,
-          linked: bool = False) -> str:  # fmt: skip
+          linked: bool = False, missing: dict[str, int] | None = None) -> str:  # fmt: skip
     metric = loaded[0].primary
     direction = "higher is better" if across.greater_is_better else "lower is better"
     each = "its folds" if linked else "each run's folds"
@@ -104,7 +109,7 @@ def _page(loaded, names, scores, table, across: AcrossDatasets, plot: Path | Non
         h.para(f"{len(names)} dataset(s){'' if linked else ', one run each'}; {metric} "
                f"({direction}), the mean over {each}. A model missing on a dataset is left "
                "out of the ranks."),
-        _links(names) if linked else "",
+        _links(names, missing or {}) if linked else "",
         h.table(table.reset_index(), keys=1),
         _test_text(across),
         h.image(plot, "critical difference diagram") if plot is not None else "",
@@ -116,9 +121,15 @@ def _page(loaded, names, scores, table, across: AcrossDatasets, plot: Path | Non
     return h.page(f"foldrun report: {len(names)} datasets", parts)
 
 
-def _links(names: list[str]) -> str:
-    """Links to each dataset's own report (`<name>/index.html`, relative)."""
-    links = "".join(f'<li><a href="{h.esc(n)}/index.html">{h.esc(n)}</a></li>' for n in names)
+def _links(names: list[str], missing: dict[str, int]) -> str:
+    """Links to each dataset's own report (`<name>/index.html`, relative); a partial one
+    says so here too: its means are over the folds that are done, its inventory is there."""
+    links = "".join(
+        f'<li><a href="{h.esc(n)}/index.html">{h.esc(n)}</a>'
+        + (f" (partial run: {missing[n]} task(s) not done)" if missing.get(n) else "")
+        + "</li>"
+        for n in names
+    )
     return f"<p>Each dataset's full report (models, plots, comparison):</p><ul>{links}</ul>"
 
 

@@ -32,6 +32,9 @@ REPORT = Kind(
     marker=".foldrun-report",
     patterns=(".foldrun-report", "index.html", "cv_summary.json", "fold_summary.csv", "*.png"),
     marker_required=False,
+    # a spec with [datasets]: each dataset's own report in <dataset>/ (else a second
+    # `foldrun report` refused the folder the first one made)
+    listed_patterns=("*/index.html", "*/cv_summary.json", "*/fold_summary.csv", "*/*.png"),
 )
 
 
@@ -84,7 +87,8 @@ def _write_datasets(loaded: list[Results], folder: Path) -> Report:
         name = str(results.source.dataset)
         (folder / name).mkdir()
         reports[name] = _cached_write(results, folder / name)
-    summary = write_across(loaded, list(reports), folder, linked=True)
+    missing = {name: len(r.summary.get("missing") or []) for name, r in reports.items()}
+    summary = write_across(loaded, list(reports), folder, linked=True, missing=missing)
     summary["datasets"] = {name: r.summary for name, r in reports.items()}
     plots = [p for r in reports.values() for p in r.plots]
     problems = [f"{name}: {p}" for name, r in reports.items() for p in r.problems]

@@ -138,7 +138,23 @@ def datasets_of(source: RunSource) -> list[str]:
     if source.dataset is not None:
         return []
     if source.spec is not None:
-        return list(getattr(source.spec, "datasets", None) or {})
+        names = list(getattr(source.spec, "datasets", None) or {})
+        recorded = source.layout.recorded_datasets()
+        if recorded and not names:  # else an empty report of a run that has results
+            raise ReportError(
+                f"the run folder holds the datasets {', '.join(recorded)} of a spec with "
+                "[datasets], and this spec has none; add them back to report them",
+                file=source.spec_path,
+                key="datasets",
+            )
+        if names and RunLayout(source.run_dir).holds_plain_run():
+            raise ReportError(
+                "the run folder holds a run without [datasets], and this spec has datasets; "
+                "report it with a spec without [datasets]",
+                file=source.spec_path,
+                key="datasets",
+            )
+        return names
     if isinstance(source.raw.get("datasets"), dict):
         return list(source.raw["datasets"])
     return source.layout.recorded_datasets()

@@ -455,6 +455,11 @@ class Spec(_Strict):
             check_name(name, "dataset name")
             if name.startswith("."):  # tasks/.x and results/.x would be hidden folders
                 raise ValueError(f"dataset name {name!r} starts with '.'; start it with a letter")
+            if name.lower() in _REPORT_FILES:  # report/<name>/ would be the comparison's file
+                raise ValueError(
+                    f"dataset name {name!r} is the name of a file of the report "
+                    f"({', '.join(sorted(_REPORT_FILES))}); rename the dataset"
+                )
         return sets
 
     @model_validator(mode="after")
@@ -467,6 +472,9 @@ class Spec(_Strict):
             )
         for name in self.datasets:
             self.for_dataset(name)  # each dataset's [split] must be valid as merged
+            _rows_given(self, name)
+        if not self.datasets:
+            _rows_given(self, None)
         return self
 
     @property
@@ -553,6 +561,41 @@ class Spec(_Strict):
     def seed(self) -> int:
         """The seed given to tasks (`{seed}`, meta["seed"]): `[split] seed`, else 0."""
         return self.split.seed if self.split.seed is not None else 0
+
+
+# the files of the comparison across datasets at the top of the report folder, beside each
+# dataset's own report in report/<dataset>/ (a dataset of such a name would crash it)
+_REPORT_FILES = frozenset({"index.html", "cv_summary.json", "fold_summary.csv",
+                           "critical_difference.png"})  # fmt: skip
+
+
+def _rows_given(spec: Spec, dataset: str | None) -> None:
+    """`[split] from` gives the folds with their rows (the manifests hold whole rows): a
+    filter or a dataset's own table beside it would be silently ignored, every dataset
+    then running on the same rows."""
+    own = spec.datasets[dataset] if dataset is not None else None
+    split = merged_split(spec.split, own.split) if own is not None else spec.split
+    if split.from_ is None:
+        return
+    where = f"datasets.{dataset}" if dataset is not None else "data"
+    if own is not None and own.table is not None:
+        given = f"{where}.table"
+    elif own is not None and own.filter is not None:
+        given = f"{where}.filter"
+    elif spec.data.filter is not None:
+        given = "data.filter"
+    else:
+        return
+    what = given.rpartition(".")[2]
+    instead = (
+        f"give {where} split options of its own (seed, folds, ...) instead of from"
+        if dataset is not None
+        else "make the split without from"
+    )
+    raise ValueError(
+        f"{given} with [split] from {split.from_!r}: the folds of a split folder hold their "
+        f"own rows, so the {what} would not be used; remove the {what}, or {instead}"
+    )
 
 
 def merged_split(shared: SplitSpec, own: SplitSpec) -> SplitSpec:
