@@ -334,3 +334,29 @@ def test_split_into_a_dataset_split_folder_takes_the_run_lock(tmp_path: Path) ->
                "--folds", "3")  # fmt: skip
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert not out.exists()
+
+
+# --- external sets: checked against the rows that get into folds ---------------------------
+
+
+def test_an_external_set_of_the_rows_a_filter_leaves_out(tmp_path: Path) -> None:
+    text = HEAD + "[datasets.siteA]\nfilter = \"site == 'A'\"\n[external.siteB]\n"
+    spec = _project(tmp_path, text + 'table = "siteB.csv"\n' + LR)
+    table = _table(60, 0)
+    table[table["site"] == "B"].to_csv(tmp_path / "siteB.csv", index=False)
+    # train on site A, test on site B: no row of B ever trains, so it is allowed
+    done = cli("run", str(spec))
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "runs/h/tasks/siteA/lr/default/fold_00/evaluate"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    from sklearn.metrics import roc_auc_score
+
+    rows = pd.read_parquet(folder / "predictions.parquet").query("subset == 'external:siteB'")
+    assert set(rows["id"]) == set(table.loc[table["site"] == "B", "id"])
+    want = roc_auc_score(rows["y_true"], rows["proba_1"])
+    assert np.isclose(metrics["external:siteB/roc_auc"], want)
+    # a dataset that trains on every row: refused, naming it, nothing written for it
+    spec.write_text(text.replace("[external", "[datasets.whole]\n[external")
+                    + 'table = "siteB.csv"\n' + LR)  # fmt: skip
+    _one_line_error(cli("run", str(spec)), "external.siteB.table", "dataset whole")
+    assert not (tmp_path / "runs/h/split/whole").exists()

@@ -111,7 +111,14 @@ def check_external(spec: Spec, tables: dict[str, Path]) -> None:
     if data.id is None:
         raise PlanError("external sets need [data] id (row numbers would collide with "
                         "theirs); name the id column", file=spec.path, key="data.id")  # fmt: skip
-    ids = set(read_table(spec.table_path, text=[data.id])[data.id].astype(str))
+    # the rows that get into folds: a filter's (a dataset's), read as the split reads them;
+    # an external set may hold the rows a filter leaves out (train on site A, test on B)
+    from foldrun.plan.split import filtered
+
+    rows = filtered(spec, read_table(spec.table_path, text=(data.id, data.group)))
+    ids = set(rows[data.id].astype(str))
+    table = spec.table_path.name if spec.dataset is None else (
+        f"{spec.table_path.name} (dataset {spec.dataset})")  # fmt: skip
     for subset, path in tables.items():
         key = f"external.{subset.partition(':')[2]}.table"
         try:
@@ -127,9 +134,9 @@ def check_external(spec: Spec, tables: dict[str, Path]) -> None:
         shared = ids & set(frame[data.id].astype(str))
         if shared:
             raise PlanError(
-                f"{len(shared)} id(s) of the external set are also in the data table (e.g. "
-                f"{sorted(shared)[0]!r}), so they would be in training sets; give the "
-                "external set only rows the data table lacks",
+                f"{len(shared)} id(s) of the external set are also in the data table "
+                f"{table} (e.g. {sorted(shared)[0]!r}), so they would be in training sets; "
+                "give the external set only rows the data table lacks",
                 file=path, key=key,
             )  # fmt: skip
 
