@@ -137,3 +137,24 @@ def test_metric_per_fold_draws_an_interval_that_excludes_the_mean(tmp_path) -> N
                             "value": [0.9999, 0.9990, 0.9983, 0.7, 0.8, 0.9]})  # fmt: skip
     out = plots.metric_per_fold(metrics, ranking, "roc_auc", tmp_path / "m.png")
     assert out is not None and out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_each_model_section_has_its_per_class_table(wide_report: Path) -> None:
+    """The selected variant's precision, recall and F1 per class: the summary's means."""
+    from foldrun.report import analysis
+    from foldrun.results import load_results
+
+    result = analysis.analyze(load_results(wide_report.parent.parent))
+    sections = _sections(wide_report.read_text())
+    assert len(sections) == len(result.ranking)
+    summary = result.summary.set_index(["model", "variant", "metric"])["mean"]
+    for section, row in zip(sections, result.ranking.itertuples(), strict=True):
+        table = section[section.index("<h3>Per class") :]
+        cells = [c for c in re.findall(r"<tr>(.*?)</tr>", table) if "<td" in c]
+        values = {re.findall(r">([^<]*)</td>", c)[0]: re.findall(r">([^<]*)</td>", c)[1:]
+                  for c in cells}  # fmt: skip
+        assert values, section[:200]
+        for cls, (precision, recall, f1) in values.items():
+            for name, text in (("precision", precision), ("recall", recall), ("f1", f1)):
+                mean = summary[(row.model, row.variant, f"{name}_{cls}")]
+                assert float(text) == round(mean, 4), (row.model, cls, name)

@@ -12,6 +12,7 @@ import pandas as pd
 from foldrun.report import analysis as an
 from foldrun.report import html as h
 from foldrun.report import plots
+from foldrun.results.collect import key_mask
 from foldrun.results.metrics import is_per_class
 
 MAX_IMAGES = 6  # task-written images shown per model; the rest are counted
@@ -226,7 +227,8 @@ def model_sections(result: an.Analysis) -> str:
               _curves(tasks)) for (m, v, _, oof, _, mark), tasks in zip(sections, mine,
                                                                        strict=True)]  # fmt: skip
     figures = plots.draw_many(plots.model_figure, calls)
-    parts = [_model(result, m, v, title, anchor, tasks, figure)
+    per_class = _per_class_tables(result.summary, [(m, v) for m, v, *_ in sections])
+    parts = [_model(m, v, title, anchor, tasks, figure, per_class.get((m, v)))
              for (m, v, title, _, anchor, _), tasks, figure in zip(sections, mine, figures,
                                                                    strict=True)]  # fmt: skip
     note = h.para(
@@ -255,36 +257,33 @@ def _first_fold_tasks(tasks: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame
 
 
 def _model(
-    result: an.Analysis,
     model: str,
     variant: str,
     title: str,
     anchor: str,
     mine: pd.DataFrame,
     figure: bytes | None,
+    per_class: pd.DataFrame | None,
 ) -> str:
     body = []
     if figure:
         body.append(h.image(figure, f"plots of {label(model, variant)}"))
     else:
         body.append(h.para("No predictions or training curves to plot.", "note"))
-    body.append(_per_class(result, model, variant))
+    if per_class is not None:  # each class's precision, recall and F1 (mean over the folds)
+        body.append("<h3>Per class (mean over test folds)</h3>" + h.table(per_class, keys=1))
     body.append(_task_images(mine))
     return h.details(title, *body, anchor=anchor, open_=anchor == "model-1")
 
 
-def _per_class(result: an.Analysis, model: str, variant: str) -> str:
-    """Precision, recall and F1 of each class (mean over the test folds), one row a class."""
-    wide = result.once("per_class", lambda: _per_class_tables(result.summary)).get((model, variant))
-    if wide is None:
-        return ""
-    return "<h3>Per class (mean over test folds)</h3>" + h.table(wide, keys=1)
-
-
-def _per_class_tables(summary: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
-    """Each model and variant's per-class table (class, precision, recall, f1): one pivot
-    for all of them (a pivot per model cost a second over 55 models)."""
+def _per_class_tables(
+    summary: pd.DataFrame, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], pd.DataFrame]:
+    """The per-class table (class, precision, recall, f1) of each (model, variant) of
+    `keys`: one pivot for all of them (a pivot per model cost a second over 55 models), of
+    their rows only (not every variant's)."""
     rows = summary[summary["metric"].map(is_per_class).astype(bool)]
+    rows = rows[key_mask(rows, ["model", "variant"], keys)]
     if rows.empty:
         return {}
     kind, _, cls = rows["metric"].str.partition("_").T.to_numpy()
