@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,24 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+
+
+def read_table_shared(path: str | Path, text: Iterable[str | None] = ()) -> pd.DataFrame:
+    """`read_table`, read once per process while the file's size and mtime stay the same:
+    the datasets of one spec share a table, and each one's split reads it (a copy is
+    returned, so a caller's edits never reach the next one)."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return read_table(path, text)  # its error names the file
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, tuple(c for c in text if c))
+    return _last_read(key).copy()
+
+
+@functools.lru_cache(maxsize=1)  # the last table only: a big table is not kept twice
+def _last_read(key: tuple[str, int, int, tuple[str, ...]]) -> pd.DataFrame:
+    return read_table(key[0], key[3])
 
 
 def read_table(path: str | Path, text: Iterable[str | None] = ()) -> pd.DataFrame:

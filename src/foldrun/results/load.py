@@ -33,6 +33,7 @@ class Results:
     folds: pd.DataFrame
     options: dict[str, object] = field(default_factory=dict)
     planned: bool = False  # the plan said which tasks to expect (else: the folders alone)
+    _summaries: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def run_dir(self) -> Path:
@@ -95,7 +96,13 @@ class Results:
 
     def summary(self, subset: str = "test") -> pd.DataFrame:
         """Per model, variant and metric: n, mean, std, 95% t-interval over folds, and the
-        pooled out-of-fold value (mean over repeats) in `pooled`."""
+        pooled out-of-fold value (mean over repeats) in `pooled`. Computed once per subset
+        (the ranking, the selection and the comparison all ask); a copy is returned."""
+        if subset not in self._summaries:
+            self._summaries[subset] = self._summary(subset)
+        return self._summaries[subset].copy()
+
+    def _summary(self, subset: str) -> pd.DataFrame:
         out = stats.summarize(self.current_metrics, subset, self.confidence)
         pooled = self.current_metrics[self.current_metrics["subset"] == "pooled"]
         pooled = pooled.groupby(["model", "variant", "metric"])["value"].mean()

@@ -7,6 +7,7 @@ CSV/TSV are read with the csv module; Parquet with pyarrow.
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +49,24 @@ def read_table_info(
     path: Path, distinct_of: tuple[str, ...] = (), *, header_only: bool = False
 ) -> TableInfo:
     """Columns, numeric columns and distinct values of `distinct_of`; DataError if unreadable.
-    With `header_only`, the columns alone."""
+    With `header_only`, the columns alone. Read once while the file's size and mtime stay
+    the same (the datasets of one spec ask about one table)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return _table_info(path, distinct_of, header_only)  # its error names the file
+    key = (stat.st_size, stat.st_mtime_ns)
+    return _info_of(str(path.resolve()), key, tuple(distinct_of), header_only)
+
+
+@functools.lru_cache(maxsize=16)
+def _info_of(
+    path: str, stat: tuple[int, int], distinct_of: tuple[str, ...], header_only: bool
+) -> TableInfo:
+    return _table_info(Path(path), distinct_of, header_only)
+
+
+def _table_info(path: Path, distinct_of: tuple[str, ...], header_only: bool) -> TableInfo:
     if not path.is_file():
         raise DataError(
             "data table not found; check [data] table (relative to the spec)", file=path
