@@ -88,6 +88,13 @@ def _files(root: Path) -> dict[str, int]:
 # --- names and specs refused before anything is written ------------------------------------
 
 
+def test_dataset_names_that_differ_only_in_case_are_refused(tmp_path: Path) -> None:
+    # tasks/Site and tasks/site: one folder on macOS and Windows, two datasets' tasks mixed
+    spec = _project(tmp_path, HEAD + "[datasets.Site]\n[datasets.site]\n" + LR)
+    _one_line_error(cli("run", str(spec)), "'Site'", "'site'", "differ only in case")
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.parametrize("name", ["index.html", "cv_summary.json", "fold_summary.csv"])
 def test_a_dataset_named_like_a_report_file_is_refused(tmp_path: Path, name: str) -> None:
     # report/<name>/ would be a folder where the comparison writes its file: the report crashed
@@ -360,3 +367,20 @@ def test_an_external_set_of_the_rows_a_filter_leaves_out(tmp_path: Path) -> None
                     + 'table = "siteB.csv"\n' + LR)  # fmt: skip
     _one_line_error(cli("run", str(spec)), "external.siteB.table", "dataset whole")
     assert not (tmp_path / "runs/h/split/whole").exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "words"),
+    [
+        ('strategy = "grouped"', ["needs a group column"]),
+        ("folds = 50", ["50 folds"]),
+        ('stratify = "nosuch"', ["nosuch"]),
+    ],
+)
+def test_a_split_error_of_one_dataset_names_it(
+    tmp_path: Path, override: str, words: list[str]
+) -> None:
+    spec = _project(tmp_path, HEAD + f"[datasets.w]\n[datasets.s]\nsplit = {{ {override} }}\n" + LR)
+    for args in (("run",), ("status",), ("run", "--dry-run")):
+        _one_line_error(cli(*args, str(spec)), "dataset s:", str(spec), *words)
+    assert not (tmp_path / "runs").exists()

@@ -8,10 +8,11 @@ variants carry through every later stage (see `variants.py` for the names).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -117,17 +118,38 @@ def _datasets_plan(spec: Spec, write: bool) -> Plan:
     if write:  # every dataset checked (its folds made in memory) before any is written:
         made = []  # a bad table or filter in the last one must not leave the first's split
         for view in views:
-            if view.external:
-                check_external(view, view.external_tables())
-            made.append(pending_split(view))
+            with _naming(view):
+                if view.external:
+                    check_external(view, view.external_tables())
+                made.append(pending_split(view))
         for view, folds in zip(views, made, strict=True):
             prepare_split(view, folds)
     for view in views:
-        part = build_plan(view, write=write)
+        with _naming(view):
+            part = build_plan(view, write=write)
         tasks.update(part.tasks)
         n_repeats = max(n_repeats, part.n_repeats)
     layout = spec.layout
     return Plan(spec, spec.run_dir, layout.split_dir, n_repeats, tasks)
+
+
+@contextlib.contextmanager
+def _naming(view: Spec) -> Iterator[None]:
+    """A dataset's error says which dataset (and the spec, when it names no file): the
+    split's own errors (`strategy 'grouped' needs a group column`) named neither."""
+    from foldrun.errors import FoldrunError
+
+    try:
+        yield
+    except FoldrunError as err:
+        if not (err.key or "").startswith("datasets.") and f"dataset {view.dataset}" not in (
+            err.message
+        ):
+            err.message = f"dataset {view.dataset}: {err.message}"
+            err.args = (err.message,)
+        if err.file is None:
+            err.file = str(view.path)
+        raise
 
 
 def check_same_kind(spec: Spec) -> None:

@@ -451,7 +451,15 @@ class Spec(_Strict):
     @field_validator("datasets")
     @classmethod
     def _safe_dataset_names(cls, sets: dict[str, DatasetSpec]) -> dict[str, DatasetSpec]:
+        folded: dict[str, str] = {}
         for name in sets:
+            # tasks/A and tasks/a are one folder on macOS and Windows: two datasets mixed
+            other = folded.setdefault(name.lower(), name)
+            if other != name:
+                raise ValueError(
+                    f"dataset names {other!r} and {name!r} differ only in case, and their "
+                    "folders would be one on macOS and Windows; rename one"
+                )
             check_name(name, "dataset name")
             if name.startswith("."):  # tasks/.x and results/.x would be hidden folders
                 raise ValueError(f"dataset name {name!r} starts with '.'; start it with a letter")
