@@ -218,6 +218,16 @@ def test_repeats_beside_no_repeats_are_scored_from_the_folders(two: Path) -> Non
             assert np.isclose(table.loc[(dataset, model), "mean"], np.mean(scores))
 
 
+def test_unknown_dataset_is_named(two: Path) -> None:
+    import foldrun
+    from foldrun.errors import ReportError
+
+    with pytest.raises(ReportError, match=r"no dataset 'nope'.*datasets w, o"):
+        foldrun.Project.load(two).results(dataset="nope")
+    site = foldrun.Project.load(two).results(dataset="o")  # the API's view of one dataset
+    assert set(site.tasks["fold"]) == {-1, 0, 1, 2} and set(site.tasks["repeat"]) == {0, 1}
+
+
 def test_a_dataset_removed_from_the_spec_is_left_alone(two: Path, tmp_path: Path) -> None:
     # a copy of the run, so the other tests keep theirs
     import shutil

@@ -233,8 +233,9 @@ def _one_dataset(source: RunSource, dataset: str | None) -> RunSource:
             file=source.spec_path,
             key="datasets",
         )
+    unknown = f"no dataset {dataset!r}; " if dataset is not None else ""  # a typo: say so
     raise ReportError(
-        f"the run has datasets {', '.join(names)}: name one (dataset=...), or report them "
+        f"{unknown}the run has datasets {', '.join(names)}: name one (dataset=...), or report them "
         "all with `foldrun report`",
         file=source.spec_path,
         key="datasets",
