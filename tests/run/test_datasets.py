@@ -196,6 +196,8 @@ def test_results_of_a_dataset_and_the_report_across_them(run: Path) -> None:
     report = root / "report"
     html = (report / "index.html").read_text()
     assert 'href="siteA/index.html"' in html and "Models across datasets" in html
+    own_page = (report / "siteA/index.html").read_text()
+    assert "<title>foldrun report: many, dataset siteA</title>" in own_page
     across = json.loads((report / "cv_summary.json").read_text())
     for dataset in DATASETS:
         own = json.loads((report / dataset / "cv_summary.json").read_text())

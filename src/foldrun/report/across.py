@@ -139,7 +139,7 @@ def _test_text(across: AcrossDatasets) -> str:
     ranks = ", ".join(f"{k} {v:.2f}" for k, v in across.mean_ranks.items())
     text = f"Mean rank per model (1 = best): {ranks}."
     if across.friedman_p is None:
-        return h.para(f"{text} {across.note}.", "note")
+        return h.para(f"{text} {across.note[:1].upper()}{across.note[1:]}.", "note")
     verdict = "differ" if across.friedman_p < across.alpha else "do not differ significantly"
     groups = "; ".join(" = ".join(c) for c in across.cliques()) or "none"
     return h.para(

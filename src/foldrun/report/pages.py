@@ -33,6 +33,8 @@ def index_page(
 ) -> str:
     res = result.results
     title = f"foldrun report: {res.source.raw.get('name') or res.run_dir.name}"
+    if res.source.dataset:  # one dataset's report, in report/<dataset>/ of the comparison
+        title += f", dataset {res.source.dataset}"
     return h.page(
         title,
         [
