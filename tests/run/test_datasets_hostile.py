@@ -394,3 +394,24 @@ def test_a_split_error_of_one_dataset_names_it(
     for args in (("run",), ("status",), ("run", "--dry-run")):
         _one_line_error(cli(*args, str(spec)), "dataset s:", str(spec), *words)
     assert not (tmp_path / "runs").exists()
+
+
+def test_looking_at_a_dataset_split_from_a_folder_writes_nothing(tmp_path: Path) -> None:
+    spec = _project(tmp_path, HEAD + '[datasets.w]\n[datasets.given]\nsplit = { from = "pre" }\n'
+                    + LR)  # fmt: skip
+    made = cli("split", str(tmp_path / "samples.csv"), "--out", str(tmp_path / "pre"), "--id",
+               "id", "--target", "label", "--strategy", "stratified", "--folds", "3")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    # a dry run, status and check wrote .foldrun/datasets/given/split_from.json: a run
+    # folder of nothing, which then counted as a run of these datasets
+    for args in (("run", "--dry-run"), ("status",), ("check",)):
+        done = cli(*args, str(spec))
+        assert done.returncode in (0, 1) and not done.stderr, (args, done.stderr)  # 1: pending
+    assert not (tmp_path / "runs").exists()
+    assert cli("run", str(spec)).returncode == 0
+    record = tmp_path / "runs/h/.foldrun/datasets/given/split_from.json"
+    assert json.loads(record.read_text()) == {"from": str(tmp_path / "pre")}
+    assert not (tmp_path / "runs/h/split/given").exists()  # its folds are pre's
+    test = tmp_path / "runs/h/tasks/given/lr/default/fold_01/evaluate/predictions.parquet"
+    ids = set(pd.read_parquet(test).query("subset == 'test'")["id"])
+    assert ids == set(pd.read_csv(tmp_path / "pre/fold_01/test.csv", dtype={"id": str})["id"])

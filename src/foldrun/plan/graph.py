@@ -26,6 +26,7 @@ from foldrun.plan.fingerprint import FileHashes, fingerprint
 from foldrun.plan.split import (
     FoldFiles,
     SplitFiles,
+    check_split_from,
     check_split_unchanged,
     make_split,
     pending_split,
@@ -99,7 +100,9 @@ def build_plan(spec: Spec, split: Any = None, *, write: bool = False) -> Plan:
         return _plan(spec, scan_split(split_dir(spec)), write)
     root = split_dir(spec)
     if spec.split_from is not None:
-        prepare_split(spec)  # with `from` it only checks that the folder is there
+        # only that the folder is there: which folder a run used is recorded by the run (a
+        # dry run, status or check wrote the record, making a run folder of nothing)
+        check_split_from(spec)
         return _plan(spec, scan_split(root), write)
     if root.is_dir():
         check_split_unchanged(spec)

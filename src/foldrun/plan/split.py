@@ -129,12 +129,17 @@ def pending_split(spec: Spec) -> Folds | None:
     folder). A spec with datasets checks every one before it writes any."""
     root = split_dir(spec)
     if spec.split_from is not None:
-        _from_exists(root)
+        check_split_from(spec)
         return None
     if root.is_dir():
         check_split_unchanged(spec)
         return None
     return make_split(spec)
+
+
+def check_split_from(spec: Spec) -> None:
+    """`[split] from` names a folder that is there; writes nothing."""
+    _from_exists(split_dir(spec))
 
 
 def _from_exists(root: Path) -> None:
