@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from foldrun._version import __version__
@@ -134,12 +135,19 @@ def fold_summary(results: Results) -> pd.DataFrame:
 
 def task_params(results: Results) -> dict[tuple[str, str], dict[str, object]]:
     """params.json of one task per model and variant (the grid values of the variant)."""
-    out: dict[tuple[str, str], dict[str, object]] = {}
     done = results.tasks[results.tasks["state"] == "done"]
-    # train first (it always has the params), then any other; a few tries per variant
-    done = done.assign(_first=done["stage"] != "train").sort_values("_first", kind="stable")
-    for key, part in done.groupby(["model", "variant"], sort=False):
-        for path in part["path"].head(3):
+    # train first (it always has the params), then any other; a few tries per variant (one
+    # pass over the columns: a pandas group per variant cost 0.3 s over 220 variants)
+    order = np.argsort((done["stage"] != "train").to_numpy(), kind="stable")
+    tries: dict[tuple[str, str], list[str]] = {}
+    columns = [done[c].to_numpy()[order] for c in ("model", "variant", "path")]
+    for model, variant, path in zip(*columns, strict=True):
+        paths = tries.setdefault((model, variant), [])
+        if len(paths) < 3:
+            paths.append(path)
+    out: dict[tuple[str, str], dict[str, object]] = {}
+    for key, paths in tries.items():
+        for path in paths:
             try:
                 params = json.loads((Path(path) / "params.json").read_text())
             except (OSError, ValueError):
