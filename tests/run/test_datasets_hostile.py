@@ -415,3 +415,34 @@ def test_looking_at_a_dataset_split_from_a_folder_writes_nothing(tmp_path: Path)
     test = tmp_path / "runs/h/tasks/given/lr/default/fold_01/evaluate/predictions.parquet"
     ids = set(pd.read_parquet(test).query("subset == 'test'")["id"])
     assert ids == set(pd.read_csv(tmp_path / "pre/fold_01/test.csv", dtype={"id": str})["id"])
+
+
+# --- a fold table in one dataset, a strategy in the others ---------------------------------
+
+
+def test_a_dataset_fold_table_beside_a_shared_strategy_gives_the_folds(tmp_path: Path) -> None:
+    from foldrun.plan.split import make_split
+    from foldrun.spec import load_spec
+
+    text = HEAD.replace("seed = 1\n", "seed = 1\nrepeats = 2\n")
+    text += '[datasets.w]\n[datasets.ft]\ntable = "other.csv"\nsplit = { fold_column = "f.csv" }\n'
+    spec = _project(tmp_path, text + LR)
+    other = _table(45, 1)
+    table = pd.DataFrame({"id": other["id"], "fold": [(i * 7) % 3 for i in range(45)]})
+    table.to_csv(tmp_path / "f.csv", index=False)
+    loaded = load_spec(spec)
+    # the shared stratified strategy made make_folds ignore the fold table, silently
+    folds = make_split(loaded.for_dataset("ft"))
+    assert folds.details["strategy"] == "predefined" and folds.n_repeats == 1
+    for f in range(3):
+        want = set(table.loc[table["fold"] == f, "id"])
+        assert set(folds.table["id"][folds.test_fold[0] == f]) == want
+    whole = make_split(loaded.for_dataset("w"))  # the others keep the shared [split]
+    assert whole.details["strategy"] == "stratified" and whole.n_repeats == 2
+    # and a dataset's own strategy drops a shared fold table
+    shared = HEAD.replace("seed = 1\n", 'seed = 1\nfold_column = "f.csv"\n')
+    spec.write_text(shared + '[datasets.ft]\ntable = "other.csv"\n[datasets.k]\n'
+                    'table = "other.csv"\nsplit = { strategy = "kfold" }\n' + LR)  # fmt: skip
+    own = load_spec(spec).for_dataset("k").split
+    assert own.fold_column is None and own.strategy == "kfold"
+    assert load_spec(spec).for_dataset("ft").split.fold_column == "f.csv"

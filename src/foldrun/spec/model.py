@@ -607,12 +607,21 @@ def _rows_given(spec: Spec, dataset: str | None) -> None:
 
 
 def merged_split(shared: SplitSpec, own: SplitSpec) -> SplitSpec:
-    """`[split]` with a dataset's own keys over it; `from` in the dataset's replaces all."""
+    """`[split]` with a dataset's own keys over it; `from` in the dataset's replaces all, and
+    its own `fold_column` or `strategy` replaces the shared way of choosing folds."""
     if own.from_ is not None:
         return own
     keys = shared.model_dump(by_alias=True, exclude_none=True)
     if "from" in keys and own.options():
         keys.pop("from")  # the dataset's own split options replace a shared `from`
+    # a dataset's own way of choosing folds replaces the shared one: its fold table gives
+    # the folds (a shared `strategy = "stratified"` made make_folds ignore the fold table,
+    # silently; shared `repeats` refused it), and its own strategy drops a shared fold table
+    if own.fold_column is not None and own.strategy is None:
+        for key in ("strategy", "folds", "repeats", "stratify", "bins"):
+            keys.pop(key, None)
+    if own.strategy is not None and own.fold_column is None:
+        keys.pop("fold_column", None)
     keys.update(own.model_dump(by_alias=True, exclude_none=True))
     try:
         return SplitSpec.model_validate(keys)
