@@ -384,15 +384,18 @@ def test_an_external_set_of_the_rows_a_filter_leaves_out(tmp_path: Path) -> None
     [
         ('strategy = "grouped"', ["needs a group column"]),
         ("folds = 50", ["50 folds"]),
+        ("", ["datasets.s.table", "nothere.csv", "[datasets.s] table"]),
         ('stratify = "nosuch"', ["nosuch"]),
     ],
 )
 def test_a_split_error_of_one_dataset_names_it(
     tmp_path: Path, override: str, words: list[str]
 ) -> None:
-    spec = _project(tmp_path, HEAD + f"[datasets.w]\n[datasets.s]\nsplit = {{ {override} }}\n" + LR)
+    own = f"split = {{ {override} }}\n" if override else 'table = "nothere.csv"\n'
+    spec = _project(tmp_path, HEAD + "[datasets.w]\n[datasets.s]\n" + own + LR)
     for args in (("run",), ("status",), ("run", "--dry-run")):
-        _one_line_error(cli(*args, str(spec)), "dataset s:", str(spec), *words)
+        found = ["dataset s:", str(spec)] if override else []  # else the key names it
+        _one_line_error(cli(*args, str(spec)), *found, *words)
     assert not (tmp_path / "runs").exists()
 
 

@@ -121,14 +121,14 @@ def _datasets_plan(spec: Spec, write: bool) -> Plan:
     if write:  # every dataset checked (its folds made in memory) before any is written:
         made = []  # a bad table or filter in the last one must not leave the first's split
         for view in views:
-            with _naming(view):
+            with _naming(spec, view):
                 if view.external:
                     check_external(view, view.external_tables())
                 made.append(pending_split(view))
         for view, folds in zip(views, made, strict=True):
             prepare_split(view, folds)
     for view in views:
-        with _naming(view):
+        with _naming(spec, view):
             part = build_plan(view, write=write)
         tasks.update(part.tasks)
         n_repeats = max(n_repeats, part.n_repeats)
@@ -137,14 +137,18 @@ def _datasets_plan(spec: Spec, write: bool) -> Plan:
 
 
 @contextlib.contextmanager
-def _naming(view: Spec) -> Iterator[None]:
+def _naming(spec: Spec, view: Spec) -> Iterator[None]:
     """A dataset's error says which dataset (and the spec, when it names no file): the
-    split's own errors (`strategy 'grouped' needs a group column`) named neither."""
+    split's own errors (`strategy 'grouped' needs a group column`) named neither, and a
+    dataset's own table was `data.table`."""
     from foldrun.errors import FoldrunError
 
     try:
         yield
     except FoldrunError as err:
+        if err.key == "data.table" and spec.datasets[str(view.dataset)].table is not None:
+            err.key = f"datasets.{view.dataset}.table"
+            err.message = err.message.replace("[data] table", f"[datasets.{view.dataset}] table")
         if not (err.key or "").startswith("datasets.") and f"dataset {view.dataset}" not in (
             err.message
         ):
