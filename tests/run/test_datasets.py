@@ -156,7 +156,8 @@ def _fold_scores(root: Path, dataset: str, model: str) -> list[float]:
         metrics = json.loads((folder / "metrics.json").read_text())
         if model != "cmd":  # a command's scores are its own; lr and ent give probabilities
             test = pd.read_parquet(folder / "predictions.parquet").query("subset == 'test'")
-            assert np.isclose(metrics["test/roc_auc"], roc_auc_score(test["y_true"], test["proba_1"]))
+            auc = roc_auc_score(test["y_true"], test["proba_1"])
+            assert np.isclose(metrics["test/roc_auc"], auc)
         scores.append(metrics["test/roc_auc"])
     return scores
 
