@@ -92,3 +92,18 @@ def test_draw_many_keeps_what_it_draws_and_reads_it_back(tmp_path: Path, monkeyp
     with plots.cache(tmp_path):  # read back, not drawn: the workers would not be needed
         monkeypatch.setattr(plots, "_draw_one", None)
         assert plots.draw_many(plots.grid_2d, calls) == here
+
+
+def test_figures_are_drawn_here_when_no_worker_can_start(monkeypatch) -> None:
+    import multiprocessing
+
+    def no_fork(method: str) -> None:
+        raise ValueError(f"cannot find context for {method!r}")  # as on Windows
+
+    means = pd.DataFrame({"a": [1, 2], "b": [3, 3], "mean": [0.5, 0.6], "ci_low": 0.4,
+                          "ci_high": 0.9})  # fmt: skip
+    calls = [(f"m{i}", "a", "b", means, "auc") for i in range(3)]
+    here = [plots.grid_2d(*c) for c in calls]
+    monkeypatch.setattr(plots, "WORKERS", 2)
+    monkeypatch.setattr(multiprocessing, "get_context", no_fork)
+    assert plots.draw_many(plots.grid_2d, calls) == here

@@ -243,20 +243,23 @@ def _start(
     name: str, calls: list[tuple[object, ...]], workers: int
 ) -> Iterator[bytes | None] | None:
     """The drawings of `calls` by `workers` forked processes (an iterator of the results,
-    in order), or None when no process can be started here (no fork on this platform, or
-    this is a daemon process, which may have no children)."""
+    in order), or None when no process can be started here (no fork on this platform, a
+    daemon process, which may have no children, no memory, a warning made an error)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # the objects that exist now are left out of the collections in the workers (and
     # here, until they started): a collection there would write to every page of the heap
     # it shares with this process, copying it all
+    pool = None
     gc.freeze()
     try:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         chunk = max(1, len(calls) // (4 * workers))
         results = pool.map(_draw_one, [name] * len(calls), calls, chunksize=chunk)
-    except (OSError, ValueError, AssertionError):
+    except Exception:  # everything is drawn here instead
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         return None
     finally:
         gc.unfreeze()
