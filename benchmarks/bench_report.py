@@ -1,6 +1,7 @@
 """Report and query speed over ~10,000 finished tasks (a generated run folder).
 
     .venv/bin/python benchmarks/bench_report.py [--models 55] [--repeats 3] [--dir /tmp/x]
+                                                [--report-only]
 
 The run: MODELS models x a 2x2 grid (4 variants) x 3 repeats x 5 folds x (train, predict,
 evaluate) + one refit per variant = 46 tasks per variant (55 models: 10,120 tasks), 500
@@ -102,6 +103,8 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=55)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/foldrun-bench-report"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="only the two report timings (to alternate two versions)")  # fmt: skip
     args = parser.parse_args()
     start = time.perf_counter()
     run = make_run(args.dir, args.models)
@@ -119,6 +122,9 @@ def main() -> None:
     print(f"report, from scratch:        median {cold:6.2f} s  {_fmt(t)}")
     warm, t = timed(lambda: build_report(run, out), args.repeats)
     print(f"report, nothing changed:     median {warm:6.2f} s  {_fmt(t)}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    if args.report_only:
+        return
     inc, t = timed(lambda: refresh(run), args.repeats, lambda: touch(run, 20))
     print(f"refresh, 20 tasks changed:   median {inc:6.2f} s  {_fmt(t)}")
     query, t = timed(lambda: run_query(run, GROUP_BY), args.repeats)
