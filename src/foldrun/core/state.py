@@ -445,6 +445,14 @@ def pruned_keys(state_dir: Path | str) -> dict[str, str]:
     return {str(k): str(v) for k, v in pruned.items()}
 
 
+def is_pruned(record: dict[str, str], key: str, fingerprint: str | None) -> bool:
+    """THE rule: a task is pruned while `record` (`pruned_keys`) holds it with the
+    fingerprint it still has (None: no plan to compare with, the record alone says). Its
+    callers add what they know of its state: a done task is never pruned."""
+    recorded = record.get(key)
+    return recorded is not None and fingerprint in (None, recorded)
+
+
 def write_race(state_dir: Path | str, record: dict[str, object]) -> None:
     """Atomically: a reader sees the old record or the new one, whole."""
     write_json(os.path.join(state_dir, RACE_FILE), record, sync=True, indent=1, sort_keys=True)

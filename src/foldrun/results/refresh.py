@@ -96,12 +96,10 @@ def _pruned(record: dict[str, str], refs, fingerprints, prefix: str) -> set[Key]
     the one recorded (any, without a plan)."""
     if not record:
         return set()
-    found = set()
-    for key, ref in refs.items():
-        fp = record.get(_rel(ref, prefix).replace(os.sep, "/"))
-        if fp is not None and fingerprints.get(key) in (None, fp):
-            found.add(key)
-    return found
+    return {
+        key for key, ref in refs.items()
+        if state.is_pruned(record, _rel(ref, prefix).replace(os.sep, "/"), fingerprints.get(key))
+    }  # fmt: skip
 
 
 def _signatures(refs, audit, fingerprints, old_index, prefix, pruned=frozenset()):

@@ -98,7 +98,7 @@ def pruned_now(
     record = state.pruned_keys(RunLayout(run_dir).state_dir)
     return {
         k for k, t in tasks.items()
-        if record.get(k) == t.fingerprint and states.get(k) != TaskState.DONE
+        if state.is_pruned(record, k, t.fingerprint) and states.get(k) != TaskState.DONE
     }  # fmt: skip
 
 

@@ -101,7 +101,8 @@ def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> l
     pruned = state.pruned_keys(_state_dir(first)) if first is not None else {}
     for key, task in tasks.items():
         found, duration = task_state(task, scheduler)
-        if found in LIVE and key not in scheduler and pruned.get(key) == task.fingerprint:
+        live = found in LIVE and key not in scheduler
+        if live and state.is_pruned(pruned, key, task.fingerprint):
             found = TaskState.PRUNED  # a race stopped it ([race]); see .foldrun/race.json
         n_repeats = int(task.meta.get("n_repeats", 1) or 1)  # type: ignore[call-overload]
         rows.append(
