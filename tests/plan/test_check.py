@@ -290,3 +290,18 @@ def test_val_or_holdout_placeholder_without_such_a_split_is_a_problem(tmp_path: 
     spec.write_text(spec.read_text().replace("folds = 2", "folds = 3\nval = 'next-fold'\n"
                                              "holdout = 0.2"))
     assert check_spec(spec) == []
+
+
+def test_the_task_count_includes_inner_folds_as_the_plan_does(tmp_path: Path) -> None:
+    from foldrun.plan import build_plan
+    from foldrun.spec import load_spec
+
+    head = BASE.replace('from = "split"', "folds = 3\ninner = 2")
+    spec = write_spec(tmp_path, OK_MODELS, head=head)
+    result = CliRunner().invoke(cli, ["check", str(spec)])
+    assert result.exit_code == 0, result.output
+    # rf and cmd have variants to choose from: their fold stages run on 2 inner folds too
+    planned = len(build_plan(load_spec(spec)).tasks)
+    assert f"{planned} task(s) over 3 fold(s)" in result.output
+    assert planned == 10 + 4 * (9 * 3 + 1) + (3 * 3 + 3 * 6 * 3)
+    assert not (tmp_path / "runs").exists()

@@ -454,21 +454,27 @@ def _counts(spec: Spec) -> tuple[int, int, int]:
         n_folds = (spec.split.folds or 5) * (spec.split.repeats or 1)
     variants = tasks = 0
     for model in spec.models.values():
-        leaves, n_tasks = count_model(model, n_folds, spec.data.target is not None)
+        has_target = spec.data.target is not None
+        leaves, n_tasks = count_model(model, n_folds, has_target, spec.split.inner or 0)
         variants += leaves
         tasks += n_tasks
     return n_folds, variants, tasks
 
 
-def count_model(model: ModelSpec, n_folds: int, has_target: bool = True) -> tuple[int, int]:
-    """(variants after every stage grid, tasks) of one model, as the plan will build them."""
+def count_model(
+    model: ModelSpec, n_folds: int, has_target: bool = True, inner: int = 0
+) -> tuple[int, int]:
+    """(variants after every stage grid, tasks) of one model, as the plan will build them:
+    with `inner` folds ([split] inner), a model with variants to choose from runs each fold
+    stage on every inner fold of every outer fold too (plan/graph.py `add_model`)."""
     from foldrun.plan.variants import expand
 
     n = len(expand(model.grid))
-    tasks = 0
+    per_stage = []
     for stage in model.stage_names(has_target):
         own = model.stages.get(stage)
         if own and own.grid:
             n *= len(expand(own.grid))
-        tasks += n if stage == "refit" else n * n_folds
-    return n, tasks
+        per_stage.append((stage, n))
+    folds = n_folds * (1 + (inner if n > 1 else 0))
+    return n, sum(k if stage == "refit" else k * folds for stage, k in per_stage)
