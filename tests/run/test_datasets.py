@@ -298,3 +298,21 @@ def test_check_counts_every_dataset_and_names_the_one_at_fault(tmp_path: Path) -
     assert any("column 'b'" in x and "dataset other" in x and "other.csv" in x for x in lines)
     assert not any("dataset whole" in x for x in lines)
     assert not (tmp_path / "runs").exists()
+
+
+def test_several_runs_with_datasets_compare_every_dataset(run: Path, tmp_path: Path) -> None:
+    second = _project(tmp_path)
+    second.write_text(SPEC.replace('name = "many"', 'name = "again"'))
+    assert cli("run", str(second), "--models", "lr").returncode == 0
+    made = cli("report", str(run), str(second), "--out", str(tmp_path / "cmp"))
+    assert made.returncode == 0, made.stderr
+    summary = json.loads((tmp_path / "cmp/cv_summary.json").read_text())
+    names = [f"{r}/{d}" for r in ("many", "again") for d in DATASETS]
+    assert summary["across"]["datasets"] == names
+    for root, name in ((tmp_path / "runs/again", "again"), (run.parent / "runs/many", "many")):
+        lr = np.mean(_fold_scores(root, "other", "lr"))  # from the task folders
+        assert np.isclose(summary["scores"]["lr"][f"{name}/other"], lr)
+    shown = cli("query", str(run), str(second), "SELECT DISTINCT dataset FROM tasks ORDER BY 1",
+                "--format", "csv")  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split()[1:] == sorted(names)

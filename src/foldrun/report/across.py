@@ -17,7 +17,7 @@ from foldrun.errors import ReportError
 from foldrun.report import html as h
 from foldrun.results import Results, load_results
 from foldrun.results.across import AcrossDatasets, compare_across
-from foldrun.results.source import resolve, run_names
+from foldrun.results.source import resolve, run_names, views
 
 SUMMARY_COLUMNS = ["dataset", "model", "variant", "metric", "n", "mean", "std", "ci_low",
                    "ci_high"]  # fmt: skip
@@ -27,10 +27,12 @@ def build_across_report(runs: list[str | Path], out: str | Path) -> Path:
     """Write the comparison of `runs` (specs or run folders) into `out`; its index.html."""
     from foldrun.report.build import REPORT
 
-    run_dirs = [resolve(r).run_dir for r in runs]
+    sources = [resolve(r) for r in runs]
+    run_dirs = [s.run_dir for s in sources]
     target = Path(out).absolute()
     check_replaceable(target, REPORT, keep=run_dirs, error=ReportError)
-    loaded = [load_results(r) for r in runs]
+    # a run with [datasets] is each of its datasets
+    loaded = [load_results(view) for s in sources for view in views(s)]
     names = dataset_names(loaded)
     with writing(target.parent, ReportError), staging(
         target, REPORT, keep=run_dirs, error=ReportError

@@ -178,8 +178,11 @@ def run_names(sources: Sequence[RunSource]) -> list[str]:
     """Each run's name as a dataset (its dataset's or spec's `name`, else its folder), made
     unique."""
     names: list[str] = []
+    several = len({s.run_dir for s in sources}) > 1
     for source in sources:
         base = source.name
+        if source.dataset and several:  # datasets of several runs: `<run>/<dataset>`
+            base = f"{source.raw.get('name') or source.run_dir.name}/{source.dataset}"
         name, i = base, 2
         while name in names:
             name, i = f"{base}-{i}", i + 1
