@@ -107,3 +107,24 @@ def test_figures_are_drawn_here_when_no_worker_can_start(monkeypatch) -> None:
     monkeypatch.setattr(plots, "WORKERS", 2)
     monkeypatch.setattr(multiprocessing, "get_context", no_fork)
     assert plots.draw_many(plots.grid_2d, calls) == here
+
+
+def test_analysis_is_kept_and_read_back_as_computed(run_dir: Path, tmp_path: Path) -> None:
+    """Summaries, ranking and comparison are kept as Parquet (no pickle) beside the plots
+    and read back equal, dtypes and all, to those computed afresh."""
+    from foldrun.report import analysis
+    from foldrun.results import load_results
+
+    build_report(run_dir, tmp_path / "a")
+    cache = run_dir / "results" / plots.CACHE
+    assert {p.name.split(".", 1)[1] for p in cache.glob("*.parquet")} == {
+        "summary.parquet", "ranking.parquet", "pairs.parquet"}  # fmt: skip
+    results = load_results(run_dir)
+    fresh = analysis.analyze(results)  # no cache: computed
+    with plots.cache(run_dir / "results"):
+        kept = analysis.analyze(results)
+    for name in ("summary", "ranking", "pairs"):
+        a, b = getattr(fresh, name), getattr(kept, name)
+        assert a.equals(b) and list(a.dtypes) == list(b.dtypes), name
+    assert (kept.missing, kept.ratio) == (fresh.missing, fresh.ratio)
+    assert kept.missing  # the fixture's run is partial: its missing tasks are kept too

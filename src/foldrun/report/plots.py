@@ -24,8 +24,9 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
+from pyarrow import ArrowException
 
-from foldrun.core.files import write_atomic
+from foldrun.core.files import write_atomic, write_with
 from foldrun.results.metrics import as_labels
 
 MAX_PANELS = 8  # per-model plots show at most this many models (the best ranked)
@@ -56,6 +57,9 @@ def cache(results_dir: Path) -> Iterator[None]:
         _Cache.folder, _Cache.used = None, set()
 
 
+KINDS = ("png", "json", "parquet")  # what the cache holds
+
+
 def _prune(folder: Path, used: set[str]) -> None:
     """Removes the entries this build did not use, and temporaries of a killed one."""
     try:
@@ -64,7 +68,8 @@ def _prune(folder: Path, used: set[str]) -> None:
         return
     for entry in entries:
         stem, dot, suffix = entry.name.partition(".")
-        ours = (dot and suffix in ("png", "json") and stem not in used) or suffix.endswith("tmp")
+        kind = suffix.rpartition(".")[2]  # `<key>.png`, `<key>.json`, `<key>.<name>.parquet`
+        ours = (dot and kind in KINDS and stem not in used) or suffix.endswith("tmp")
         if ours:
             Path(entry.path).unlink(missing_ok=True)
 
@@ -163,6 +168,49 @@ def _drawing() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+def remembered_frames(
+    name: str,
+    inputs: object,
+    code: bytes,
+    compute: Callable[[], tuple[dict[str, pd.DataFrame], object]],
+) -> tuple[dict[str, pd.DataFrame], object]:
+    """(frames, JSON value) computed from `inputs` by `code`, kept like the images: the
+    frames as Parquet files (never pickles: a run folder from elsewhere must not run code),
+    and only when they read back exactly (columns, dtypes, index, every cell), so a report
+    from the cache is the report computed afresh. Cache entries `compute` used (pooled
+    intervals) are kept as long as this one is."""
+    key = _key(name, inputs, code)
+    hit = _lookup(key, ".json")
+    if hit and _Cache.folder is not None:
+        try:
+            head = json.loads(hit)
+            frames = {n: pd.read_parquet(_Cache.folder / f"{key}.{n}.parquet")
+                      for n in head["frames"]}  # fmt: skip
+            _Cache.used.update(head["uses"])
+            return frames, head["value"]
+        except (OSError, ValueError, KeyError, TypeError, ArrowException):
+            pass
+    before = set(_Cache.used)
+    frames, value = compute()
+    if _Cache.folder is not None:
+        head = {"frames": list(frames), "value": value, "uses": sorted(_Cache.used - before)}
+        with contextlib.suppress(OSError, ValueError, TypeError, ArrowException):
+            for n, frame in frames.items():
+                path = _Cache.folder / f"{key}.{n}.parquet"
+                write_with(path, lambda tmp, frame=frame: frame.to_parquet(tmp))
+                if not _same(frame, pd.read_parquet(path)):
+                    return frames, value  # not kept: computed again next time
+            _store(key, json.dumps(head).encode(), ".json")  # last: the entry is whole
+    return frames, value
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    same_dtypes = list(map(str, a.dtypes)) == list(map(str, b.dtypes))
+    same_index = type(a.index) is type(b.index) and a.index.equals(b.index)
+    same_columns = list(a.columns) == list(b.columns) and a.columns.dtype == b.columns.dtype
+    return same_columns and same_dtypes and same_index and a.equals(b)
 
 
 def cached(draw: Callable[..., bytes | None]) -> Callable[..., bytes | None]:
