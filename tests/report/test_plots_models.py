@@ -158,3 +158,18 @@ def test_each_model_section_has_its_per_class_table(wide_report: Path) -> None:
             for name, text in (("precision", precision), ("recall", recall), ("f1", f1)):
                 mean = summary[(row.model, row.variant, f"{name}_{cls}")]
                 assert float(text) == round(mean, 4), (row.model, cls, name)
+
+
+def test_pvalue_matrix_title_fits_with_two_models() -> None:
+    """Two models make the smallest matrix: its title must not run off the image's right
+    edge (the last column of the title's band stays white)."""
+    import io
+
+    from PIL import Image
+
+    p = np.array([[np.nan, 0.08], [0.08, np.nan]])
+    data = plots.pvalue_matrix(["logreg", "tree"], p, 0.05)
+    image = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
+    band = image[: image.shape[0] // 8]  # the title
+    inked = np.where((band < 128).any(axis=0))[0]
+    assert len(inked) and inked.max() < image.shape[1] - 10, (inked.max(), image.shape)

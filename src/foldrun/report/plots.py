@@ -768,7 +768,8 @@ def pvalue_matrix(labels: list[str], p: np.ndarray, alpha: float) -> bytes | Non
     if n < 2:
         return None
     size = min(14.0, 2.5 + 0.45 * n)
-    fig, ax = plt.subplots(figsize=(size, size * 0.8))
+    # at least as wide as its title (two models: the title was cut at the right)
+    fig, ax = plt.subplots(figsize=(max(size, 4.6), size * 0.8))
     shown = np.where(np.tril(np.ones((n, n), bool), -1), p, np.nan)
     colours = plt.get_cmap("Blues_r")
     image = ax.imshow(np.where(shown < alpha, 0.15, np.where(np.isnan(shown), np.nan, 0.95)),
