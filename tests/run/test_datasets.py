@@ -316,3 +316,23 @@ def test_several_runs_with_datasets_compare_every_dataset(run: Path, tmp_path: P
                 "--format", "csv")  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.split()[1:] == sorted(names)
+
+
+def test_the_python_api_runs_one_dataset_and_reads_its_tables(tmp_path: Path) -> None:
+    import foldrun.api as fr
+    from foldrun.errors import RunError
+
+    spec = _project(tmp_path)
+    project = fr.Project.load(spec)
+    outcome = project.run(datasets=["siteA"], models=["lr"], jobs=2)
+    assert outcome.ok and len(outcome.ran) == 3 * 3 + 1
+    assert all(key.startswith("siteA/lr/") for key in outcome.ran)
+    status = project.status()
+    done = {t.dataset for t in status.tasks if t.state == "done"}
+    assert done == {"siteA"} and not status.complete
+    tasks = project.results(dataset="siteA").tasks
+    done_rows = tasks[tasks["state"] == "done"]
+    assert len(done_rows) == 10 and set(done_rows["model"]) == {"lr"}
+    assert len(tasks) == 3 * 3 * 3 + 2  # the dataset's plan: the rest is pending
+    with pytest.raises(RunError, match="no dataset 'nope'"):
+        project.run(datasets=["nope"])
