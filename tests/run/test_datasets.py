@@ -336,3 +336,15 @@ def test_the_python_api_runs_one_dataset_and_reads_its_tables(tmp_path: Path) ->
     assert len(tasks) == 3 * 3 * 3 + 2  # the dataset's plan: the rest is pending
     with pytest.raises(RunError, match="no dataset 'nope'"):
         project.run(datasets=["nope"])
+
+
+def test_the_table_the_splits_share_is_not_kept_after_planning(tmp_path: Path) -> None:
+    from foldrun.data.table import _last_read
+    from foldrun.plan import build_plan
+    from foldrun.spec import load_spec
+
+    spec = _project(tmp_path)
+    plan = build_plan(load_spec(spec))  # no split yet: each dataset's made in memory
+    assert {t.dataset for t in plan.tasks.values()} == set(DATASETS)
+    assert _last_read.cache_info().currsize == 0  # a long run must not hold the table
+    assert not (tmp_path / "runs").exists()

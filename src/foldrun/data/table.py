@@ -30,6 +30,11 @@ def read_table_shared(path: str | Path, text: Iterable[str | None] = ()) -> pd.D
     return _last_read(key).copy()
 
 
+def forget_shared_tables() -> None:
+    """Drop the table `read_table_shared` keeps (a long run must not hold it)."""
+    _last_read.cache_clear()
+
+
 @functools.lru_cache(maxsize=1)  # the last table only: a big table is not kept twice
 def _last_read(key: tuple[str, int, int, tuple[str, ...]]) -> pd.DataFrame:
     return read_table(key[0], key[3])

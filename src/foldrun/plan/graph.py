@@ -19,6 +19,7 @@ from typing import Any
 
 from foldrun.core.files import write_if_changed
 from foldrun.core.task import PlannedTask, Resources, matches
+from foldrun.data.table import forget_shared_tables
 from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
 from foldrun.plan.code import code_files, code_hashes
 from foldrun.plan.data import check_external, data_meta
@@ -87,8 +88,16 @@ def build_plan(spec: Spec, split: Any = None, *, write: bool = False) -> Plan:
     in a temporary folder for the time of planning (enough to look at a plan: status,
     check, a dry run; never to execute it).
     """
-    if spec.dataset is None:  # the spec itself, not the view of one of its datasets
-        check_same_kind(spec)
+    if spec.dataset is not None:  # the view of one of its datasets
+        return _build_plan(spec, split, write)
+    check_same_kind(spec)
+    try:
+        return _build_plan(spec, split, write)
+    finally:  # the table the splits shared is not kept for the rest of the run
+        forget_shared_tables()
+
+
+def _build_plan(spec: Spec, split: Any, write: bool) -> Plan:
     if spec.datasets:
         return _datasets_plan(spec, write)
     if isinstance(split, str | os.PathLike):
