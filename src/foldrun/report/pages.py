@@ -32,7 +32,7 @@ def index_page(
     result: an.Analysis, summary: dict[str, object], images: list[Path], problems: list[str]
 ) -> str:
     res = result.results
-    title = f"foldrun report: {res.source.raw.get('name') or res.run_dir.name}"
+    title = f"foldrun report: {res.source.run_name}"
     if res.source.dataset:  # one dataset's report, in report/<dataset>/ of the comparison
         title += f", dataset {res.source.dataset}"
     return h.page(

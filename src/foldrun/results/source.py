@@ -35,9 +35,14 @@ class RunSource:
         return RunLayout(self.run_dir, self.dataset)
 
     @property
+    def run_name(self) -> str:
+        """The spec's `name`, else the run folder's."""
+        return str(self.raw.get("name") or self.run_dir.name)
+
+    @property
     def name(self) -> str:
-        """The dataset's name, else the spec's `name`, else the run folder's."""
-        return str(self.dataset or self.raw.get("name") or self.run_dir.name)
+        """The dataset's name, else the run's."""
+        return self.dataset or self.run_name
 
     @property
     def task(self) -> str | None:
@@ -182,7 +187,7 @@ def run_names(sources: Sequence[RunSource]) -> list[str]:
     for source in sources:
         base = source.name
         if source.dataset and several:  # datasets of several runs: `<run>/<dataset>`
-            base = f"{source.raw.get('name') or source.run_dir.name}/{source.dataset}"
+            base = f"{source.run_name}/{source.dataset}"
         name, i = base, 2
         while name in names:
             name, i = f"{base}-{i}", i + 1

@@ -490,9 +490,6 @@ class Spec(_Strict):
         """The dataset this spec is the view of (`for_dataset`), else None."""
         return self._dataset
 
-    def dataset_names(self) -> list[str]:
-        return list(self.datasets)
-
     def for_dataset(self, name: str) -> Spec:
         """The spec of one dataset: its table and filter, `[split]` overridden key by key
         by its own, no `[datasets]`; its folders are the dataset's (`layout`)."""

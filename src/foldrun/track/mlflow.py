@@ -627,7 +627,7 @@ def _config(run_dir_or_spec: str | Path, tracking_uri: str | None, experiment: s
     raw = raw if isinstance(raw, dict) else {}
     base = source.spec_path.parent if source.spec_path else Path.cwd()
     uri = resolve_tracking_uri(tracking_uri or raw.get("tracking_uri", "sqlite:///mlruns.db"), base)
-    name = experiment or raw.get("experiment") or source.raw.get("name") or source.run_dir.name
+    name = experiment or raw.get("experiment") or source.run_name
     planned = planned_tasks(source)
     allowed = None
     if planned:
