@@ -45,21 +45,27 @@ def _run(spec: Path, kill_after: float | None) -> int | None:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, float]]:
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, float]:
+    """The results of a run never killed, and how long that run took on this machine."""
     root = tmp_path_factory.mktemp("whole")
+    start = time.monotonic()
     assert _run(toy_project(root, folds=4, grid=3), None) == 0
-    return _results(root)
+    return _results(root), time.monotonic() - start
 
 
 @pytest.mark.slow
 @pytest.mark.faults
 @pytest.mark.parametrize("seed", range(5))
-def test_kill_runner_then_rerun(tmp_path: Path, seed: int, uninterrupted: dict) -> None:
+def test_kill_runner_then_rerun(tmp_path: Path, seed: int, uninterrupted: tuple) -> None:
+    expected, whole = uninterrupted
     rng = random.Random(seed)
     spec = toy_project(tmp_path, folds=4, grid=3)  # 36 tasks
     kills = 0
     for _ in range(30):
-        code = _run(spec, rng.uniform(0.3, 4.0) if kills < 4 else None)
+        # Kill moments are fractions of an uninterrupted run's length on this machine, so the
+        # first kill always lands before the run could finish (fixed seconds did not on a
+        # fast machine: every moment was past the end and nothing was killed).
+        code = _run(spec, rng.uniform(0.05, 0.6) * whole if kills < 4 else None)
         if code is None:
             kills += 1
             continue
@@ -72,6 +78,6 @@ def test_kill_runner_then_rerun(tmp_path: Path, seed: int, uninterrupted: dict) 
     counts = _counts(tmp_path)
     assert len(counts) == 24  # 12 trains + 12 predicts, each ran ...
     assert set(counts.values()) == {1}  # ... exactly once: nothing done was redone
-    assert _results(tmp_path) == uninterrupted
+    assert _results(tmp_path) == expected
     leftovers = list((tmp_path / "runs/toy/tasks").rglob(".*.tmp-*"))
     assert leftovers == []
