@@ -6,7 +6,6 @@ or the column, and what to do.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import importlib.util
 import os
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from foldrun.core.strategies import GROUPED
 from foldrun.errors import FoldrunError
+from foldrun.plan.imports import import_problem
 from foldrun.spec.load import parse_spec
 from foldrun.spec.model import DataSpec, ModelSpec, Spec, SplitSpec
 from foldrun.spec.problems import Problem, did_you_mean
@@ -301,37 +301,6 @@ def _subset_problem(template: str, absent: set[str]) -> str | None:
         return (f"{{{name}}} is used but the split has no {name} set; set [split] {option}, "
                 f"or remove {{{name}}}")  # fmt: skip
     return None
-
-
-def import_problem(ref: str, base: Path) -> str | None:
-    """Why `module:Name` cannot be imported (the spec's folder is on the path), or None."""
-    module_name, _, attr = ref.partition(":")
-    if not module_name or not attr:
-        return f"{ref!r} must look like 'module:Name' (e.g. 'sklearn.svm:SVC')"
-    with _on_path(base):
-        try:
-            obj: Any = importlib.import_module(module_name)
-        except Exception as err:  # ImportError, or the module failing on import
-            why = f"{type(err).__name__}: {err}"
-            return f"cannot import {module_name!r}: {why}; install it or fix the name"
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            names = [n for n in dir(obj) if not n.startswith("_")]
-            hint = did_you_mean(part, names) if len(names) < 500 else ""
-            hint = hint if hint.startswith("; did") else ""
-            return f"module {module_name!r} has no {attr!r}{hint}"
-        obj = getattr(obj, part)
-    return None
-
-
-@contextlib.contextmanager
-def _on_path(folder: Path) -> Iterator[None]:
-    sys.path.insert(0, str(folder))
-    try:
-        yield
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(str(folder))
 
 
 def command_problem(template: str, base: Path) -> str | None:

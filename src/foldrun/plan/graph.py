@@ -117,7 +117,7 @@ def _build_plan(spec: Spec, split: Any, write: bool) -> Plan:
         check_split_unchanged(spec)
         return _plan(spec, scan_split(root), write)
     with tempfile.TemporaryDirectory(prefix="foldrun-plan-") as tmp:
-        make_split(spec).save(Path(tmp) / "split")
+        make_split(spec).save(Path(tmp) / "split", long=False)  # planning reads manifests
         return _plan(spec, scan_split(Path(tmp) / "split"), write)
 
 

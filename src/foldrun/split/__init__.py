@@ -1,23 +1,12 @@
-"""Fold assignment: scikit-learn compatible splitters, `make_folds`, and the split folder."""
+"""Fold assignment: scikit-learn compatible splitters, `make_folds`, and the split folder.
+
+The splitter classes load on first use (PEP 562): making a spec's folds needs none of them,
+and they import scikit-learn, about a second of every `check` and dry run otherwise.
+"""
+
+from typing import Any
 
 from foldrun.split.folds import Folds, make_folds
-from foldrun.split.splitters import (
-    ContinuousStratifiedGroupKFold,
-    ContinuousStratifiedKFold,
-    GroupKFold,
-    KFold,
-    MultilabelStratifiedKFold,
-    PredefinedSplit,
-    RepeatedContinuousStratifiedGroupKFold,
-    RepeatedContinuousStratifiedKFold,
-    RepeatedGroupKFold,
-    RepeatedKFold,
-    RepeatedMultilabelStratifiedKFold,
-    RepeatedStratifiedGroupKFold,
-    RepeatedStratifiedKFold,
-    StratifiedGroupKFold,
-    StratifiedKFold,
-)
 from foldrun.split.store import load_folds
 
 __all__ = [
@@ -40,3 +29,15 @@ __all__ = [
     "load_folds",
     "make_folds",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:  # a splitter class: the other names are bound above
+        from foldrun.split import splitters
+
+        return getattr(splitters, name)
+    raise AttributeError(f"module 'foldrun.split' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

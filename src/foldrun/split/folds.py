@@ -113,11 +113,12 @@ class Folds:
             return np.flatnonzero(val)
         return np.flatnonzero((tf >= 0) & (tf != fold) & ~val)
 
-    def save(self, dir: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the split folder atomically; see `foldrun.split.store.save_folds`."""
+    def save(self, dir: str | Path, *, overwrite: bool = False, long: bool = True) -> Path:
+        """Write the split folder atomically; see `foldrun.split.store.save_folds`.
+        `long=False` leaves folds.parquet out (a plan's scratch copy reads the manifests)."""
         from foldrun.split.store import save_folds
 
-        return save_folds(self, Path(dir), overwrite=overwrite)
+        return save_folds(self, Path(dir), overwrite=overwrite, long=long)
 
     def _build_long(self) -> pd.DataFrame:
         long = pd.concat(list(self.long_parts()), ignore_index=True)

@@ -60,7 +60,7 @@ def _plain(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def save_folds(folds: Folds, out: Path, *, overwrite: bool = False) -> Path:
+def save_folds(folds: Folds, out: Path, *, overwrite: bool = False, long: bool = True) -> Path:
     """Write to a temp folder beside `out`, then rename it into place.
 
     An existing, different split at `out` is refused unless `overwrite`; an identical one
@@ -70,7 +70,7 @@ def save_folds(folds: Folds, out: Path, *, overwrite: bool = False) -> Path:
     check_replaceable(out, SPLIT, error=SplitError)  # before anything is written
     try:
         with writing(out.parent, SplitError), staging(out, SPLIT, error=SplitError) as tmp:
-            _write(folds, tmp)
+            _write(folds, tmp, long)
             if out.is_dir() and any(out.iterdir()):
                 if _digest(out) == _digest(tmp):
                     raise _Unchanged
@@ -94,7 +94,7 @@ def _digest(root: Path) -> dict[str, str]:
     return found
 
 
-def _write(folds: Folds, root: Path) -> None:
+def _write(folds: Folds, root: Path, long: bool = True) -> None:
     if folds.table is None:  # loaded from disk: copy the folder as it is
         assert folds.root is not None
         shutil.copytree(folds.root, root, dirs_exist_ok=True)
@@ -107,7 +107,8 @@ def _write(folds: Folds, root: Path) -> None:
     _check_rows(folds)
     root.mkdir(parents=True, exist_ok=True)
     write_csv(folds.assignments, root / "assignments.csv")
-    _write_long(folds, root / "folds.parquet")
+    if long:
+        _write_long(folds, root / "folds.parquet")
     (root / "assignments.json").write_text(dumps(_assignment_map(folds)))
     (root / "details.json").write_text(dumps(folds.details))
     _write_manifests(folds, root)

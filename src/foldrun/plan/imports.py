@@ -1,0 +1,117 @@
+"""Whether a spec's `module:Name` reference resolves, for `foldrun check`.
+
+A reference into a package foldrun itself depends on (scikit-learn, NumPy, SciPy, pandas) is
+looked up in the module's source instead of by importing it: those packages import on every
+machine foldrun runs on, and importing scikit-learn alone is about a second, most of a
+`check`. Anything else (the user's own modules, xgboost, ...) is imported for real, so a
+module that fails on import is reported. Python has no way to list a module's names without
+running it, hence the small reading of its top-level statements below.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib
+import importlib.machinery
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from foldrun.spec.problems import did_you_mean
+
+# packages foldrun imports itself: a broken one is a broken foldrun, not a spec problem
+OWN_DEPENDENCIES = frozenset({"sklearn", "numpy", "scipy", "pandas"})
+
+
+def import_problem(ref: str, base: Path) -> str | None:
+    """Why `module:Name` cannot be imported (the spec's folder is on the path), or None."""
+    module_name, _, attr = ref.partition(":")
+    if not module_name or not attr:
+        return f"{ref!r} must look like 'module:Name' (e.g. 'sklearn.svm:SVC')"
+    top = top_package(module_name)
+    shadowed = (base / top).exists() or (base / f"{top}.py").exists()  # the spec's own module
+    if not shadowed and defined_in_source(module_name, attr):
+        return None
+    with _on_path(base):
+        try:
+            obj: Any = importlib.import_module(module_name)
+        except Exception as err:  # ImportError, or the module failing on import
+            why = f"{type(err).__name__}: {err}"
+            return f"cannot import {module_name!r}: {why}; install it or fix the name"
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            hint = did_you_mean(part, names) if len(names) < 500 else ""
+            hint = hint if hint.startswith("; did") else ""
+            return f"module {module_name!r} has no {attr!r}{hint}"
+        obj = getattr(obj, part)
+    return None
+
+
+def defined_in_source(module_name: str, attr: str) -> bool:
+    """True when `attr` is bound at the top level of an own dependency's module source.
+    False means "not known this way" (the caller imports for real): a name made at run time
+    (a module `__getattr__`), a compiled module, or a package already imported."""
+    top = top_package(module_name)
+    if top not in OWN_DEPENDENCIES or top in sys.modules or "." in attr:
+        return False
+    origin = _source_file(module_name)
+    if origin is None:
+        return False
+    try:
+        tree = ast.parse(origin.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return attr in _top_level_names(tree.body)
+
+
+def top_package(module_name: str) -> str:
+    return module_name.split(".")[0]
+
+
+def _source_file(module_name: str) -> Path | None:
+    """The module's .py file, found the way the import system would, without running any
+    package's __init__ (PathFinder with each parent's search locations)."""
+    parts = module_name.split(".")
+    path = None
+    spec = None
+    for i in range(len(parts)):
+        spec = importlib.machinery.PathFinder.find_spec(".".join(parts[: i + 1]), path)
+        if spec is None:
+            return None
+        path = spec.submodule_search_locations
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin)
+
+
+def _top_level_names(body: list[ast.stmt]) -> set[str]:
+    """Names a module's top-level statements bind (inside `if` / `try` blocks too)."""
+    names: set[str] = set()
+    for node in body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.If):
+            names |= _top_level_names(node.body) | _top_level_names(node.orelse)
+        elif isinstance(node, ast.Try):
+            names |= _top_level_names(node.body)
+            for handler in node.handlers:
+                names |= _top_level_names(handler.body)
+    return names
+
+
+@contextlib.contextmanager
+def _on_path(folder: Path) -> Iterator[None]:
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(folder))
