@@ -348,3 +348,32 @@ def test_the_table_the_splits_share_is_not_kept_after_planning(tmp_path: Path) -
     assert {t.dataset for t in plan.tasks.values()} == set(DATASETS)
     assert _last_read.cache_info().currsize == 0  # a long run must not hold the table
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_datasets_reports_drawn_in_parallel_are_the_ones_drawn_alone(
+    run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each dataset's report is built in a forked worker (two here): every file is the same
+    bytes as a report built wholly in this process, and the figure cache is kept per
+    dataset as before."""
+    import shutil
+
+    from foldrun.report import build_report, plots
+
+    results = run.parent / "runs/many/results"
+
+    def fresh(out: Path) -> dict[str, bytes]:
+        for cache in results.glob(f"*/{plots.CACHE}"):
+            shutil.rmtree(cache)
+        build_report(run, out)
+        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+                if p.is_file()}  # fmt: skip
+
+    monkeypatch.setattr(plots, "WORKERS", 1)
+    alone = fresh(tmp_path / "alone")
+    monkeypatch.setattr(plots, "WORKERS", 2)
+    spread = fresh(tmp_path / "spread")
+    assert spread == alone
+    assert {f"{d}/index.html" for d in DATASETS} <= set(spread)
+    assert all(any((results / d / plots.CACHE).glob("*.png")) for d in DATASETS)
+    assert plots.WORKERS == 2  # restored after the datasets were spread

@@ -79,14 +79,22 @@ def _cached_write(results: Results, folder: Path) -> Report:
 
 
 def _write_datasets(loaded: list[Results], folder: Path) -> Report:
-    """Each dataset's report in `<dataset>/`, then the comparison across them."""
+    """Each dataset's report in `<dataset>/` (the datasets spread over the CPUs, each
+    drawing its own figures), then the comparison across them."""
+    from foldrun.core.forked import cpus, forked_map
     from foldrun.report.across import write_across
 
-    reports = {}
-    for results in loaded:
-        name = str(results.source.dataset)
+    names = [str(results.source.dataset) for results in loaded]
+    for name in names:
         (folder / name).mkdir()
-        reports[name] = _cached_write(results, folder / name)
+    workers = pages.plots.WORKERS if pages.plots.WORKERS is not None else cpus()
+    drawing, pages.plots.WORKERS = pages.plots.WORKERS, 1
+    try:
+        written = forked_map(lambda i: _cached_write(loaded[i], folder / names[i]),
+                             len(loaded), workers)  # fmt: skip
+    finally:
+        pages.plots.WORKERS = drawing
+    reports = dict(zip(names, written, strict=True))
     missing = {name: len(r.summary.get("missing") or []) for name, r in reports.items()}
     summary = write_across(loaded, list(reports), folder, linked=True, missing=missing)
     summary["datasets"] = {name: r.summary for name, r in reports.items()}

@@ -12,7 +12,6 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
@@ -256,64 +255,12 @@ def draw_many(draw: Callable[..., bytes | None], calls: Sequence[tuple[object, .
 WORKERS: int | None = None  # processes drawing figures (None: one per CPU this process may use)
 
 
-def _workers() -> int:
-    if WORKERS is not None:
-        return WORKERS
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _draw_all(name: str, calls: list[tuple[object, ...]]) -> list[bytes | None]:
-    """`name`'s drawing (uncached) of every call: with several figures and CPUs, one in
-    every `workers` here and the others in forked worker processes; here, one by one,
-    otherwise or when no worker can start."""
-    workers = min(_workers(), len(calls))
-    out: list[bytes | None] = [None] * len(calls)
-    theirs = [i for i in range(len(calls)) if i % workers] if workers > 1 else []
-    images = _start(name, [calls[i] for i in theirs], workers - 1) if theirs else None
-    drawn_there = set(theirs) if images is not None else set()
-    for i in range(len(calls)):
-        if i not in drawn_there:
-            out[i] = _draw_one(name, calls[i])
-    if images is not None:
-        try:
-            for i, image in zip(theirs, images, strict=True):
-                out[i] = image
-        except BrokenProcessPool:  # a worker was killed: what it had, drawn here
-            for i in theirs:
-                out[i] = _draw_one(name, calls[i])
-    return out
+    """`name`'s drawing (uncached) of every call, spread over forked workers."""
+    from foldrun.core.forked import cpus, forked_map
 
-
-def _start(
-    name: str, calls: list[tuple[object, ...]], workers: int
-) -> Iterator[bytes | None] | None:
-    """The drawings of `calls` by `workers` forked processes (an iterator of the results,
-    in order), or None when no process can be started here (no fork on this platform, a
-    daemon process, which may have no children, no memory, a warning made an error)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # the objects that exist now are left out of the collections in the workers (and
-    # here, until they started): a collection there would write to every page of the heap
-    # it shares with this process, copying it all
-    pool = None
-    gc.freeze()
-    try:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-        chunk = max(1, len(calls) // (4 * workers))
-        results = pool.map(_draw_one, [name] * len(calls), calls, chunksize=chunk)
-    except Exception:  # everything is drawn here instead
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        return None
-    finally:
-        gc.unfreeze()
-    pool.shutdown(wait=False)  # the workers end when they have drawn everything
-
-    return results
+    workers = WORKERS if WORKERS is not None else cpus()
+    return forked_map(lambda i: _draw_one(name, calls[i]), len(calls), workers)
 
 
 def _draw_one(name: str, args: tuple[object, ...]) -> bytes | None:
