@@ -332,6 +332,15 @@ def test_a_failed_task_in_one_dataset_is_shown_there(tmp_path: Path) -> None:
     # the comparison's page says which dataset is partial, and how much is missing there
     assert f"bad</a> (partial run: {len(failed)} task(s) not done)" in index
     assert "good</a> (partial" not in index
+    # ent has 2 of 3 folds on `bad`: its row there and in the model x dataset table say so,
+    # and the JSON names where; on `good` it is complete
+    assert "ent (PARTIAL on bad 2/3)" in index
+    across = json.loads((report / "cv_summary.json").read_text())
+    assert across["partial"] == {"ent": {"bad": "2/3"}}
+    rows = pd.read_csv(report / "fold_summary.csv")
+    ent = rows[rows["model"] == "ent"].set_index("dataset")
+    assert ent.loc["bad", ["folds", "partial"]].tolist() == ["2/3", True]
+    assert ent.loc["good", ["folds", "partial"]].tolist() == ["3/3", False]
     own = json.loads((report / "bad/cv_summary.json").read_text())
     assert own["complete"] is False and len(own["missing"]) == len(failed)
     assert json.loads((report / "good/cv_summary.json").read_text())["complete"] is True

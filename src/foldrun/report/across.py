@@ -19,8 +19,8 @@ from foldrun.results import Results, load_results
 from foldrun.results.across import AcrossDatasets, compare_across
 from foldrun.results.source import resolve, run_names, views
 
-SUMMARY_COLUMNS = ["dataset", "model", "variant", "metric", "n", "mean", "std", "ci_low",
-                   "ci_high"]  # fmt: skip
+SUMMARY_COLUMNS = ["dataset", "model", "variant", "metric", "n", "folds", "partial", "mean",
+                   "std", "ci_low", "ci_high"]  # fmt: skip
 
 
 def build_across_report(runs: list[str | Path], out: str | Path) -> Path:
@@ -47,11 +47,14 @@ def dataset_names(loaded: list[Results]) -> list[str]:
 
 
 def long_scores(loaded: list[Results], names: list[str], metric: str) -> pd.DataFrame:
-    """dataset, model, variant, n, mean, std, interval of `metric` over each run's folds."""
+    """dataset, model, variant, n, folds ("4/5"), partial (fewer folds than the split has),
+    mean, std, interval of `metric` over each run's folds."""
     parts = []
     for name, res in zip(names, loaded, strict=True):
         summary = res.summary()
         part = summary[summary["metric"] == metric].assign(dataset=name)
+        n, planned = part["n"].fillna(0).astype(int), res.planned_folds
+        part = part.assign(folds=[f"{k}/{planned}" for k in n], partial=(n < planned).to_numpy())
         parts.append(part.reindex(columns=SUMMARY_COLUMNS))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SUMMARY_COLUMNS)
 
@@ -89,12 +92,32 @@ def write_across(
         "greater_is_better": greater,
         "runs": [str(r.run_dir) for r in loaded],
         "scores": {u: {d: _num(v) for d, v in row.items()} for u, row in table.iterrows()},
+        "partial": _partial(matrix),
         "across": across.to_dict(),
     }
     (folder / "cv_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    html = _page(loaded, names, scores, table, across, plot, linked, missing or {})
+    html = _page(loaded, names, scores, _marked(table, summary["partial"]), across, plot,
+                 linked, missing or {})  # fmt: skip
     (folder / "index.html").write_text(html, encoding="utf-8")
     return summary
+
+
+def _partial(matrix: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """unit -> dataset -> "4/5" where the unit has fewer folds than that dataset's split."""
+    out: dict[str, dict[str, str]] = {}
+    for row in matrix[matrix["partial"].astype(bool)].itertuples():
+        out.setdefault(str(row.unit), {})[str(row.dataset)] = str(row.folds)
+    return out
+
+
+def _marked(table: pd.DataFrame, partial: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """The model x dataset table, a partial unit's row saying where ("lr (PARTIAL on
+    siteA 4/5)"): its mean there is over fewer folds than the others'."""
+    def name(unit: str) -> str:
+        where = ", ".join(f"{d} {f}" for d, f in partial.get(unit, {}).items())
+        return f"{unit} (PARTIAL on {where})" if where else unit
+
+    return table.rename(index=name)
 
 
 def _num(value: object) -> float | None:
@@ -110,7 +133,8 @@ def _page(loaded, names, scores, table, across: AcrossDatasets, plot: Path | Non
         "Models across datasets",
         h.para(f"{len(names)} dataset(s){'' if linked else ', one run each'}; {metric} "
                f"({direction}), the mean over {each}. A model missing on a dataset is left "
-               "out of the ranks."),
+               "out of the ranks; one with fewer folds than the split (PARTIAL) is ranked "
+               "on those it has."),
         _links(names, missing or {}) if linked else "",
         h.table(table.reset_index(), keys=1),
         _test_text(across),

@@ -28,15 +28,7 @@ def label(model: str, variant: str) -> str:
 
 def planned_folds(result: an.Analysis) -> int:
     """(repeat, fold) pairs of the split: how many test scores a complete variant has."""
-    return result.once("planned_folds", lambda: _planned_folds(result))
-
-
-def _planned_folds(result: an.Analysis) -> int:
-    folds = result.results.folds
-    if len(folds):
-        return len(folds.loc[folds["fold"] >= 0, ["repeat", "fold"]].drop_duplicates())
-    summary = result.summary
-    return int(summary["n"].max()) if len(summary) else 0
+    return result.results.planned_folds
 
 
 def fold_counts(result: an.Analysis, frame: pd.DataFrame) -> tuple[list[str], list[bool]]:

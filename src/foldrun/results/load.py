@@ -94,6 +94,16 @@ class Results:
     def confidence(self) -> float:
         return float(self.options.get("confidence", 0.95))  # type: ignore[arg-type]
 
+    @cached_property
+    def planned_folds(self) -> int:
+        """(repeat, fold) pairs of the split: how many test scores a complete variant has
+        (fewer: the variant is partial, and every table and plot says so)."""
+        folds = self.folds
+        if len(folds):
+            return len(folds.loc[folds["fold"] >= 0, ["repeat", "fold"]].drop_duplicates())
+        summary = self.summary()
+        return int(summary["n"].max()) if len(summary) else 0
+
     def summary(self, subset: str = "test") -> pd.DataFrame:
         """Per model, variant and metric: n, mean, std, 95% t-interval over folds, and the
         pooled out-of-fold value (mean over repeats) in `pooled`. Computed once per subset
