@@ -3,6 +3,7 @@ no script or network, user text escaped, partial variants marked, the Holm count
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import subprocess
@@ -136,7 +137,13 @@ def test_no_script_no_network(wide_report: Path) -> None:
     assert "<script" not in html.lower()
     assert not re.search(r"<link|@import|url\(|https?://|//fonts", html, re.I)
     sources = re.findall(r'src="([^"]*)"', html)
-    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+    images = ("data:image/png;base64,", "data:image/svg+xml;base64,")
+    assert sources and all(s.startswith(images) for s in sources)
+    # an embedded SVG (the per-model figures) has no script, link or remote reference either
+    for source in sources:
+        if source.startswith(images[1]):
+            text = base64.b64decode(source.split(",", 1)[1]).decode("utf-8")
+            assert not re.search(r"<script|<a |href|url\((?!#)|<image|<foreignObject", text)
     assert not re.search(r'href="(?!#)', html)  # no link leaves the page
 
 

@@ -29,6 +29,9 @@ def test_unchanged_run_gives_a_byte_identical_report(run_dir: Path, tmp_path: Pa
     cache = run_dir / "results" / plots.CACHE
     kept = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
     assert any(name.endswith(".png") for name in kept) and any(n.endswith(".json") for n in kept)
+    # every file of the report is in the cache, those drawn in a forked worker too
+    drawn = {p.read_bytes() for p in (tmp_path / "a").glob("*.png")}
+    assert drawn and drawn <= {p.read_bytes() for p in cache.glob("*.png")}
     build_report(run_dir, tmp_path / "b")
     again = _files(tmp_path / "b")
     assert again["cv_summary.json"] == fresh["cv_summary.json"]
@@ -79,19 +82,33 @@ def test_figures_drawn_in_worker_processes_are_the_ones_drawn_here(
 
 def test_draw_many_keeps_what_it_draws_and_reads_it_back(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(plots, "WORKERS", 2)
-    means = pd.DataFrame({"a": [1, 1, 2, 2], "b": [3, 4, 3, 4], "mean": [0.5, 0.6, 0.7, 0.8],
-                          "ci_low": 0.4, "ci_high": 0.9})  # fmt: skip
-    calls = [(f"m{i}", "a", "b", means.assign(mean=means["mean"] / (i + 1)), "auc")
+    # grid_1d: a matplotlib figure, whose bytes must not depend on the process drawing it
+    means = pd.DataFrame({"a": [1, 2, 3, 4], "mean": [0.5, 0.6, 0.7, 0.8], "ci_low": 0.4,
+                          "ci_high": 0.9})  # fmt: skip
+    calls = [(f"m{i}", "a", means.assign(mean=means["mean"] / (i + 1), ci_low=0.1), "auc")
              for i in range(3)]  # fmt: skip
-    here = [plots.grid_2d(*c) for c in calls]  # no cache: drawn one by one, here
+    here = [plots.grid_1d(*c) for c in calls]  # no cache: drawn one by one, here
     with plots.cache(tmp_path):
-        drawn = plots.draw_many(plots.grid_2d, calls)
+        drawn = plots.draw_many(plots.grid_1d, calls)
     assert drawn == here and len(set(drawn)) == 3
     kept = tmp_path / plots.CACHE
     assert sorted(p.read_bytes() for p in kept.glob("*.png")) == sorted(here)
     with plots.cache(tmp_path):  # read back, not drawn: the workers would not be needed
         monkeypatch.setattr(plots, "_draw_one", None)
-        assert plots.draw_many(plots.grid_2d, calls) == here
+        assert plots.draw_many(plots.grid_1d, calls) == here
+
+
+def test_an_svg_figure_is_kept_as_svg(tmp_path: Path) -> None:
+    means = pd.DataFrame({"a": [1, 1, 2, 2], "b": [3, 4, 3, 4], "mean": [0.5, 0.6, 0.7, 0.8]})
+    calls = [(f"m{i}", "a", "b", means.assign(mean=means["mean"] / (i + 1)), "auc")
+             for i in range(2)]  # fmt: skip
+    with plots.cache(tmp_path):
+        drawn = plots.draw_many(plots.grid_2d, calls)
+    kept = sorted(p.read_bytes() for p in (tmp_path / plots.CACHE).glob("*.svg"))
+    assert kept == sorted(drawn) and all(d.startswith(b"<svg") for d in drawn)
+    with plots.cache(tmp_path):
+        assert plots.draw_many(plots.grid_2d, calls) == drawn  # read back
+    assert sorted(p.read_bytes() for p in (tmp_path / plots.CACHE).glob("*.svg")) == kept
 
 
 def test_figures_are_drawn_here_when_no_worker_can_start(monkeypatch) -> None:
@@ -100,13 +117,12 @@ def test_figures_are_drawn_here_when_no_worker_can_start(monkeypatch) -> None:
     def no_fork(method: str) -> None:
         raise ValueError(f"cannot find context for {method!r}")  # as on Windows
 
-    means = pd.DataFrame({"a": [1, 2], "b": [3, 3], "mean": [0.5, 0.6], "ci_low": 0.4,
-                          "ci_high": 0.9})  # fmt: skip
-    calls = [(f"m{i}", "a", "b", means, "auc") for i in range(3)]
-    here = [plots.grid_2d(*c) for c in calls]
+    means = pd.DataFrame({"a": [1, 2], "mean": [0.5, 0.6], "ci_low": 0.4, "ci_high": 0.9})
+    calls = [(f"m{i}", "a", means, "auc") for i in range(3)]
+    here = [plots.grid_1d(*c) for c in calls]
     monkeypatch.setattr(plots, "WORKERS", 2)
     monkeypatch.setattr(multiprocessing, "get_context", no_fork)
-    assert plots.draw_many(plots.grid_2d, calls) == here
+    assert plots.draw_many(plots.grid_1d, calls) == here
 
 
 def test_analysis_is_kept_and_read_back_as_computed(run_dir: Path, tmp_path: Path) -> None:

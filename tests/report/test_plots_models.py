@@ -4,6 +4,7 @@ overlaid, hyperparameter plots in numeric order with readable cell text."""
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -69,6 +70,22 @@ def test_heatmap_text_reads_on_every_cell() -> None:
     plt.close(fig)
 
 
+def test_the_heatmap_svg_orders_axes_and_writes_readable_values() -> None:
+    means = _means().assign(partial=[False] * 7 + [True])
+    root = _svg(plots.grid_2d("mlp", "hidden", "lr", means, "auc"))
+    texts = _texts(root)
+    ns = "{http://www.w3.org/2000/svg}"
+    cells = {t.text: t.get("fill", "black") for t in root.iter(f"{ns}text")
+             if t.text and t.text.startswith(("0.9", "1.0"))}  # fmt: skip
+    assert cells[f"{_means()['mean'].max():.3f}"] == "black"  # on yellow
+    assert cells[f"{_means()['mean'].min():.3f}"] == "white"  # on dark blue
+    ticks = [t for t in texts if t in {"8", "16", "32", "64"}]
+    assert ticks == ["8", "16", "32", "64"]  # numeric order, not "16" < "32" < "64" < "8"
+    assert "(red box: PARTIAL, fewer folds than planned)" in texts
+    boxes = [r for r in root.iter(f"{ns}rect") if r.get("stroke") == plots.PARTIAL]
+    assert len(boxes) == 1
+
+
 def test_ordered_and_tick_labels() -> None:
     assert plots.ordered(["32", "8", "16", 8]) == ["8", 8, "16", "32"]
     assert plots.ordered(["b", "a"]) == ["a", "b"]
@@ -85,25 +102,63 @@ def test_curve_names_pair_train_and_val() -> None:
 def test_training_curves_overlay_train_and_val_in_one_panel() -> None:
     rows = [{"name": n, "fold": f, "step": s, "value": 1 / (s + 1) + (n == "val_loss") * 0.1}
             for n in ("train_loss", "val_loss") for f in range(3) for s in range(5)]  # fmt: skip
-    fig, ax = plt.subplots()
-    plots._curves_panel(ax, pd.DataFrame(rows), "loss")
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["train_loss", "val_loss"]
-    assert len(ax.get_lines()) == 6  # every fold of both
-    plt.close(fig)
+    panel = plots._curves_svg(pd.DataFrame(rows), "loss")
+    assert [label for label, _ in panel.legend] == ["train_loss", "val_loss"]
+    lines = [b for b in panel.body if b.startswith("<polyline")]
+    assert len(lines) == 6  # every fold of both
+    colours = [re.search(r'stroke="([^"]+)"', b).group(1) for b in lines]  # type: ignore[union-attr]
+    assert len(set(colours[:3])) == 1 and len(set(colours)) == 2  # a colour per name
+
+
+def _svg(data: bytes) -> ET.Element:
+    return ET.fromstring(data.decode("utf-8"))  # well-formed XML, or this raises
+
+
+def _texts(root: ET.Element) -> list[str]:
+    return [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
 
 
 def test_model_figure_for_classification_and_regression() -> None:
+    from sklearn.metrics import confusion_matrix, roc_auc_score
+
     rng = np.random.default_rng(0)
     y = rng.choice(["a", "b"], 60)
-    proba = np.clip((y == "b") * 0.6 + rng.random(60) * 0.4, 0, 1)
+    proba = np.clip((y == "b") * 0.6 + rng.random(60) * 0.4 - 0.2, 0, 1)
     oof = pd.DataFrame({"y_true": y, "proba_a": 1 - proba, "proba_b": proba,
                         "pred": np.where(proba > 0.5, "b", "a")})  # fmt: skip
-    png = plots.model_figure("m", "classification", oof, None)
-    assert png is not None and png[:8] == b"\x89PNG\r\n\x1a\n"
+    figure = plots.model_figure("m <&> (PARTIAL 4/5)", "classification", oof, None)
+    assert figure is not None and figure.startswith(b"<svg")
+    root = _svg(figure)
+    texts = _texts(root)
+    assert "m <&> (PARTIAL 4/5)" in texts  # the title, escaped in the file, read back whole
+    for title in ("ROC, out-of-fold", "Precision-recall, out-of-fold",
+                  "Confusion, out-of-fold", "Scores per true class"):  # fmt: skip
+        assert title in texts
+    # the numbers drawn are the ones the predictions give
+    assert f"AUC {roc_auc_score(y == 'b', proba):.3f}" in texts
+    matrix = confusion_matrix(y, oof["pred"], labels=["a", "b"])
+    ns = "{http://www.w3.org/2000/svg}"
+    panel = next(g for g in root.findall(f"{ns}g") if "Confusion, out-of-fold" in _texts(g))
+    cells = _texts(panel.find(f"{ns}g"))  # what is drawn inside the plot area
+    assert [int(c) for c in cells] == matrix.ravel().tolist()
     reg = pd.DataFrame({"y_true": rng.normal(size=30), "pred": rng.normal(size=30)})
-    assert plots.model_figure("r", "regression", reg, None) is not None
+    reg_figure = plots.model_figure("r", "regression", reg, None)
+    assert reg_figure is not None
+    assert "Predicted vs true, out-of-fold" in _texts(_svg(reg_figure))
     assert plots.model_figure("none", "classification", None, None) is None
+
+
+def test_a_long_curve_is_thinned_to_what_shows() -> None:
+    """100,000 thresholds on a 234-pixel-wide panel: a few hundred points are written, and
+    the line keeps its ends."""
+    from foldrun.report import svg
+
+    panel = svg.Panel("t", xlim=(0, 1), ylim=(0, 1))
+    xs = np.linspace(0, 1, 100_000)
+    panel.line(xs, xs**2, "black")
+    points = panel.body[0].split('points="')[1].split('"')[0].split()
+    assert 200 < len(points) < 2_000
+    assert points[0] == f"{svg.num(panel.x(0))},{svg.num(panel.y(0))}"
 
 
 def test_pvalue_matrix_and_forest_render() -> None:

@@ -81,13 +81,13 @@ def _cached_write(results: Results, folder: Path) -> Report:
 def _write_datasets(loaded: list[Results], folder: Path) -> Report:
     """Each dataset's report in `<dataset>/` (the datasets spread over the CPUs, each
     drawing its own figures), then the comparison across them."""
-    from foldrun.core.forked import cpus, forked_map
+    from foldrun.core.forked import forked_map
     from foldrun.report.across import write_across
 
     names = [str(results.source.dataset) for results in loaded]
     for name in names:
         (folder / name).mkdir()
-    workers = pages.plots.WORKERS if pages.plots.WORKERS is not None else cpus()
+    workers = pages.plots.workers()
     drawing, pages.plots.WORKERS = pages.plots.WORKERS, 1
     try:
         written = forked_map(lambda i: _cached_write(loaded[i], folder / names[i]),
@@ -170,6 +170,7 @@ def _oof(result: an.Analysis) -> dict[str, pd.DataFrame]:
 
 
 def _plots(result: an.Analysis, folder: Path) -> tuple[list[Path], list[str]]:
+    from foldrun.core.forked import forked_map
     from foldrun.report import plots
 
     res = result.results
@@ -193,18 +194,26 @@ def _plots(result: an.Analysis, folder: Path) -> tuple[list[Path], list[str]]:
         scatter = folder / "predicted_vs_true.png"
         jobs.append(("predicted_vs_true", lambda: plots.predicted_vs_true(oof, scatter)))
     jobs += _heatmap_jobs(result, folder)
-    made, problems = [], []
-    for name, job in jobs:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                path = job()
-        except Exception as err:  # one bad plot must not cost the whole report
-            problems.append(f"{name}: {type(err).__name__}: {err}")
-            continue
-        if path is not None:
-            made.append(path)
-    return made, problems
+    # the files are independent: drawn at once by forked workers, each writing its own
+    done = forked_map(lambda i: _plot(*jobs[i]), len(jobs), plots.workers())
+    for _, _, keys in done:
+        plots.mark_used(keys)
+    made = [path for path, _, _ in done if path is not None]
+    return made, [problem for _, problem, _ in done if problem]
+
+
+def _plot(name: str, job: Callable[[], Path | None]) -> tuple[Path | None, str, frozenset[str]]:
+    """The file `job` draws, or why it failed (one bad plot must not cost the report), and
+    the cache entries it used."""
+    from foldrun.report import plots
+
+    before = plots.keys_used()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return job(), "", plots.keys_used() - before
+    except Exception as err:
+        return None, f"{name}: {type(err).__name__}: {err}", plots.keys_used() - before
 
 
 def _curve_paths(result: an.Analysis) -> dict[str, list[Path]]:

@@ -106,11 +106,13 @@ def _table(df: pd.DataFrame, cols: list[str], marked: Sequence[bool] | None) -> 
 
 
 def image(path: Path | bytes, alt: str, caption: str = "") -> str:
-    """A PNG (file or bytes) as a data URI: the page needs no other file."""
+    """A PNG or SVG (file or bytes) as a data URI: the page needs no other file. An SVG in
+    an <img> runs no script and loads nothing (the browser's rule for images)."""
     raw = path if isinstance(path, bytes) else path.read_bytes()
+    mime = "image/svg+xml" if raw.startswith(b"<svg") else "image/png"
     data = base64.b64encode(raw).decode("ascii")
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}">{cap}</figure>'
+    return f'<figure><img alt="{esc(alt)}" src="data:{mime};base64,{data}">{cap}</figure>'
 
 
 def details(summary: str, *parts: str, open_: bool = False, anchor: str = "") -> str:

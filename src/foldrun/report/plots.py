@@ -26,6 +26,8 @@ import pandas as pd
 from pyarrow import ArrowException
 
 from foldrun.core.files import write_atomic, write_with
+from foldrun.report import svg
+from foldrun.report.svg import ink
 from foldrun.results.metrics import as_labels
 
 MAX_PANELS = 8  # per-model plots show at most this many models (the best ranked)
@@ -56,7 +58,18 @@ def cache(results_dir: Path) -> Iterator[None]:
         _Cache.folder, _Cache.used = None, set()
 
 
-KINDS = ("png", "json", "parquet")  # what the cache holds
+KINDS = ("png", "svg", "json", "parquet")  # what the cache holds
+
+
+def keys_used() -> frozenset[str]:
+    """The cache entries this build has used so far."""
+    return frozenset(_Cache.used)
+
+
+def mark_used(keys: frozenset[str]) -> None:
+    """Entries a forked worker used count as this build's (else the end of the build
+    would remove what the worker kept)."""
+    _Cache.used |= keys
 
 
 def _prune(folder: Path, used: set[str]) -> None:
@@ -75,8 +88,10 @@ def _prune(folder: Path, used: set[str]) -> None:
 
 @functools.cache
 def _code_version() -> bytes:
-    """This module's source and matplotlib's version: a change to either redraws all."""
-    return Path(__file__).read_bytes() + matplotlib.__version__.encode()
+    """This module's and svg.py's source and matplotlib's version: a change to any redraws
+    all."""
+    code = Path(__file__).read_bytes() + Path(svg.__file__).read_bytes()
+    return code + matplotlib.__version__.encode()
 
 
 def _digest(h: hashlib._Hash, value: object) -> None:
@@ -212,21 +227,28 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return same_columns and same_dtypes and same_index and a.equals(b)
 
 
-def cached(draw: Callable[..., bytes | None]) -> Callable[..., bytes | None]:
-    """`draw` (returning PNG bytes or None) runs only for inputs not drawn before."""
+def cached(
+    draw: Callable[..., bytes | None] | None = None, *, suffix: str = ".png"
+) -> Callable[..., bytes | None]:
+    """`draw` (returning image bytes or None) runs only for inputs not drawn before; kept
+    as `<key><suffix>` (`@cached(suffix=".svg")` for an SVG)."""
 
-    @functools.wraps(draw)
-    def wrapper(*args: object) -> bytes | None:
-        key = _key(draw.__name__, args)
-        hit = _lookup(key)
-        if hit is not None:
-            return hit or None
-        with _drawing():
-            image = draw(*args)
-        _store(key, image or b"")
-        return image
+    def wrap(draw: Callable[..., bytes | None]) -> Callable[..., bytes | None]:
+        @functools.wraps(draw)
+        def wrapper(*args: object) -> bytes | None:
+            key = _key(draw.__name__, args)
+            hit = _lookup(key, suffix)
+            if hit is not None:
+                return hit or None
+            with _drawing():
+                image = draw(*args)
+            _store(key, image or b"", suffix)
+            return image
 
-    return wrapper
+        wrapper.suffix = suffix  # type: ignore[attr-defined]
+        return wrapper
+
+    return wrap(draw) if draw is not None else wrap  # type: ignore[return-value]
 
 
 def draw_many(draw: Callable[..., bytes | None], calls: Sequence[tuple[object, ...]]):
@@ -235,19 +257,19 @@ def draw_many(draw: Callable[..., bytes | None], calls: Sequence[tuple[object, .
     imported again) and kept. A figure is the same bytes from a worker as from this process
     (the same code and matplotlib state), so a report stays byte-identical however many
     figures were drawn afresh."""
-    name = draw.__name__
+    name, suffix = draw.__name__, getattr(draw, "suffix", ".png")
     keys = [_key(name, args) for args in calls]
     out: list[bytes | None] = [None] * len(calls)
     todo = []
     for i, key in enumerate(keys):
-        hit = _lookup(key)
+        hit = _lookup(key, suffix)
         if hit is None:
             todo.append(i)
         else:
             out[i] = hit or None
     images = _draw_all(name, [calls[i] for i in todo])
     for i, image in zip(todo, images, strict=True):
-        _store(keys[i], image or b"")
+        _store(keys[i], image or b"", suffix)
         out[i] = image
     return out
 
@@ -255,12 +277,18 @@ def draw_many(draw: Callable[..., bytes | None], calls: Sequence[tuple[object, .
 WORKERS: int | None = None  # processes drawing figures (None: one per CPU this process may use)
 
 
+def workers() -> int:
+    """Processes that draw at once: WORKERS, else one per CPU this process may use."""
+    from foldrun.core.forked import cpus
+
+    return WORKERS if WORKERS is not None else cpus()
+
+
 def _draw_all(name: str, calls: list[tuple[object, ...]]) -> list[bytes | None]:
     """`name`'s drawing (uncached) of every call, spread over forked workers."""
-    from foldrun.core.forked import cpus, forked_map
+    from foldrun.core.forked import forked_map
 
-    workers = WORKERS if WORKERS is not None else cpus()
-    return forked_map(lambda i: _draw_one(name, calls[i]), len(calls), workers)
+    return forked_map(lambda i: _draw_one(name, calls[i]), len(calls), workers())
 
 
 def _draw_one(name: str, args: tuple[object, ...]) -> bytes | None:
@@ -379,12 +407,6 @@ def tick(value: object) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def ink(rgba: tuple[float, ...]) -> str:
-    """Black or white, whichever reads on a cell of colour `rgba` (relative luminance)."""
-    r, g, b = rgba[:3]
-    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 else "white"
 
 
 def _cell_values(ax: plt.Axes, values: np.ndarray, cmap: str, digits: str = ".3f") -> None:
@@ -583,18 +605,25 @@ def prediction_distribution(oof: dict[str, pd.DataFrame], path: Path) -> Path | 
 
 
 def _distribution(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
+    xlabel, hists = score_histograms(part)
+    for cls, counts, edges in hists:
+        # step outlines: one polygon per class instead of 20 bars (much faster to draw)
+        ax.stairs(counts, edges, lw=1.5, label=cls)  # one artist, fast
+    ax.set(xlabel=xlabel, ylabel="rows", title=title)
+    ax.legend(fontsize=7, loc="upper center")
+
+
+def score_histograms(part: pd.DataFrame) -> tuple[str, list[tuple[str, np.ndarray, np.ndarray]]]:
+    """What the score distribution shows: the positive class's score (binary) or the top
+    probability, as 20 bins over [0, 1] per true class: (x label, [(class, counts, edges)])."""
     probas = [c for c in part.columns if c.startswith("proba_")]
     if len(probas) > 2:
         score, xlabel = part[probas].to_numpy(float).max(1), "top probability"
     else:
         score, xlabel = _binary_scores(part)[1], "score of the positive class"  # type: ignore[index]
     y = as_labels(part["y_true"])
-    for cls in sorted(set(y)):
-        # step outlines: one polygon per class instead of 20 bars (much faster to draw)
-        counts, edges = np.histogram(score[y == cls], bins=20, range=(0, 1))
-        ax.stairs(counts, edges, lw=1.5, label=str(cls))  # one artist, fast
-    ax.set(xlabel=xlabel, ylabel="rows", title=title)
-    ax.legend(fontsize=7, loc="upper center")
+    return xlabel, [(str(cls), *np.histogram(score[y == cls], bins=20, range=(0, 1)))
+                    for cls in sorted(set(y))]  # fmt: skip
 
 
 def training_curves(task_paths: dict[str, list[Path]], path: Path) -> Path | None:
@@ -779,11 +808,22 @@ def _partial_note(partial: np.ndarray) -> str:
     return "\n(red box: PARTIAL, fewer folds than planned)" if partial.any() else ""
 
 
-@cached
+@cached(suffix=".svg")
 def grid_2d(model: str, x: str, y: str, means: pd.DataFrame, primary: str) -> bytes:
-    fig, ax = plt.subplots(figsize=(5.5, 4.2))
-    _heatmap(ax, means, x, y, f"{model}: mean test {primary}")
-    return png(fig)
+    """Mean test score over a 2-parameter grid, both axes in numeric order when numeric;
+    a partial grid point boxed in red. SVG: a report has one per model with a grid."""
+    table = means.pivot_table(index=y, columns=x, values="mean", aggfunc="mean")
+    table = table.reindex(index=ordered(table.index), columns=ordered(table.columns))
+    partial = _partial(means)
+    xticks = [(float(j), tick(c)) for j, c in enumerate(table.columns)]
+    yticks = [(float(i), tick(r)) for i, r in enumerate(table.index)]
+    title = f"{model}: mean test {primary}" + _partial_note(partial)
+    panel = svg.Panel(title, x, y, xticks=xticks, yticks=yticks)
+    panel.cells(table.to_numpy(float), "viridis", ".3f")
+    cols, rows = list(table.columns), list(table.index)
+    for px, py in zip(means.loc[partial, x], means.loc[partial, y], strict=True):
+        panel.outline(cols.index(px), rows.index(py), PARTIAL)
+    return svg.figure("", [panel], 1)
 
 
 SPLITS = ("train", "val", "valid", "validation", "test")
@@ -805,52 +845,118 @@ def curve_base(name: str) -> tuple[str, str]:
 MAX_CURVE_PANELS = 4
 
 
-@cached
+@cached(suffix=".svg")
 def model_figure(
     title: str, task: str, oof: pd.DataFrame | None, curves: pd.DataFrame | None
 ) -> bytes | None:
-    """One figure per model: ROC, PR, confusion and score distribution (classification) or
-    predicted vs true (regression), then its training curves (train and val overlaid)."""
-    draws = []
+    """One SVG figure per model: ROC, PR, confusion and score distribution (classification)
+    or predicted vs true (regression), then its training curves (train and val overlaid).
+    SVG, not matplotlib: a report has one per model (see svg.py)."""
+    panels: list[svg.Panel] = []
     if oof is not None and len(oof):
-        if task == "classification" and _binary_scores(oof) is not None:
-            draws += [lambda ax: _curve(ax, oof, "roc", "") and _curve_axes(ax, "roc"),
-                      lambda ax: _curve(ax, oof, "pr", "") and _curve_axes(ax, "pr")]  # fmt: skip
-        labelled = "pred" in oof or any(oof.columns.str.startswith("proba_"))
-        if task == "classification" and labelled:  # a score alone gives no predicted label
-            draws.append(lambda ax: _confusion(ax, oof, "Confusion, out-of-fold"))
-        if task == "classification" and _binary_scores(oof) is not None:
-            draws.append(lambda ax: _distribution(ax, oof, "Scores per true class"))
-        if task == "regression" and "pred" in oof:
-            draws.append(lambda ax: _scatter(ax, oof, "Predicted vs true, out-of-fold"))
+        panels += _prediction_panels(task, oof)
     if curves is not None and len(curves):
         bases = curves.assign(base=[curve_base(n)[0] for n in curves["name"]])
         for base in sorted(bases["base"].unique())[:MAX_CURVE_PANELS]:
-            part = bases[bases["base"] == base]
-            draws.append(lambda ax, part=part, base=base: _curves_panel(ax, part, base))
-    if not draws:
+            panels.append(_curves_svg(bases[bases["base"] == base], base))
+    if not panels:
         return None
-    # only the axes drawn are made (hidden spare axes of a grid cost a fifth of the time)
-    cols = min(len(draws), 4)
-    rows = math.ceil(len(draws) / cols)
-    fig = plt.figure(figsize=(3.2 * cols, 3.2 * rows))
-    for i, draw in enumerate(draws):
-        draw(fig.add_subplot(rows, cols, i + 1))
-    fig.suptitle(title, fontsize=10, color=PARTIAL if "PARTIAL" in title else "black")
-    # fixed margins in inches (one per model: no tight_layout)
-    width, height = fig.get_size_inches()
-    fig.subplots_adjust(left=0.7 / width, right=1 - 0.2 / width, bottom=0.75 / height,
-                        top=1 - 0.8 / height, wspace=0.45, hspace=0.6)  # fmt: skip
-    return png(fig, tight=False)
+    colour = PARTIAL if "PARTIAL" in title else "black"
+    return svg.figure(title, panels, min(len(panels), 4), colour)
 
 
-def _curves_panel(ax: plt.Axes, part: pd.DataFrame, base: str) -> None:
+def _prediction_panels(task: str, oof: pd.DataFrame) -> list[svg.Panel]:
+    panels = []
+    scores = _binary_scores(oof.dropna(subset=["y_true"])) if "y_true" in oof else None
+    if task == "classification" and scores is not None and len(set(scores[0])) >= 2:
+        panels += [_roc_svg(*scores), _pr_svg(*scores)]
+    labelled = "pred" in oof or any(oof.columns.str.startswith("proba_"))
+    if task == "classification" and labelled:  # a score alone gives no predicted label
+        panels.append(_confusion_svg(oof))
+    if task == "classification" and _binary_scores(oof) is not None:
+        panels.append(_distribution_svg(oof))
+    if task == "regression" and "pred" in oof:
+        panels.append(_scatter_svg(oof))
+    return panels
+
+
+UNIT = (-0.03, 1.03)  # [0, 1] with room for a line along the edge (as matplotlib's margins)
+
+
+def _roc_svg(truth: np.ndarray, score: np.ndarray) -> svg.Panel:
+    from sklearn import metrics as skm
+
+    fpr, tpr, _ = skm.roc_curve(truth, score)
+    panel = svg.Panel("ROC, out-of-fold", "false positive rate", "true positive rate",
+                      xlim=UNIT, ylim=UNIT, legend_at="lower right")  # fmt: skip
+    panel.line([0, 1], [0, 1], "grey", width=1, dashed=True)
+    panel.line(fpr, tpr, svg.COLOURS[0])
+    panel.legend.append((f"AUC {skm.auc(fpr, tpr):.3f}", svg.COLOURS[0]))
+    return panel
+
+
+def _pr_svg(truth: np.ndarray, score: np.ndarray) -> svg.Panel:
+    from sklearn import metrics as skm
+
+    precision, recall, _ = skm.precision_recall_curve(truth, score)
+    panel = svg.Panel("Precision-recall, out-of-fold", "recall", "precision", xlim=UNIT,
+                      ylim=UNIT, legend_at="lower left")  # fmt: skip
+    panel.line(recall, precision, svg.COLOURS[0])
+    ap = skm.average_precision_score(truth, score)
+    panel.legend.append((f"AP {ap:.3f}", svg.COLOURS[0]))
+    return panel
+
+
+def _confusion_svg(part: pd.DataFrame) -> svg.Panel:
+    from sklearn.metrics import confusion_matrix
+
+    y = as_labels(part["y_true"])
+    pred = _predicted_labels(part)
+    labels = sorted(set(y) | set(pred))
+    ticks = [(float(i), str(label)) for i, label in enumerate(labels)]
+    # labels wider than their column are turned, and then the axis names share the y axis
+    # (turned labels reach down to where the x axis name would be)
+    turned = max(len(t) for _, t in ticks) * 5.5 > (svg.WIDTH - svg.LEFT - svg.RIGHT) / len(ticks)
+    names = ("", "true (rows), predicted (columns)") if turned else ("predicted", "true")
+    panel = svg.Panel("Confusion, out-of-fold", *names, xticks=ticks, yticks=ticks,
+                      rotate_xticks=turned)  # fmt: skip
+    panel.cells(confusion_matrix(y, pred, labels=labels), "Blues")
+    return panel
+
+
+def _distribution_svg(part: pd.DataFrame) -> svg.Panel:
+    """Score of the positive class (binary) or the top probability, per true class."""
+    xlabel, hists = score_histograms(part)
+    top = max((float(counts.max()) for _, counts, _ in hists), default=1.0) or 1.0
+    panel = svg.Panel("Scores per true class", xlabel, "rows", ylim=(0.0, top * 1.05),
+                      legend_at="upper center")  # fmt: skip
+    for k, (name, counts, edges) in enumerate(hists):
+        colour = svg.COLOURS[k % len(svg.COLOURS)]
+        panel.steps(edges, counts, colour)
+        panel.legend.append((name, colour))
+    return panel
+
+
+def _scatter_svg(part: pd.DataFrame) -> svg.Panel:
+    y = part["y_true"].to_numpy(float)
+    pred = part["pred"].to_numpy(float)
+    lim = svg.limits(np.concatenate([y, pred]))
+    panel = svg.Panel("Predicted vs true, out-of-fold", "true", "predicted", xlim=lim, ylim=lim)
+    panel.points(y, pred, svg.COLOURS[0])
+    panel.line(list(lim), list(lim), "grey", width=1, dashed=True)
+    return panel
+
+
+def _curves_svg(part: pd.DataFrame, base: str) -> svg.Panel:
     """Every fold's curve of each logged name of one base (train_loss, val_loss: loss),
     a colour per name, so train and val are overlaid."""
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    steps, values = part["step"].to_numpy(float), part["value"].to_numpy(float)
+    panel = svg.Panel(f"{base} (each fold a line)", "step", "", xlim=svg.limits(steps),
+                      ylim=svg.limits(values))  # fmt: skip
     for k, (name, rows) in enumerate(part.groupby("name", sort=True)):
-        for i, (_fold, line) in enumerate(rows.groupby("fold", sort=True)):
-            ax.plot(line["step"], line["value"], color=colours[k % len(colours)], lw=1,
-                    alpha=0.7, label=name if i == 0 else None)  # fmt: skip
-    ax.set(xlabel="step", title=f"{base} (each fold a line)")
-    ax.legend(fontsize=7, loc="upper right")
+        colour = svg.COLOURS[k % len(svg.COLOURS)]
+        for _fold, line in rows.groupby("fold", sort=True):
+            panel.line(line["step"].to_numpy(float), line["value"].to_numpy(float), colour,
+                       width=1, opacity=0.7)  # fmt: skip
+        panel.legend.append((str(name), colour))
+    return panel

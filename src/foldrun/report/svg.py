@@ -1,0 +1,245 @@
+"""Small charts written as SVG text: the panels of the report's per-model figures.
+
+matplotlib spends about a quarter of a second on a per-model figure (axes, ticks, text
+layout, rasterising), most of a report's time once a run has dozens of models. These panels
+are lines, steps, points and labelled cells on linear axes, which SVG states directly (the
+browser lays the text out) in about a millisecond. No charting library in our stack writes
+SVG without that layout cost, hence this small writer. Tick positions come from
+matplotlib's MaxNLocator (arithmetic, no drawing); colours from its default cycle and
+colour maps, so the panels match the PNG figures beside them.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+
+import matplotlib as mpl
+import matplotlib.colors as mcolors
+import numpy as np
+from matplotlib.ticker import MaxNLocator
+
+WIDTH, HEIGHT = 300, 290  # one panel, in CSS pixels
+LEFT, RIGHT, TOP, BOTTOM = 54, 12, 30, 46  # the plot area's margins inside a panel
+HEADER = 34  # the figure's title above the panels
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip  (matplotlib's default cycle)
+FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
+
+
+def num(value: float) -> str:
+    """A coordinate: one decimal, no "-0.0" (the same bytes for the same figure)."""
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
+def tick_text(value: float) -> str:
+    return f"{value:.6g}"
+
+
+@dataclass
+class Panel:
+    """One plot area with its axes; items are added in data coordinates."""
+
+    title: str
+    xlabel: str = ""
+    ylabel: str = ""
+    xlim: tuple[float, float] = (0.0, 1.0)
+    ylim: tuple[float, float] = (0.0, 1.0)
+    xticks: list[tuple[float, str]] | None = None  # None: chosen from the limits
+    yticks: list[tuple[float, str]] | None = None
+    rotate_xticks: bool = False
+    body: list[str] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)  # (label, colour)
+    legend_at: str = "upper right"
+
+    @functools.cached_property
+    def left(self) -> float:
+        """The plot area's left edge: room for the longest y tick label (a class name)."""
+        ticks = self.yticks if self.yticks is not None else _ticks(self.ylim)
+        longest = max((len(label) for _, label in ticks), default=0)
+        return min(max(LEFT, 24 + 5.6 * longest), WIDTH / 2)
+
+    def x(self, value: float) -> float:
+        lo, hi = self.xlim
+        return self.left + (value - lo) / ((hi - lo) or 1.0) * (WIDTH - self.left - RIGHT)
+
+    def y(self, value: float) -> float:
+        lo, hi = self.ylim
+        return HEIGHT - BOTTOM - (value - lo) / ((hi - lo) or 1.0) * (HEIGHT - TOP - BOTTOM)
+
+    def line(self, xs: Sequence[float], ys: Sequence[float], colour: str, width: float = 1.5,
+             dashed: bool = False, opacity: float = 1.0) -> None:  # fmt: skip
+        points = _thin([(self.x(a), self.y(b)) for a, b in zip(xs, ys, strict=True)
+                        if math.isfinite(a) and math.isfinite(b)])  # fmt: skip
+        if len(points) < 2:
+            return
+        dash = ' stroke-dasharray="4 3"' if dashed else ""
+        alpha = f' stroke-opacity="{opacity:g}"' if opacity < 1 else ""
+        path = " ".join(f"{num(a)},{num(b)}" for a, b in points)
+        self.body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
+                         f'stroke-width="{width:g}"{dash}{alpha}/>')  # fmt: skip
+
+    def steps(self, edges: Sequence[float], counts: Sequence[float], colour: str) -> None:
+        """A histogram's outline (as matplotlib's `stairs`)."""
+        xs, ys = [edges[0]], [0.0]
+        for i, count in enumerate(counts):
+            xs += [edges[i], edges[i + 1]]
+            ys += [float(count), float(count)]
+        self.line([*xs, edges[-1]], [*ys, 0.0], colour)
+
+    def points(self, xs: Sequence[float], ys: Sequence[float], colour: str) -> None:
+        dots = {(num(self.x(a)), num(self.y(b))) for a, b in zip(xs, ys, strict=True)
+                if math.isfinite(a) and math.isfinite(b)}  # fmt: skip
+        for a, b in sorted(dots):  # one dot per position: the same image, far fewer bytes
+            self.body.append(f'<circle cx="{a}" cy="{b}" r="2" fill="{colour}" '
+                             'fill-opacity="0.5"/>')  # fmt: skip
+
+    def cells(self, values: np.ndarray, cmap: str, digits: str = "d") -> None:
+        """A matrix (row 0 at the top, as matplotlib's imshow), each cell coloured on the
+        scale of its minimum to its maximum and labelled; NaN cells stay empty."""
+        rows, cols = values.shape
+        self.xlim, self.ylim = (-0.5, cols - 0.5), (rows - 0.5, -0.5)
+        finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        colours = mpl.colormaps[cmap](mcolors.Normalize(low, high)(values))
+        for r in range(rows):
+            for c in range(cols):
+                value = values[r, c]
+                if value != value:  # NaN
+                    continue
+                rgba = tuple(colours[r, c])
+                x0, y0 = self.x(c - 0.5), self.y(r - 0.5)
+                w, h = self.x(c + 0.5) - x0, self.y(r + 0.5) - y0
+                self.body.append(f'<rect x="{num(x0)}" y="{num(y0)}" width="{num(w)}" '
+                                 f'height="{num(h)}" fill="{mcolors.to_hex(rgba)}"/>')  # fmt: skip
+                self.body.append(_text(x0 + w / 2, y0 + h / 2 + 4, format(value, digits), 10,
+                                       ink(rgba), "middle"))  # fmt: skip
+
+    def outline(self, col: int, row: int, colour: str) -> None:
+        """A box around one cell of `cells` (a partial grid point)."""
+        x0, y0 = self.x(col - 0.5), self.y(row - 0.5)
+        w, h = self.x(col + 0.5) - x0, self.y(row + 0.5) - y0
+        self.body.append(f'<rect x="{num(x0 + 1.5)}" y="{num(y0 + 1.5)}" width="{num(w - 3)}" '
+                         f'height="{num(h - 3)}" fill="none" stroke="{colour}" '
+                         'stroke-width="3"/>')  # fmt: skip
+
+    def render(self, left: float, top: float) -> str:
+        parts = [f'<g transform="translate({num(left)},{num(top)})">', self._frame()]
+        x0, w, h = num(self.left), num(WIDTH - self.left - RIGHT), HEIGHT - TOP - BOTTOM
+        parts += [f'<clipPath id="c{num(left)}-{num(top)}"><rect x="{x0}" y="{TOP}" '
+                  f'width="{w}" height="{h}"/></clipPath>',
+                  f'<g clip-path="url(#c{num(left)}-{num(top)})">', *self.body, "</g>",
+                  self._legend(), "</g>"]  # fmt: skip
+        return "".join(parts)
+
+    def _frame(self) -> str:
+        right, bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
+        centre = self.left + (right - self.left) / 2
+        out = [f'<rect x="{num(self.left)}" y="{TOP}" width="{num(right - self.left)}" '
+               f'height="{bottom - TOP}" fill="white" stroke="#333" stroke-width="0.8"/>']
+        lines = self.title.split("\n")
+        out += [_text(centre, TOP - 8 - 13 * (len(lines) - 1 - k), line, 11, "black", "middle")
+                for k, line in enumerate(lines)]  # fmt: skip
+        for value, label in self.xticks if self.xticks is not None else _ticks(self.xlim):
+            px = self.x(value)
+            out.append(f'<line x1="{num(px)}" y1="{bottom}" x2="{num(px)}" y2="{bottom + 4}" '
+                       'stroke="#333" stroke-width="0.8"/>')  # fmt: skip
+            if self.rotate_xticks:
+                out.append(f'<text transform="translate({num(px)},{bottom + 12}) rotate(-45)" '
+                           f'font-size="9" text-anchor="end">{escape(label)}</text>')  # fmt: skip
+            else:
+                out.append(_text(px, bottom + 15, label, 9, "black", "middle"))
+        for value, label in self.yticks if self.yticks is not None else _ticks(self.ylim):
+            py = self.y(value)
+            edge = self.left
+            out.append(f'<line x1="{num(edge - 4)}" y1="{num(py)}" x2="{num(edge)}" '
+                       f'y2="{num(py)}" stroke="#333" stroke-width="0.8"/>')  # fmt: skip
+            out.append(_text(self.left - 6, py + 3, label, 9, "black", "end"))
+        out.append(_text(centre, HEIGHT - 8, self.xlabel, 10, "black", "middle"))
+        mid = TOP + (bottom - TOP) / 2
+        out.append(f'<text transform="translate(12,{num(mid)}) rotate(-90)" font-size="10" '
+                   f'text-anchor="middle">{escape(self.ylabel)}</text>')  # fmt: skip
+        return "".join(out)
+
+    def _legend(self) -> str:
+        if not self.legend:
+            return ""
+        rows = len(self.legend)
+        longest = max(len(label) for label, _ in self.legend)
+        box_w, box_h = min(20 + 5.6 * longest, WIDTH - self.left - RIGHT - 8), 6 + 13 * rows
+        right, bottom = WIDTH - RIGHT - 4, HEIGHT - BOTTOM - 4
+        x0 = right - box_w if "right" in self.legend_at else self.left + 4
+        if "center" in self.legend_at:
+            x0 = self.left + (WIDTH - self.left - RIGHT - box_w) / 2
+        y0 = TOP + 4 if "upper" in self.legend_at else bottom - box_h
+        out = [f'<rect x="{num(x0)}" y="{num(y0)}" width="{num(box_w)}" height="{num(box_h)}" '
+               'fill="white" fill-opacity="0.85" stroke="#ccc"/>']  # fmt: skip
+        for i, (label, colour) in enumerate(self.legend):
+            y = y0 + 12 + 13 * i
+            out.append(f'<line x1="{num(x0 + 4)}" y1="{num(y - 3)}" x2="{num(x0 + 16)}" '
+                       f'y2="{num(y - 3)}" stroke="{colour}" stroke-width="2"/>')  # fmt: skip
+            out.append(_text(x0 + 19, y, label, 8, "black", "start"))
+        return "".join(out)
+
+
+def figure(title: str, panels: Sequence[Panel], cols: int, colour: str = "black") -> bytes:
+    """The panels in a grid of `cols` columns under `title`: one SVG document."""
+    rows = math.ceil(len(panels) / cols)
+    header = HEADER if title else 0
+    width, height = WIDTH * cols, header + HEIGHT * rows
+    body = [panel.render(WIDTH * (i % cols), header + HEIGHT * (i // cols))
+            for i, panel in enumerate(panels)]  # fmt: skip
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="{FONT}">')  # fmt: skip
+    back = f'<rect width="{width}" height="{height}" fill="white"/>'
+    name = _text(width / 2, 22, title, 13, colour, "middle") if title else ""
+    return (head + back + name + "".join(body) + "</svg>").encode("utf-8")
+
+
+def limits(values: np.ndarray, pad: float = 0.05) -> tuple[float, float]:
+    """Data limits with a margin (as matplotlib's autoscale), never empty."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo == hi:
+        return lo - 0.5, hi + 0.5
+    margin = (hi - lo) * pad
+    return lo - margin, hi + margin
+
+
+def _ticks(lim: tuple[float, float]) -> list[tuple[float, str]]:
+    lo, hi = sorted(lim)
+    values = MaxNLocator(5).tick_values(lo, hi)
+    span = (hi - lo) or 1.0
+    return [(float(v), tick_text(float(v))) for v in values
+            if lo - 1e-9 * span <= v <= hi + 1e-9 * span]  # fmt: skip
+
+
+def _thin(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Consecutive points that land on the same half pixel drawn once: a curve of 100,000
+    thresholds is a few hundred points on screen, and the file stays small."""
+    out: list[tuple[float, float]] = []
+    last = None
+    for a, b in points:
+        key = (round(a * 2), round(b * 2))
+        if key != last:
+            out.append((a, b))
+            last = key
+    return out
+
+
+def _text(x: float, y: float, text: str, size: int, colour: str, anchor: str) -> str:
+    fill = "" if colour == "black" else f' fill="{colour}"'
+    return (f'<text x="{num(x)}" y="{num(y)}" font-size="{size}" text-anchor="{anchor}"'
+            f"{fill}>{escape(text)}</text>")  # fmt: skip
+
+
+def ink(rgba: tuple[float, ...]) -> str:
+    """Black or white, whichever reads on a cell of colour `rgba` (relative luminance)."""
+    r, g, b = rgba[:3]
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 else "white"
