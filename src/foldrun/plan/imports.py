@@ -41,7 +41,11 @@ def import_problem(ref: str, base: Path) -> str | None:
             why = f"{type(err).__name__}: {err}"
             return f"cannot import {module_name!r}: {why}; install it or fix the name"
     for part in attr.split("."):
-        if not hasattr(obj, part):
+        try:
+            found = hasattr(obj, part)
+        except Exception as err:  # a module __getattr__ raising more than AttributeError
+            return f"cannot get {attr!r} from {module_name!r}: {type(err).__name__}: {err}"
+        if not found:
             names = [n for n in dir(obj) if not n.startswith("_")]
             hint = did_you_mean(part, names) if len(names) < 500 else ""
             hint = hint if hint.startswith("; did") else ""
@@ -64,7 +68,7 @@ def defined_in_source(module_name: str, attr: str) -> bool:
         tree = ast.parse(origin.read_bytes())
     except (OSError, SyntaxError, ValueError):
         return False
-    return attr in _top_level_names(tree.body)
+    return attr in _top_level_names(tree.body) and attr not in _deleted_names(tree.body)
 
 
 def top_package(module_name: str) -> str:
@@ -88,7 +92,9 @@ def _source_file(module_name: str) -> Path | None:
 
 
 def _top_level_names(body: list[ast.stmt]) -> set[str]:
-    """Names a module's top-level statements bind (inside `if` / `try` blocks too)."""
+    """Names a module's top-level statements surely bind: under an `if`, those bound by
+    whichever branch runs (nothing of an `if TYPE_CHECKING:` without an `else`); under a
+    `try`, those bound whether or not it fails (or bound by its `finally`)."""
     names: set[str] = set()
     for node in body:
         if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -99,11 +105,28 @@ def _top_level_names(body: list[ast.stmt]) -> set[str]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(t.id for t in targets if isinstance(t, ast.Name))
         elif isinstance(node, ast.If):
-            names |= _top_level_names(node.body) | _top_level_names(node.orelse)
-        elif isinstance(node, ast.Try):
-            names |= _top_level_names(node.body)
+            names |= _top_level_names(node.body) & _top_level_names(node.orelse)
+        elif isinstance(node, ast.Try | ast.TryStar):
+            sure = _top_level_names(node.body + node.orelse)
             for handler in node.handlers:
-                names |= _top_level_names(handler.body)
+                sure &= _top_level_names(handler.body)
+            names |= sure | _top_level_names(node.finalbody)
+    return names
+
+
+def _deleted_names(body: list[ast.stmt]) -> set[str]:
+    """Names a `del` at the top level (or under an `if` / `try` there) may unbind."""
+    names: set[str] = set()
+    for node in body:
+        if isinstance(node, ast.Delete):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            names.update(e.id for t in node.targets if isinstance(t, ast.Tuple | ast.List)
+                         for e in t.elts if isinstance(e, ast.Name))  # fmt: skip
+        elif isinstance(node, ast.If | ast.Try | ast.TryStar):
+            handlers = getattr(node, "handlers", [])
+            for block in (node.body, node.orelse, getattr(node, "finalbody", []), *handlers):
+                inner = block.body if isinstance(block, ast.ExceptHandler) else block
+                names |= _deleted_names(inner)
     return names
 
 
