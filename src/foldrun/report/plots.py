@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -654,6 +655,9 @@ def _training_figure(df: pd.DataFrame, labels: list[str], path: Path) -> Path:
     return _save(fig, path)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def read_jsonl(path: Path, label: str, fold: int) -> list[dict[str, object]]:
     try:
         lines = path.read_text(errors="replace").splitlines()
@@ -667,7 +671,9 @@ def read_jsonl(path: Path, label: str, fold: int) -> list[dict[str, object]]:
         except (ValueError, KeyError, TypeError):
             continue  # a half-written last line of a killed task
         step = rec.get("step")
-        out.append({"label": label, "fold": fold, "name": str(rec.get("name")), "value": value,
+        # JSON can hold a lone surrogate ("\\ud800"), which no frame of text can
+        name = _SURROGATE.sub("\ufffd", str(rec.get("name")))
+        out.append({"label": label, "fold": fold, "name": name, "value": value,
                     "step": step if isinstance(step, int | float) else i})  # fmt: skip
     return out
 
@@ -812,7 +818,8 @@ def _partial_note(partial: np.ndarray) -> str:
 def grid_2d(model: str, x: str, y: str, means: pd.DataFrame, primary: str) -> bytes:
     """Mean test score over a 2-parameter grid, both axes in numeric order when numeric;
     a partial grid point boxed in red. SVG: a report has one per model with a grid."""
-    table = means.pivot_table(index=y, columns=x, values="mean", aggfunc="mean")
+    # dropna=False: a row or column of grid points without a score stays (empty cells)
+    table = means.pivot_table(index=y, columns=x, values="mean", aggfunc="mean", dropna=False)
     table = table.reindex(index=ordered(table.index), columns=ordered(table.columns))
     partial = _partial(means)
     xticks = [(float(j), tick(c)) for j, c in enumerate(table.columns)]
@@ -822,7 +829,8 @@ def grid_2d(model: str, x: str, y: str, means: pd.DataFrame, primary: str) -> by
     panel.cells(table.to_numpy(float), "viridis", ".3f")
     cols, rows = list(table.columns), list(table.index)
     for px, py in zip(means.loc[partial, x], means.loc[partial, y], strict=True):
-        panel.outline(cols.index(px), rows.index(py), PARTIAL)
+        if px in cols and py in rows:  # a NaN parameter value has no cell
+            panel.outline(cols.index(px), rows.index(py), PARTIAL)
     return svg.figure("", [panel], 1)
 
 
@@ -868,6 +876,8 @@ def model_figure(
 def _prediction_panels(task: str, oof: pd.DataFrame) -> list[svg.Panel]:
     panels = []
     scores = _binary_scores(oof.dropna(subset=["y_true"])) if "y_true" in oof else None
+    if scores is not None:  # a NaN or infinite score (a failed row) is left out of the curves
+        scores = scores[0][np.isfinite(scores[1])], scores[1][np.isfinite(scores[1])]
     if task == "classification" and scores is not None and len(set(scores[0])) >= 2:
         panels += [_roc_svg(*scores), _pr_svg(*scores)]
     labelled = "pred" in oof or any(oof.columns.str.startswith("proba_"))
@@ -956,7 +966,9 @@ def _curves_svg(part: pd.DataFrame, base: str) -> svg.Panel:
     for k, (name, rows) in enumerate(part.groupby("name", sort=True)):
         colour = svg.COLOURS[k % len(svg.COLOURS)]
         for _fold, line in rows.groupby("fold", sort=True):
-            panel.line(line["step"].to_numpy(float), line["value"].to_numpy(float), colour,
-                       width=1, opacity=0.7)  # fmt: skip
+            xs, ys = line["step"].to_numpy(float), line["value"].to_numpy(float)
+            if (np.isfinite(xs) & np.isfinite(ys)).sum() == 1:  # one point: no line, a dot
+                panel.points(xs, ys, colour)
+            panel.line(xs, ys, colour, width=1, opacity=0.7)
         panel.legend.append((str(name), colour))
     return panel

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -28,6 +29,7 @@ HEADER = 34  # the figure's title above the panels
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip  (matplotlib's default cycle)
 FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
+MAX_DOTS = 4_000  # a scatter's dots at most (denser clouds are drawn on a coarser grid)
 
 
 def num(value: float) -> str:
@@ -64,17 +66,14 @@ class Panel:
         return min(max(LEFT, 24 + 5.6 * longest), WIDTH / 2)
 
     def x(self, value: float) -> float:
-        lo, hi = self.xlim
-        return self.left + (value - lo) / ((hi - lo) or 1.0) * (WIDTH - self.left - RIGHT)
+        return self.left + _fraction(value, self.xlim) * (WIDTH - self.left - RIGHT)
 
     def y(self, value: float) -> float:
-        lo, hi = self.ylim
-        return HEIGHT - BOTTOM - (value - lo) / ((hi - lo) or 1.0) * (HEIGHT - TOP - BOTTOM)
+        return HEIGHT - BOTTOM - _fraction(value, self.ylim) * (HEIGHT - TOP - BOTTOM)
 
     def line(self, xs: Sequence[float], ys: Sequence[float], colour: str, width: float = 1.5,
              dashed: bool = False, opacity: float = 1.0) -> None:  # fmt: skip
-        points = _thin([(self.x(a), self.y(b)) for a, b in zip(xs, ys, strict=True)
-                        if math.isfinite(a) and math.isfinite(b)])  # fmt: skip
+        points = _thin(_pixels(self, xs, ys))
         if len(points) < 2:
             return
         dash = ' stroke-dasharray="4 3"' if dashed else ""
@@ -92,10 +91,15 @@ class Panel:
         self.line([*xs, edges[-1]], [*ys, 0.0], colour)
 
     def points(self, xs: Sequence[float], ys: Sequence[float], colour: str) -> None:
-        dots = {(num(self.x(a)), num(self.y(b))) for a, b in zip(xs, ys, strict=True)
-                if math.isfinite(a) and math.isfinite(b)}  # fmt: skip
-        for a, b in sorted(dots):  # one dot per position: the same image, far fewer bytes
-            self.body.append(f'<circle cx="{a}" cy="{b}" r="2" fill="{colour}" '
+        pixels = _pixels(self, xs, ys)
+        # one dot per position: the same image, far fewer bytes; a dense cloud (100,000
+        # predictions) on a coarser grid, so a figure stays some hundred kB
+        for step in (0.1, 1.0, 2.0, 3.0, 4.0, 6.0):
+            dots = {(round(a / step) * step, round(b / step) * step) for a, b in pixels}
+            if len(dots) <= MAX_DOTS:
+                break
+        for a, b in sorted(dots):
+            self.body.append(f'<circle cx="{num(a)}" cy="{num(b)}" r="2" fill="{colour}" '
                              'fill-opacity="0.5"/>')  # fmt: skip
 
     def cells(self, values: np.ndarray, cmap: str, digits: str = "d") -> None:
@@ -150,7 +154,7 @@ class Panel:
                        'stroke="#333" stroke-width="0.8"/>')  # fmt: skip
             if self.rotate_xticks:
                 out.append(f'<text transform="translate({num(px)},{bottom + 12}) rotate(-45)" '
-                           f'font-size="9" text-anchor="end">{escape(label)}</text>')  # fmt: skip
+                           f'font-size="9" text-anchor="end">{xml_text(label)}</text>')  # fmt: skip
             else:
                 out.append(_text(px, bottom + 15, label, 9, "black", "middle"))
         for value, label in self.yticks if self.yticks is not None else _ticks(self.ylim):
@@ -162,7 +166,7 @@ class Panel:
         out.append(_text(centre, HEIGHT - 8, self.xlabel, 10, "black", "middle"))
         mid = TOP + (bottom - TOP) / 2
         out.append(f'<text transform="translate(12,{num(mid)}) rotate(-90)" font-size="10" '
-                   f'text-anchor="middle">{escape(self.ylabel)}</text>')  # fmt: skip
+                   f'text-anchor="middle">{xml_text(self.ylabel)}</text>')  # fmt: skip
         return "".join(out)
 
     def _legend(self) -> str:
@@ -201,21 +205,48 @@ def figure(title: str, panels: Sequence[Panel], cols: int, colour: str = "black"
 
 
 def limits(values: np.ndarray, pad: float = 0.05) -> tuple[float, float]:
-    """Data limits with a margin (as matplotlib's autoscale), never empty."""
+    """Data limits with a margin (as matplotlib's autoscale), never empty, always finite
+    (values near the float maximum too)."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return 0.0, 1.0
     lo, hi = float(finite.min()), float(finite.max())
     if lo == hi:
-        return lo - 0.5, hi + 0.5
-    margin = (hi - lo) * pad
-    return lo - margin, hi + margin
+        lo, hi = lo - max(0.5, abs(lo) * 1e-9), hi + max(0.5, abs(hi) * 1e-9)
+    else:
+        margin = (hi / 2 - lo / 2) * 2 * pad  # halves: hi - lo may overflow
+        lo, hi = lo - margin, hi + margin
+    top = float(np.finfo(float).max)
+    return max(lo, -top), min(hi, top)
+
+
+def _fraction(value: float, lim: tuple[float, float]) -> float:
+    """Where `value` lies from lim[0] (0) to lim[1] (1); in halves, so that neither
+    difference overflows for values near the float maximum."""
+    lo, hi = lim
+    return (value / 2 - lo / 2) / ((hi / 2 - lo / 2) or 1.0)
+
+
+def _pixels(panel: Panel, xs: Sequence[float], ys: Sequence[float]) -> list[tuple[float, float]]:
+    """The finite data points as finite pixel positions."""
+    out = []
+    for a, b in zip(xs, ys, strict=True):
+        if math.isfinite(a) and math.isfinite(b):
+            px, py = panel.x(a), panel.y(b)
+            if math.isfinite(px) and math.isfinite(py):
+                out.append((px, py))
+    return out
 
 
 def _ticks(lim: tuple[float, float]) -> list[tuple[float, str]]:
     lo, hi = sorted(lim)
-    values = MaxNLocator(5).tick_values(lo, hi)
-    span = (hi - lo) or 1.0
+    try:
+        values = MaxNLocator(5).tick_values(lo, hi)
+    except (ValueError, OverflowError):
+        values = np.array([np.inf])
+    if not np.isfinite(values).all():  # a span past the float maximum: 5 even steps
+        values = np.array([lo * (1 - k / 4) + hi * (k / 4) for k in range(5)])
+    span = (hi / 2 - lo / 2) or 1.0
     return [(float(v), tick_text(float(v))) for v in values
             if lo - 1e-9 * span <= v <= hi + 1e-9 * span]  # fmt: skip
 
@@ -233,10 +264,20 @@ def _thin(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
+# characters XML 1.0 does not allow (control characters, lone surrogates, U+FFFE/U+FFFF):
+# one in a name would make the whole figure unreadable, so each shows as U+FFFD
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` as SVG character data: escaped, and only characters XML allows."""
+    return escape(_NOT_XML.sub("\ufffd", text))
+
+
 def _text(x: float, y: float, text: str, size: int, colour: str, anchor: str) -> str:
     fill = "" if colour == "black" else f' fill="{colour}"'
     return (f'<text x="{num(x)}" y="{num(y)}" font-size="{size}" text-anchor="{anchor}"'
-            f"{fill}>{escape(text)}</text>")  # fmt: skip
+            f"{fill}>{xml_text(text)}</text>")  # fmt: skip
 
 
 def ink(rgba: tuple[float, ...]) -> str:
