@@ -12,14 +12,19 @@ killed, its share runs here: the result is the same either way.
 from __future__ import annotations
 
 import gc
+import itertools
 import os
+import pickle
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_WORK: Callable[[int], Any] | None = None  # what the forked workers call, by index
+# what the forked workers call, by call and index: one entry per forked_map under way, so a
+# forked_map inside a worker's work does not replace the work of the one that forked it
+_WORK: dict[int, Callable[[int], Any]] = {}
+_CALLS = itertools.count()
 
 
 def cpus() -> int:
@@ -40,32 +45,52 @@ def forked_map(work: Callable[[int], T], n: int, workers: int) -> list[T]:
     results = _start(work, theirs, workers - 1)
     there = set(theirs) if results is not None else set()
     out: list[Any] = [None] * n
+    failed, error = n, None  # the first of this process's share that raised
     for i in range(n):
         if i not in there:
-            out[i] = work(i)
+            try:
+                out[i] = work(i)
+            except Exception as err:
+                failed, error = i, err
+                break
     if results is not None:
+        done = 0  # the results come in order: as many of theirs are in `out`
         try:
             for i, result in zip(theirs, results, strict=True):
-                out[i] = result
-        except BrokenProcessPool:  # a worker was killed: its share, done here
-            for i in theirs:
-                out[i] = work(i)
+                if i > failed:
+                    break
+                # a result that cannot be pickled is made here, as it would be without workers
+                out[i] = pickle.loads(result) if result is not None else work(i)
+                done += 1
+        except BrokenProcessPool:  # a worker was killed: the rest of its share, done here
+            for i in theirs[done:]:
+                if i < failed:
+                    out[i] = work(i)
+    if error is not None:  # no earlier index raised: raised here, as without workers
+        raise error
     return out
 
 
-def _call(i: int) -> Any:
-    assert _WORK is not None
-    return _WORK(i)
+def _call(call: int, i: int) -> bytes | None:
+    """The work of `call` at `i`, pickled (None when it cannot be), so that an unpicklable
+    result is not taken for an exception of the work."""
+    result = _WORK[call](i)
+    try:
+        return pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return None
 
 
-def _start(work: Callable[[int], T], indices: list[int], workers: int) -> Iterator[T] | None:
+def _start(
+    work: Callable[[int], Any], indices: list[int], workers: int
+) -> Iterator[bytes | None] | None:
     """The results of `work` over `indices` from `workers` forked processes (an iterator, in
     order), or None when no process can be started here."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    global _WORK
-    _WORK = work  # the workers are forked by the first submit below, and see it
+    call = next(_CALLS)
+    _WORK[call] = work  # the workers are forked by the first submit below, and see it
     # the objects that exist now are left out of the collections in the workers (and
     # here, until they started): a collection there would write to every page of the heap
     # it shares with this process, copying it all
@@ -74,12 +99,13 @@ def _start(work: Callable[[int], T], indices: list[int], workers: int) -> Iterat
     try:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         chunk = max(1, len(indices) // (4 * workers))
-        results = pool.map(_call, indices, chunksize=chunk)
+        results = pool.map(_call, [call] * len(indices), indices, chunksize=chunk)
     except Exception:  # everything is done here instead
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         return None
     finally:
         gc.unfreeze()
+        del _WORK[call]  # the workers, forked by now, keep their copy
     pool.shutdown(wait=False)  # the workers end when they have done everything
     return results
