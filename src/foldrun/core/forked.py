@@ -42,7 +42,19 @@ def forked_map(work: Callable[[int], T], n: int, workers: int) -> list[T]:
     if workers <= 1:
         return [work(i) for i in range(n)]
     theirs = [i for i in range(n) if i % workers]
-    results = _start(work, theirs, workers - 1)
+    pool, results = _start(work, theirs, workers - 1)
+    try:
+        return _collect(work, n, theirs, results)
+    finally:
+        if pool is not None:  # every result is in (or an error raised): the workers are
+            # idle, and waiting for them leaves no pool thread alive at the next fork
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _collect(
+    work: Callable[[int], Any], n: int, theirs: list[int], results: Iterator[bytes | None] | None
+) -> list[Any]:
+    """This process's share done here, the workers' results read back, in order."""
     there = set(theirs) if results is not None else set()
     out: list[Any] = [None] * n
     failed, error = n, None  # the first of this process's share that raised
@@ -83,9 +95,9 @@ def _call(call: int, i: int) -> bytes | None:
 
 def _start(
     work: Callable[[int], Any], indices: list[int], workers: int
-) -> Iterator[bytes | None] | None:
-    """The results of `work` over `indices` from `workers` forked processes (an iterator, in
-    order), or None when no process can be started here."""
+) -> tuple[Any, Iterator[bytes | None] | None]:
+    """The pool and the results of `work` over `indices` from `workers` forked processes
+    (an iterator, in order), or (None, None) when no process can be started here."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -103,9 +115,8 @@ def _start(
     except Exception:  # everything is done here instead
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
-        return None
+        return None, None
     finally:
         gc.unfreeze()
         del _WORK[call]  # the workers, forked by now, keep their copy
-    pool.shutdown(wait=False)  # the workers end when they have done everything
-    return results
+    return pool, results
