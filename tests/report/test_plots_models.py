@@ -228,3 +228,22 @@ def test_pvalue_matrix_title_fits_with_two_models() -> None:
     band = image[: image.shape[0] // 8]  # the title
     inked = np.where((band < 128).any(axis=0))[0]
     assert len(inked) and inked.max() < image.shape[1] - 10, (inked.max(), image.shape)
+
+
+def test_decision_scores_outside_0_1_are_all_counted() -> None:
+    """A model that gives a decision function's margins (-3..3), not probabilities: every
+    row is in the histogram (over [0, 1] all but a few fell outside), and the panel's axis
+    spans the scores."""
+    rng = np.random.default_rng(1)
+    y = rng.choice(["neg", "pos"], 200)
+    score = (y == "pos") * 2.0 - 1.0 + rng.normal(0, 0.8, 200)
+    part = pd.DataFrame({"y_true": y, "score": score})
+    _, hists = plots.score_histograms(part)
+    assert {name: int(counts.sum()) for name, counts, _ in hists} == {
+        "neg": int((y == "neg").sum()), "pos": int((y == "pos").sum())}  # fmt: skip
+    edges = hists[0][2]
+    assert edges[0] == score.min() and edges[-1] == score.max()
+    probabilities = part.assign(score=rng.random(200))  # within [0, 1]: the fixed bins
+    assert plots.score_histograms(probabilities)[1][0][2][[0, -1]].tolist() == [0.0, 1.0]
+    figure = plots.model_figure("svc", "classification", part, None)
+    assert figure is not None and "Scores per true class" in _texts(_svg(figure))

@@ -616,14 +616,19 @@ def _distribution(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
 
 def score_histograms(part: pd.DataFrame) -> tuple[str, list[tuple[str, np.ndarray, np.ndarray]]]:
     """What the score distribution shows: the positive class's score (binary) or the top
-    probability, as 20 bins over [0, 1] per true class: (x label, [(class, counts, edges)])."""
+    probability, as 20 bins per true class over [0, 1], or over the scores' own range when
+    they leave it (a decision function's margins): (x label, [(class, counts, edges)])."""
     probas = [c for c in part.columns if c.startswith("proba_")]
     if len(probas) > 2:
         score, xlabel = part[probas].to_numpy(float).max(1), "top probability"
     else:
         score, xlabel = _binary_scores(part)[1], "score of the positive class"  # type: ignore[index]
     y = as_labels(part["y_true"])
-    return xlabel, [(str(cls), *np.histogram(score[y == cls], bins=20, range=(0, 1)))
+    finite = np.isfinite(score)
+    score, y = score[finite], y[finite]
+    low, high = (float(score.min()), float(score.max())) if score.size else (0.0, 1.0)
+    span = (0.0, 1.0) if low >= 0 and high <= 1 else (low, high if high > low else low + 1)
+    return xlabel, [(str(cls), *np.histogram(score[y == cls], bins=20, range=span))
                     for cls in sorted(set(y))]  # fmt: skip
 
 
@@ -938,7 +943,9 @@ def _distribution_svg(part: pd.DataFrame) -> svg.Panel:
     """Score of the positive class (binary) or the top probability, per true class."""
     xlabel, hists = score_histograms(part)
     top = max((float(counts.max()) for _, counts, _ in hists), default=1.0) or 1.0
+    bins = hists[0][2] if hists else np.array([0.0, 1.0])
     panel = svg.Panel("Scores per true class", xlabel, "rows", ylim=(0.0, top * 1.05),
+                      xlim=(float(bins[0]), float(bins[-1])),
                       legend_at="upper center")  # fmt: skip
     for k, (name, counts, edges) in enumerate(hists):
         colour = svg.COLOURS[k % len(svg.COLOURS)]
