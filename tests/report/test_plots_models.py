@@ -247,3 +247,22 @@ def test_decision_scores_outside_0_1_are_all_counted() -> None:
     assert plots.score_histograms(probabilities)[1][0][2][[0, -1]].tolist() == [0.0, 1.0]
     figure = plots.model_figure("svc", "classification", part, None)
     assert figure is not None and "Scores per true class" in _texts(_svg(figure))
+
+
+def test_the_overview_curves_leave_out_a_failed_rows_nan_score(tmp_path: Path) -> None:
+    """roc.png and the per-model ROC panel share one rule: rows with a NaN score are left
+    out (the overview used to fail on them), and both name the same AUC."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(2)
+    y = rng.choice(["a", "b"], 80)
+    proba = np.clip((y == "b") * 0.5 + rng.random(80) * 0.5, 0, 1)
+    proba[:5] = np.nan
+    oof = pd.DataFrame({"y_true": y, "proba_a": 1 - proba, "proba_b": proba})
+    assert plots.curves({"m": oof}, "roc", tmp_path / "roc.png") == tmp_path / "roc.png"
+    scores = plots.curve_scores(oof)
+    assert scores is not None and len(scores[1]) == 75
+    _, _, text = plots.curve_line(*scores, "roc")
+    assert text == f"AUC {roc_auc_score(y[5:] == 'b', proba[5:]):.3f}"
+    figure = plots.model_figure("m", "classification", oof, None)
+    assert figure is not None and text in _texts(_svg(figure))

@@ -515,21 +515,35 @@ def curves(oof: dict[str, pd.DataFrame], kind: str, path: Path) -> Path | None:
 
 def _curve(ax: plt.Axes, part: pd.DataFrame, kind: str, label: str) -> bool:
     """One ROC or PR line of `part`'s pooled predictions; False when it does not apply."""
+    scores = curve_scores(part)
+    if scores is None:
+        return False
+    xs, ys, text = curve_line(*scores, kind)
+    ax.plot(xs, ys, label=f"{label} ({text})" if label else text)
+    return True
+
+
+def curve_scores(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """(truth 0/1, score) of the rows with a label and a finite score (a failed row's NaN
+    is left out), or None when they hold fewer than two classes: no curve then."""
+    scores = _binary_scores(part.dropna(subset=["y_true"])) if "y_true" in part else None
+    if scores is None:
+        return None
+    finite = np.isfinite(scores[1])
+    truth, score = scores[0][finite], scores[1][finite]
+    return (truth, score) if len(set(truth)) >= 2 else None
+
+
+def curve_line(truth: np.ndarray, score: np.ndarray, kind: str) -> tuple[object, object, str]:
+    """The ROC (`kind="roc"`: false and true positive rates) or precision-recall (recall,
+    precision) points, and the score that names them ("AUC 0.912", "AP 0.874")."""
     from sklearn import metrics as skm
 
-    scores = _binary_scores(part.dropna(subset=["y_true"]))
-    if scores is None or len(set(scores[0])) < 2:
-        return False
-    truth, score = scores
     if kind == "roc":
         fpr, tpr, _ = skm.roc_curve(truth, score)
-        score_text = f"AUC {skm.auc(fpr, tpr):.3f}"
-        ax.plot(fpr, tpr, label=f"{label} ({score_text})" if label else score_text)
-    else:
-        prec, rec, _ = skm.precision_recall_curve(truth, score)
-        ap = skm.average_precision_score(truth, score)
-        ax.plot(rec, prec, label=f"{label} (AP {ap:.3f})" if label else f"AP {ap:.3f}")
-    return True
+        return fpr, tpr, f"AUC {skm.auc(fpr, tpr):.3f}"
+    precision, recall, _ = skm.precision_recall_curve(truth, score)
+    return recall, precision, f"AP {skm.average_precision_score(truth, score):.3f}"
 
 
 def _curve_axes(ax: plt.Axes, kind: str) -> None:
@@ -565,15 +579,21 @@ def confusion(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
 
 
 def _confusion(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
+    labels, counts = confusion_counts(part)
+    _cell_values(ax, counts, "Blues", "d")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+
+
+def confusion_counts(part: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """The classes (true and predicted, sorted) and the counts, rows true, columns predicted."""
     from sklearn.metrics import confusion_matrix
 
     y = as_labels(part["y_true"])
     pred = _predicted_labels(part)
     labels = sorted(set(y) | set(pred))
-    _cell_values(ax, confusion_matrix(y, pred, labels=labels), "Blues", "d")
-    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
-    ax.set_yticks(range(len(labels)), labels, fontsize=7)
-    ax.set(xlabel="predicted", ylabel="true", title=title)
+    return labels, confusion_matrix(y, pred, labels=labels)
 
 
 @cached_file
@@ -880,11 +900,9 @@ def model_figure(
 
 def _prediction_panels(task: str, oof: pd.DataFrame) -> list[svg.Panel]:
     panels = []
-    scores = _binary_scores(oof.dropna(subset=["y_true"])) if "y_true" in oof else None
-    if scores is not None:  # a NaN or infinite score (a failed row) is left out of the curves
-        scores = scores[0][np.isfinite(scores[1])], scores[1][np.isfinite(scores[1])]
-    if task == "classification" and scores is not None and len(set(scores[0])) >= 2:
-        panels += [_roc_svg(*scores), _pr_svg(*scores)]
+    scores = curve_scores(oof)
+    if task == "classification" and scores is not None:
+        panels += [_curve_svg(*scores, "roc"), _curve_svg(*scores, "pr")]
     labelled = "pred" in oof or any(oof.columns.str.startswith("proba_"))
     if task == "classification" and labelled:  # a score alone gives no predicted label
         panels.append(_confusion_svg(oof))
@@ -898,36 +916,23 @@ def _prediction_panels(task: str, oof: pd.DataFrame) -> list[svg.Panel]:
 UNIT = (-0.03, 1.03)  # [0, 1] with room for a line along the edge (as matplotlib's margins)
 
 
-def _roc_svg(truth: np.ndarray, score: np.ndarray) -> svg.Panel:
-    from sklearn import metrics as skm
-
-    fpr, tpr, _ = skm.roc_curve(truth, score)
-    panel = svg.Panel("ROC, out-of-fold", "false positive rate", "true positive rate",
-                      xlim=UNIT, ylim=UNIT, legend_at="lower right")  # fmt: skip
-    panel.line([0, 1], [0, 1], "grey", width=1, dashed=True)
-    panel.line(fpr, tpr, svg.COLOURS[0])
-    panel.legend.append((f"AUC {skm.auc(fpr, tpr):.3f}", svg.COLOURS[0]))
-    return panel
-
-
-def _pr_svg(truth: np.ndarray, score: np.ndarray) -> svg.Panel:
-    from sklearn import metrics as skm
-
-    precision, recall, _ = skm.precision_recall_curve(truth, score)
-    panel = svg.Panel("Precision-recall, out-of-fold", "recall", "precision", xlim=UNIT,
-                      ylim=UNIT, legend_at="lower left")  # fmt: skip
-    panel.line(recall, precision, svg.COLOURS[0])
-    ap = skm.average_precision_score(truth, score)
-    panel.legend.append((f"AP {ap:.3f}", svg.COLOURS[0]))
+def _curve_svg(truth: np.ndarray, score: np.ndarray, kind: str) -> svg.Panel:
+    """The ROC (with the chance diagonal) or precision-recall panel."""
+    xs, ys, text = curve_line(truth, score, kind)
+    if kind == "roc":
+        panel = svg.Panel("ROC, out-of-fold", "false positive rate", "true positive rate",
+                          xlim=UNIT, ylim=UNIT, legend_at="lower right")  # fmt: skip
+        panel.line([0, 1], [0, 1], "grey", width=1, dashed=True)
+    else:
+        panel = svg.Panel("Precision-recall, out-of-fold", "recall", "precision", xlim=UNIT,
+                          ylim=UNIT, legend_at="lower left")  # fmt: skip
+    panel.line(xs, ys, svg.COLOURS[0])  # type: ignore[arg-type]
+    panel.legend.append((text, svg.COLOURS[0]))
     return panel
 
 
 def _confusion_svg(part: pd.DataFrame) -> svg.Panel:
-    from sklearn.metrics import confusion_matrix
-
-    y = as_labels(part["y_true"])
-    pred = _predicted_labels(part)
-    labels = sorted(set(y) | set(pred))
+    labels, counts = confusion_counts(part)
     ticks = [(float(i), str(label)) for i, label in enumerate(labels)]
     # labels wider than their column are turned, and then the axis names share the y axis
     # (turned labels reach down to where the x axis name would be)
@@ -935,7 +940,7 @@ def _confusion_svg(part: pd.DataFrame) -> svg.Panel:
     names = ("", "true (rows), predicted (columns)") if turned else ("predicted", "true")
     panel = svg.Panel("Confusion, out-of-fold", *names, xticks=ticks, yticks=ticks,
                       rotate_xticks=turned)  # fmt: skip
-    panel.cells(confusion_matrix(y, pred, labels=labels), "Blues")
+    panel.cells(counts, "Blues")
     return panel
 
 
