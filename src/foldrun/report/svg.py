@@ -116,8 +116,7 @@ class Panel:
                 if value != value:  # NaN
                     continue
                 rgba = tuple(colours[r, c])
-                x0, y0 = self.x(c - 0.5), self.y(r - 0.5)
-                w, h = self.x(c + 0.5) - x0, self.y(r + 0.5) - y0
+                x0, y0, w, h = self._cell_box(c, r)
                 self.body.append(f'<rect x="{num(x0)}" y="{num(y0)}" width="{num(w)}" '
                                  f'height="{num(h)}" fill="{mcolors.to_hex(rgba)}"/>')  # fmt: skip
                 self.body.append(_text(x0 + w / 2, y0 + h / 2 + 4, format(value, digits), 10,
@@ -125,11 +124,15 @@ class Panel:
 
     def outline(self, col: int, row: int, colour: str) -> None:
         """A box around one cell of `cells` (a partial grid point)."""
-        x0, y0 = self.x(col - 0.5), self.y(row - 0.5)
-        w, h = self.x(col + 0.5) - x0, self.y(row + 0.5) - y0
+        x0, y0, w, h = self._cell_box(col, row)
         self.body.append(f'<rect x="{num(x0 + 1.5)}" y="{num(y0 + 1.5)}" width="{num(w - 3)}" '
                          f'height="{num(h - 3)}" fill="none" stroke="{colour}" '
                          'stroke-width="3"/>')  # fmt: skip
+
+    def _cell_box(self, col: int, row: int) -> tuple[float, float, float, float]:
+        """x, y, width, height in pixels of the cell at (col, row) of `cells`."""
+        x0, y0 = self.x(col - 0.5), self.y(row - 0.5)
+        return x0, y0, self.x(col + 0.5) - x0, self.y(row + 0.5) - y0
 
     def render(self, left: float, top: float) -> str:
         parts = [f'<g transform="translate({num(left)},{num(top)})">', self._frame()]
