@@ -133,3 +133,18 @@ def test_ctrl_c_while_the_cli_imports_prints_one_line(tmp_path: Path) -> None:
     )
     assert proc.returncode == 130
     assert proc.stderr == "foldrun: aborted\n"
+
+
+def test_ctrl_c_as_the_command_ends_never_kills_by_sigint(tmp_path: Path) -> None:
+    """A Ctrl-C that lands while the command is ending (Python frees its modules with
+    SIGINT's default action back) exits with the command's code, not a death by SIGINT
+    (-2); the moments are fractions of this machine's own dry run, around its end."""
+    spec = project(tmp_path, folds=3, grid=2)
+    start = time.monotonic()
+    assert _closed_stdout_run(["run", str(spec), "--dry-run"], tmp_path)[0] in (1, 141)
+    whole = time.monotonic() - start
+    for fraction in (0.8, 0.85, 0.9, 0.95, 1.0):
+        code, err = _closed_stdout_run(["run", str(spec), "--dry-run"], tmp_path,
+                                       fraction * whole)  # fmt: skip
+        assert "Traceback" not in err and "Exception ignored" not in err, err
+        assert code in (1, 130, 141), (fraction, code, err)

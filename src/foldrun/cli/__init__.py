@@ -6,6 +6,7 @@ libraries inside the command function, so `foldrun --help` and `foldrun status` 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import importlib
@@ -74,6 +75,10 @@ def main(argv: list[str] | None = None) -> None:
 
     if signal.getsignal(signal.SIGINT) is _interrupted_at_start:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # registered first, so run last of the exit handlers: once they are done, a Ctrl-C no
+    # longer kills the process by SIGINT while Python frees its modules (Python gives SIGINT
+    # its default action back for that), and the exit code stays the command's
+    atexit.register(signal.signal, signal.SIGINT, signal.SIG_IGN)
     try:
         code = cli.main(args=argv, prog_name="foldrun", standalone_mode=False)
     except FoldrunError as err:
