@@ -50,13 +50,14 @@ def write_json(path: str | os.PathLike[str], obj: Any, *, sync: bool = False, **
     write_atomic(path, json.dumps(obj, **dumps), sync=sync)
 
 
-def write_if_changed(path: str | os.PathLike[str], text: str) -> bool:
-    """Replace `path` with `text` only when its content differs (so concurrent writers of
-    the same text never touch it); True when it was written."""
+def write_if_changed(path: str | os.PathLike[str], data: str | bytes) -> bool:
+    """Replace `path` with `data` (text as UTF-8) only when its content differs (so
+    concurrent writers of the same data never touch it); True when it was written."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        if Path(path).read_text(encoding="utf-8") == text:
+        if Path(path).read_bytes() == raw:
             return False
-    except (FileNotFoundError, UnicodeDecodeError):
+    except FileNotFoundError:
         pass
-    write_atomic(path, text)
+    write_atomic(path, raw)
     return True

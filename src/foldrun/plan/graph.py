@@ -117,7 +117,9 @@ def _build_plan(spec: Spec, split: Any, write: bool) -> Plan:
         check_split_unchanged(spec)
         return _plan(spec, scan_split(root), write)
     with tempfile.TemporaryDirectory(prefix="foldrun-plan-") as tmp:
-        make_split(spec).save(Path(tmp) / "split", long=False)  # planning reads manifests
+        make_split(spec).save(  # planning reads its manifests
+            Path(tmp) / "split", long=False, manifests=spec.split.manifest_format
+        )
         return _plan(spec, scan_split(Path(tmp) / "split"), write)
 
 
@@ -448,21 +450,44 @@ def _resources(spec: Spec, model: ModelSpec, stage: str) -> Resources:
 
 
 def refit_manifest(files: SplitFiles, layout: RunLayout, hashes: FileHashes, write: bool) -> Path:
-    """All non-holdout rows (first fold's train + val + test), as `.foldrun/refit_train.csv`.
+    """All non-holdout rows (first fold's train + val + test), as `.foldrun/refit_train.csv`
+    (`.parquet` when the split's manifests are Parquet files).
 
-    Its hash comes from the text, so a plan that does not `write` fingerprints it all the
+    Its hash comes from the content, so a plan that does not `write` fingerprints it all the
     same; written (atomically) only when absent or different, so concurrent planners agree."""
     first = files.folds[0]
-    parts = [first.manifests[m] for m in ("train", "val", "test")]
-    text = _concat_csv([p for p in parts if p is not None])
+    parts = [p for p in (first.manifests[m] for m in ("train", "val", "test")) if p is not None]
+    every = None
     if _lists_folds(files.root):  # fold 0 need not hold every row: all folds' rows, once
         every = [p for f in files.folds for p in f.manifests.values() if p is not None]
-        text = "".join(dict.fromkeys(_concat_csv(every).splitlines(keepends=True)))
-    path = layout.records_dir / "refit_train.csv"
-    hashes.remember(path, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    if parts[0].suffix == ".parquet":
+        path = layout.records_dir / "refit_train.parquet"
+        data = _concat_parquet(every or parts, once=every is not None)
+    else:
+        path = layout.records_dir / "refit_train.csv"
+        text = _concat_csv(every or parts)
+        if every is not None:
+            text = "".join(dict.fromkeys(text.splitlines(keepends=True)))
+        data = text.encode("utf-8")
+    hashes.remember(path, hashlib.sha256(data).hexdigest())
     if write:
-        write_if_changed(path, text)
+        write_if_changed(path, data)
     return path
+
+
+def _concat_parquet(paths: list[Path], once: bool) -> bytes:
+    """The rows of every Parquet manifest in turn (`once`: a row repeated in several only
+    the first time), as the bytes of one Parquet file with their schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.concat_tables([pq.read_table(p) for p in paths])
+    if once:
+        frame = table.to_pandas().drop_duplicates(ignore_index=True)
+        table = pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
 
 
 def _lists_folds(root: Path) -> bool:

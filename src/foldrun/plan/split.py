@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from foldrun.core.files import write_json
+from foldrun.core.strategies import MANIFEST_FORMATS
 from foldrun.errors import FoldrunError, SpecError
 from foldrun.layout import fold_dir_name
 
@@ -62,10 +63,12 @@ def scan_split(root: Path) -> SplitFiles:
     for repeat, base in bases:
         for fold in sorted(_numbered(base, _FOLD)):
             folder = base / f"fold_{fold:02d}"
-            manifests = {m: _manifest(folder / f"{m}.csv") for m in MANIFESTS}
+            manifests = {m: _manifest(folder / m) for m in MANIFESTS}
             if manifests["train"] is not None:
                 found.folds.append(FoldFiles(repeat, fold, manifests, _inner(folder)))
-    found.holdout = _file_or_none(root / "holdout.csv")
+    found.holdout = next(
+        (p for x in MANIFEST_FORMATS if (p := root / f"holdout.{x}").is_file()), None
+    )
     if not found.folds:
         raise SpecError(
             "the split folder has no fold folders (fold_00/train.csv ...); point [split] "
@@ -80,7 +83,7 @@ def _inner(folder: Path) -> tuple[dict[str, Path | None], ...]:
     """The inner folds of a fold folder (`inner_00/{train,test}.csv`), in order."""
     found = []
     for i in sorted(_numbered(folder, _INNER)):
-        inner = {m: _manifest(folder / f"inner_{i:02d}" / f"{m}.csv") for m in ("train", "test")}
+        inner = {m: _manifest(folder / f"inner_{i:02d}" / m) for m in ("train", "test")}
         if inner["train"] is not None and inner["test"] is not None:
             found.append(inner)
     return tuple(found)
@@ -98,19 +101,31 @@ def _numbered(base: Path, pattern: re.Pattern[str]) -> list[int]:
     return [int(m.group(1)) for n in names if (m := pattern.match(n)) and (base / n).is_dir()]
 
 
-def _manifest(path: Path) -> Path | None:
-    """The manifest, or None when it is absent or holds only a header (no val set)."""
+def _manifest(stem: Path) -> Path | None:
+    """The manifest `stem`.csv (or `stem`.parquet), or None when it is absent or holds no
+    rows (no val set)."""
+    path = stem.with_suffix(".csv")
     try:
         with path.open("rb") as fh:
             head = fh.read(1 << 16)
     except (FileNotFoundError, IsADirectoryError):
-        return None
+        return _parquet_manifest(stem.with_suffix(".parquet"))
     _, _, rows = head.partition(b"\n")
     return path if rows.strip() else None
 
 
-def _file_or_none(path: Path) -> Path | None:
-    return path if path.is_file() else None
+def _parquet_manifest(path: Path) -> Path | None:
+    if not path.is_file():
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        return path if pq.read_metadata(path).num_rows > 0 else None
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise SpecError(
+            f"manifest {path.name} is not a Parquet file ({err}); make the split again",
+            file=path,
+        ) from None
 
 
 def ensure_split(spec: Spec) -> Folds | None:
@@ -167,7 +182,7 @@ def prepare_split(spec: Spec, made: Folds | None = None) -> Folds | None:
         _check_unchanged(spec, record_path)
         return None
     folds = made if made is not None else make_split(spec)
-    folds.save(root)
+    folds.save(root, manifests=spec.split.manifest_format)
     _write_record(record_path, _record(spec))
     return folds
 
@@ -251,6 +266,8 @@ def _record(spec: Spec, known: dict[str, Any] | None = None) -> dict[str, Any]:
         "options": spec.split.options(),
         "data": {"id": data.id, "target": data.target, "group": data.group},
         **({"filter": data.filter} if data.filter is not None else {}),
+        # absent for CSV (the default): a record written before the key existed still fits
+        **({"manifests": spec.split.manifests} if spec.split.manifest_format != "csv" else {}),
         "table_sha256": sha,
         "table_stat": table_stat,
     }
@@ -266,6 +283,7 @@ _WHAT = {
     "filter": "the filter",
     "table_sha256": "the data table",
     "fold_tables_sha256": "the fold table",
+    "manifests": "[split] manifests",
 }
 
 
@@ -277,14 +295,17 @@ def split_changes(spec: Spec) -> str | None:
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     # a record written before fold tables were hashed has no such key: nothing to compare
-    # (a filter added to a spec whose split had none is a change all the same)
-    known = [k for k in _WHAT if k in old or (k == "filter" and k in new)]
-    changed = [_WHAT[k] for k in known if old.get(k) != new.get(k)]
+    # (a filter or manifest format added to a spec whose split had none is a change)
+    known = [k for k in _WHAT if k in old or (k in ("filter", "manifests") and k in new)]
+    changed = [k for k in known if old.get(k) != new.get(k)]
     if not changed:
         return None
+    differ = "folds would differ" if changed != ["manifests"] else (
+        f"manifests are {old.get('manifests', 'csv')} files, not {new.get('manifests', 'csv')}"
+    )  # fmt: skip
     return (
-        f"{', '.join(changed)} changed since the run's split was made, so its folds would "
-        f"differ; use a new output folder, or restore them"
+        f"{', '.join(_WHAT[k] for k in changed)} changed since the run's split was made, so "
+        f"its {differ}; use a new output folder, or restore them"
     )
 
 

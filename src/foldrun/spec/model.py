@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from foldrun.core.strategies import STRATEGIES
+from foldrun.core.strategies import MANIFEST_FORMATS, STRATEGIES
 from foldrun.core.templates import BUILTIN_PLACEHOLDERS, placeholders, switches
 from foldrun.layout import RunLayout
 from foldrun.spec.mlflow import MlflowSpec
@@ -137,6 +137,21 @@ class SplitSpec(_Strict):
     seed: int | None = None
     stratify: str | list[str] | None = None
     fold_column: str | list[str] | None = None  # a data column, or fold table file(s)
+    # the format of the train/val/test manifests ({train} ... name them): csv or parquet;
+    # not a fold option (`options()`), but part of the split a run made (plan/split.py)
+    manifests: str | None = None
+
+    @field_validator("manifests")
+    @classmethod
+    def _manifest_format(cls, value: str | None) -> str | None:
+        if value is not None and value not in MANIFEST_FORMATS:
+            raise ValueError(f"manifests must be 'csv' or 'parquet', got {value!r}")
+        return value
+
+    @property
+    def manifest_format(self) -> str:
+        """`manifests`, "csv" when not set."""
+        return self.manifests or "csv"
 
     @field_validator("seed")
     @classmethod
@@ -193,6 +208,7 @@ class SplitSpec(_Strict):
     def _from_alone(self) -> SplitSpec:
         if self.from_ is not None:
             extra = [k for k in self.options() if k != "seed"]
+            extra += ["manifests"] if self.manifests is not None else []
             if extra:
                 raise ValueError(
                     f"'from' reuses an existing split, so {', '.join(extra)} cannot be set "
@@ -202,7 +218,8 @@ class SplitSpec(_Strict):
 
     def options(self) -> dict[str, Any]:
         """The split options that were set (without `from`), as `make_folds` keywords."""
-        return {k: v for k, v in self.model_dump(exclude={"from_"}).items() if v is not None}
+        dumped = self.model_dump(exclude={"from_", "manifests"})
+        return {k: v for k, v in dumped.items() if v is not None}
 
 
 class DefaultsSpec(_Strict):

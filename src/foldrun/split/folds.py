@@ -56,6 +56,7 @@ class Folds:
     columns: list[str] = field(default_factory=list)  # group/target/strata for assignments
     group: str | None = None
     root: Path | None = None  # the saved split folder
+    manifests: str = "csv"  # the format of its manifests: csv or parquet
     _long: pd.DataFrame | None = None
     _assignments: pd.DataFrame | None = None
 
@@ -93,9 +94,10 @@ class Folds:
         """The path of a manifest in the saved folder (`holdout` ignores fold and repeat)."""
         if self.root is None:
             raise SplitError("these folds are not saved yet; call .save(dir) first")
+        name = f"{subset}.{self.manifests}"
         if subset == "holdout":
-            return self.root / "holdout.csv"
-        return self.root / fold_dir_name(fold, repeat, self.n_repeats) / f"{subset}.csv"
+            return self.root / name
+        return self.root / fold_dir_name(fold, repeat, self.n_repeats) / name
 
     def indices(self, fold: int, subset: str, repeat: int = 0) -> np.ndarray:
         """Row numbers (input order) of one subset of one fold."""
@@ -113,12 +115,16 @@ class Folds:
             return np.flatnonzero(val)
         return np.flatnonzero((tf >= 0) & (tf != fold) & ~val)
 
-    def save(self, dir: str | Path, *, overwrite: bool = False, long: bool = True) -> Path:
+    def save(
+        self, dir: str | Path, *, overwrite: bool = False, long: bool = True,
+        manifests: str = "csv",
+    ) -> Path:
         """Write the split folder atomically; see `foldrun.split.store.save_folds`.
-        `long=False` leaves folds.parquet out (a plan's scratch copy reads the manifests)."""
+        `long=False` leaves folds.parquet out (a plan's scratch copy reads the manifests);
+        `manifests="parquet"` writes them as Parquet files (same rows, same dtypes)."""
         from foldrun.split.store import save_folds
 
-        return save_folds(self, Path(dir), overwrite=overwrite, long=long)
+        return save_folds(self, Path(dir), overwrite=overwrite, long=long, manifests=manifests)
 
     def _build_long(self) -> pd.DataFrame:
         long = pd.concat(list(self.long_parts()), ignore_index=True)

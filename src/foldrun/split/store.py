@@ -2,7 +2,8 @@
 
 Layout (README "Output folders"): assignments.csv, folds.parquet, assignments.json, details.json,
 `<fold dir>/{train,val,test}.csv` (full input rows, input order), holdout.csv,
-`<fold dir>/inner_00/{train,test}.csv`.
+`<fold dir>/inner_00/{train,test}.csv`; with `manifests="parquet"` every manifest is a
+`.parquet` file instead (same rows, same dtypes).
 
 An existing folder is replaced only when it is a split folder foldrun made (details.json
 and nothing but split files; foldrun.core.owned), never any other folder.
@@ -23,12 +24,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
+from foldrun.core.strategies import MANIFEST_FORMATS as FORMATS
 from foldrun.errors import SplitError
 from foldrun.layout import fold_dir_name
 from foldrun.split.core import class_codes
 from foldrun.split.fold_table import NO_TEST
 from foldrun.split.folds import HOLDOUT, Folds, verify
-from foldrun.split.manifests import Rows, write_csv, write_manifests
+from foldrun.split.manifests import Rows, write_csv, write_manifests, write_parquet_manifests
 
 MARKER = "details.json"
 _FOLD_DIRS = ("fold_[0-9][0-9]*", "repeat_[0-9][0-9]*/fold_[0-9][0-9]*")
@@ -36,9 +38,11 @@ SPLIT = Kind(
     what="split folder",
     marker=MARKER,
     patterns=(
-        MARKER, "assignments.csv", "assignments.json", "folds.parquet", "holdout.csv",
-        *(f"{d}/{s}.csv" for d in _FOLD_DIRS for s in ("train", "val", "test")),
-        *(f"{d}/inner_[0-9][0-9]*/{s}.csv" for d in _FOLD_DIRS for s in ("train", "test")),
+        MARKER, "assignments.csv", "assignments.json", "folds.parquet",
+        *(f"holdout.{x}" for x in FORMATS),
+        *(f"{d}/{s}.{x}" for d in _FOLD_DIRS for s in ("train", "val", "test") for x in FORMATS),
+        *(f"{d}/inner_[0-9][0-9]*/{s}.{x}" for d in _FOLD_DIRS for s in ("train", "test")
+          for x in FORMATS),
     ),
 )  # fmt: skip
 
@@ -60,17 +64,24 @@ def _plain(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def save_folds(folds: Folds, out: Path, *, overwrite: bool = False, long: bool = True) -> Path:
+def save_folds(
+    folds: Folds, out: Path, *, overwrite: bool = False, long: bool = True, manifests: str = "csv"
+) -> Path:
     """Write to a temp folder beside `out`, then rename it into place.
 
-    An existing, different split at `out` is refused unless `overwrite`; an identical one
-    is left as it is. A folder that is not a split foldrun made is never replaced.
+    An existing, different split at `out` (other folds, or manifests in the other format)
+    is refused unless `overwrite`; an identical one is left as it is. A folder that is not
+    a split foldrun made is never replaced.
     """
     out = Path(out)
+    if manifests not in FORMATS:
+        raise SplitError(
+            f"manifests must be one of {', '.join(FORMATS)}, got {manifests!r}", key="manifests"
+        )
     check_replaceable(out, SPLIT, error=SplitError)  # before anything is written
     try:
         with writing(out.parent, SplitError), staging(out, SPLIT, error=SplitError) as tmp:
-            _write(folds, tmp, long)
+            _write(folds, tmp, long, manifests)
             if out.is_dir() and any(out.iterdir()):
                 if _digest(out) == _digest(tmp):
                     raise _Unchanged
@@ -83,6 +94,7 @@ def save_folds(folds: Folds, out: Path, *, overwrite: bool = False, long: bool =
     except _Unchanged:
         pass
     folds.root = out
+    folds.manifests = manifests if folds.table is not None else manifest_format(out)
     return out
 
 
@@ -94,7 +106,15 @@ def _digest(root: Path) -> dict[str, str]:
     return found
 
 
-def _write(folds: Folds, root: Path, long: bool = True) -> None:
+def manifest_format(root: Path) -> str:
+    """The format of the split folder's manifests: "parquet" or "csv"."""
+    found = next(root.glob("fold_*/train.parquet"), None) or next(
+        root.glob("repeat_*/fold_*/train.parquet"), None
+    )
+    return "parquet" if found is not None else "csv"
+
+
+def _write(folds: Folds, root: Path, long: bool = True, manifests: str = "csv") -> None:
     if folds.table is None:  # loaded from disk: copy the folder as it is
         assert folds.root is not None
         shutil.copytree(folds.root, root, dirs_exist_ok=True)
@@ -111,7 +131,7 @@ def _write(folds: Folds, root: Path, long: bool = True) -> None:
         _write_long(folds, root / "folds.parquet")
     (root / "assignments.json").write_text(dumps(_assignment_map(folds)))
     (root / "details.json").write_text(dumps(folds.details))
-    _write_manifests(folds, root)
+    _write_manifests(folds, root, manifests)
 
 
 def _write_long(folds: Folds, path: Path) -> None:
@@ -149,7 +169,7 @@ def _assignment_map(folds: Folds) -> dict[str, Any]:
     return {"key": key, "repeats": repeats}
 
 
-def _write_manifests(folds: Folds, root: Path) -> None:
+def _write_manifests(folds: Folds, root: Path, fmt: str) -> None:
     table = folds.table
     assert table is not None
     subsets = ["train", "val", "test"] if folds.has_val else ["train", "test"]
@@ -159,15 +179,16 @@ def _write_manifests(folds: Folds, root: Path) -> None:
             folder = root / fold_dir_name(f, r, folds.n_repeats)
             folder.mkdir(parents=True)
             for subset in subsets:
-                manifests.append((folder / f"{subset}.csv", partial(folds.indices, f, subset, r)))
-            manifests += _inner(folds, folder, r, f)
+                rows = partial(folds.indices, f, subset, r)
+                manifests.append((folder / f"{subset}.{fmt}", rows))
+            manifests += _inner(folds, folder, r, f, fmt)
     held = folds.indices(0, "holdout")
     if len(held):
-        manifests.append((root / "holdout.csv", lambda: held))
-    write_manifests(table, manifests)
+        manifests.append((root / f"holdout.{fmt}", lambda: held))
+    (write_parquet_manifests if fmt == "parquet" else write_manifests)(table, manifests)
 
 
-def _inner(folds: Folds, folder: Path, r: int, f: int) -> list[tuple[Path, Rows]]:
+def _inner(folds: Folds, folder: Path, r: int, f: int, fmt: str) -> list[tuple[Path, Rows]]:
     inner = folds.inner.get((r, f))
     if inner is None:
         return []
@@ -175,8 +196,8 @@ def _inner(folds: Folds, folder: Path, r: int, f: int) -> list[tuple[Path, Rows]
     for i in range(int(inner.max()) + 1):
         sub = folder / f"inner_{i:02d}"
         sub.mkdir()
-        out.append((sub / "train.csv", partial(_inner_rows, inner, i, "train")))
-        out.append((sub / "test.csv", partial(_inner_rows, inner, i, "test")))
+        out.append((sub / f"train.{fmt}", partial(_inner_rows, inner, i, "train")))
+        out.append((sub / f"test.{fmt}", partial(_inner_rows, inner, i, "test")))
     return out
 
 
@@ -203,6 +224,7 @@ def load_folds(dir: str | Path) -> Folds:
         id=str(details["params"]["id"]),
         group=details["params"].get("group"),
         root=root,
+        manifests=manifest_format(root),
         _long=long,
         _assignments=assignments,
     )
