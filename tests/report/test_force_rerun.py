@@ -47,6 +47,7 @@ def test_pooled_metric_interval_and_plot_points_use_the_rerun_fold_only(
 
     # the points of metric_per_fold.png and the rows of the out-of-fold plots
     seen: dict[str, object] = {}
+    monkeypatch.setattr(plots, "WORKERS", 1)  # drawn here, where the spies are
     real_points, real_curves = plots.metric_per_fold, plots.curves
     monkeypatch.setattr(plots, "metric_per_fold", lambda m, *a: seen.setdefault(
         "points", m) is None or real_points(m, *a))  # fmt: skip

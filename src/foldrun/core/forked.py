@@ -51,6 +51,36 @@ def forked_map(work: Callable[[int], T], n: int, workers: int) -> list[T]:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def spread(
+    work: Callable[[range], list[T]], n: int, least: int = 16, workers: int | None = None
+) -> list[T]:
+    """`work(range(n))`, the range cut into consecutive parts of at least `least` items
+    (fewer: forking costs more than it saves), one per worker (default: per CPU), the parts'
+    lists joined in order."""
+    k = max(1, min(cpus() if workers is None else workers, n // max(least, 1)))
+    bounds = [n * j // k for j in range(k + 1)]
+    done = forked_map(lambda j: work(range(bounds[j], bounds[j + 1])), k, k)
+    return [item for part in done for item in part]
+
+
+def forked_start(work: Callable[[int], T], n: int, workers: int) -> Callable[[], list[T]]:
+    """Starts `[work(i) for i in range(n)]` on up to `workers` forked processes and returns
+    at once, so that this process goes on with other work meanwhile; calling what it returns
+    waits for the results, in order (and does here what no worker could). An exception of
+    `work` is raised by that call."""
+    indices = list(range(n))
+    pool, results = _start(work, indices, min(workers, n)) if workers >= 1 and n else (None, None)
+
+    def wait() -> list[T]:
+        try:
+            return _collect(work, n, indices, results)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    return wait
+
+
 def _collect(
     work: Callable[[int], Any], n: int, theirs: list[int], results: Iterator[bytes | None] | None
 ) -> list[Any]:

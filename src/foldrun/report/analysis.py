@@ -70,19 +70,39 @@ def _analyze(results: Results) -> tuple[dict[str, pd.DataFrame], dict[str, objec
         pairs, ranking = results.comparison()
         p = results.current_predictions
         test = p[(p["subset"] == "test") & (p["fold"] >= 0)]
-        rows = test.groupby(["model", "variant"], sort=False).indices
-        bounds = [
-            _pooled_interval(results, r.model, r.variant, test.iloc[rows[(r.model, r.variant)]])
-            if (r.model, r.variant) in rows
-            else (math.nan, math.nan)
-            for r in ranking.itertuples()
-        ]
+        bounds = _pooled_intervals(results, ranking, test)
         ranking["pooled_ci_low"] = [b[0] for b in bounds]
         ranking["pooled_ci_high"] = [b[1] for b in bounds]
     ratio = stats.test_train_ratio(results.folds)
     missing = missing_tasks(results.tasks, infer=not results.planned)
     frames = {"summary": summary, "ranking": ranking, "pairs": pairs}
     return frames, {"missing": missing, "ratio": ratio}
+
+
+def _pooled_intervals(
+    results: Results, ranking: pd.DataFrame, test: pd.DataFrame
+) -> list[tuple[float, float]]:
+    """The pooled interval of each ranked variant, bootstrapped on every CPU (forked workers
+    read the predictions this process holds; the cache entries they use count as ours)."""
+    from foldrun.core.forked import spread
+    from foldrun.report import plots
+
+    rows = test.groupby(["model", "variant"], sort=False).indices
+    variants = list(ranking[["model", "variant"]].itertuples(index=False, name=None))
+
+    def intervals(part: range) -> list[tuple[tuple[float, float], frozenset[str]]]:
+        out = []
+        for model, variant in (variants[i] for i in part):
+            before = plots.keys_used()
+            bounds = (_pooled_interval(results, model, variant, test.iloc[rows[(model, variant)]])
+                      if (model, variant) in rows else (math.nan, math.nan))  # fmt: skip
+            out.append((bounds, plots.keys_used() - before))
+        return out
+
+    done = spread(intervals, len(variants), least=8, workers=plots.workers())
+    for _, keys in done:
+        plots.mark_used(keys)
+    return [bounds for bounds, _ in done]
 
 
 def _pooled_interval(

@@ -9,6 +9,7 @@ it goes.
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from collections.abc import Callable
@@ -105,15 +106,19 @@ def _write_datasets(loaded: list[Results], folder: Path) -> Report:
 
 def _write(results: Results, folder: Path) -> Report:
     result = an.analyze(results)
+    # the figure files are drawn by other processes while this one builds the rest
+    figures = functools.cache(_plots(result, folder))
     spreadsheet_safe(an.fold_summary(results)).to_csv(folder / "fold_summary.csv", index=False)
-    plots, problems = _plots(result, folder)
     summary = cv_summary(result)
     selection.attach_nested(summary["models"], nested.for_results(results))  # type: ignore[arg-type]
     summary["race"] = selection.race_summary(results)
+    try:
+        html = pages.index_page(result, summary, figures)
+    finally:  # a page that fails leaves no worker writing into the folder thrown away
+        plots, problems = figures()
     summary["plots"] = [p.name for p in plots]
     summary["plot_problems"] = problems
     (folder / "cv_summary.json").write_text(json.dumps(an.clean(summary), indent=2) + "\n")
-    html = pages.index_page(result, summary, plots, problems)
     (folder / "index.html").write_text(html, encoding="utf-8")
     return Report(folder, summary, plots, problems)
 
@@ -169,8 +174,13 @@ def _oof(result: an.Analysis) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _plots(result: an.Analysis, folder: Path) -> tuple[list[Path], list[str]]:
-    from foldrun.core.forked import forked_map
+Figures = Callable[[], tuple[list[Path], list[str]]]  # waits for the files drawn, and problems
+
+
+def _plots(result: an.Analysis, folder: Path) -> Figures:
+    """Starts drawing the report's figure files (independent of each other, each written by
+    its own job) on forked workers, one CPU left to this process; the result waits."""
+    from foldrun.core.forked import forked_start
     from foldrun.report import plots
 
     res = result.results
@@ -194,12 +204,16 @@ def _plots(result: an.Analysis, folder: Path) -> tuple[list[Path], list[str]]:
         scatter = folder / "predicted_vs_true.png"
         jobs.append(("predicted_vs_true", lambda: plots.predicted_vs_true(oof, scatter)))
     jobs += _heatmap_jobs(result, folder)
-    # the files are independent: drawn at once by forked workers, each writing its own
-    done = forked_map(lambda i: _plot(*jobs[i]), len(jobs), plots.workers())
-    for _, _, keys in done:
-        plots.mark_used(keys)
-    made = [path for path, _, _ in done if path is not None]
-    return made, [problem for _, problem, _ in done if problem]
+    wait = forked_start(lambda i: _plot(*jobs[i]), len(jobs), plots.workers() - 1)
+
+    def figures() -> tuple[list[Path], list[str]]:
+        done = wait()
+        for _, _, keys in done:
+            plots.mark_used(keys)
+        made = [path for path, _, _ in done if path is not None]
+        return made, [problem for _, problem, _ in done if problem]
+
+    return figures
 
 
 def _plot(name: str, job: Callable[[], Path | None]) -> tuple[Path | None, str, frozenset[str]]:

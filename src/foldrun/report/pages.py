@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,32 +30,32 @@ label = models.label
 
 
 def index_page(
-    result: an.Analysis, summary: dict[str, object], images: list[Path], problems: list[str]
+    result: an.Analysis,
+    summary: dict[str, object],
+    figures: Callable[[], tuple[list[Path], list[str]]],
 ) -> str:
+    """The page; `figures` gives the figure files and the problems of those that failed,
+    and is called once every other section is built (they may be drawn meanwhile)."""
     res = result.results
     title = f"foldrun report: {res.source.run_name}"
     if res.source.dataset:  # one dataset's report, in report/<dataset>/ of the comparison
         title += f", dataset {res.source.dataset}"
-    return h.page(
-        title,
-        [
-            _headline(result),
-            models.inventory(result),
-            _results(result),
-            _comparison(result),
-            selection.section(summary["models"]),  # type: ignore[arg-type]
-            selection.race_section(summary.get("race")),  # type: ignore[arg-type]
-            _hyperparameters(result),
-            models.resources(result),
-            models.model_sections(result),
-            _overview(result, summary),
-            _separate(result),
-            _external(result),
-            _plots(images, problems),
-            _balance(result),
-            h.section("Provenance", h.json_block(summary["provenance"])),
-        ],
-    )
+    before = [
+        _headline(result),
+        models.inventory(result),
+        _results(result),
+        _comparison(result),
+        selection.section(summary["models"]),  # type: ignore[arg-type]
+        selection.race_section(summary.get("race")),  # type: ignore[arg-type]
+        _hyperparameters(result),
+        models.resources(result),
+        models.model_sections(result),
+        _overview(result, summary),
+        _separate(result),
+        _external(result),
+    ]
+    after = [_balance(result), h.section("Provenance", h.json_block(summary["provenance"]))]
+    return h.page(title, [*before, _plots(*figures()), *after])
 
 
 def _overview(result: an.Analysis, summary: dict[str, object]) -> str:

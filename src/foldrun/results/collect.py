@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from foldrun.core import state
 from foldrun.core.audit import INFO_EVENTS
 from foldrun.core.files import write_with
+from foldrun.core.forked import spread
 from foldrun.results import bulk, fast
 from foldrun.results.metrics import as_labels
 
@@ -364,14 +365,17 @@ def pooled_rows(preds: pd.DataFrame, task: str | None) -> list[tuple[object, ...
         return []
     kind = task or infer_task(test.head(5000))
     arrays = _arrays(test, kind)
-    rows = []
-    for (model, variant, repeat), idx in test.groupby(
-        ["model", "variant", "repeat"]
-    ).indices.items():
-        values = _group_metrics(test, idx, kind, arrays)
-        for name, value in values.items():
-            rows.append((model, variant, -1, repeat, "evaluate", "pooled", name, value))
-    return rows
+    groups = list(test.groupby(["model", "variant", "repeat"]).indices.items())
+
+    def rows_of(part: range) -> list[tuple[object, ...]]:
+        rows = []
+        for (model, variant, repeat), idx in (groups[i] for i in part):
+            values = _group_metrics(test, idx, kind, arrays)
+            for name, value in values.items():
+                rows.append((model, variant, -1, repeat, "evaluate", "pooled", name, value))
+        return rows
+
+    return spread(rows_of, len(groups))
 
 
 def ensemble_rows(
