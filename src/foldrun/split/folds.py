@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from foldrun._version import __version__
 from foldrun.errors import DataError, SplitError
@@ -127,29 +128,31 @@ class Folds:
         return save_folds(self, Path(dir), overwrite=overwrite, long=long, manifests=manifests)
 
     def _build_long(self) -> pd.DataFrame:
-        long = pd.concat(list(self.long_parts()), ignore_index=True)
+        long = pd.concat([p.to_pandas() for p in self.long_parts()], ignore_index=True)
         return long.astype({"repeat": "int64", "fold": "int64"})
 
-    def long_parts(self) -> Iterator[pd.DataFrame]:
+    def long_parts(self) -> Iterator[pa.Table]:
         """The folds.parquet rows a fold at a time (then the holdout): id, repeat, fold,
-        subset. A part of a big table is one fold's worth, never repeats x folds of it."""
+        subset. A part of a big table is one fold's worth, never repeats x folds of it; its
+        ids are taken from the Arrow column and its subsets from their codes, so no Python
+        object is made per row. The schema (pandas' own) is the one pandas would give."""
         assert self.test_fold is not None and self.table is not None
-        ids = self.table[self.id]
+        ids, schema = _long_ids(self.table[self.id])
         for r in range(self.n_repeats):
             tf = self.test_fold[r]
             kept = np.flatnonzero(tf != HOLDOUT)
             for f in range(self.n_folds):
                 if self.members is not None:
                     kept = np.flatnonzero(self.members[r, f] != OUT)
-                    subset = NAMES[self.members[r, f, kept]]
+                    subset = self.members[r, f, kept]
                 else:
-                    subset = np.where(tf[kept] == f, "test", "train").astype(object)
+                    subset = np.where(tf[kept] == f, TEST, TRAIN)
                     if self.val is not None:
-                        subset[self.val[r, f, kept]] = "val"
-                yield _long_part(ids, kept, r, f, subset)
+                        subset[self.val[r, f, kept]] = VAL
+                yield _long_part(ids, schema, kept, r, f, subset)
         held = np.flatnonzero(self.test_fold[0] == HOLDOUT)
         if len(held):
-            yield _long_part(ids, held, 0, HOLDOUT, np.full(len(held), "holdout", object))
+            yield _long_part(ids, schema, held, 0, HOLDOUT, np.full(len(held), _HELD))
 
     def _build_assignments(self) -> pd.DataFrame:
         assert self.test_fold is not None and self.table is not None
@@ -158,15 +161,37 @@ class Folds:
         return pd.concat(parts, ignore_index=True)
 
 
-def _long_part(
-    ids: pd.Series, rows: np.ndarray, repeat: int, fold: int, subset: np.ndarray
-) -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": ids.take(rows).reset_index(drop=True),  # Arrow-backed strings stay Arrow
-        "repeat": np.full(len(rows), repeat, np.int64),
-        "fold": np.full(len(rows), fold, np.int64),
-        "subset": subset,
+def _long_ids(ids: pd.Series) -> tuple[pa.Array, pa.Schema]:
+    """The id column as one Arrow array, and the schema of folds.parquet for it: that of
+    the pandas frame (id, repeat, fold, subset of Python strings) folds.parquet was."""
+    sample = pd.DataFrame({
+        "id": ids.iloc[:1].reset_index(drop=True),
+        "repeat": np.zeros(1, np.int64),
+        "fold": np.zeros(1, np.int64),
+        "subset": np.array(["test"], dtype=object),
     })  # fmt: skip
+    schema = pa.Schema.from_pandas(sample, preserve_index=False)
+    values = pa.array(ids, from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.cast(schema.field("id").type), schema
+
+
+_HELD = len(NAMES)  # the subset code of holdout rows, after the part codes
+_SUBSETS = pa.array([*NAMES.tolist(), "holdout"], type=pa.string())
+
+
+def _long_part(
+    ids: pa.Array, schema: pa.Schema, rows: np.ndarray, repeat: int, fold: int,
+    subset: np.ndarray,
+) -> pa.Table:
+    """`subset`: a part code per row (fold_table.TRAIN ...; `_HELD` for holdout)."""
+    n = len(rows)
+    return pa.Table.from_arrays(
+        [ids.take(pa.array(rows)), pa.array(np.full(n, repeat, np.int64)),
+         pa.array(np.full(n, fold, np.int64)), _SUBSETS.take(pa.array(subset))],
+        schema=schema,
+    )  # fmt: skip
 
 
 def make_folds(
@@ -367,7 +392,7 @@ def _from_listed(
                              "rows in the table instead)", key=key)  # fmt: skip
     name = "fixed" if n == 1 else "predefined"
     why = "one train/val/test split was given" if n == 1 else "the fold table lists each fold"
-    groups = None if group is None else core.class_codes(table[group].astype(str).to_numpy())
+    groups = None if group is None else core.text_codes(table[group])
     choice = Choice(name, why, groups=groups, notes={"fold_table": listed.note})
     members = listed.members[None, :, :]
     val = members == VAL if (members == VAL).any() else None
@@ -423,7 +448,7 @@ def _test_folds(
 def _units(choice: Choice, rows: np.ndarray) -> tuple[int, str]:
     """How many of what a part needs one of: groups when rows are grouped, else rows."""
     if choice.groups is not None:
-        return len(np.unique(choice.groups[rows])), "groups"
+        return core.n_distinct(choice.groups[rows]), "groups"
     return len(rows), "rows"
 
 
@@ -573,7 +598,7 @@ def _details(
         **choice.notes,
     }
     if choice.groups is not None:
-        out["n_groups"] = len(np.unique(choice.groups))
+        out["n_groups"] = core.n_distinct(choice.groups)
     describe = _describer(folds.table, params, choice)
     out["folds"] = [
         {"repeat": r, "fold": f, **_fold_entry(folds, describe, f, r)}

@@ -86,7 +86,7 @@ def choose(
         )
     groups = None
     if group is not None:
-        groups = core.class_codes(column(df, group, "group").astype(str).to_numpy())
+        groups = core.text_codes(column(df, group, "group"))
     if strategy == "auto":
         strategy, reason = _auto(df, target, group, fold_column, bool(stratify))
     else:
@@ -186,11 +186,10 @@ def _numeric(df: pd.DataFrame, name: str) -> np.ndarray:
 
 def _combine(df: pd.DataFrame, names: list[str], extra: np.ndarray | None = None) -> np.ndarray:
     """One code per combination of the values of the stratification columns."""
-    parts = [core.class_codes(column(df, n, "stratify").astype(str).to_numpy()) for n in names]
+    parts = [core.text_codes(column(df, n, "stratify")) for n in names]
     if extra is not None:
         parts.append(extra)
-    stacked = np.column_stack(parts)
-    return np.unique(stacked, axis=0, return_inverse=True)[1].astype(np.int64).ravel()
+    return core.row_codes(parts)
 
 
 def _predefined(df: pd.DataFrame, name: str, groups: np.ndarray | None) -> np.ndarray:

@@ -20,14 +20,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.core.strategies import MANIFEST_FORMATS as FORMATS
 from foldrun.errors import SplitError
 from foldrun.layout import fold_dir_name
-from foldrun.split.core import class_codes
+from foldrun.split.core import text_codes
 from foldrun.split.fold_table import NO_TEST
 from foldrun.split.folds import HOLDOUT, Folds, verify
 from foldrun.split.manifests import Rows, write_csv, write_manifests, write_parquet_manifests
@@ -122,7 +121,7 @@ def _write(folds: Folds, root: Path, long: bool = True, manifests: str = "csv") 
     assert folds.test_fold is not None
     group_codes = None
     if folds.group is not None:
-        group_codes = class_codes(folds.table[folds.group].astype(str).to_numpy())
+        group_codes = text_codes(folds.table[folds.group])
     verify(folds.test_fold, group_codes, folds.group)  # checked again where files are written
     _check_rows(folds)
     root.mkdir(parents=True, exist_ok=True)
@@ -135,13 +134,16 @@ def _write(folds: Folds, root: Path, long: bool = True, manifests: str = "csv") 
 
 
 def _write_long(folds: Folds, path: Path) -> None:
-    """folds.parquet, one row group per fold: never the whole long table in memory."""
+    """folds.parquet, one row group per fold: never the whole long table in memory.
+    Dictionary pages for repeat, fold and subset only (ids are unique in a fold: building
+    their dictionary, to drop it, took as long as the rest of the write)."""
     writer = None
     try:
         for part in folds.long_parts():
-            table = pa.Table.from_pandas(part, preserve_index=False)
-            writer = writer or pq.ParquetWriter(path, table.schema)
-            writer.write_table(table)
+            writer = writer or pq.ParquetWriter(
+                path, part.schema, use_dictionary=["repeat", "fold", "subset"]
+            )
+            writer.write_table(part)
     finally:
         if writer is not None:
             writer.close()
@@ -160,12 +162,16 @@ def _check_rows(folds: Folds) -> None:
 
 
 def _assignment_map(folds: Folds) -> dict[str, Any]:
+    """{"key": the group (else id) column, "repeats": [{value as text: test fold}]}: each
+    value's fold is that of its last row (as a dict of every row would keep), one Python
+    string per value, not per row."""
     key = folds.group or folds.id
-    values = folds.table[key].astype(str).to_numpy()
+    codes, values = pd.factorize(folds.table[key].astype(str), use_na_sentinel=False)
+    last = len(codes) - 1 - np.unique(codes[::-1], return_index=True)[1]
+    names = [str(v) for v in values]
     repeats = []
     for r in range(folds.n_repeats):
-        pairs = dict(zip(values.tolist(), folds.test_fold[r].tolist(), strict=True))
-        repeats.append(pairs)
+        repeats.append(dict(zip(names, folds.test_fold[r][last].tolist(), strict=True)))
     return {"key": key, "repeats": repeats}
 
 

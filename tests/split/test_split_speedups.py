@@ -1,0 +1,87 @@
+"""The faster ways `foldrun split` codes groups and strata and writes folds.parquet and
+assignments.json give what the slower ones gave (issue 12 item 8)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from foldrun.split import make_folds
+from foldrun.split.core import class_codes, n_distinct, row_codes, text_codes
+from tests.split.helpers import make_table
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["b", "a", "b", "c", "a"]),
+        pd.Series(["b", "a", "b", "c", "a"], dtype=object),
+        pd.Series([3, 1, 3, 2, 10]),
+        pd.Series([1.0, 1.5, 1.0, 2.0]),
+        pd.Series([1, "1", 1.0, "x"], dtype=object),  # `1` and `1.0` are two groups
+        pd.Series(pd.Categorical(["n", "s", "n"], categories=["s", "n", "w"])),
+    ],
+)
+def test_text_codes_are_the_codes_of_the_values_as_python_strings(values: pd.Series) -> None:
+    want = class_codes(values.astype(str).to_numpy())
+    assert text_codes(values).tolist() == want.tolist()
+
+
+def test_row_codes_number_combinations_as_unique_rows_does() -> None:
+    rng = np.random.default_rng(1)
+    for radix in ([5], [5, 3], [2, 7, 4], [40, 1, 9]):
+        parts = [rng.integers(0, k, 500) * (i + 1) for i, k in enumerate(radix)]
+        stacked = np.column_stack(parts)
+        want = np.unique(stacked, axis=0, return_inverse=True)[1].ravel()
+        assert row_codes(parts).tolist() == want.tolist()
+    huge = [rng.integers(0, 2**40, 100), rng.integers(0, 2**40, 100)]  # key would overflow
+    want = np.unique(np.column_stack(huge), axis=0, return_inverse=True)[1].ravel()
+    assert row_codes(huge).tolist() == want.tolist()
+    assert n_distinct(np.array([4, 0, 4, 2])) == 3 and n_distinct(np.array([], int)) == 0
+
+
+def _old_long(folds) -> pd.DataFrame:
+    """folds.parquet's rows as the code before wrote them (a pandas frame per fold)."""
+    parts = []
+    for r in range(folds.n_repeats):
+        for f in range(folds.n_folds):
+            subset = pd.Series("", index=range(len(folds.table)), dtype=object)
+            for name in ("train", "val", "test"):
+                subset[folds.indices(f, name, r)] = name
+            kept = np.flatnonzero(subset != "")
+            ids = folds.table[folds.id].take(kept).to_numpy()
+            part = {"id": ids, "repeat": r, "fold": f, "subset": subset[kept].to_numpy()}
+            parts.append(pd.DataFrame(part))
+    held = folds.indices(0, "holdout")
+    if len(held):
+        parts.append(pd.DataFrame({"id": folds.table[folds.id].take(held).to_numpy(),
+                                   "repeat": 0, "fold": -1, "subset": "holdout"}))  # fmt: skip
+    long = pd.concat(parts, ignore_index=True).astype({"repeat": "int64", "fold": "int64"})
+    return long.astype({"id": folds.table[folds.id].dtype})
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"id": "sample", "group": "subject", "val": "next-fold", "holdout": 0.2, "repeats": 2},
+        {"id": None, "val": 0.25},  # integer row-number ids
+    ],
+)
+def test_folds_parquet_and_assignments_json_read_back_as_before(tmp_path, options) -> None:
+    table = make_table(n=120, n_groups=30, seed=4)
+    folds = make_folds(table, target="label", folds=3, seed=5, **options)
+    out = folds.save(tmp_path / "s")
+    back = pd.read_parquet(out / "folds.parquet")
+    want = _old_long(folds)
+    old_file = tmp_path / "old.parquet"
+    want.to_parquet(old_file, index=False)  # as the code before wrote it
+    pd.testing.assert_frame_equal(back, pd.read_parquet(old_file))
+    key = folds.group or folds.id
+    values = folds.table[key].astype(str).tolist()
+    assignments = json.loads((out / "assignments.json").read_text())
+    assert assignments["key"] == key
+    for r, pairs in enumerate(assignments["repeats"]):
+        assert pairs == dict(zip(values, folds.test_fold[r].tolist(), strict=True))
