@@ -160,37 +160,16 @@ def _whole_folds(refs: dict[Key, c.TaskRef], changed: list[c.TaskRef], gone) -> 
 
 
 def _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned) -> Tables:
-    drop = [r.key for r in changed] + list(gone)
-    rows = [c.task_row(r, audit.get(r.key), fingerprints.get(r.key), texts) for r in changed]
-    for r, row in zip(changed, rows, strict=True):
-        if r.key in pruned and row["state"] in ("pending", "running"):
-            row["state"] = "pruned"  # stopped by a race: never missing, never failed
-    tasks = pd.DataFrame(rows, columns=c.TASK_COLUMNS)
-    # only what reads back whole counts: a corrupt task's files give no rows
-    whole = [r for r, row in zip(changed, rows, strict=True) if row["state"] in ("done", "stale")]
-    metric_rows = c.one_per_key([row for r in whole for row in c.metric_rows(r, texts)])
-    metrics = pd.DataFrame(metric_rows, columns=c.METRIC_COLUMNS)
-    pred_table = c.read_predictions([r for r in whole if c.has_predictions(r)])
-    preds = (
-        pred_table.to_pandas()
-        if pred_table is not None
-        else pd.DataFrame(columns=[*c.PRED_KEYS, "subset", "id"])
-    )
-    pred_drop = [k[:4] for k in drop if k[4] == "evaluate" or (k[4] == "refit" and k[2] == -1)]
-    groups = {(k[0], k[1], k[3]) for k in drop if k[4] == "evaluate"}
+    """The tables: the rows of the `changed` tasks read again, those of the other tasks as
+    `old` has them (less the `gone` ones)."""
+    tasks, whole = _task_rows(changed, audit, fingerprints, texts, pruned)
+    metrics = pd.DataFrame(c.one_per_key([row for r in whole for row in c.metric_rows(r, texts)]),
+                           columns=c.METRIC_COLUMNS)  # fmt: skip
+    preds = _prediction_rows(whole)
+    groups = None  # without old tables everything is new: every group is pooled
     if old is not None:
-        tasks = _concat(old.tasks[~c.key_mask(old.tasks, c.KEY, drop)], tasks)
-        derived = _derived(old.metrics)  # pooled and ensemble rows: made again per group
-        keep = old.metrics[~derived]
-        pooled = old.metrics[derived]
-        keep = keep[~c.key_mask(keep, c.KEY, drop)]
-        pooled = pooled[~c.key_mask(pooled, ["model", "variant", "repeat"], groups)]
-        metrics = _concat(keep, metrics, pooled)
-        preds = _concat(
-            old.predictions[~c.key_mask(old.predictions, c.PRED_KEYS, pred_drop)], preds
-        )
-    else:
-        groups = None  # everything is new: pool every group
+        drop = [r.key for r in changed] + list(gone)
+        tasks, metrics, preds, groups = _kept(old, tasks, metrics, preds, drop)
     folds = c.read_folds(layout.used_split())
     n_folds = int(folds["fold"].max()) + 1 if len(folds) else 0
     metrics = _concat(metrics, _pooled(c.without_stale(preds, tasks), groups, task, n_folds))
@@ -200,6 +179,39 @@ def _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
         predictions=_tidy_predictions(preds),
         folds=folds,
     )
+
+
+def _task_rows(changed, audit, fingerprints, texts, pruned) -> tuple[pd.DataFrame, list]:
+    """The task rows of the `changed` tasks, and those of them whose outputs count (only
+    what reads back whole: a corrupt task's files give no rows)."""
+    rows = [c.task_row(r, audit.get(r.key), fingerprints.get(r.key), texts) for r in changed]
+    for r, row in zip(changed, rows, strict=True):
+        if r.key in pruned and row["state"] in ("pending", "running"):
+            row["state"] = "pruned"  # stopped by a race: never missing, never failed
+    whole = [r for r, row in zip(changed, rows, strict=True) if row["state"] in ("done", "stale")]
+    return pd.DataFrame(rows, columns=c.TASK_COLUMNS), whole
+
+
+def _prediction_rows(whole: list) -> pd.DataFrame:
+    table = c.read_predictions([r for r in whole if c.has_predictions(r)])
+    if table is None:
+        return pd.DataFrame(columns=[*c.PRED_KEYS, "subset", "id"])
+    return table.to_pandas()
+
+
+def _kept(old: Tables, tasks, metrics, preds, drop: list) -> tuple:
+    """The new rows with `old`'s rows of every task not in `drop`, and the (model, variant,
+    repeat) groups whose pooled rows must be made again (the old ones of them are dropped)."""
+    pred_drop = [k[:4] for k in drop if k[4] == "evaluate" or (k[4] == "refit" and k[2] == -1)]
+    groups = {(k[0], k[1], k[3]) for k in drop if k[4] == "evaluate"}
+    tasks = _concat(old.tasks[~c.key_mask(old.tasks, c.KEY, drop)], tasks)
+    derived = _derived(old.metrics)  # pooled and ensemble rows: made again per group
+    keep = old.metrics[~derived]
+    keep = keep[~c.key_mask(keep, c.KEY, drop)]
+    pooled = old.metrics[derived]
+    pooled = pooled[~c.key_mask(pooled, ["model", "variant", "repeat"], groups)]
+    preds = _concat(old.predictions[~c.key_mask(old.predictions, c.PRED_KEYS, pred_drop)], preds)
+    return tasks, _concat(keep, metrics, pooled), preds, groups
 
 
 def _pooled(preds: pd.DataFrame, groups, task: str | None, n_folds: int) -> pd.DataFrame:
