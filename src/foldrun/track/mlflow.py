@@ -138,6 +138,20 @@ def resolve_tracking_uri(uri: str, base: Path) -> str:
     return uri
 
 
+def _unit_tags(unit: Unit, parent_id: str) -> dict[str, str]:
+    """Where the unit sits (fold, repeat, stages), its fingerprints and its parent run."""
+    fingerprints = {s: (p / "DONE").read_text().strip() for s, p in unit.stages.items()}
+    last = "refit" if "refit" in unit.stages else max(unit.stages, key=FOLD_STAGES.index)
+    return {
+        "fold": str(unit.fold),
+        "repeat": str(unit.repeat),
+        "stage": ",".join(s for s in (*FOLD_STAGES, "refit") if s in unit.stages),
+        "fingerprint": fingerprints[last],
+        "mlflow.parentRunId": parent_id,
+        **{f"fingerprint.{s}": f for s, f in fingerprints.items()},
+    }
+
+
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
@@ -467,55 +481,52 @@ class _Exporter:
 
     def export_unit(self, unit: Unit, parent_id: str) -> str:
         """'created', 'updated' or 'unchanged'."""
-        run = self.existing.get(unit.key)
-        sigs = {s: stage_signature(p) for s, p in unit.stages.items()}
-        old = run.data.tags if run is not None else {}
-        if run is not None and any(old.get(f"foldrun.sig.{s}", v) != v for s, v in sigs.items()):
-            self.client.delete_run(run.info.run_id)  # a stage was rerun: a fresh child run
-            del self.existing[unit.key]
-            old = {}
-        todo = [s for s in unit.stages if old.get(f"foldrun.sig.{s}") != sigs[s]]
+        todo, sigs = self.stages_to_log(unit)
         if not todo:
             return "unchanged"
         res = {s: _read_json(p / "resources.json") or {} for s, p in unit.stages.items()}
         starts = [m for r in res.values() if (m := _ms(r.get("started")))]
         ends = [m for r in res.values() if (m := _ms(r.get("ended")))]
-        tags = self.base_tags(unit, unit.key)
-        fingerprints = {s: (p / "DONE").read_text().strip() for s, p in unit.stages.items()}
-        last = "refit" if "refit" in unit.stages else max(unit.stages, key=FOLD_STAGES.index)
-        tags.update(
-            {
-                "fold": str(unit.fold),
-                "repeat": str(unit.repeat),
-                "stage": ",".join(s for s in (*FOLD_STAGES, "refit") if s in unit.stages),
-                "fingerprint": fingerprints[last],
-                "mlflow.parentRunId": parent_id,
-                **{f"fingerprint.{s}": f for s, f in fingerprints.items()},
-                **{f"foldrun.sig.{s}": sigs[s] for s in todo},
-            }
-        )
+        tags = {**self.base_tags(unit, unit.key), **_unit_tags(unit, parent_id),
+                **{f"foldrun.sig.{s}": sigs[s] for s in todo}}  # fmt: skip
         name = self.cfg["prefix"] + unit.key
         run, created = self.run_for(unit.key, name, tags, min(starts) if starts else None)
-        run_id = run.info.run_id
         ended = max(ends) if ends else None
-        metrics = []
-        for stage in todo:
-            stamp = _ms(res[stage].get("ended")) or 0
-            metrics += [
-                self.Metric(self.key(n), v, t, s)
-                for n, v, t, s in _curve(unit.stages[stage] / "metrics.jsonl", stamp)
-            ]
-        stamp = ended or 0
-        metrics += [self.Metric(self.key(k), v, stamp, 0) for k, v in final_metrics(unit).items()]
+        metrics = self.unit_metrics(unit, todo, res, ended or 0)
         self.log(run, metrics, _params([unit], ("params.json", "params_logged.json")), tags)
         if self.cfg["artifacts"]:
             self.upload(self.artifacts(run), unit, todo)
-        self.client.set_terminated(run_id, "FINISHED", end_time=ended)
+        self.client.set_terminated(run.info.run_id, "FINISHED", end_time=ended)
         _write_json(
             self.run_dir / "tasks" / unit.key / ID_FILE,
-            {"run_id": run_id, "tracking_uri": self.cfg["uri"], "experiment_id": self.exp_id},
-        )
+            {"run_id": run.info.run_id, "tracking_uri": self.cfg["uri"],
+             "experiment_id": self.exp_id},
+        )  # fmt: skip
         return "created" if created else "updated"
+
+    def stages_to_log(self, unit: Unit) -> tuple[list[str], dict[str, str]]:
+        """The stages whose outputs the unit's run lacks, and every stage's signature. A
+        stage rerun since the last export (another signature) replaces the run: a fresh
+        child run, all stages logged again."""
+        run = self.existing.get(unit.key)
+        sigs = {s: stage_signature(p) for s, p in unit.stages.items()}
+        old = run.data.tags if run is not None else {}
+        if run is not None and any(old.get(f"foldrun.sig.{s}", v) != v for s, v in sigs.items()):
+            self.client.delete_run(run.info.run_id)
+            del self.existing[unit.key]
+            old = {}
+        return [s for s in unit.stages if old.get(f"foldrun.sig.{s}") != sigs[s]], sigs
+
+    def unit_metrics(
+        self, unit: Unit, todo: list[str], res: dict[str, dict[str, Any]], stamp: int
+    ) -> list[Any]:
+        """The training curves of the `todo` stages (metrics.jsonl) and the final metrics."""
+        metrics = []
+        for stage in todo:
+            curve = _curve(unit.stages[stage] / "metrics.jsonl", _ms(res[stage].get("ended")) or 0)
+            metrics += [self.Metric(self.key(n), v, t, s) for n, v, t, s in curve]
+        return metrics + [self.Metric(self.key(k), v, stamp, 0)
+                          for k, v in final_metrics(unit).items()]  # fmt: skip
 
     def artifacts(self, run: Any) -> Any:
         """The run's artifact repository, from the run we have (MlflowClient.log_artifact
