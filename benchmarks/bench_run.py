@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from foldrun.core.task import PlannedTask, Resources
+from foldrun.core.task import PlannedTask, Resources, TaskRecipe
 from foldrun.run.runner import run_planned
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,18 +41,9 @@ def true_tasks(run_dir: Path, n: int) -> dict[str, PlannedTask]:
     tasks = {}
     for i in range(n):
         key = f"m{i // 100}/default/fold_{i % 100:02d}/train"
-        meta = {
-            "kind": "command",
-            "command": "true",
-            "params": {},
-            "inputs": {},
-            "data": {},
-            "seed": 0,
-            "run_dir": str(run_dir),
-            "upstream": {},
-            "spec_path": str(run_dir / "foldrun.toml"),
-            "n_repeats": 1,
-        }
+        recipe = TaskRecipe(
+            run_dir=run_dir, kind="command", command="true", spec_path=run_dir / "foldrun.toml"
+        )
         tasks[key] = PlannedTask(
             key=key,
             model=f"m{i // 100}",
@@ -64,7 +55,7 @@ def true_tasks(run_dir: Path, n: int) -> dict[str, PlannedTask]:
             resources=Resources(),
             task_dir=run_dir / "tasks" / key,
             fingerprint=hashlib.sha256(key.encode()).hexdigest(),
-            meta=meta,
+            recipe=recipe,
         )
     return tasks
 

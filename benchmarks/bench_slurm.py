@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from foldrun.core.task import PlannedTask, Resources
+from foldrun.core.task import PlannedTask, Resources, TaskRecipe
 from foldrun.run.backends.base import RunContext
 from foldrun.run.backends.slurm import SlurmBackend, load_jobs, slurm_run_id
 
@@ -54,7 +54,7 @@ def thousand_tasks(run_dir: Path) -> list[PlannedTask]:
                 res,
                 f"fp{key}",
                 run_dir / "tasks" / key,
-                {"run_dir": str(run_dir)},
+                TaskRecipe(run_dir=run_dir),
             )
         )
         return key

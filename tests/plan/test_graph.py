@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import pickle
 from collections import Counter
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def test_refit_depends_on_every_evaluate_of_its_variant(tmp_path: Path) -> None:
     assert set(refit.deps) == {f"rf/md8-ne100/fold_0{f}/evaluate" for f in range(3)}
     cnn_refit = plan.tasks["cnn/default+thresh0.7/all/refit"]
     assert set(cnn_refit.deps) == {f"cnn/default+thresh0.7/fold_0{f}/evaluate" for f in range(3)}
-    assert cnn_refit.meta["command"].startswith("python train.py")
+    assert str(cnn_refit.recipe.command).startswith("python train.py")
 
 
 def test_repeats_use_repeat_folders(tmp_path: Path) -> None:
@@ -92,42 +93,54 @@ def test_repeats_use_repeat_folders(tmp_path: Path) -> None:
     assert stage_counts(plan, "fn") == {"train": 6, "predict": 6, "evaluate": 6, "refit": 1}
     task = plan.tasks["fn/default/repeat_02/fold_01/train"]
     assert (task.repeat, task.fold) == (2, 1)
-    assert task.meta["n_repeats"] == 3
-    assert task.meta["inputs"]["train"].endswith("split/repeat_02/fold_01/train.csv")
+    assert task.recipe.n_repeats == 3
+    assert str(task.recipe.inputs["train"]).endswith("split/repeat_02/fold_01/train.csv")
     assert len(plan.tasks["fn/default/all/refit"].deps) == 6
 
 
-def test_meta_matches_the_architecture_contract(tmp_path: Path) -> None:
+def test_recipe_matches_the_architecture_contract(tmp_path: Path) -> None:
     plan = plan_for(tmp_path, folds=3, holdout=4)
-    keys = {
-        "kind", "task", "params", "estimator", "preprocess", "entry", "command",
-        "inputs", "data", "seed", "spec_path", "run_dir", "n_repeats", "upstream",
-    }  # fmt: skip
     for task in plan.tasks.values():
-        assert keys <= task.meta.keys()
-    train = plan.tasks["rf/md4-ne300/fold_02/train"].meta
-    assert train["kind"] == "estimator"
-    assert train["task"] == "classification"
-    assert train["params"] == {"max_depth": 4, "n_estimators": 300}
-    assert train["estimator"] == "sklearn.ensemble:RandomForestClassifier"
-    assert train["data"] == {
+        assert task.recipe.run_dir == plan.run_dir
+        assert task.recipe.spec_path == tmp_path / "foldrun.toml"
+        assert task.recipe.n_repeats == 1 and task.recipe.seed == 0
+    train = plan.tasks["rf/md4-ne300/fold_02/train"].recipe
+    assert train.kind == "estimator"
+    assert train.problem == "classification"
+    assert train.params == {"max_depth": 4, "n_estimators": 300}
+    assert train.estimator == "sklearn.ensemble:RandomForestClassifier"
+    assert train.data == {
         "id": "id", "target": "label", "group": "patient", "features": ["x1", "x2"],
     }  # fmt: skip
-    assert train["inputs"]["holdout"].endswith("split/holdout.csv")
-    assert train["upstream"] == {}
-    evaluate = plan.tasks["cnn/default+thresh0.3/fold_00/evaluate"].meta
-    assert evaluate["command"] is None
-    assert evaluate["params"] == {"lr": 3e-4, "threshold": 0.3}
-    assert evaluate["upstream"] == {
+    assert str(train.inputs["holdout"]).endswith("split/holdout.csv")
+    assert train.upstream == {}
+    evaluate = plan.tasks["cnn/default+thresh0.3/fold_00/evaluate"].recipe
+    assert evaluate.command is None
+    assert evaluate.params == {"lr": 3e-4, "threshold": 0.3}
+    assert evaluate.upstream == {
         "train": str(plan.run_dir / "tasks/cnn/default/fold_00/train"),
         "predict": str(plan.run_dir / "tasks/cnn/default+thresh0.3/fold_00/predict"),
     }
-    assert plan.tasks["fn/default/fold_00/train"].meta["entry"] == "mypkg.cv:run_fold"
+    assert plan.tasks["fn/default/fold_00/train"].recipe.entry == "mypkg.cv:run_fold"
+
+
+def test_the_last_stage_of_each_outer_fold_says_so(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, folds=3)
+    last = {k for k, t in plan.tasks.items() if t.recipe.last_in_fold}
+    assert last == {k for k, t in plan.tasks.items() if t.stage == "evaluate"}
+
+
+def test_tasks_pickle_whole(tmp_path: Path) -> None:
+    # the local backend and SLURM workers get their tasks pickled
+    plan = plan_for(tmp_path, folds=3, holdout=4)
+    back = pickle.loads(pickle.dumps(plan.tasks, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == plan.tasks
+    assert [t.recipe for t in back.values()] == [t.recipe for t in plan.tasks.values()]
 
 
 def test_refit_trains_on_every_non_holdout_row(tmp_path: Path) -> None:
     plan = plan_for(tmp_path, folds=3, holdout=4)
-    refit = plan.tasks["fn/default/all/refit"].meta["inputs"]
+    refit = plan.tasks["fn/default/all/refit"].recipe.inputs
     assert refit["val"] is None and refit["test"] is None
     with open(refit["train"]) as fh:
         ids = sorted(row["id"] for row in csv.DictReader(fh))
@@ -171,13 +184,13 @@ def test_select_keeps_dependencies(tmp_path: Path) -> None:
 def test_task_inference_regression_and_multilabel(tmp_path: Path) -> None:
     spec_path = write_spec(tmp_path, '[models.m]\nentry = "a:b"\n')
     spec = load_spec(spec_path)
-    assert build_plan(spec).tasks["m/default/fold_00/train"].meta["task"] == "classification"
+    assert build_plan(spec).tasks["m/default/fold_00/train"].recipe.problem == "classification"
     spec_path.write_text(spec_path.read_text().replace('target = "label"', 'target = "x1"'))
     task = build_plan(load_spec(spec_path)).tasks["m/default/fold_00/train"]
-    assert task.meta["task"] == "regression"
-    assert task.meta["data"]["features"] == ["x2", "label"]
+    assert task.recipe.problem == "regression"
+    assert task.recipe.data["features"] == ["x2", "label"]
     spec_path.write_text(spec_path.read_text().replace('target = "x1"', 'target = ["label"]'))
-    assert build_plan(load_spec(spec_path)).tasks["m/default/fold_00/train"].meta["task"] == (
+    assert build_plan(load_spec(spec_path)).tasks["m/default/fold_00/train"].recipe.problem == (
         "multilabel"
     )
 

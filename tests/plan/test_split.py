@@ -36,7 +36,7 @@ def test_missing_val_manifest_is_none(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, MODEL)
     (tmp_path / "split" / "fold_00" / "val.csv").unlink()
     task = build_plan(load_spec(spec), write=True).tasks["m/default/fold_00/train"]
-    assert task.meta["inputs"]["val"] is None
+    assert task.recipe.inputs["val"] is None
 
 
 def test_from_missing_or_empty(tmp_path: Path) -> None:
@@ -86,8 +86,8 @@ def test_data_settings_change_is_refused(tmp_path: Path) -> None:
 def test_header_only_val_manifest_is_none(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, MODEL)  # the helper writes val.csv with a header only
     task = build_plan(load_spec(spec), write=True).tasks["m/default/fold_00/train"]
-    assert task.meta["inputs"]["val"] is None
-    assert task.meta["inputs"]["test"] is not None
+    assert task.recipe.inputs["val"] is None
+    assert task.recipe.inputs["test"] is not None
 
 
 MADE_SPLIT = BASE.replace('from = "split"', "folds = 3\nseed = 1\nholdout = 0.2")
@@ -108,7 +108,7 @@ def test_split_is_made_once_then_reused(tmp_path: Path) -> None:
     ensure_split(load_spec(spec_path))
     assert details.stat().st_mtime_ns == made  # reused, not rewritten
     assert plan.count(stage="train") == 3
-    held = plan.tasks["m/default/all/refit"].meta["inputs"]["holdout"]
+    held = plan.tasks["m/default/all/refit"].recipe.inputs["holdout"]
     assert held == str(spec.run_dir / "split" / "holdout.csv")
     spec_path.write_text(spec_path.read_text().replace("seed = 1", "seed = 3"))
     with pytest.raises(SpecError, match="changed since the run's split was made"):

@@ -71,13 +71,13 @@ def test_inner_tasks_are_planned_for_models_with_variants_only(run: Path) -> Non
 def test_inner_folds_never_see_the_outer_test_rows(run: Path) -> None:
     plan = build_plan(load_spec(run / "foldrun.toml"))
     for fold in range(3):
-        outer = plan.tasks[f"lr/C1.0/fold_{fold:02d}/train"].meta["inputs"]
-        outer_test, outer_train = _ids(Path(outer["test"])), _ids(Path(outer["train"]))
+        outer = plan.tasks[f"lr/C1.0/fold_{fold:02d}/train"].recipe.inputs
+        outer_test, outer_train = _ids(Path(str(outer["test"]))), _ids(Path(str(outer["train"])))
         tested = set()
         for inner in range(2):
-            meta = plan.tasks[f"lr/C1.0/fold_{fold:02d}/inner_{inner:02d}/train"].meta
-            train, test = _ids(Path(meta["inputs"]["train"])), _ids(Path(meta["inputs"]["test"]))
-            assert meta["inputs"]["holdout"] is None
+            inputs = plan.tasks[f"lr/C1.0/fold_{fold:02d}/inner_{inner:02d}/train"].recipe.inputs
+            train, test = _ids(Path(str(inputs["train"]))), _ids(Path(str(inputs["test"])))
+            assert inputs["holdout"] is None
             assert not (train | test) & outer_test
             assert not train & test
             tested |= test

@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import StratifiedKFold
 
-from foldrun.core.task import PlannedTask, Resources
+from foldrun.core.task import PlannedTask, Resources, TaskRecipe
 from foldrun.layout import RunLayout
 
 
@@ -43,14 +44,15 @@ def task(
     deps: tuple[str, ...] = (),
     cpus: int = 1,
     gpus: int = 0,
-    **meta: object,
+    **recipe: object,
 ) -> PlannedTask:
+    """A task of a command model on `split/<fold dir>`; `recipe` sets TaskRecipe fields."""
     fold_dir = "all" if fold == -1 else f"fold_{fold:02d}"
     key = f"{model}/{variant}/{fold_dir}/{stage}"
     split = RunLayout(run_dir).split_dir / fold_dir
-    base: dict[str, object] = {
+    base: dict[str, Any] = {
         "kind": "command",
-        "task": "classification",
+        "problem": "classification",
         "params": {},
         "inputs": {
             "train": str(split / "train.csv"),
@@ -60,12 +62,12 @@ def task(
         },
         "data": {"id": "id", "target": "target", "group": None, "features": []},
         "seed": 0,
-        "spec_path": str(run_dir / "foldrun.toml"),
-        "run_dir": str(run_dir),
+        "spec_path": run_dir / "foldrun.toml",
+        "run_dir": run_dir,
         "n_repeats": 1,
         "upstream": {d.split("/")[-1]: str(run_dir / "tasks" / d) for d in deps},
     }
-    base.update(meta)
+    base.update(recipe)
     digest = hashlib.sha256(repr(sorted(base.items(), key=str)).encode()).hexdigest()
     return PlannedTask(
         key=key,
@@ -78,17 +80,17 @@ def task(
         resources=Resources(cpus=cpus, gpus=gpus),
         fingerprint=digest,
         task_dir=run_dir / "tasks" / key,
-        meta=base,
+        recipe=TaskRecipe(**base),
     )
 
 
-def chain(run_dir: Path, model: str, fold: int, **meta: object) -> list[PlannedTask]:
+def chain(run_dir: Path, model: str, fold: int, **recipe: object) -> list[PlannedTask]:
     """train -> predict -> evaluate of one fold."""
     fd = f"{model}/default/fold_{fold:02d}"
-    train = task(run_dir, model, "train", fold, **meta)
-    predict = task(run_dir, model, "predict", fold, deps=(f"{fd}/train",), **meta)
+    train = task(run_dir, model, "train", fold, **recipe)
+    predict = task(run_dir, model, "predict", fold, deps=(f"{fd}/train",), **recipe)
     evaluate = task(
-        run_dir, model, "evaluate", fold, deps=(f"{fd}/predict",), **{**meta, "command": None}
+        run_dir, model, "evaluate", fold, deps=(f"{fd}/predict",), **{**recipe, "command": None}
     )
     return [train, predict, evaluate]
 

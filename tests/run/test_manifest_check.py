@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from foldrun.core.task import PlannedTask, Resources
+from foldrun.core.task import PlannedTask, Resources, TaskRecipe
 from foldrun.plan.fingerprint import file_sha256
 from foldrun.run.worker import changed_inputs
 from tests.reliability.helpers import foldrun, project
@@ -44,13 +44,13 @@ def test_checking_a_task_s_manifests_is_cheap(tmp_path: Path) -> None:
     for name in ("train", "val", "test", "holdout"):
         paths[name] = tmp_path / f"{name}.csv"
         paths[name].write_text("id,x1,x2,target\n" + "s001,0.1,0.2,1\n" * 5000)
-    meta = {
-        "run_dir": str(tmp_path),
-        "inputs": {k: str(p) for k, p in paths.items()},
-        "input_sha256": {k: file_sha256(p) for k, p in paths.items()},
-    }
+    recipe = TaskRecipe(
+        run_dir=tmp_path,
+        inputs={k: str(p) for k, p in paths.items()},
+        input_sha256={k: file_sha256(p) for k, p in paths.items()},
+    )
     task = PlannedTask("m/v/fold_00/train", "m", "v", 0, 0, "train", (), Resources(), "f",
-                       tmp_path / "t", meta)  # fmt: skip
+                       tmp_path / "t", recipe)  # fmt: skip
     start = time.perf_counter()
     for _ in range(50):
         assert changed_inputs(task) == ""

@@ -24,7 +24,7 @@ def _logreg_meta() -> dict[str, object]:
     return {
         "kind": "estimator",
         "estimator": "sklearn.linear_model:LogisticRegression",
-        "preprocess": ["sklearn.preprocessing:StandardScaler"],
+        "preprocess": ("sklearn.preprocessing:StandardScaler",),
         "params": {"C": 0.5, "max_iter": 5000},
         "data": {"id": "id", "target": "target", "group": None, "features": FEATURES},
     }

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 STAGES = ("train", "predict", "evaluate", "refit")
 
@@ -32,6 +33,44 @@ class Resources:
         return (self.cpus, self.gpus, self.mem_mb, self.time_min)
 
 
+@dataclass(frozen=True, slots=True)
+class TaskRecipe:
+    """What a task runs, on what, with which settings: built by plan/ when the task is
+    planned (never changed after), read by run/ and the backends.
+
+    The fingerprint covers `kind`, `problem` (as `task`), `params`, `estimator`,
+    `preprocess`, `entry`, `command`, `data`, `seed`, `input_sha256`, `code` and (for the
+    stages that score) `scorers`: plan/graph.py `_payload`. The dicts are the planner's
+    own, shared by the tasks of a plan; no one changes them.
+    """
+
+    run_dir: Path
+    kind: str = "command"  # who runs the model: "estimator", "entry" or "command"
+    problem: str = "classification"  # [data] task: classification, regression, multilabel...
+    params: dict[str, Any] = field(default_factory=dict)  # model params + variant values
+    estimator: str | None = None  # "module:Class"
+    preprocess: tuple[str, ...] = ()  # "module:Class" steps before the estimator
+    entry: str | None = None  # "module:function"
+    command: str | None = None  # this stage's template; None for foldrun's own evaluate
+    # manifest paths (train, val, test, holdout, external:<name>); None: no such rows
+    inputs: dict[str, str | None] = field(default_factory=dict)
+    upstream: dict[str, str] = field(default_factory=dict)  # stage -> its task folder
+    input_sha256: dict[str, str | None] = field(default_factory=dict)  # the worker checks them
+    outputs: tuple[str, ...] = ()  # files the task must leave (`a|b`: either)
+    code: dict[str, str] = field(default_factory=dict)  # the user's files it runs -> sha256
+    data: dict[str, Any] = field(default_factory=dict)  # id, target, group, features
+    seed: int = 0
+    spec_path: Path | None = None  # the spec's folder goes first on sys.path, and is a
+    # command's working folder
+    n_repeats: int = 1
+    scorers: dict[str, str] = field(default_factory=dict)  # [report] scorers
+    # racing ([race]: after, alpha) and what it races on; never part of a fingerprint
+    race: dict[str, Any] | None = None
+    primary_metric: str | None = None
+    lower_is_better: tuple[str, ...] = ()
+    last_in_fold: bool = False  # the fold's last stage: audit.log says "fold completed"
+
+
 @dataclass(frozen=True)
 class PlannedTask:
     """Everything a backend needs to schedule a task; the worker re-plans to execute it.
@@ -40,7 +79,8 @@ class PlannedTask:
     datasets), the task folder relative to `tasks/`, and identifies the task everywhere
     (audit.log, status, SLURM array files). An inner task
     (nested selection) has `inner` >= 0 and the fold dir `fold_00/inner_01`: results and
-    reports of the outer folds never read it (results/nested.py does).
+    reports of the outer folds never read it (results/nested.py does). What it runs is
+    its `recipe`.
     """
 
     key: str
@@ -53,14 +93,14 @@ class PlannedTask:
     resources: Resources
     fingerprint: str
     task_dir: Path
-    meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    recipe: TaskRecipe = field(compare=False, hash=False)
     inner: int = -1  # the inner fold of `fold`'s training part (nested selection), else -1
     dataset: str = ""  # `[datasets.<name>]`: the key and folder start with `<name>/`
 
     def external_sets(self) -> list[str]:
         """`external:<name>` of every external set this task reads (its inputs)."""
-        inputs = self.meta.get("inputs") or {}
-        return [k for k, v in inputs.items() if k.startswith("external:") and v]  # type: ignore[union-attr]
+        inputs = self.recipe.inputs
+        return [k for k, v in inputs.items() if k.startswith("external:") and v]
 
 
 def matches(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from foldrun.core.files import write_if_changed
-from foldrun.core.task import PlannedTask, Resources, matches
+from foldrun.core.task import PlannedTask, Resources, TaskRecipe, matches
 from foldrun.data.table import forget_shared_tables
 from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
 from foldrun.plan.code import code_files, code_hashes
@@ -212,20 +212,19 @@ class _Builder:
         self.tasks: dict[str, PlannedTask] = {}
         self._code_cache: dict[tuple[int, str], dict[str, str]] = {}
         task_kind, data = data_meta(spec, write=write)
-        self.common = {
-            "task": task_kind,
-            "data": data,
-            "seed": spec.seed,
-            "spec_path": str(spec.path),
-            "dataset": spec.dataset,
-            "run_dir": str(spec.run_dir),
-            "n_repeats": files.n_repeats,
-            "scorers": dict(spec.report.scorers) if spec.report else {},  # [report] scorers
-            # racing ([race]) and what it races on; never part of a fingerprint
-            "race": spec.race.model_dump() if spec.race else None,
-            "primary_metric": spec.report.primary_metric if spec.report else None,
-            "lower_is_better": list(spec.report.lower_is_better) if spec.report else [],
-        }
+        report = spec.report
+        self.common = TaskRecipe(  # what every task of the spec shares
+            run_dir=spec.run_dir,
+            problem=task_kind,
+            data=data,
+            seed=spec.seed,
+            spec_path=spec.path,
+            n_repeats=files.n_repeats,
+            scorers=dict(report.scorers) if report else {},
+            race=spec.race.model_dump() if spec.race else None,
+            primary_metric=report.primary_metric if report else None,
+            lower_is_better=tuple(report.lower_is_better) if report else (),
+        )
         self.refit_inputs = {
             "train": refit_manifest(files, self.layout, self.hashes, write),
             "val": None,
@@ -240,6 +239,8 @@ class _Builder:
         # nested selection: with inner folds, a model with variants to choose from runs
         # each of them on the inner folds of every outer training part too
         nested = len(levels[-1]) > 1
+        # the fold's last stage says "fold completed" in audit.log when it finishes
+        last = [s for s in stages if s != "refit"][-1:]
         prev: str | None = None
         for stage, level in zip(stages, levels, strict=True):
             for variant, parent in level:
@@ -247,18 +248,12 @@ class _Builder:
                     self._add_refit(name, model, variant, parent, prev or "train")
                     continue
                 for fold in self.files.folds:
-                    self._add_fold_task(name, model, stage, variant, fold, prev, parent)
+                    self._add_fold_task(
+                        name, model, stage, variant, fold, prev, parent, last=stage in last
+                    )
                     for inner in range(len(fold.inner) if nested else 0):
                         self._add_fold_task(name, model, stage, variant, fold, prev, parent, inner)
             prev = stage
-        self._mark_last_in_fold(name, [s for s in stages if s != "refit"][-1:])
-
-    def _mark_last_in_fold(self, name: str, last: list[str]) -> None:
-        """The fold's last stage says "fold completed" in audit.log when it finishes."""
-        for task in self.tasks.values():
-            if (task.model == name and task.stage in last and task.fold != REFIT_FOLD
-                    and task.inner < 0):  # fmt: skip
-                task.meta["last_in_fold"] = True
 
     def _add_fold_task(
         self,
@@ -270,10 +265,13 @@ class _Builder:
         prev: str | None,
         parent: str,
         inner: int = -1,
+        *,
+        last: bool = False,
     ) -> None:
         """A fold's task; with `inner` >= 0 the task of that inner fold of its training
         part: trained on the inner train rows, tested on the inner test rows, validated on
-        the fold's own val rows (never its test rows), no holdout or external set."""
+        the fold's own val rows (never its test rows), no holdout or external set. `last`:
+        the fold's last stage (never an inner fold's)."""
         folder = fold_dir_name(fold.fold, fold.repeat, self.files.n_repeats, inner)
         deps = (f"{self.prefix}{name}/{parent}/{folder}/{prev}",) if prev else ()
         if inner >= 0:
@@ -281,7 +279,7 @@ class _Builder:
         else:
             inputs = {**fold.manifests, "holdout": self.files.holdout}
             inputs.update(self._external_inputs(model, stage))
-        self._add(name, model, stage, variant, fold.fold, fold.repeat, deps, inputs, inner)
+        self._add(name, model, stage, variant, fold.fold, fold.repeat, deps, inputs, inner, last)
 
     def _external_inputs(self, model: ModelSpec, stage: str) -> dict[str, Path | None]:
         """The external sets a stage reads: predict and evaluate (an entry model predicts in
@@ -319,17 +317,32 @@ class _Builder:
         deps: tuple[str, ...],
         inputs: dict[str, Path | None],
         inner: int = -1,
+        last: bool = False,
     ) -> None:
         folder = fold_dir_name(fold, repeat, self.files.n_repeats, inner)
         rel = f"{name}/{variant.name}/{folder}/{stage}"
         key = self.prefix + rel
         task_dir = self.layout.tasks_dir / rel
-        meta = self._meta(model, stage, variant, deps, inputs)
-        hashes = {k: self.hashes(p) for k, p in inputs.items()}
-        meta["input_sha256"] = hashes  # the worker checks the manifests are still these
-        meta["outputs"] = declared_outputs(stage, inputs, self._kind(model, stage))
-        meta["code"] = self._code(model, stage)
-        payload = _payload(meta, stage, hashes)
+        upstream: dict[str, str] = {}
+        if stage != "refit" and deps:
+            dep = self.tasks[deps[0]]
+            upstream = {**dep.recipe.upstream, dep.stage: str(dep.task_dir)}
+        recipe = replace(
+            self.common,
+            kind=model.kind,
+            params={**model.params, **variant.values},
+            estimator=model.estimator,
+            preprocess=tuple(model.preprocess),
+            entry=model.entry,
+            command=model.template(stage),
+            inputs={k: str(p) if p is not None else None for k, p in inputs.items()},
+            upstream=upstream,
+            # the worker checks the manifests are still these
+            input_sha256={k: self.hashes(p) for k, p in inputs.items()},
+            outputs=tuple(declared_outputs(stage, inputs, self._kind(model, stage))),
+            code=self._code(model, stage),
+            last_in_fold=last,
+        )
         self.tasks[key] = PlannedTask(
             key=key,
             model=name,
@@ -339,9 +352,11 @@ class _Builder:
             stage=stage,
             deps=deps,
             resources=_resources(self.spec, model, stage),
-            fingerprint=fingerprint(payload, self._upstream_fingerprints(stage, deps)),
+            fingerprint=fingerprint(
+                _payload(recipe, stage), self._upstream_fingerprints(stage, deps)
+            ),
             task_dir=task_dir,
-            meta=meta,
+            recipe=recipe,
             inner=inner,
             dataset=self.spec.dataset or "",
         )
@@ -372,30 +387,6 @@ class _Builder:
         # must not make a long refit stale
         return [] if stage == "refit" else [self.tasks[d].fingerprint for d in deps]
 
-    def _meta(
-        self,
-        model: ModelSpec,
-        stage: str,
-        variant: Variant,
-        deps: tuple[str, ...],
-        inputs: dict[str, Path | None],
-    ) -> dict[str, Any]:
-        upstream: dict[str, str] = {}
-        if stage != "refit" and deps:
-            dep = self.tasks[deps[0]]
-            upstream = {**dep.meta["upstream"], dep.stage: str(dep.task_dir)}  # type: ignore[dict-item]
-        return {
-            **self.common,
-            "kind": model.kind,
-            "params": {**model.params, **variant.values},
-            "estimator": model.estimator,
-            "preprocess": list(model.preprocess),
-            "entry": model.entry,
-            "command": model.template(stage),
-            "inputs": {k: str(p) if p is not None else None for k, p in inputs.items()},
-            "upstream": upstream,
-        }
-
 
 def _levels(model: ModelSpec, stages: Sequence[str]) -> list[list[tuple[Variant, str]]]:
     """Per stage, its (variant, parent variant's name): a model grid makes the first
@@ -422,16 +413,27 @@ def declared_outputs(stage: str, inputs: dict[str, Path | None], kind: str) -> l
     return []
 
 
-def _payload(
-    meta: dict[str, Any], stage: str, input_hashes: dict[str, str | None]
-) -> dict[str, Any]:
-    """What the fingerprint covers: no absolute paths, so a moved run folder stays done."""
-    keys = ("kind", "task", "params", "estimator", "preprocess", "entry", "command", "data", "seed")
-    payload = {**{k: meta[k] for k in keys}, "stage": stage, "inputs": input_hashes}
-    if meta["code"]:  # absent when no file of the user's runs: such fingerprints stay as they were
-        payload["code"] = meta["code"]
-    if meta.get("scorers") and stage in ("evaluate", "refit"):  # the stages that score
-        payload["scorers"] = meta["scorers"]
+def _payload(recipe: TaskRecipe, stage: str) -> dict[str, Any]:
+    """What the fingerprint covers: no absolute paths, so a moved run folder stays done.
+    The keys are those of the dict tasks carried before TaskRecipe (`task`: the problem
+    kind): the same JSON, the same fingerprints (tests/plan/test_fingerprints_pinned.py)."""
+    payload: dict[str, Any] = {
+        "kind": recipe.kind,
+        "task": recipe.problem,
+        "params": recipe.params,
+        "estimator": recipe.estimator,
+        "preprocess": list(recipe.preprocess),
+        "entry": recipe.entry,
+        "command": recipe.command,
+        "data": recipe.data,
+        "seed": recipe.seed,
+        "stage": stage,
+        "inputs": recipe.input_sha256,
+    }
+    if recipe.code:  # absent when no file of the user's runs: such fingerprints stay as they were
+        payload["code"] = recipe.code
+    if recipe.scorers and stage in ("evaluate", "refit"):  # the stages that score
+        payload["scorers"] = recipe.scorers
     return payload
 
 

@@ -55,14 +55,14 @@ class Race:
 def race_of(tasks: dict[str, PlannedTask]) -> Race | None:
     """The race of a plan; None without `[race]` or when no model has variants."""
     first = next(iter(tasks.values()), None)
-    options = first.meta.get("race") if first is not None else None
-    if not isinstance(options, dict):
+    if first is None or first.recipe.race is None:
         return None
+    recipe = first.recipe
+    options = recipe.race
     # only now: the results package pulls in pandas and scipy (seconds a plain run never pays)
     from foldrun.results.metrics import PRIMARY, greater_is_better
 
-    meta = first.meta  # type: ignore[union-attr]
-    metric = str(meta.get("primary_metric") or PRIMARY.get(str(meta.get("task")), ""))
+    metric = recipe.primary_metric or PRIMARY.get(recipe.problem, "")
     if not metric:
         raise RunError(
             "[race] needs a metric to race on: set [report] primary_metric "
@@ -73,18 +73,17 @@ def race_of(tasks: dict[str, PlannedTask]) -> Race | None:
     last: dict[tuple[str, str, int, int], str] = {}
     finals: dict[str, list[str]] = {}
     for key, t in tasks.items():
-        if t.meta.get("last_in_fold"):
+        if t.recipe.last_in_fold:
             last[(t.model, t.variant, t.repeat, t.fold)] = key
             finals.setdefault(t.model, [])
             if t.variant not in finals[t.model]:
                 finals[t.model].append(t.variant)
     positions = sorted({(t.repeat, t.fold) for t in tasks.values() if t.fold >= 0})
-    lower = meta.get("lower_is_better") or []  # type: ignore[union-attr]
     return Race(
         after=int(options["after"]),
         alpha=float(options["alpha"]),
         metric=metric,
-        greater=greater_is_better(metric, lower),  # type: ignore[arg-type]
+        greater=greater_is_better(metric, recipe.lower_is_better),
         entrants={m: v for m, v in finals.items() if len(v) > 1},
         positions=positions,
         last=last,

@@ -37,8 +37,7 @@ def stale_why(task: PlannedTask, folder: Path) -> str:
         old = json.loads((folder / "code.json").read_text())
     except (OSError, ValueError):
         old = {}
-    new = dict(task.meta.get("code") or {})  # type: ignore[call-overload]
-    changed = changed_code(old if isinstance(old, dict) else {}, new)
+    changed = changed_code(old if isinstance(old, dict) else {}, task.recipe.code)
     return f"changed: {', '.join(changed)}" if changed else ""
 
 
@@ -73,7 +72,7 @@ def task_state(
 
 
 def _state_dir(task: PlannedTask) -> Path:
-    return RunLayout(Path(str(task.meta["run_dir"]))).state_dir
+    return RunLayout(task.recipe.run_dir).state_dir
 
 
 def recorded_backend(run_dir: Path) -> str | None:
@@ -104,13 +103,12 @@ def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> l
         live = found in LIVE and key not in scheduler
         if live and state.is_pruned(pruned, key, task.fingerprint):
             found = TaskState.PRUNED  # a race stopped it ([race]); see .foldrun/race.json
-        n_repeats = int(task.meta.get("n_repeats", 1) or 1)  # type: ignore[call-overload]
         rows.append(
             TaskStatus(
                 key,
                 task.model,
                 task.variant,
-                fold_dir_name(task.fold, task.repeat, n_repeats),
+                fold_dir_name(task.fold, task.repeat, task.recipe.n_repeats),
                 task.stage,
                 found,
                 duration,

@@ -98,12 +98,12 @@ def task_folder(task: PlannedTask) -> Path:
     path = Path(task.task_dir)
     if path.is_absolute():
         return path
-    return RunLayout(Path(str(task.meta["run_dir"]))).tasks_dir / task.key
+    return RunLayout(task.recipe.run_dir).tasks_dir / task.key
 
 
 def checkpoint_dir(task: PlannedTask, layout: RunLayout | None = None) -> Path:
     """A folder that survives retries and SLURM requeues: `.foldrun/checkpoints/<key>/`."""
-    layout = layout or RunLayout(Path(str(task.meta["run_dir"])))
+    layout = layout or RunLayout(task.recipe.run_dir)
     return layout.state_dir / "checkpoints" / task.key
 
 
@@ -152,11 +152,11 @@ def task_lock(final: Path) -> Iterator[None]:
 
 
 def _adapter(task: PlannedTask):  # returns a module with describe() and run()
-    if task.stage == "evaluate" and not task.meta.get("command"):
+    if task.stage == "evaluate" and not task.recipe.command:
         from foldrun.run.adapters import evaluate as module
-    elif task.meta.get("kind") == "estimator":
+    elif task.recipe.kind == "estimator":
         from foldrun.run.adapters import estimator as module
-    elif task.meta.get("kind") == "entry":
+    elif task.recipe.kind == "entry":
         from foldrun.run.adapters import entry as module
     else:
         from foldrun.run.adapters import command as module
@@ -200,12 +200,12 @@ def changed_inputs(task: PlannedTask) -> str:
     CSVs: ~0.1 ms a task."""
     from foldrun.plan.fingerprint import file_sha256
 
-    expected = dict(task.meta.get("input_sha256") or {})  # type: ignore[call-overload]
-    inputs = dict(task.meta.get("inputs") or {})  # type: ignore[call-overload]
-    for name, digest in expected.items():
-        if not digest or not inputs.get(name):
+    inputs = task.recipe.inputs
+    for name, digest in task.recipe.input_sha256.items():
+        manifest = inputs.get(name)
+        if not digest or not manifest:
             continue
-        path = Path(str(inputs[name]))
+        path = Path(manifest)
         try:
             found = file_sha256(path)
         except OSError as err:
@@ -221,8 +221,8 @@ def changed_inputs(task: PlannedTask) -> str:
 def _shown(path: Path, task: PlannedTask) -> str:
     """A manifest's path as the user knows it: relative to the run folder when inside it."""
     try:
-        return str(path.relative_to(Path(str(task.meta["run_dir"]))))
-    except (KeyError, ValueError):
+        return str(path.relative_to(task.recipe.run_dir))
+    except ValueError:
         return str(path)
 
 
@@ -241,7 +241,7 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
         command = module.describe(task, ctx)
         (ctx.tmp / "cmd.txt").write_text(command + "\n")
         ctx.write_log(f"$ {command}\n")
-        params = json.dumps(task.meta.get("params") or {}, sort_keys=True, default=str)
+        params = json.dumps(task.recipe.params, sort_keys=True, default=str)
         audit.append(ctx.layout.audit_log, task.key, "command", f"{command} | params {params}")
         if reason := changed_inputs(task):
             return ctx.fail(reason)
@@ -272,8 +272,8 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
 def missing_outputs(task: PlannedTask, ctx: ExecContext) -> str:
     """'' when every output the plan declares for this task is there and reads back (a
     predictions file with the contract's columns); else what is wrong, in one line."""
-    for declared in list(task.meta.get("outputs") or []):  # type: ignore[call-overload]
-        names = str(declared).split("|")  # `a|b`: either will do
+    for declared in task.recipe.outputs:
+        names = declared.split("|")  # `a|b`: either will do
         if not any((ctx.tmp / name).is_file() for name in names):
             expected = " or ".join(_expected_file(task, name) for name in names)
             return f"the {task.stage} step wrote no {expected}; it must write it"
@@ -309,7 +309,7 @@ def disk_full(folder: Path) -> str:
 
 def _expected_file(task: PlannedTask, name: str) -> str:
     """The file the user's step writes: a command writes {predictions} (a .csv path)."""
-    if name == "predictions.parquet" and task.meta.get("command"):
+    if name == "predictions.parquet" and task.recipe.command:
         return "{predictions} file (predictions.csv or predictions.parquet in the task folder)"
     return name
 
@@ -333,9 +333,9 @@ def _predictions_problem(path: Path, task: PlannedTask) -> str:
 def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int]) -> tuple[int, str]:
     """Execute the task inside `tmp`; write resources.json; return its exit code and, when
     it failed for a reason foldrun knows, that reason."""
-    _write_json(tmp / "params.json", task.meta.get("params", {}))
-    if task.meta.get("code"):  # the user's files it ran: status names the ones that changed
-        _write_json(tmp / "code.json", task.meta["code"])
+    _write_json(tmp / "params.json", task.recipe.params)
+    if task.recipe.code:  # the user's files it ran: status names the ones that changed
+        _write_json(tmp / "code.json", task.recipe.code)
     started, t0 = datetime.now().astimezone(), time.perf_counter()
     cpu0, _, _ = _usage()
     with open(tmp / "train.log", "wb", buffering=0) as log:
@@ -363,7 +363,7 @@ def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int])
 
 def execute_planned(task: PlannedTask, *, gpus: Sequence[int] = ()) -> int:
     """Run one planned task atomically; 0 when done (or already done), 1 when it failed."""
-    layout = RunLayout(Path(str(task.meta["run_dir"])))
+    layout = RunLayout(task.recipe.run_dir)
     final = task_folder(task)
     with task_lock(final):
         state.recover(final)  # a killed attempt never counts: the earlier folder is back
@@ -383,7 +383,7 @@ def execute_planned(task: PlannedTask, *, gpus: Sequence[int] = ()) -> int:
         if code == 0:
             state.finish(final, task.fingerprint, previous)
             audit.append(layout.audit_log, task.key, "finished", _outputs_note(task, final))
-            if task.meta.get("last_in_fold"):
+            if task.recipe.last_in_fold:
                 audit.append(layout.audit_log, task.key, "fold completed")
             return 0
         state.fail(final, previous)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from foldrun.core.task import PlannedTask, Resources
+from foldrun.core.task import PlannedTask, Resources, TaskRecipe
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "slurm"
 
@@ -91,7 +91,7 @@ def make_task(
         resources=resources or Resources(),
         fingerprint=f"fp-{key}",
         task_dir=run_dir / "tasks" / key,
-        meta={"run_dir": str(run_dir)},
+        recipe=TaskRecipe(run_dir=run_dir),
     )
 
 

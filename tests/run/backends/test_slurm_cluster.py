@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from foldrun.core.task import PlannedTask, Resources, TaskState
+from foldrun.core.task import PlannedTask, Resources, TaskRecipe, TaskState
 from foldrun.layout import RunLayout
 from foldrun.run.backends.base import RunContext
 from foldrun.run.backends.slurm import SlurmBackend, load_jobs
@@ -53,15 +53,12 @@ def command_task(
         resources=Resources(cpus=1, gpus=0, mem_mb=200, time_min=5),
         fingerprint=f"fp-{key}-{command}",
         task_dir=run_dir / "tasks" / key,
-        meta={
-            "kind": "command",
-            "command": command,
-            "run_dir": str(run_dir),
-            "params": {},
-            "inputs": {},
-            "seed": 0,
-            "upstream": upstream if stage != "train" else {},
-        },
+        recipe=TaskRecipe(
+            run_dir=run_dir,
+            kind="command",
+            command=command,
+            upstream=upstream if stage != "train" else {},
+        ),
     )
 
 

@@ -26,10 +26,10 @@ IN_PROCESS = False
 
 def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
     """Every placeholder of a command template: params and variant values, then foldrun's own."""
-    inputs = dict(task.meta.get("inputs") or {})  # type: ignore[call-overload]
-    ups = dict(task.meta.get("upstream") or {})  # type: ignore[call-overload]
+    inputs = task.recipe.inputs
+    ups = task.recipe.upstream
     out = tmp if task.stage in ("train", "refit") else Path(ups.get("train", tmp))
-    found: dict[str, object] = dict(task.meta.get("params") or {})  # type: ignore[call-overload]
+    found: dict[str, object] = dict(task.recipe.params)
     found.update(
         train=inputs.get("train") or "",
         val=inputs.get("val") or "",
@@ -42,7 +42,7 @@ def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
         repeat=task.repeat,
         model=task.model,
         variant=task.variant,
-        seed=task.meta.get("seed"),
+        seed=task.recipe.seed,
         dataset=task.dataset,
         external="",  # the external set's name while predicting one
     )
@@ -59,12 +59,12 @@ def _predictions_path(task: PlannedTask, tmp: Path, ups: dict[str, str]) -> Path
 
 
 def rendered(task: PlannedTask, tmp: Path) -> str | None:
-    template = task.meta.get("command")
+    template = task.recipe.command
     if not template:
         return None
     from foldrun.core.templates import render
 
-    return render(str(template), values(task, tmp))
+    return render(template, values(task, tmp))
 
 
 def describe(task: PlannedTask, ctx: ExecContext) -> str:
@@ -85,7 +85,7 @@ def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
 
 
 def run(task: PlannedTask, ctx: ExecContext) -> int:
-    if task.stage == "evaluate" and task.external_sets() and task.meta.get("command"):
+    if task.stage == "evaluate" and task.external_sets() and task.recipe.command:
         return _evaluate_with_external(task, ctx)
     command = rendered(task, ctx.tmp)
     if command is None:
@@ -117,7 +117,7 @@ def _child(task: PlannedTask, ctx: ExecContext, command: str) -> int:
         stdout=ctx.log,
         stderr=subprocess.STDOUT,
         env=ctx.env,
-        cwd=str(Path(str(task.meta.get("spec_path", "."))).parent),
+        cwd=str(Path(task.recipe.spec_path or ".").parent),
     )
 
 
@@ -154,7 +154,7 @@ def _run_on_external(task: PlannedTask, ctx: ExecContext, subset: str, predictio
     table = _as_csv(task, common.input_path(task, subset), ctx.tmp / f".external.{name}.csv")
     found = {**values(task, ctx.tmp), "test": str(table), "external": name,
              "predictions": str(predictions)}  # fmt: skip
-    command = render(str(task.meta["command"]), found)
+    command = render(str(task.recipe.command), found)
     ctx.write_log(f"$ {command}\n")
     try:
         code = _child(task, ctx, command)
@@ -212,7 +212,7 @@ def _run_with_predictions(
     try:
         if subset is None:
             found = {**values(task, ctx.tmp), "predictions": str(copy)}
-            command = render(str(task.meta["command"]), found)
+            command = render(str(task.recipe.command), found)
             ctx.write_log(f"$ {command}\n")
             code = _child(task, ctx, command)
         else:

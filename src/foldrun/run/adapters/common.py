@@ -26,9 +26,9 @@ def import_object(ref: str, task: PlannedTask | None = None) -> Any:
     module_name, _, name = ref.partition(":")
     if not name:
         raise RunError(f"{ref!r} must look like 'module:Name'", key=ref)
-    spec_path = task.meta.get("spec_path") if task is not None else None
+    spec_path = task.recipe.spec_path if task is not None else None
     if spec_path:
-        folder = str(Path(str(spec_path)).resolve().parent)
+        folder = str(Path(spec_path).resolve().parent)
         if folder not in sys.path:
             sys.path.insert(0, folder)
     obj: Any = importlib.import_module(module_name)
@@ -38,11 +38,11 @@ def import_object(ref: str, task: PlannedTask | None = None) -> Any:
 
 
 def data_info(task: PlannedTask) -> dict[str, Any]:
-    return dict(task.meta.get("data") or {})
+    return dict(task.recipe.data)
 
 
 def input_path(task: PlannedTask, name: str) -> Path | None:
-    value = (task.meta.get("inputs") or {}).get(name)  # type: ignore[union-attr]
+    value = task.recipe.inputs.get(name)
     return Path(value) if value else None
 
 
@@ -64,15 +64,15 @@ def xy(task: PlannedTask, frame: pd.DataFrame) -> tuple[pd.DataFrame, Any]:
     info = data_info(task)
     X = frame[list(info["features"])]
     cols = targets(task)
-    y = frame[cols].to_numpy() if task.meta.get("task") == "multilabel" else frame[cols[0]]
+    y = frame[cols].to_numpy() if task.recipe.problem == "multilabel" else frame[cols[0]]
     return X, y
 
 
 def upstream(task: PlannedTask, stage: str) -> Path:
-    ups = task.meta.get("upstream") or {}
-    if stage not in ups:  # type: ignore[operator]
+    ups = task.recipe.upstream
+    if stage not in ups:
         raise RunError(f"task {task.key} has no upstream {stage} task in its plan", key=task.key)
-    return Path(ups[stage])  # type: ignore[index]
+    return Path(ups[stage])
 
 
 def label_name(value: object) -> str:
@@ -89,7 +89,7 @@ def estimator_predictions(
     X, _ = xy(task, frame)
     out = pd.DataFrame({"id": frame[data_info(task)["id"]].to_numpy(), "subset": subset})
     pred = model.predict(X)
-    if task.meta.get("task") == "multilabel":
+    if task.recipe.problem == "multilabel":
         labels = targets(task)
         pred = np.asarray(pred)
         for i, lab in enumerate(labels):
@@ -98,7 +98,7 @@ def estimator_predictions(
             out = _multilabel_proba(model.predict_proba(X), labels, out)
         return out
     out["pred"] = pred
-    if task.meta.get("task") != "regression" and hasattr(model, "predict_proba"):
+    if task.recipe.problem != "regression" and hasattr(model, "predict_proba"):
         proba = model.predict_proba(X)
         for i, cls in enumerate(model.classes_):
             out[f"proba_{label_name(cls)}"] = proba[:, i]
@@ -176,7 +176,7 @@ def with_truth(task: PlannedTask, preds: pd.DataFrame) -> pd.DataFrame:
         truth = read_manifest(path, task)[[id_col, *cols]]
         truth.index = id_key(truth[id_col])
         truth = truth.drop(columns=[id_col])
-        if task.meta.get("task") == "multilabel":
+        if task.recipe.problem == "multilabel":
             truth.columns = [f"y_true_{c}" for c in cols]
         else:
             truth.columns = ["y_true"]
@@ -196,11 +196,11 @@ def with_truth(task: PlannedTask, preds: pd.DataFrame) -> pd.DataFrame:
 def subset_metrics(task: PlannedTask, preds: pd.DataFrame) -> dict[str, float]:
     from foldrun.results.metrics import compute_metrics
 
-    kind = str(task.meta.get("task") or "classification")
+    recipe = task.recipe
     metrics: dict[str, float] = {}
     for subset, group in preds.groupby("subset", sort=False):
-        scored = compute_metrics(group.reset_index(drop=True), kind,
-                                 task.meta.get("scorers"), task.meta.get("spec_path"))  # fmt: skip
+        scored = compute_metrics(group.reset_index(drop=True), recipe.problem,
+                                 recipe.scorers, recipe.spec_path)  # fmt: skip
         for name, value in scored.items():
             metrics[f"{subset}/{name}"] = value
     return metrics

@@ -55,8 +55,8 @@ class FoldContext:
 
 
 def describe(task: PlannedTask, ctx: ExecContext) -> str:
-    params = json.dumps(task.meta.get("params") or {}, sort_keys=True, default=str)
-    return f"{task.stage}: {task.meta.get('entry')}(ctx) params={params}"
+    params = json.dumps(task.recipe.params, sort_keys=True, default=str)
+    return f"{task.stage}: {task.recipe.entry}(ctx) params={params}"
 
 
 def _frame(task: PlannedTask, name: str) -> pd.DataFrame | None:
@@ -67,21 +67,21 @@ def _frame(task: PlannedTask, name: str) -> pd.DataFrame | None:
 
 
 def _context(task: PlannedTask, out: Path) -> FoldContext:
-    info = task.meta.get("data") or {}
+    info = task.recipe.data
     refit = task.stage == "refit"
     return FoldContext(
         train=_frame(task, "train"),  # type: ignore[arg-type]
         val=None if refit else _frame(task, "val"),
         test=_frame(task, "holdout" if refit else "test"),
-        params=dict(task.meta.get("params") or {}),  # type: ignore[call-overload]
+        params=dict(task.recipe.params),
         out=out,
         fold=task.fold,
         repeat=task.repeat,
-        seed=task.meta.get("seed"),  # type: ignore[arg-type]
+        seed=task.recipe.seed,
         stage=task.stage,
-        features=list(info.get("features") or []),  # type: ignore[union-attr]
-        target=info.get("target", ""),  # type: ignore[union-attr]
-        id=str(info.get("id", "id")),  # type: ignore[union-attr]
+        features=list(info.get("features") or []),
+        target=info.get("target", ""),
+        id=str(info.get("id", "id")),
         external={s.partition(":")[2]: _frame(task, s) for s in task.external_sets()},
         dataset=task.dataset,
     )
@@ -97,7 +97,7 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
             common.upstream(task, "train") / "predictions.parquet", ctx.tmp / "predictions.parquet"
         )
         return 0
-    fn = common.import_object(str(task.meta["entry"]), task)
+    fn = common.import_object(str(task.recipe.entry), task)
     preds = fn(_context(task, ctx.tmp))
     if preds is None:
         return 0

@@ -23,9 +23,8 @@ MODEL_FILE = "model.joblib"
 
 
 def describe(task: PlannedTask, ctx: ExecContext) -> str:
-    meta = task.meta
-    params = json.dumps(meta.get("params") or {}, sort_keys=True, default=str)
-    steps = [*list(meta.get("preprocess") or []), str(meta.get("estimator"))]  # type: ignore[call-overload]
+    params = json.dumps(task.recipe.params, sort_keys=True, default=str)
+    steps = [*task.recipe.preprocess, str(task.recipe.estimator)]
     return f"{task.stage}: {' -> '.join(steps)} params={params}"
 
 
@@ -39,12 +38,12 @@ def build_model(task: PlannedTask) -> Any:
 
     from foldrun.run.adapters.common import import_object
 
-    estimator = import_object(str(task.meta["estimator"]), task)()
-    params = dict(task.meta.get("params") or {})  # type: ignore[call-overload]
+    estimator = import_object(str(task.recipe.estimator), task)()
+    params = dict(task.recipe.params)
     if "random_state" in estimator.get_params() and "random_state" not in params:
-        params["random_state"] = task.meta.get("seed")
+        params["random_state"] = task.recipe.seed
     estimator.set_params(**params)
-    preprocess = list(task.meta.get("preprocess") or [])  # type: ignore[call-overload]
+    preprocess = task.recipe.preprocess
     if not preprocess:
         return estimator
     steps = [(f"pre{i}", import_object(ref, task)()) for i, ref in enumerate(preprocess)]

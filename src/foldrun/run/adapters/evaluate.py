@@ -19,15 +19,14 @@ IN_PROCESS = True
 
 
 def describe(task: PlannedTask, ctx: ExecContext) -> str:
-    return f"evaluate {task.meta.get('task')} predictions of {task.model}/{task.variant}"
+    return f"evaluate {task.recipe.problem} predictions of {task.model}/{task.variant}"
 
 
 def _scored_stage(task: PlannedTask) -> Path:
     """predict's predictions, or train's for a model without a predict step."""
     from foldrun.run.adapters import common
 
-    ups = task.meta.get("upstream") or {}
-    stage = "predict" if "predict" in ups else "train"  # type: ignore[operator]
+    stage = "predict" if "predict" in task.recipe.upstream else "train"
     return common.upstream(task, stage) / "predictions.parquet"
 
 

@@ -105,7 +105,7 @@ KNOWN_PRELOAD = frozenset(LIGHT_PRELOAD + HEAVY_PRELOAD)
 def runs_in_process(task: PlannedTask) -> bool:
     """Estimator, entry and evaluate tasks run the user's code (or foldrun's) in the worker;
     command tasks run a `bash` child."""
-    return task.stage == "evaluate" or task.meta.get("kind") != "command"
+    return task.stage == "evaluate" or task.recipe.kind != "command"
 
 
 def preload_modules(tasks: Sequence[PlannedTask]) -> list[str]:
@@ -115,7 +115,7 @@ def preload_modules(tasks: Sequence[PlannedTask]) -> list[str]:
     if in_process:
         modules += HEAVY_PRELOAD
     for task in in_process:
-        refs = [task.meta.get("estimator"), *list(task.meta.get("preprocess") or [])]  # type: ignore[call-overload]
+        refs = [task.recipe.estimator, *task.recipe.preprocess]
         for ref in refs:
             if isinstance(ref, str) and ":" in ref and ref.split(":")[0] not in modules:
                 modules.append(ref.split(":")[0])
