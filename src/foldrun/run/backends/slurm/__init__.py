@@ -95,15 +95,11 @@ class SlurmBackend(Backend):
         run_id = slurm_run_id(run_dir)
         submissions = [] if ctx.dry_run else load_jobs(run_dir)
         live = {} if ctx.dry_run else self._live(run_id, submissions)
-        queued = {k: s.job for k, s in live.items() if s.state != TaskState.FAILED}
-        stuck = [s.job for k, s in live.items() if s.state == TaskState.FAILED]
-        todo = [t for t in tasks if t.key not in queued]
-        result = BackendResult()
-        if stuck and todo:  # elements whose parent failed would pend forever: replace them
-            scheduler_call(["scancel", *stuck])
+        todo, queued = _to_submit(tasks, live)
         groups = group_tasks(todo, queued)
         used = {s.array_file for s in submissions if _active(s, queued)}
         fingerprints = {t.key: t.fingerprint for t in tasks}
+        result = BackendResult()
         result.messages += self._submit(groups, ctx, settings, submissions, used, fingerprints)
         if ctx.dry_run:
             print("\n".join(result.messages))
@@ -118,6 +114,19 @@ class SlurmBackend(Backend):
                 t.key: live[t.key].state if t.key in live else TaskState.PENDING for t in tasks
             }
             return result
+        self._follow(run_id, run_dir, settings, result, tasks, ctx)
+        return result
+
+    def _follow(
+        self,
+        run_id: str,
+        run_dir: Path,
+        settings: SlurmSpec,
+        result: BackendResult,
+        tasks: Sequence[PlannedTask],
+        ctx: RunContext,
+    ) -> None:
+        """Waits for the jobs, then each task's final state from its folder."""
         try:
             self._wait(run_id, run_dir, settings, result, tasks)
         except KeyboardInterrupt:
@@ -132,7 +141,6 @@ class SlurmBackend(Backend):
             run_dir, [k for k, v in result.states.items() if v != TaskState.DONE]
         )
         result.messages += [f"{key}: not run, an upstream task failed" for key in skipped]
-        return result
 
     def _submit(
         self,
@@ -344,6 +352,19 @@ def _final_state(task: PlannedTask) -> TaskState:
 
     found = state.read_fingerprint(task_folder(task))
     return TaskState.DONE if found == task.fingerprint else TaskState.FAILED
+
+
+def _to_submit(
+    tasks: Sequence[PlannedTask], live: Mapping[str, SchedulerTaskState]
+) -> tuple[list[PlannedTask], dict[str, str]]:
+    """The tasks to submit and the queued ones (key -> job) they may depend on. Elements
+    whose parent failed would pend forever: they are cancelled and submitted again."""
+    queued = {k: s.job for k, s in live.items() if s.state != TaskState.FAILED}
+    stuck = [s.job for s in live.values() if s.state == TaskState.FAILED]
+    todo = [t for t in tasks if t.key not in queued]
+    if stuck and todo:
+        scheduler_call(["scancel", *stuck])
+    return todo, queued
 
 
 def _active(submission: Submission, queued: Mapping[str, str]) -> bool:
