@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from foldrun.split import make_folds
-from foldrun.split.core import class_codes, n_distinct, row_codes, text_codes
+from foldrun.split.core import all_distinct, class_codes, n_distinct, row_codes, text_codes
 from tests.split.helpers import make_table
 
 
@@ -85,3 +85,13 @@ def test_folds_parquet_and_assignments_json_read_back_as_before(tmp_path, option
     assert assignments["key"] == key
     for r, pairs in enumerate(assignments["repeats"]):
         assert pairs == dict(zip(values, folds.test_fold[r].tolist(), strict=True))
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "string[pyarrow]"])
+def test_all_distinct_finds_a_repeat_anywhere(dtype) -> None:
+    ids = [f"{i:06d}" for i in range(200_000)]  # more than one slice of the sorted ids
+    assert all_distinct(pd.Series(ids, dtype=dtype))
+    for at in (0, 70_000, 199_999):
+        repeated = [*ids[:at], ids[(at * 7919) % len(ids) or 1], *ids[at + 1 :]]
+        assert not all_distinct(pd.Series(repeated, dtype=dtype))
+    assert not all_distinct(pd.Series([3, 1, 3])) and all_distinct(pd.Series([3, 1, 2]))

@@ -133,7 +133,7 @@ class Folds:
 
     def long_parts(self) -> Iterator[pa.Table]:
         """The folds.parquet rows a fold at a time (then the holdout): id, repeat, fold,
-        subset. A part of a big table is one fold's worth, never repeats x folds of it; its
+        subset; a big fold in pieces of LONG_ROWS rows, never repeats x folds of them. Its
         ids are taken from the Arrow column and its subsets from their codes, so no Python
         object is made per row. The schema (pandas' own) is the one pandas would give."""
         assert self.test_fold is not None and self.table is not None
@@ -149,10 +149,10 @@ class Folds:
                     subset = np.where(tf[kept] == f, TEST, TRAIN)
                     if self.val is not None:
                         subset[self.val[r, f, kept]] = VAL
-                yield _long_part(ids, schema, kept, r, f, subset)
+                yield from _long_part(ids, schema, kept, r, f, subset)
         held = np.flatnonzero(self.test_fold[0] == HOLDOUT)
         if len(held):
-            yield _long_part(ids, schema, held, 0, HOLDOUT, np.full(len(held), _HELD))
+            yield from _long_part(ids, schema, held, 0, HOLDOUT, np.full(len(held), _HELD))
 
     def _build_assignments(self) -> pd.DataFrame:
         assert self.test_fold is not None and self.table is not None
@@ -178,20 +178,24 @@ def _long_ids(ids: pd.Series) -> tuple[pa.Array, pa.Schema]:
 
 
 _HELD = len(NAMES)  # the subset code of holdout rows, after the part codes
+LONG_ROWS = 1 << 18  # folds.parquet rows made and written at a time
 _SUBSETS = pa.array([*NAMES.tolist(), "holdout"], type=pa.string())
 
 
 def _long_part(
     ids: pa.Array, schema: pa.Schema, rows: np.ndarray, repeat: int, fold: int,
     subset: np.ndarray,
-) -> pa.Table:
-    """`subset`: a part code per row (fold_table.TRAIN ...; `_HELD` for holdout)."""
-    n = len(rows)
-    return pa.Table.from_arrays(
-        [ids.take(pa.array(rows)), pa.array(np.full(n, repeat, np.int64)),
-         pa.array(np.full(n, fold, np.int64)), _SUBSETS.take(pa.array(subset))],
-        schema=schema,
-    )  # fmt: skip
+) -> Iterator[pa.Table]:
+    """`subset`: a part code per row (fold_table.TRAIN ...; `_HELD` for holdout); in
+    pieces of LONG_ROWS rows (one row group each: a fold of a big table is never whole)."""
+    for start in range(0, len(rows), LONG_ROWS):
+        part, codes = rows[start : start + LONG_ROWS], subset[start : start + LONG_ROWS]
+        n = len(part)
+        yield pa.Table.from_arrays(
+            [ids.take(pa.array(part)), pa.array(np.full(n, repeat, np.int64)),
+             pa.array(np.full(n, fold, np.int64)), _SUBSETS.take(pa.array(codes))],
+            schema=schema,
+        )  # fmt: skip
 
 
 def make_folds(
@@ -344,6 +348,8 @@ def _with_id(df: pd.DataFrame, id: str | None) -> tuple[pd.DataFrame, str]:
         return table, "id"
     name = id or "id"
     ids = column(df, name, "id")
+    if core.all_distinct(ids):  # the common case, in little memory; then which one repeats
+        return df.reset_index(drop=True), name
     dup = ids.duplicated()
     if dup.any():
         raise DataError(

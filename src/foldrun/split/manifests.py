@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from foldrun.errors import SplitError
 
 BATCH = 1 << 16  # rows formatted at a time: ~20 MB of text for 20 columns
-ROW_GROUP = 1 << 18  # rows of a Parquet manifest taken and written at a time (~60 MB)
+ROW_GROUP = 1 << 17  # rows of a Parquet manifest taken and written at a time (~30 MB)
 OPEN_FILES = 64  # manifests written in one pass over the table
 
 
@@ -85,6 +85,14 @@ def write_parquet_manifests(table: pd.DataFrame, manifests: list[tuple[Path, Row
                 writer.write_table(arrow.slice(0, 0))
             for start in range(0, len(idx), ROW_GROUP):
                 writer.write_table(arrow.take(pa.array(idx[start : start + ROW_GROUP])))
+        release_memory()
+
+
+def release_memory() -> None:
+    """Give the memory Arrow freed back to the system (its allocator keeps freed pages for
+    reuse): a split of a big table writes file after file, and the pages one file's rows
+    were taken in would otherwise stay counted in its peak."""
+    pa.default_memory_pool().release_unused()
 
 
 def _few_values(table: pa.Table) -> list[str]:

@@ -29,7 +29,13 @@ from foldrun.layout import fold_dir_name
 from foldrun.split.core import text_codes
 from foldrun.split.fold_table import NO_TEST
 from foldrun.split.folds import HOLDOUT, Folds, verify
-from foldrun.split.manifests import Rows, write_csv, write_manifests, write_parquet_manifests
+from foldrun.split.manifests import (
+    Rows,
+    release_memory,
+    write_csv,
+    write_manifests,
+    write_parquet_manifests,
+)
 
 MARKER = "details.json"
 _FOLD_DIRS = ("fold_[0-9][0-9]*", "repeat_[0-9][0-9]*/fold_[0-9][0-9]*")
@@ -125,16 +131,23 @@ def _write(folds: Folds, root: Path, long: bool = True, manifests: str = "csv") 
     verify(folds.test_fold, group_codes, folds.group)  # checked again where files are written
     _check_rows(folds)
     root.mkdir(parents=True, exist_ok=True)
-    write_csv(folds.assignments, root / "assignments.csv")
+    release_memory()  # what making the folds left: each file below starts from the table
+    # not kept on `folds` (a frame of every row and repeat) unless asked for already
+    assignments = folds._assignments
+    write_csv(assignments if assignments is not None else folds._build_assignments(),
+              root / "assignments.csv")  # fmt: skip
+    release_memory()
     if long:
         _write_long(folds, root / "folds.parquet")
+        release_memory()
     (root / "assignments.json").write_text(dumps(_assignment_map(folds)))
     (root / "details.json").write_text(dumps(folds.details))
     _write_manifests(folds, root, manifests)
 
 
 def _write_long(folds: Folds, path: Path) -> None:
-    """folds.parquet, one row group per fold: never the whole long table in memory.
+    """folds.parquet, a row group per `long_parts` piece: never the whole long table in
+    memory.
     Dictionary pages for repeat, fold and subset only (ids are unique in a fold: building
     their dictionary, to drop it, took as long as the rest of the write)."""
     writer = None
