@@ -114,19 +114,6 @@ class SlurmBackend(Backend):
                 t.key: live[t.key].state if t.key in live else TaskState.PENDING for t in tasks
             }
             return result
-        self._follow(run_id, run_dir, settings, result, tasks, ctx)
-        return result
-
-    def _follow(
-        self,
-        run_id: str,
-        run_dir: Path,
-        settings: SlurmSpec,
-        result: BackendResult,
-        tasks: Sequence[PlannedTask],
-        ctx: RunContext,
-    ) -> None:
-        """Waits for the jobs, then each task's final state from its folder."""
         try:
             self._wait(run_id, run_dir, settings, result, tasks)
         except KeyboardInterrupt:
@@ -136,11 +123,8 @@ class SlurmBackend(Backend):
                 file=sys.stderr,
             )
             raise
-        result.states = {t.key: _final_state(t) for t in tasks}
-        skipped = _skipped_upstream(
-            run_dir, [k for k, v in result.states.items() if v != TaskState.DONE]
-        )
-        result.messages += [f"{key}: not run, an upstream task failed" for key in skipped]
+        _final_states(result, tasks, run_dir)
+        return result
 
     def _submit(
         self,
@@ -352,6 +336,15 @@ def _final_state(task: PlannedTask) -> TaskState:
 
     found = state.read_fingerprint(task_folder(task))
     return TaskState.DONE if found == task.fingerprint else TaskState.FAILED
+
+
+def _final_states(result: BackendResult, tasks: Sequence[PlannedTask], run_dir: Path) -> None:
+    """Each task's state from its folder once the jobs are over, and the tasks that never
+    ran because an upstream task failed."""
+    result.states = {t.key: _final_state(t) for t in tasks}
+    not_done = [k for k, v in result.states.items() if v != TaskState.DONE]
+    skipped = _skipped_upstream(run_dir, not_done)
+    result.messages += [f"{key}: not run, an upstream task failed" for key in skipped]
 
 
 def _to_submit(
