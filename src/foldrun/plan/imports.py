@@ -11,14 +11,11 @@ running it, hence the small reading of its top-level statements below.
 from __future__ import annotations
 
 import ast
-import contextlib
-import importlib
 import importlib.machinery
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+from foldrun.core.imports import BadRef, MissingName, NameFailed, resolve, split_ref
 from foldrun.spec.problems import did_you_mean
 
 # packages foldrun imports itself: a broken one is a broken foldrun, not a spec problem
@@ -27,30 +24,26 @@ OWN_DEPENDENCIES = frozenset({"sklearn", "numpy", "scipy", "pandas"})
 
 def import_problem(ref: str, base: Path) -> str | None:
     """Why `module:Name` cannot be imported (the spec's folder is on the path), or None."""
-    module_name, _, attr = ref.partition(":")
-    if not module_name or not attr:
+    try:
+        module_name, attr = split_ref(ref)
+    except BadRef:
         return f"{ref!r} must look like 'module:Name' (e.g. 'sklearn.svm:SVC')"
     top = top_package(module_name)
     shadowed = (base / top).exists() or (base / f"{top}.py").exists()  # the spec's own module
     if not shadowed and defined_in_source(module_name, attr):
         return None
-    with _on_path(base):
-        try:
-            obj: Any = importlib.import_module(module_name)
-        except Exception as err:  # ImportError, or the module failing on import
-            why = f"{type(err).__name__}: {err}"
-            return f"cannot import {module_name!r}: {why}; install it or fix the name"
-    for part in attr.split("."):
-        try:
-            found = hasattr(obj, part)
-        except Exception as err:  # a module __getattr__ raising more than AttributeError
-            return f"cannot get {attr!r} from {module_name!r}: {type(err).__name__}: {err}"
-        if not found:
-            names = [n for n in dir(obj) if not n.startswith("_")]
-            hint = did_you_mean(part, names) if len(names) < 500 else ""
-            hint = hint if hint.startswith("; did") else ""
-            return f"module {module_name!r} has no {attr!r}{hint}"
-        obj = getattr(obj, part)
+    try:
+        resolve(ref, base)
+    except MissingName as err:
+        names = [n for n in dir(err.owner) if not n.startswith("_")]
+        hint = did_you_mean(err.part, names) if len(names) < 500 else ""
+        hint = hint if hint.startswith("; did") else ""
+        return f"module {module_name!r} has no {attr!r}{hint}"
+    except NameFailed as err:  # a module __getattr__ raising more than AttributeError
+        return str(err)
+    except Exception as err:  # ImportError, or the module failing on import
+        why = f"{type(err).__name__}: {err}"
+        return f"cannot import {module_name!r}: {why}; install it or fix the name"
     return None
 
 
@@ -128,13 +121,3 @@ def _deleted_names(body: list[ast.stmt]) -> set[str]:
                 inner = block.body if isinstance(block, ast.ExceptHandler) else block
                 names |= _deleted_names(inner)
     return names
-
-
-@contextlib.contextmanager
-def _on_path(folder: Path) -> Iterator[None]:
-    sys.path.insert(0, str(folder))
-    try:
-        yield
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(str(folder))

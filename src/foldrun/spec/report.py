@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from foldrun.core.imports import BadRef, MissingName, NameFailed, resolve
+
 
 def load_scorer(ref: str, base: Path | None = None) -> Callable[..., Any]:
     """`module:function` -> the function; the spec's folder `base` goes first on sys.path
     (a module beside foldrun.toml imports). ValueError says what is wrong and what to do."""
     module_name, _, attr = ref.partition(":")
-    if not module_name or not attr:
-        raise ValueError(f"{ref!r} must look like 'module:function' "
-                         "(e.g. 'sklearn.metrics:matthews_corrcoef')")  # fmt: skip
-    added = base is not None and str(base) not in sys.path
-    if added:
-        sys.path.insert(0, str(base))
     try:
-        obj: Any = importlib.import_module(module_name)
+        obj = resolve(ref, base)
+    except BadRef:
+        raise ValueError(f"{ref!r} must look like 'module:function' "
+                         "(e.g. 'sklearn.metrics:matthews_corrcoef')") from None  # fmt: skip
+    except MissingName:
+        raise ValueError(f"module {module_name!r} has no {attr!r}; fix the name") from None
+    except NameFailed as err:
+        raise ValueError(str(err)) from err
     except Exception as err:  # ImportError, or the module failing on import
         raise ValueError(f"cannot import {module_name!r} ({type(err).__name__}: {err}); "
                          "install it or fix the name") from err  # fmt: skip
-    finally:
-        if added:
-            sys.path.remove(str(base))
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise ValueError(f"module {module_name!r} has no {attr!r}; fix the name")
-        obj = getattr(obj, part)
     if not callable(obj):
         raise ValueError(f"{ref!r} is not a function; name one taking (y_true, predictions)")
     return obj

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from foldrun.core.imports import BadRef, resolve
 from foldrun.core.task import PlannedTask
 from foldrun.errors import RunError
 
@@ -20,21 +19,17 @@ SUBSETS = ("test", "val", "holdout")
 def import_object(ref: str, task: PlannedTask | None = None) -> Any:
     """`module:name` -> the object (a class or a function).
 
-    The spec's folder goes on `sys.path` first, as `foldrun check` does, so a module lying
-    beside foldrun.toml imports at run time exactly when it passed the check.
+    The spec's folder goes on `sys.path` first, as `foldrun check` does (core/imports.py),
+    so a module lying beside foldrun.toml imports at run time exactly when it passed the
+    check; it stays there (a model pickled from such a module unpickles later). An import
+    error is the module's own, raised as it is.
     """
-    module_name, _, name = ref.partition(":")
-    if not name:
-        raise RunError(f"{ref!r} must look like 'module:Name'", key=ref)
     spec_path = task.recipe.spec_path if task is not None else None
-    if spec_path:
-        folder = str(Path(spec_path).resolve().parent)
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
-    obj: Any = importlib.import_module(module_name)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
+    folder = Path(spec_path).resolve().parent if spec_path else None
+    try:
+        return resolve(ref, folder, keep=True)
+    except BadRef:
+        raise RunError(f"{ref!r} must look like 'module:Name'", key=ref) from None
 
 
 def data_info(task: PlannedTask) -> dict[str, Any]:
