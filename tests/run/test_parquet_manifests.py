@@ -89,6 +89,18 @@ def test_every_model_kind_runs_on_parquet_manifests(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
 
 
+def test_a_command_reads_an_external_csv_set_as_parquet(tmp_path: Path) -> None:
+    spec_text = SPEC.split("[models.lr]")[0] + '[external.bench]\ntable = "bench.csv"\n'
+    spec = _project(tmp_path, spec_text + "[models.cmd]" + SPEC.split("[models.cmd]")[1])
+    bench = pd.read_parquet(tmp_path / "samples.parquet").assign(id=lambda t: "9" + t["id"])
+    bench.to_csv(tmp_path / "bench.csv", index=False)  # a CSV set, given as Parquet
+    done = cli("run", str(spec))
+    assert done.returncode == 0, done.stderr
+    metrics = foldrun.load_results(spec).metrics
+    external = metrics[metrics["subset"] == "external:bench"]
+    assert set(external["model_set"]) == {"fold", "ensemble"} and len(external)
+
+
 def test_an_edited_manifests_key_is_refused_not_ignored(tmp_path: Path) -> None:
     lr_only = SPEC.split("[models.ent]")[0]
     spec = _project(tmp_path, lr_only)

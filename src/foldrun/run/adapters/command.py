@@ -145,13 +145,13 @@ def _predict_external(task: PlannedTask, ctx: ExecContext, subset: str) -> int:
 
 
 def _run_on_external(task: PlannedTask, ctx: ExecContext, subset: str, predictions: Path) -> int:
-    """The stage's template with `{test}` = the external table (a CSV), `{external}` = its
-    name and `{predictions}` = `predictions`."""
+    """The stage's template with `{test}` = the external table (a CSV, or Parquet as the
+    fold manifests are), `{external}` = its name and `{predictions}` = `predictions`."""
     from foldrun.core.templates import render
     from foldrun.run.adapters import common
 
     name = subset.partition(":")[2]
-    table = _as_csv(task, common.input_path(task, subset), ctx.tmp / f".external.{name}.csv")
+    table = _as_manifest(task, common.input_path(task, subset), ctx.tmp, name)
     found = {**values(task, ctx.tmp), "test": str(table), "external": name,
              "predictions": str(predictions)}  # fmt: skip
     command = render(str(task.recipe.command), found)
@@ -240,15 +240,22 @@ def _metric_name(key: str) -> str:
     return name if name and prefix in common.SUBSETS else key
 
 
-def _as_csv(task: PlannedTask, path: Path | None, copy: Path) -> Path:
-    """The external table as the program reads its fold manifests: a CSV (a parquet or TSV
-    set is copied for the time of the command, ids as text)."""
+def _as_manifest(task: PlannedTask, path: Path | None, tmp: Path, name: str) -> Path:
+    """The external table in the format the program reads its fold manifests in: a CSV, or
+    a Parquet file with `[split] manifests = "parquet"` (a set in another format is copied
+    for the time of the command, ids as text)."""
     from foldrun.run.adapters import common
 
     assert path is not None  # planned with every external set's table
-    if path.suffix.lower() == ".csv":
+    train = common.input_path(task, "train")
+    suffix = ".parquet" if train is not None and train.suffix == ".parquet" else ".csv"
+    if path.suffix.lower() == suffix:
         return path
-    common.read_manifest(path, task).to_csv(copy, index=False)
+    copy, frame = tmp / f".external.{name}{suffix}", common.read_manifest(path, task)
+    if suffix == ".parquet":
+        frame.to_parquet(copy, index=False)
+    else:
+        frame.to_csv(copy, index=False)
     return copy
 
 
