@@ -249,11 +249,13 @@ class Project:
     ) -> RunOutcome:
         """Run what is not done yet (as `foldrun run`); failed tasks are in the outcome, not
         raised."""
+        from foldrun.run.options import RunOptions
         from foldrun.run.runner import run
 
-        result = run(self.spec_path, backend=backend, jobs=jobs, gpus=gpus, models=models,
-                     folds=folds, stages=stages, datasets=datasets, force=force, retries=retries,
-                     dry_run=dry_run, wait=wait, listener_factory=self._listener)  # fmt: skip
+        options = RunOptions.of(backend=backend, jobs=jobs, gpus=gpus, models=models,
+                                folds=folds, stages=stages, datasets=datasets, force=force,
+                                retries=retries, dry_run=dry_run, wait=wait)  # fmt: skip
+        result = run(self.spec_path, options, self._listener)
         return RunOutcome.of(result, dry_run)
 
     def results(self, dataset: str | None = None) -> Results:

@@ -9,6 +9,7 @@ import pytest
 from foldrun.core import state
 from foldrun.core.task import PlannedTask
 from foldrun.errors import PlanError, RunError
+from foldrun.run.options import RunOptions
 from foldrun.run.runner import run_planned
 from tests.run.helpers import task
 
@@ -51,7 +52,7 @@ def _plan(tasks: list[PlannedTask]) -> dict[str, PlannedTask]:
 
 def _run(run_dir: Path, tasks: list[PlannedTask], **kw: object):  # RunResult
     kw.setdefault("gpus", ())
-    return run_planned(run_dir / "foldrun.toml", run_dir, _plan(tasks), **kw)
+    return run_planned(run_dir / "foldrun.toml", run_dir, _plan(tasks), RunOptions(**kw))
 
 
 def test_runs_all_then_resumes_without_redoing(tmp_path: Path) -> None:

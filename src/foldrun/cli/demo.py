@@ -72,14 +72,14 @@ def build_report(spec: Path) -> Path | None:
 def command(directory: str, jobs: int | None) -> int:
     """Copy the bundled example into DIRECTORY (default ./foldrun-demo) and run it end to end:
     a linear model, a tree ensemble with a 2x2 grid and a command-line model, 5 folds."""
+    from foldrun.run.options import RunOptions
     from foldrun.run.progress import live_progress_factory
     from foldrun.run.runner import run
 
     spec = copy_example(Path(directory).resolve())
     click.echo(f"foldrun demo: example copied to {spec.parent}")
-    result = run(
-        spec, jobs=jobs or os.cpu_count() or 1, gpus=(), listener_factory=live_progress_factory()
-    )
+    options = RunOptions(jobs=jobs or os.cpu_count() or 1, gpus=())
+    result = run(spec, options, live_progress_factory())
     from foldrun.cli.run import echo_result
 
     echo_result(result)

@@ -126,11 +126,11 @@ def command(
     Exit 0 when every selected task is done, 1 when some failed, 2 on bad input.
     """
     from foldrun.run.gpus import parse_gpus
+    from foldrun.run.options import RunOptions
     from foldrun.run.progress import live_progress_factory
     from foldrun.run.runner import run
 
-    result = run(
-        spec,
+    options = RunOptions.of(
         backend=backend,
         jobs=jobs,
         gpus=parse_gpus(gpus),
@@ -142,8 +142,8 @@ def command(
         retries=retries,
         dry_run=dry_run,
         wait=backend != "slurm" if wait is None else wait,
-        listener_factory=None if fmt == "json" else live_progress_factory(),
     )
+    result = run(spec, options, None if fmt == "json" else live_progress_factory())
     if fmt == "json":
         if result.to_run and not dry_run and (backend == "local" or wait):
             export_after_run(spec, result.run_dir, err=True)  # stdout holds the JSON only

@@ -19,15 +19,17 @@ from pathlib import Path
 from foldrun.core import audit, state
 from foldrun.core.files import write_atomic
 from foldrun.core.task import PlannedTask, TaskState, matches
-from foldrun.errors import ExitCode, PlanError, RunError
+from foldrun.errors import ExitCode, RunError
 from foldrun.layout import RunLayout
 from foldrun.run import lock
 from foldrun.run import race as racing
-from foldrun.run.backends.base import RunContext
+from foldrun.run.backends.base import BackendResult, RunContext
+from foldrun.run.options import RunOptions
 from foldrun.run.signals import stopping_on_signals
 from foldrun.run.worker import task_folder
 
 TAIL_LINES = 15
+DEFAULTS = RunOptions()  # a run of everything not done, one task at a time, here
 
 
 @dataclass
@@ -106,23 +108,6 @@ def stale_message(tasks: dict[str, PlannedTask], stale: list[str]) -> str:
     )
 
 
-def check_resources(tasks: Iterable[PlannedTask], jobs: int, gpus: Sequence[int]) -> None:
-    """A task that can never fit is an error now, not a hang later."""
-    for task in tasks:
-        if task.resources.cpus > jobs:
-            raise PlanError(
-                f"task {task.key} needs {task.resources.cpus} cpus but --jobs is {jobs}; "
-                f"run with --jobs {task.resources.cpus} or more, or lower its resources.cpus",
-                key=f"models.{task.model}.resources.cpus",
-            )
-        if task.resources.gpus > len(gpus):
-            raise PlanError(
-                f"task {task.key} needs {task.resources.gpus} GPU(s) but {len(gpus)} are "
-                "available; pass --gpus 0,1,... or lower its resources.gpus",
-                key=f"models.{task.model}.resources.gpus",
-            )
-
-
 def write_plan_file(layout: RunLayout, tasks: dict[str, PlannedTask]) -> Path:
     """The plan as this run sees it, so each worker need not re-plan (atomic write)."""
     path = layout.state_dir / "plan.pickle"
@@ -191,122 +176,106 @@ def _written_since(path: Path, since: float | None) -> bool:
 
 def run(
     spec_path: str | Path,
-    *,
-    backend: str = "local",
-    jobs: int = 1,
-    gpus: Sequence[int] | None = None,
-    models: Sequence[str] | None = None,
-    folds: Sequence[int] | None = None,
-    stages: Sequence[str] | None = None,
-    force: bool = False,
-    retries: int = 0,
-    dry_run: bool = False,
-    wait: bool = True,
+    options: RunOptions = DEFAULTS,
     listener_factory: Callable[[dict[str, PlannedTask], list[str]], object] | None = None,
-    datasets: Sequence[str] | None = None,
 ) -> RunResult:
     """Plan the spec's tasks and execute those not done yet."""
+    from foldrun.run.backends import backend_class
+
     spec_path = Path(spec_path).resolve()
-    check_subset(spec_path, models or (), folds or (), stages or (), datasets or ())
-    # a dry run writes nothing; but SLURM's dry run writes job scripts to submit by hand,
-    # whose array elements must find the split made (not all make it at once)
-    run_dir, tasks = plan_spec(spec_path, make_split=not dry_run or backend != "local")
-    return run_planned(
-        spec_path,
-        run_dir,
-        tasks,
-        backend=backend,
-        jobs=jobs,
-        gpus=gpus,
-        models=models or (),
-        folds=folds or (),
-        stages=stages or (),
-        force=force,
-        retries=retries,
-        dry_run=dry_run,
-        wait=wait,
-        listener_factory=listener_factory,
-        datasets=datasets or (),
-    )
+    check_subset(spec_path, options.models, options.folds, options.stages, options.datasets)
+    # a dry run writes nothing; but a backend whose dry run writes job scripts to submit by
+    # hand (SLURM) needs the split made: its array elements must find it
+    writes = not options.dry_run or backend_class(options.backend).dry_run_writes
+    run_dir, tasks = plan_spec(spec_path, make_split=writes)
+    return run_planned(spec_path, run_dir, tasks, options, listener_factory)
+
+
+@dataclass
+class _Choice:
+    """The tasks of a run: those selected, their states on disk, and those to execute."""
+
+    selected: list[str]
+    states: dict[str, TaskState]
+    stale: list[str]  # selected, done with other settings (run again with --force only)
+    keys: list[str]  # to execute, in plan order
+
+    def already_done(self) -> int:
+        chosen = set(self.keys)
+        return sum(1 for k in self.selected
+                   if k not in chosen and self.states[k] != TaskState.PRUNED)  # fmt: skip
+
+
+def _choose(
+    spec_path: Path, run_dir: Path, tasks: dict[str, PlannedTask], options: RunOptions
+) -> _Choice:
+    states = {k: state.disk_state(task_folder(t), t.fingerprint) for k, t in tasks.items()}
+    selected = select(tasks, states, options.models, options.folds, options.stages,
+                      options.datasets)  # fmt: skip
+    stale = [k for k in selected if states[k] == TaskState.STALE]
+    if stale and not options.force:
+        raise RunError(stale_message(tasks, stale), file=spec_path)
+    keys = to_execute(tasks, selected, states)
+    if racing.race_of(tasks) is not None:  # a variant the race stopped is not run again
+        pruned = racing.pruned_now(tasks, states, run_dir)  # while it is unchanged
+        states.update({k: TaskState.PRUNED for k in pruned})
+        keys = [k for k in keys if k not in pruned]
+    return _Choice(selected, states, stale, keys)
 
 
 def run_planned(
     spec_path: Path,
     run_dir: Path,
     tasks: dict[str, PlannedTask],
-    *,
-    backend: str = "local",
-    jobs: int = 1,
-    gpus: Sequence[int] | None = None,
-    models: Sequence[str] = (),
-    folds: Sequence[int] = (),
-    stages: Sequence[str] = (),
-    force: bool = False,
-    retries: int = 0,
-    dry_run: bool = False,
-    wait: bool = True,
+    options: RunOptions = DEFAULTS,
     listener_factory: Callable[[dict[str, PlannedTask], list[str]], object] | None = None,
-    datasets: Sequence[str] = (),
 ) -> RunResult:
     """`run()` after planning: the part tests drive with hand-built plans."""
-    from foldrun.run.backends import get_backend
-    from foldrun.run.gpus import detect_gpus
+    from foldrun.run.backends import backend_class, get_backend
 
-    layout = RunLayout(run_dir)
-    if retries < 0 or jobs < 1:
-        raise RunError("--jobs must be >= 1 and --retries >= 0", key="--jobs/--retries")
-    _check_names(tasks, models, stages)
-    states = {k: state.disk_state(task_folder(t), t.fingerprint) for k, t in tasks.items()}
-    selected = select(tasks, states, models, folds, stages, datasets)
-    stale = [k for k in selected if states[k] == TaskState.STALE]
-    if stale and not force:
-        raise RunError(stale_message(tasks, stale), file=spec_path)
-    keys = to_execute(tasks, selected, states)
-    race = racing.race_of(tasks)
-    if race is not None:  # a variant the race stopped is not run again while it is unchanged
-        pruned = racing.pruned_now(tasks, states, run_dir)
-        states.update({k: TaskState.PRUNED for k in pruned})
-        keys = [k for k in keys if k not in pruned]
-    if backend == "local":
-        gpus = tuple(gpus) if gpus is not None else detect_gpus()
-        check_resources((tasks[k] for k in keys), jobs, gpus)
-    chosen = set(keys)
-    done = sum(1 for k in selected if k not in chosen and states[k] != TaskState.PRUNED)
-    result = RunResult(to_run=keys, already_done=done, run_dir=run_dir)
-    ctx = RunContext(
-        spec_path=spec_path,
-        run_dir=run_dir,
-        run_id=_run_id(run_dir),
-        jobs=jobs,
-        gpus=tuple(gpus or ()),
-        retries=retries,
-        dry_run=dry_run,
-        wait=wait,
-    )
-    if dry_run and keys and backend != "local":
-        # a scheduler backend writes its job scripts and prints the submit commands (SLURM)
-        get_backend(backend).execute([tasks[k] for k in keys], ctx)
-    if dry_run or not keys:
-        result.counts = _counts(selected, states, {})
+    options.check()
+    _check_names(tasks, options.models, options.stages)
+    choice = _choose(spec_path, run_dir, tasks, options)
+    todo = [tasks[k] for k in choice.keys]
+    ctx = RunContext(spec_path=spec_path, run_dir=run_dir, run_id=_run_id(run_dir),
+                     jobs=options.jobs, retries=options.retries, dry_run=options.dry_run,
+                     wait=options.wait)  # fmt: skip
+    ctx = backend_class(options.backend).prepare(todo, ctx, options.gpus)
+    result = RunResult(to_run=choice.keys, already_done=choice.already_done(), run_dir=run_dir)
+    if options.dry_run and todo:
+        get_backend(options.backend).dry_run(todo, ctx)
+    if options.dry_run or not todo:
+        result.counts = _counts(choice.selected, choice.states, {})
         return result
+    layout = RunLayout(run_dir)
     started, worker_from = time.time(), _size(layout.state_dir / "worker.log")
-    with stopping_on_signals(), lock.held(layout.lock_file):
-        record_backend(layout, backend)
-        for key in stale:  # the audit trail says which done results --force replaces
-            audit.append(layout.audit_log, key, "forced", "rerun of a stale task (--force)")
-        listener = listener_factory(tasks, keys) if listener_factory else None
-        options = {"listener": listener} if listener else {}
-        engine = get_backend(backend, **options)
-        with _showing(listener):
-            if race is not None:
-                outcome = racing.execute(engine, tasks, keys, ctx, race)
-            else:
-                outcome = engine.execute([tasks[k] for k in keys], ctx)
+    listener = listener_factory(tasks, choice.keys) if listener_factory else None
+    outcome = _execute(tasks, choice, ctx, options.backend, listener)
     result.messages.extend(outcome.messages)
     # tasks the race stopped during this run were never run
-    result.to_run = [k for k in keys if outcome.states.get(k) != TaskState.PRUNED]
-    _finish(result, tasks, selected, states, outcome.states, layout, started, worker_from)
+    result.to_run = [k for k in choice.keys if outcome.states.get(k) != TaskState.PRUNED]
+    _finish(result, tasks, choice.selected, choice.states, outcome.states, layout, started,
+            worker_from)  # fmt: skip
     return result
+
+
+def _execute(
+    tasks: dict[str, PlannedTask], choice: _Choice, ctx: RunContext, backend: str, listener: object
+) -> BackendResult:
+    """The chosen tasks executed by the backend, the run folder locked meanwhile."""
+    from foldrun.run.backends import get_backend
+
+    layout = RunLayout(ctx.run_dir)
+    with stopping_on_signals(), lock.held(layout.lock_file):
+        record_backend(layout, backend)
+        for key in choice.stale:  # the audit trail says which done results --force replaces
+            audit.append(layout.audit_log, key, "forced", "rerun of a stale task (--force)")
+        engine = get_backend(backend, **({"listener": listener} if listener else {}))
+        with _showing(listener):
+            race = racing.race_of(tasks)
+            if race is not None:
+                return racing.execute(engine, tasks, choice.keys, ctx, race)
+            return engine.execute([tasks[k] for k in choice.keys], ctx)
 
 
 @contextmanager

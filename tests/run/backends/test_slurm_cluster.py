@@ -17,6 +17,7 @@ from foldrun.core.task import PlannedTask, Resources, TaskRecipe, TaskState
 from foldrun.layout import RunLayout
 from foldrun.run.backends.base import RunContext
 from foldrun.run.backends.slurm import SlurmBackend, load_jobs
+from foldrun.run.options import RunOptions
 from foldrun.run.runner import run_planned
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
@@ -89,7 +90,7 @@ def make_spec(tmp_path: Path, extra: str = "") -> tuple[Path, Path]:
 def test_run_wait_resume(cluster: None, tmp_path: Path, counted_sbatch: Path) -> None:
     spec, run_dir = make_spec(tmp_path)
     tasks = three_folds(run_dir)
-    result = run_planned(spec, run_dir, tasks, backend="slurm", wait=True)
+    result = run_planned(spec, run_dir, tasks, RunOptions(backend="slurm", wait=True))
     assert result.exit_code == 0, (result.failures, result.messages)
     assert result.counts["done"] == 7
     calls = counted_sbatch.read_text().splitlines()
@@ -101,7 +102,7 @@ def test_run_wait_resume(cluster: None, tmp_path: Path, counted_sbatch: Path) ->
     audit = (run_dir / "audit.log").read_text()
     assert audit.count("| submitted |") == 7 and audit.count("| finished") == 7
     # a rerun submits nothing
-    again = run_planned(spec, run_dir, tasks, backend="slurm", wait=True)
+    again = run_planned(spec, run_dir, tasks, RunOptions(backend="slurm", wait=True))
     assert again.to_run == [] and again.exit_code == 0
     assert len(counted_sbatch.read_text().splitlines()) == 3
 
@@ -109,7 +110,7 @@ def test_run_wait_resume(cluster: None, tmp_path: Path, counted_sbatch: Path) ->
 def test_failed_task_is_reported_with_its_reason(cluster: None, tmp_path: Path) -> None:
     spec, run_dir = make_spec(tmp_path)
     tasks = three_folds(run_dir, fail_fold=1)
-    result = run_planned(spec, run_dir, tasks, backend="slurm", wait=True)
+    result = run_planned(spec, run_dir, tasks, RunOptions(backend="slurm", wait=True))
     assert result.exit_code == 1
     failed = {f.key: f for f in result.failures}
     assert "cmd/default/fold_01/train" in failed
@@ -144,7 +145,7 @@ def test_a_failed_fold_stops_only_its_own_variant(cluster: None, tmp_path: Path)
             task_dir=run_dir / f"tasks/cmd/{variant}/all/refit",
         )
         tasks[r.key] = r
-    result = run_planned(spec, run_dir, tasks, backend="slurm", wait=True)
+    result = run_planned(spec, run_dir, tasks, RunOptions(backend="slurm", wait=True))
     assert result.exit_code == 1
     assert (run_dir / "tasks/cmd/a/all/refit/DONE").exists()
     failed = {f.key: f.reason for f in result.failures}
@@ -159,7 +160,7 @@ def test_gpus_and_stage_partition_reach_the_job(cluster: None, tmp_path: Path) -
     command = 'echo "$SLURM_JOB_PARTITION $CUDA_VISIBLE_DEVICES" > {out}/where.txt'
     task = command_task(run_dir, 0, "train", command)
     task = replace(task, resources=replace(task.resources, gpus=1))
-    result = run_planned(spec, run_dir, {task.key: task}, backend="slurm", wait=True)
+    result = run_planned(spec, run_dir, {task.key: task}, RunOptions(backend="slurm", wait=True))
     assert result.exit_code == 0, result.failures
     partition, gpus = (task.task_dir / "where.txt").read_text().split()
     assert partition == "cpu"
@@ -169,7 +170,7 @@ def test_gpus_and_stage_partition_reach_the_job(cluster: None, tmp_path: Path) -
 def test_submit_return_then_cancel(cluster: None, tmp_path: Path) -> None:
     spec, run_dir = make_spec(tmp_path)
     tasks = three_folds(run_dir, train="sleep 120")
-    result = run_planned(spec, run_dir, tasks, backend="slurm", wait=False)
+    result = run_planned(spec, run_dir, tasks, RunOptions(backend="slurm", wait=False))
     assert result.counts["pending"] == 7
     ctx = RunContext(spec_path=spec, run_dir=run_dir, run_id="")
     backend = SlurmBackend()
@@ -178,7 +179,7 @@ def test_submit_return_then_cancel(cluster: None, tmp_path: Path) -> None:
     assert set(states.values()) <= {TaskState.PENDING, TaskState.RUNNING}
     # a rerun while everything is queued submits nothing new
     jobs_before = len(load_jobs(run_dir))
-    run_planned(spec, run_dir, tasks, backend="slurm", wait=False)
+    run_planned(spec, run_dir, tasks, RunOptions(backend="slurm", wait=False))
     assert len(load_jobs(run_dir)) == jobs_before
     done = subprocess.run(
         [sys.executable, "-m", "foldrun", "cancel", str(spec)], capture_output=True, text=True
@@ -203,7 +204,7 @@ REQUEUE_ME = (
 def test_requeue_keeps_the_checkpoint_dir(cluster: None, tmp_path: Path) -> None:
     spec, run_dir = make_spec(tmp_path, "max_requeues = 1")
     task = command_task(run_dir, 0, "train", REQUEUE_ME)
-    result = run_planned(spec, run_dir, {task.key: task}, backend="slurm", wait=True)
+    result = run_planned(spec, run_dir, {task.key: task}, RunOptions(backend="slurm", wait=True))
     assert result.exit_code == 0, (result.failures, (run_dir / "audit.log").read_text())
     audit = (run_dir / "audit.log").read_text()
     assert "| requeued | restart 1 of 1" in audit
@@ -217,7 +218,7 @@ def test_time_limit_requeues_then_runs_out(cluster: None, tmp_path: Path) -> Non
     command = "echo ${{SLURM_RESTART_COUNT:-0}} >> " + str(trace) + "; sleep 100"
     task = command_task(run_dir, 0, "train", command)
     task = replace(task, resources=replace(task.resources, time_min=1))
-    result = run_planned(spec, run_dir, {task.key: task}, backend="slurm", wait=True)
+    result = run_planned(spec, run_dir, {task.key: task}, RunOptions(backend="slurm", wait=True))
     assert result.exit_code == 1
     assert trace.read_text().split() == ["0", "1"]  # ran twice: requeued once
     ctx = RunContext(spec_path=spec, run_dir=run_dir, run_id="")

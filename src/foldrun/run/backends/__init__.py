@@ -13,12 +13,16 @@ BACKENDS = {
 }
 
 
-def get_backend(name: str, **options: object) -> Backend:
-    """The backend registered under `name`, built with its options."""
+def backend_class(name: str) -> type[Backend]:
+    """The backend registered under `name`."""
     if name not in BACKENDS:
         raise RunError(
             f"unknown backend {name!r}; use one of: {', '.join(BACKENDS)}", key="--backend"
         )
     module_name, class_name = BACKENDS[name].split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(**options)
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def get_backend(name: str, **options: object) -> Backend:
+    """The backend registered under `name`, built with its options."""
+    return backend_class(name)(**options)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -41,6 +41,22 @@ class BackendResult:
 
 class Backend(ABC):
     name: ClassVar[str]
+    # its dry run writes files that need the split (SLURM's job scripts and array files)
+    dry_run_writes: ClassVar[bool] = False
+
+    @classmethod
+    def prepare(
+        cls, tasks: Sequence[PlannedTask], ctx: RunContext, gpus: Sequence[int] | None
+    ) -> RunContext:
+        """The context the tasks will run in, checked before anything is written (a task
+        that can never fit is an error now, not a hang later); `gpus` as the user gave
+        them (None: not given)."""
+        return replace(ctx, gpus=tuple(gpus or ()))
+
+    def dry_run(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> None:
+        """What this backend would do, shown or written for the user to do by hand (the
+        plan itself is shown by the caller; a local dry run adds nothing to it)."""
+        return None
 
     @abstractmethod
     def execute(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> BackendResult:

@@ -19,11 +19,12 @@ import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 from foldrun.core import audit, state
 from foldrun.core.task import PlannedTask, TaskState
+from foldrun.errors import PlanError
 from foldrun.run.backends.base import Backend, BackendResult, RunContext
 from foldrun.run.gpus import GpuPool
 from foldrun.run.worker import task_folder, task_lock
@@ -247,6 +248,23 @@ def worker_argv(ctx: RunContext, key: str, gpus: Sequence[int]) -> list[str]:
     return [*argv, "--plan", str(plan_file)] if plan_file else argv
 
 
+def check_resources(tasks: Iterable[PlannedTask], jobs: int, gpus: Sequence[int]) -> None:
+    """A task that can never fit is an error now, not a hang later."""
+    for task in tasks:
+        if task.resources.cpus > jobs:
+            raise PlanError(
+                f"task {task.key} needs {task.resources.cpus} cpus but --jobs is {jobs}; "
+                f"run with --jobs {task.resources.cpus} or more, or lower its resources.cpus",
+                key=f"models.{task.model}.resources.cpus",
+            )
+        if task.resources.gpus > len(gpus):
+            raise PlanError(
+                f"task {task.key} needs {task.resources.gpus} GPU(s) but {len(gpus)} are "
+                "available; pass --gpus 0,1,... or lower its resources.gpus",
+                key=f"models.{task.model}.resources.gpus",
+            )
+
+
 class LocalBackend(Backend):
     name = "local"
 
@@ -258,6 +276,18 @@ class LocalBackend(Backend):
     def _notify(self, event: str, key: str) -> None:
         if self.listener is not None:
             self.listener(event, key)
+
+    @classmethod
+    def prepare(
+        cls, tasks: Sequence[PlannedTask], ctx: RunContext, gpus: Sequence[int] | None
+    ) -> RunContext:
+        """This machine's GPUs unless given (CUDA_VISIBLE_DEVICES, nvidia-smi), and every
+        task fits in --jobs cpus and those GPUs."""
+        from foldrun.run.gpus import detect_gpus
+
+        found = tuple(gpus) if gpus is not None else detect_gpus()
+        check_resources(tasks, ctx.jobs, found)
+        return replace(ctx, gpus=found)
 
     def execute(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> BackendResult:
         schedule = _Schedule({t.key: t for t in tasks})

@@ -65,6 +65,11 @@ class SlurmBackend(Backend):
     """Submit tasks as SLURM job arrays; ask the scheduler what is queued or failed."""
 
     name = "slurm"
+    dry_run_writes = True  # job scripts and array files, to submit by hand
+
+    def dry_run(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> None:
+        """Writes the job scripts and prints the sbatch commands that would submit them."""
+        self.execute(tasks, ctx)
 
     def __init__(
         self,
