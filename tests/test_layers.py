@@ -68,3 +68,10 @@ def test_no_cycle_between_packages() -> None:
 
     for package in sorted(graph):
         visit(package, ())
+
+
+def test_the_spec_file_is_parsed_in_one_place() -> None:
+    """Only spec/load.py parses TOML (read_document): every other reader asks it."""
+    parsers = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+                     if "tomllib." in p.read_text(encoding="utf-8"))  # fmt: skip
+    assert parsers == ["spec/load.py"]

@@ -13,19 +13,11 @@ def run_dir_of(spec_path: Path) -> Path:
     Read straight from the TOML: cancelling must work even when the rest of the spec no
     longer validates (data moved, a model renamed).
     """
-    import tomllib
-
     from foldrun.errors import SpecError
+    from foldrun.spec.load import read_document
     from foldrun.spec.model import check_name, check_path
 
-    try:
-        document = tomllib.loads(spec_path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise SpecError(f"cannot read the spec: {err.strerror}", file=spec_path) from None
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"not valid TOML: {err}", file=spec_path) from None
-    except UnicodeDecodeError:
-        raise SpecError("the spec is not UTF-8 text; save it as UTF-8", file=spec_path) from None
+    document = read_document(spec_path)
     output = document.get("output") or (
         f"runs/{document['name']}" if isinstance(document.get("name"), str) else None
     )

@@ -12,7 +12,6 @@ import os
 import shlex
 import shutil
 import sys
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,9 +20,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from foldrun.core.strategies import GROUPED
-from foldrun.errors import FoldrunError
+from foldrun.errors import FoldrunError, SpecError
 from foldrun.plan.imports import import_problem
-from foldrun.spec.load import parse_spec
+from foldrun.spec.load import parse_spec, read_document
 from foldrun.spec.model import DataSpec, ModelSpec, Spec, SplitSpec
 from foldrun.spec.problems import Problem, did_you_mean
 from foldrun.spec.table import TableInfo, read_table_info
@@ -105,8 +104,8 @@ def _parts(path: Path, spec: Spec | None) -> _Parts | None:
             file, spec.base_dir, spec.data, spec.split, spec.models, spec, spec.mlflow is not None
         )
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        raw = read_document(path)
+    except SpecError:
         return None  # parse_spec already said why
     models = {}
     for name, table in _dict(raw.get("models")).items():

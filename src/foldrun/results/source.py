@@ -1,13 +1,13 @@
 """Where a run's results come from: a spec file (its `output`) or a run folder, and the plan.
 
 `foldrun.spec.load_spec` and `foldrun.plan.build_plan` are used when they exist and work;
-otherwise the spec is read with tomllib and the task folders alone say what exists.
+otherwise the spec's TOML is read as it is (spec.load.read_document) and the task folders
+alone say what exists.
 """
 
 from __future__ import annotations
 
 import importlib
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,15 +56,6 @@ class RunSource:
     def report_options(self) -> dict[str, Any]:
         value = self.raw.get("report", {})
         return value if isinstance(value, dict) else {}
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text())
-    except (OSError, UnicodeDecodeError) as err:
-        raise ReportError(f"cannot read the spec: {err}", file=path) from err
-    except tomllib.TOMLDecodeError as err:
-        raise ReportError(f"the spec is not valid TOML ({err}); fix it", file=path) from err
 
 
 def _output_of(spec_path: Path, raw: dict[str, Any]) -> Path:
@@ -124,7 +115,9 @@ def resolve(run_dir_or_spec: str | Path) -> RunSource:
     if path.is_dir() and (path / SPEC_NAME).is_file() and not (path / "tasks").is_dir():
         path = path / SPEC_NAME
     if path.is_file():
-        raw = _read_toml(path)
+        from foldrun.spec.load import read_document
+
+        raw = read_document(path, ReportError)
         run_dir = _output_of(path, raw)
         if run_dir.exists() and not is_run_folder(run_dir):
             raise _not_a_run(run_dir, path)

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from foldrun.errors import FoldrunError, SpecError
 from foldrun.spec.model import ModelSpec, Spec, check_name
 from foldrun.spec.problems import Problem, did_you_mean, key_path
 
@@ -27,17 +28,30 @@ def load_spec(path: str | Path) -> Spec:
     return spec
 
 
+def read_document(path: str | Path, error: type[FoldrunError] = SpecError) -> dict[str, Any]:
+    """The spec file's TOML as a dict, the one place foldrun parses it (commands that must
+    work on a spec that no longer validates, cancel and report, read their keys from it).
+    A file that cannot be read or parsed raises `error`, naming the file and what to do."""
+    file = Path(path)
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error("spec file not found; check the path", file=file) from None
+    except UnicodeDecodeError:
+        raise error("the spec is not UTF-8 text; save it as UTF-8", file=file) from None
+    except OSError as err:
+        raise error(f"cannot read the spec file: {err.strerror or err}", file=file) from None
+    except tomllib.TOMLDecodeError as err:
+        raise error(f"not valid TOML: {err}; fix it", file=file) from None
+
+
 def parse_spec(path: str | Path) -> tuple[Spec | None, list[Problem]]:
     """The spec (None when invalid) and every schema problem found."""
     file = Path(path)
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None, [Problem("spec file not found; check the path", file=str(file))]
-    except (OSError, UnicodeDecodeError) as err:
-        return None, [Problem(f"cannot read the spec file: {err}", file=str(file))]
-    except tomllib.TOMLDecodeError as err:
-        return None, [Problem(f"not valid TOML: {err}", file=str(file))]
+        raw = read_document(file)
+    except SpecError as err:
+        return None, [Problem(err.message, file=str(file))]
     raw, problems = _drop_bad_model_names(raw, str(file))
     try:
         spec = Spec.model_validate(raw)

@@ -8,7 +8,6 @@ run at once, and how preemption is handled.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -89,14 +88,10 @@ def slurm_spec_from_table(
 
 def load_slurm_spec(spec_path: str | Path) -> SlurmSpec:
     """The `[slurm]` table of a spec file (defaults when the table is absent)."""
+    from foldrun.spec.load import read_document
+
     path = Path(spec_path)
-    try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except OSError as err:
-        raise SpecError(f"cannot read the spec: {err.strerror}", file=path) from None
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"not valid TOML: {err}", file=path) from None
+    document = read_document(path)
     table = document.get("slurm")
     if table is not None and not isinstance(table, dict):
         raise SpecError("[slurm] must be a table", file=path, key="slurm")
