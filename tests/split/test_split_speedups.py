@@ -95,3 +95,21 @@ def test_all_distinct_finds_a_repeat_anywhere(dtype) -> None:
         repeated = [*ids[:at], ids[(at * 7919) % len(ids) or 1], *ids[at + 1 :]]
         assert not all_distinct(pd.Series(repeated, dtype=dtype))
     assert not all_distinct(pd.Series([3, 1, 3])) and all_distinct(pd.Series([3, 1, 2]))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["a", "", "  ", "\t\n", "\u3000", " b ", None, "\xa0"]),
+        pd.Series(["a", "", "  ", None, 3, 2.5], dtype=object),
+        pd.Series(pd.Categorical(["a", " ", "a"])),
+        pd.Series([1.0, np.nan, 0.0]),
+        pd.Series([True, False]),
+        pd.Series(pd.to_datetime(["2020-01-01", None])),
+    ],
+)
+def test_blank_values_are_those_whose_text_strips_to_nothing(values: pd.Series) -> None:
+    from foldrun.split.plan import _blank
+
+    want = (values.astype(str).str.strip() == "").fillna(False).to_numpy(dtype=bool)
+    assert _blank(values).tolist() == want.tolist()

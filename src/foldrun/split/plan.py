@@ -46,7 +46,7 @@ def column(df: pd.DataFrame, name: str, what: str) -> pd.Series:
             column=name,
         )
     values = df[name]
-    bad = values.isna() | (values.astype(str).str.strip() == "")
+    bad = values.isna() | _blank(values)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         bad |= np.isinf(values.to_numpy(dtype=float))
     if bad.any():
@@ -57,6 +57,18 @@ def column(df: pd.DataFrame, name: str, what: str) -> pd.Series:
             column=name,
         )
     return values
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    """Per row: the value's text is empty or whitespace (`str.strip() == ""`), found
+    without a stripped copy of every string (a number's text never is: not formatted)."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return np.zeros(len(values), dtype=bool)
+    text = values
+    if not pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+        text = values.astype(str)
+    blank = (text.str.len() == 0) | text.str.isspace()
+    return blank.fillna(False).to_numpy(dtype=bool)
 
 
 def is_continuous(values: pd.Series) -> bool:
