@@ -75,3 +75,10 @@ def test_the_spec_file_is_parsed_in_one_place() -> None:
     parsers = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
                      if "tomllib." in p.read_text(encoding="utf-8"))  # fmt: skip
     assert parsers == ["spec/load.py"]
+
+
+def test_the_stage_names_are_listed_in_one_place() -> None:
+    """The stages are listed only in core/task.py (STAGES); everyone else imports them."""
+    listed = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+                    if '"train", "predict"' in p.read_text(encoding="utf-8"))  # fmt: skip
+    assert listed == ["core/task.py"]

@@ -8,7 +8,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-STAGES = ("train", "predict", "evaluate", "refit")
+STAGES = ("train", "predict", "evaluate", "refit")  # the one list of stage names, in order
+FOLD_STAGES = STAGES[:3]  # the stages of a fold; refit runs once, on all the data
 
 
 class TaskState(str, Enum):  # noqa: UP042 (str() and pickles stay as they are)

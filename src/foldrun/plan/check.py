@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from foldrun.core.strategies import GROUPED
+from foldrun.core.task import STAGES
 from foldrun.errors import FoldrunError, SpecError
 from foldrun.plan.imports import import_problem
 from foldrun.spec.load import parse_spec, read_document
@@ -263,7 +264,7 @@ def model_problems(name: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
             if message:
                 found.append(Problem(message, parts.file, f"{key}.{field}"))
     missing = _absent_subsets(parts)
-    for stage in ("train", "predict", "evaluate", "refit"):
+    for stage in STAGES:
         template = model.template(stage)
         if template is None:
             continue

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from foldrun.core.strategies import MANIFEST_FORMATS, STRATEGIES
+from foldrun.core.task import STAGES
 from foldrun.core.templates import BUILTIN_PLACEHOLDERS, placeholders, switches
 from foldrun.layout import RunLayout
 from foldrun.spec.mlflow import MlflowSpec
@@ -23,8 +24,7 @@ from foldrun.spec.resources import ResourcesSpec
 from foldrun.spec.slurm import SlurmSpec
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-FOLD_STAGES = ("train", "predict")  # stages a command model may name, besides refit
-COMMAND_STAGES = ("train", "predict", "evaluate", "refit")
+PROGRAM_STAGES = STAGES[:2]  # the fold stages a command model may name (train, predict)
 TaskKind = Literal["classification", "regression", "multilabel"]
 Grid = dict[str, list[Any]]
 
@@ -312,7 +312,7 @@ class ModelSpec(_Strict):
 
     def _placeholder_problems(self) -> list[tuple[str, str]]:
         found = []
-        for stage in COMMAND_STAGES:
+        for stage in STAGES:
             template = self.template(stage)
             if template is None:
                 continue
@@ -365,14 +365,14 @@ class ModelSpec(_Strict):
         names; its evaluate is its own template, else foldrun's (which scores predictions
         against the target, so a label-free experiment has none)."""
         if self.kind != "command":
-            return ("train", "predict", "evaluate", "refit")
-        named = tuple(s for s in FOLD_STAGES if getattr(self, s) is not None)
+            return STAGES
+        named = tuple(s for s in PROGRAM_STAGES if getattr(self, s) is not None)
         evaluate = ("evaluate",) if self.evaluate is not None or has_target else ()
         return (*named, *evaluate, *(("refit",) if self.refit is not None else ()))
 
     def template(self, stage: str) -> str | None:
         """The command template of `stage`; None for estimator/entry models and evaluate."""
-        if self.kind != "command" or stage not in COMMAND_STAGES:
+        if self.kind != "command" or stage not in STAGES:
             return None
         return getattr(self, stage)
 

@@ -13,9 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from foldrun.core.task import STAGES
 from foldrun.errors import SpecError
-
-STAGE_NAMES = ("train", "predict", "evaluate", "refit")
 
 
 class SlurmSpec(BaseModel):
@@ -50,11 +49,11 @@ class SlurmSpec(BaseModel):
     @field_validator("partitions")
     @classmethod
     def _stages(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = sorted(set(value) - set(STAGE_NAMES))
+        bad = sorted(set(value) - set(STAGES))
         if bad:
             raise ValueError(
                 f"partitions: unknown stage {', '.join(map(repr, bad))}; "
-                f"use one of: {', '.join(STAGE_NAMES)}"
+                f"use one of: {', '.join(STAGES)}"
             )
         return value
 

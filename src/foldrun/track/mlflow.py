@@ -32,11 +32,11 @@ from typing import Any
 
 from foldrun._version import __version__
 from foldrun.core.files import write_atomic
+from foldrun.core.task import FOLD_STAGES, STAGES
 from foldrun.errors import TrackError
 
 INSTALL = 'pip install "foldrun[mlflow]"'
 ID_FILE = "mlflow.json"
-FOLD_STAGES = ("train", "predict", "evaluate")
 MODEL_FILES_MAX_MB = 1024  # per task: model files past this are named, not uploaded
 # what foldrun itself writes into a task folder; the rest of a train/refit folder is the
 # task's own output (model.joblib, *.pt, checkpoints/ ...) and goes up as model files
@@ -145,7 +145,7 @@ def _unit_tags(unit: Unit, parent_id: str) -> dict[str, str]:
     return {
         "fold": str(unit.fold),
         "repeat": str(unit.repeat),
-        "stage": ",".join(s for s in (*FOLD_STAGES, "refit") if s in unit.stages),
+        "stage": ",".join(s for s in STAGES if s in unit.stages),
         "fingerprint": fingerprints[last],
         "mlflow.parentRunId": parent_id,
         **{f"fingerprint.{s}": f for s, f in fingerprints.items()},
@@ -176,7 +176,7 @@ def find_units(run_dir: Path, allowed: set[Path] | None = None) -> list[Unit]:
     for dataset, ref in sorted(found, key=lambda dr: (dr[0] or "", dr[1].key)):
         n_repeats = 2 if dataset in repeated else 1
         path = Path(ref.path)
-        if ref.stage not in (*FOLD_STAGES, "refit") or not (path / "DONE").is_file():
+        if ref.stage not in STAGES or not (path / "DONE").is_file():
             continue
         if allowed is not None and path.resolve() not in allowed:
             continue  # stale: done with a fingerprint the spec no longer gives

@@ -94,7 +94,7 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
     if code != 0:
         ctx.write_log(f"\nfoldrun: command exited with code {code}\n")
         return code
-    if task.stage in ("train", "predict", "refit"):  # a self-evaluating train may predict
+    if task.stage != "evaluate":  # a program that predicts (a self-evaluating train may too)
         try:
             _convert_predictions(task, ctx.tmp)
         except Exception as err:  # a bad predictions file fails the task
