@@ -80,7 +80,7 @@ def write_across(
                                                               strict=True)])  # fmt: skip
     table = matrix.pivot_table(index="unit", columns="dataset", values="mean", aggfunc="first")
     table = table.reindex(columns=names)
-    alpha = float(first.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    alpha = first.alpha
     across = compare_across(table, greater, alpha)
     spreadsheet_safe(scores).to_csv(folder / "fold_summary.csv", index=False)
     plot = None

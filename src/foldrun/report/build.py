@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,7 +54,17 @@ class Report:
 
 def build_report(run_dir_or_spec: str | Path, out: str | Path | None = None) -> Report:
     """The report of a run; of a run with `[datasets]`, the comparison across its datasets
-    in the report folder and each dataset's own report in `<dataset>/` below it."""
+    in the report folder and each dataset's own report in `<dataset>/` below it. One
+    report at a time in a process (threads of the Python API wait for each other): the
+    plot cache and the drawing workers are the process's."""
+    with _ONE_AT_A_TIME:
+        return _build(run_dir_or_spec, out)
+
+
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def _build(run_dir_or_spec: str | Path, out: str | Path | None) -> Report:
     source = resolve(run_dir_or_spec)
     run_dir = source.run_dir
     target = Path(out).absolute() if out else run_dir / "report"
@@ -108,13 +119,14 @@ def _write(results: Results, folder: Path) -> Report:
     result = an.analyze(results)
     # the figure files are drawn by other processes while this one builds the rest
     figures = functools.cache(_plots(result, folder))
-    spreadsheet_safe(an.fold_summary(results)).to_csv(folder / "fold_summary.csv", index=False)
-    summary = cv_summary(result)
-    selection.attach_nested(summary["models"], nested.for_results(results))  # type: ignore[arg-type]
-    summary["race"] = selection.race_summary(results)
     try:
+        spreadsheet_safe(an.fold_summary(results)).to_csv(folder / "fold_summary.csv", index=False)
+        summary = cv_summary(result)
+        selection.attach_nested(summary["models"], nested.for_results(results))  # type: ignore[arg-type]
+        summary["race"] = selection.race_summary(results)
         html = pages.index_page(result, summary, figures)
-    finally:  # a page that fails leaves no worker writing into the folder thrown away
+    finally:  # a summary or page that fails leaves no worker writing into the folder
+        # thrown away
         plots, problems = figures()
     summary["plots"] = [p.name for p in plots]
     summary["plot_problems"] = problems
@@ -142,7 +154,7 @@ def cv_summary(result: an.Analysis) -> dict[str, object]:
         "comparison": {
             "test": "corrected resampled t-test (Nadeau & Bengio 2003)",
             "p_adjust": "holm",
-            "alpha": float(res.options.get("alpha", 0.05)),  # type: ignore[arg-type]
+            "alpha": res.alpha,
             "test_train_ratio": result.ratio,
             "pairs": an.records(result.pairs),
         },

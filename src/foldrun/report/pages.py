@@ -109,7 +109,7 @@ def _headline(result: an.Analysis) -> str:
 
 def _next_ones(result: an.Analysis, folds: list[str], partial: list[bool]) -> str:
     ranking = result.ranking
-    alpha = float(result.results.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    alpha = result.results.alpha
     if len(ranking) < 2:
         return h.para("Only one model: nothing to compare.", "note")
     worse = int(ranking["worse_than_best"].sum())
@@ -233,7 +233,7 @@ def _comparison(result: an.Analysis) -> str:
     if pairs.empty:
         return h.section("Comparison", h.para("Fewer than two models: nothing to compare.",
                                               "note"))  # fmt: skip
-    alpha = float(result.results.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    alpha = result.results.alpha
     ratio = "1/(K−1)" if result.ratio is None else f"{result.ratio:.3f}"
     tested = int(pairs["p"].notna().sum())
     untested = len(pairs) - tested

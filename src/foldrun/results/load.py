@@ -90,9 +90,21 @@ class Results:
         lower = self.options.get("lower_is_better") or []
         return greater_is_better(self.primary, lower if isinstance(lower, list) else [])
 
+    def option(self, name: str) -> object:
+        """A `[report]` option as given, else its default (the spec's, the one owner)."""
+        from foldrun.spec.report import ReportSpec
+
+        value = self.options.get(name)
+        return ReportSpec.model_fields[name].default if value is None else value
+
     @property
     def confidence(self) -> float:
-        return float(self.options.get("confidence", 0.95))  # type: ignore[arg-type]
+        return float(self.option("confidence"))  # type: ignore[arg-type]
+
+    @property
+    def alpha(self) -> float:
+        """The significance level of the model comparison."""
+        return float(self.option("alpha"))  # type: ignore[arg-type]
 
     @cached_property
     def planned_folds(self) -> int:
@@ -139,14 +151,13 @@ class Results:
     def comparison(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(pairs, ranking) of the selected variants: corrected t-tests, Holm-corrected."""
         ratio = stats.test_train_ratio(self.folds)
-        alpha = float(self.options.get("alpha", 0.05))  # type: ignore[arg-type]
         return compare.compare_models(
             self.current_metrics,
             self.selected(),
             self.primary,
             self.greater_is_better,
             ratio,
-            alpha,
+            self.alpha,
         )
 
     def pooled_interval(
@@ -168,8 +179,8 @@ class Results:
             part.dropna(axis=1, how="all").reset_index(drop=True),
             self.task,
             metric or self.primary,
-            n_boot=int(self.options.get("bootstrap", 1000)),  # type: ignore[arg-type]
-            seed=int(self.options.get("seed", 0)),  # type: ignore[arg-type]
+            n_boot=int(self.option("bootstrap")),  # type: ignore[call-overload]
+            seed=int(self.option("seed")),  # type: ignore[call-overload]
             confidence=self.confidence,
         )
 
