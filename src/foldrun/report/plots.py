@@ -51,10 +51,11 @@ def cache(results_dir: Path) -> Iterator[None]:
     again: nothing changed, nothing redrawn; one model changed, one model redrawn. Images
     no longer used are removed at the end, so the folder holds only the last report's.
     A cache that cannot be read or written is skipped (the plot is drawn)."""
-    _Cache.folder, _Cache.used = results_dir / CACHE, set()
+    folder, used = results_dir / CACHE, set[str]()  # pruned even if another cleared _Cache
+    _Cache.folder, _Cache.used = folder, used
     try:
         yield
-        _prune(_Cache.folder, _Cache.used)
+        _prune(folder, used | _Cache.used)
     finally:
         _Cache.folder, _Cache.used = None, set()
 
