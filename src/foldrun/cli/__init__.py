@@ -118,7 +118,10 @@ def _say(line: str) -> None:
 
 def _exit(code: int) -> None:
     """sys.exit(code), flushing stdout first: a reader that went away must cost no
-    'Exception ignored ... BrokenPipeError' at interpreter exit."""
+    'Exception ignored ... BrokenPipeError' at interpreter exit. Started with no stdout
+    (fd 1 closed), Python has none to flush."""
+    if sys.stdout is None:
+        sys.exit(code)
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
