@@ -173,25 +173,32 @@ class Panel:
         return "".join(out)
 
     def _legend(self) -> str:
+        """A box of (line, label) entries inside the plot area, in as many columns as the
+        entries need to fit its height; a label too long for its column is cut (with "…"),
+        its whole text kept as the entry's tooltip."""
         if not self.legend:
             return ""
-        rows = len(self.legend)
+        space_w, space_h = WIDTH - self.left - RIGHT - 8, HEIGHT - TOP - BOTTOM - 8
+        cols = math.ceil(len(self.legend) / max(1, int((space_h - 6) // 13)))
+        rows = math.ceil(len(self.legend) / cols)
         longest = max(len(label) for label, _ in self.legend)
-        box_w, box_h = min(20 + 5.6 * longest, WIDTH - self.left - RIGHT - 8), 6 + 13 * rows
-        right, bottom = WIDTH - RIGHT - 4, HEIGHT - BOTTOM - 4
-        x0 = right - box_w if "right" in self.legend_at else self.left + 4
+        col_w = min(20 + 5.6 * longest, space_w / cols)
+        fits = max(1, int((col_w - 20) / 5.6))
+        box_w, box_h = col_w * cols, 6 + 13 * rows
+        x0 = WIDTH - RIGHT - 4 - box_w if "right" in self.legend_at else self.left + 4
         if "center" in self.legend_at:
             x0 = self.left + (WIDTH - self.left - RIGHT - box_w) / 2
-        y0 = TOP + 4 if "upper" in self.legend_at else bottom - box_h
+        y0 = TOP + 4 if "upper" in self.legend_at else HEIGHT - BOTTOM - 4 - box_h
         out = [f'<rect x="{num(x0)}" y="{num(y0)}" width="{num(box_w)}" height="{num(box_h)}" '
                'fill="white" fill-opacity="0.85" stroke="#ccc"/>']  # fmt: skip
         for i, (label, colour) in enumerate(self.legend):
-            y = y0 + 12 + 13 * i
-            out.append(f'<line x1="{num(x0 + 4)}" y1="{num(y - 3)}" x2="{num(x0 + 16)}" '
-                       f'y2="{num(y - 3)}" stroke="{colour}" stroke-width="2"/>')  # fmt: skip
-            out.append(_text(x0 + 19, y, label, 8, "black", "start"))
+            x, y = x0 + col_w * (i // rows), y0 + 12 + 13 * (i % rows)
+            shown = label if len(label) <= fits else label[: fits - 1] + "…"
+            out.append(f'<g><title>{xml_text(label)}</title><line x1="{num(x + 4)}" '
+                       f'y1="{num(y - 3)}" x2="{num(x + 16)}" y2="{num(y - 3)}" '
+                       f'stroke="{colour}" stroke-width="2"/>'
+                       f'{_text(x + 19, y, shown, 8, "black", "start")}</g>')  # fmt: skip
         return "".join(out)
-
 
 def figure(title: str, panels: Sequence[Panel], cols: int, colour: str = "black") -> bytes:
     """The panels in a grid of `cols` columns under `title`: one SVG document."""
