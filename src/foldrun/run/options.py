@@ -26,23 +26,52 @@ class RunOptions:
     def of(
         cls,
         *,
-        gpus: Sequence[int] | None = None,
-        models: Sequence[str] | None = (),
-        folds: Sequence[int] | None = (),
-        stages: Sequence[str] | None = (),
-        datasets: Sequence[str] | None = (),
+        gpus: Sequence[int] | str | None = None,
+        models: Sequence[str] | str | None = (),
+        folds: Sequence[int] | int | None = (),
+        stages: Sequence[str] | str | None = (),
+        datasets: Sequence[str] | str | None = (),
         **rest: object,
     ) -> RunOptions:
-        """From lists or None, as the CLI and the API get them."""
+        """From lists or None, as the CLI and the API get them; one value (a model's name,
+        a fold number) is a list of it, and GPUs as text are read as `--gpus` reads them."""
+        from foldrun.run.gpus import parse_gpus
+
         return cls(
-            gpus=None if gpus is None else tuple(gpus),
-            models=tuple(models or ()),
-            folds=tuple(folds or ()),
-            stages=tuple(stages or ()),
-            datasets=tuple(datasets or ()),
+            gpus=parse_gpus(gpus) if isinstance(gpus, str) else _values(gpus, None),
+            models=_values(models),
+            folds=_values(folds),
+            stages=_values(stages),
+            datasets=_values(datasets),
             **rest,  # type: ignore[arg-type]
         )
 
     def check(self) -> None:
-        if self.retries < 0 or self.jobs < 1:
-            raise RunError("--jobs must be >= 1 and --retries >= 0", key="--jobs/--retries")
+        """Refuses a bad value in one line (before anything is planned or written)."""
+        from foldrun.run.backends import backend_class
+
+        backend_class(self.backend)  # an unknown one is refused
+        if not (_count(self.jobs, 1) and _count(self.retries, 0)):
+            raise RunError(
+                "--jobs must be an integer >= 1 and --retries an integer >= 0; got "
+                f"{self.jobs!r} and {self.retries!r}",
+                key="--jobs/--retries",
+            )
+        gpus = self.gpus or ()
+        if not all(_count(g, 0) for g in gpus) or len(set(gpus)) != len(gpus):
+            raise RunError(f"--gpus ids must be distinct integers >= 0; got {list(gpus)}",
+                           key="--gpus")  # fmt: skip
+
+
+def _values(given: object, empty: tuple[object, ...] | None = ()) -> tuple[object, ...] | None:
+    """A list, a tuple or None (`empty`) as a tuple; one value (text, a number) as (value,)."""
+    if given is None:
+        return empty
+    if isinstance(given, str | int):
+        return (given,)
+    return tuple(given)  # type: ignore[call-overload]
+
+
+def _count(value: object, least: int) -> bool:
+    """An integer (not a bool, a float or text) of at least `least`."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least

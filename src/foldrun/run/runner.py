@@ -183,6 +183,7 @@ def run(
     from foldrun.run.backends import backend_class
 
     spec_path = Path(spec_path).resolve()
+    options.check()  # before the plan, which may write the split
     check_subset(spec_path, options.models, options.folds, options.stages, options.datasets)
     # a dry run writes nothing; but a backend whose dry run writes job scripts to submit by
     # hand (SLURM) needs the split made: its array elements must find it
