@@ -43,3 +43,21 @@ def test_a_short_legend_is_one_column_of_whole_labels() -> None:
     panel.legend += [("AUC 0.912", svg.COLOURS[0]), ("chance", "grey")]
     texts = [t.text for t in _legend_of(panel).iter(f"{NS}text")]
     assert "AUC 0.912" in texts and "chance" in texts
+
+
+def test_cell_values_of_a_crowded_matrix_fit_their_cells() -> None:
+    panel = svg.Panel("Confusion", "", "", rotate_xticks=90)
+    panel.cells(np.full((20, 20), 123), "Blues")
+    texts = [t for t in _legend_of(panel).iter(f"{NS}text") if t.text == "123"]
+    assert len(texts) == 400
+    size = int(texts[0].get("font-size"))
+    width = (svg.WIDTH - panel.left - svg.RIGHT) / 20
+    assert 5 <= size < 10 and size * 0.62 * 3 <= width
+
+
+def test_a_small_matrix_keeps_its_font() -> None:
+    panel = svg.Panel("Confusion", "", "")
+    panel.cells(np.array([[5, 1], [2, 7]]), "Blues")
+    texts = _legend_of(panel).iter(f"{NS}text")
+    sizes = {t.get("font-size") for t in texts if t.text in ("5", "1", "2", "7")}
+    assert sizes == {"10"}

@@ -937,10 +937,13 @@ def _confusion_svg(part: pd.DataFrame) -> svg.Panel:
     ticks = [(float(i), str(label)) for i, label in enumerate(labels)]
     # labels wider than their column are turned, and then the axis names share the y axis
     # (turned labels reach down to where the x axis name would be)
-    turned = max(len(t) for _, t in ticks) * 5.5 > (svg.WIDTH - svg.LEFT - svg.RIGHT) / len(ticks)
+    column = (svg.WIDTH - svg.LEFT - svg.RIGHT) / len(ticks)
+    turned = max(len(t) for _, t in ticks) * 5.5 > column
     names = ("", "true (rows), predicted (columns)") if turned else ("predicted", "true")
+    # at 45 degrees labels closer than their height overlap: upright then
+    angle = 0 if not turned else 45 if column * 0.7 >= 10 else 90
     panel = svg.Panel("Confusion, out-of-fold", *names, xticks=ticks, yticks=ticks,
-                      rotate_xticks=turned)  # fmt: skip
+                      rotate_xticks=angle)  # fmt: skip
     panel.cells(counts, "Blues")
     return panel
 

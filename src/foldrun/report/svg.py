@@ -53,7 +53,7 @@ class Panel:
     ylim: tuple[float, float] = (0.0, 1.0)
     xticks: list[tuple[float, str]] | None = None  # None: chosen from the limits
     yticks: list[tuple[float, str]] | None = None
-    rotate_xticks: bool = False
+    rotate_xticks: int = 0  # degrees the x tick labels are turned (45, or 90 when crowded)
     body: list[str] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)  # (label, colour)
     legend_at: str = "upper right"
@@ -107,6 +107,8 @@ class Panel:
         scale of its minimum to its maximum and labelled; NaN cells stay empty."""
         rows, cols = values.shape
         self.xlim, self.ylim = (-0.5, cols - 0.5), (rows - 0.5, -0.5)
+        texts = [[format(v, digits) if v == v else "" for v in row] for row in values]
+        size = _cell_font(self._cell_box(0, 0), max(len(t) for row in texts for t in row))
         finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         colours = mpl.colormaps[cmap](mcolors.Normalize(low, high)(values))
@@ -119,7 +121,7 @@ class Panel:
                 x0, y0, w, h = self._cell_box(c, r)
                 self.body.append(f'<rect x="{num(x0)}" y="{num(y0)}" width="{num(w)}" '
                                  f'height="{num(h)}" fill="{mcolors.to_hex(rgba)}"/>')  # fmt: skip
-                self.body.append(_text(x0 + w / 2, y0 + h / 2 + 4, format(value, digits), 10,
+                self.body.append(_text(x0 + w / 2, y0 + h / 2 + size * 0.4, texts[r][c], size,
                                        ink(rgba), "middle"))  # fmt: skip
 
     def outline(self, col: int, row: int, colour: str) -> None:
@@ -156,7 +158,8 @@ class Panel:
             out.append(f'<line x1="{num(px)}" y1="{bottom}" x2="{num(px)}" y2="{bottom + 4}" '
                        'stroke="#333" stroke-width="0.8"/>')  # fmt: skip
             if self.rotate_xticks:
-                out.append(f'<text transform="translate({num(px)},{bottom + 12}) rotate(-45)" '
+                out.append(f'<text transform="translate({num(px)},{bottom + 12}) '
+                           f'rotate(-{self.rotate_xticks})" '
                            f'font-size="9" text-anchor="end">{xml_text(label)}</text>')  # fmt: skip
             else:
                 out.append(_text(px, bottom + 15, label, 9, "black", "middle"))
@@ -282,6 +285,12 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def xml_text(text: str) -> str:
     """`text` as SVG character data: escaped, and only characters XML allows."""
     return escape(_NOT_XML.sub("\ufffd", text))
+
+
+def _cell_font(box: tuple[float, float, float, float], longest: int) -> int:
+    """The font size (10 at most, 5 at least) at which a cell's value fits its cell."""
+    _, _, w, h = box
+    return max(5, min(10, int(abs(h) * 0.75), int(abs(w) / (0.62 * max(longest, 1)))))
 
 
 def _text(x: float, y: float, text: str, size: int, colour: str, anchor: str) -> str:
