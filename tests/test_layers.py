@@ -82,3 +82,10 @@ def test_the_stage_names_are_listed_in_one_place() -> None:
     listed = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
                     if '"train", "predict"' in p.read_text(encoding="utf-8"))  # fmt: skip
     assert listed == ["core/task.py"]
+
+
+def test_files_are_hashed_in_one_place() -> None:
+    """A file's sha256 is computed by core/files.py file_sha256 only."""
+    hashing = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+                     if "fh.read(1 << 20)" in p.read_text(encoding="utf-8"))  # fmt: skip
+    assert hashing == ["core/files.py"]

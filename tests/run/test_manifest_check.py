@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from foldrun.core.files import file_sha256
 from foldrun.core.task import PlannedTask, Resources, TaskRecipe
-from foldrun.plan.fingerprint import file_sha256
 from foldrun.run.worker import changed_inputs
 from tests.reliability.helpers import foldrun, project
 

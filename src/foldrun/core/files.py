@@ -9,6 +9,7 @@ write that fails leaves the target as it was and no temporary file behind.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -61,3 +62,13 @@ def write_if_changed(path: str | os.PathLike[str], data: str | bytes) -> bool:
         pass
     write_atomic(path, raw)
     return True
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes, read a MiB at a time (the one rule for hashing files:
+    manifests, tables, fold tables, the user's code)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

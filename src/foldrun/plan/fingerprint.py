@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from foldrun._version import __version__
+from foldrun.core.files import file_sha256
 
 
 class FileHashes:
@@ -34,12 +35,6 @@ class FileHashes:
         return self._cache[path]
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fingerprint(payload: dict[str, Any], upstream: list[str]) -> str:

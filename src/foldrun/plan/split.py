@@ -8,7 +8,6 @@ made on other folds must not be mixed with new ones.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from foldrun.core.files import write_json
+from foldrun.core.files import file_sha256, write_json
 from foldrun.core.strategies import MANIFEST_FORMATS
 from foldrun.errors import FoldrunError, SpecError
 from foldrun.layout import fold_dir_name
@@ -260,7 +259,7 @@ def _record(spec: Spec, known: dict[str, Any] | None = None) -> dict[str, Any]:
     if known and known.get("table_stat") == table_stat and "table_sha256" in known:
         sha = str(known["table_sha256"])
     else:
-        sha = _sha256(spec.table_path)
+        sha = file_sha256(spec.table_path)
     data = spec.data
     record = {
         "options": spec.split.options(),
@@ -273,7 +272,7 @@ def _record(spec: Spec, known: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     tables = [spec.resolve(f) for f in spec.split.fold_tables()]
     if tables:  # an edited fold table changes the folds like an edited data table
-        record["fold_tables_sha256"] = [_sha256(t) if t.is_file() else None for t in tables]
+        record["fold_tables_sha256"] = [file_sha256(t) if t.is_file() else None for t in tables]
     return record
 
 
@@ -347,9 +346,3 @@ def _write_record(path: Path, record: dict[str, Any]) -> None:
     write_json(path, record, sort_keys=True, indent=1)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -198,7 +198,7 @@ def changed_inputs(task: PlannedTask) -> str:
     """'' when every manifest the fingerprint was built from still has the sha256 the plan
     saw; else which one changed (someone rewrote the split during the run). A few small
     CSVs: ~0.1 ms a task."""
-    from foldrun.plan.fingerprint import file_sha256
+    from foldrun.core.files import file_sha256
 
     inputs = task.recipe.inputs
     for name, digest in task.recipe.input_sha256.items():

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from foldrun.core.files import file_sha256
+
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -21,14 +23,10 @@ def num(x: float) -> float | None:
 
 def sha256_of(source: str | Path | None, table: pd.DataFrame) -> str:
     """sha256 of the input file's bytes, or of the table's contents when there is no file."""
-    digest = hashlib.sha256()
     if source is not None and Path(source).is_file():
-        with Path(source).open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    else:
-        digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
+        return file_sha256(source)
+    rows = pd.util.hash_pandas_object(table, index=False).to_numpy()
+    return hashlib.sha256(rows.tobytes()).hexdigest()
 
 
 def class_stats(values: np.ndarray, whole: pd.Series) -> dict[str, Any]:
