@@ -28,6 +28,11 @@ class MissingName(AttributeError):
         self.module, self.attr, self.part, self.owner = module, attr, part, owner
 
 
+class ModuleExited(ImportError):
+    """The module ended the process as it was imported (sys.exit, or a script's argparse
+    finding its arguments missing): an import that failed, not foldrun's own exit."""
+
+
 class NameFailed(Exception):
     """Getting a part of the name raised something else than AttributeError (a module
     `__getattr__` or a descriptor failing); the error is `__cause__`."""
@@ -47,7 +52,7 @@ def resolve(ref: str, folder: Path | None = None, *, keep: bool = False) -> Any:
     keeps it: unpickling a model of a module beside the spec needs it later too).
 
     Raises BadRef, whatever importing the module raises (ImportError, or any error of the
-    module's own code), MissingName or NameFailed.
+    module's own code; ModuleExited for its sys.exit), MissingName or NameFailed.
     """
     module_name, attr = split_ref(ref)
     entry = str(folder) if folder is not None else None
@@ -56,6 +61,11 @@ def resolve(ref: str, folder: Path | None = None, *, keep: bool = False) -> Any:
         sys.path.insert(0, str(entry))
     try:
         obj: Any = importlib.import_module(module_name)
+    except SystemExit as err:
+        raise ModuleExited(
+            f"importing {module_name!r} called sys.exit({err.code!r}) (a script that reads its "
+            "command line as it is imported? put that under `if __name__ == '__main__':`)"
+        ) from None
     finally:
         if added and not keep and entry in sys.path:
             sys.path.remove(str(entry))
