@@ -567,15 +567,23 @@ def _predicted_labels(part: pd.DataFrame) -> np.ndarray:
 
 @cached_file
 def confusion(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
-
     items = [
         (k, v) for k, v in oof.items() if "pred" in v or any(v.columns.str.startswith("proba_"))
     ]
+    return _panel_per_model(items, _confusion, path)
+
+
+def _panel_per_model(
+    items: list[tuple[str, pd.DataFrame]],
+    draw: Callable[[plt.Axes, pd.DataFrame, str], None],
+    path: Path,
+) -> Path | None:
+    """One panel per (label, out-of-fold predictions), drawn by `draw`; None without any."""
     if not items:
         return None
     fig, axes = _grid(len(items))
     for ax, (label, part) in zip(axes, items, strict=True):
-        _confusion(ax, part, label)
+        draw(ax, part, label)
     return _save(fig, path)
 
 
@@ -599,10 +607,7 @@ def confusion_counts(part: pd.DataFrame) -> tuple[list[str], np.ndarray]:
 
 @cached_file
 def predicted_vs_true(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
-    fig, axes = _grid(len(oof))
-    for ax, (label, part) in zip(axes, oof.items(), strict=True):
-        _scatter(ax, part, label)
-    return _save(fig, path)
+    return _panel_per_model(list(oof.items()), _scatter, path)
 
 
 def _scatter(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
@@ -618,12 +623,7 @@ def _scatter(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
 def prediction_distribution(oof: dict[str, pd.DataFrame], path: Path) -> Path | None:
     """Score of the positive class (binary) or the top probability, per true class."""
     items = [(k, v) for k, v in oof.items() if _binary_scores(v) is not None]
-    if not items:
-        return None
-    fig, axes = _grid(len(items))
-    for ax, (label, part) in zip(axes, items, strict=True):
-        _distribution(ax, part, label)
-    return _save(fig, path)
+    return _panel_per_model(items, _distribution, path)
 
 
 def _distribution(ax: plt.Axes, part: pd.DataFrame, title: str) -> None:
