@@ -99,7 +99,10 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
         return 0
     fn = common.import_object(str(task.recipe.entry), task)
     preds = fn(_context(task, ctx.tmp))
-    if preds is None:
+    if preds is None and task.stage != "refit":  # predict would find nothing to copy
+        raise TypeError(f"run_fold returned None for fold {task.fold}; return the test rows' "
+                        "predictions as a DataFrame with an `id` column")  # fmt: skip
+    if preds is None:  # a refit without a holdout: nothing to predict
         return 0
     if not isinstance(preds, pd.DataFrame) or "id" not in preds:
         raise TypeError("run_fold must return a DataFrame with an `id` column")
