@@ -34,7 +34,7 @@ def read_document(path: str | Path, error: type[FoldrunError] = SpecError) -> di
     A file that cannot be read or parsed raises `error`, naming the file and what to do."""
     file = Path(path)
     try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
+        return tomllib.loads(file.read_text(encoding="utf-8-sig"))  # a leading BOM skipped
     except FileNotFoundError:
         raise error("spec file not found; check the path", file=file) from None
     except UnicodeDecodeError:
