@@ -1,12 +1,17 @@
 """Manifest benchmark (issue 12 item 8): `foldrun split` of a 1e6-row x 20-column table
 end to end (read, assign, write the split folder), against what researchers write by hand
-(scikit-learn's StratifiedGroupKFold + pandas to_csv of each fold's train and test rows).
+(scikit-learn's StratifiedGroupKFold + pandas to_csv / to_parquet of each fold's train and
+test rows).
 
     .venv/bin/python benchmarks/bench_manifests.py [--rows N] [--runs 3] [--before SRC]
+        [--formats parquet,csv] [--manifests csv,parquet] [--cache DIR]
 
-Each run is a fresh process; its wall time and peak RSS come from os.wait4 (that child
-only). `--before SRC` also times another foldrun source tree (e.g. `git archive HEAD src`
-unpacked) in the same run, interleaved, so load changes hit each alike.
+`--formats`: the input tables (Parquet, CSV); `--manifests`: the manifest formats, each
+timed for foldrun (`--manifests X`) and the competitor (`to_X`). Each run is a fresh
+process; its wall time and peak RSS come from os.wait4 (that child only). `--before SRC`
+also times another foldrun source tree (e.g. `git archive HEAD src` unpacked; CSV
+manifests only) in the same run, interleaved, so load changes hit each alike. The tables
+are kept in `--cache` (made once: a 1e6-row table takes a while).
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ from pathlib import Path
 from sklearn.model_selection import StratifiedGroupKFold
 table, out = sys.argv[1], Path(sys.argv[2])
 df = pd.read_parquet(table) if table.endswith(".parquet") else pd.read_csv(table, dtype={"id": str})
+fmt = sys.argv[3]
 cv = StratifiedGroupKFold(5, shuffle=True, random_state=0)
 for f, (train, test) in enumerate(cv.split(df, df["y"], df["g"])):
     (out / f"fold_{f:02d}").mkdir(parents=True)
-    df.iloc[train].to_csv(out / f"fold_{f:02d}" / "train.csv", index=False)
-    df.iloc[test].to_csv(out / f"fold_{f:02d}" / "test.csv", index=False)
+    for name, rows in (("train", train), ("test", test)):
+        part, path = df.iloc[rows], out / f"fold_{f:02d}" / f"{name}.{fmt}"
+        part.to_parquet(path, index=False) if fmt == "parquet" else part.to_csv(path, index=False)
 """
 
 
@@ -70,8 +77,11 @@ def make_table(n: int, seed: int = 0) -> pd.DataFrame:
     return df
 
 
-def timed_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of one child process."""
+def timed_child(
+    cmd: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MB, CPU seconds) of one child process: CPU time is the
+    steadier figure on a shared machine (other load stretches the wall time)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -79,13 +89,28 @@ def timed_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[floa
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"{cmd} failed:\n{proc.stderr.read().decode()[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def foldrun_cmd(table: Path, out: Path) -> list[str]:
+def foldrun_cmd(table: Path, out: Path, manifests: str = "csv") -> list[str]:
     cli = "from foldrun.cli import main; main()"
+    extra = ["--manifests", manifests] if manifests != "csv" else []  # `before` has no flag
     return [sys.executable, "-c", cli, "split", str(table), "--out", str(out),
-            "--id", "id", "--target", "y", "--group", "g", "--folds", "5"]  # fmt: skip
+            "--id", "id", "--target", "y", "--group", "g", "--folds", "5", *extra]  # fmt: skip
+
+
+def cached_tables(rows: int, formats: list[str], cache: Path) -> dict[str, Path]:
+    """The benchmark table in each input format, made once into `cache`."""
+    cache.mkdir(parents=True, exist_ok=True)
+    paths = {fmt: cache / f"table_{rows}.{fmt}" for fmt in formats}
+    missing = [fmt for fmt, path in paths.items() if not path.is_file()]
+    if missing:
+        df = make_table(rows)
+        for fmt in missing:
+            tmp = paths[fmt].with_suffix(".tmp")
+            df.to_parquet(tmp, index=False) if fmt == "parquet" else df.to_csv(tmp, index=False)
+            tmp.rename(paths[fmt])
+    return paths
 
 
 def main() -> None:
@@ -94,39 +119,44 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--before", type=Path, help="src folder of the foldrun to compare")
     parser.add_argument("--no-competitor", action="store_true")
-    parser.add_argument("--formats", default="parquet,csv")
+    parser.add_argument("--formats", default="parquet,csv", help="input table formats")
+    parser.add_argument("--manifests", default="csv,parquet", help="manifest formats")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/foldrun-bench-manifests"))
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_manifests_"))
     try:
-        df = make_table(args.rows)
-        tables = {"parquet": work / "table.parquet", "csv": work / "table.csv"}
-        df.to_parquet(tables["parquet"], index=False)
-        df.to_csv(tables["csv"], index=False)
+        tables = cached_tables(args.rows, args.formats.split(","), args.cache)
         for name, path in tables.items():
             print(f"{name}: {path.stat().st_size / 1e6:.0f} MB")
-        tools: dict[str, object] = {"foldrun": None}
-        if args.before:
-            tools["before"] = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
-        if not args.no_competitor:
-            tools["sklearn+to_csv"] = "competitor"
-        results: dict[tuple[str, str], list[tuple[float, float]]] = {}
-        for fmt in args.formats.split(","):
+        tools: dict[str, tuple[str, object]] = {}
+        for manifests in args.manifests.split(","):
+            tools[f"foldrun {manifests}"] = (manifests, None)
+            if args.before and manifests == "csv":
+                env = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
+                tools["before csv"] = (manifests, env)
+            if not args.no_competitor:
+                tools[f"sklearn+to_{manifests}"] = (manifests, "competitor")
+        results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+        for fmt, table in tables.items():
             for run in range(args.runs):
-                for tool, how in tools.items():
-                    out = work / f"out_{tool}"
+                for tool, (manifests, how) in tools.items():
+                    out = work / "out"
                     shutil.rmtree(out, ignore_errors=True)
                     if how == "competitor":
-                        cmd = [sys.executable, "-c", COMPETITOR, str(tables[fmt]), str(out)]
-                        wall, rss = timed_child(cmd)
+                        cmd = [sys.executable, "-c", COMPETITOR, str(table), str(out), manifests]
+                        got = timed_child(cmd)
                     else:
-                        wall, rss = timed_child(foldrun_cmd(tables[fmt], out), how)
-                    results.setdefault((fmt, tool), []).append((wall, rss))
-                    print(f"{fmt} run {run} {tool}: {wall:.2f} s, {rss:.0f} MB", flush=True)
-        print(f"\n{'table':8s} {'tool':16s} {'wall s (median)':>16s} {'peak RSS MB':>12s}")
-        for (fmt, tool), got in results.items():
-            wall = statistics.median(w for w, _ in got)
-            rss = statistics.median(r for _, r in got)
-            print(f"{fmt:8s} {tool:16s} {wall:16.2f} {rss:12.0f}")
+                        assert how is None or isinstance(how, dict)
+                        got = timed_child(foldrun_cmd(table, out, manifests), how)
+                    results.setdefault((fmt, tool), []).append(got)
+                    wall, rss, cpu = got
+                    print(f"{fmt} run {run} {tool}: {wall:.2f} s, {rss:.0f} MB, CPU {cpu:.2f} s",
+                          flush=True)  # fmt: skip
+        print(f"\n{'table':8s} {'tool':18s} {'wall s':>8s} {'CPU s':>8s} {'peak RSS MB':>12s}"
+              "  (medians)")  # fmt: skip
+        for (fmt, tool), runs in results.items():
+            wall, rss, cpu = (statistics.median(r[i] for r in runs) for i in range(3))
+            print(f"{fmt:8s} {tool:18s} {wall:8.2f} {cpu:8.2f} {rss:12.0f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

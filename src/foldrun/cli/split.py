@@ -37,8 +37,8 @@ STRATEGY_HELP = (
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option(
     "--manifests", default="csv", show_default=True, type=click.Choice(MANIFEST_FORMATS),
-    help="format of the train/val/test manifests ({train} ... name them): parquet is "
-    "several times faster to write and read for big tables",
+    help="format of the train/val/test manifests ({train} ... name them): parquet keeps "
+    "dtypes and is faster to write and to read for big tables",
 )
 @click.option("--overwrite", is_flag=True, help="replace a different split already at --out")
 def command(table: Path, out: Path, **options: Any) -> None:
