@@ -10,6 +10,7 @@ own words; the errors below tell them which part failed.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,15 +48,16 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 
 def resolve(ref: str, folder: Path | None = None, *, keep: bool = False) -> Any:
-    """The object `module:a.b` names. `folder` (the spec's) goes first on `sys.path` unless
-    it is on it already; it is taken off again after the import unless `keep` (a worker
-    keeps it: unpickling a model of a module beside the spec needs it later too).
+    """The object `module:a.b` names. `folder` (the spec's) goes first on `sys.path` when
+    the module lies there, unless it is on it already; it is taken off again after the
+    import unless `keep` (a worker keeps it: unpickling a model of a module beside the
+    spec needs it later too).
 
     Raises BadRef, whatever importing the module raises (ImportError, or any error of the
     module's own code; ModuleExited for its sys.exit), MissingName or NameFailed.
     """
     module_name, attr = split_ref(ref)
-    entry = str(folder) if folder is not None else None
+    entry = str(folder) if folder is not None and _lies_in(module_name, folder) else None
     added = entry is not None and entry not in sys.path
     if added:
         sys.path.insert(0, str(entry))
@@ -79,3 +81,14 @@ def resolve(ref: str, folder: Path | None = None, *, keep: bool = False) -> Any:
                 f"cannot get {attr!r} from {module_name!r}: {type(err).__name__}: {err}"
             ) from err
     return obj
+
+
+def _lies_in(module_name: str, folder: Path) -> bool:
+    """Whether the module's top package is in `folder`: only then does the folder go on
+    the path (first, and kept by a worker, it would serve every module imported later:
+    a random.py there replaced the standard library's for sklearn)."""
+    top = module_name.partition(".")[0]
+    try:
+        return importlib.machinery.PathFinder.find_spec(top, [str(folder)]) is not None
+    except (ImportError, ValueError, OSError):
+        return False

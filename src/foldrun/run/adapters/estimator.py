@@ -87,6 +87,8 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
     if task.stage == "train":
         _fit(task, ctx.tmp)
     elif task.stage == "predict":
+        for ref in (*task.recipe.preprocess, str(task.recipe.estimator)):
+            common.import_object(ref, task)  # a class beside the spec unpickles as it fit
         model = joblib.load(common.upstream(task, "train") / MODEL_FILE)
         _predict(task, model, ("test", "val", *task.external_sets()), ctx.tmp)
     elif task.stage == "refit":

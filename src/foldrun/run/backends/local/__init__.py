@@ -140,7 +140,9 @@ class Zygote:
     def _start(self, log_path: str, modules: Sequence[str]) -> bool:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        server = [sys.executable, "-m", "foldrun.run.backends.local.zygote", log_path]
+        # -P: not the current folder first on the path (as -m puts it), where a random.py
+        # replaced the standard library's for the server and every task
+        server = [sys.executable, "-P", "-m", "foldrun.run.backends.local.zygote", log_path]
         try:
             self.proc = subprocess.Popen(
                 [*server, str(req_r), str(rep_w), *modules],
