@@ -132,3 +132,22 @@ def test_mixed_object_column_is_refused_in_one_line(tmp_path) -> None:
         folds.save(tmp_path / "s", manifests="parquet")
     assert "\n" not in err.value.one_line() and err.value.key == "manifests"
     assert not (tmp_path / "s").exists()
+
+
+def test_planning_finds_parquet_manifests(tmp_path) -> None:
+    from foldrun.errors import SpecError
+    from foldrun.plan.split import scan_split
+
+    _, folds, _, parquet_dir = _splits(tmp_path, val="next-fold", holdout=0.2, inner=2)
+    files = scan_split(parquet_dir)
+    assert len(files.folds) == 3 and files.holdout == parquet_dir / "holdout.parquet"
+    first = files.folds[0]
+    assert first.manifests["val"] == parquet_dir / "fold_00" / "val.parquet"
+    assert first.inner[1]["test"] == parquet_dir / "fold_00" / "inner_01" / "test.parquet"
+    empty = folds.table.iloc[:0]
+    empty.to_parquet(parquet_dir / "fold_01" / "val.parquet", index=False)
+    assert scan_split(parquet_dir).folds[1].manifests["val"] is None  # no rows: no val set
+    (parquet_dir / "fold_02" / "test.parquet").write_text("id,x\n1,2\n")
+    with pytest.raises(SpecError, match=r"test\.parquet is not a Parquet file") as err:
+        scan_split(parquet_dir)
+    assert "\n" not in err.value.one_line()
