@@ -50,3 +50,17 @@ def test_one_value_where_a_list_is_expected_is_that_value(tmp_path: Path) -> Non
     assert all("/fold_01/train" in key for key in fold1.ran), fold1.ran
     assert proj.run(gpus="", dry_run=True).ran  # as --gpus "": none
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_slurm_dry_run_in_json_prints_only_the_json(tmp_path: Path) -> None:
+    """The sbatch commands a SLURM dry run shows came on stdout before the JSON object,
+    so `--format json` output did not parse."""
+    import json
+
+    from tests.reliability.helpers import foldrun
+
+    spec = project(tmp_path, folds=2, grid=1)
+    done = foldrun("run", str(spec), "--backend", "slurm", "--dry-run", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["dry_run"] is True
+    assert "sbatch" in done.stderr  # still shown, beside the JSON

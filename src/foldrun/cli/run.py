@@ -143,7 +143,13 @@ def command(
         dry_run=dry_run,
         wait=backend != "slurm" if wait is None else wait,
     )
-    result = run(spec, options, None if fmt == "json" else live_progress_factory())
+    if fmt == "json":  # stdout holds the JSON only (a SLURM dry run shows its sbatch lines)
+        from foldrun.api import user_output_to_stderr
+
+        with user_output_to_stderr():
+            result = run(spec, options, None)
+    else:
+        result = run(spec, options, live_progress_factory())
     if fmt == "json":
         if result.to_run and not dry_run and (backend == "local" or wait):
             export_after_run(spec, result.run_dir, err=True)  # stdout holds the JSON only
