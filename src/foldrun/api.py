@@ -36,8 +36,8 @@ def user_output_to_stderr() -> Iterator[None]:
     functions and preprocess steps), whatever that code prints goes to stderr, so stdout
     keeps only foldrun's own output (`--format json`: one JSON object). Both Python's
     sys.stdout and file descriptor 1 are redirected, so a C extension's or a child
-    process's prints are caught too."""
-    sys.stdout.flush()
+    process's prints are caught too. Started with no stdout (fd 1 closed), there is none."""
+    _flush(sys.stdout)
     try:
         saved = os.dup(1)
     except OSError:  # no file descriptor 1 (a closed stdout): Python-level only
@@ -48,11 +48,16 @@ def user_output_to_stderr() -> Iterator[None]:
         with contextlib.redirect_stdout(sys.stderr):
             yield
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _flush(sys.stdout)
+        _flush(sys.stderr)
         if saved is not None:
             os.dup2(saved, 1)
             os.close(saved)
+
+
+def _flush(stream: Any) -> None:
+    if stream is not None:  # None: Python started without that file descriptor
+        stream.flush()
 
 
 @dataclass(frozen=True)
