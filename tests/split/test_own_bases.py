@@ -4,10 +4,13 @@ the reprs, the groups warning and the metadata routing of `groups`."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
 import foldrun.split as split
+from foldrun.split import splitters
 
 _RNG = np.random.default_rng(0)
 N = 120
@@ -183,3 +187,50 @@ def test_importing_foldrun_split_does_not_import_sklearn() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def _sklearn_imports() -> dict[str, str]:
+    """What splitters.py imports from scikit-learn: name -> the module it comes from."""
+    found = {}
+    for node in ast.walk(ast.parse(Path(splitters.__file__).read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sklearn":
+            found.update({alias.name: str(node.module) for alias in node.names})
+        elif isinstance(node, ast.Import):
+            found.update({a.name: a.name for a in node.names if a.name.split(".")[0] == "sklearn"})
+    return found
+
+
+def test_splitters_import_scikit_learn_by_public_paths_only() -> None:
+    imports = _sklearn_imports()
+    assert "BaseCrossValidator" in imports  # the parse found them
+    for name, module in imports.items():
+        private = [part for part in [*module.split("."), name] if part.startswith("_")]
+        assert not private, f"{module}.{name} is private scikit-learn API"
+
+
+def _splitter_classes() -> list[type]:
+    return [
+        obj
+        for obj in vars(splitters).values()
+        if isinstance(obj, type) and obj.__module__ == splitters.__name__
+    ]
+
+
+def test_no_splitter_stands_on_a_private_sklearn_class() -> None:
+    public = {
+        getattr(importlib.import_module(module), name)
+        for name, module in _sklearn_imports().items()
+        if not any(part.startswith("_") for part in [*module.split("."), name])
+    }
+    public = {obj for obj in public if isinstance(obj, type)}
+    # a public class's own bases (say BaseCrossValidator's) come with it
+    allowed = {base for cls in public for base in cls.__mro__}
+    assert len(_splitter_classes()) > 15
+    for cls in _splitter_classes():
+        for own in cls.__mro__:
+            if own.__module__.split(".")[0] == "sklearn":
+                assert own in allowed, f"{cls.__name__} stands on {own.__module__}.{own.__name__}"
+            elif own.__module__ == splitters.__name__:
+                for base in own.__bases__:
+                    if base.__module__.split(".")[0] == "sklearn":
+                        assert base in public, f"{own.__name__} subclasses {base!r}"

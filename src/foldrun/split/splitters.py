@@ -6,20 +6,16 @@ scikit-learn's messages. They run the same algorithms as `make_folds`: an int
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.model_selection import BaseCrossValidator
 from sklearn.model_selection import PredefinedSplit as _SkPredefinedSplit
-from sklearn.model_selection._split import (
-    GroupsConsumerMixin,
-    _BaseKFold,
-    _RepeatedSplits,
-    _UnsupportedGroupCVMixin,
-)
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, indexable
 
 from foldrun.split import core
 from foldrun.split.plan import DEFAULT_GROUP_BINS, rng_for
@@ -43,10 +39,75 @@ __all__ = [
 ]
 
 
-class _FoldrunKFold(_BaseKFold):
-    """Computes one fold number per sample, then yields the test indices fold by fold."""
+def _n_samples(X: Any) -> int:
+    shape = getattr(X, "shape", None)
+    return int(shape[0]) if shape is not None and len(shape) else len(X)
+
+
+class _IgnoresGroups:
+    """For a splitter that does not use `groups`: says so when given them (scikit-learn's
+    warning, word for word)."""
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[Any, Any]]:
+        if groups is not None:
+            warnings.warn(
+                f"The groups parameter is ignored by {self.__class__.__name__}",
+                UserWarning,
+                stacklevel=2,
+            )
+        return super().split(X, y, groups=groups)
+
+
+class _UsesGroups:
+    """For a splitter that needs `groups`: with metadata routing on, it asks for them by
+    default (scikit-learn reads every `__metadata_request__split` along the MRO)."""
+
+    __metadata_request__split: ClassVar[dict[str, bool]] = {"groups": True}
+
+
+class _FoldrunKFold(BaseCrossValidator):
+    """Computes one fold number per sample, then yields the test indices fold by fold.
+
+    `__init__` checks its arguments as scikit-learn's k-fold splitters do, with their messages.
+    """
 
     _repeat = 0  # set by the Repeated* forms: which repeat's random stream to use
+
+    def __init__(self, n_splits: int, *, shuffle: bool, random_state: Any):
+        if not isinstance(n_splits, numbers.Integral):
+            raise ValueError(
+                "The number of folds must be of Integral type. "
+                f"{n_splits} of type {type(n_splits)} was passed."
+            )
+        n_splits = int(n_splits)
+        if n_splits <= 1:
+            raise ValueError(
+                "k-fold cross-validation requires at least one train/test split by setting "
+                f"n_splits=2 or more, got n_splits={n_splits}."
+            )
+        if not isinstance(shuffle, bool):
+            raise TypeError(f"shuffle must be True or False; got {shuffle}")
+        if not shuffle and random_state is not None:
+            raise ValueError(
+                "Setting a random_state has no effect since shuffle is False. You should leave "
+                "random_state to its default (None), or set shuffle=True."
+            )
+        self.n_splits = n_splits
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[Any, Any]]:
+        X, y, groups = indexable(X, y, groups)
+        n_samples = _n_samples(X)
+        if self.n_splits > n_samples:
+            raise ValueError(
+                f"Cannot have number of splits n_splits={self.n_splits} greater than the "
+                f"number of samples: n_samples={n_samples}."
+            )
+        yield from super().split(X, y, groups)
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        return self.n_splits
 
     def _rng(self) -> np.random.Generator | None:
         if not self.shuffle:
@@ -63,7 +124,7 @@ class _FoldrunKFold(_BaseKFold):
     def _iter_test_indices(
         self, X: Any = None, y: Any = None, groups: Any = None
     ) -> Iterator[np.ndarray]:
-        fold = self._fold_of(y, groups, len(X))
+        fold = self._fold_of(y, groups, _n_samples(X))
         for f in range(self.n_splits):
             yield np.flatnonzero(fold == f)
 
@@ -124,7 +185,7 @@ def _check_bins(n_bins: Any, default: int | None) -> int | None:
     return int(n_bins)
 
 
-class KFold(_UnsupportedGroupCVMixin, _FoldrunKFold):
+class KFold(_IgnoresGroups, _FoldrunKFold):
     """K folds of sizes within one; contiguous when `shuffle=False` (as scikit-learn)."""
 
     def __init__(self, n_splits: int = 5, *, shuffle: bool = False, random_state: Any = None):
@@ -147,7 +208,7 @@ class StratifiedKFold(_FoldrunKFold):
         return core.stratified(_need_classes(y, self.n_splits), self.n_splits, self._rng())
 
 
-class GroupKFold(GroupsConsumerMixin, _FoldrunKFold):
+class GroupKFold(_UsesGroups, _FoldrunKFold):
     """Groups kept whole; fold sizes as even as the groups allow."""
 
     def __init__(self, n_splits: int = 5, *, shuffle: bool = False, random_state: Any = None):
@@ -158,7 +219,7 @@ class GroupKFold(GroupsConsumerMixin, _FoldrunKFold):
         return core.stratified_grouped(codes, None, self.n_splits, self._rng())
 
 
-class StratifiedGroupKFold(GroupsConsumerMixin, _FoldrunKFold):
+class StratifiedGroupKFold(_UsesGroups, _FoldrunKFold):
     """Groups kept whole, class shares and fold sizes balanced together (drop-in for
     scikit-learn's, which balances classes only)."""
 
@@ -194,7 +255,7 @@ class ContinuousStratifiedKFold(_FoldrunKFold):
         return core.stratified(codes, self.n_splits, self._rng())
 
 
-class ContinuousStratifiedGroupKFold(GroupsConsumerMixin, _FoldrunKFold):
+class ContinuousStratifiedGroupKFold(_UsesGroups, _FoldrunKFold):
     """Groups kept whole; stratified on `n_bins` quantile bins of a continuous target."""
 
     def __init__(
@@ -252,8 +313,31 @@ class PredefinedSplit(_SkPredefinedSplit):
         return super().split(X, y, groups)
 
 
-class _Repeated(_RepeatedSplits):
-    """Repeat r uses the random stream (random_state, r): the repeats of `make_folds`."""
+class _Repeated(BaseCrossValidator):
+    """Repeat r uses the random stream (random_state, r): the repeats of `make_folds`.
+
+    `cv` is the splitter class repeated, `cvargs` its other arguments (n_splits, n_bins).
+    """
+
+    def __init__(self, cv: type[_FoldrunKFold], *, n_repeats: int, random_state: Any, **cvargs):
+        if not isinstance(n_repeats, numbers.Integral):
+            raise ValueError("Number of repetitions must be of Integral type.")
+        if n_repeats <= 0:
+            raise ValueError("Number of repetitions must be greater than 0.")
+        self.cv = cv
+        self.n_repeats = n_repeats
+        self.random_state = random_state
+        self.cvargs = cvargs
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        return self.cv(shuffle=True, **self.cvargs).get_n_splits() * self.n_repeats
+
+    def __repr__(self) -> str:
+        # scikit-learn's form: the __init__ arguments, sorted by name
+        names = sorted(inspect.signature(type(self).__init__).parameters)
+        values = {"n_repeats": self.n_repeats, "random_state": self.random_state, **self.cvargs}
+        args = ", ".join(f"{k}={values[k]!r}" for k in names if k in values)
+        return f"{type(self).__name__}({args})"
 
     def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[Any, Any]]:
         state = self.random_state
@@ -265,14 +349,14 @@ class _Repeated(_RepeatedSplits):
             yield from cv.split(X, y, groups)
 
 
-class RepeatedKFold(_UnsupportedGroupCVMixin, _Repeated):
+class RepeatedKFold(_IgnoresGroups, _Repeated):
     """KFold repeated n_repeats times with different randomization."""
 
     def __init__(self, *, n_splits: int = 5, n_repeats: int = 10, random_state: Any = None):
         super().__init__(KFold, n_repeats=n_repeats, random_state=random_state, n_splits=n_splits)
 
 
-class RepeatedStratifiedKFold(_UnsupportedGroupCVMixin, _Repeated):
+class RepeatedStratifiedKFold(_IgnoresGroups, _Repeated):
     """StratifiedKFold repeated n_repeats times with different randomization."""
 
     def __init__(self, *, n_splits: int = 5, n_repeats: int = 10, random_state: Any = None):
@@ -281,7 +365,7 @@ class RepeatedStratifiedKFold(_UnsupportedGroupCVMixin, _Repeated):
         )
 
 
-class RepeatedGroupKFold(GroupsConsumerMixin, _Repeated):
+class RepeatedGroupKFold(_UsesGroups, _Repeated):
     """GroupKFold repeated n_repeats times with different randomization."""
 
     def __init__(self, *, n_splits: int = 5, n_repeats: int = 10, random_state: Any = None):
@@ -290,7 +374,7 @@ class RepeatedGroupKFold(GroupsConsumerMixin, _Repeated):
         )
 
 
-class RepeatedStratifiedGroupKFold(GroupsConsumerMixin, _Repeated):
+class RepeatedStratifiedGroupKFold(_UsesGroups, _Repeated):
     """StratifiedGroupKFold repeated n_repeats times with different randomization."""
 
     def __init__(self, *, n_splits: int = 5, n_repeats: int = 10, random_state: Any = None):
@@ -300,7 +384,7 @@ class RepeatedStratifiedGroupKFold(GroupsConsumerMixin, _Repeated):
         )  # fmt: skip
 
 
-class RepeatedContinuousStratifiedKFold(_UnsupportedGroupCVMixin, _Repeated):
+class RepeatedContinuousStratifiedKFold(_IgnoresGroups, _Repeated):
     """ContinuousStratifiedKFold repeated n_repeats times with different randomization."""
 
     def __init__(
@@ -317,7 +401,7 @@ class RepeatedContinuousStratifiedKFold(_UnsupportedGroupCVMixin, _Repeated):
         )  # fmt: skip
 
 
-class RepeatedContinuousStratifiedGroupKFold(GroupsConsumerMixin, _Repeated):
+class RepeatedContinuousStratifiedGroupKFold(_UsesGroups, _Repeated):
     """ContinuousStratifiedGroupKFold repeated n_repeats times with different randomization."""
 
     def __init__(
@@ -334,7 +418,7 @@ class RepeatedContinuousStratifiedGroupKFold(GroupsConsumerMixin, _Repeated):
         )  # fmt: skip
 
 
-class RepeatedMultilabelStratifiedKFold(_UnsupportedGroupCVMixin, _Repeated):
+class RepeatedMultilabelStratifiedKFold(_IgnoresGroups, _Repeated):
     """MultilabelStratifiedKFold repeated n_repeats times with different randomization."""
 
     def __init__(self, *, n_splits: int = 5, n_repeats: int = 10, random_state: Any = None):
