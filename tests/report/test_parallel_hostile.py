@@ -82,3 +82,43 @@ def test_two_reports_built_at_once_from_threads_delete_nothing_outside_them(
         for run in runs:
             assert (run / "report/index.html").is_file()
             assert any((run / "results" / plots.CACHE).glob("*.png"))
+
+
+def test_a_ctrl_c_while_the_figures_are_awaited_stays_a_ctrl_c(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C reaches the figure workers too: the wait for them raised KeyboardInterrupt in
+    the page, and the page's `finally` waited again on the spent results: 'ValueError:
+    zip() argument 2 is shorter than argument 1', a traceback and exit 1 instead of
+    'foldrun: aborted'."""
+    run = _small_run(tmp_path / "run")
+    parent, real = os.getpid(), plots.metric_per_fold.__wrapped__
+
+    def interrupted(*args: object) -> object:
+        if os.getpid() != parent:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(plots, "WORKERS", 2)
+    monkeypatch.setattr(plots, "metric_per_fold", plots.cached_file(interrupted))
+    with pytest.raises(KeyboardInterrupt):
+        build.build_report(run)
+    assert multiprocessing.active_children() == []
+    assert sorted(p.name for p in run.iterdir()) == [
+        "audit.log", "results", "split", "tasks"]  # fmt: skip
+
+
+def test_waiting_again_after_an_interrupted_wait_raises_it_again() -> None:
+    from foldrun.core.forked import forked_start
+
+    def work(i: int) -> int:
+        if i == 1:
+            raise KeyboardInterrupt
+        return i
+
+    wait = forked_start(work, 4, 2)
+    for _ in range(2):
+        with pytest.raises(KeyboardInterrupt):
+            wait()
+    ok = forked_start(lambda i: i * 2, 4, 2)
+    assert ok() == ok() == [0, 2, 4, 6]  # the same results, not a spent iterator

@@ -67,13 +67,24 @@ def forked_start(work: Callable[[int], T], n: int, workers: int) -> Callable[[],
     """Starts `[work(i) for i in range(n)]` on up to `workers` forked processes and returns
     at once, so that this process goes on with other work meanwhile; calling what it returns
     waits for the results, in order (and does here what no worker could). An exception of
-    `work` is raised by that call."""
+    `work` is raised by that call. A later call gives the same results or raises the same
+    error (the workers' results are spent: a caller's `finally` waited again after a
+    Ctrl-C met the first call)."""
     indices = list(range(n))
     pool, results = _start(work, indices, min(workers, n)) if workers >= 1 and n else (None, None)
+    outcome: list[Any] = []  # the results, or the error, once waited for
 
     def wait() -> list[T]:
+        if outcome and isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        if outcome:
+            return outcome[0]  # type: ignore[no-any-return]
         try:
-            return _collect(work, n, indices, results)
+            outcome.append(_collect(work, n, indices, results))
+            return outcome[0]  # type: ignore[no-any-return]
+        except BaseException as err:
+            outcome.append(err)
+            raise
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
