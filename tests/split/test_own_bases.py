@@ -234,3 +234,11 @@ def test_no_splitter_stands_on_a_private_sklearn_class() -> None:
                 for base in own.__bases__:
                     if base.__module__.split(".")[0] == "sklearn":
                         assert base in public, f"{own.__name__} subclasses {base!r}"
+
+
+def test_one_list_of_splitter_names() -> None:
+    public = sorted(c.__name__ for c in _splitter_classes() if not c.__name__.startswith("_"))
+    assert sorted(split.SPLITTERS) == public
+    assert splitters.__all__ == list(split.SPLITTERS)
+    assert set(split.__all__) == {*split.SPLITTERS, "Folds", "load_folds", "make_folds"}
+    assert all(getattr(split, name) is getattr(splitters, name) for name in split.SPLITTERS)

@@ -9,10 +9,10 @@ from typing import Any
 from foldrun.split.folds import Folds, make_folds
 from foldrun.split.store import load_folds
 
-__all__ = [
+# the classes of foldrun.split.splitters, which takes its __all__ from here
+SPLITTERS = (
     "ContinuousStratifiedGroupKFold",
     "ContinuousStratifiedKFold",
-    "Folds",
     "GroupKFold",
     "KFold",
     "MultilabelStratifiedKFold",
@@ -26,13 +26,13 @@ __all__ = [
     "RepeatedStratifiedKFold",
     "StratifiedGroupKFold",
     "StratifiedKFold",
-    "load_folds",
-    "make_folds",
-]
+)
+
+__all__ = ["Folds", "load_folds", "make_folds", *SPLITTERS]
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:  # a splitter class: the other names are bound above
+    if name in SPLITTERS:
         from foldrun.split import splitters
 
         return getattr(splitters, name)

@@ -17,26 +17,10 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.model_selection import PredefinedSplit as _SkPredefinedSplit
 from sklearn.utils import check_random_state, indexable
 
-from foldrun.split import core
+from foldrun.split import SPLITTERS, core
 from foldrun.split.plan import DEFAULT_GROUP_BINS, rng_for
 
-__all__ = [
-    "ContinuousStratifiedGroupKFold",
-    "ContinuousStratifiedKFold",
-    "GroupKFold",
-    "KFold",
-    "MultilabelStratifiedKFold",
-    "PredefinedSplit",
-    "RepeatedContinuousStratifiedGroupKFold",
-    "RepeatedContinuousStratifiedKFold",
-    "RepeatedGroupKFold",
-    "RepeatedKFold",
-    "RepeatedMultilabelStratifiedKFold",
-    "RepeatedStratifiedGroupKFold",
-    "RepeatedStratifiedKFold",
-    "StratifiedGroupKFold",
-    "StratifiedKFold",
-]
+__all__ = list(SPLITTERS)
 
 
 def _n_samples(X: Any) -> int:
