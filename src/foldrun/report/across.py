@@ -14,7 +14,7 @@ import pandas as pd
 from foldrun.core.cells import spreadsheet_safe
 from foldrun.core.owned import check_replaceable, staging, writing
 from foldrun.errors import ReportError
-from foldrun.report import html as h
+from foldrun.report import html
 from foldrun.results import Results, load_results
 from foldrun.results.across import AcrossDatasets, compare_across
 from foldrun.results.source import resolve, run_names, views
@@ -96,9 +96,9 @@ def write_across(
         "across": across.to_dict(),
     }
     (folder / "cv_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    html = _page(loaded, names, scores, _marked(table, summary["partial"]), across, plot,
+    page = _page(loaded, names, scores, _marked(table, summary["partial"]), across, plot,
                  linked, missing or {})  # fmt: skip
-    (folder / "index.html").write_text(html, encoding="utf-8")
+    (folder / "index.html").write_text(page, encoding="utf-8")
     return summary
 
 
@@ -129,29 +129,29 @@ def _page(loaded, names, scores, table, across: AcrossDatasets, plot: Path | Non
     metric = loaded[0].primary
     direction = "higher is better" if across.greater_is_better else "lower is better"
     each = "its folds" if linked else "each run's folds"
-    parts = [h.section(
+    parts = [html.section(
         "Models across datasets",
-        h.para(f"{len(names)} dataset(s){'' if linked else ', one run each'}; {metric} "
+        html.para(f"{len(names)} dataset(s){'' if linked else ', one run each'}; {metric} "
                f"({direction}), the mean over {each}. A model missing on a dataset is left "
                "out of the ranks; one with fewer folds than the split (PARTIAL) is ranked "
                "on those it has."),
         _links(names, missing or {}) if linked else "",
-        h.table(table.reset_index(), keys=1),
+        html.table(table.reset_index(), keys=1),
         _test_text(across),
-        h.image(plot, "critical difference diagram") if plot is not None else "",
+        html.image(plot, "critical difference diagram") if plot is not None else "",
     )]  # fmt: skip
     for name in names:
         rows = scores[scores["dataset"] == name].sort_values(
             "mean", ascending=not across.greater_is_better, kind="stable")  # fmt: skip
-        parts.append(h.section(f"Ranking on {name}", h.table(rows.drop(columns="dataset"))))
-    return h.page(f"foldrun report: {len(names)} datasets", parts)
+        parts.append(html.section(f"Ranking on {name}", html.table(rows.drop(columns="dataset"))))
+    return html.page(f"foldrun report: {len(names)} datasets", parts)
 
 
 def _links(names: list[str], missing: dict[str, int]) -> str:
     """Links to each dataset's own report (`<name>/index.html`, relative); a partial one
     says so here too: its means are over the folds that are done, its inventory is there."""
     links = "".join(
-        f'<li><a href="{h.esc(n)}/index.html">{h.esc(n)}</a>'
+        f'<li><a href="{html.esc(n)}/index.html">{html.esc(n)}</a>'
         + (f" (partial run: {missing[n]} task(s) not done)" if missing.get(n) else "")
         + "</li>"
         for n in names
@@ -161,14 +161,14 @@ def _links(names: list[str], missing: dict[str, int]) -> str:
 
 def _test_text(across: AcrossDatasets) -> str:
     if across.ranks.empty:
-        return h.para(across.note, "note")
+        return html.para(across.note, "note")
     ranks = ", ".join(f"{k} {v:.2f}" for k, v in across.mean_ranks.items())
     text = f"Mean rank per model (1 = best): {ranks}."
     if across.friedman_p is None:
-        return h.para(f"{text} {across.note[:1].upper()}{across.note[1:]}.", "note")
+        return html.para(f"{text} {across.note[:1].upper()}{across.note[1:]}.", "note")
     verdict = "differ" if across.friedman_p < across.alpha else "do not differ significantly"
     groups = "; ".join(" = ".join(c) for c in across.cliques()) or "none"
-    return h.para(
+    return html.para(
         f"{text} Friedman test over the ranks: chi2 = {across.friedman_stat:.3f}, "
         f"p = {across.friedman_p:.4g}: the models {verdict} (alpha {across.alpha}). Nemenyi "
         f"critical difference {across.critical_difference:.3f}: models whose mean ranks "

@@ -22,8 +22,7 @@ import pandas as pd
 from foldrun.core.cells import spreadsheet_safe
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.errors import ReportError
-from foldrun.report import analysis as an
-from foldrun.report import pages, selection
+from foldrun.report import analysis, pages, selection
 from foldrun.results import Results, load_results, nested
 from foldrun.results.source import resolve, views
 
@@ -116,11 +115,12 @@ def _write_datasets(loaded: list[Results], folder: Path) -> Report:
 
 
 def _write(results: Results, folder: Path) -> Report:
-    result = an.analyze(results)
+    result = analysis.analyze(results)
     # the figure files are drawn by other processes while this one builds the rest
     figures = functools.cache(_plots(result, folder))
     try:
-        spreadsheet_safe(an.fold_summary(results)).to_csv(folder / "fold_summary.csv", index=False)
+        per_fold = spreadsheet_safe(analysis.fold_summary(results))
+        per_fold.to_csv(folder / "fold_summary.csv", index=False)
         summary = cv_summary(result)
         selection.attach_nested(summary["models"], nested.for_results(results))  # type: ignore[arg-type]
         summary["race"] = selection.race_summary(results)
@@ -130,12 +130,12 @@ def _write(results: Results, folder: Path) -> Report:
         plots, problems = figures()
     summary["plots"] = [p.name for p in plots]
     summary["plot_problems"] = problems
-    (folder / "cv_summary.json").write_text(json.dumps(an.clean(summary), indent=2) + "\n")
+    (folder / "cv_summary.json").write_text(json.dumps(analysis.clean(summary), indent=2) + "\n")
     (folder / "index.html").write_text(html, encoding="utf-8")
     return Report(folder, summary, plots, problems)
 
 
-def cv_summary(result: an.Analysis) -> dict[str, object]:
+def cv_summary(result: analysis.Analysis) -> dict[str, object]:
     res = result.results
     states = res.tasks["state"].value_counts().to_dict() if len(res.tasks) else {}
     primary = result.summary[result.summary["metric"] == res.primary]
@@ -148,23 +148,23 @@ def cv_summary(result: an.Analysis) -> dict[str, object]:
         "tasks": {"total": len(res.tasks), **{str(k): int(v) for k, v in states.items()}},
         "complete": not result.missing,
         "missing": result.missing,
-        "models": an.records(_with_folds(result, result.ranking)),
-        "variants": an.records(_with_folds(result, primary)),
-        "metrics": an.records(result.summary),
+        "models": analysis.records(_with_folds(result, result.ranking)),
+        "variants": analysis.records(_with_folds(result, primary)),
+        "metrics": analysis.records(result.summary),
         "comparison": {
             "test": "corrected resampled t-test (Nadeau & Bengio 2003)",
             "p_adjust": "holm",
             "alpha": res.alpha,
             "test_train_ratio": result.ratio,
-            "pairs": an.records(result.pairs),
+            "pairs": analysis.records(result.pairs),
         },
-        "refit": an.records(res.separate("refit")),
-        "holdout": an.records(res.separate("holdout")),
-        "provenance": an.provenance(res),
+        "refit": analysis.records(res.separate("refit")),
+        "holdout": analysis.records(res.separate("holdout")),
+        "provenance": analysis.provenance(res),
     }
 
 
-def _with_folds(result: an.Analysis, frame: pd.DataFrame) -> pd.DataFrame:
+def _with_folds(result: analysis.Analysis, frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with `folds` ("4/5") and `partial` (fewer test scores than the split has)."""
     if frame.empty:
         return frame
@@ -172,7 +172,7 @@ def _with_folds(result: an.Analysis, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(folds=folds, partial=partial)
 
 
-def _oof(result: an.Analysis) -> dict[str, pd.DataFrame]:
+def _oof(result: analysis.Analysis) -> dict[str, pd.DataFrame]:
     """Pooled out-of-fold test predictions (first repeat) of the best-ranked variants."""
     p = result.results.current_predictions
     out = {}
@@ -189,7 +189,7 @@ def _oof(result: an.Analysis) -> dict[str, pd.DataFrame]:
 Figures = Callable[[], tuple[list[Path], list[str]]]  # waits for the files drawn, and problems
 
 
-def _plots(result: an.Analysis, folder: Path) -> Figures:
+def _plots(result: analysis.Analysis, folder: Path) -> Figures:
     """Starts drawing the report's figure files (independent of each other, each written by
     its own job) on forked workers, one CPU left to this process; the result waits."""
     from foldrun.core.forked import forked_start
@@ -242,7 +242,7 @@ def _plot(name: str, job: Callable[[], Path | None]) -> tuple[Path | None, str, 
         return None, f"{name}: {type(err).__name__}: {err}", plots.keys_used() - before
 
 
-def _curve_paths(result: an.Analysis) -> dict[str, list[Path]]:
+def _curve_paths(result: analysis.Analysis) -> dict[str, list[Path]]:
     tasks = result.results.tasks
     out: dict[str, list[Path]] = {}
     chosen = result.ranking if len(result.ranking) else tasks.drop_duplicates(["model", "variant"])
@@ -257,7 +257,7 @@ def _curve_paths(result: an.Analysis) -> dict[str, list[Path]]:
     return out
 
 
-def _heatmap_jobs(result: an.Analysis, folder: Path):
+def _heatmap_jobs(result: analysis.Analysis, folder: Path):
     """One figure: a panel per ranked model (best first) whose variants form a 2-D grid."""
     from foldrun.report import plots
 

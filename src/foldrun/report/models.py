@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from foldrun.report import analysis as an
-from foldrun.report import html as h
-from foldrun.report import plots
+from foldrun.report import analysis, html, plots
 from foldrun.results.collect import key_mask
 from foldrun.results.metrics import is_per_class
 
@@ -26,12 +24,12 @@ def label(model: str, variant: str) -> str:
     return model if variant == "default" else f"{model}/{variant}"
 
 
-def planned_folds(result: an.Analysis) -> int:
+def planned_folds(result: analysis.Analysis) -> int:
     """(repeat, fold) pairs of the split: how many test scores a complete variant has."""
     return result.results.planned_folds
 
 
-def fold_counts(result: an.Analysis, frame: pd.DataFrame) -> tuple[list[str], list[bool]]:
+def fold_counts(result: analysis.Analysis, frame: pd.DataFrame) -> tuple[list[str], list[bool]]:
     """("4/5", partial?) per row of `frame` (with column n): partial = fewer test scores
     than the split has folds."""
     planned = planned_folds(result)
@@ -39,7 +37,7 @@ def fold_counts(result: an.Analysis, frame: pd.DataFrame) -> tuple[list[str], li
     return [f"{k}/{planned}" for k in n], [bool(k < planned) for k in n]
 
 
-def plot_labels(result: an.Analysis) -> dict[tuple[str, str], str]:
+def plot_labels(result: analysis.Analysis) -> dict[tuple[str, str], str]:
     """Each ranked variant's label for plots, a partial one saying so ("gbm (PARTIAL 4/5)")."""
     ranking = result.ranking
     if ranking.empty:
@@ -52,7 +50,7 @@ def plot_labels(result: an.Analysis) -> dict[tuple[str, str], str]:
 # ---------------------------------------------------------------- inventory
 
 
-def _task_counts(result: an.Analysis) -> pd.DataFrame:
+def _task_counts(result: analysis.Analysis) -> pd.DataFrame:
     """Per model: tasks done, failed, not done (pending, stale, missing, ...)."""
     tasks = result.results.tasks
     rows: dict[str, dict[str, int]] = {}
@@ -75,10 +73,10 @@ def _task_counts(result: an.Analysis) -> pd.DataFrame:
     return out.reset_index()
 
 
-def inventory(result: an.Analysis) -> str:
+def inventory(result: analysis.Analysis) -> str:
     counts = _task_counts(result)
     if counts.empty:
-        return h.section("Inventory", h.para("No task folder yet.", "note"))
+        return html.section("Inventory", html.para("No task folder yet.", "note"))
     variants = result.results.tasks.groupby("model")["variant"].nunique()
     counts["variants"] = counts["model"].map(variants).fillna(0).astype(int)
     counts["status"] = [
@@ -90,14 +88,14 @@ def inventory(result: an.Analysis) -> str:
                                 if c.name == "status" else c, kind="stable")  # fmt: skip
     bad = counts["status"] != "complete"
     summary = ", ".join(f"{k}: {v}" for k, v in counts["status"].value_counts().items())
-    parts = [h.para(f"Models by status — {summary}.", "note"),
-             h.table(counts, ["model", "status", "variants", "done", "failed", "not done",
+    parts = [html.para(f"Models by status — {summary}.", "note"),
+             html.table(counts, ["model", "status", "variants", "done", "failed", "not done",
                               "pruned"], keys=1, marked=list(bad))]  # fmt: skip
     parts += _failures(result)
-    return h.section("Inventory (per model: complete / partial / failed / missing)", *parts)
+    return html.section("Inventory (per model: complete / partial / failed / missing)", *parts)
 
 
-def _failures(result: an.Analysis) -> list[str]:
+def _failures(result: analysis.Analysis) -> list[str]:
     tasks = result.results.tasks
     failed = tasks[tasks["state"] == "failed"]
     if failed.empty:
@@ -108,10 +106,10 @@ def _failures(result: an.Analysis) -> list[str]:
         tail = _tail(log) if log else "(no log found)"
         where = str(log) if log else str(row.path)
         what = f"{row.model}/{row.variant} fold {row.fold} repeat {row.repeat} {row.stage}"
-        parts.append(f'<div class="bad">{h.para(what)}{h.para(f"Log: {where}", "note")}'
-                     f"{h.pre(tail)}</div>")  # fmt: skip
+        parts.append(f'<div class="bad">{html.para(what)}{html.para(f"Log: {where}", "note")}'
+                     f"{html.pre(tail)}</div>")  # fmt: skip
     if len(failed) > MAX_FAILURES:
-        parts.append(h.para(f"… and {len(failed) - MAX_FAILURES} more failed tasks "
+        parts.append(html.para(f"… and {len(failed) - MAX_FAILURES} more failed tasks "
                             "(fold_summary.csv lists them all).", "note"))  # fmt: skip
     return parts
 
@@ -150,10 +148,10 @@ def duration(seconds: float) -> str:
     return f"{int(minutes // 60)} h {round(minutes % 60):02d} min"
 
 
-def resources(result: an.Analysis) -> str:
+def resources(result: analysis.Analysis) -> str:
     tasks = result.results.tasks
     if tasks.empty or tasks["wall_s"].isna().all():
-        return h.section("Time and memory", h.para("No resources.json yet.", "note"))
+        return html.section("Time and memory", html.para("No resources.json yet.", "note"))
     folds = tasks[tasks["fold"] >= 0]
     per_fold = folds.groupby(["model", "variant", "repeat", "fold"])["wall_s"].sum(min_count=1)
     per_fold = per_fold.groupby("model")
@@ -169,7 +167,9 @@ def resources(result: an.Analysis) -> str:
     text = ("From each task's resources.json: wall and CPU time summed over every task of "
             "the model (all variants, folds and stages); per fold = the stages of one "
             "variant's fold together.")  # fmt: skip
-    return h.section("Time and memory per model", h.para(text, "note"), h.table(table, keys=1))
+    return html.section(
+        "Time and memory per model", html.para(text, "note"), html.table(table, keys=1)
+    )
 
 
 # ---------------------------------------------------------------- per-model sections
@@ -187,7 +187,7 @@ def folds_text(count: object) -> str:
     return f"{count} fold" if str(count).split("/")[-1] == "1" else f"{count} folds"
 
 
-def model_sections(result: an.Analysis) -> str:
+def model_sections(result: analysis.Analysis) -> str:
     res = result.results
     ranking = result.ranking
     test = res.current_predictions
@@ -223,13 +223,13 @@ def model_sections(result: an.Analysis) -> str:
     parts = [_model(m, v, title, anchor, tasks, figure, per_class.get((m, v)))
              for (m, v, title, _, anchor, _), tasks, figure in zip(sections, mine, figures,
                                                                    strict=True)]  # fmt: skip
-    note = h.para(
+    note = html.para(
         "Each model's selected variant: plots of its pooled out-of-fold test predictions "
         "(first repeat), its training curves (every fold) and the images its tasks wrote "
         "(first fold). Click a model to open it.",
         "note",
     )
-    return h.section("Models", note, *parts)
+    return html.section("Models", note, *parts)
 
 
 def _first_repeat(part: pd.DataFrame) -> pd.DataFrame:
@@ -259,13 +259,13 @@ def _model(
 ) -> str:
     body = []
     if figure:
-        body.append(h.image(figure, f"plots of {label(model, variant)}"))
+        body.append(html.image(figure, f"plots of {label(model, variant)}"))
     else:
-        body.append(h.para("No predictions or training curves to plot.", "note"))
+        body.append(html.para("No predictions or training curves to plot.", "note"))
     if per_class is not None:  # each class's precision, recall and F1 (mean over the folds)
-        body.append("<h3>Per class (mean over test folds)</h3>" + h.table(per_class, keys=1))
+        body.append("<h3>Per class (mean over test folds)</h3>" + html.table(per_class, keys=1))
     body.append(_task_images(mine))
-    return h.details(title, *body, anchor=anchor, open_=anchor == "model-1")
+    return html.details(title, *body, anchor=anchor, open_=anchor == "model-1")
 
 
 def _per_class_tables(
@@ -324,17 +324,17 @@ def _task_images(tasks: pd.DataFrame) -> str:
             break
         size = image.stat().st_size
         if size > MAX_IMAGE_BYTES:
-            parts.append(h.para(f"{image} ({size / 1e6:.1f} MB: too big to embed)", "note"))
+            parts.append(html.para(f"{image} ({size / 1e6:.1f} MB: too big to embed)", "note"))
             continue
-        parts.append(h.image(image, image.name, caption=str(image)))
+        parts.append(html.image(image, image.name, caption=str(image)))
         shown += 1
     parts.append("</div>")
     if len(images) > shown:
         more = len(images) - shown
-        parts.append(h.para(f"{more} more images in {Path(first['path'].iloc[0]).parent}.",
+        parts.append(html.para(f"{more} more images in {Path(first['path'].iloc[0]).parent}.",
                             "note"))  # fmt: skip
     if tables:
-        parts.append(h.para("Tables: " + ", ".join(str(t) for t in tables[:20])
+        parts.append(html.para("Tables: " + ", ".join(str(t) for t in tables[:20])
                             + (f" and {len(tables) - 20} more" if len(tables) > 20 else ""),
                             "note"))  # fmt: skip
     return "".join(parts)

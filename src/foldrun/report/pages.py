@@ -9,9 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from foldrun.report import analysis as an
-from foldrun.report import html as h
-from foldrun.report import models, plots, selection
+from foldrun.report import analysis, html, models, plots, selection
 from foldrun.results.metrics import is_per_class
 
 PLOT_TITLES = {
@@ -30,7 +28,7 @@ label = models.label
 
 
 def index_page(
-    result: an.Analysis,
+    result: analysis.Analysis,
     summary: dict[str, object],
     figures: Callable[[], tuple[list[Path], list[str]]],
 ) -> str:
@@ -54,38 +52,38 @@ def index_page(
         _separate(result),
         _external(result),
     ]
-    after = [_balance(result), h.section("Provenance", h.json_block(summary["provenance"]))]
-    return h.page(title, [*before, _plots(*figures()), *after])
+    after = [_balance(result), html.section("Provenance", html.json_block(summary["provenance"]))]
+    return html.page(title, [*before, _plots(*figures()), *after])
 
 
-def _overview(result: an.Analysis, summary: dict[str, object]) -> str:
+def _overview(result: analysis.Analysis, summary: dict[str, object]) -> str:
     res = result.results
     direction = "higher is better" if res.greater_is_better else "lower is better"
     counts = summary["tasks"]
     parts = [
-        h.para(f"Run folder: {res.run_dir}"),
-        h.para(f"Folds planned per variant (repeats × folds): {models.planned_folds(result)}."),
-        h.para(f"Task: {res.task}. Primary metric: {res.primary} ({direction})."),
-        h.para("Tasks: " + ", ".join(f"{k}: {v}" for k, v in counts.items())),  # type: ignore[union-attr]
+        html.para(f"Run folder: {res.run_dir}"),
+        html.para(f"Folds planned per variant (repeats × folds): {models.planned_folds(result)}."),
+        html.para(f"Task: {res.task}. Primary metric: {res.primary} ({direction})."),
+        html.para("Tasks: " + ", ".join(f"{k}: {v}" for k, v in counts.items())),  # type: ignore[union-attr]
     ]
     if result.missing:
         parts.append(
-            f'<div class="warn">{h.para(f"Partial run: {len(result.missing)} tasks are not done. Everything below uses the finished tasks only.")}'  # noqa: E501
-            f"{h.items(result.missing)}</div>"
+            f'<div class="warn">{html.para(f"Partial run: {len(result.missing)} tasks are not done. Everything below uses the finished tasks only.")}'  # noqa: E501
+            f"{html.items(result.missing)}</div>"
         )
     else:
-        parts.append(h.para("Every task is done.", "note"))
-    return h.section("Run", *parts)
+        parts.append(html.para("Every task is done.", "note"))
+    return html.section("Run", *parts)
 
 
-def _headline(result: an.Analysis) -> str:
+def _headline(result: analysis.Analysis) -> str:
     """What a reader needs first: the best model with its interval, whether the next ones
     are significantly worse, and whether the run is complete."""
     res = result.results
     parts = []
     ranking = result.ranking
     if ranking.empty:
-        parts.append(h.para("No finished evaluate task yet: no model to rank.", "warn"))
+        parts.append(html.para("No finished evaluate task yet: no model to rank.", "warn"))
     else:
         folds, partial = models.fold_counts(result, ranking)
         conf = round(res.confidence * 100)
@@ -94,57 +92,57 @@ def _headline(result: an.Analysis) -> str:
         text = (f"Best: {label(best.model, best.variant)} — {res.primary} {best['mean']:.4f}, "
                 f"{interval}{',' if pd.isna(best.ci_low) else ' over'} "
                 f"{models.folds_text(folds[0])}.")  # fmt: skip
-        parts.append(h.para(text, "headline"))
+        parts.append(html.para(text, "headline"))
         complete = [i for i, p in enumerate(partial) if not p]
         if partial[0]:
             also = (f" The best complete model is {label(*ranking.iloc[complete[0]][['model', 'variant']])} "  # noqa: E501
                     f"(#{complete[0] + 1})." if complete else " No model is complete.")  # fmt: skip
-            parts.append(h.para(f"Partial: the first-ranked model has {folds[0]} folds, fewer "
+            parts.append(html.para(f"Partial: the first-ranked model has {folds[0]} folds, fewer "
                                 f"than the run plans; its score is on fewer folds.{also}",
                                 "bad"))  # fmt: skip
         parts.append(_next_ones(result, folds, partial))
     parts.append(_completeness(result))
-    return h.section("Headline", *parts)
+    return html.section("Headline", *parts)
 
 
-def _next_ones(result: an.Analysis, folds: list[str], partial: list[bool]) -> str:
+def _next_ones(result: analysis.Analysis, folds: list[str], partial: list[bool]) -> str:
     ranking = result.ranking
     alpha = result.results.alpha
     if len(ranking) < 2:
-        return h.para("Only one model: nothing to compare.", "note")
+        return html.para("Only one model: nothing to compare.", "note")
     worse = int(ranking["worse_than_best"].sum())
     lines = []
     for i, row in enumerate(ranking.iloc[1:4].itertuples(), start=1):
         verdict = ("significantly worse" if row.worse_than_best
                    else "not significantly different")  # fmt: skip
         mark = " (partial)" if partial[i] else ""
-        p = h.fmt(row.p_vs_best_holm, 3)
+        p = html.fmt(row.p_vs_best_holm, 3)
         lines.append(f"#{row.rank} {label(row.model, row.variant)}{mark}: {row.mean:.4f}, "
                      f"p_holm = {p} vs the best — {verdict}")  # fmt: skip
     text = (f"{worse} of the {len(ranking) - 1} other models are significantly worse than "
             f"the best (corrected t-test, Holm, p < {alpha}).")  # fmt: skip
-    return h.para(text) + h.items(lines)
+    return html.para(text) + html.items(lines)
 
 
-def _completeness(result: an.Analysis) -> str:
+def _completeness(result: analysis.Analysis) -> str:
     tasks = result.results.tasks
     failed = int((tasks["state"] == "failed").sum()) if len(tasks) else 0
     if not result.missing:
-        return h.para(f"Run complete: all {len(tasks)} tasks are done.", "good")
-    return h.para(f"Run incomplete: {len(result.missing)} of the tasks are not done "
+        return html.para(f"Run complete: all {len(tasks)} tasks are done.", "good")
+    return html.para(f"Run incomplete: {len(result.missing)} of the tasks are not done "
                   f"({failed} failed). Everything here uses the finished tasks only; "
                   "see Inventory.", "bad")  # fmt: skip
 
 
-def _results(result: an.Analysis) -> str:
+def _results(result: analysis.Analysis) -> str:
     res = result.results
     if result.ranking.empty:
-        return h.section("Results", h.para("No finished evaluate task yet: nothing to summarize.",
-                                           "warn"))  # fmt: skip
+        text = "No finished evaluate task yet: nothing to summarize."
+        return html.section("Results", html.para(text, "warn"))
     conf = round(res.confidence * 100)
     ranking = result.ranking
     folds, partial = models.fold_counts(result, ranking)
-    notes = [h.para(
+    notes = [html.para(
         f"Test {res.primary} of each model's selected variant over folds (repeats × folds): "
         f"mean and the {conf}% t-interval of the mean; 'pooled' is the metric of all "
         "out-of-fold predictions together, with a bootstrap interval. std and the other "
@@ -154,9 +152,9 @@ def _results(result: an.Analysis) -> str:
         names = ", ".join(label(m, v) for m, v, p in keys if p)
         text = (f"Partial (red rows): {names} has fewer folds than planned; its mean is over "
                 "those folds only and is not comparable with complete models.")  # fmt: skip
-        notes.append(h.para(text, "bad"))
+        notes.append(html.para(text, "bad"))
     if ranking["optimistic"].any():
-        notes.append(h.para(
+        notes.append(html.para(
             "Optimistic: the variant was selected on the same test folds it is scored on "
             "(no validation folds to select on), so its score is biased upwards. Nested "
             "selection is not done yet.", "warn"))  # fmt: skip
@@ -175,11 +173,11 @@ def _results(result: an.Analysis) -> str:
                                      strict=True)],
     })  # fmt: skip
     forest = plots.forest(_forest_rows(result), res.primary, conf)
-    return h.section(
-        "Results", *notes, h.table(table, keys=2, marked=partial),
+    return html.section(
+        "Results", *notes, html.table(table, keys=2, marked=partial),
         "<h3>Every variant (forest plot)</h3>",
-        h.image(forest, "forest plot of every variant") if forest else "",
-        h.details("Every variant as a table", _variants(result)),
+        html.image(forest, "forest plot of every variant") if forest else "",
+        html.details("Every variant as a table", _variants(result)),
         "<h3>Every metric of the selected variants (mean ± std over folds)</h3>",
         _metrics_table(result),
     )  # fmt: skip
@@ -188,10 +186,10 @@ def _results(result: an.Analysis) -> str:
 def _interval(low: pd.Series | None, high: pd.Series | None) -> list[str]:
     if low is None or high is None:
         return []
-    return [f"[{h.fmt(a)}, {h.fmt(b)}]" for a, b in zip(low, high, strict=True)]
+    return [f"[{html.fmt(a)}, {html.fmt(b)}]" for a, b in zip(low, high, strict=True)]
 
 
-def _forest_rows(result: an.Analysis) -> pd.DataFrame:
+def _forest_rows(result: analysis.Analysis) -> pd.DataFrame:
     primary = result.summary[result.summary["metric"] == result.results.primary]
     primary = primary.dropna(subset=["mean"])
     rows = primary.sort_values("mean", ascending=not result.results.greater_is_better,
@@ -207,16 +205,16 @@ def _forest_rows(result: an.Analysis) -> pd.DataFrame:
     })  # fmt: skip
 
 
-def _metrics_table(result: an.Analysis) -> str:
+def _metrics_table(result: analysis.Analysis) -> str:
     metrics = _selected_metrics(result)
     if metrics.empty:
-        return h.table(metrics)
+        return html.table(metrics)
     partial = {k for k, v in models.plot_labels(result).items() if "PARTIAL" in v}
     keys = zip(metrics["model"], metrics["variant"], strict=True)
-    return h.table(metrics, marked=[k in partial for k in keys])
+    return html.table(metrics, marked=[k in partial for k in keys])
 
 
-def _selected_metrics(result: an.Analysis) -> pd.DataFrame:
+def _selected_metrics(result: analysis.Analysis) -> pd.DataFrame:
     keys = result.ranking[["model", "variant"]]
     rows = result.summary.merge(keys, on=["model", "variant"])
     # per-class scores go to each model's section (and the CSV/JSON), not here
@@ -228,10 +226,10 @@ def _selected_metrics(result: an.Analysis) -> pd.DataFrame:
     return rows.pivot(index=["model", "variant"], columns="metric", values="text").reset_index()
 
 
-def _comparison(result: an.Analysis) -> str:
+def _comparison(result: analysis.Analysis) -> str:
     pairs = result.pairs
     if pairs.empty:
-        return h.section("Comparison", h.para("Fewer than two models: nothing to compare.",
+        return html.section("Comparison", html.para("Fewer than two models: nothing to compare.",
                                               "note"))  # fmt: skip
     alpha = result.results.alpha
     ratio = "1/(K−1)" if result.ratio is None else f"{result.ratio:.3f}"
@@ -256,13 +254,13 @@ def _comparison(result: an.Analysis) -> str:
         f"{r.mean_diff:+.4f}, p_holm = {r.p_holm:.3g}"
         for r in sig.itertuples()
     ]
-    verdict = (h.details(f"{len(lines)} significant pairs", h.items(lines)) if lines
-               else h.para("No difference is significant.", "note"))  # fmt: skip
-    image = h.image(matrix, "matrix of Holm-corrected p-values") if matrix else ""
-    return h.section("Comparison", h.para(text, "note"), image, verdict)
+    verdict = (html.details(f"{len(lines)} significant pairs", html.items(lines)) if lines
+               else html.para("No difference is significant.", "note"))  # fmt: skip
+    image = html.image(matrix, "matrix of Holm-corrected p-values") if matrix else ""
+    return html.section("Comparison", html.para(text, "note"), image, verdict)
 
 
-def _p_matrix(result: an.Analysis) -> np.ndarray:
+def _p_matrix(result: analysis.Analysis) -> np.ndarray:
     """Symmetric matrix of p_holm in ranking order (NaN on the diagonal and where untested)."""
     keys = list(zip(result.ranking.model, result.ranking.variant, strict=True))
     at = {k: i for i, k in enumerate(keys)}
@@ -274,22 +272,22 @@ def _p_matrix(result: an.Analysis) -> np.ndarray:
     return out
 
 
-def param_grids(result: an.Analysis) -> list[tuple[str, list[str], pd.DataFrame]]:
+def param_grids(result: analysis.Analysis) -> list[tuple[str, list[str], pd.DataFrame]]:
     """(model, varied parameters, frame of those parameters with mean, ci_low, ci_high) for
     each ranked model (best first) whose variants vary 1 or 2 parameters."""
     return result.once("param_grids", lambda: _param_grids(result))
 
 
-def _param_grids(result: an.Analysis) -> list[tuple[str, list[str], pd.DataFrame]]:
+def _param_grids(result: analysis.Analysis) -> list[tuple[str, list[str], pd.DataFrame]]:
     res = result.results
-    params = an.task_params(res)
+    params = analysis.task_params(res)
     primary = result.summary[result.summary["metric"] == res.primary]
     order = list(result.ranking["model"]) if len(result.ranking) else []
     out = []
     for model in order:
         part = primary[primary["model"] == model].dropna(subset=["mean"])
         mine = {v: params[(model, v)] for v in part["variant"] if (model, v) in params}
-        keys = an.varying_params(mine)
+        keys = analysis.varying_params(mine)
         if not 1 <= len(keys) <= 2:
             continue
         rows = part[part["variant"].isin(list(mine))]
@@ -301,7 +299,7 @@ def _param_grids(result: an.Analysis) -> list[tuple[str, list[str], pd.DataFrame
     return out
 
 
-def _hyperparameters(result: an.Analysis) -> str:
+def _hyperparameters(result: analysis.Analysis) -> str:
     """Per model whose variants vary 1 or 2 parameters: mean score against them."""
     primary = result.results.primary
     grids = param_grids(result)
@@ -311,10 +309,10 @@ def _hyperparameters(result: an.Analysis) -> str:
     one = [(model, keys[0], means, primary) for model, keys, means in grids if len(keys) == 1]
     two = [(model, *keys, means, primary) for model, keys, means in grids if len(keys) == 2]
     images = iter(plots.draw_many(plots.grid_1d, one)), iter(plots.draw_many(plots.grid_2d, two))
-    parts = [h.image(next(images[len(keys) - 1]), model) for model, keys, _ in grids]  # type: ignore[arg-type]
-    note = h.para("Mean test score over each model's grid (1 or 2 parameters varied); "
+    parts = [html.image(next(images[len(keys) - 1]), model) for model, keys, _ in grids]  # type: ignore[arg-type]
+    note = html.para("Mean test score over each model's grid (1 or 2 parameters varied); "
                   "numeric values in numeric order.", "note")  # fmt: skip
-    return h.section("Hyperparameters", note, f'<div class="half">{"".join(parts)}</div>')
+    return html.section("Hyperparameters", note, f'<div class="half">{"".join(parts)}</div>')
 
 
 def _value(value: object) -> object:
@@ -324,24 +322,24 @@ def _value(value: object) -> object:
     return json.dumps(value, default=str) if not isinstance(value, str) else value
 
 
-def _variants(result: an.Analysis) -> str:
+def _variants(result: analysis.Analysis) -> str:
     primary = result.summary[result.summary["metric"] == result.results.primary]
     _, partial = models.fold_counts(result, primary)
-    return h.table(primary.drop(columns="metric"), marked=partial)
+    return html.table(primary.drop(columns="metric"), marked=partial)
 
 
-def _separate(result: an.Analysis) -> str:
+def _separate(result: analysis.Analysis) -> str:
     res = result.results
-    return h.section(
+    return html.section(
         "Refit and holdout (never averaged with the folds)",
         "<h3>Holdout metrics of the refit models</h3>",
-        h.table(res.separate("holdout")),
+        html.table(res.separate("holdout")),
         "<h3>Metrics logged by the refit tasks</h3>",
-        h.table(res.separate("refit")),
+        html.table(res.separate("refit")),
     )
 
 
-def _external(result: an.Analysis) -> str:
+def _external(result: analysis.Analysis) -> str:
     res = result.results
     table = res.external()
     if table.empty:
@@ -349,8 +347,8 @@ def _external(result: an.Analysis) -> str:
     note = (f"{res.primary} on each external set: the mean and std of the K fold models, "
             "the fold ensemble (their mean probability / score per sample) and the refit "
             "model. These rows are never averaged with the cross-validation folds.")  # fmt: skip
-    return h.section("External sets (never averaged with the folds)", h.para(note, "note"),
-                     h.table(table, keys=3))  # fmt: skip
+    return html.section("External sets (never averaged with the folds)", html.para(note, "note"),
+                     html.table(table, keys=3))  # fmt: skip
 
 
 def _plots(images: list[Path], problems: list[str]) -> str:
@@ -358,28 +356,29 @@ def _plots(images: list[Path], problems: list[str]) -> str:
     for path in images:
         stem = path.stem
         title = PLOT_TITLES.get(stem, stem)
-        parts.append(f"<h3>{h.esc(title)}</h3>{h.image(path, title)}")
+        parts.append(f"<h3>{html.esc(title)}</h3>{html.image(path, title)}")
     if problems:
-        parts.append(f'<div class="bad">{h.para("Plots that failed:")}{h.items(problems)}</div>')
+        failed = html.para("Plots that failed:") + html.items(problems)
+        parts.append(f'<div class="bad">{failed}</div>')
     if not parts:
-        parts.append(h.para("No plot applies yet.", "note"))
-    return h.section("Plots of the best models together", *parts)
+        parts.append(html.para("No plot applies yet.", "note"))
+    return html.section("Plots of the best models together", *parts)
 
 
-def _balance(result: an.Analysis) -> str:
-    details = an.split_details(result.results)
+def _balance(result: analysis.Analysis) -> str:
+    details = analysis.split_details(result.results)
     if details is None:
-        return h.section("Split balance", h.para("No split/details.json found.", "note"))
+        return html.section("Split balance", html.para("No split/details.json found.", "note"))
     top = {k: v for k, v in details.items() if not isinstance(v, dict | list)}
-    parts = [h.table(pd.DataFrame([{"key": k, "value": str(v)} for k, v in top.items()]))]
+    parts = [html.table(pd.DataFrame([{"key": k, "value": str(v)} for k, v in top.items()]))]
     for key, value in details.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             flat = pd.json_normalize(value, max_level=1)
             flat = flat[[c for c in flat.columns if flat[c].map(_scalar).all()]].iloc[:, :30]
-            parts += [f"<h3>{h.esc(key)}</h3>", h.table(flat)]
+            parts += [f"<h3>{html.esc(key)}</h3>", html.table(flat)]
         elif isinstance(value, dict):
-            parts += [f"<h3>{h.esc(key)}</h3>", h.json_block(value)]
-    return h.section("Split balance (split/details.json)", *parts)
+            parts += [f"<h3>{html.esc(key)}</h3>", html.json_block(value)]
+    return html.section("Split balance (split/details.json)", *parts)
 
 
 def _scalar(value: object) -> bool:

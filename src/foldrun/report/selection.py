@@ -9,7 +9,7 @@ import pandas as pd
 
 from foldrun.core import state
 from foldrun.layout import RunLayout
-from foldrun.report import html as h
+from foldrun.report import html
 from foldrun.results import Results
 
 
@@ -37,8 +37,8 @@ def section(models: list[dict[str, object]]) -> str:
         "optimism of choosing on the test folds. The refit model is the variant that is "
         "best over all the outer folds (the optimistic column's variant)."
     )
-    return h.section("Honest selection: nested cross-validation", h.para(note, "note"),
-                     h.table(pd.DataFrame(rows), keys=1))  # fmt: skip
+    return html.section("Honest selection: nested cross-validation", html.para(note, "note"),
+                     html.table(pd.DataFrame(rows), keys=1))  # fmt: skip
 
 
 def _row(model: dict[str, object]) -> dict[str, object]:
@@ -116,5 +116,5 @@ def race_section(race: dict[str, object] | None) -> str:
         decisions = decisions.reindex(columns=["model", "variant", "folds", "mean", "best",
                                                "best_mean", "p", "p_holm"])  # fmt: skip
         decisions = decisions.rename(columns={"folds": "stopped after folds"})
-    return h.section("Racing: variants stopped early", h.para(note, "note"),
-                     h.table(decisions, keys=2))  # fmt: skip
+    return html.section("Racing: variants stopped early", html.para(note, "note"),
+                     html.table(decisions, keys=2))  # fmt: skip

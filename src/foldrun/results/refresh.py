@@ -15,7 +15,7 @@ import pyarrow as pa
 from foldrun.core import state
 from foldrun.core.files import write_json
 from foldrun.layout import RunLayout
-from foldrun.results import collect as c
+from foldrun.results import collect
 
 Key = tuple[str, str, int, int, str]
 
@@ -24,7 +24,7 @@ Key = tuple[str, str, int, int, str]
 class Planned:
     """A task the plan expects, with the fingerprint its DONE file must hold."""
 
-    ref: c.TaskRef
+    ref: collect.TaskRef
     fingerprint: str | None
 
 
@@ -49,10 +49,10 @@ def load_previous(layout: RunLayout) -> tuple[dict[str, list[object]], Tables] |
     """The last refresh's index and tables, or None when anything is missing or corrupt."""
     try:
         index = json.loads(_index_path(layout).read_text())
-        if index.get("version") != c.INDEX_VERSION or index.get("root") != str(layout.root):
+        if index.get("version") != collect.INDEX_VERSION or index.get("root") != str(layout.root):
             return None
         frames = {}
-        for name in c.TABLES:
+        for name in collect.TABLES:
             path = layout.results_dir / f"{name}.parquet"
             if _file_stamp(path) != index["files"][name]:
                 return None  # written by something else since: don't trust it
@@ -65,7 +65,7 @@ def load_previous(layout: RunLayout) -> tuple[dict[str, list[object]], Tables] |
 def _all_refs(
     layout: RunLayout, audit: dict[Key, str], planned: Sequence[Planned], record: dict[str, str]
 ):
-    refs = {r.key: r for r in c.discover(layout.tasks_dir)}
+    refs = {r.key: r for r in collect.discover(layout.tasks_dir)}
     fingerprints: dict[Key, str | None] = {}
     for p in planned:
         refs.setdefault(p.ref.key, p.ref)
@@ -73,19 +73,19 @@ def _all_refs(
     n_repeats = 2 if any(k[3] > 0 for k in [*refs, *audit]) else 1
     for rel in record:  # stopped by a race (.foldrun/race.json): never got a folder
         parts = rel.split("/")
-        where = c.parse_fold_dir(parts[2:-1])
+        where = collect.parse_fold_dir(parts[2:-1])
         if len(parts) >= 4 and where is not None:
             key = (parts[0], parts[1], *where, parts[-1])
-            refs.setdefault(key, c.TaskRef(*key, str(layout.tasks_dir / rel)))  # type: ignore[arg-type]
+            refs.setdefault(key, collect.TaskRef(*key, str(layout.tasks_dir / rel)))  # type: ignore[arg-type]
     for key in audit:  # failed or running tasks that never got a folder
         if key not in refs:
             model, variant, fold, repeat, stage = key
             fdir = layout.task_dir(model, variant, fold, stage, repeat, n_repeats)
-            refs[key] = c.TaskRef(model, variant, fold, repeat, stage, str(fdir))
+            refs[key] = collect.TaskRef(model, variant, fold, repeat, stage, str(fdir))
     return refs, fingerprints
 
 
-def _rel(ref: c.TaskRef, prefix: str) -> str:
+def _rel(ref: collect.TaskRef, prefix: str) -> str:
     if ref.path.startswith(prefix):
         return ref.path[len(prefix) :]
     return "\0".join(map(str, ref.key))  # a planned task outside tasks/ (never on disk)
@@ -105,7 +105,7 @@ def _pruned(record: dict[str, str], refs, fingerprints, prefix: str) -> set[Key]
 def _signatures(refs, audit, fingerprints, old_index, prefix, pruned=frozenset()):
     """The index entry of every task: key, signature, stamp, DONE's text. DONE files are
     read only when the stamp (size and mtime of every file read) differs from last time's."""
-    stamps = {key: c.stamp(ref) for key, ref in refs.items()}
+    stamps = {key: collect.stamp(ref) for key, ref in refs.items()}
     known: dict[str, str] = {}
     unread = []
     for key, ref in refs.items():
@@ -114,10 +114,10 @@ def _signatures(refs, audit, fingerprints, old_index, prefix, pruned=frozenset()
             known[ref.file("DONE")] = str(old[7])  # the content read when it had this stamp
         elif stamps[key] is not None:
             unread.append(ref)
-    known.update(c.file_texts(unread, ("DONE",)))
+    known.update(collect.file_texts(unread, ("DONE",)))
     index = {}
     for key, ref in refs.items():
-        sig = c.signature(ref, audit.get(key), stamps[key], known.get(ref.file("DONE")))
+        sig = collect.signature(ref, audit.get(key), stamps[key], known.get(ref.file("DONE")))
         done = known.get(ref.file("DONE"))
         mark = "|pruned" if key in pruned else ""
         index[_rel(ref, prefix)] = [*key, f"{sig}|{fingerprints.get(key)}{mark}", stamps[key], done]
@@ -133,7 +133,7 @@ def refresh(
     """Brings results/*.parquet up to date with the task folders and returns the tables
     (of one dataset's tasks, in results/<dataset>/, when `dataset` is given)."""
     layout = RunLayout(Path(run_dir).resolve(), dataset)
-    audit = c.read_audit(layout.audit_log, dataset)
+    audit = collect.read_audit(layout.audit_log, dataset)
     record = state.pruned_keys(layout.state_dir)  # read once: both steps need it
     refs, fingerprints = _all_refs(layout, audit, planned, record)
     previous = load_previous(layout)
@@ -146,13 +146,15 @@ def refresh(
     if old is not None and not changed and not gone:
         return old
     changed = _whole_folds(refs, changed, gone)
-    texts = {**done_texts, **c.file_texts(changed, ("resources.json", "metrics.json"))}
+    texts = {**done_texts, **collect.file_texts(changed, ("resources.json", "metrics.json"))}
     tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
     _write(layout, tables, current)
     return tables
 
 
-def _whole_folds(refs: dict[Key, c.TaskRef], changed: list[c.TaskRef], gone) -> list[c.TaskRef]:
+def _whole_folds(
+    refs: dict[Key, collect.TaskRef], changed: list[collect.TaskRef], gone
+) -> list[collect.TaskRef]:
     """`changed` plus every other task of their folds: which stage's metric key counts
     (collect.one_per_key) depends on all the stages of a fold, so they are read together."""
     folds = {r.key[:4] for r in changed} | {tuple(k[:4]) for k in gone}
@@ -163,16 +165,16 @@ def _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
     """The tables: the rows of the `changed` tasks read again, those of the other tasks as
     `old` has them (less the `gone` ones)."""
     tasks, whole = _task_rows(changed, audit, fingerprints, texts, pruned)
-    metrics = pd.DataFrame(c.one_per_key([row for r in whole for row in c.metric_rows(r, texts)]),
-                           columns=c.METRIC_COLUMNS)  # fmt: skip
+    rows = collect.one_per_key([row for r in whole for row in collect.metric_rows(r, texts)])
+    metrics = pd.DataFrame(rows, columns=collect.METRIC_COLUMNS)
     preds = _prediction_rows(whole)
     groups = None  # without old tables everything is new: every group is pooled
     if old is not None:
         drop = [r.key for r in changed] + list(gone)
         tasks, metrics, preds, groups = _kept(old, tasks, metrics, preds, drop)
-    folds = c.read_folds(layout.used_split())
+    folds = collect.read_folds(layout.used_split())
     n_folds = int(folds["fold"].max()) + 1 if len(folds) else 0
-    metrics = _concat(metrics, _pooled(c.without_stale(preds, tasks), groups, task, n_folds))
+    metrics = _concat(metrics, _pooled(collect.without_stale(preds, tasks), groups, task, n_folds))
     return Tables(
         tasks=_tidy_tasks(tasks),
         metrics=_tidy_metrics(metrics),
@@ -184,18 +186,18 @@ def _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
 def _task_rows(changed, audit, fingerprints, texts, pruned) -> tuple[pd.DataFrame, list]:
     """The task rows of the `changed` tasks, and those of them whose outputs count (only
     what reads back whole: a corrupt task's files give no rows)."""
-    rows = [c.task_row(r, audit.get(r.key), fingerprints.get(r.key), texts) for r in changed]
+    rows = [collect.task_row(r, audit.get(r.key), fingerprints.get(r.key), texts) for r in changed]
     for r, row in zip(changed, rows, strict=True):
         if r.key in pruned and row["state"] in ("pending", "running"):
             row["state"] = "pruned"  # stopped by a race: never missing, never failed
     whole = [r for r, row in zip(changed, rows, strict=True) if row["state"] in ("done", "stale")]
-    return pd.DataFrame(rows, columns=c.TASK_COLUMNS), whole
+    return pd.DataFrame(rows, columns=collect.TASK_COLUMNS), whole
 
 
 def _prediction_rows(whole: list) -> pd.DataFrame:
-    table = c.read_predictions([r for r in whole if c.has_predictions(r)])
+    table = collect.read_predictions([r for r in whole if collect.has_predictions(r)])
     if table is None:
-        return pd.DataFrame(columns=[*c.PRED_KEYS, "subset", "id"])
+        return pd.DataFrame(columns=[*collect.PRED_KEYS, "subset", "id"])
     return table.to_pandas()
 
 
@@ -204,23 +206,24 @@ def _kept(old: Tables, tasks, metrics, preds, drop: list) -> tuple:
     repeat) groups whose pooled rows must be made again (the old ones of them are dropped)."""
     pred_drop = [k[:4] for k in drop if k[4] == "evaluate" or (k[4] == "refit" and k[2] == -1)]
     groups = {(k[0], k[1], k[3]) for k in drop if k[4] == "evaluate"}
-    tasks = _concat(old.tasks[~c.key_mask(old.tasks, c.KEY, drop)], tasks)
+    tasks = _concat(old.tasks[~collect.key_mask(old.tasks, collect.KEY, drop)], tasks)
     derived = _derived(old.metrics)  # pooled and ensemble rows: made again per group
     keep = old.metrics[~derived]
-    keep = keep[~c.key_mask(keep, c.KEY, drop)]
+    keep = keep[~collect.key_mask(keep, collect.KEY, drop)]
     pooled = old.metrics[derived]
-    pooled = pooled[~c.key_mask(pooled, ["model", "variant", "repeat"], groups)]
-    preds = _concat(old.predictions[~c.key_mask(old.predictions, c.PRED_KEYS, pred_drop)], preds)
+    pooled = pooled[~collect.key_mask(pooled, ["model", "variant", "repeat"], groups)]
+    kept = old.predictions[~collect.key_mask(old.predictions, collect.PRED_KEYS, pred_drop)]
+    preds = _concat(kept, preds)
     return tasks, _concat(keep, metrics, pooled), preds, groups
 
 
 def _pooled(preds: pd.DataFrame, groups, task: str | None, n_folds: int) -> pd.DataFrame:
     if preds.empty:
-        return pd.DataFrame(columns=c.METRIC_COLUMNS)
+        return pd.DataFrame(columns=collect.METRIC_COLUMNS)
     if groups is not None:
-        preds = preds[c.key_mask(preds, ["model", "variant", "repeat"], groups)]
-    rows = c.pooled_rows(preds, task) + c.ensemble_rows(preds, task, n_folds)
-    return pd.DataFrame(rows, columns=c.METRIC_COLUMNS)
+        preds = preds[collect.key_mask(preds, ["model", "variant", "repeat"], groups)]
+    rows = collect.pooled_rows(preds, task) + collect.ensemble_rows(preds, task, n_folds)
+    return pd.DataFrame(rows, columns=collect.METRIC_COLUMNS)
 
 
 def _derived(metrics: pd.DataFrame) -> np.ndarray:
@@ -237,7 +240,7 @@ def _concat(*frames: pd.DataFrame) -> pd.DataFrame:
 
 
 def _tidy_tasks(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.reindex(columns=c.TASK_COLUMNS)
+    df = df.reindex(columns=collect.TASK_COLUMNS)
     for col in ("started", "ended"):
         df[col] = pd.to_datetime(df[col], utc=True, errors="coerce", format="ISO8601")
     for col in ("fold", "repeat"):
@@ -247,41 +250,42 @@ def _tidy_tasks(df: pd.DataFrame) -> pd.DataFrame:
     df["exit_code"] = df["exit_code"].astype("Int64")
     for col in ("model", "variant", "stage", "state", "fingerprint", "path"):
         df[col] = df[col].astype("string")
-    return df.sort_values(c.KEY, kind="stable", ignore_index=True)
+    return df.sort_values(collect.KEY, kind="stable", ignore_index=True)
 
 
 def _tidy_metrics(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.reindex(columns=c.METRIC_COLUMNS)
+    df = df.reindex(columns=collect.METRIC_COLUMNS)
     for col in ("fold", "repeat"):
         df[col] = df[col].astype("int64")
     df["value"] = df["value"].astype("float64")
     for col in ("model", "variant", "stage", "subset", "metric"):
         df[col] = df[col].astype("string")
     # which models made the scores: a fold's, the fold ensemble's (external sets), refit's
-    ensemble = df["subset"].str.startswith(c.EXTERNAL).fillna(False) & (df["fold"] == -1)
+    ensemble = df["subset"].str.startswith(collect.EXTERNAL).fillna(False) & (df["fold"] == -1)
     df["model_set"] = np.where(df["stage"] == "refit", "refit",
                                np.where(ensemble & (df["stage"] != "refit"), "ensemble", "fold"))
     df["model_set"] = df["model_set"].astype("string")
-    return df.sort_values([*c.KEY, "subset", "metric"], kind="stable", ignore_index=True)
+    return df.sort_values([*collect.KEY, "subset", "metric"], kind="stable", ignore_index=True)
 
 
 def _tidy_predictions(df: pd.DataFrame) -> pd.DataFrame:
-    front = [*c.PRED_KEYS, "subset", "id", "y_true", "pred"]
+    front = [*collect.PRED_KEYS, "subset", "id", "y_true", "pred"]
     rest = sorted(col for col in df.columns if col not in front)
     df = df.reindex(columns=[col for col in front if col in df.columns or col in front[:6]] + rest)
     for col in ("fold", "repeat"):
         df[col] = df[col].astype("int64")
     for col in ("model", "variant", "subset", "id"):
         df[col] = df[col].astype("string")
-    return df.sort_values(c.PRED_KEYS, kind="stable", ignore_index=True)
+    return df.sort_values(collect.PRED_KEYS, kind="stable", ignore_index=True)
 
 
 def _write(layout: RunLayout, tables: Tables, index: dict[str, list[object]]) -> None:
     layout.results_dir.mkdir(parents=True, exist_ok=True)
     files = {}
-    for name in c.TABLES:
+    for name in collect.TABLES:
         path = layout.results_dir / f"{name}.parquet"
-        c.write_parquet_atomic(getattr(tables, name), path)
+        collect.write_parquet_atomic(getattr(tables, name), path)
         files[name] = _file_stamp(path)
-    body = {"version": c.INDEX_VERSION, "root": str(layout.root), "files": files, "tasks": index}
+    body = {"version": collect.INDEX_VERSION, "root": str(layout.root), "files": files,
+            "tasks": index}  # fmt: skip
     write_json(_index_path(layout), body)
