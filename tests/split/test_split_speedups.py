@@ -109,7 +109,7 @@ def test_all_distinct_finds_a_repeat_anywhere(dtype) -> None:
     ],
 )
 def test_blank_values_are_those_whose_text_strips_to_nothing(values: pd.Series) -> None:
-    from foldrun.split.plan import _blank
+    from foldrun.split.assign import _blank
 
     want = (values.astype(str).str.strip() == "").fillna(False).to_numpy(dtype=bool)
     assert _blank(values).tolist() == want.tolist()

@@ -17,6 +17,7 @@ from foldrun.errors import DataError, SplitError
 from foldrun.layout import fold_dir_name
 from foldrun.split import core
 from foldrun.split import details as stats
+from foldrun.split.assign import HOLDOUT, Choice, assigner, choose, column, rng_for
 from foldrun.split.fold_table import (
     NO_TEST,
     OUT,
@@ -28,7 +29,6 @@ from foldrun.split.fold_table import (
     is_fold_table,
     read_fold_table,
 )
-from foldrun.split.plan import HOLDOUT, Choice, assigner, choose, column, rng_for
 
 _HOLDOUT_STREAM = 1_000_003  # SeedSequence path entries that no repeat number reaches
 _VAL_STREAM = 1

@@ -18,7 +18,7 @@ from sklearn.model_selection import PredefinedSplit as _SkPredefinedSplit
 from sklearn.utils import check_random_state, indexable
 
 from foldrun.split import SPLITTERS, core
-from foldrun.split.plan import DEFAULT_GROUP_BINS, rng_for
+from foldrun.split.assign import DEFAULT_GROUP_BINS, rng_for
 
 __all__ = list(SPLITTERS)
 
