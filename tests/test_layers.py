@@ -89,3 +89,12 @@ def test_files_are_hashed_in_one_place() -> None:
     hashing = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
                      if "fh.read(1 << 20)" in p.read_text(encoding="utf-8"))  # fmt: skip
     assert hashing == ["core/files.py"]
+
+
+def test_the_top_level_splitters_are_the_split_packages() -> None:
+    """`foldrun.KFold` ... are foldrun.split.SPLITTERS, no more and no fewer."""
+    from foldrun import _API
+    from foldrun.split import SPLITTERS
+
+    named = {k for k, v in _API.items() if v == "foldrun.split"}
+    assert named - {"make_folds", "load_folds", "Folds"} == set(SPLITTERS)

@@ -10,7 +10,8 @@ from typing import Any
 
 from foldrun._version import __version__
 
-# public name -> module that defines it
+# public name -> module that defines it (the splitter names repeat foldrun.split.SPLITTERS,
+# which cannot be read without importing pandas; a test keeps the two equal)
 _API = {
     "KFold": "foldrun.split",
     "StratifiedKFold": "foldrun.split",
