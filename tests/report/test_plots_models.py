@@ -163,12 +163,16 @@ def test_a_long_curve_is_thinned_to_what_shows() -> None:
 
 def test_pvalue_matrix_and_forest_render() -> None:
     p = np.array([[np.nan, 0.01, 0.5], [0.01, np.nan, 0.2], [0.5, 0.2, np.nan]])
-    assert plots.pvalue_matrix(["a", "b", "c"], p, 0.05)[:4] == b"\x89PNG"
+    matrix = plots.pvalue_matrix(["a", "b", "c"], p, 0.05)
+    assert matrix.startswith(b"<svg")
+    texts = _svg_texts(matrix)
+    assert texts.count("0.010") == 1 and "0.500" in texts and "0.200" in texts  # lower half
     assert plots.pvalue_matrix(["a"], p[:1, :1], 0.05) is None
     rows = pd.DataFrame({"label": ["a", "b"], "mean": [0.9, 0.8], "ci_low": [0.85, 0.7],
                          "ci_high": [0.95, 0.9], "selected": [True, True],
                          "partial": [True, False], "folds": ["4/5", "5/5"]})  # fmt: skip
-    assert plots.forest(rows, "roc_auc", 95)[:4] == b"\x89PNG"
+    forest = plots.forest(rows, "roc_auc", 95)
+    assert forest.startswith(b"<svg") and "a  (4/5 folds)" in _svg_texts(forest)
 
 
 def test_forest_draws_an_interval_that_excludes_the_mean() -> None:
@@ -178,7 +182,12 @@ def test_forest_draws_an_interval_that_excludes_the_mean() -> None:
                          "ci_low": [0.998338, 0.7], "ci_high": [0.998989, 0.9],
                          "selected": [True, False], "partial": [False, False],
                          "folds": ["15/15", "15/15"]})  # fmt: skip
-    assert plots.forest(rows, "roc_auc", 95)[:4] == b"\x89PNG"
+    root = ET.fromstring(plots.forest(rows, "roc_auc", 95))
+    ns = "{http://www.w3.org/2000/svg}"
+    dot = next(root.iter(f"{ns}circle"))  # the first row's mean
+    low, high = map(float, re.match(r"M([\d.]+),[\d.]+H([\d.]+)",
+                                    next(root.iter(f"{ns}path")).get("d")).groups())  # fmt: skip
+    assert low < high < float(dot.get("cx"))  # the interval lies left of its mean
 
 
 def test_metric_per_fold_draws_an_interval_that_excludes_the_mean(tmp_path) -> None:
@@ -217,17 +226,12 @@ def test_each_model_section_has_its_per_class_table(wide_report: Path) -> None:
 
 def test_pvalue_matrix_title_fits_with_two_models() -> None:
     """Two models make the smallest matrix: its title must not run off the image's right
-    edge (the last column of the title's band stays white)."""
-    import io
-
-    from PIL import Image
-
+    edge (the document is at least as wide as the title at 0.6 em a character)."""
     p = np.array([[np.nan, 0.08], [0.08, np.nan]])
-    data = plots.pvalue_matrix(["logreg", "tree"], p, 0.05)
-    image = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
-    band = image[: image.shape[0] // 8]  # the title
-    inked = np.where((band < 128).any(axis=0))[0]
-    assert len(inked) and inked.max() < image.shape[1] - 10, (inked.max(), image.shape)
+    root = ET.fromstring(plots.pvalue_matrix(["logreg", "tree"], p, 0.05))
+    title = next(t for t in root.iter("{http://www.w3.org/2000/svg}text")
+                 if t.text.startswith("Holm"))  # fmt: skip
+    assert float(root.get("width")) >= len(title.text) * 11 * 0.6 + 20
 
 
 def test_decision_scores_outside_0_1_are_all_counted() -> None:
@@ -266,3 +270,7 @@ def test_the_overview_curves_leave_out_a_failed_rows_nan_score(tmp_path: Path) -
     assert text == f"AUC {roc_auc_score(y[5:] == 'b', proba[5:]):.3f}"
     figure = plots.model_figure("m", "classification", oof, None)
     assert figure is not None and text in _texts(_svg(figure))
+
+
+def _svg_texts(data: bytes) -> list[str]:
+    return [t.text or "" for t in ET.fromstring(data).iter("{http://www.w3.org/2000/svg}text")]

@@ -210,11 +210,8 @@ def figure(title: str, panels: Sequence[Panel], cols: int, colour: str = "black"
     width, height = WIDTH * cols, header + HEIGHT * rows
     body = [panel.render(WIDTH * (i % cols), header + HEIGHT * (i // cols))
             for i, panel in enumerate(panels)]  # fmt: skip
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" font-family="{FONT}">')  # fmt: skip
-    back = f'<rect width="{width}" height="{height}" fill="white"/>'
     name = _text(width / 2, 22, title, 13, colour, "middle") if title else ""
-    return (head + back + name + "".join(body) + "</svg>").encode("utf-8")
+    return document(width, height, [name, *body])
 
 
 def limits(values: np.ndarray, pad: float = 0.05) -> tuple[float, float]:
@@ -303,3 +300,92 @@ def ink(rgba: tuple[float, ...]) -> str:
     """Black or white, whichever reads on a cell of colour `rgba` (relative luminance)."""
     r, g, b = rgba[:3]
     return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 else "white"
+
+
+def document(width: float, height: float, body: Sequence[str]) -> bytes:
+    """One SVG document of `width` x `height` CSS pixels on white."""
+    w, h = num(width), num(height)
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+            f'viewBox="0 0 {w} {h}" font-family="{FONT}">'
+            f'<rect width="{w}" height="{h}" fill="white"/>')  # fmt: skip
+    return (head + "".join(body) + "</svg>").encode("utf-8")
+
+
+def _chars(n: int, size: int) -> float:
+    """About how wide `n` characters of a `size` px sans-serif font are."""
+    return n * size * 0.6
+
+
+ROW = 16  # a forest plot's row, in pixels
+
+
+def forest(rows: Sequence[tuple[str, float, float, float, str, bool]], title: str,
+           xlabel: str) -> bytes:  # fmt: skip
+    """One row per (label, mean, low, high, colour, bold), top to bottom: the interval as a
+    line with end ticks and the mean as a dot, on one x axis."""
+    left = 12 + min(_chars(max(len(r[0]) for r in rows), 8), 520)
+    width, top = max(1100.0, left + 400), 40
+    height = top + ROW * len(rows) + 48
+    values = np.array([v for r in rows for v in r[1:4]], dtype=float)
+    lim = limits(values)
+    span = width - 24 - left
+
+    def x(value: float) -> float:
+        return left + span * _fraction(value, lim)
+
+    out = [_text(width / 2, 22, title, 11, "black", "middle")]
+    bottom = top + ROW * len(rows)
+    for value, label in _ticks(lim):
+        out.append(f'<line x1="{num(x(value))}" y1="{top}" x2="{num(x(value))}" '
+                   f'y2="{bottom}" stroke="#ccc" stroke-width="0.8"/>')  # fmt: skip
+        out.append(_text(x(value), bottom + 15, label, 9, "black", "middle"))
+    for i, (label, mean, low, high, colour, bold) in enumerate(rows):
+        y = top + ROW * i + ROW / 2
+        if math.isfinite(low) and math.isfinite(high):
+            out.append(f'<path d="M{num(x(low))},{num(y)}H{num(x(high))}M{num(x(low))},'
+                       f'{num(y - 3)}V{num(y + 3)}M{num(x(high))},{num(y - 3)}V{num(y + 3)}" '
+                       f'stroke="{colour}" fill="none"/>')  # fmt: skip
+        if math.isfinite(mean):
+            out.append(f'<circle cx="{num(x(mean))}" cy="{num(y)}" r="3" fill="{colour}"/>')
+        weight = ' font-weight="bold"' if bold else ""
+        out.append(f'<text x="{num(left - 6)}" y="{num(y + 3)}" font-size="8" '
+                   f'text-anchor="end" fill="{colour if colour != "#8a8a8a" else "black"}"'
+                   f'{weight}>{xml_text(label)}</text>')  # fmt: skip
+    out.append(f'<rect x="{num(left)}" y="{top}" width="{num(span)}" height="{bottom - top}" '
+               'fill="none" stroke="#333" stroke-width="0.8"/>')  # fmt: skip
+    out.append(_text(left + span / 2, height - 10, xlabel, 10, "black", "middle"))
+    return document(width, height, out)
+
+
+def pvalue_matrix(labels: Sequence[str], p: np.ndarray, alpha: float, title: str) -> bytes:
+    """The lower triangle of `p` (rows and columns in `labels`' order): a cell blue when
+    p < alpha, pale otherwise, with its value when the cells are large enough to read."""
+    n = len(labels)
+    ticks = [f"{i + 1}. {label}" for i, label in enumerate(labels)]
+    cell = max(12.0, min(40.0, 640 / n))
+    left, top = 12 + min(_chars(max(map(len, ticks)), 8), 420), 40
+    width = max(left + cell * n + 20, _chars(len(title), 11) + 40)
+    height = top + cell * n + 44
+    cmap = mpl.colormaps["Blues_r"]
+    strong, pale = cmap(0.15), cmap(0.95)
+    font = _cell_font((0, 0, cell, cell), 5)
+    out = [_text(width / 2, 22, title, 11, "black", "middle")]
+    for i in range(n):
+        y = top + cell * i
+        out.append(_text(left - 6, y + cell / 2 + 3, ticks[i], 8, "black", "end"))
+        out.append(_text(left + cell * i + cell / 2, top + cell * n + 14, str(i + 1), 8,
+                         "black", "middle"))  # fmt: skip
+        for j in range(i):
+            value = p[i, j]
+            if value != value:
+                continue
+            rgba = strong if value < alpha else pale
+            out.append(f'<rect x="{num(left + cell * j)}" y="{num(y)}" width="{num(cell)}" '
+                       f'height="{num(cell)}" fill="{mcolors.to_hex(rgba)}" stroke="white" '
+                       'stroke-width="0.5"/>')  # fmt: skip
+            if n <= 30:
+                text = "<.001" if value < 0.001 else f"{value:.3f}"
+                out.append(_text(left + cell * j + cell / 2, y + cell / 2 + font * 0.4, text,
+                                 font, ink(rgba), "middle"))  # fmt: skip
+    out.append(_text(left + cell * n / 2, height - 10, "model (rank)", 10, "black", "middle"))
+    return document(width, height, out)
