@@ -30,3 +30,15 @@ def test_an_estimator_beside_the_spec_predicts_from_another_folder(tmp_path: Pat
     done = foldrun("run", str(project / "foldrun.toml"), cwd=elsewhere)
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(list((project / "runs/toy/tasks").rglob("DONE"))) == 7
+
+
+def test_a_slurm_job_does_not_put_its_submit_folder_on_the_path() -> None:
+    """The job script ran `python -m foldrun.run.worker` in the folder sbatch was called
+    from, first on the path: a random.py there broke every task, as it did locally."""
+    from foldrun.run.backends.slurm.script import render_script
+    from tests.run.backends.test_slurm_script import CASES
+
+    for case in CASES.values():
+        text = render_script(**case)
+        lines = [line for line in text.splitlines() if "foldrun.run.worker" in line]
+        assert lines and all('"$PYTHON" -P -m foldrun.run.worker' in line for line in lines)

@@ -123,7 +123,8 @@ def test_hostile_paths_stay_data(tmp_path: Path) -> None:
     done = subprocess.run(["bash", "-c", text], env=env, cwd=tmp_path, capture_output=True)
     assert done.returncode == 0, done.stderr
     argv = argv_file.read_text().splitlines()
-    assert argv == ["-m", "foldrun.run.worker", "--spec", str(spec), "--task", "m/v/fold_01/train"]
+    worker = ["-P", "-m", "foldrun.run.worker"]  # -P: not the submit folder on the path
+    assert argv == [*worker, "--spec", str(spec), "--task", "m/v/fold_01/train"]
     assert not (tmp_path / "pwned").exists()
     assert (run_dir / ".foldrun/checkpoints/m/v/fold_01/train").is_dir()
 

@@ -76,7 +76,9 @@ if [ -n "$DEPS_FILE" ]; then
   done
 fi
 
-"$PYTHON" -m foldrun.run.worker --spec "$SPEC" --task "$KEY" \
+# -P: not the submit folder first on the path (as -m puts it; a random.py there would
+# replace the standard library's)
+"$PYTHON" -P -m foldrun.run.worker --spec "$SPEC" --task "$KEY" \
   ${{WORKER_ARGS[@]+"${{WORKER_ARGS[@]}}"}} &
 WORKER=$!
 # a trapped signal interrupts `wait`; wait again until the worker itself ends
