@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from foldrun.errors import SchedulerError
 
@@ -169,43 +170,19 @@ def _extra_option(option: str) -> str:
 
 def render_script(
     *,
-    job_name: str,
-    n_tasks: int,
     array_file: Path,
     spec_path: Path,
     run_dir: Path,
     python: str,
-    log_stem: Path,
-    time_min: int,
-    mem_mb: int,
-    cpus: int,
-    gpus: int = 0,
-    max_concurrent: int | None = None,
-    partition: str | None = None,
-    account: str | None = None,
-    qos: str | None = None,
-    signal_before_s: int = 90,
     max_requeues: int = 3,
-    extra: Sequence[str] = (),
     plan_file: Path | None = None,
     deps_file: Path | None = None,
+    **options: Any,
 ) -> str:
-    """The whole sbatch script of one (stage, resource class) array."""
-    directives = sbatch_directives(
-        job_name=job_name,
-        n_tasks=n_tasks,
-        log_stem=log_stem,
-        time_min=time_min,
-        mem_mb=mem_mb,
-        cpus=cpus,
-        gpus=gpus,
-        max_concurrent=max_concurrent,
-        partition=partition,
-        account=account,
-        qos=qos,
-        signal_before_s=signal_before_s,
-        extra=extra,
-    )
+    """The whole sbatch script of one (stage, resource class) array; `options` are
+    `sbatch_directives`' (job name, tasks, resources, ...)."""
+    directives = sbatch_directives(**options)
+    n_tasks = options["n_tasks"]
     header = ["#!/bin/bash", *(f"#SBATCH {option}" for option in directives)]
     header.append(f"# written by foldrun: {n_tasks} task(s), one per line of the array file")
     body = _BODY.format(
