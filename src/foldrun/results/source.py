@@ -58,20 +58,6 @@ class RunSource:
         return value if isinstance(value, dict) else {}
 
 
-def _output_of(spec_path: Path, raw: dict[str, Any]) -> Path:
-    output = raw.get("output")
-    if output is None:
-        name = raw.get("name")
-        if not isinstance(name, str) or not name:
-            raise ReportError(
-                "the spec has neither 'output' nor 'name'", file=spec_path, key="name"
-            )
-        output = f"runs/{name}"
-    if not isinstance(output, str):
-        raise ReportError("'output' must be a path string", file=spec_path, key="output")
-    return (spec_path.parent / output).resolve()
-
-
 def _load_spec_model(spec_path: Path) -> Any:
     """foldrun.spec.load_spec(spec_path) when it is there; None otherwise (or on failure)."""
     try:
@@ -115,10 +101,10 @@ def resolve(run_dir_or_spec: str | Path) -> RunSource:
     if path.is_dir() and (path / SPEC_NAME).is_file() and not (path / "tasks").is_dir():
         path = path / SPEC_NAME
     if path.is_file():
-        from foldrun.spec.load import read_document
+        from foldrun.spec.load import read_document, run_folder
 
         raw = read_document(path, ReportError)
-        run_dir = _output_of(path, raw)
+        run_dir = run_folder(path, raw, ReportError)
         if run_dir.exists() and not is_run_folder(run_dir):
             raise _not_a_run(run_dir, path)
         return RunSource(run_dir, path.resolve(), raw, _load_spec_model(path))

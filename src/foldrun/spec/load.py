@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from foldrun.errors import FoldrunError, SpecError
-from foldrun.spec.model import ModelSpec, Spec, check_name
+from foldrun.spec.model import ModelSpec, Spec, check_name, check_path
 from foldrun.spec.problems import Problem, did_you_mean, key_path
 
 
@@ -43,6 +43,32 @@ def read_document(path: str | Path, error: type[FoldrunError] = SpecError) -> di
         raise error(f"cannot read the spec file: {err.strerror or err}", file=file) from None
     except tomllib.TOMLDecodeError as err:
         raise error(f"not valid TOML: {err}; fix it", file=file) from None
+
+
+def run_folder(
+    path: Path, document: dict[str, Any], error: type[FoldrunError] = SpecError
+) -> Path:
+    """The run folder a spec names (`output`, default `runs/<name>`, beside the spec), read
+    from its TOML as it is, by the rules the spec loads with: cancel and report must find the
+    folder `run` used when the rest of the spec no longer validates (data moved, a model
+    renamed)."""
+    key = "output" if "output" in document else "name"
+    value = document.get(key)
+    if value is None:
+        raise error("the spec has no 'name' (nor 'output'); add name = \"...\"", file=path,
+                    key="name")  # fmt: skip
+    if not isinstance(value, str):
+        raise error(f"'{key}' must be text (a {'folder path' if key == 'output' else 'name'}),"
+                    f" not {type(value).__name__}", file=path, key=key)  # fmt: skip
+    try:
+        if key == "output":
+            check_path(value, "output")
+        else:
+            check_name(value, "name")
+    except ValueError as err:
+        raise error(str(err), file=path, key=key) from None
+    output = value if key == "output" else f"runs/{value}"
+    return (path.parent / Path(output).expanduser()).resolve()
 
 
 def parse_spec(path: str | Path) -> tuple[Spec | None, list[Problem]]:
