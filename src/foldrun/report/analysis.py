@@ -90,14 +90,13 @@ def _pooled_intervals(
     rows = test.groupby(["model", "variant"], sort=False).indices
     variants = list(ranking[["model", "variant"]].itertuples(index=False, name=None))
 
+    def interval(model: str, variant: str) -> tuple[float, float]:
+        if (model, variant) not in rows:
+            return math.nan, math.nan
+        return _pooled_interval(results, model, variant, test.iloc[rows[(model, variant)]])
+
     def intervals(part: range) -> list[tuple[tuple[float, float], frozenset[str]]]:
-        out = []
-        for model, variant in (variants[i] for i in part):
-            before = plots.keys_used()
-            bounds = (_pooled_interval(results, model, variant, test.iloc[rows[(model, variant)]])
-                      if (model, variant) in rows else (math.nan, math.nan))  # fmt: skip
-            out.append((bounds, plots.keys_used() - before))
-        return out
+        return [plots.with_keys_used(lambda v=variants[i]: interval(*v)) for i in part]
 
     done = spread(intervals, len(variants), least=8, workers=plots.workers())
     for _, keys in done:

@@ -9,7 +9,6 @@ it goes.
 
 from __future__ import annotations
 
-import functools
 import json
 import threading
 import warnings
@@ -116,8 +115,9 @@ def _write_datasets(loaded: list[Results], folder: Path) -> Report:
 
 def _write(results: Results, folder: Path) -> Report:
     result = analysis.analyze(results)
-    # the figure files are drawn by other processes while this one builds the rest
-    figures = functools.cache(_plots(result, folder))
+    # the figure files are drawn by other processes while this one builds the rest; the
+    # page asks for them, and asking again gives the same (forked_start keeps its outcome)
+    figures = _plots(result, folder)
     try:
         per_fold = spreadsheet_safe(analysis.fold_summary(results))
         per_fold.to_csv(folder / "fold_summary.csv", index=False)
@@ -125,8 +125,7 @@ def _write(results: Results, folder: Path) -> Report:
         selection.attach_nested(summary["models"], nested.for_results(results))  # type: ignore[arg-type]
         summary["race"] = selection.race_summary(results)
         html = pages.index_page(result, summary, figures)
-    finally:  # a summary or page that fails leaves no worker writing into the folder
-        # thrown away
+    finally:  # a summary or page that fails leaves no worker writing into its folder
         plots, problems = figures()
     summary["plots"] = [p.name for p in plots]
     summary["plot_problems"] = problems
@@ -233,13 +232,16 @@ def _plot(name: str, job: Callable[[], Path | None]) -> tuple[Path | None, str, 
     the cache entries it used."""
     from foldrun.report import plots
 
-    before = plots.keys_used()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return job(), "", plots.keys_used() - before
-    except Exception as err:
-        return None, f"{name}: {type(err).__name__}: {err}", plots.keys_used() - before
+    def attempt() -> tuple[Path | None, str]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return job(), ""
+        except Exception as err:
+            return None, f"{name}: {type(err).__name__}: {err}"
+
+    (path, problem), keys = plots.with_keys_used(attempt)
+    return path, problem, keys
 
 
 def _curve_paths(result: analysis.Analysis) -> dict[str, list[Path]]:

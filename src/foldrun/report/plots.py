@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import matplotlib
 
@@ -66,6 +66,16 @@ KINDS = ("png", "svg", "json", "parquet")  # what the cache holds
 def keys_used() -> frozenset[str]:
     """The cache entries this build has used so far."""
     return frozenset(_Cache.used)
+
+
+_T = TypeVar("_T")
+
+
+def with_keys_used(work: Callable[[], _T]) -> tuple[_T, frozenset[str]]:
+    """`work()` and the cache entries it used: what a forked worker hands back, for the
+    parent to `mark_used`."""
+    before = keys_used()
+    return work(), keys_used() - before
 
 
 def mark_used(keys: frozenset[str]) -> None:
