@@ -11,7 +11,15 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from foldrun.core.task import STAGES
 from foldrun.errors import SpecError
@@ -22,10 +30,13 @@ class SlurmSpec(BaseModel):
 
     partition: str | None = None
     account: str | None = None
-    qos: str | None = None
-    max_concurrent: int | None = Field(default=None, ge=1)  # the `%N` throttle of every array
+    # each of these: one value for every array, or a table stage -> value
+    qos: str | dict[str, str] | None = None
+    max_concurrent: int | dict[str, int] | None = None  # the `%N` throttle of an array
     partitions: dict[str, str] = Field(default_factory=dict)  # stage -> partition
-    extra: list[str] = Field(default_factory=list)  # more sbatch options, e.g. "--qos=normal"
+    accounts: dict[str, str] = Field(default_factory=dict)  # stage -> account
+    constraints: str | dict[str, str] | None = None  # sbatch --constraint
+    extra: list[str] | dict[str, list[str]] = Field(default_factory=list)  # more sbatch options
     max_requeues: int = Field(default=3, ge=0)  # preemption/time-limit requeues per task
     signal_before_s: int = Field(default=90, ge=1)  # USR2 this long before the time limit
     python: str | None = None  # interpreter on the nodes; default: the submitting one
@@ -46,21 +57,30 @@ class SlurmSpec(BaseModel):
                 )
         return data
 
-    @field_validator("partitions")
+    @field_validator("partitions", "accounts", "qos", "max_concurrent", "constraints", "extra")
     @classmethod
-    def _stages(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = sorted(set(value) - set(STAGES))
+    def _stages(cls, value: Any, info: ValidationInfo) -> Any:
+        bad = sorted(set(value) - set(STAGES)) if isinstance(value, dict) else []
         if bad:
             raise ValueError(
-                f"partitions: unknown stage {', '.join(map(repr, bad))}; "
+                f"{info.field_name}: unknown stage {', '.join(map(repr, bad))}; "
                 f"use one of: {', '.join(STAGES)}"
             )
         return value
 
+    @field_validator("max_concurrent")
+    @classmethod
+    def _positive(cls, value: int | dict[str, int] | None) -> int | dict[str, int] | None:
+        numbers = value.values() if isinstance(value, dict) else [value]
+        if any(number is not None and number < 1 for number in numbers):
+            raise ValueError("max_concurrent: Input should be greater than or equal to 1")
+        return value
+
     @field_validator("extra")
     @classmethod
-    def _options(cls, value: list[str]) -> list[str]:
-        for option in value:
+    def _options(cls, value: list[str] | dict[str, list[str]]) -> list[str] | dict[str, list[str]]:
+        lists = value.values() if isinstance(value, dict) else [value]
+        for option in (option for options in lists for option in options):
             if not option.startswith("-") or "\n" in option:
                 raise ValueError(
                     f"extra: {option!r} is not an sbatch option; write it as '--name=value'"
@@ -71,6 +91,33 @@ class SlurmSpec(BaseModel):
         """The partition of a stage: `partitions[stage]`, else `partition`."""
         return self.partitions.get(stage, self.partition)
 
+    def for_stage(self, stage: str) -> dict[str, Any]:
+        """What an array of `stage` is submitted with: its throttle, partition, account,
+        QOS, constraint and extra sbatch lines (a table's missing stage: none)."""
+        return {
+            "max_concurrent": _of_stage(self.max_concurrent, stage),
+            "partition": self.partition_for(stage),
+            "account": self.accounts.get(stage, self.account),
+            "qos": _of_stage(self.qos, stage),
+            "constraint": _of_stage(self.constraints, stage),
+            "extra": _of_stage(self.extra, stage) or [],
+        }
+
+
+def _of_stage(value: Any, stage: str) -> Any:
+    """A setting given once for every stage, or as a table by stage."""
+    return value.get(stage) if isinstance(value, dict) else value
+
+
+_UNION_TAGS = frozenset({"int", "str", "list[str]", "dict[str,int]", "dict[str,str]",
+                         "dict[str,list[str]]"})
+_SHAPES = {
+    "max_concurrent": "a number, or a table by stage like { train = 15, evaluate = 20 }",
+    "qos": "text, or a table by stage like { train = \"gpu\" }",
+    "constraints": "text, or a table by stage like { train = \"a100\" }",
+    "extra": "a list of sbatch lines, or a table by stage of such lists",
+}
+
 
 def slurm_spec_from_table(
     table: dict[str, Any] | None, *, file: str | Path | None = None
@@ -80,8 +127,12 @@ def slurm_spec_from_table(
         return SlurmSpec.model_validate(table or {})
     except ValidationError as err:
         first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        # pydantic names the member of a union it tried (`int`, `dict[str,int]`): not a key
+        parts = [str(part) for part in first["loc"] if str(part) not in _UNION_TAGS]
+        where = ".".join(parts)
         message = first["msg"].removeprefix("Value error, ")
+        if len(first["loc"]) > len(parts) and parts[0] in _SHAPES:
+            message = f"{parts[0]} must be {_SHAPES[parts[0]]}"
         raise SpecError(message, file=file, key=f"slurm.{where}" if where else "slurm") from None
 
 

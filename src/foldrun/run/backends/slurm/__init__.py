@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from foldrun.core import audit, state
 from foldrun.core.files import write_atomic
@@ -40,7 +41,7 @@ from foldrun.run.backends.slurm.parse import (
     parse_sbatch,
     parse_squeue,
 )
-from foldrun.run.backends.slurm.script import render_script
+from foldrun.run.backends.slurm.script import render_script, sbatch_directives
 from foldrun.spec.slurm import SlurmSpec, load_slurm_spec
 
 EVENTS_FILE = "slurm_events.tsv"
@@ -158,7 +159,7 @@ class SlurmBackend(Backend):
                 shown = " ".join(
                     a if a.startswith("--dependency=") else shlex.quote(a) for a in command
                 )
-                printed.append(f"JOB_{number}=$({shown})")
+                printed.append(f"JOB_{number}=$({shown})  # {_what_it_gets(group, files)}")
                 continue
             job_ids[number] = parse_sbatch(scheduler_call(command))
             submissions.append(_submission(group, job_ids[number], files))
@@ -391,8 +392,9 @@ def _write_files(
     settings: SlurmSpec,
     used: set[str],
     fingerprints: Mapping[str, str],
-) -> dict[str, Path]:
-    """The array file (one key per line) and the sbatch script of one group."""
+) -> dict[str, Any]:
+    """The array file (one key per line) and the sbatch script of one group, and the
+    script's sbatch options."""
     slurm_dir = RunLayout(run_dir).slurm_dir
     (slurm_dir / "logs").mkdir(parents=True, exist_ok=True)
     stem = _free_stem(slurm_dir, group.label, used)
@@ -410,30 +412,39 @@ def _write_files(
         deps_file = stem.with_name(stem.name + ".deps")
         write_atomic(deps_file, "".join(_deps_line(t, fingerprints) for t in group.tasks))
     res = group.resources
+    options = {
+        "job_name": f"foldrun-{run_id}-{group.stage}",
+        "n_tasks": len(group.tasks),
+        "log_stem": slurm_dir / "logs" / stem.name,
+        "time_min": res.time_min,
+        "mem_mb": res.mem_mb,
+        "cpus": res.cpus,
+        "gpus": res.gpus,
+        "signal_before_s": _signal_before(settings.signal_before_s, res.time_min),
+        **settings.for_stage(group.stage),
+    }
     text = render_script(
-        job_name=f"foldrun-{run_id}-{group.stage}",
-        n_tasks=len(group.tasks),
         array_file=array_file,
         spec_path=Path(ctx.spec_path).resolve(),
         run_dir=run_dir,
         python=settings.python or sys.executable,
-        log_stem=slurm_dir / "logs" / stem.name,
-        time_min=res.time_min,
-        mem_mb=res.mem_mb,
-        cpus=res.cpus,
-        gpus=res.gpus,
-        max_concurrent=settings.max_concurrent,
-        partition=settings.partition_for(group.stage),
-        account=settings.account,
-        qos=settings.qos,
-        signal_before_s=_signal_before(settings.signal_before_s, res.time_min),
         max_requeues=settings.max_requeues,
-        extra=settings.extra,
         plan_file=plan_file,
         deps_file=deps_file,
+        **options,
     )
     write_atomic(script, text)
-    return {"script": script, "array_file": array_file}
+    return {"script": script, "array_file": array_file, "directives": sbatch_directives(**options)}
+
+
+# sbatch options the dry run leaves out of its summary: the same for every array
+_HIDDEN = ("--job-name", "--output", "--error", "--signal", "--requeue", "--open-mode")
+
+
+def _what_it_gets(group: ArrayGroup, files: Mapping[str, Any]) -> str:
+    """`train: 5 task(s) --array=0-4%15 --time=01:00:00 ...`: the dry run's summary."""
+    shown = [d for d in files["directives"] if d.partition("=")[0] not in _HIDDEN]
+    return f"{group.stage}: {len(group.tasks)} task(s) " + " ".join(shown)
 
 
 def _signal_before(seconds: int, time_min: int) -> int:
@@ -447,7 +458,7 @@ def _deps_line(task: PlannedTask, fingerprints: Mapping[str, str]) -> str:
     return "\t".join(pairs) + "\n"
 
 
-def _submission(group: ArrayGroup, job_id: str, files: Mapping[str, Path]) -> Submission:
+def _submission(group: ArrayGroup, job_id: str, files: Mapping[str, Any]) -> Submission:
     return Submission(
         job_id=job_id,
         stage=group.stage,

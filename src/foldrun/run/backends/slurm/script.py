@@ -134,6 +134,7 @@ def sbatch_directives(
     partition: str | None = None,
     account: str | None = None,
     qos: str | None = None,
+    constraint: str | None = None,
     signal_before_s: int = 90,
     extra: Sequence[str] = (),
 ) -> list[str]:
@@ -142,7 +143,8 @@ def sbatch_directives(
         f"--job-name={job_name}",
         f"--array={array_range(n_tasks, max_concurrent)}",
     ]
-    for name, value in (("partition", partition), ("account", account), ("qos", qos)):
+    named = (("partition", partition), ("account", account), ("qos", qos))
+    for name, value in (*named, ("constraint", constraint)):
         if value:
             options.append(f"--{name}={_directive_value(value, '--' + name)}")
     options += [
