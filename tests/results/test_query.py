@@ -102,3 +102,56 @@ def test_several_runs_are_datasets(run_template: Path, tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["dataset", "alpha", "beta"]
+
+
+HOSTILE_SQL = [
+    "COPY (SELECT * FROM metrics) TO '../elsewhere.csv'",
+    "COPY metrics TO '{results}/metrics.parquet' (FORMAT parquet, USE_TMP_FILE false)",
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_text('{outside}')",
+    "SELECT * FROM glob('/etc/*')",
+    "ATTACH '{outside}.db' AS x",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "EXPORT DATABASE '{outside}-export'",
+    "SET enable_external_access = true; SELECT * FROM read_text('{outside}')",
+    "SELECT 1; COPY (SELECT 1) TO '{outside}.csv'",
+]
+
+
+@pytest.mark.parametrize("sql", HOSTILE_SQL)
+def test_query_reads_and_writes_nothing_outside_the_run(
+    run_dir: Path, tmp_path: Path, sql: str
+) -> None:
+    """Issue 22 item 6: DuckDB's external access is off but for the run's own tables, and
+    statements that write or load files are refused (COPY could write over an allowed path)."""
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret\n")
+    run_query(run_dir, "SELECT 1")  # the tables exist: what follows must not refresh them
+    results = run_dir / "results"
+    before = {p: p.read_bytes() for p in results.glob("*.parquet")}
+    listing = sorted(p.name for p in tmp_path.rglob("*"))
+    text = sql.format(results=results, outside=outside)
+    result = CliRunner().invoke(cli, ["query", str(run_dir), text, "--no-refresh"])
+    assert isinstance(result.exception, ReportError), result.output
+    assert int(result.exception.exit_code) == 2  # main() prints it as one line, exit 2
+    message = str(result.exception)
+    assert "\n" not in message and any(
+        word in message for word in ("refused", "only the run's tables", "locked"))
+    assert sorted(p.name for p in tmp_path.rglob("*")) == listing  # nothing written
+    assert {p: p.read_bytes() for p in results.glob("*.parquet")} == before
+    assert "secret" not in result.output
+
+
+@pytest.mark.parametrize("sql", ["", "   ", "-- only a comment\n", ";"])
+def test_empty_sql_is_one_line(run_dir: Path, sql: str) -> None:
+    result = CliRunner().invoke(cli, ["query", "--", str(run_dir), sql])
+    assert isinstance(result.exception, ReportError) and int(result.exception.exit_code) == 2
+    assert "SQL is empty" in str(result.exception) and "\n" not in str(result.exception)
+
+
+def test_read_only_queries_still_work(run_dir: Path) -> None:
+    """In-memory tables, DESCRIBE and several statements stay allowed: only files are off."""
+    sql = "CREATE TEMP TABLE t AS SELECT count(*) AS n FROM tasks; SELECT n FROM t"
+    assert run_query(run_dir, sql)["n"].item() == len(foldrun.load_results(run_dir).tasks)
+    assert "model" in run_query(run_dir, "DESCRIBE metrics")["column_name"].tolist()

@@ -12,7 +12,7 @@ from foldrun.core.owned import writing
 from foldrun.errors import ReportError
 from foldrun.results import collect
 from foldrun.results.refresh import refresh
-from foldrun.results.source import RunSource, planned_tasks, resolve, run_names, views
+from foldrun.results.source import RunSource, planned_tasks, resolve_runs, run_names, views
 
 
 def run_query(
@@ -26,7 +26,8 @@ def run_query(
     import duckdb
 
     given = list(runs) if many_runs(runs) else [runs]  # type: ignore[call-overload]
-    sources = [view for r in given for view in views(resolve(r))]  # a dataset: a view
+    read_only(sql)  # before anything is refreshed: a refused query writes nothing
+    sources = [view for s in resolve_runs(given) for view in views(s)]  # a dataset: a view
     many = len(given) > 1 or sources[0].dataset is not None
     for source in sources:
         _fresh(source, refresh_tables)
@@ -37,12 +38,65 @@ def run_query(
         for table in collect.TABLES:
             parts = [_select(source, table, name) for source, name in pairs]
             con.execute(f"CREATE VIEW {table} AS {' UNION ALL BY NAME '.join(parts)}")
+        _sandbox(con, [s for s, _ in pairs])
         return con.execute(sql).df()
+    except duckdb.PermissionException as err:
+        raise ReportError(
+            f"SQL error: query reads only the run's tables (tasks, metrics, predictions, "
+            f"folds), no other file: {_first_line(err)}",
+            key="SQL",
+        ) from err
     except duckdb.Error as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ReportError(f"SQL error: {first}", key="SQL") from err
+        raise ReportError(f"SQL error: {_first_line(err)}", key="SQL") from err
     finally:
         con.close()
+
+
+# Statements that write or load files. With external access off DuckDB still lets COPY and
+# EXPORT write to an allowed path (a run's own Parquet tables), so they are refused by type.
+_WRITES = {"COPY", "COPY_DATABASE", "EXPORT", "ATTACH", "DETACH", "LOAD"}
+
+
+def read_only(sql: str) -> None:
+    """Refuse an empty query, one DuckDB cannot parse, or a statement that writes or loads
+    files (COPY, EXPORT, ATTACH, DETACH, INSTALL, LOAD): query only reads the run's tables."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        kinds = [s.type.name for s in con.extract_statements(sql)]
+    except duckdb.Error as err:
+        raise ReportError(f"SQL error: {_first_line(err)}", key="SQL") from err
+    finally:
+        con.close()
+    if not kinds:
+        raise ReportError("the SQL is empty: give a query, e.g. 'SELECT * FROM metrics'", key="SQL")
+    refused = sorted(set(kinds) & _WRITES)
+    if refused:
+        raise ReportError(
+            f"query only reads the run's tables (tasks, metrics, predictions, folds): "
+            f"{refused[0]} statements are refused; export with --format csv instead",
+            key="SQL",
+        )
+
+
+def _sandbox(con: object, sources: Sequence[RunSource]) -> None:
+    """Turn DuckDB's file access off except for the views' own Parquet files, and lock the
+    configuration so the SQL cannot turn it back on (read_csv('/etc/passwd'), glob, ...)."""
+    paths = [
+        str(s.layout.results_dir / f"{t}.parquet").replace("'", "''")
+        for s in sources
+        for t in collect.TABLES
+    ]
+    allowed = ", ".join(f"'{p}'" for p in paths)
+    con.execute(f"SET allowed_paths = [{allowed}]")  # type: ignore[attr-defined]
+    con.execute("SET enable_external_access = false")  # type: ignore[attr-defined]
+    con.execute("SET lock_configuration = true")  # type: ignore[attr-defined]
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def many_runs(runs: object) -> bool:
@@ -60,7 +114,8 @@ def _fresh(source: RunSource, refresh_tables: bool) -> None:
     missing = any(not (results_dir / f"{t}.parquet").is_file() for t in collect.TABLES)
     if refresh_tables or missing:
         with writing(source.run_dir, ReportError):  # results/ on a full or read-only disk
-            refresh(source.run_dir, planned_tasks(source), source.task, source.dataset)
+            planned = planned_tasks(source)
+            refresh(source.run_dir, planned, source.task, source.dataset, source.planned)
 
 
 def _select(source: RunSource, table: str, dataset: str | None) -> str:
