@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from foldrun.errors import DataError
+
 if TYPE_CHECKING:
     from foldrun.data.scan import ScanResult
 
@@ -36,9 +38,14 @@ def command(
 
     if keep and labels is None:
         raise click.UsageError("--label needs --labels FILE")
+    _not_the_labels(labels, out)
     base = None if absolute else out.parent
     result = scan(folder, pattern, labels, on, base, list(keep))
-    write_table(result.table, out)
+    try:
+        write_table(result.table, out)
+    except OSError as err:  # /proc/x.csv, a read-only folder, a full disk: nothing written
+        why = (err.strerror or type(err).__name__).lower()
+        raise DataError(f"cannot write the table ({why}); choose another --out", file=out) from None
     message = f"{len(result.table)} rows -> {out} ({result.n_files} files matched"
     if labels is not None:
         message += f", {_dropped(result)}"
@@ -47,6 +54,15 @@ def command(
         click.echo(f"label {column!r}: True/False -> 1/0")
     where = "absolute" if absolute else f"relative to {out.parent} (the folder of --out)"
     click.echo(f"path: {where}")
+
+
+def _not_the_labels(labels: Path | None, out: Path) -> None:
+    """--out must never replace the label table it reads (the same file by any name)."""
+    if labels is None or not out.exists():
+        return
+    if out.resolve() == labels.resolve() or (labels.exists() and out.samefile(labels)):
+        raise DataError("--out names the label table given to --labels; write the index to "
+                        "another file", file=out)  # fmt: skip
 
 
 def _dropped(result: ScanResult) -> str:

@@ -36,6 +36,9 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
         raise DataError(f"the pattern {pattern!r} has no {{field}}; add e.g. {{subject}}")
     if len(set(fields)) != len(fields):
         raise DataError(f"the pattern {pattern!r} names a field twice")
+    if "path" in fields:  # scan writes the file's path in that column itself
+        raise DataError(f"the pattern {pattern!r} names a field 'path', the column scan "
+                        "writes the file's path in; rename the field")  # fmt: skip
     parts, last = [], 0
     for match in _FIELD.finditer(pattern):
         parts.append(re.escape(pattern[last : match.start()]))
@@ -71,6 +74,7 @@ def scan(
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         match = regex.match(path.relative_to(root).as_posix())
         if match:
+            _readable_name(path)
             rows.append({**match.groupdict(), "path": _path_from(path, base)})
     if not rows:
         raise DataError(f"no file matches {pattern!r}; check --pattern", file=root)
@@ -78,6 +82,19 @@ def scan(
     if labels is None:
         return ScanResult(table, len(table), 0)
     return _join(table, read_table(labels, text=[on]), Path(labels), on, keep)
+
+
+def _readable_name(path: Path) -> None:
+    """A file name that is not UTF-8 (read by Python as surrogates) cannot be written into
+    a CSV or Parquet table, nor matched against a text id later."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise DataError(
+            "the file name is not UTF-8 text; rename the file (or move it out of the folder)",
+            file=shown,
+        ) from None
 
 
 def _path_from(path: Path, base: str | Path | None) -> str:
@@ -105,6 +122,11 @@ def _join(
                             "header", column=column, file=file)  # fmt: skip
     if keep:
         labels = labels[[on, *dict.fromkeys(keep)]]
+    for column in labels.columns:  # the join would name both `record_x` and `record_y`
+        if column != on and column in table.columns:
+            raise DataError("the label table has a column named like a field of the pattern "
+                            "(or `path`); rename it, or pick other columns with --label",
+                            column=column, file=file)  # fmt: skip
     labels = labels.astype({on: str})
     if labels[on].duplicated().any():
         raise DataError("the label table has duplicate keys; keep one row per key", column=on,
