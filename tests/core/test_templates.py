@@ -100,3 +100,19 @@ def test_switch_renders_the_flag_only_when_true() -> None:
 def test_unknown_switch_or_star_placeholder_is_spec_error() -> None:
     with pytest.raises(SpecError, match=r"unknown placeholder \{nope\}"):
         render("t {nope?--x}", {"amp": True})
+
+
+def test_python_format_specs_on_any_placeholder() -> None:
+    """Seed 001 names folds `fold_03`: `{fold1:02d}` must reach the program as `03`."""
+    values = {"fold1": 3, "lr": 3e-4, "name": "a b", "amp": True}
+    assert render("fold_{fold1:02d} {lr:.0e} {name:>4} {amp:}", values) == (
+        "fold_03 3e-04 ' a b' true"
+    )
+    with pytest.raises(SpecError, match=r"\{fold1:02d\} cannot format 'all'"):
+        render("{fold1:02d}", {"fold1": "all"})
+
+
+def test_shell_parameter_expansion_is_not_a_placeholder() -> None:
+    template = "echo ${HOME:-/tmp} ${fold} {fold:03d}"
+    assert placeholders(template) == {"fold"}
+    assert render(template, {"fold": 2}) == "echo ${HOME:-/tmp} $2 002"

@@ -305,3 +305,89 @@ def test_the_task_count_includes_inner_folds_as_the_plan_does(tmp_path: Path) ->
     assert f"{planned} task(s) over 3 fold(s)" in result.output
     assert planned == 10 + 4 * (9 * 3 + 1) + (3 * 3 + 3 * 6 * 3)
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "case {fold} in 0) val=a;; 1) val=b;; esac; python -c 1 $val",
+        "case {fold} in 0|1) python -c 1 ;; *) python -c 2 ;; esac",
+        's=$(( {fold} + 1 )); printf "%s" $s',
+        "x=$(date +%s); (cd . && echo $x); arr=(a b); f() { echo; }; ((n++)); f",
+    ],
+)
+def test_shell_syntax_is_not_read_as_programs(tmp_path: Path, line: str) -> None:
+    """`run` executes these with bash; check must not say "program 'val' is not on PATH"."""
+    from foldrun.plan.check import command_problem
+
+    assert command_problem(line, tmp_path) is None
+
+
+def test_programs_inside_shell_syntax_are_still_checked(tmp_path: Path) -> None:
+    from foldrun.plan.check import command_problem
+
+    assert "nosuch1" in command_problem("case $x in a|b) nosuch1 --y;; esac", tmp_path)
+    assert "nosuch2" in command_problem("(cd . && nosuch2)", tmp_path)
+    assert "nosuch3" in command_problem("s=$(( 1 + 2 )); nosuch3 $s", tmp_path)
+
+
+def _template_spec(tmp_path: Path, model: str, split: str = "folds = 3") -> Path:
+    import pandas as pd
+
+    (tmp_path / "t.py").write_text("")
+    frame = pd.DataFrame({"id": [f"s{i}" for i in range(20)], "x": range(20), "y": [0, 1] * 10})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    spec = tmp_path / "foldrun.toml"
+    spec.write_text(f'name = "v"\n[data]\ntable = "d.csv"\nid = "id"\ntarget = "y"\n'
+                    f"[split]\n{split}\n[models.m]\n{model}")  # fmt: skip
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("model", "stage", "expected"),
+    [
+        ('train = "python t.py {train} {fold1:02d} {lr:.0e}"\nparams = { lr = "fast" }\n',
+         "train", "{lr:.0e} cannot format 'fast'"),
+        ('train = "python t.py {fold1:02d}"\nrefit = "python t.py {train} {fold1:02d}"\n',
+         "refit", "{fold1:02d} cannot format 'all'"),
+        ('train = "python t.py {fold:q}"\n', "train", "{fold:q} cannot format 0"),
+        ('train = "python t.py {fold?--fold}"\n', "train", "{fold} is foldrun's own value"),
+        ('train = "python t.py {train}"\nrefit = "python t.py {train} {val}"\n',
+         "refit", "{val} is used but refit has no val set"),
+        ('train = "python t.py {train}"\nrefit = "python t.py {train} {test}"\n',
+         "refit", "{test} in refit is the holdout, and the split has none"),
+        ('train = "python t.py {epochs:03d}"\n', "train", "unknown placeholder {epochs}"),
+    ],
+)
+def test_template_mistakes_are_one_check_line(
+    tmp_path: Path, model: str, stage: str, expected: str
+) -> None:
+    """Each names the model and stage (`models.m.<stage>`) and the placeholder."""
+    line = only_problem(_template_spec(tmp_path, model))
+    assert f"models.m.{stage}" in line and expected in line, line
+
+
+def test_format_specs_and_refit_test_with_a_holdout_pass_check(tmp_path: Path) -> None:
+    model = ('train = "python t.py {train} fold_{fold1:02d} --lr {lr:.0e} {amp?--amp}"\n'
+             'refit = "python t.py {train} {test} {fold:+d}"\n'
+             "params = { lr = 3e-4, amp = true }\n")  # fmt: skip
+    assert problem_lines(_template_spec(tmp_path, model, "folds = 3\nholdout = 0.2")) == []
+
+
+def test_group_may_be_a_list_in_the_spec(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from foldrun.plan.split import make_split
+    from foldrun.spec import load_spec
+
+    spec = _template_spec(tmp_path, 'train = "python t.py {train}"\n')
+    frame = pd.DataFrame({"id": [f"s{i}" for i in range(24)], "x": range(24),
+                          "y": [0, 1] * 12, "t": ["a", "b"] * 12, "s": [0, 0, 1, 1] * 6})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    spec.write_text(spec.read_text().replace('target = "y"', 'target = "y"\ngroup = ["t", "s"]'))
+    assert problem_lines(spec) == []
+    folds = make_split(load_spec(spec))
+    rows = frame.assign(fold=folds.test_fold[0])
+    assert (rows.groupby(["t", "s"])["fold"].nunique() == 1).all()
+    spec.write_text(spec.read_text().replace('["t", "s"]', '["t", "site"]'))
+    assert "data.group: column 'site'" in only_problem(spec)

@@ -9,8 +9,7 @@ from click.testing import CliRunner
 
 from foldrun.cli import cli
 from foldrun.data.example import write_example_table
-
-FOLDRUN = Path(__file__).parents[2] / ".venv/bin/foldrun"
+from tests.reliability.helpers import FOLDRUN  # the console script beside this Python
 
 
 @pytest.fixture
@@ -66,3 +65,24 @@ def test_cli_missing_table(tmp_path: Path) -> None:
                                       str(tmp_path / "s")])  # fmt: skip
     assert result.exit_code != 0
     assert not (tmp_path / "s").exists()
+
+
+def test_group_given_twice_is_a_composite_key(tmp_path: Path) -> None:
+    """Seed 001's key is (treatment, sample): `--group a --group b` used only b before."""
+    frame = pd.DataFrame({"id": range(48), "treatment": ["a", "b", "c"] * 16,
+                          "sample": [f"s{i % 4}" for i in range(48)], "label": [0, 1] * 24})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "split"
+    result = CliRunner().invoke(cli, ["split", str(tmp_path / "t.csv"), "--out", str(out),
+                                      "--id", "id", "--group", "treatment", "--group", "sample",
+                                      "--folds", "3"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out / "assignments.csv").merge(frame, on="id")
+    folds_per_pair = rows.groupby(["treatment", "sample"])["fold"].nunique()
+    assert len(folds_per_pair) == 12 and (folds_per_pair == 1).all()
+    assert rows.groupby("sample")["fold"].nunique().max() > 1  # not grouped on sample alone
+    import json
+
+    assert json.loads((out / "details.json").read_text())["params"]["group"] == [
+        "treatment", "sample"]
+    assert len(json.loads((out / "assignments.json").read_text())["repeats"][0]) == 12

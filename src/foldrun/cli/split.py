@@ -21,7 +21,11 @@ STRATEGY_HELP = (
 @click.option("--strategy", default="auto", show_default=True, help=STRATEGY_HELP)
 @click.option("--id", "id_col", default=None, help="id column (default: row number)")
 @click.option("--target", multiple=True, help="target column; several for multilabel")
-@click.option("--group", default=None, help="group column: a group never spans test folds")
+@click.option(
+    "--group", multiple=True,
+    help="group column: a group never spans test folds; repeat for a composite key "
+    "(--group treatment --group sample)",
+)
 @click.option("--stratify", multiple=True, help="extra column to stratify on (repeatable)")
 @click.option(
     "--fold-column", multiple=True,
@@ -48,6 +52,8 @@ def command(table: Path, out: Path, **options: Any) -> None:
     from foldrun.split import make_folds
 
     targets = list(options.pop("target"))
+    groups = list(options.pop("group"))
+    options["group"] = (groups[0] if len(groups) == 1 else groups) or None
     columns = list(options.pop("fold_column"))
     options["fold_column"] = (columns[0] if len(columns) == 1 else columns) or None
     overwrite = options.pop("overwrite")

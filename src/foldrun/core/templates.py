@@ -6,7 +6,9 @@ value holding `'; touch x #` or a newline reaches the program as one argument.
 
 Two forms fit real command lines: `{name*}` expands a list into separate arguments
 (`--feat {feat*}` -> `--feat a b`), and `{name?--flag}` writes `--flag` when the value is
-true and nothing when it is false (switch flags such as `--amp`).
+true and nothing when it is false (switch flags such as `--amp`). Any placeholder takes a
+Python format spec (`{fold1:02d}` -> `03`, `{lr:.0e}` -> `3e-04`); `${name:-x}` is the
+shell's own parameter expansion and is left alone.
 """
 
 from __future__ import annotations
@@ -38,18 +40,57 @@ BUILTIN_PLACEHOLDERS = frozenset(
         "external",  # the external set's name while predict runs on one, else empty
     }
 )
-# `{name}`, `{name*}` (list -> arguments), `{name?--flag}` (switch); `{{`/`}}` literal
-_TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)(\*|\?[^{}\s'\"]+)?\}")
+# `{name}`, `{name*}` (list -> arguments), `{name?--flag}` (switch), `{name:spec}` (a
+# Python format spec); `{{`/`}}` literal
+_TOKEN = re.compile(
+    r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)(\*|\?[^{}\s'\"]+|:[^{}\n]*)?\}"
+)
+
+
+def _tokens(template: str) -> list[re.Match[str]]:
+    """The placeholders of `template` (not the literal braces)."""
+    return [m for m in _TOKEN.finditer(template) if m.group(1) and not _shell_own(m)]
+
+
+def _shell_own(match: re.Match[str]) -> bool:
+    """`${name:-default}`: bash's parameter expansion, not a placeholder with a format spec."""
+    form, start = match.group(2) or "", match.start()
+    return form[:1] == ":" and start > 0 and match.string[start - 1] == "$"
 
 
 def placeholders(template: str) -> set[str]:
     """The placeholder names used in `template`."""
-    return {m.group(1) for m in _TOKEN.finditer(template) if m.group(1)}
+    return {m.group(1) for m in _tokens(template)}
 
 
 def switches(template: str) -> set[str]:
     """The names used as `{name?--flag}` switches in `template`."""
-    return {m.group(1) for m in _TOKEN.finditer(template) if (m.group(2) or "")[:1] == "?"}
+    return {m.group(1) for m in _tokens(template) if (m.group(2) or "")[:1] == "?"}
+
+
+def format_specs(template: str) -> list[tuple[str, str]]:
+    """(name, spec) of every `{name:spec}` in `template`."""
+    return [(m.group(1), m.group(2)[1:]) for m in _tokens(template)
+            if (m.group(2) or "")[:1] == ":"]  # fmt: skip
+
+
+def builtin_samples(name: str, stage: str) -> list[Any]:
+    """Values a built-in placeholder takes in `stage`, to try a format spec on (refit's
+    `{fold1}` is `all`, its `{fold}` -1; paths and names are text)."""
+    refit = stage == "refit"
+    numbers = {"fold": -1 if refit else 0, "fold1": "all" if refit else 1, "repeat": 0,
+               "seed": 0}  # fmt: skip
+    return [numbers.get(name, "text")]
+
+
+def format_problem(name: str, spec: str, value: Any) -> str | None:
+    """Why `{name:spec}` cannot format `value`, or None."""
+    try:
+        format(value, spec)
+    except (ValueError, TypeError) as err:
+        return (f"{{{name}:{spec}}} cannot format {value!r}: {err}; fix the format spec "
+                "(Python's, as in {fold1:02d} or {lr:.0e})")  # fmt: skip
+    return None
 
 
 def render(template: str, values: Mapping[str, Any]) -> str:
@@ -66,6 +107,10 @@ def render(template: str, values: Mapping[str, Any]) -> str:
         name, form = match.group(1), match.group(2)
         if name is None:
             return match.group(0)[0]  # "{{" -> "{", "}}" -> "}"
+        if _shell_own(match):
+            return match.group(0)
+        if form and form[0] == ":":
+            return _formatted(name, values[name], form[1:])
         if form == "*":
             return _arguments(name, values[name])
         if form:
@@ -73,6 +118,16 @@ def render(template: str, values: Mapping[str, Any]) -> str:
         return shlex.quote(value_text(values[name]))
 
     return _TOKEN.sub(replace, template)
+
+
+def _formatted(name: str, value: Any, spec: str) -> str:
+    """`{name:spec}`: the value through Python's format(), shell-quoted."""
+    if not spec:
+        return shlex.quote(value_text(value))
+    problem = format_problem(name, spec, value)
+    if problem:
+        raise SpecError(problem, key=name)
+    return shlex.quote(format(value, spec))
 
 
 def _arguments(name: str, value: Any) -> str:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import re
 import shlex
 import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from dataclasses import field as _field
 from pathlib import Path
 from typing import Any
 
@@ -168,8 +170,8 @@ def named_columns(data: DataSpec, split: SplitSpec | None) -> Iterator[tuple[str
     for column in data.target if isinstance(data.target, list) else [data.target]:
         if column is not None:  # no target: a label-free experiment
             yield "data.target", column
-    if data.group:
-        yield "data.group", data.group
+    for column in data.groups:
+        yield "data.group", column
     for column in data.features or []:
         yield "data.features", column
     if split is not None and split.from_ is None:
@@ -268,7 +270,9 @@ def model_problems(name: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
         template = model.template(stage)
         if template is None:
             continue
-        message = command_problem(template, parts.base) or _subset_problem(template, missing)
+        message = command_problem(template, parts.base) or _subset_problem(
+            template, missing, stage
+        )
         if message:
             found.append(Problem(message, parts.file, f"{key}.{stage}"))
     return found
@@ -293,10 +297,16 @@ def _absent_from(split: SplitSpec | None) -> set[str]:
     return absent
 
 
-def _subset_problem(template: str, absent: set[str]) -> str | None:
+def _subset_problem(template: str, absent: set[str], stage: str = "train") -> str | None:
     from foldrun.core.templates import placeholders
 
-    for name in sorted(placeholders(template) & absent):
+    used = placeholders(template)
+    if stage == "refit" and "test" in used and "holdout" in absent:
+        return ("{test} in refit is the holdout, and the split has none; set [split] "
+                "holdout = 0.2, or remove {test}")  # fmt: skip
+    if stage == "refit":
+        absent = absent - {"val"}  # refit never has one: said when the spec loads
+    for name in sorted(used & absent):
         option = "val = 'next-fold' or a fraction" if name == "val" else "holdout = 0.2"
         return (f"{{{name}}} is used but the split has no {name} set; set [split] {option}, "
                 f"or remove {{{name}}}")  # fmt: skip
@@ -334,20 +344,85 @@ SHELL_WORDS = frozenset(
 PREFIX_WORDS = frozenset({"if", "elif", "while", "until", "do", "then", "else", "!", "time", "{"})
 
 
+SEPARATORS = frozenset({"\n", ";", "&&", "||", "|", "&", ";;", ";&", ";;&", "|&"})
+
+
 def simple_commands(template: str) -> list[str]:
-    """The simple commands of a command line, split at `&&`, `||`, `;`, `|` and newlines."""
-    lexer = shlex.shlex(template, posix=True, punctuation_chars=";&|")
+    """The simple commands of a command line, split at `&&`, `||`, `;`, `|` and newlines.
+    The shell's own syntax is no command: `$(...)` / `$((...))` / `((...))` are opaque, a
+    `case` pattern (`0)`, `*)`) is skipped, `( ... )` is a subshell, `f() {` and
+    `a=(x y)` hold no program."""
+    lexer = shlex.shlex(_opaque(template), posix=True, punctuation_chars=";&|()")
     lexer.whitespace = " \t\r"  # newlines separate commands
     lexer.wordchars += "{}$=./-~*?+:@%,^"
-    words, commands = [], []
-    for word in [*lexer, "\n"]:
-        if word in ("\n", ";", "&&", "||", "|", "&", ";;"):
-            if words:
-                commands.append(shlex.join(words))
-            words = []
+    splitter = _Commands()
+    for token in [*lexer, "\n"]:
+        # shlex joins a run of punctuation (`);`, `()`): parentheses count one by one
+        parts = re.findall(r"[()]|[;&|]+", token) if set(token) <= set(";&|()") else [token]
+        for word in parts:
+            splitter.feed(word)
+    return splitter.commands
+
+
+def _opaque(template: str) -> str:
+    """`$(...)` and `$((...))` as `$_`, `((...))` as `:`: what check does not judge."""
+    out: list[str] = []
+    depth = 0
+    for i, char in enumerate(template):
+        if depth:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+        elif char == "(" and (out[-1:] == ["$"] or template.startswith("((", i)):
+            depth = 1
+            out.append("_" if out[-1:] == ["$"] else ":")
         else:
-            words.append(word)
-    return commands
+            out.append(char)
+    return "".join(out)
+
+
+@dataclass
+class _Commands:
+    """Words in, simple commands out (see `simple_commands`)."""
+
+    commands: list[str] = _field(default_factory=list)
+    words: list[str] = _field(default_factory=list)
+    cases: int = 0  # open `case` statements
+    pattern: bool = False  # the next `)` closes a case pattern
+    skip: int = 0  # depth inside `a=( ... )` or `f()`
+    functions: set[str] = _field(default_factory=set)  # `f() {...}`: f is no program
+
+    def feed(self, word: str) -> None:
+        if self.skip:
+            self.skip += {"(": 1, ")": -1}.get(word, 0)
+        elif word == "|" and self.pattern:
+            self.words.append(word)  # `a|b)`: one case pattern
+        elif word in SEPARATORS or (word == "(" and not self.words):
+            self._end()
+            self.pattern = self.cases > 0 and word in (";;", ";&", ";;&")
+        elif word == "(":
+            self.functions |= set(self.words[-1:])
+            self.skip, self.words = 1, []  # `a=(x y)`, `f()`: no command inside
+        elif word == ")":
+            if self.pattern:
+                self.words, self.pattern = [], False  # `0)` of a case: a pattern
+            self._end()
+        else:
+            self._word(word)
+
+    def _word(self, word: str) -> None:
+        if word == "case" and not self.words:
+            self.cases += 1
+        elif word == "esac" and not self.words:
+            self.cases -= 1
+        elif self.words == ["function"]:
+            self.functions.add(word)
+        elif word == "in" and self.words[:1] == ["case"]:
+            self.pattern = True
+        self.words.append(word)
+
+    def _end(self) -> None:
+        if self.words and self.words[0] not in self.functions:
+            self.commands.append(shlex.join(self.words))
+        self.words = []
 
 
 def _program_problem(command: str, base: Path) -> str | None:

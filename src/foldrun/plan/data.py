@@ -74,7 +74,7 @@ def excluded_columns(spec: Spec) -> set[str]:
     """Columns that are never default features: id, target(s), group, a fold column."""
     data = spec.data
     column = None if spec.split.fold_tables() else spec.split.fold_column
-    extra = [data.id, data.group, column]
+    extra = [data.id, *data.groups, column]
     return set(data.targets) | {c for c in extra if c}
 
 
@@ -115,7 +115,7 @@ def check_external(spec: Spec, tables: dict[str, Path]) -> None:
     # an external set may hold the rows a filter leaves out (train on site A, test on B)
     from foldrun.plan.split import filtered
 
-    rows = filtered(spec, read_table(spec.table_path, text=(data.id, data.group)))
+    rows = filtered(spec, read_table(spec.table_path, text=(data.id, *data.groups)))
     ids = set(rows[data.id].astype(str))
     table = spec.table_path.name if spec.dataset is None else (
         f"{spec.table_path.name} (dataset {spec.dataset})")  # fmt: skip

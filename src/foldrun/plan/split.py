@@ -203,7 +203,7 @@ def make_split(spec: Spec) -> Folds:
     from foldrun.split import make_folds
 
     check_columns(spec)  # a misspelt column is named before any fold is made
-    table = read_table_shared(spec.table_path, text=(spec.data.id, spec.data.group))
+    table = read_table_shared(spec.table_path, text=(spec.data.id, *spec.data.groups))
     return make_folds(
         filtered(spec, table),
         id=spec.data.id,

@@ -14,9 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from foldrun.core.strategies import MANIFEST_FORMATS, STRATEGIES
 from foldrun.core.task import STAGES
-from foldrun.core.templates import BUILTIN_PLACEHOLDERS, placeholders, switches
+from foldrun.core.templates import (
+    BUILTIN_PLACEHOLDERS,
+    builtin_samples,
+    format_problem,
+    format_specs,
+    placeholders,
+    switches,
+)
 from foldrun.layout import RunLayout
 from foldrun.spec.mlflow import MlflowSpec
+from foldrun.spec.outputs import MetricsSource, PredictionsSpec
 from foldrun.spec.problems import did_you_mean
 from foldrun.spec.race import RaceSpec
 from foldrun.spec.report import ReportSpec
@@ -78,7 +86,7 @@ class DataSpec(_Strict):
     table: str
     id: str | None = None  # default: the row number
     target: str | list[str] | None = None  # None: label-free, the programs give the metrics
-    group: str | None = None
+    group: str | list[str] | None = None  # a list: a composite key (every column together)
     features: list[str] | None = None  # default: numeric columns but id/target/group
     task: TaskKind | None = None  # inferred from the target when absent
     # a pandas query (`DataFrame.query`) choosing the rows the split uses: only they get
@@ -91,6 +99,19 @@ class DataSpec(_Strict):
         if self.target is None:
             return []
         return list(self.target) if isinstance(self.target, list) else [self.target]
+
+    @property
+    def groups(self) -> list[str]:
+        """The group column(s): several for a composite key."""
+        return [self.group] if isinstance(self.group, str) else list(self.group or [])
+
+    @field_validator("group")
+    @classmethod
+    def _group_not_empty(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list) and (not value or len(set(value)) != len(value)):
+            raise ValueError("group is an empty list or names a column twice; name each "
+                             "column of the key once")  # fmt: skip
+        return value
 
     @field_validator("target")
     @classmethod
@@ -113,7 +134,8 @@ class DataSpec(_Strict):
         twice = sorted({f for f in self.features if self.features.count(f) > 1})
         if twice:
             raise ValueError(f"features lists {twice[0]!r} twice; name each column once")
-        roles = [("target", t) for t in self.targets] + [("id", self.id), ("group", self.group)]
+        roles = [("target", t) for t in self.targets] + [("id", self.id)]
+        roles += [("group", g) for g in self.groups]
         for role, column in roles:
             if column is not None and column in self.features:
                 raise ValueError(
@@ -231,6 +253,7 @@ class DefaultsSpec(_Strict):
 class StageSpec(_Strict):
     grid: Grid = Field(default_factory=dict)
     resources: ResourcesSpec | None = None
+    metrics: list[MetricsSource] = Field(default_factory=list)  # files this stage writes
 
     @field_validator("grid")
     @classmethod
@@ -250,11 +273,25 @@ class ModelSpec(_Strict):
     preprocess: list[str] = Field(default_factory=list)
     resources: ResourcesSpec | None = None
     stages: dict[str, StageSpec] = Field(default_factory=dict)
+    # the program's own files: metrics read after its last fold stage (`metrics_for`), and
+    # its predictions in its own columns
+    metrics: list[MetricsSource] = Field(default_factory=list)
+    predictions: PredictionsSpec | None = None
 
     @field_validator("grid")
     @classmethod
     def _valid_grid(cls, grid: Grid) -> Grid:
         return _check_grid(grid)
+
+    @model_validator(mode="after")
+    def _program_files(self) -> ModelSpec:
+        declared = self.metrics or self.predictions or any(s.metrics for s in self.stages.values())
+        if declared and self.kind != "command":
+            raise ValueError(
+                "'metrics' and 'predictions' read the files of a command model's program; "
+                "an estimator or entry model's results are foldrun's"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_kind(self) -> ModelSpec:
@@ -287,7 +324,37 @@ class ModelSpec(_Strict):
 
     def problems(self, has_target: bool = True) -> list[tuple[str, str]]:
         """(key below the model, message) for stages and placeholders that cannot work."""
-        return self._stage_problems(has_target) + self._placeholder_problems()
+        found = self._stage_problems(has_target) + self._placeholder_problems()
+        return found + self._metrics_problems(has_target)
+
+    def _metrics_problems(self, has_target: bool) -> list[tuple[str, str]]:
+        """A metrics file must name placeholders its stage has, on a stage a program runs."""
+        found = []
+        sources = [("metrics", self.metrics_stage, self.metrics)]
+        sources += [(f"stages.{n}.metrics", n, s.metrics) for n, s in self.stages.items()]
+        for key, stage, listed in sources:
+            if listed and self.template(stage) is None and stage in self.stage_names(has_target):
+                message = (f"{stage} is foldrun's own stage: it writes no files to read "
+                           "metrics from; declare them on the stage that does")  # fmt: skip
+                found.append((key, message))
+            allowed = self.allowed_placeholders(stage)
+            for i, source in enumerate(listed):
+                for name in sorted(placeholders(source.file) - allowed):
+                    hint = did_you_mean(name, sorted(allowed), "use one of")
+                    found.append((f"{key}[{i}].file", f"unknown placeholder {{{name}}}{hint}"))
+        return found
+
+    @property
+    def metrics_stage(self) -> str:
+        """The stage the model's own `metrics` are read after: its last fold stage that
+        runs a program (a user evaluate, else predict, else train)."""
+        return "evaluate" if self.evaluate else "predict" if self.predict else "train"
+
+    def metrics_for(self, stage: str) -> list[MetricsSource]:
+        """The metrics files read after `stage`: the stage's own, and the model's for its
+        `metrics_stage`."""
+        own = self.stages[stage].metrics if stage in self.stages else []
+        return [*own, *(self.metrics if stage == self.metrics_stage else [])]
 
     def _stage_problems(self, has_target: bool) -> list[tuple[str, str]]:
         stages = self.stage_names(has_target)
@@ -318,6 +385,10 @@ class ModelSpec(_Strict):
                 continue
             allowed = self.allowed_placeholders(stage)
             found += [(stage, message) for message in self._switch_problems(template)]
+            found += [(stage, message) for message in self._format_problems(template, stage)]
+            if stage == "refit" and "val" in placeholders(template):
+                found.append((stage, "{val} is used but refit has no val set (it trains on "
+                                     "every non-holdout row); remove {val}"))  # fmt: skip
             for name in sorted(placeholders(template) - allowed):
                 hint = did_you_mean(name, sorted(allowed), "use one of")
                 found.append(
@@ -333,13 +404,32 @@ class ModelSpec(_Strict):
         """`{name?--flag}` needs true or false in the params and in every grid value."""
         found = []
         for name in sorted(switches(template)):
-            values = [self.params[name]] if name in self.params else []
-            for grid in [self.grid, *(s.grid for s in self.stages.values())]:
-                values += list(grid.get(name, []))
+            if name in BUILTIN_PLACEHOLDERS and name not in self.params:
+                found.append(f"{{{name}?...}} is a switch, but {{{name}}} is foldrun's own "
+                             "value, not true or false; use a boolean param")  # fmt: skip
+                continue
+            values = self._values_of(name)
             bad = [v for v in values if not isinstance(v, bool)]
             if bad:
                 found.append(f"{{{name}?...}} is a switch: {name} must be true or false, "
                              f"not {bad[0]!r}; fix the value or use {{{name}}}")  # fmt: skip
+        return found
+
+    def _values_of(self, name: str) -> list[Any]:
+        """Every value a param takes: in params and in each grid."""
+        values = [self.params[name]] if name in self.params else []
+        for grid in [self.grid, *(s.grid for s in self.stages.values())]:
+            values += list(grid.get(name, []))
+        return values
+
+    def _format_problems(self, template: str, stage: str) -> list[str]:
+        """`{name:spec}` must format every value the name takes in `stage`."""
+        found = []
+        for name, spec in format_specs(template):
+            if name not in self.allowed_placeholders(stage):
+                continue  # an unknown placeholder: said once, as such
+            values = self._values_of(name) or builtin_samples(name, stage)
+            found += [p for v in values if (p := format_problem(name, spec, v))][:1]
         return found
 
     def allowed_placeholders(self, stage: str) -> set[str]:

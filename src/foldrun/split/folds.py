@@ -203,7 +203,7 @@ def make_folds(
     *,
     id: str | None = None,
     target: str | list[str] | None = None,
-    group: str | None = None,
+    group: str | list[str] | None = None,
     stratify: str | list[str] | None = None,
     strategy: str = "auto",
     folds: int = 5,
@@ -225,10 +225,11 @@ def make_folds(
     strategy, repeats = _repeated(strategy, repeats)
     val = _val(val)
     _check_numbers(folds, repeats, inner, holdout, bins, seed)
-    df = _keys_as_text(df, source, (id or "id", group))
+    df = _keys_as_text(df, source, (id or "id", *group_columns(group)))
+    named_group, (df, group) = group, composite_group(df, group)
     table, id_col = _with_id(df, id)
     params = {
-        "id": id_col, "target": target, "group": group, "stratify": strat_cols,
+        "id": id_col, "target": target, "group": named_group, "stratify": strat_cols,
         "strategy": requested, "folds": folds, "val": val, "holdout": holdout,
         "repeats": repeats, "inner": inner, "bins": bins, "seed": seed,
         "fold_column": fold_column,
@@ -315,6 +316,32 @@ def _check_numbers(
             "lower --repeats or --folds",
             key="repeats",
         )
+
+
+def group_columns(group: str | list[str] | None) -> list[str]:
+    """The columns of a group key: one, or several for a composite key."""
+    return [group] if isinstance(group, str) else list(group or [])
+
+
+def composite_name(group: str | list[str] | None) -> str | None:
+    """The column a group key is read from: itself, or `a+b` for the composite key [a, b]."""
+    columns = group_columns(group)
+    return "+".join(columns) if columns else None
+
+
+def composite_group(
+    df: pd.DataFrame, group: str | list[str] | None
+) -> tuple[pd.DataFrame, str | None]:
+    """(the rows, their group column): a composite key [a, b] is one more column `a+b`
+    holding `x|y` (a row missing either part has no group, which `column` refuses)."""
+    columns, name = group_columns(group), composite_name(group)
+    if len(columns) < 2 or name in df.columns:
+        return df, name
+    parts = [column(df, c, "group") for c in columns]  # each part named when missing
+    key = parts[0].astype(str)
+    for part in parts[1:]:
+        key = key + "|" + part.astype(str)
+    return df.assign(**{str(name): key}), name
 
 
 def _keys_as_text(

@@ -28,7 +28,7 @@ from foldrun.errors import SplitError
 from foldrun.layout import fold_dir_name
 from foldrun.split.core import text_codes
 from foldrun.split.fold_table import NO_TEST
-from foldrun.split.folds import HOLDOUT, Folds, verify
+from foldrun.split.folds import HOLDOUT, Folds, composite_name, verify
 from foldrun.split.manifests import (
     Rows,
     release_memory,
@@ -241,7 +241,7 @@ def load_folds(dir: str | Path) -> Folds:
     return Folds(
         details=details,
         id=str(details["params"]["id"]),
-        group=details["params"].get("group"),
+        group=composite_name(details["params"].get("group")),
         root=root,
         manifests=manifest_format(root),
         _long=long,

@@ -46,7 +46,8 @@ def read_manifest(path: Path, task: PlannedTask | None = None) -> pd.DataFrame:
     from foldrun.data.table import read_table
 
     info = data_info(task) if task is not None else {}
-    return read_table(path, text=[info.get("id"), info.get("group")])
+    group = info.get("group")  # a list: a composite key
+    return read_table(path, text=[info.get("id"), *(group if isinstance(group, list) else [group])])
 
 
 def targets(task: PlannedTask) -> list[str]:
@@ -149,10 +150,21 @@ def assign_subsets(task: PlannedTask, preds: pd.DataFrame, default: str = "test"
     return preds
 
 
+def read_metrics(path: Path) -> dict[str, Any]:
+    """A metrics file the task's program wrote: a flat JSON object of numbers (NaN or null
+    allowed; core/state.metrics_problem is the rule), else a one-line RunError."""
+    from foldrun.core.state import metrics_problem
+
+    text = path.read_text(errors="replace")
+    if problem := metrics_problem(text):
+        raise RunError(f"{problem}; write a flat JSON object of numbers", file=path)
+    return dict(json.loads(text))
+
+
 def merge_metrics(folder: Path, metrics: dict[str, float]) -> None:
     """Add foldrun's metrics to the task's flat metrics.json (task-defined keys are kept)."""
     path = folder / "metrics.json"
-    current = json.loads(path.read_text()) if path.exists() else {}
+    current = read_metrics(path) if path.exists() else {}
     current.update(metrics)
     path.write_text(json.dumps(current, indent=1, allow_nan=True) + "\n")
 
@@ -161,6 +173,8 @@ def with_truth(task: PlannedTask, preds: pd.DataFrame) -> pd.DataFrame:
     """Predictions joined with y_true from the manifest of each subset."""
     id_col = data_info(task)["id"]
     cols = targets(task)
+    if problem := ids_problem(task, preds):
+        raise RunError(f"the predictions do not match the fold: {problem}", key=task.key)
     parts = []
     for subset, group in preds.groupby("subset", sort=False):
         path = input_path(task, str(subset))
@@ -177,15 +191,42 @@ def with_truth(task: PlannedTask, preds: pd.DataFrame) -> pd.DataFrame:
             truth.columns = ["y_true"]
         keyed = group.assign(_key=id_key(group["id"]))
         joined = keyed.merge(truth, left_on="_key", right_index=True, how="left")
-        joined = joined.drop(columns="_key")
-        if joined[list(truth.columns)].isna().any().any():
-            raise RunError(
-                f"predictions hold ids that are not in the {subset} manifest",
-                key=task.key,
-                file=path,
-            )
-        parts.append(joined)
+        parts.append(joined.drop(columns="_key"))
     return pd.concat(parts, ignore_index=True) if parts else preds
+
+
+def ids_problem(task: PlannedTask, preds: pd.DataFrame, required: tuple[str, ...] = ()) -> str:
+    """'' when the predictions of each subset they hold (and of each `required` one) cover
+    that subset's manifest ids exactly once, ids compared as text (`007` is not `7`); else
+    what is wrong, in one line. THE check of a fold's predictions against the fold (the
+    worker asks it of every task that leaves predictions; scoring asks it again)."""
+    subsets = preds["subset"].astype(str) if "subset" in preds else pd.Series("test", preds.index)
+    keys = id_key(preds["id"]) if "id" in preds else pd.Series("", preds.index)
+    for subset in dict.fromkeys([*required, *subsets.unique()]):
+        path = input_path(task, subset) if subset in SUBSETS or ":" in subset else None
+        if path is None or not path.is_file():
+            continue  # not a scored subset, or no such manifest (with_truth says so)
+        expected = id_key(read_manifest(path, task)[data_info(task)["id"]])
+        if problem := coverage(expected, keys[(subsets == subset).to_numpy()]):
+            return f"{subset} predictions {problem}; predict each {subset} id exactly once"
+    return ""
+
+
+def coverage(expected: pd.Series, found: pd.Series) -> str:
+    """'' when `found` holds each of `expected` exactly once and nothing else; else how
+    many ids are missing, repeated and foreign, each with three examples."""
+    missing = expected[~expected.isin(found)].unique()
+    repeated = found[found.duplicated()].unique()
+    foreign = found[~found.isin(expected)].unique()
+    parts = [
+        f"{len(values)} {word} (e.g. {', '.join(repr(str(v)) for v in values[:3])})"
+        for values, word in ((missing, "missing"), (repeated, "repeated"),
+                             (foreign, "not in the fold"))  # fmt: skip
+        if len(values)
+    ]
+    if not parts:
+        return ""
+    return f"do not match the fold's {len(expected)} ids: {'; '.join(parts)}"
 
 
 def subset_metrics(task: PlannedTask, preds: pd.DataFrame) -> dict[str, float]:
