@@ -35,6 +35,7 @@ from foldrun.errors import ExitCode, FoldrunError  # noqa: E402
 
 # command name -> module under foldrun.cli that defines `command`
 COMMANDS = {
+    "init": "init",
     "scan": "scan",
     "split": "split",
     "check": "check",
@@ -46,6 +47,7 @@ COMMANDS = {
     "cancel": "cancel",
     "track": "track",
     "log": "log",
+    "schema": "schema",
 }
 
 

@@ -257,9 +257,10 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
     except SystemExit as stop:  # sys.exit() in user code ends the task, never the worker
         ctx.write_log(traceback.format_exc())
         return ctx.fail(*_exit_reason(stop.code))
-    except Exception:  # the task's own error: logged, the task fails, the worker goes on
+    except Exception as err:  # the task's own error: logged, the task fails, the worker goes on
         ctx.write_log(traceback.format_exc())
-        return 1
+        one_line = getattr(err, "one_line", None)  # foldrun's own check (a FoldrunError)
+        return ctx.fail(one_line()) if callable(one_line) else 1
     finally:
         track_log = sys.modules.get("foldrun.track.log")
         if track_log is not None:  # foldrun.log buffers; its points belong in this task folder
@@ -277,12 +278,27 @@ def missing_outputs(task: PlannedTask, ctx: ExecContext) -> str:
         if not any((ctx.tmp / name).is_file() for name in names):
             expected = " or ".join(_expected_file(task, name) for name in names)
             return f"the {task.stage} step wrote no {expected}; it must write it"
-        path = ctx.tmp / "predictions.parquet"
-        if "predictions.parquet" in names and path.is_file():
-            problem = _predictions_problem(path, task)
-            if problem:
-                return f"the {task.stage} step's {_expected_file(task, path.name)} {problem}"
+    return _written_problem(task, ctx.tmp)
+
+
+def _written_problem(task: PlannedTask, tmp: Path) -> str:
+    """'' when the predictions and metrics.json the step left (declared or not) are what
+    the results can use: predictions in the contract's columns covering the fold's ids
+    exactly once, metrics a flat object of numbers; else what is wrong, in one line."""
+    path = tmp / "predictions.parquet"
+    if path.is_file() and (problem := _predictions_problem(path, task)):
+        return f"the {task.stage} step's {_expected_file(task, path.name)}{problem}"
+    metrics = tmp / "metrics.json"
+    if metrics.is_file() and (problem := state.metrics_problem(_text(metrics))):
+        return f"the {task.stage} step's metrics.json {problem}; write a flat JSON object of numbers"
     return ""
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError as err:
+        return f"unreadable: {err.strerror}"
 
 
 # A program that writes with a bare `open(...).write(...)` loses its data silently on a
@@ -320,14 +336,45 @@ def _predictions_problem(path: Path, task: PlannedTask) -> str:
     try:
         columns = list(pq.read_schema(path).names)
     except Exception as err:  # any reader error: the file is not usable
-        return f"cannot be read ({type(err).__name__}: {err})"
+        return f" cannot be read ({type(err).__name__}: {err})"
     has_value = any(c in ("pred", "score") or c.startswith(("proba_", "pred_")) for c in columns)
-    if "id" in columns and "subset" in columns and has_value:
+    if not ("id" in columns and "subset" in columns and has_value):
+        return (
+            f" breaks the predictions contract: columns found {columns}; expected `id`, `subset` "
+            "and `pred` and/or `proba_<class>` / `score` (multilabel: `pred_<label>`/`proba_<label>`)"
+        )
+    problem = _text_scores(path) or _coverage_problem(path, task)
+    return f": {problem}" if problem else ""
+
+
+def _text_scores(path: Path) -> str:
+    """'' unless a probability or score column holds text (`"0.75"`): never a number."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    text = [f.name for f in schema if f.name == "score" or f.name.startswith("proba_")
+            if not (pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+                    or pa.types.is_null(f.type))]  # fmt: skip
+    if not text:
         return ""
-    return (
-        f"breaks the predictions contract: columns found {columns}; expected `id`, `subset` "
-        "and `pred` and/or `proba_<class>` / `score` (multilabel: `pred_<label>`/`proba_<label>`)"
-    )
+    return f"probabilities or scores that are not numbers (column {text[0]!r}); write numbers"
+
+
+def _coverage_problem(path: Path, task: PlannedTask) -> str:
+    """The fold's check (adapters/common.ids_problem): a step that predicts must predict
+    each test id (holdout in refit) exactly once, and each val or external id when it
+    predicts that set at all."""
+    import pandas as pd
+
+    from foldrun.run.adapters.common import ids_problem
+
+    main = "holdout" if task.stage == "refit" else "test"
+    required = (main,) if task.stage != "evaluate" and task.recipe.inputs.get(main) else ()
+    try:
+        return ids_problem(task, pd.read_parquet(path), required)
+    except Exception as err:  # a manifest or predictions file that does not read back
+        return f"cannot be checked against the fold ({type(err).__name__}: {err})"
 
 
 def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int]) -> tuple[int, str]:

@@ -1,0 +1,165 @@
+"""`foldrun init TABLE`: tried as a new user would, on the table of every example (and the
+demo's), the spec it writes passes `check` and `run` completes; it never replaces a file."""
+
+from __future__ import annotations
+
+import runpy
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from foldrun.cli import main
+from foldrun.data.scan import scan
+from foldrun.data.table import write_table
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+IGNORE = shutil.ignore_patterns("runs", "*.csv", "*.npz", "data", "splits", "__pycache__",
+                                "foldrun.toml")  # fmt: skip
+
+
+def foldrun(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The console script in-process: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as done:
+        code = int(done.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def example(name: str, tmp_path: Path) -> Path:
+    """The example's programs and its data (its make_data.py run here), without its spec."""
+    root = tmp_path / name
+    shutil.copytree(EXAMPLES / name, root, ignore=IGNORE)
+    runpy.run_path(str(root / "make_data.py"), run_name="__main__")
+    return root
+
+
+def init_check_run(capsys: pytest.CaptureFixture[str], root: Path, table: str,
+                   *options: str, model: str) -> dict:  # fmt: skip
+    """init, check, then run fold 0 of `model` (the whole run is what check counts)."""
+    spec = root / "foldrun.toml"
+    code, out, err = foldrun(capsys, "init", str(root / table), "--out", str(spec), *options)
+    assert code == 0, err
+    assert f"wrote {spec}" in out
+    code, out, err = foldrun(capsys, "check", str(spec))
+    assert code == 0, err
+    code, out, err = foldrun(capsys, "run", str(spec), "--folds", "0", "--models", model)
+    assert code == 0, out + err
+    assert "failed" not in out
+    return tomllib.loads(spec.read_text())
+
+
+def test_000_regression_with_subjects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = example("000-mri-qc", tmp_path)
+    spec = init_check_run(capsys, root, "scans.csv", "--target", "qu_motion", model="ridge")
+    assert spec["data"] | {"table": None} == {"table": None, "id": "scan", "target": "qu_motion",
+                                               "task": "regression", "group": "subject"}
+    assert spec["split"]["strategy"] == "continuous"
+    assert spec["report"]["primary_metric"] == "rmse"
+    assert list(root.glob("runs/scans/tasks/ridge/default/fold_00/evaluate/DONE"))
+
+
+def test_001_label_free_program(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No target: the program's command line becomes the template, its options params."""
+    root = example("001-spectra-denoiser", tmp_path)
+    program = ("python denoise.py --train-manifest spectra.csv --val-manifest v.csv "
+               "--test-manifest t.csv --spectra spectra.npz --out model --fold-name f1 "
+               "--film-features cos_theta --components 2 --epochs 3 --lr 0.001")  # fmt: skip
+    spec = init_check_run(capsys, root, "spectra.csv", "--group", "sample", "--program", program,
+                          model="denoise")  # fmt: skip
+    model = spec["models"]["denoise"]
+    assert model["train"] == (
+        "python denoise.py --train-manifest {train} --val-manifest {val} --test-manifest {test}"
+        " --spectra {spectra} --out {out} --fold-name {fold} --film-features {film_features}"
+        " --components {components} --epochs {epochs} --lr {lr}"
+    )
+    assert model["params"] == {"spectra": "spectra.npz", "film_features": "cos_theta",
+                               "components": 2, "epochs": 3, "lr": 0.001}  # fmt: skip
+    assert "target" not in spec["data"] and spec["split"]["val"] == "next-fold"
+    assert spec["split"]["strategy"] == "grouped"
+    metrics = root / "runs/spectra/tasks/denoise/default/fold_00/train/metrics.json"
+    assert "test/sam" in metrics.read_text()
+
+
+def test_002_train_and_predict_programs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A table of files (foldrun scan) has no numeric feature: two programs, train and predict."""
+    root = example("002-mpower-audio", tmp_path)
+    found = scan(root / "data/melSpec", "{healthCode}_{record_id}_{column_id}.jpg",
+                 root / "data/Demographics_Survey.csv", "healthCode", root)  # fmt: skip
+    write_table(found.table, root / "recordings.csv")
+    spec = init_check_run(
+        capsys, root, "recordings.csv", "--target", "professional-diagnosis", "--group",
+        "healthCode", "--program", "python inception.py train --train recordings.csv --val v.csv"
+        " --out m --epochs 5", "--program", "python inception.py predict --test t.csv --val v.csv"
+        " --out m --predictions p.csv", model="inception")  # fmt: skip
+    model = spec["models"]["inception"]
+    assert model["predict"] == ("python inception.py predict --test {test} --val {val} --out {out}"
+                                " --predictions {predictions}")  # fmt: skip
+    assert spec["data"]["id"] == "record_id" and spec["split"]["strategy"] == "stratified-grouped"
+    assert spec["report"]["primary_metric"] == "balanced_accuracy"  # a program may write labels
+
+
+@pytest.mark.parametrize(("name", "table", "group"), [
+    ("003-video-21-models", "videos.csv", "source"), ("004-animal-calls", "clips.csv", "tape"),
+])  # fmt: skip
+def test_003_004_estimators(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
+                            table: str, group: str) -> None:  # fmt: skip
+    root = example(name, tmp_path)
+    options = ("--group", group) if group == "tape" else ()  # `source` is found by its name
+    spec = init_check_run(capsys, root, table, *options, model="logreg")
+    assert (spec["data"]["target"], spec["data"]["group"]) == ("label", group)
+    assert spec["split"]["strategy"] == "stratified-grouped"
+    assert spec["report"]["primary_metric"] == "roc_auc"
+    assert set(spec["models"]) == {"logreg", "boosting"}
+
+
+def test_demo_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from foldrun.data.example import write_example_table
+
+    write_example_table(tmp_path / "samples.csv")
+    spec = init_check_run(capsys, tmp_path, "samples.csv", model="logreg")
+    assert (spec["data"]["id"], spec["data"]["group"]) == ("id", "patient")
+
+
+def test_never_replaces_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from foldrun.data.example import write_example_table
+
+    write_example_table(tmp_path / "samples.csv")
+    spec = tmp_path / "foldrun.toml"
+    spec.write_text("mine")
+    code, out, err = foldrun(capsys, "init", str(tmp_path / "samples.csv"), "--out", str(spec))
+    assert code == 2 and spec.read_text() == "mine" and out == ""
+    assert err.count("\n") == 1 and "already exists" in err and str(spec) in err
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("--target", "nope"), ["--target", "'nope'"]),
+    (("--group", "nope"), ["--group", "'nope'"]),
+    ((), ["--target COL"]),  # no column named like a label
+])  # fmt: skip
+def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                               args: tuple[str, ...], words: list[str]) -> None:  # fmt: skip
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,c\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n")
+    code, out, err = foldrun(capsys, "init", str(table), "--out", str(tmp_path / "f.toml"), *args)
+    assert code == 2 and out == "" and err.count("\n") == 1 and all(w in err for w in words), err
+    assert not (tmp_path / "f.toml").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]  # no temporary file left
+
+
+def test_multiclass_and_rare_positive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The primary metric follows the classes: balanced accuracy for three, average
+    precision for a rare positive class."""
+    rows = [f"{i},{i % 7},{'abc'[i % 3]},{int(i % 20 == 0)}" for i in range(200)]
+    (tmp_path / "t.csv").write_text("id,x,kind,label\n" + "\n".join(rows) + "\n")
+    for target, metric in (("kind", "balanced_accuracy"), ("label", "average_precision")):
+        out = tmp_path / f"{target}.toml"
+        code, _, err = foldrun(capsys, "init", str(tmp_path / "t.csv"), "--target", target,
+                               "--out", str(out))  # fmt: skip
+        assert code == 0, err
+        assert tomllib.loads(out.read_text())["report"]["primary_metric"] == metric
