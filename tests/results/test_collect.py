@@ -222,3 +222,30 @@ def test_glob_characters_in_names_and_bulk_reads(tmp_path: Path) -> None:
     per_model = res.metrics[res.metrics.subset == "test"].groupby("model").size()
     assert per_model["m[1]*"] == per_model["plain"] > 0
     assert res.predictions.groupby("model").size().nunique() == 1
+
+
+def test_fold_ensemble_is_formed_over_the_ids_every_fold_model_predicted() -> None:
+    """Fold 0 predicted 5 of the 30 external ids (done before the worker checked them):
+    the ensemble is the three models' mean on those 5, never 3 models for some ids and 2
+    for others."""
+    rows = []
+    for fold in range(3):
+        ids = range(5) if fold == 0 else range(30)
+        for i in ids:
+            right = 0.7 if i % 2 else 0.2  # folds 1 and 2 are right on e00..e04 only
+            proba = 0.5 if fold == 0 else right if i < 5 else 1 - right
+            rows.append({"model": "m", "variant": "v", "fold": fold, "repeat": 0,
+                         "subset": "external:ext", "id": f"e{i:02d}", "y_true": i % 2,
+                         "proba_0": 1 - proba, "proba_1": proba})  # fmt: skip
+    found = collect.ensemble_rows(pd.DataFrame(rows), "classification", n_folds=3)
+    accuracy = {r[6]: r[7] for r in found}["accuracy"]
+    assert accuracy == 1.0  # e05..e29 (wrong, by two models only) are left out
+
+
+def test_a_null_metric_is_a_nan_row_and_a_string_none() -> None:
+    ref = collect.TaskRef("m", "v", 0, 0, "evaluate", "/x", frozenset({"metrics.json"}))
+    text = '{"test/auc": null, "test/acc": NaN, "note": "x", "test/f1": 0.5}'
+    rows = collect.metric_rows(ref, {ref.file("metrics.json"): text})
+    found = {r[6]: r[7] for r in rows}
+    assert set(found) == {"auc", "acc", "f1"} and found["f1"] == 0.5
+    assert pd.isna(found["auc"]) and pd.isna(found["acc"])

@@ -63,10 +63,34 @@ def json_object(text: str | None) -> bool:
     except ValueError:
         return False
     return isinstance(found, dict) and all(
-        value is None or (isinstance(value, int | float) and not isinstance(value, bool))
-        for key, value in found.items()
-        if key.partition("/")[0] in SCORE_SUBSETS
+        is_score(value) for key, value in found.items() if key.partition("/")[0] in SCORE_SUBSETS
     )
+
+
+def is_score(value: object) -> bool:
+    """A metric value: a number (NaN included) or null; never a bool, a string or a list."""
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def metrics_problem(text: str) -> str:
+    """'' when a metrics file a task wrote is a flat JSON object of numbers (NaN or null
+    allowed); else what is wrong, in a few words (the worker fails the task with it: a
+    string "0.75" or a list would be dropped from the results without a word)."""
+    if not text.strip():
+        return "is empty"
+    try:
+        found = json.loads(text)
+    except ValueError as err:
+        return f"is not valid JSON ({err})"
+    if not isinstance(found, dict):
+        return f"holds a JSON {type(found).__name__}, not an object"
+    bad = [(key, value) for key, value in found.items() if not is_score(value)]
+    if not bad:
+        return ""
+    key, value = bad[0]
+    shown = json.dumps(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return f"has {len(bad)} value(s) that are not numbers (e.g. {key!r}: {shown})"
 
 
 SCORE_SUBSETS = frozenset({"test", "val", "holdout"})

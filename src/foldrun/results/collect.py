@@ -267,8 +267,8 @@ def metric_rows(ref: TaskRef, texts: dict[str, str]) -> list[tuple[object, ...]]
     rows = []
     for key, value in _json(texts.get(ref.file("metrics.json"))).items():
         number = _number(value)
-        if math.isnan(number) and not isinstance(value, float):
-            continue  # strings, lists, nulls: not a metric
+        if math.isnan(number) and not isinstance(value, float) and value is not None:
+            continue  # strings, lists: not a metric (null is an undefined one: NaN)
         prefix, _, name = key.partition("/")
         if name and (prefix in SUBSETS or prefix.startswith(EXTERNAL)):
             subset, metric = prefix, name
@@ -400,9 +400,19 @@ def ensemble_rows(
     ):
         if part["fold"].nunique() < n_folds:
             continue
+        part = common_ids(part)
         for metric, value in compute_metrics(fold_ensemble(part, kind), kind).items():
             rows.append((model, variant, -1, repeat, "evaluate", name, metric, value))
     return rows
+
+
+def common_ids(part: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the ids that every fold model of `part` predicted: an ensemble of 3
+    models for some ids and 2 for others would be no one model (predictions done before
+    the worker checked them against the fold may lack ids)."""
+    ids = part["id"].astype(str)
+    folds = part.groupby(ids, sort=False)["fold"].transform("nunique")
+    return part[(folds == part["fold"].nunique()).to_numpy()]
 
 
 def fold_ensemble(part: pd.DataFrame, kind: str) -> pd.DataFrame:

@@ -290,7 +290,8 @@ def _written_problem(task: PlannedTask, tmp: Path) -> str:
         return f"the {task.stage} step's {_expected_file(task, path.name)}{problem}"
     metrics = tmp / "metrics.json"
     if metrics.is_file() and (problem := state.metrics_problem(_text(metrics))):
-        return f"the {task.stage} step's metrics.json {problem}; write a flat JSON object of numbers"
+        fix = "write a flat JSON object of numbers"
+        return f"the {task.stage} step's metrics.json {problem}; {fix}"
     return ""
 
 
@@ -340,8 +341,9 @@ def _predictions_problem(path: Path, task: PlannedTask) -> str:
     has_value = any(c in ("pred", "score") or c.startswith(("proba_", "pred_")) for c in columns)
     if not ("id" in columns and "subset" in columns and has_value):
         return (
-            f" breaks the predictions contract: columns found {columns}; expected `id`, `subset` "
-            "and `pred` and/or `proba_<class>` / `score` (multilabel: `pred_<label>`/`proba_<label>`)"
+            f" breaks the predictions contract: columns found {columns}; expected `id`, "
+            "`subset` and `pred` and/or `proba_<class>` / `score` (multilabel: "
+            "`pred_<label>`/`proba_<label>`)"
         )
     problem = _text_scores(path) or _coverage_problem(path, task)
     return f": {problem}" if problem else ""

@@ -218,10 +218,10 @@ def coverage(expected: pd.Series, found: pd.Series) -> str:
     missing = expected[~expected.isin(found)].unique()
     repeated = found[found.duplicated()].unique()
     foreign = found[~found.isin(expected)].unique()
+    found_kinds = ((missing, "missing"), (repeated, "repeated"), (foreign, "not in the fold"))
     parts = [
         f"{len(values)} {word} (e.g. {', '.join(repr(str(v)) for v in values[:3])})"
-        for values, word in ((missing, "missing"), (repeated, "repeated"),
-                             (foreign, "not in the fold"))  # fmt: skip
+        for values, word in found_kinds
         if len(values)
     ]
     if not parts:

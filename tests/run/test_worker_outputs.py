@@ -1,0 +1,162 @@
+"""A fold's outputs are checked against the fold (issue 22): predictions of any kind of
+model must cover each test (val, external) id exactly once, ids as text; a metrics.json
+the program wrote must be a flat object of numbers; probabilities must be numbers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from foldrun.core import state
+from foldrun.run.worker import execute_planned
+from tests.run.helpers import task
+
+IDS = ["007", "7", "010", "011", "012", "013"]  # `007` and `7` are two ids
+
+
+def _split(run_dir: Path, external: bool = False) -> dict[str, object]:
+    """A fold whose test part is IDS; an external set of 30 rows when asked."""
+    folder = run_dir / "split/fold_00"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"id": [f"t{i}" for i in range(12)], "x": range(12), "target": [0, 1] * 6}
+                 ).to_csv(folder / "train.csv", index=False)  # fmt: skip
+    pd.DataFrame({"id": IDS, "x": range(6), "target": [0, 1] * 3}).to_csv(
+        folder / "test.csv", index=False
+    )
+    inputs: dict[str, object] = {"train": str(folder / "train.csv"), "val": None,
+                                 "test": str(folder / "test.csv"), "holdout": None}  # fmt: skip
+    if external:
+        table = run_dir / "ext.csv"
+        pd.DataFrame({"id": [f"e{i:02d}" for i in range(30)], "x": range(30),
+                      "target": [0, 1] * 15}).to_csv(table, index=False)  # fmt: skip
+        inputs["external:ext"] = str(table)
+    return inputs
+
+
+PROGRAM = """
+import csv, json, sys
+test, predictions, mode = sys.argv[1:4]
+ids = [r["id"] for r in csv.DictReader(open(test))]
+if mode == "half":
+    ids = ids[: len(ids) // 6 or 1]
+elif mode == "twice":
+    ids = ids + ids[:2]
+elif mode == "int":
+    ids = ["7" if i == "007" else i for i in ids]  # 007 read back as 7
+with open(predictions, "w") as fh:
+    fh.write("id,pred,proba_1\\n")
+    for i in ids:
+        fh.write(f"{i},1,{'high' if mode == 'text' else 0.8}\\n")
+"""
+
+
+def _predict(run_dir: Path, mode: str, external: bool = False):
+    script = run_dir / "predict.py"
+    script.write_text(PROGRAM)
+    command = f"{sys.executable} {script} {{test}} {{predictions}} {mode}"
+    return task(run_dir, "cmd", "predict", inputs=_split(run_dir, external), command=command)
+
+
+def _failure(t) -> str:
+    """The one line the audit log gives for the failed task."""
+    assert not (t.task_dir / "DONE").exists()
+    assert state.failed_dir(t.task_dir).is_dir()
+    audit = (Path(t.recipe.run_dir) / "audit.log").read_text().splitlines()
+    return audit[-1]
+
+
+def test_predictions_of_every_test_id_once_pass(tmp_path: Path) -> None:
+    t = _predict(tmp_path, "all")
+    assert execute_planned(t) == 0
+    assert sorted(pd.read_parquet(t.task_dir / "predictions.parquet")["id"]) == sorted(IDS)
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("half", "5 missing (e.g. '7', '010', '011')"),
+        ("twice", "2 repeated (e.g. '007', '7')"),
+        ("int", "1 missing (e.g. '007'); 1 repeated (e.g. '7')"),
+    ],
+)
+def test_predictions_that_do_not_match_the_fold_fail_the_task(
+    tmp_path: Path, mode: str, expected: str
+) -> None:
+    t = _predict(tmp_path, mode)
+    assert execute_planned(t) == 1
+    line = _failure(t)
+    assert "failed | the predict step's {predictions} file (predictions.csv" in line
+    assert "task folder): test predictions do not match the fold's 6 ids" in line
+    assert expected in line
+    assert "predict each test id exactly once" in line
+
+
+def test_foreign_ids_are_named(tmp_path: Path) -> None:
+    t = _predict(tmp_path, "all")
+    script = tmp_path / "predict.py"
+    script.write_text(PROGRAM.replace('ids = [r["id"]', 'ids = ["x1"] + [r["id"]'))
+    assert execute_planned(t) == 1
+    assert "1 not in the fold (e.g. 'x1')" in _failure(t)
+
+
+def test_probabilities_as_text_fail_the_task(tmp_path: Path) -> None:
+    t = _predict(tmp_path, "text")
+    assert execute_planned(t) == 1
+    assert ": probabilities or scores that are not numbers (column 'proba_1')" in _failure(t)
+
+
+def test_an_external_set_predicted_in_part_fails_the_task(tmp_path: Path) -> None:
+    t = _predict(tmp_path, "half", external=True)
+    t.task_dir.parent.mkdir(parents=True)
+    (tmp_path / "predict.py").write_text(PROGRAM.replace('mode == "half"', '"e00" in ids'))
+    assert execute_planned(t) == 1
+    line = _failure(t)
+    assert ": external:ext predictions do not match the fold's 30 ids: 25 missing" in line
+
+
+def test_entry_predictions_are_checked_too(tmp_path: Path) -> None:
+    entry = tmp_path / "twice_entry.py"
+    entry.write_text(
+        "import pandas as pd\n"
+        "def run_fold(ctx):\n"
+        "    ids = list(ctx.test[ctx.id]) * 2\n"
+        "    return pd.DataFrame({'id': ids, 'pred': 1})\n"
+    )
+    data = {"id": "id", "target": "target", "group": None, "features": ["x"]}
+    t = task(tmp_path, "ent", "train", inputs=_split(tmp_path), kind="entry",
+             entry="twice_entry:run_fold", data=data)  # fmt: skip
+    assert execute_planned(t) == 1
+    assert "6 repeated (e.g. '007', '7', '010')" in _failure(t)
+
+
+BAD_METRICS = {
+    "a string": ('{"test/x": "0.75"}', "1 value(s) that are not numbers (e.g. 'test/x': \"0.75\")"),
+    "a list": ("[0.75]", "holds a JSON list, not an object"),
+    "truncated": ('{"test/x": 0.7', "is not valid JSON"),
+    "empty": ("", "is empty"),
+    "nested": ('{"test": {"x": 1}}', "(e.g. 'test': {\"x\": 1})"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_METRICS))
+def test_a_metrics_json_that_is_not_numbers_fails_the_task(tmp_path: Path, case: str) -> None:
+    text, expected = BAD_METRICS[case]
+    (tmp_path / "metrics.txt").write_text(text)
+    t = task(tmp_path, "cmd", "train", inputs=_split(tmp_path),
+             command=f"cp {tmp_path / 'metrics.txt'} {{out}}/metrics.json")  # fmt: skip
+    assert execute_planned(t) == 1
+    line = _failure(t)
+    assert "failed | the train step's metrics.json " in line and expected in line
+    assert line.endswith("write a flat JSON object of numbers")
+
+
+def test_nan_and_null_metrics_are_numbers(tmp_path: Path) -> None:
+    (tmp_path / "metrics.txt").write_text('{"test/x": NaN, "test/y": null, "z": 3}')
+    t = task(tmp_path, "cmd", "train", inputs=_split(tmp_path),
+             command=f"cp {tmp_path / 'metrics.txt'} {{out}}/metrics.json")  # fmt: skip
+    assert execute_planned(t) == 0
+    assert json.loads((t.task_dir / "metrics.json").read_text())["z"] == 3
