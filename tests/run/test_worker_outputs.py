@@ -160,3 +160,22 @@ def test_nan_and_null_metrics_are_numbers(tmp_path: Path) -> None:
              command=f"cp {tmp_path / 'metrics.txt'} {{out}}/metrics.json")  # fmt: skip
     assert execute_planned(t) == 0
     assert json.loads((t.task_dir / "metrics.json").read_text())["z"] == 3
+
+
+def test_a_user_evaluate_that_writes_a_list_with_an_external_set_fails_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """It crashed ('list' object has no attribute 'items') when the external set's metrics
+    were renamed."""
+    inputs = _split(tmp_path, external=True)
+    predict = tmp_path / "tasks/cmd/default/fold_00/predict"
+    predict.mkdir(parents=True)
+    ids = [("test", i) for i in IDS] + [("external:ext", f"e{i:02d}") for i in range(30)]
+    pd.DataFrame({"id": [i for _, i in ids], "subset": [s for s, _ in ids], "pred": 1}
+                 ).to_parquet(predict / "predictions.parquet")  # fmt: skip
+    t = task(tmp_path, "cmd", "evaluate", inputs=inputs, deps=("cmd/default/fold_00/predict",),
+             command="echo '[0.5]' > $FOLDRUN_TASK_DIR/metrics.json")  # fmt: skip
+    assert execute_planned(t) == 1
+    line = _failure(t)
+    assert "metrics.json: holds a JSON list, not an object; write a flat JSON object" in line
+    assert "Traceback" not in line

@@ -28,6 +28,7 @@ class Resources:
     gpus: int = 0
     mem_mb: int = 4096
     time_min: int = 60
+    gpus_optional: bool = False  # runs on CPU where no GPU is found (not in class_key)
 
     def class_key(self) -> tuple[int, int, int, int]:
         """Tasks of one stage with equal resources share one SLURM array."""
@@ -70,6 +71,10 @@ class TaskRecipe:
     primary_metric: str | None = None
     lower_is_better: tuple[str, ...] = ()
     last_in_fold: bool = False  # the fold's last stage: audit.log says "fold completed"
+    # the program's own files (spec/outputs.py, as dicts): metrics files read after it
+    # exits, and its predictions' file and columns
+    metrics: tuple[dict[str, Any], ...] = ()
+    predictions: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -339,9 +339,15 @@ class _Builder:
             upstream=upstream,
             # the worker checks the manifests are still these
             input_sha256={k: self.hashes(p) for k, p in inputs.items()},
-            outputs=tuple(declared_outputs(stage, inputs, self._kind(model, stage))),
+            outputs=tuple(
+                declared_outputs(stage, inputs, self._kind(model, stage), _files_only(model, stage))
+            ),
             code=self._code(model, stage),
             last_in_fold=last,
+            metrics=tuple(m.model_dump(exclude_defaults=True) for m in model.metrics_for(stage)),
+            predictions=model.predictions.model_dump(exclude_defaults=True)
+            if model.predictions is not None and stage != "evaluate"
+            else None,
         )
         self.tasks[key] = PlannedTask(
             key=key,
@@ -401,13 +407,33 @@ def _levels(model: ModelSpec, stages: Sequence[str]) -> list[list[tuple[Variant,
     return levels
 
 
-def declared_outputs(stage: str, inputs: dict[str, Path | None], kind: str) -> list[str]:
+def _files_only(model: ModelSpec, stage: str) -> bool:
+    """A command's predict whose outputs are files of its own, for a user evaluate to score
+    (denoised spectra): done when it exits 0 and its declared metrics files read back whole
+    (its template names no {predictions} it would have to write)."""
+    from foldrun.core.templates import placeholders
+
+    template = model.template(stage)
+    return (
+        stage == "predict"
+        and template is not None
+        and model.evaluate is not None
+        and "predictions" not in placeholders(template)
+    )
+
+
+def declared_outputs(
+    stage: str, inputs: dict[str, Path | None], kind: str, files_only: bool = False
+) -> list[str]:
     """Files a task must leave to count as done (`a|b`: either): evaluate reads predict's
     predictions, and a refit with a holdout is scored from its predictions. A command's
     predict (or refit) may instead score itself in metrics.json, and a user evaluate
-    program must write metrics.json."""
+    program must write metrics.json (or the metrics files it declares, read into it).
+    `files_only`: a predict that leaves files of its own for a user evaluate."""
     if kind == "command" and stage == "evaluate":
         return ["metrics.json"]
+    if files_only:
+        return []
     if stage == "predict" or (stage == "refit" and inputs.get("holdout") is not None):
         return ["predictions.parquet|metrics.json" if kind == "command" else "predictions.parquet"]
     return []
@@ -434,6 +460,11 @@ def _payload(recipe: TaskRecipe, stage: str) -> dict[str, Any]:
         payload["code"] = recipe.code
     if recipe.scorers and stage in ("evaluate", "refit"):  # the stages that score
         payload["scorers"] = recipe.scorers
+    # how the program's files are read (absent when not declared: fingerprints as before)
+    if recipe.metrics:
+        payload["metrics"] = list(recipe.metrics)
+    if recipe.predictions is not None:
+        payload["predictions"] = recipe.predictions
     return payload
 
 

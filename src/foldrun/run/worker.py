@@ -107,6 +107,9 @@ def checkpoint_dir(task: PlannedTask, layout: RunLayout | None = None) -> Path:
     return layout.state_dir / "checkpoints" / task.key
 
 
+CPU_VARIABLES = ("FOLDRUN_CPUS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
 def task_env(
     task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int]
 ) -> dict[str, str]:
@@ -123,6 +126,7 @@ def task_env(
         FOLDRUN_METRICS_FILE=str(tmp / "metrics.jsonl"),
         FOLDRUN_CHECKPOINT_DIR=str(checkpoints),
         CUDA_VISIBLE_DEVICES=",".join(str(g) for g in gpus),
+        FOLDRUN_GPUS=",".join(str(g) for g in gpus),  # "": none (a GPU-optional task on CPU)
         FOLDRUN_TASK_KEY=task.key,
         FOLDRUN_FOLD=str(task.fold),
         FOLDRUN_REPEAT=str(task.repeat),
@@ -131,6 +135,8 @@ def task_env(
         FOLDRUN_VARIANT=task.variant,
         FOLDRUN_RUN_DIR=str(layout.root),
     )
+    # the cpus the backend gave it (the local backend fits a request to --jobs)
+    env.update(dict.fromkeys(CPU_VARIABLES, str(task.resources.cpus)))
     if task.dataset:  # `[datasets.<name>]`
         env["FOLDRUN_DATASET"] = task.dataset
     if task.inner >= 0:  # an inner fold of FOLDRUN_FOLD's training part (nested selection)

@@ -72,19 +72,101 @@ def describe(task: PlannedTask, ctx: ExecContext) -> str:
 
 
 def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
-    """predictions.csv|parquet written by the command -> predictions.parquet with `subset`."""
-    if not (tmp / "predictions.csv").exists() and not (tmp / "predictions.parquet").exists():
-        return
+    """predictions.csv|parquet written by the command (or the file `[models.X.predictions]`
+    declares, in the program's columns) -> predictions.parquet with `subset`."""
     from foldrun.run.adapters import common
 
-    preds = common.read_predictions_file(tmp)
+    defaults = [tmp / "predictions.parquet", tmp / "predictions.csv"]
+    declared = _declared_predictions_file(task, values(task, tmp))
+    found = [p for p in (defaults if declared in (None, *defaults) else [declared]) if p.is_file()]
+    if not found:
+        return
+    if declared is None:
+        preds = common.read_predictions_file(tmp)
+    else:
+        preds = _read_program_predictions(task, found[0])
     if preds is None or "id" not in preds:
         raise ValueError("the predictions file must have an `id` column")
     common.write_predictions(common.assign_subsets(task, preds), tmp)
     (tmp / "predictions.csv").unlink(missing_ok=True)
 
 
+def _declared_predictions_file(task: PlannedTask, found: dict[str, object]) -> Path | None:
+    """The file `[models.X.predictions] file` names (None when the model declares none)."""
+    declared = task.recipe.predictions
+    if declared is None:
+        return None
+    from foldrun.run.program_files import file_path
+
+    base = Path(task.recipe.spec_path or ".").parent
+    return file_path(declared.get("file", "{predictions}"), found, base)
+
+
+def _read_program_predictions(task: PlannedTask, path: Path) -> pd.DataFrame:
+    """A predictions file the program wrote (CSV, TSV or Parquet by extension), in
+    foldrun's columns (ids as text)."""
+    import pandas as pd
+
+    id_col = (task.recipe.predictions or {}).get("id", "id")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        frame = pd.read_parquet(path)
+    else:
+        sep = "\t" if path.suffix.lower() == ".tsv" else ","
+        frame = pd.read_csv(path, sep=sep, dtype={id_col: str})
+    return _in_contract(task, frame, path)
+
+
+def _in_contract(task: PlannedTask, frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The program's columns renamed to foldrun's (`[models.X.predictions]`: id, pred,
+    score, proba), the others dropped; as they are when the model declares none."""
+    declared = task.recipe.predictions
+    if declared is None:
+        return frame
+    from foldrun.spec.outputs import PredictionsSpec
+
+    renames = {declared.get("id", "id"): "id", **PredictionsSpec.model_validate(declared).renames()}
+    missing = [c for c in renames if c not in frame.columns]
+    if missing:
+        columns = ", ".join(map(str, frame.columns))
+        raise ValueError(
+            f"the predictions file {path} has no column {missing[0]!r} (columns: {columns}); "
+            f"fix [models.{task.model}.predictions]"
+        )
+    kept = [*renames, *(["subset"] if "subset" in frame.columns else [])]
+    return frame[kept].rename(columns=renames)
+
+
 def run(task: PlannedTask, ctx: ExecContext) -> int:
+    """The stage's program, then the metrics files it declares read into metrics.json."""
+    code = _run_program(task, ctx)
+    if code != 0 or not task.recipe.metrics:
+        return code
+    from foldrun.run.program_files import MetricsFileError, read_sources
+
+    base = Path(task.recipe.spec_path or ".").parent
+    try:
+        found = read_sources(task.recipe.metrics, values(task, ctx.tmp), base)
+    except MetricsFileError as err:
+        return ctx.fail(str(err))
+    return _merge_declared(task, ctx, found)
+
+
+def _merge_declared(task: PlannedTask, ctx: ExecContext, found: dict[str, object]) -> int:
+    """The declared files' metrics into the task's metrics.json (their keys win over the
+    program's own file, whose other keys stay)."""
+    path = ctx.tmp / "metrics.json"
+    try:
+        current = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError) as err:
+        return ctx.fail(f"the {task.stage} step's metrics.json does not read back ({err})")
+    if not isinstance(current, dict):
+        return ctx.fail(f"the {task.stage} step's metrics.json is not a JSON object")
+    current.update(found)
+    path.write_text(json.dumps(current, indent=1, allow_nan=True) + "\n")
+    return 0
+
+
+def _run_program(task: PlannedTask, ctx: ExecContext) -> int:
     if task.stage == "evaluate" and task.external_sets() and task.recipe.command:
         return _evaluate_with_external(task, ctx)
     command = rendered(task, ctx.tmp)
@@ -133,11 +215,13 @@ def _predict_external(task: PlannedTask, ctx: ExecContext, subset: str) -> int:
     code = _run_on_external(task, ctx, subset, target)
     if code != 0:
         return code
-    if not target.is_file():
+    found = {**values(task, ctx.tmp), "external": name, "predictions": str(target)}
+    written = _declared_predictions_file(task, found) or target
+    if not written.is_file():
         return ctx.fail(f"the predict step wrote no predictions for external set {name} "
                         f"(its {{predictions}} file); it must write them")  # fmt: skip
-    rows = pd.read_csv(target, dtype={"id": str}).assign(subset=subset)  # ids as text
-    target.unlink()
+    rows = _read_program_predictions(task, written).assign(subset=subset)  # ids as text
+    target.unlink(missing_ok=True)
     current = ctx.tmp / "predictions.parquet"
     parts = [pd.read_parquet(current)] if current.is_file() else []
     common.write_predictions(pd.concat([*parts, rows], ignore_index=True), ctx.tmp)
@@ -190,7 +274,7 @@ def _evaluate_with_external(task: PlannedTask, ctx: ExecContext) -> int:
         return code
     scored = common.with_truth(task, preds[external])
     common.write_predictions(scored, ctx.tmp)
-    mine = json.loads((ctx.tmp / "metrics.json").read_text())
+    mine = common.read_metrics(ctx.tmp / "metrics.json")
     ours = common.subset_metrics(task, scored)
     common.merge_metrics(ctx.tmp, {k: v for k, v in ours.items() if k not in mine})
     return 0
@@ -206,7 +290,7 @@ def _run_with_predictions(
     from foldrun.run.adapters import common
 
     metrics = ctx.tmp / "metrics.json"
-    before = json.loads(metrics.read_text()) if metrics.is_file() else {}
+    before = common.read_metrics(metrics) if metrics.is_file() else {}
     metrics.unlink(missing_ok=True)
     rows.reset_index(drop=True).to_parquet(copy, index=False)
     try:
@@ -224,7 +308,7 @@ def _run_with_predictions(
     if not metrics.is_file():
         where = f" on external set {subset.partition(':')[2]}" if subset else ""
         return ctx.fail(f"the evaluate step wrote no metrics.json{where}; it must write one")
-    scored = json.loads(metrics.read_text())
+    scored = common.read_metrics(metrics)  # a list or a string "0.75": one line
     if subset is not None:
         scored = {f"{subset}/{_metric_name(k)}": v for k, v in scored.items()}
     metrics.unlink()
