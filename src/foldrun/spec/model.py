@@ -83,15 +83,26 @@ def check_seed(seed: object) -> None:
 
 
 class DataSpec(_Strict):
-    table: str
-    id: str | None = None  # default: the row number
-    target: str | list[str] | None = None  # None: label-free, the programs give the metrics
-    group: str | list[str] | None = None  # a list: a composite key (every column together)
-    features: list[str] | None = None  # default: numeric columns but id/target/group
-    task: TaskKind | None = None  # inferred from the target when absent
+    """The data table: its rows are split into folds; its columns are the id, the target,
+    the group and the features."""
+
+    table: str = Field(description=(
+        "The data table (.csv, .tsv or .parquet), relative to the spec."))
+    id: str | None = Field(None, description="The id column (default: the row number).")
+    target: str | list[str] | None = Field(None, description=(
+        "The label column, or several 0/1 columns (multilabel); none: a label-free "
+        "experiment whose programs write their own metrics."))  # fmt: skip
+    group: str | list[str] | None = Field(None, description=(
+        "The column whose rows always share a fold (a subject, a patient); a list: a "
+        "composite key."))  # fmt: skip
+    features: list[str] | None = Field(None, description=(
+        "The feature columns (default: every numeric column but id, target and group)."))
+    task: TaskKind | None = Field(None, description=(
+        "classification, regression or multilabel (default: inferred from the target)."))
     # a pandas query (`DataFrame.query`) choosing the rows the split uses: only they get
     # into folds (a `[datasets.<name>] filter` sets it per dataset)
-    filter: str | None = None
+    filter: str | None = Field(None, description=(
+        "A pandas query choosing the rows the split uses, e.g. \"site == 'A'\"."))
 
     @property
     def targets(self) -> list[str]:
@@ -148,20 +159,33 @@ class DataSpec(_Strict):
 class SplitSpec(_Strict):
     """The options of `foldrun split`, or `from` an existing split folder."""
 
-    from_: str | None = Field(default=None, alias="from")
-    strategy: str | None = None
-    folds: int | None = Field(default=None, ge=2)
-    val: str | float | None = None
-    holdout: float | None = Field(default=None, gt=0, lt=1)
-    repeats: int | None = Field(default=None, ge=1)
-    inner: int | None = Field(default=None, ge=2)
-    bins: int | None = Field(default=None, ge=2)
-    seed: int | None = None
-    stratify: str | list[str] | None = None
-    fold_column: str | list[str] | None = None  # a data column, or fold table file(s)
+    from_: str | None = Field(default=None, alias="from", description=(
+        "An existing split folder (`foldrun split --out`) to reuse instead of splitting."))
+    strategy: str | None = Field(None, description=(
+        "auto, kfold, stratified, grouped, stratified-grouped, continuous, multilabel, "
+        "predefined or fixed, each also as repeated-<strategy> (default: auto, chosen "
+        "from the target and the group)."))  # fmt: skip
+    folds: int | None = Field(default=None, ge=2, description="Number of test folds (default 5).")
+    val: str | float | None = Field(None, description=(
+        "The validation set of each fold: \"next-fold\" (fold f+1's test rows), a fraction "
+        "of the training rows, or \"none\"."))  # fmt: skip
+    holdout: float | None = Field(default=None, gt=0, lt=1, description=(
+        "A fraction of the rows kept out of every fold, scored by the refit model."))
+    repeats: int | None = Field(default=None, ge=1, description=(
+        "Repetitions of the k-fold split with other seeds."))
+    inner: int | None = Field(default=None, ge=2, description=(
+        "Inner folds of each outer training set: nested selection of the variants."))
+    bins: int | None = Field(default=None, ge=2, description=(
+        "Quantile bins of a continuous target (strategy continuous)."))
+    seed: int | None = Field(None, description="Seed of the split and of {seed} (default 0).")
+    stratify: str | list[str] | None = Field(None, description=(
+        "Column(s) whose values are spread evenly over the folds (beside the target)."))
+    fold_column: str | list[str] | None = Field(None, description=(
+        "A column holding each row's fold, or fold table file(s) listing the rows per fold."))
     # the format of the train/val/test manifests ({train} ... name them): csv or parquet;
     # not a fold option (`options()`), but part of the split a run made (plan/split.py)
-    manifests: str | None = None
+    manifests: str | None = Field(None, description=(
+        "Format of the train/val/test manifests ({train} ...): csv (default) or parquet."))
 
     @field_validator("manifests")
     @classmethod
@@ -245,15 +269,25 @@ class SplitSpec(_Strict):
 
 
 class DefaultsSpec(_Strict):
-    resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
+    """What every model gets unless it says otherwise."""
+
+    resources: ResourcesSpec = Field(default_factory=ResourcesSpec, description=(
+        "The resources of every task (cpus, gpus, mem, time), unless a model's or "
+        "stage's own say otherwise."))  # fmt: skip
     # the user's scripts and modules beside the spec are part of each task's fingerprint
-    fingerprint_code: bool = True
+    fingerprint_code: bool = Field(True, description=(
+        "The user's scripts and modules beside the spec are part of each task's fingerprint "
+        "(an edit makes its tasks stale)."))  # fmt: skip
 
 
 class StageSpec(_Strict):
-    grid: Grid = Field(default_factory=dict)
-    resources: ResourcesSpec | None = None
-    metrics: list[MetricsSource] = Field(default_factory=list)  # files this stage writes
+    """Settings of one stage of a model (train, predict, evaluate, refit)."""
+
+    grid: Grid = Field(default_factory=dict, description=(
+        "A grid of this stage alone: its variants reuse the earlier stages' outputs."))
+    resources: ResourcesSpec | None = Field(None, description="This stage's resources.")
+    metrics: list[MetricsSource] = Field(default_factory=list, description=(
+        "Files this stage's program writes its metrics to."))
 
     @field_validator("grid")
     @classmethod
@@ -262,21 +296,37 @@ class StageSpec(_Strict):
 
 
 class ModelSpec(_Strict):
-    estimator: str | None = None  # "module:Class"
-    entry: str | None = None  # "module:function"
-    train: str | None = None  # command templates
-    predict: str | None = None
-    evaluate: str | None = None  # a user evaluate program instead of foldrun's own
-    refit: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
-    grid: Grid = Field(default_factory=dict)
-    preprocess: list[str] = Field(default_factory=list)
-    resources: ResourcesSpec | None = None
-    stages: dict[str, StageSpec] = Field(default_factory=dict)
+    """One model: a scikit-learn estimator, a Python function (entry) or command templates."""
+
+    estimator: str | None = Field(None, description=(
+        'A scikit-learn estimator, "module:Class" (e.g. "sklearn.svm:SVC"), fit in-process.'))
+    entry: str | None = Field(None, description=(
+        'A Python function "module:function" called once per fold with the fold\'s context.'))
+    train: str | None = Field(None, description=(
+        "The command that trains on a fold: a template with {train}, {val}, {test}, {out}, "
+        "{predictions}, {fold}, {seed} and the params as placeholders."))  # fmt: skip
+    predict: str | None = Field(None, description=(
+        "The command that writes {predictions} for the fold's {test} (and {val}) rows."))
+    evaluate: str | None = Field(None, description=(
+        "A command scoring the predictions instead of foldrun's own evaluate."))
+    refit: str | None = Field(None, description=(
+        "The command that trains the final model on every row (after the folds)."))
+    params: dict[str, Any] = Field(default_factory=dict, description=(
+        "Fixed parameters: constructor arguments, or placeholders of the templates."))
+    grid: Grid = Field(default_factory=dict, description=(
+        "Parameter -> list of values: one variant per combination, each run on every fold."))
+    preprocess: list[str] = Field(default_factory=list, description=(
+        'Transformers ("module:Class") put before an estimator in its pipeline.'))
+    resources: ResourcesSpec | None = Field(None, description=(
+        "This model's resources (over [defaults] resources)."))
+    stages: dict[str, StageSpec] = Field(default_factory=dict, description=(
+        "Per stage (train, predict, evaluate, refit): its own grid, resources, metrics."))
     # the program's own files: metrics read after its last fold stage (`metrics_for`), and
     # its predictions in its own columns
-    metrics: list[MetricsSource] = Field(default_factory=list)
-    predictions: PredictionsSpec | None = None
+    metrics: list[MetricsSource] = Field(default_factory=list, description=(
+        "Files the program writes its metrics to, read after its last fold stage."))
+    predictions: PredictionsSpec | None = Field(None, description=(
+        "The program's predictions file and its columns (id, pred, score or proba)."))
 
     @field_validator("grid")
     @classmethod
@@ -470,7 +520,9 @@ class ModelSpec(_Strict):
 class ExternalSpec(_Strict):
     """An external evaluation set: every fold model and the refit model predict it."""
 
-    table: str  # same id (and target) columns as [data]; never in any training set
+    table: str = Field(description=(
+        "A table with the id (and target) columns of [data], never in any training set: "
+        "every fold model and the refit model predict it."))  # fmt: skip
 
     @field_validator("table")
     @classmethod
@@ -485,9 +537,12 @@ class DatasetSpec(_Strict):
     keeps the rows of a pandas query; `split` overrides `[split]` key by key (its own seed,
     fold table or train rows)."""
 
-    table: str | None = None
-    filter: str | None = None
-    split: SplitSpec = Field(default_factory=SplitSpec)
+    table: str | None = Field(None, description=(
+        "This dataset's table (same columns as [data]; default: the [data] table)."))
+    filter: str | None = Field(None, description=(
+        "A pandas query choosing this dataset's rows of the table."))
+    split: SplitSpec = Field(default_factory=SplitSpec, description=(
+        "This dataset's [split] keys, over the shared [split] key by key."))
 
     @field_validator("table")
     @classmethod
@@ -503,18 +558,26 @@ class DatasetSpec(_Strict):
 
 
 class Spec(_Strict):
-    name: str
-    output: str | None = None  # default: runs/<name>
-    data: DataSpec
-    split: SplitSpec = Field(default_factory=SplitSpec)
-    defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)
-    models: dict[str, ModelSpec]
-    slurm: SlurmSpec | None = None
-    mlflow: MlflowSpec | None = None
-    report: ReportSpec | None = None
-    external: dict[str, ExternalSpec] = Field(default_factory=dict)
-    race: RaceSpec | None = None
-    datasets: dict[str, DatasetSpec] = Field(default_factory=dict)
+    name: str = Field(description="The experiment's name (its run folder is runs/<name>).")
+    output: str | None = Field(None, description=(
+        "The run folder, relative to the spec (default: runs/<name>)."))
+    data: DataSpec = Field(description="The data table and its columns.")
+    split: SplitSpec = Field(default_factory=SplitSpec, description=(
+        "How the rows are split into folds (the options of `foldrun split`)."))
+    defaults: DefaultsSpec = Field(default_factory=DefaultsSpec, description=(
+        "Settings every model gets unless it says otherwise."))
+    models: dict[str, ModelSpec] = Field(description=(
+        "The models, by name: each is trained and scored on every fold."))
+    slurm: SlurmSpec | None = Field(None, description="The SLURM backend's settings.")
+    mlflow: MlflowSpec | None = Field(None, description="Export of the tasks to MLflow.")
+    report: ReportSpec | None = Field(None, description=(
+        "How the report ranks and compares the models."))
+    external: dict[str, ExternalSpec] = Field(default_factory=dict, description=(
+        "External evaluation sets, by name: never trained on, predicted by every model."))
+    race: RaceSpec | None = Field(None, description=(
+        "Racing: stop a model's clearly worse variants before every fold has run."))
+    datasets: dict[str, DatasetSpec] = Field(default_factory=dict, description=(
+        "Datasets, by name: every model runs on each (a table, a filter, a split of its own)."))
 
     _path: Path = PrivateAttr(default=Path("foldrun.toml"))
     _dataset: str | None = PrivateAttr(default=None)  # set on the spec of one dataset

@@ -55,18 +55,28 @@ Scorer = Annotated[str, AfterValidator(_importable)]
 
 
 class ReportSpec(BaseModel):
+    """How `foldrun report` ranks, compares and scores the models."""
+
     model_config = ConfigDict(extra="forbid")
 
     # default per task: roc_auc (else balanced_accuracy, accuracy), rmse, macro_f1
-    primary_metric: str | None = None
-    confidence: float = Field(0.95, gt=0, lt=1)  # of the t-intervals and bootstrap intervals
-    alpha: float = Field(0.05, gt=0, lt=1)  # significance level of the model comparison
-    bootstrap: int = Field(1000, ge=10, le=100_000)  # resamples of the pooled interval
-    seed: int = 0  # of the bootstrap
+    primary_metric: str | None = Field(None, description=(
+        "The metric models are ranked and compared on (default per task: roc_auc, else "
+        "balanced_accuracy or accuracy; rmse; macro_f1); `external:<name>/<metric>` ranks "
+        "on an external set."))  # fmt: skip
+    confidence: float = Field(0.95, gt=0, lt=1, description=(
+        "Confidence level of the t-intervals and the bootstrap intervals."))
+    alpha: float = Field(0.05, gt=0, lt=1, description=(
+        "Significance level of the model comparison (Holm-corrected p-values)."))
+    bootstrap: int = Field(1000, ge=10, le=100_000, description=(
+        "Bootstrap resamples of the pooled interval."))
+    seed: int = Field(0, description="Seed of the bootstrap.")
     # custom metrics and scorers to minimise (built-in metrics know their direction)
-    lower_is_better: list[str] = Field(default_factory=list)
+    lower_is_better: list[str] = Field(default_factory=list, description=(
+        "Custom metrics and scorers to minimise (built-in metrics know their direction)."))
     # metric name -> "module:function", called by foldrun's evaluate as f(y_true, predictions)
     # for every kind of model; maximised unless named in lower_is_better
     scorers: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")], Scorer] = Field(
-        default_factory=dict
-    )
+        default_factory=dict, description=(
+            'Metric name -> "module:function", called by foldrun\'s evaluate as '
+            "f(y_true, predictions) for every kind of model."))  # fmt: skip

@@ -73,10 +73,12 @@ class ResourcesSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    cpus: int | None = Field(default=None, ge=1)
-    gpus: int | None = Field(default=None, ge=0)
-    mem: str | int | float | None = None
-    time: str | int | float | None = None
+    cpus: int | None = Field(default=None, ge=1, description="CPU cores a task asks for.")
+    gpus: int | None = Field(default=None, ge=0, description="GPUs a task asks for.")
+    mem: str | int | float | None = Field(None, description=(
+        'Memory: "4G", "512M", "1T" or a number of megabytes.'))
+    time: str | int | float | None = Field(None, description=(
+        'Time limit in SLURM\'s format ("90", "01:00:00", "1-00:00:00") or minutes.'))
 
     @field_validator("mem")
     @classmethod

@@ -26,21 +26,33 @@ from foldrun.errors import SpecError
 
 
 class SlurmSpec(BaseModel):
+    """Where `foldrun run --backend slurm` sends the task arrays, how many run at once,
+    and how preemption is handled."""
+
     model_config = ConfigDict(extra="forbid")
 
-    partition: str | None = None
-    account: str | None = None
+    partition: str | None = Field(None, description="The partition of every array.")
+    account: str | None = Field(None, description="The account charged for every array.")
     # each of these: one value for every array, or a table stage -> value
-    qos: str | dict[str, str] | None = None
-    max_concurrent: int | dict[str, int] | None = None  # the `%N` throttle of an array
-    partitions: dict[str, str] = Field(default_factory=dict)  # stage -> partition
-    accounts: dict[str, str] = Field(default_factory=dict)  # stage -> account
-    constraints: str | dict[str, str] | None = None  # sbatch --constraint
-    extra: list[str] | dict[str, list[str]] = Field(default_factory=list)  # more sbatch options
-    max_requeues: int = Field(default=3, ge=0)  # preemption/time-limit requeues per task
-    signal_before_s: int = Field(default=90, ge=1)  # USR2 this long before the time limit
-    python: str | None = None  # interpreter on the nodes; default: the submitting one
-    poll_max_s: float = Field(default=8.0, gt=0)  # --wait polls squeue at most this far apart
+    qos: str | dict[str, str] | None = Field(None, description=(
+        "The quality of service (--qos), or a table stage -> qos."))
+    max_concurrent: int | dict[str, int] | None = Field(None, description=(
+        "Tasks of an array running at once (its %N throttle), or a table stage -> number."))
+    partitions: dict[str, str] = Field(default_factory=dict, description=(
+        "Stage -> partition (e.g. evaluate on CPU nodes)."))
+    accounts: dict[str, str] = Field(default_factory=dict, description="Stage -> account.")
+    constraints: str | dict[str, str] | None = Field(None, description=(
+        "sbatch --constraint (node features), or a table stage -> constraint."))
+    extra: list[str] | dict[str, list[str]] = Field(default_factory=list, description=(
+        'More sbatch options ("--name=value"), or a table stage -> options.'))
+    max_requeues: int = Field(default=3, ge=0, description=(
+        "Requeues of a task after preemption or its time limit."))
+    signal_before_s: int = Field(default=90, ge=1, description=(
+        "Seconds before the time limit the task gets USR2 (to checkpoint)."))
+    python: str | None = Field(None, description=(
+        "The Python interpreter on the nodes (default: the one that submits)."))
+    poll_max_s: float = Field(default=8.0, gt=0, description=(
+        "--wait polls the scheduler at most this many seconds apart."))
 
     @model_validator(mode="before")
     @classmethod
