@@ -75,6 +75,9 @@ class ResourcesSpec(BaseModel):
 
     cpus: int | None = Field(default=None, ge=1, description="CPU cores a task asks for.")
     gpus: int | None = Field(default=None, ge=0, description="GPUs a task asks for.")
+    # the task may run on CPU where no GPU is found (a laptop); else it is refused there
+    gpus_optional: bool | None = Field(default=None, strict=True, description=(
+        "The task may run on CPU where no GPU is found (FOLDRUN_GPUS is then empty)."))
     mem: str | int | float | None = Field(None, description=(
         'Memory: "4G", "512M", "1T" or a number of megabytes.'))
     time: str | int | float | None = Field(None, description=(
@@ -99,11 +102,14 @@ def merge_resources(*levels: ResourcesSpec | None) -> Resources:
     """Defaults <- model <- stage: each later level overrides the fields it sets."""
     base = Resources()
     cpus, gpus, mem_mb, time_min = base.cpus, base.gpus, base.mem_mb, base.time_min
+    optional = base.gpus_optional
     for level in levels:
         if level is None:
             continue
         cpus = level.cpus if level.cpus is not None else cpus
         gpus = level.gpus if level.gpus is not None else gpus
+        optional = level.gpus_optional if level.gpus_optional is not None else optional
         mem_mb = parse_mem(level.mem) if level.mem is not None else mem_mb
         time_min = parse_time(level.time) if level.time is not None else time_min
-    return Resources(cpus=cpus, gpus=gpus, mem_mb=mem_mb, time_min=time_min)
+    return Resources(cpus=cpus, gpus=gpus, mem_mb=mem_mb, time_min=time_min,
+                     gpus_optional=optional)  # fmt: skip

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from foldrun.core import audit, state
-from foldrun.core.task import PlannedTask, TaskState
+from foldrun.core.task import PlannedTask, Resources, TaskState
 from foldrun.errors import PlanError
 from foldrun.run.backends.base import Backend, BackendResult, RunContext
 from foldrun.run.gpus import GpuPool
@@ -250,21 +250,37 @@ def worker_argv(ctx: RunContext, key: str, gpus: Sequence[int]) -> list[str]:
     return [*argv, "--plan", str(plan_file)] if plan_file else argv
 
 
+def fitted(resources: Resources, jobs: int, gpus: Sequence[int]) -> Resources:
+    """What a task gets here: resources are requests. More cpus than --jobs: all of them
+    (the task runs alone); a GPU-optional task: the GPUs there are, up to its request."""
+    cpus = min(resources.cpus, max(jobs, 1))
+    wanted = min(resources.gpus, len(gpus)) if resources.gpus_optional else resources.gpus
+    return replace(resources, cpus=cpus, gpus=wanted)
+
+
 def check_resources(tasks: Iterable[PlannedTask], jobs: int, gpus: Sequence[int]) -> None:
     """A task that can never fit is an error now, not a hang later."""
     for task in tasks:
-        if task.resources.cpus > jobs:
-            raise PlanError(
-                f"task {task.key} needs {task.resources.cpus} cpus but --jobs is {jobs}; "
-                f"run with --jobs {task.resources.cpus} or more, or lower its resources.cpus",
-                key=f"models.{task.model}.resources.cpus",
-            )
-        if task.resources.gpus > len(gpus):
+        if fitted(task.resources, jobs, gpus).gpus > len(gpus):
             raise PlanError(
                 f"task {task.key} needs {task.resources.gpus} GPU(s) but {len(gpus)} are "
-                "available; pass --gpus 0,1,... or lower its resources.gpus",
+                "available; pass --gpus 0,1,..., lower its resources.gpus, or set "
+                "resources.gpus_optional = true to run it on CPU where there is no GPU",
                 key=f"models.{task.model}.resources.gpus",
             )
+
+
+def _grant_line(tasks: Sequence[PlannedTask], jobs: int, gpus: Sequence[int]) -> str:
+    """`m/train: 5 task(s) get cpus=2 (asked 4: each runs alone) gpus=none (...)`."""
+    first = tasks[0]
+    asked, got = first.resources, fitted(first.resources, jobs, gpus)
+    cpus = f"cpus={got.cpus}"
+    if got.cpus < asked.cpus:
+        cpus += f" (asked {asked.cpus}: each runs alone)"
+    shown = f"gpus={got.gpus or 'none'}"
+    if got.gpus < asked.gpus:
+        shown += f" (asked {asked.gpus}, gpus_optional: {'on CPU' if not got.gpus else 'fewer'})"
+    return f"{first.model}/{first.stage}: {len(tasks)} task(s) get {cpus} {shown}"
 
 
 class LocalBackend(Backend):
@@ -290,6 +306,14 @@ class LocalBackend(Backend):
         found = tuple(gpus) if gpus is not None else detect_gpus()
         check_resources(tasks, ctx.jobs, found)
         return replace(ctx, gpus=found)
+
+    def dry_run(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> None:
+        """One line per model, stage and request: the cpus and GPUs its tasks get here."""
+        groups: dict[tuple[str, str, Resources], list[PlannedTask]] = {}
+        for task in tasks:
+            groups.setdefault((task.model, task.stage, task.resources), []).append(task)
+        for same in groups.values():
+            print(_grant_line(same, ctx.jobs, ctx.gpus))
 
     def execute(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> BackendResult:
         schedule = _Schedule({t.key: t for t in tasks})
@@ -361,12 +385,14 @@ class LocalBackend(Backend):
         index = 0
         while index < len(schedule.ready) and free_cpus > 0:
             task = schedule.tasks[schedule.ready[index]]
-            cpus = min(task.resources.cpus, max(ctx.jobs, 1))
-            gpus = pool.take(task.resources.gpus) if cpus <= free_cpus else None
+            got = fitted(task.resources, ctx.jobs, ctx.gpus)
+            cpus = got.cpus
+            gpus = pool.take(got.gpus) if cpus <= free_cpus else None
             if gpus is None:
                 index += 1
                 continue
             schedule.ready.pop(index)
+            task = replace(task, resources=got)  # FOLDRUN_CPUS/_GPUS: what it got
             self.counter += 1
             ident = str(self.counter)
             argv = worker_argv(ctx, task.key, gpus)
