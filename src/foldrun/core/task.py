@@ -75,6 +75,12 @@ class TaskRecipe:
     # exits, and its predictions' file and columns
     metrics: tuple[dict[str, Any], ...] = ()
     predictions: dict[str, Any] | None = None
+    # a train-only model's train: foldrun scores the predictions it leaves, in the task
+    # (no evaluate task follows); not part of the fingerprint
+    scores: bool = False
+    # the program's inputs as it expects them (plan/inputs.py): manifest columns kept and
+    # renamed, a config file rendered from a template; None: the manifests as they are
+    program_inputs: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

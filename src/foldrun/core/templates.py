@@ -38,6 +38,9 @@ BUILTIN_PLACEHOLDERS = frozenset(
         "seed",
         "dataset",  # the `[datasets.<name>]` the task runs on, else empty
         "external",  # the external set's name while predict runs on one, else empty
+        "fold_table",  # one CSV of every fold's rows with `fold` and `subset` columns
+        "assignments",  # a flat JSON map {group (else id): test fold}
+        "config",  # the config file rendered for the task ([models.X.config]), else empty
     }
 )
 # `{name}`, `{name*}` (list -> arguments), `{name?--flag}` (switch), `{name:spec}` (a

@@ -265,6 +265,7 @@ def model_problems(name: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
             message = import_problem(ref, parts.base)
             if message:
                 found.append(Problem(message, parts.file, f"{key}.{field}"))
+    found += _input_problems(key, model, parts)
     missing = _absent_subsets(parts)
     for stage in STAGES:
         template = model.template(stage)
@@ -275,6 +276,32 @@ def model_problems(name: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
         )
         if message:
             found.append(Problem(message, parts.file, f"{key}.{stage}"))
+    return found
+
+
+def _input_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
+    """A model's own `features` and `manifests.rename` name columns of the data table; a
+    feature that is the id, a target or a group would leak it into the model."""
+    rename = model.manifests.rename if model.manifests is not None else {}
+    if parts.data is None or (model.features is None and not rename):
+        return []
+    try:
+        columns = read_table_info((parts.base / parts.data.table).resolve()).columns
+    except FoldrunError:
+        return []  # said under data.table
+    data, found = parts.data, []
+    named = [(f"{key}.features", c) for c in model.features or []]
+    named += [(f"{key}.manifests.rename", c) for c in rename if c not in ("fold", "subset")]
+    for field, column in named:
+        if column not in columns:
+            hint = did_you_mean(column, columns, "the columns are")
+            found.append(Problem(f"not in {data.table}{hint}", parts.file, field, column=column))
+    roles = {data.id: "id", **dict.fromkeys(data.targets, "target"),
+             **dict.fromkeys(data.groups, "group")}  # fmt: skip
+    for column in [c for c in model.features or [] if c in roles]:
+        found.append(Problem(f"features include {column!r}, the {roles[column]} column: the "
+                             "model would see it (leakage); remove it", parts.file,
+                             f"{key}.features", column=column))  # fmt: skip
     return found
 
 

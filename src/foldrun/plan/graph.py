@@ -24,6 +24,7 @@ from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
 from foldrun.plan.code import code_files, code_hashes
 from foldrun.plan.data import check_external, data_meta
 from foldrun.plan.fingerprint import FileHashes, fingerprint
+from foldrun.plan.inputs import model_data, program_inputs, reads_split
 from foldrun.plan.split import (
     FoldFiles,
     SplitFiles,
@@ -335,7 +336,8 @@ class _Builder:
             preprocess=tuple(model.preprocess),
             entry=model.entry,
             command=model.template(stage),
-            inputs={k: str(p) if p is not None else None for k, p in inputs.items()},
+            inputs={k: str(p) if p is not None else None for k, p in inputs.items()}
+            | self._split_input(model),
             upstream=upstream,
             # the worker checks the manifests are still these
             input_sha256={k: self.hashes(p) for k, p in inputs.items()},
@@ -343,7 +345,10 @@ class _Builder:
                 declared_outputs(stage, inputs, self._kind(model, stage), _files_only(model, stage))
             ),
             code=self._code(model, stage),
+            data=model_data(model, self.common.data),
+            program_inputs=program_inputs(model, self.common.data),
             last_in_fold=last,
+            scores=model.scores(stage, self.spec.data.target is not None),
             metrics=tuple(m.model_dump(exclude_defaults=True) for m in model.metrics_for(stage)),
             predictions=model.predictions.model_dump(exclude_defaults=True)
             if model.predictions is not None and stage != "evaluate"
@@ -366,6 +371,11 @@ class _Builder:
             inner=inner,
             dataset=self.spec.dataset or "",
         )
+
+    def _split_input(self, model: ModelSpec) -> dict[str, str]:
+        """The split folder, for a model whose templates name `{fold_table}` or
+        `{assignments}` (not hashed: the split never changes under a run)."""
+        return {"split": str(self.files.root)} if reads_split(model) else {}
 
     @staticmethod
     def _kind(model: ModelSpec, stage: str) -> str:
@@ -460,6 +470,8 @@ def _payload(recipe: TaskRecipe, stage: str) -> dict[str, Any]:
         payload["code"] = recipe.code
     if recipe.scorers and stage in ("evaluate", "refit"):  # the stages that score
         payload["scorers"] = recipe.scorers
+    if recipe.program_inputs:  # absent unless the model declares how its inputs look
+        payload["program_inputs"] = recipe.program_inputs
     # how the program's files are read (absent when not declared: fingerprints as before)
     if recipe.metrics:
         payload["metrics"] = list(recipe.metrics)

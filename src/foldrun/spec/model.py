@@ -23,6 +23,7 @@ from foldrun.core.templates import (
     switches,
 )
 from foldrun.layout import RunLayout
+from foldrun.spec.inputs import ConfigSpec, ManifestsSpec
 from foldrun.spec.mlflow import MlflowSpec
 from foldrun.spec.outputs import MetricsSource, PredictionsSpec
 from foldrun.spec.problems import did_you_mean
@@ -186,6 +187,11 @@ class SplitSpec(_Strict):
     # not a fold option (`options()`), but part of the split a run made (plan/split.py)
     manifests: str | None = Field(None, description=(
         "Format of the train/val/test manifests ({train} ...): csv (default) or parquet."))
+    # not a fold option either: whether rows a fold table places in no fold (and keys the
+    # data table lacks) are meant; check and run refuse them otherwise (plan/split.py)
+    unlisted: Literal["error", "sit out"] | None = Field(None, description=(
+        "Rows a fold table lists in no fold, and keys the data table lacks: \"error\" "
+        "(default) or \"sit out\" (they take no part)."))
 
     @field_validator("manifests")
     @classmethod
@@ -264,7 +270,7 @@ class SplitSpec(_Strict):
 
     def options(self) -> dict[str, Any]:
         """The split options that were set (without `from`), as `make_folds` keywords."""
-        dumped = self.model_dump(exclude={"from_", "manifests"})
+        dumped = self.model_dump(exclude={"from_", "manifests", "unlisted"})
         return {k: v for k, v in dumped.items() if v is not None}
 
 
@@ -298,6 +304,10 @@ class StageSpec(_Strict):
 class ModelSpec(_Strict):
     """One model: a scikit-learn estimator, a Python function (entry) or command templates."""
 
+    # resolved when the spec is read (spec/extends.py): a loaded model never holds it
+    extends: str | None = Field(None, description=(
+        "Another model or a [templates.<name>] table whose keys this model starts from; "
+        "its own keys win, tables merge key by key."))
     estimator: str | None = Field(None, description=(
         'A scikit-learn estimator, "module:Class" (e.g. "sklearn.svm:SVC"), fit in-process.'))
     entry: str | None = Field(None, description=(
@@ -327,11 +337,34 @@ class ModelSpec(_Strict):
         "Files the program writes its metrics to, read after its last fold stage."))
     predictions: PredictionsSpec | None = Field(None, description=(
         "The program's predictions file and its columns (id, pred, score or proba)."))
+    # the program's inputs as it expects them (spec/inputs.py): its own feature columns
+    # (over [data] features), manifest column names, a config file rendered per task
+    features: list[str] | None = Field(None, description=(
+        "This model's feature columns, over [data] features (a command model's manifests "
+        "keep the id, target, group and these)."))  # fmt: skip
+    manifests: ManifestsSpec | None = Field(None, description=(
+        "The manifests in the program's column names (rename)."))
+    config: ConfigSpec | None = Field(None, description=(
+        "A config file rendered per task from a template beside the spec, passed as {config}."))
 
     @field_validator("grid")
     @classmethod
     def _valid_grid(cls, grid: Grid) -> Grid:
         return _check_grid(grid)
+
+    @field_validator("features")
+    @classmethod
+    def _features_listed_once(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and (not value or len(set(value)) != len(value)):
+            raise ValueError("features is empty or names a column twice; name each once")
+        return value
+
+    @model_validator(mode="after")
+    def _inputs_of_programs(self) -> ModelSpec:
+        if self.manifests is not None and self.kind != "command":
+            raise ValueError("'manifests' renames a command model's manifest columns; an "
+                             "estimator or entry model reads them as they are")  # fmt: skip
+        return self
 
     @model_validator(mode="after")
     def _program_files(self) -> ModelSpec:
@@ -503,12 +536,20 @@ class ModelSpec(_Strict):
     def stage_names(self, has_target: bool = True) -> tuple[str, ...]:
         """The stages this model runs, in order. A command model runs the templates it
         names; its evaluate is its own template, else foldrun's (which scores predictions
-        against the target, so a label-free experiment has none)."""
+        against the target, so a label-free experiment has none). A train-only model has
+        none either: its train step's predictions are scored as it completes (`scores`)."""
         if self.kind != "command":
             return STAGES
         named = tuple(s for s in PROGRAM_STAGES if getattr(self, s) is not None)
-        evaluate = ("evaluate",) if self.evaluate is not None or has_target else ()
+        ours = has_target and self.predict is not None
+        evaluate = ("evaluate",) if self.evaluate is not None or ours else ()
         return (*named, *evaluate, *(("refit",) if self.refit is not None else ()))
+
+    def scores(self, stage: str, has_target: bool = True) -> bool:
+        """Whether foldrun scores the predictions `stage` leaves in its own task: a
+        train-only command model's train (no evaluate task follows it)."""
+        train_only = self.kind == "command" and self.predict is None and self.evaluate is None
+        return stage == "train" and has_target and train_only
 
     def template(self, stage: str) -> str | None:
         """The command template of `stage`; None for estimator/entry models and evaluate."""
@@ -568,6 +609,8 @@ class Spec(_Strict):
         "Settings every model gets unless it says otherwise."))
     models: dict[str, ModelSpec] = Field(description=(
         "The models, by name: each is trained and scored on every fold."))
+    templates: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
+        "Partial models that plan no tasks, for models to extend (extends = \"<name>\")."))
     slurm: SlurmSpec | None = Field(None, description="The SLURM backend's settings.")
     mlflow: MlflowSpec | None = Field(None, description="Export of the tasks to MLflow.")
     report: ReportSpec | None = Field(None, description=(

@@ -46,6 +46,9 @@ def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
         dataset=task.dataset,
         external="",  # the external set's name while predicting one
     )
+    from foldrun.run.adapters import inputs as program_inputs
+
+    found.update(program_inputs.paths(task, tmp))  # in the program's shape, when declared
     return found
 
 
@@ -167,6 +170,10 @@ def _merge_declared(task: PlannedTask, ctx: ExecContext, found: dict[str, object
 
 
 def _run_program(task: PlannedTask, ctx: ExecContext) -> int:
+    from foldrun.run.adapters import inputs as program_inputs
+
+    if task.recipe.command:
+        program_inputs.write(task, ctx.tmp)
     if task.stage == "evaluate" and task.external_sets() and task.recipe.command:
         return _evaluate_with_external(task, ctx)
     command = rendered(task, ctx.tmp)
@@ -180,15 +187,15 @@ def _run_program(task: PlannedTask, ctx: ExecContext) -> int:
         try:
             _convert_predictions(task, ctx.tmp)
         except Exception as err:  # a bad predictions file fails the task
-            ctx.write_log(f"foldrun: {err}\n")
-            return 1
+            return ctx.fail(str(err))
     if task.stage == "predict":
         for subset in task.external_sets():
             code = _predict_external(task, ctx, subset)
             if code != 0:
                 return code
-    if task.stage == "refit" and (ctx.tmp / "predictions.parquet").exists():
-        return _score_holdout(task, ctx.tmp)
+    scored = task.stage == "refit" or task.recipe.scores  # no evaluate task scores them
+    if scored and (ctx.tmp / "predictions.parquet").exists():
+        return _score_here(task, ctx.tmp)
     return 0
 
 
@@ -343,7 +350,9 @@ def _as_manifest(task: PlannedTask, path: Path | None, tmp: Path, name: str) -> 
     return copy
 
 
-def _score_holdout(task: PlannedTask, tmp: Path) -> int:
+def _score_here(task: PlannedTask, tmp: Path) -> int:
+    """The step's own predictions scored in its task (a refit's holdout, a train-only
+    model's fold): y_true joined, foldrun's metrics over the program's keys of that name."""
     import pandas as pd
 
     from foldrun.run.adapters import common

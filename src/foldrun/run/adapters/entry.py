@@ -61,9 +61,10 @@ def describe(task: PlannedTask, ctx: ExecContext) -> str:
 
 def _frame(task: PlannedTask, name: str) -> pd.DataFrame | None:
     from foldrun.run.adapters.common import input_path, read_manifest
+    from foldrun.run.adapters.inputs import shaped
 
-    path = input_path(task, name)
-    return read_manifest(path, task) if path is not None else None
+    path = input_path(task, name)  # the model's own features: exactly those columns
+    return shaped(read_manifest(path, task), task) if path is not None else None
 
 
 def _context(task: PlannedTask, out: Path) -> FoldContext:
