@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from foldrun.errors import FoldrunError, SpecError
+from foldrun.spec.extends import resolve_extends
 from foldrun.spec.model import ModelSpec, Spec, check_name, check_path
 from foldrun.spec.problems import Problem, did_you_mean, key_path
 
@@ -78,7 +79,9 @@ def parse_spec(path: str | Path) -> tuple[Spec | None, list[Problem]]:
         raw = read_document(file)
     except SpecError as err:
         return None, [Problem(err.message, file=str(file))]
-    raw, problems = _drop_bad_model_names(raw, str(file))
+    raw, problems = resolve_extends(raw, str(file))  # the models written out in full
+    raw, dropped = _drop_bad_model_names(raw, str(file))
+    problems += dropped
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as err:
