@@ -15,18 +15,31 @@ from foldrun.errors import ExitCode
 @click.command(name="check")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @format_option("ok, problems")
-def command(spec: str, fmt: str) -> None:
+@click.option("--show", is_flag=True, help=(
+    "Also print the spec as resolved: every model with what it takes from extends."))
+def command(spec: str, fmt: str, show: bool) -> None:
     """Validate SPEC, its data, split, models and command templates without running anything."""
     from foldrun.api import Project
 
     result = Project(Path(spec)).check()
+    shown = _resolved(spec) if show and not result.problems else None
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict()))
+        click.echo(json.dumps({**result.to_dict(), **({"spec": shown[0]} if shown else {})}))
     elif result.problems:
         for problem in result.problems:
             click.echo(problem, err=True)
         click.echo(f"foldrun: {len(result.problems)} problem(s) in {spec}", err=True)
     else:
+        click.echo(shown[1] if shown else "", nl=False)
         click.echo(result.summary)
     if result.problems:
         sys.exit(int(ExitCode.BAD_INPUT))
+
+
+def _resolved(spec: str) -> tuple[dict[str, object], str]:
+    """The spec as loaded (spec/show.py): as data for JSON, as TOML text."""
+    from foldrun.spec import load_spec
+    from foldrun.spec.show import resolved, resolved_toml
+
+    loaded = load_spec(spec)
+    return resolved(loaded), resolved_toml(loaded) + "\n"
