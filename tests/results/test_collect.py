@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import foldrun
-from foldrun.errors import ReportError
+from foldrun.errors import ReportError, SpecError
 from foldrun.results import collect
 from tests.fixtures.synthetic_run import RunShape, write_run
 
@@ -156,9 +156,12 @@ def test_spec_path_resolves_output(tmp_path: Path) -> None:
     write_run(tmp_path / "out" / "x", RunShape(models={"m": 0.5}, grid={}, n_folds=3))
     spec = tmp_path / "foldrun.toml"
     spec.write_text('name = "x"\noutput = "out/x"\n[report]\nprimary_metric = "accuracy"\n')
-    res = foldrun.load_results(spec)
+    # a spec that does not load (no [data]) is refused, never reported from the disk
+    with pytest.raises(SpecError, match="required key is missing") as refused:
+        foldrun.load_results(spec)
+    assert refused.value.key == "data"
+    res = foldrun.load_results(tmp_path / "out" / "x")
     assert res.run_dir == (tmp_path / "out/x").resolve()
-    assert res.primary == "accuracy"
     with pytest.raises(ReportError, match="no such spec file"):
         foldrun.load_results(tmp_path / "nope.toml")
     bad = tmp_path / "bad.toml"

@@ -74,7 +74,9 @@ def test_console_script_csv(run_dir: Path) -> None:
 
 def test_query_before_any_run(tmp_path: Path) -> None:
     spec = tmp_path / "foldrun.toml"
-    spec.write_text('name = "x"\n')
+    (tmp_path / "t.csv").write_text("id,x,y\na,1,0\nb,2,1\nc,3,0\nd,4,1\n")
+    spec.write_text('name = "x"\n[data]\ntable = "t.csv"\nid = "id"\ntarget = "y"\n'
+                    '[models.m]\nestimator = "sklearn.dummy:DummyClassifier"\n')
     result = CliRunner().invoke(cli, ["query", str(spec), "SELECT 1"])
     assert result.exit_code != 0 and isinstance(result.exception, ReportError)
     assert "does not exist" in str(result.exception)
@@ -89,7 +91,11 @@ def test_several_runs_are_datasets(run_template: Path, tmp_path: Path) -> None:
     shutil.copytree(run_template, second)
     sql = ("SELECT dataset, model, variant, avg(value) AS mean, count(*) AS n FROM metrics "
            "WHERE subset = 'test' AND metric = 'roc_auc' GROUP BY ALL ORDER BY ALL")  # fmt: skip
-    both = run_query([first, second, first], sql)
+    with pytest.raises(ReportError, match="same run folder"):  # one run, two datasets: no
+        run_query([first, second, tmp_path / "beta" / ".." / "alpha"], sql)
+    (tmp_path / "x").mkdir()
+    third = shutil.copytree(run_template, tmp_path / "x" / "alpha")
+    both = run_query([first, second, third], sql)
     one = run_query(first, GROUP_BY)
     assert list(both.columns[:1]) == ["dataset"]
     assert sorted(set(both["dataset"])) == ["alpha", "alpha-2", "beta"]  # named, made unique

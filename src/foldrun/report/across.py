@@ -17,7 +17,7 @@ from foldrun.errors import ReportError
 from foldrun.report import html
 from foldrun.results import Results, load_results
 from foldrun.results.across import AcrossDatasets, compare_across
-from foldrun.results.source import resolve, run_names, views
+from foldrun.results.source import resolve_runs, run_names, views
 
 SUMMARY_COLUMNS = ["dataset", "model", "variant", "metric", "n", "folds", "partial", "mean",
                    "std", "ci_low", "ci_high"]  # fmt: skip
@@ -27,7 +27,7 @@ def build_across_report(runs: list[str | Path], out: str | Path) -> Path:
     """Write the comparison of `runs` (specs or run folders) into `out`; its index.html."""
     from foldrun.report.build import REPORT
 
-    sources = [resolve(r) for r in runs]
+    sources = resolve_runs(runs)  # the same run twice is refused
     run_dirs = [s.run_dir for s in sources]
     target = Path(out).absolute()
     check_replaceable(target, REPORT, keep=run_dirs, error=ReportError)

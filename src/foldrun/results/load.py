@@ -229,7 +229,7 @@ def load_results(
             key="output",
         )
     planned = planned_tasks(source)
-    tables = refresh(source.run_dir, planned, source.task, source.dataset)
+    tables = refresh(source.run_dir, planned, source.task, source.dataset, source.planned)
     return Results(
         source=source,
         tasks=tables.tasks,
@@ -237,7 +237,7 @@ def load_results(
         predictions=tables.predictions,
         folds=tables.folds,
         options=dict(source.report_options),
-        planned=bool(planned),
+        planned=source.planned,
     )
 
 

@@ -63,13 +63,19 @@ def load_previous(layout: RunLayout) -> tuple[dict[str, list[object]], Tables] |
 
 
 def _all_refs(
-    layout: RunLayout, audit: dict[Key, str], planned: Sequence[Planned], record: dict[str, str]
+    layout: RunLayout,
+    audit: dict[Key, str],
+    planned: Sequence[Planned],
+    record: dict[str, str],
+    only_planned: bool = False,
 ):
     refs = {r.key: r for r in collect.discover(layout.tasks_dir)}
     fingerprints: dict[Key, str | None] = {}
     for p in planned:
         refs.setdefault(p.ref.key, p.ref)
         fingerprints[p.ref.key] = p.fingerprint
+    if only_planned:  # a folder the spec no longer plans (a model, variant, fold removed)
+        return {k: r for k, r in refs.items() if k in fingerprints}, fingerprints
     n_repeats = 2 if any(k[3] > 0 for k in [*refs, *audit]) else 1
     for rel in record:  # stopped by a race (.foldrun/race.json): never got a folder
         parts = rel.split("/")
@@ -129,13 +135,15 @@ def refresh(
     planned: Sequence[Planned] = (),
     task: str | None = None,
     dataset: str | None = None,
+    only_planned: bool = False,
 ) -> Tables:
     """Brings results/*.parquet up to date with the task folders and returns the tables
-    (of one dataset's tasks, in results/<dataset>/, when `dataset` is given)."""
+    (of one dataset's tasks, in results/<dataset>/, when `dataset` is given). With
+    `only_planned` (a spec was planned) the tables hold the `planned` tasks alone."""
     layout = RunLayout(Path(run_dir).resolve(), dataset)
     audit = collect.read_audit(layout.audit_log, dataset)
     record = state.pruned_keys(layout.state_dir)  # read once: both steps need it
-    refs, fingerprints = _all_refs(layout, audit, planned, record)
+    refs, fingerprints = _all_refs(layout, audit, planned, record, only_planned)
     previous = load_previous(layout)
     old_index, old = previous if previous else ({}, None)
     prefix = f"{layout.tasks_dir}{os.sep}"
@@ -167,7 +175,7 @@ def _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
     tasks, whole = _task_rows(changed, audit, fingerprints, texts, pruned)
     rows = collect.one_per_key([row for r in whole for row in collect.metric_rows(r, texts)])
     metrics = pd.DataFrame(rows, columns=collect.METRIC_COLUMNS)
-    preds = _prediction_rows(whole)
+    preds = _prediction_rows(whole, changed)
     groups = None  # without old tables everything is new: every group is pooled
     if old is not None:
         drop = [r.key for r in changed] + list(gone)
@@ -194,18 +202,22 @@ def _task_rows(changed, audit, fingerprints, texts, pruned) -> tuple[pd.DataFram
     return pd.DataFrame(rows, columns=collect.TASK_COLUMNS), whole
 
 
-def _prediction_rows(whole: list) -> pd.DataFrame:
-    table = collect.read_predictions([r for r in whole if collect.has_predictions(r)])
+def _prediction_rows(whole: list, changed: list) -> pd.DataFrame:
+    table = collect.read_predictions(collect.prediction_refs(whole, changed))
     if table is None:
         return pd.DataFrame(columns=[*collect.PRED_KEYS, "subset", "id"])
     return table.to_pandas()
 
 
+SCORING = ("evaluate", "train")  # the fold stages whose predictions may be scored ones
+
+
 def _kept(old: Tables, tasks, metrics, preds, drop: list) -> tuple:
     """The new rows with `old`'s rows of every task not in `drop`, and the (model, variant,
     repeat) groups whose pooled rows must be made again (the old ones of them are dropped)."""
-    pred_drop = [k[:4] for k in drop if k[4] == "evaluate" or (k[4] == "refit" and k[2] == -1)]
-    groups = {(k[0], k[1], k[3]) for k in drop if k[4] == "evaluate"}
+    # a fold's scored predictions: evaluate's, a train-only model's train's, refit's holdout
+    pred_drop = [k[:4] for k in drop if k[4] in SCORING or (k[4] == "refit" and k[2] == -1)]
+    groups = {(k[0], k[1], k[3]) for k in drop if k[4] in SCORING}
     tasks = _concat(old.tasks[~collect.key_mask(old.tasks, collect.KEY, drop)], tasks)
     derived = _derived(old.metrics)  # pooled and ensemble rows: made again per group
     keep = old.metrics[~derived]

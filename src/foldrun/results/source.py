@@ -1,19 +1,20 @@
 """Where a run's results come from: a spec file (its `output`) or a run folder, and the plan.
 
-`foldrun.spec.load_spec` and `foldrun.plan.build_plan` are used when they exist and work;
-otherwise the spec's TOML is read as it is (spec.load.read_document) and the task folders
-alone say what exists.
+A spec is loaded (`foldrun.spec.load_spec`) and planned (`foldrun.plan.build_plan`) as it is
+now: a spec that does not load or plan (a typo key, a changed table or `[split]`, an edited
+filter) is refused with that error, never reported from what is on disk. Only a run folder
+given without its spec is read as its task folders alone say.
 """
 
 from __future__ import annotations
 
-import importlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from foldrun.errors import ReportError
+from foldrun.errors import FoldrunError, ReportError
 from foldrun.layout import RunLayout
 from foldrun.results.refresh import Planned
 
@@ -28,6 +29,7 @@ class RunSource:
     spec: Any = None  # foldrun.spec's model, when it could be loaded
     plan: list[Any] | None = field(default=None, repr=False)  # its tasks, once planned
     dataset: str | None = None  # one dataset of a spec with `[datasets]` (see `views`)
+    planned: bool = False  # the plan was built: it alone says which tasks count
 
     @property
     def layout(self) -> RunLayout:
@@ -59,15 +61,11 @@ class RunSource:
 
 
 def _load_spec_model(spec_path: Path) -> Any:
-    """foldrun.spec.load_spec(spec_path) when it is there; None otherwise (or on failure)."""
-    try:
-        load_spec = importlib.import_module("foldrun.spec").load_spec
-    except (ImportError, AttributeError):
-        return None
-    try:
-        return load_spec(spec_path)
-    except Exception:
-        return None
+    """foldrun.spec.load_spec(spec_path); its SpecError (one line) when the spec as it is now
+    does not load: results made under another spec must never be shown as this one's."""
+    from foldrun.spec import load_spec
+
+    return load_spec(spec_path)
 
 
 def is_run_folder(path: Path) -> bool:
@@ -115,6 +113,26 @@ def resolve(run_dir_or_spec: str | Path) -> RunSource:
     raise ReportError(
         "no such spec file or run folder; pass foldrun.toml or runs/<name>", file=path
     )
+
+
+def resolve_runs(runs: Sequence[str | Path]) -> list[RunSource]:
+    """`resolve` of each run given to `report A B C` / `query A B C`; the same run folder
+    given twice (its spec, the folder, a relative and an absolute path) is refused: it
+    would count as two datasets (a Friedman test of one dataset) and repeat its rows."""
+    sources: list[RunSource] = []
+    seen: dict[Path, str] = {}
+    for given in runs:
+        source = resolve(given)
+        folder = Path(os.path.realpath(source.run_dir))
+        if folder in seen:
+            raise ReportError(
+                f"{given} and {seen[folder]} are the same run folder ({folder}); give each "
+                "run once",
+                file=Path(given),
+            )
+        seen[folder] = str(given)
+        sources.append(source)
+    return sources
 
 
 def datasets_of(source: RunSource) -> list[str]:
@@ -194,17 +212,29 @@ def planned_tasks(source: RunSource, inner: bool = False) -> list[Planned]:
 
 
 def _plan_tasks(source: RunSource) -> list[Any]:
-    """The plan's tasks, built once per source (status, results and nested selection ask)."""
+    """The plan's tasks, built once per source (status, results and nested selection ask).
+    A spec that cannot be planned raises the planning error (`foldrun report` exits 2)."""
     if source.plan is not None:
         return source.plan
     source.plan = []
     if source.spec is None or not source.layout.used_split().is_dir():
         return source.plan  # build_plan would make the split: a report never writes one
+    from foldrun.plan import build_plan
+
     try:
-        build_plan = importlib.import_module("foldrun.plan").build_plan
         plan = build_plan(source.spec)
-    except Exception:
-        return source.plan
-    tasks = getattr(plan, "tasks", plan)
-    source.plan = list(tasks.values() if isinstance(tasks, dict) else tasks)
+    except FoldrunError:
+        raise
+    except Exception as err:  # a bug or an unreadable file: still one line, never the disk
+        raise ReportError(f"the spec cannot be planned: {type(err).__name__}: {err}",
+                          file=source.spec_path) from err  # fmt: skip
+    source.plan = list(plan.tasks.values())
+    source.planned = True
     return source.plan
+
+
+def is_planned(source: RunSource) -> bool:
+    """Whether the spec's plan says which tasks (and fingerprints) count: then a task folder
+    the plan does not hold (a model, variant or fold no longer in the spec) is left out."""
+    _plan_tasks(source)
+    return source.planned
