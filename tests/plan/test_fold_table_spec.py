@@ -19,6 +19,10 @@ pd.DataFrame({"id": ids, "pred": int(p > .5), "score": p}).to_csv(preds, index=F
 """
 
 
+# the published split leaves 5 patients in no fold: meant, so the spec says so (issue 22)
+PUBLISHED = 'fold_column = ["common.csv", "subdb1_train.csv"]\nunlisted = "sit out"'
+
+
 def _spec(root: Path, split: str) -> Path:
     (root / "model.py").write_text(MODEL)
     spec = root / "foldrun.toml"
@@ -40,9 +44,12 @@ def test_fold_table_spec_counts_runs_and_guards_edits(tmp_path: Path) -> None:
     patients = _patients()
     _images(patients).to_csv(tmp_path / "images.csv", index=False)
     _, train = _published(tmp_path, patients)
-    spec = _spec(tmp_path, 'fold_column = ["common.csv", "subdb1_train.csv"]')
+    spec = _spec(tmp_path, PUBLISHED)
+    spec.with_name("refused.toml").write_text(spec.read_text().replace('unlisted = "sit out"', ""))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    refused = foldrun("check", str(spec.with_name("refused.toml")), cwd=elsewhere)
+    assert refused.returncode == 2 and "5 row(s) of the data table are in no fold" in refused.stderr
     check = foldrun("check", str(spec), cwd=elsewhere)  # paths are the spec's, not the cwd's
     assert check.returncode == 0, check.stderr
     assert "over 3 fold(s)" in check.stdout
@@ -88,7 +95,7 @@ def test_refit_trains_on_every_row_a_listed_fold_uses(tmp_path: Path) -> None:
     images = _images(patients)
     images.to_csv(tmp_path / "images.csv", index=False)
     _published(tmp_path, patients)
-    spec = _spec(tmp_path, 'fold_column = ["common.csv", "subdb1_train.csv"]')
+    spec = _spec(tmp_path, PUBLISHED)
     spec.write_text(spec.read_text() + 'refit = "python model.py {train} {train} {out}/p.csv"\n')
     assert foldrun("run", str(spec), "--stages", "refit").returncode == 0
     refit = pd.read_csv(tmp_path / "runs/ft/.foldrun/refit_train.csv", dtype=str)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from foldrun.errors import SpecError
+from foldrun.errors import FoldrunError, SpecError
 from foldrun.plan import build_plan, ensure_split, scan_split
 from foldrun.plan.check import check_spec
 from foldrun.spec import load_spec
@@ -134,3 +134,72 @@ def test_check_makes_the_folds_in_memory_only(tmp_path: Path) -> None:
     (problem,) = check_spec(spec_path)
     assert problem.key == "split" and "40 folds need at least 40 groups" in problem.message
     assert not (tmp_path / "runs").exists()
+
+
+FOLD_TABLE_SPEC = """name = "ft"
+[data]
+table = "data.csv"
+id = "id"
+target = "label"
+[split]
+fold_column = "folds.csv"
+{extra}
+[models.lr]
+estimator = "sklearn.linear_model:LogisticRegression"
+"""
+
+
+def _fold_table_project(root: Path, extra: str = "") -> Path:
+    """150 ids written `000`..`149`; the fold table keys them as numbers (`7`), so only
+    `100`..`149` match and 100 rows are in no fold (issue 22)."""
+    import pandas as pd
+
+    ids = [f"{i:03d}" for i in range(150)]
+    pd.DataFrame({"id": ids, "x": range(150), "label": [i % 2 for i in range(150)]}).to_csv(
+        root / "data.csv", index=False
+    )
+    rows = [(i, f, "test" if i % 2 == f else "train") for i in range(150) for f in (0, 1)]
+    pd.DataFrame(rows, columns=["id", "fold", "subset"]).to_csv(root / "folds.csv", index=False)
+    spec = root / "foldrun.toml"
+    spec.write_text(FOLD_TABLE_SPEC.format(extra=extra))
+    return spec
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_fold_table_that_leaves_rows_in_no_fold_is_refused(tmp_path: Path, command: str) -> None:
+    from click.testing import CliRunner
+
+    from foldrun.cli import cli
+
+    spec = _fold_table_project(tmp_path)
+    result = CliRunner().invoke(cli, [command, str(spec)])
+    if isinstance(result.exception, FoldrunError):  # `foldrun run`: main prints it, exit 2
+        assert result.exception.exit_code == 2
+        lines = [result.exception.one_line()]
+    else:
+        assert result.exit_code == 2, result.output
+        lines = [line for line in result.output.splitlines() if "fold table" in line]
+    assert len(lines) == 1, result.output
+    line = lines[0]
+    assert "50 of the 150 keys of fold table folds.csv match a 'id' value" in line
+    assert "(not: '0', '1', '2')" in line
+    assert "100 row(s) of the data table are in no fold (e.g. '000', '001', '002')" in line
+    assert 'unlisted = "sit out"' in line
+    assert not (tmp_path / "runs").exists()  # nothing written
+
+
+def test_unlisted_rows_sit_out_when_the_spec_says_so(tmp_path: Path) -> None:
+    spec = _fold_table_project(tmp_path, 'unlisted = "sit out"')
+    assert problem_lines_of(spec) == []
+    plan = build_plan(load_spec(spec))
+    assert {t.fold for t in plan.tasks.values()} == {-1, 0, 1}
+
+
+def problem_lines_of(spec: Path) -> list[str]:
+    return [p.line() for p in check_spec(spec)]
+
+
+def test_unlisted_takes_error_or_sit_out_only(tmp_path: Path) -> None:
+    spec = _fold_table_project(tmp_path, 'unlisted = "skip"')
+    lines = problem_lines_of(spec)
+    assert len(lines) == 1 and "split.unlisted" in lines[0] and "sit out" in lines[0]

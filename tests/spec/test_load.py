@@ -223,3 +223,37 @@ def test_only_badly_named_models_reports_just_the_names(tmp_path: Path) -> None:
     found = lines(tmp_path, HEAD + '[models."a/b"]\nentry = "a:b"\n')
     assert len(found) == 1
     assert found[0].startswith("models.\"a/b\": model name 'a/b' is not allowed")
+
+
+@pytest.mark.parametrize(
+    ("params", "key"),
+    [
+        ('params = { seed = 99, lr = 0.1 }', "models.cmd.params.seed"),
+        ('params = { out = "/x" }', "models.cmd.params.out"),
+        ("grid = { fold = [1, 2] }", "models.cmd.grid.fold"),
+        ("stages.predict.grid = { test = [1, 2] }", "models.cmd.stages.predict.grid.test"),
+    ],
+)
+def test_command_params_named_like_a_builtin_placeholder_are_refused(
+    tmp_path: Path, params: str, key: str
+) -> None:
+    """`params = { seed = 99 }` reached the program as {seed} = 0 while params.json and
+    MLflow said 99 (issue 22); check and run (both load the spec here) refuse it."""
+    text = HEAD + f'[models.cmd]\ntrain = "prog {{out}}"\npredict = "prog {{test}}"\n{params}\n'
+    found = lines(tmp_path, text)
+    assert len(found) == 1 and found[0].startswith(f"{key}: ")
+    name = key.rsplit(".", 1)[1]
+    assert f"'{name}' is foldrun's own placeholder {{{name}}}" in found[0]
+    with pytest.raises(SpecError):
+        load_spec(tmp_path / "foldrun.toml")
+
+
+def test_estimator_and_entry_params_keep_any_name(tmp_path: Path) -> None:
+    (tmp_path / "samples.csv").write_text("id,x,label\na,1,0\nb,2,1\n")
+    text = HEAD + (
+        '[models.est]\nestimator = "sklearn.linear_model:LogisticRegression"\n'
+        "params = { seed = 1, out = 2, test = 3 }\n"
+        '[models.ent]\nentry = "os:getcwd"\nparams = { fold = 1, train = 2 }\n'
+    )
+    spec, problems = parse_spec(write(tmp_path, text))
+    assert problems == [] and spec is not None

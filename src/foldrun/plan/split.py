@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from foldrun.core.files import file_sha256, write_json
 from foldrun.core.strategies import MANIFEST_FORMATS
-from foldrun.errors import FoldrunError, SpecError
+from foldrun.errors import FoldrunError, SpecError, SplitError
 from foldrun.layout import fold_dir_name
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ def make_split(spec: Spec) -> Folds:
 
     check_columns(spec)  # a misspelt column is named before any fold is made
     table = read_table_shared(spec.table_path, text=(spec.data.id, *spec.data.groups))
-    return make_folds(
+    folds = make_folds(
         filtered(spec, table),
         id=spec.data.id,
         target=spec.data.target,
@@ -212,6 +212,20 @@ def make_split(spec: Spec) -> Folds:
         source=spec.table_path,
         **spec.split_options(),
     )
+    _check_listed(spec, folds)
+    return folds
+
+
+def _check_listed(spec: Spec, folds: Folds) -> None:
+    """A fold table must place every row and match every key, unless the spec says
+    unlisted rows sit out (check and run refuse it before anything is written)."""
+    from foldrun.split.fold_table import unlisted_problem
+
+    problem = unlisted_problem(folds.details.get("fold_table"))
+    if problem and spec.split.unlisted != "sit out":
+        files = spec.split.fold_tables()
+        raise SplitError(problem, file=spec.resolve(files[0]) if files else None,
+                         key="split.fold_column")  # fmt: skip
 
 
 def filtered(spec: Spec, table: Any) -> Any:

@@ -408,6 +408,7 @@ class ModelSpec(_Strict):
     def problems(self, has_target: bool = True) -> list[tuple[str, str]]:
         """(key below the model, message) for stages and placeholders that cannot work."""
         found = self._stage_problems(has_target) + self._placeholder_problems()
+        found += self._param_name_problems()
         return found + self._metrics_problems(has_target)
 
     def _metrics_problems(self, has_target: bool) -> list[tuple[str, str]]:
@@ -459,6 +460,23 @@ class ModelSpec(_Strict):
                 )
             seen |= stage.grid.keys()
         return found
+
+    def _param_name_problems(self) -> list[tuple[str, str]]:
+        """A command model's param (or grid key) named like a built-in placeholder: the
+        template could not tell them apart (`seed = 99` would reach the program as the
+        split's seed while params.json says 99). Estimator and entry params are arguments
+        of the user's class or function and keep any name."""
+        if self.kind != "command":
+            return []
+        named = [("params", self.params), ("grid", self.grid)]
+        named += [(f"stages.{n}.grid", stage.grid) for n, stage in self.stages.items()]
+        return [
+            (f"{where}.{name}", f"{name!r} is foldrun's own placeholder {{{name}}} in a command "
+                                f"template; rename the param (e.g. {name}_)")
+            for where, values in named
+            for name in values
+            if name in BUILTIN_PLACEHOLDERS
+        ]
 
     def _placeholder_problems(self) -> list[tuple[str, str]]:
         found = []

@@ -202,10 +202,44 @@ def _apply(
         "n_folds": len(labels),
         "fold_values": [int(v) for v in labels],
         "lists_train_or_val": listed,
-        "keys_not_in_table": len(set(keys) - set(table[by].astype(str))),
-        "rows_in_no_fold": int(((members == OUT).all(axis=0) & ~holdout).sum()),
+        **_unmatched(keys, table[by].astype(str), (members == OUT).all(axis=0) & ~holdout),
     }
     return FoldTable(members=members, holdout=holdout, listed=listed, note=note)
+
+
+def _unmatched(keys: pd.Index, values: pd.Series, in_no_fold: np.ndarray) -> dict[str, Any]:
+    """How far the fold table's keys and the data table's rows agree (details.json; a
+    spec's check refuses a disagreement: `unlisted_problem`), with three examples each."""
+    foreign = keys[~keys.isin(values)]
+    return {
+        "keys": len(keys),
+        "keys_not_in_table": len(foreign),
+        "keys_not_in_table_examples": [str(k) for k in foreign[:3]],
+        "rows_in_no_fold": int(in_no_fold.sum()),
+        "rows_in_no_fold_examples": [str(v) for v in pd.unique(values[in_no_fold])[:3]],
+    }
+
+
+def unlisted_problem(note: dict[str, Any] | None) -> str:
+    """'' when every row of the data table is in some fold (or the holdout) and every key of
+    the fold table is a row; else one line: how many keys matched, how many rows are in no
+    part, three examples of each. A key written `7` for the id `007` leaves that row out
+    of every fold without a word; `[split] unlisted = "sit out"` says it is meant."""
+    if not note or not (note.get("rows_in_no_fold") or note.get("keys_not_in_table")):
+        return ""
+    matched = note["keys"] - note["keys_not_in_table"]
+    names = ", ".join(Path(f).name for f in note.get("files", []))
+    text = f"{matched} of the {note['keys']} keys of fold table {names} match"
+    text += f" a {note['key']!r} value"
+    if note["keys_not_in_table"]:
+        text += f" (not: {', '.join(map(repr, note['keys_not_in_table_examples']))})"
+    text += f"; {note['rows_in_no_fold']} row(s) of the data table are in no fold"
+    if note["rows_in_no_fold"]:
+        text += f" (e.g. {', '.join(map(repr, note['rows_in_no_fold_examples']))})"
+    return (
+        f"{text}. Write the keys as the data table does ('007' is not '7'), or set "
+        '[split] unlisted = "sit out" if those rows are meant to take no part'
+    )
 
 
 def _some_key_in_table(row_key: np.ndarray, keys: pd.Index, by: str, files: list[str]) -> None:
