@@ -123,14 +123,40 @@ def render(template: str, values: Mapping[str, Any]) -> str:
     return _TOKEN.sub(replace, template)
 
 
+def fill(text: str, values: Mapping[str, Any]) -> Any:
+    """A value for a file, not a command line: `{lr}` alone keeps its type (a number stays a
+    number in a JSON config); any other text gets each placeholder's text, unquoted."""
+    missing = sorted(placeholders(text) - values.keys())
+    if missing:
+        raise SpecError(f"unknown placeholder {{{missing[0]}}} in {text!r}", key=missing[0])
+    whole = _TOKEN.fullmatch(text)
+    if whole and whole.group(1) and not whole.group(2):
+        return values[whole.group(1)]
+
+    def replace(match: re.Match[str]) -> str:
+        name, form = match.group(1), match.group(2) or ""
+        if name is None:
+            return match.group(0)[0]
+        if _shell_own(match) or form[:1] in ("*", "?"):
+            return match.group(0)
+        return _format_text(name, values[name], form[1:])
+
+    return _TOKEN.sub(replace, text)
+
+
 def _formatted(name: str, value: Any, spec: str) -> str:
     """`{name:spec}`: the value through Python's format(), shell-quoted."""
+    return shlex.quote(_format_text(name, value, spec))
+
+
+def _format_text(name: str, value: Any, spec: str) -> str:
+    """The value's text through Python's format() (no spec: `value_text`)."""
     if not spec:
-        return shlex.quote(value_text(value))
+        return value_text(value)
     problem = format_problem(name, spec, value)
     if problem:
         raise SpecError(problem, key=name)
-    return shlex.quote(format(value, spec))
+    return format(value, spec)
 
 
 def _arguments(name: str, value: Any) -> str:

@@ -282,14 +282,15 @@ def model_problems(name: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
 def _input_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
     """A model's own `features` and `manifests.rename` name columns of the data table; a
     feature that is the id, a target or a group would leak it into the model."""
+    found = _config_file_problems(key, model, parts)
     rename = model.manifests.rename if model.manifests is not None else {}
     if parts.data is None or (model.features is None and not rename):
-        return []
+        return found
     try:
         columns = read_table_info((parts.base / parts.data.table).resolve()).columns
     except FoldrunError:
         return []  # said under data.table
-    data, found = parts.data, []
+    data = parts.data
     named = [(f"{key}.features", c) for c in model.features or []]
     named += [(f"{key}.manifests.rename", c) for c in rename if c not in ("fold", "subset")]
     for field, column in named:
@@ -302,6 +303,27 @@ def _input_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
         found.append(Problem(f"features include {column!r}, the {roles[column]} column: the "
                              "model would see it (leakage); remove it", parts.file,
                              f"{key}.features", column=column))  # fmt: skip
+    return found
+
+
+def _config_file_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
+    """Each config template is a file beside the spec that reads in its format."""
+    from foldrun.core.configs import top_keys
+
+    found, seen = [], set()
+    for stage in STAGES:
+        config = model.config_for(stage)
+        if config is None or id(config) in seen:
+            continue
+        seen.add(id(config))
+        where = f"{key}.stages.{stage}.config" if config is not model.config else f"{key}.config"
+        try:
+            top_keys((parts.base / config.template).read_text(), config.config_format())
+        except OSError:
+            found.append(Problem(f"template {config.template!r} not found (relative to the "
+                                 "spec's folder)", parts.file, f"{where}.template"))  # fmt: skip
+        except FoldrunError as err:
+            found.append(Problem(f"{config.template}: {err.message}", parts.file, where))
     return found
 
 

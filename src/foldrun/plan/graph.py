@@ -346,7 +346,9 @@ class _Builder:
             ),
             code=self._code(model, stage),
             data=model_data(model, self.common.data),
-            program_inputs=program_inputs(model, self.common.data),
+            program_inputs=program_inputs(
+                model, self.common.data, stage, Path(self.spec.path).resolve().parent, self.hashes
+            ),
             last_in_fold=last,
             scores=model.scores(stage, self.spec.data.target is not None),
             metrics=tuple(m.model_dump(exclude_defaults=True) for m in model.metrics_for(stage)),

@@ -7,9 +7,13 @@ of every other model stay exactly as they were."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from foldrun.core.templates import placeholders
+from foldrun.errors import PlanError
+from foldrun.plan.fingerprint import FileHashes
+from foldrun.spec.inputs import ConfigSpec
 from foldrun.spec.model import ModelSpec
 
 SPLIT_PLACEHOLDERS = frozenset({"fold_table", "assignments"})
@@ -36,15 +40,36 @@ def kept_columns(model: ModelSpec, data: dict[str, Any]) -> list[str] | None:
     return list(dict.fromkeys(str(c) for c in [*keys, *model.features] if c))
 
 
-def program_inputs(model: ModelSpec, data: dict[str, Any]) -> dict[str, Any] | None:
-    """What the run adapters need to shape the manifests (None: as they are)."""
+def program_inputs(
+    model: ModelSpec, data: dict[str, Any], stage: str, spec_dir: Path, hashes: FileHashes
+) -> dict[str, Any] | None:
+    """What the run adapters need to shape the manifests and write the config file (None:
+    the manifests as they are, no config)."""
     found: dict[str, Any] = {}
     columns = kept_columns(model, data)
     if columns is not None:
         found["columns"] = columns
     if model.manifests is not None and model.manifests.rename:
         found["rename"] = dict(model.manifests.rename)
+    config = model.config_for(stage)
+    if config is not None:
+        found["config"] = config_recipe(config, spec_dir, hashes)
     return found or None
+
+
+def config_recipe(config: ConfigSpec, spec_dir: Path, hashes: FileHashes) -> dict[str, Any]:
+    """The config's settings and its template's sha256: both in the fingerprint, so an
+    edited template makes the tasks that use it stale (the path stays relative)."""
+    path = spec_dir / config.template
+    try:
+        digest = hashes(path)
+    except OSError:
+        raise PlanError(
+            f"config template {config.template!r} not found (relative to the spec's folder); "
+            "fix template", key="config.template",
+        ) from None
+    recipe = config.model_dump(exclude_none=True)
+    return {**recipe, "format": config.config_format(), "sha256": digest}
 
 
 def reads_split(model: ModelSpec) -> bool:

@@ -294,6 +294,8 @@ class StageSpec(_Strict):
     resources: ResourcesSpec | None = Field(None, description="This stage's resources.")
     metrics: list[MetricsSource] = Field(default_factory=list, description=(
         "Files this stage's program writes its metrics to."))
+    config: ConfigSpec | None = Field(None, description=(
+        "This stage's config file (over the model's [models.X.config])."))
 
     @field_validator("grid")
     @classmethod
@@ -364,7 +366,21 @@ class ModelSpec(_Strict):
         if self.manifests is not None and self.kind != "command":
             raise ValueError("'manifests' renames a command model's manifest columns; an "
                              "estimator or entry model reads them as they are")  # fmt: skip
+        configs = self.config or any(s.config for s in self.stages.values())
+        if configs and self.kind != "command":
+            raise ValueError(
+                "'config' writes a config file for a command model's program, passed as "
+                "{config}; an estimator or entry model takes params"
+            )
         return self
+
+    def config_for(self, stage: str) -> ConfigSpec | None:
+        """The config file of `stage`: its own, else the model's; none for a stage without
+        a program (foldrun's own evaluate)."""
+        if self.template(stage) is None:
+            return None
+        own = self.stages.get(stage)
+        return own.config if own is not None and own.config is not None else self.config
 
     @model_validator(mode="after")
     def _program_files(self) -> ModelSpec:
@@ -487,6 +503,7 @@ class ModelSpec(_Strict):
             allowed = self.allowed_placeholders(stage)
             found += [(stage, message) for message in self._switch_problems(template)]
             found += [(stage, message) for message in self._format_problems(template, stage)]
+            found += [(stage, message) for message in self._config_problems(template, stage)]
             if stage == "refit" and "val" in placeholders(template):
                 found.append((stage, "{val} is used but refit has no val set (it trains on "
                                      "every non-holdout row); remove {val}"))  # fmt: skip
@@ -515,6 +532,18 @@ class ModelSpec(_Strict):
                 found.append(f"{{{name}?...}} is a switch: {name} must be true or false, "
                              f"not {bad[0]!r}; fix the value or use {{{name}}}")  # fmt: skip
         return found
+
+    def _config_problems(self, template: str, stage: str) -> list[str]:
+        """`{config}` needs a config file; the values of `set` use known placeholders."""
+        config = self.config_for(stage)
+        if config is None:
+            return ["{config} is used but this stage has no config file; add "
+                    "[models.<name>.config] template = ..."] if "config" in placeholders(
+                        template) else []  # fmt: skip
+        allowed = self.allowed_placeholders(stage)
+        used = [placeholders(str(v)) for v in (config.set or {}).values() if isinstance(v, str)]
+        unknown = sorted(set().union(*used) - allowed)
+        return [f"config.set: unknown placeholder {{{name}}}" for name in unknown[:1]]
 
     def _values_of(self, name: str) -> list[Any]:
         """Every value a param takes: in params and in each grid."""

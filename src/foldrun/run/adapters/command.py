@@ -48,7 +48,7 @@ def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
     )
     from foldrun.run.adapters import inputs as program_inputs
 
-    found.update(program_inputs.paths(task, tmp))  # in the program's shape, when declared
+    found.update(program_inputs.paths(task, tmp, found))  # in the program's shape, if declared
     return found
 
 
@@ -170,10 +170,17 @@ def _merge_declared(task: PlannedTask, ctx: ExecContext, found: dict[str, object
 
 
 def _run_program(task: PlannedTask, ctx: ExecContext) -> int:
+    from foldrun.core import audit
+    from foldrun.errors import FoldrunError
     from foldrun.run.adapters import inputs as program_inputs
 
-    if task.recipe.command:
-        program_inputs.write(task, ctx.tmp)
+    try:
+        lines = program_inputs.write(task, ctx.tmp, values(task, ctx.tmp))
+    except (FoldrunError, OSError) as err:  # a template edited since the plan, a bad value
+        return ctx.fail(f"the program's inputs could not be written: {err}")
+    for line in lines:
+        ctx.write_log(f"foldrun: {line}\n")  # the config file, in the log and audit.log
+        audit.append(ctx.layout.audit_log, task.key, "command", line)
     if task.stage == "evaluate" and task.external_sets() and task.recipe.command:
         return _evaluate_with_external(task, ctx)
     command = rendered(task, ctx.tmp)

@@ -13,7 +13,9 @@ the split's manifests as they are.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +27,14 @@ if TYPE_CHECKING:
 MANIFEST_NAMES = ("train", "val", "test", "holdout")
 
 
-def paths(task: PlannedTask, tmp: Path) -> dict[str, str]:
+def paths(task: PlannedTask, tmp: Path, values: Mapping[str, Any]) -> dict[str, str]:
     """{placeholder: path} of the inputs this task gets in its program's shape ("" for
-    those it does not)."""
+    those it does not); `values`: the template's other placeholders."""
     inputs = task.recipe.inputs
-    found = {"fold_table": "", "assignments": ""}
+    found = {"fold_table": "", "assignments": "", "config": ""}
+    config = (task.recipe.program_inputs or {}).get("config")
+    if config is not None:
+        found["config"] = str(config_path(config, tmp, values))
     if _reshaped(task):
         for name in MANIFEST_NAMES:
             source = inputs.get(name)
@@ -42,9 +47,14 @@ def paths(task: PlannedTask, tmp: Path) -> dict[str, str]:
     return found
 
 
-def write(task: PlannedTask, tmp: Path) -> None:
-    """Write the files `paths` names (before the program runs)."""
+def write(task: PlannedTask, tmp: Path, values: Mapping[str, Any]) -> list[str]:
+    """Write the files `paths` names (before the program runs); lines for the audit log."""
     from foldrun.run.adapters.common import read_manifest
+
+    if not task.recipe.command:
+        return []  # foldrun's own evaluate: no program to feed
+    config = (task.recipe.program_inputs or {}).get("config")
+    written = [write_config(task, config, values, tmp)] if config is not None else []
 
     inputs = task.recipe.inputs
     if _reshaped(task):
@@ -57,6 +67,45 @@ def write(task: PlannedTask, tmp: Path) -> None:
     if root:
         _write_frame(fold_table(task, Path(root)), tmp / "fold_table.csv")
         (tmp / "assignments.json").write_text(json.dumps(assignments(task, Path(root)), indent=1))
+    return written
+
+
+def config_path(config: Mapping[str, Any], tmp: Path, values: Mapping[str, Any]) -> Path:
+    """Where the task's config goes: `file` (placeholders filled, relative to the task
+    folder), else the task folder + the template's name."""
+    from foldrun.core.templates import fill
+
+    file = config.get("file")
+    if not file:
+        return tmp / Path(str(config["template"])).name
+    return tmp / Path(str(fill(str(file), values))).expanduser()
+
+
+def write_config(
+    task: PlannedTask, config: Mapping[str, Any], values: Mapping[str, Any], tmp: Path
+) -> str:
+    """The template with the task's settings, written where `{config}` says (and a copy in
+    the task folder when that is elsewhere); the audit line saying what was written."""
+    from foldrun.core import configs
+    from foldrun.core.templates import fill
+
+    base = Path(task.recipe.spec_path or ".").parent
+    text = (base / str(config["template"])).read_text()
+    fmt = str(config["format"])
+    settings = config.get("set")
+    if settings is None:  # every param named like a key of the template
+        keys = configs.top_keys(text, fmt)
+        settings = {k: task.recipe.params[k] for k in keys if k in task.recipe.params}
+    filled = {k: fill(v, values) if isinstance(v, str) else v for k, v in settings.items()}
+    rendered = configs.render(text, fmt, filled)
+    target = Path(str(values["config"]))
+    kept = target if target.resolve().is_relative_to(tmp.resolve()) else tmp / target.name
+    for path in dict.fromkeys([target, kept]):  # kept in the task folder in any case
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(rendered)
+    digest = hashlib.sha256(rendered.encode()).hexdigest()[:12]
+    shown = json.dumps(filled, sort_keys=True, default=str)
+    return f"config {target} sha256 {digest} | set {shown}"
 
 
 def shaped(frame: pd.DataFrame, task: PlannedTask, rename: bool = True) -> pd.DataFrame:
