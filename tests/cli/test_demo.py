@@ -29,6 +29,10 @@ def test_demo_runs_end_to_end_and_resumes(tmp_path: Path) -> None:
         assert 0.8 < metrics["test/roc_auc"] <= 1.0
         assert model.split("/")[0] in out.stdout
     assert "report:" in out.stdout or "report could not be built" in out.stderr
+    # the report's numbers, not a bare mean: mean ± std [interval], and which are optimistic
+    assert "roc_auc on the test folds: mean ± std [95% interval]" in out.stdout
+    trees = next(line for line in out.stdout.splitlines() if "trees/" in line)
+    assert " ± " in trees and "over 5 folds (optimistic" in trees
     status = subprocess.run(
         ["foldrun", "status", str(target / "foldrun.toml")], capture_output=True, text=True
     )

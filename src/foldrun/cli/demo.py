@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from foldrun.report.build import Report
 
 EXAMPLE_FILES = ("foldrun.toml", "nearest_centroid.py")
 
@@ -31,30 +35,14 @@ def copy_example(target: Path) -> Path:
     return target / "foldrun.toml"
 
 
-def summary_lines(run_dir: Path) -> list[str]:
-    """Mean test ROC AUC per model/variant, from the evaluate tasks' metrics.json."""
-    import json
-
-    scores: dict[str, list[float]] = {}
-    for path in sorted(run_dir.glob("tasks/*/*/fold_*/evaluate/metrics.json")):
-        name = "/".join(path.parts[-5:-3])
-        value = json.loads(path.read_text()).get("test/roc_auc")
-        if value is not None:
-            scores.setdefault(name, []).append(float(value))
-    ranked = sorted(scores.items(), key=lambda kv: -sum(kv[1]) / len(kv[1]))
-    return [
-        f"  {name:<24} test roc_auc {sum(v) / len(v):.4f} over {len(v)} folds" for name, v in ranked
-    ]
-
-
-def build_report(spec: Path) -> Path | None:
-    """The HTML report, when foldrun.report is installed and works; else None (said why)."""
+def build_report(spec: Path) -> Report | None:
+    """The report, when foldrun.report is installed and works; else None (said why)."""
     try:
         from foldrun.report import build_report as build
     except ImportError:
         return None
     try:
-        return build(spec).index
+        return build(spec)
     except Exception as err:  # the demo's run succeeded; a report problem is reported only
         click.echo(f"foldrun demo: the report could not be built: {err}", err=True)
         return None
@@ -86,12 +74,14 @@ def command(directory: str, jobs: int | None) -> int:
     if result.exit_code:
         return result.exit_code
     run_dir = result.run_dir or spec.parent
-    click.echo("results (mean over folds):")
-    for line in summary_lines(run_dir):
-        click.echo(line)
+    report = build_report(spec)
+    if report is not None:  # the report's own numbers: mean ± std, interval, optimistic
+        from foldrun.report.terminal import summary_lines
+
+        for line in summary_lines(report.summary):
+            click.echo(line)
     click.echo(f"task folders: {run_dir / 'tasks'}")
-    index = build_report(spec)
-    if index is not None:
-        click.echo(f"report: {index}")
+    if report is not None:
+        click.echo(f"report: {report.index}")
     click.echo(f"next: foldrun status {spec}")
     return 0

@@ -38,16 +38,10 @@ def _echo_summary(summary: dict) -> None:  # type: ignore[type-arg]
     pruned = counts.get("pruned", 0) if isinstance(counts, dict) else 0
     stopped = f" ({pruned} pruned by the race)" if pruned else ""
     click.echo(f"tasks done: {done}/{total}{stopped}; primary metric: {summary['primary_metric']}")
-    for row in summary["models"][:10]:  # type: ignore[index]
-        ci = ""
-        if row.get("ci_low") is not None:
-            ci = f" [{row['ci_low']:.4f}, {row['ci_high']:.4f}]"
-        flag = " (optimistic)" if row.get("optimistic") else ""
-        nested = row.get("nested")
-        if isinstance(nested, dict) and isinstance(nested.get("mean"), float):
-            flag += f"; nested {nested['mean']:.4f} ({nested['n']}/{nested['outer_folds']} folds)"
-        click.echo(f"  {row['rank']}. {row['model']}/{row['variant']}: "
-                   f"{row['mean']:.4f}{ci}{flag}")  # fmt: skip
+    from foldrun.report.terminal import summary_lines
+
+    for line in summary_lines(summary):  # what run and demo print too
+        click.echo(line)
     missing = summary["missing"]
     if missing:
         click.echo(f"partial run: {len(missing)} tasks not done (listed in the report)")  # type: ignore[arg-type]

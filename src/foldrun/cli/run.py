@@ -167,7 +167,24 @@ def command(
     echo_result(result)
     if result.to_run and (backend == "local" or wait):
         export_after_run(spec, result.run_dir)
+    if not result.exit_code and (backend == "local" or wait):
+        echo_summary(spec)
     return result.exit_code
+
+
+def echo_summary(spec: str) -> None:
+    """Each model's mean ± std and interval, as the report says them; a run that succeeded
+    never fails for its summary (one line says why there is none)."""
+    from foldrun.report.terminal import run_lines
+
+    try:
+        lines = run_lines(spec)
+    except Exception as err:  # e.g. a primary metric no task wrote: the report says more
+        click.echo(f"foldrun: no summary ({' '.join(str(err).split())}); see foldrun report",
+                   err=True)  # fmt: skip
+        return
+    for line in lines:
+        click.echo(line)
 
 
 def _echo_json(result: object, dry_run: bool) -> int:
