@@ -50,6 +50,8 @@ def command(
     if labels is not None:
         message += f", {_dropped(result)}"
     click.echo(message + ")")
+    if result.n_duplicates:
+        click.echo(f"{result.n_duplicates} exact duplicate label row(s) collapsed")
     for column in result.mapped:
         click.echo(f"label {column!r}: True/False -> 1/0")
     where = "absolute" if absolute else f"relative to {out.parent} (the folder of --out)"

@@ -23,6 +23,7 @@ class ScanResult:
     n_unlabelled: int  # rows dropped because the label table had no row for them
     n_empty: dict[str, int] = field(default_factory=dict)  # dropped: empty value, by column
     mapped: list[str] = field(default_factory=list)  # label columns whose True/False -> 1/0
+    n_duplicates: int = 0  # exact duplicate label rows collapsed into one
 
     @property
     def n_dropped(self) -> int:
@@ -111,26 +112,9 @@ def _path_from(path: Path, base: str | Path | None) -> str:
 def _join(
     table: pd.DataFrame, labels: pd.DataFrame, file: Path, on: str | None, keep: list[str] | None
 ) -> ScanResult:
-    if on is None:
-        raise DataError("--labels needs --on COL, the column shared with the file names")
-    for frame, where in ((table, "the pattern"), (labels, str(file))):
-        if on not in frame.columns:
-            raise DataError(f"column not found in {where}", column=on, file=file)
-    for column in keep or []:
-        if column not in labels.columns or column == on:
-            raise DataError("--label names no label column of the label table; check the "
-                            "header", column=column, file=file)  # fmt: skip
-    if keep:
-        labels = labels[[on, *dict.fromkeys(keep)]]
-    for column in labels.columns:  # the join would name both `record_x` and `record_y`
-        if column != on and column in table.columns:
-            raise DataError("the label table has a column named like a field of the pattern "
-                            "(or `path`); rename it, or pick other columns with --label",
-                            column=column, file=file)  # fmt: skip
-    labels = labels.astype({on: str})
-    if labels[on].duplicated().any():
-        raise DataError("the label table has duplicate keys; keep one row per key", column=on,
-                        file=file)  # fmt: skip
+    labels = _label_columns(table, labels, file, on, keep)
+    assert on is not None  # _label_columns refused it
+    labels, n_duplicates = _one_row_per_key(labels.astype({on: str}), on, file)
     columns = [c for c in labels.columns if c != on]
     mapped = [c for c in columns if _map_true_false(labels, c)]
     for column in columns:
@@ -151,7 +135,48 @@ def _join(
         raise DataError(f"no file kept a label ({n_unlabelled} without a label row, "
                         f"{sum(n_empty.values())} with an empty value); check --on and the "
                         "label table's keys", file=file, column=on)  # fmt: skip
-    return ScanResult(joined, len(table), n_unlabelled, n_empty, mapped)
+    return ScanResult(joined, len(table), n_unlabelled, n_empty, mapped, n_duplicates)
+
+
+def _label_columns(
+    table: pd.DataFrame, labels: pd.DataFrame, file: Path, on: str | None, keep: list[str] | None
+) -> pd.DataFrame:
+    """The key and the label columns to join (`--label`), checked against the pattern."""
+    if on is None:
+        raise DataError("--labels needs --on COL, the column shared with the file names")
+    for frame, where in ((table, "the pattern"), (labels, str(file))):
+        if on not in frame.columns:
+            raise DataError(f"column not found in {where}", column=on, file=file)
+    for column in keep or []:
+        if column not in labels.columns or column == on:
+            raise DataError("--label names no label column of the label table; check the "
+                            "header", column=column, file=file)  # fmt: skip
+    if keep:
+        labels = labels[[on, *dict.fromkeys(keep)]]
+    for column in labels.columns:  # the join would name both `record_x` and `record_y`
+        if column != on and column in table.columns:
+            raise DataError("the label table has a column named like a field of the pattern "
+                            "(or `path`); rename it, or pick other columns with --label",
+                            column=column, file=file)  # fmt: skip
+    return labels
+
+
+def _one_row_per_key(labels: pd.DataFrame, on: str, file: Path) -> tuple[pd.DataFrame, int]:
+    """(one row per key, how many exact duplicate rows were dropped). Rows of one key that
+    differ are an error naming the first such key and how many keys conflict: which row is
+    right is the author's call, never foldrun's."""
+    unique = labels.drop_duplicates()
+    n_duplicates = len(labels) - len(unique)
+    twice = unique[on].duplicated(keep=False)
+    if twice.any():
+        keys = unique.loc[twice, on]
+        first = keys.iloc[0]
+        raise DataError(
+            f"the label table has {keys.nunique()} key(s) with rows that differ (e.g. "
+            f"{first!r}: {int((keys == first).sum())} different rows); keep one row per key",
+            column=on, file=file,
+        )  # fmt: skip
+    return unique.reset_index(drop=True), n_duplicates
 
 
 def _is_empty(values: pd.Series) -> pd.Series:
