@@ -71,3 +71,37 @@ def test_mlflow_marks_the_parent_run_of_a_stopped_variant(raced: Path, tmp_path:
     assert bad.data.metrics["n_folds"] == decision["folds"]
     assert "foldrun.race" not in good.data.tags and good.data.metrics["n_folds"] == 6
     assert not [k for k in runs if "inner" in k]
+
+
+DAMAGED = [
+    "",  # zero bytes
+    '{"pruned": {"m/k_bad/fold_03/train"',  # truncated
+    "[1, 2]",
+    '{"decisions": [1]}',
+    '{"decisions": [{"model": "m"}]}',
+    '{"decisions": "x", "pruned": ["a"]}',
+    '{"pruned": {"m/k_bad/fold_03/train": 5}}',
+]
+
+
+@pytest.mark.parametrize("text", DAMAGED)
+def test_a_damaged_race_record_is_one_line_everywhere(
+    raced: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    """Issue 22 item 9: run crashed (TypeError, KeyError), report too (DataFrame), and a
+    truncated record silently counted nothing as pruned. Now each command says which file
+    and to delete it, exit 2, and runs nothing."""
+    from foldrun.cli import main
+
+    root = copy(raced, tmp_path)
+    (root / "runs/race/.foldrun/race.json").write_text(text)
+    before = len(ran(root))
+    for command in ("run", "status", "report"):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as ended:
+            main([command, str(root / "foldrun.toml")])
+        err = capsys.readouterr().err
+        assert ended.value.code == 2, (command, err)
+        assert err.count("\n") == 1 and "race.json: the race record is damaged" in err
+    assert len(ran(root)) == before  # no task ran
+    assert not (root / "runs/race/report").exists()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from foldrun.core.files import write_json
 from foldrun.core.task import TaskState
+from foldrun.errors import FoldrunError
 
 DONE = "DONE"
 TMP_MARK = ".tmp-"  # temp folders of foldrun before tasks ran in place: still cleared
@@ -450,13 +451,45 @@ RACE_FILE = "race.json"  # in `.foldrun/`: the decisions of the race and the tas
 
 def read_race(state_dir: Path | str) -> dict[str, object]:
     """`.foldrun/race.json` ({"pruned": {key: fingerprint}, "decisions": [...]}); empty
-    when there is none or it does not read whole (then nothing counts as pruned)."""
+    when there is none. foldrun writes it atomically, so one that does not read whole or
+    has another shape was edited by hand: one line (exit 2) saying to delete it, never a
+    guess at which variants a race stopped."""
+    path = os.path.join(state_dir, RACE_FILE)
     try:
-        with open(os.path.join(state_dir, RACE_FILE), encoding="utf-8") as fh:
+        with open(path, encoding="utf-8") as fh:
             record = json.load(fh)
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return {}
-    return record if isinstance(record, dict) else {}
+    except (OSError, ValueError) as err:
+        raise _damaged_race(path, "it does not read as JSON") from err
+    problem = _race_problem(record)
+    if problem:
+        raise _damaged_race(path, problem)
+    return record  # type: ignore[no-any-return]
+
+
+def _race_problem(record: object) -> str | None:
+    """What makes `record` not a race record (None: it is one)."""
+    if not isinstance(record, dict):
+        return "it is not a JSON object"
+    pruned = record.get("pruned", {})
+    if not isinstance(pruned, dict) or not all(isinstance(v, str) for v in pruned.values()):
+        return "'pruned' is not an object of task key -> fingerprint"
+    decisions = record.get("decisions", [])
+    if not isinstance(decisions, list) or not all(
+        isinstance(d, dict) and isinstance(d.get("model"), str)
+        and isinstance(d.get("variant"), str) for d in decisions
+    ):  # fmt: skip
+        return "'decisions' is not a list of objects with a model and a variant"
+    return None
+
+
+def _damaged_race(path: str, problem: str) -> FoldrunError:
+    return FoldrunError(
+        f"the race record is damaged ({problem}); delete it and run again: the race then "
+        "decides again on the folds that are done",
+        file=path,
+    )
 
 
 def pruned_keys(state_dir: Path | str) -> dict[str, str]:
