@@ -81,3 +81,78 @@ def undocumented(schema: dict[str, Any] | None = None) -> list[str]:
 
 def _description(prop: dict[str, Any]) -> str:
     return str(prop.get("description") or "")
+
+
+TYPE_WORDS = {"string": "text", "integer": "integer", "number": "number", "boolean": "true/false",
+              "null": "none"}  # fmt: skip
+
+
+def reference_markdown() -> str:
+    """The spec reference page of the user guide: a table per TOML table, each key with its
+    type, default and description, all read from the schema (never written by hand)."""
+    schema = spec_schema()
+    sections: dict[str, list[str]] = {}
+    for path, prop in keys(schema):
+        parent, _, key = path.rpartition(".")
+        required = key in _table_at(parent, schema).get("required", [])
+        sections.setdefault(parent, []).append(_row(key, prop, schema, required))
+    out = [f"{schema['description']}\n"]
+    for parent, rows in sections.items():
+        title = f"`[{parent}]`" if parent else "Top level"
+        out += [f"## {title}\n", _described(parent, schema),
+                "| key | type | default | what it does |", "| --- | --- | --- | --- |", *rows, ""]
+    return "\n".join(out)
+
+
+def _table_at(parent: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema of the table whose keys are `parent.<key>`."""
+    if not parent:
+        return schema
+    for path, prop in keys(schema):
+        for table, joiner in _tables(prop, schema):
+            if f"{path}{joiner}".rstrip(".") == parent:
+                return table
+    return {}
+
+
+def _described(parent: str, schema: dict[str, Any]) -> str:
+    text = _table_at(parent, schema).get("description", "") if parent else ""
+    return f"{' '.join(text.split())}\n" if text else ""
+
+
+def _row(key: str, prop: dict[str, Any], schema: dict[str, Any], required: bool) -> str:
+    default = "required" if required else _default(prop)
+    cells = [f"`{key}`", _kind(prop, schema), default, _description(prop)]
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _cell(text: str) -> str:
+    """Table-safe Markdown: no pipe, no newline, `<name>` shown rather than taken as HTML."""
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("<", "&lt;").replace(">", "&gt;") if "`" not in text else text
+
+
+def _default(prop: dict[str, Any]) -> str:
+    if "default" not in prop or prop["default"] is None:
+        return ""
+    return f"`{json.dumps(prop['default'], ensure_ascii=False)}`"
+
+
+def _kind(prop: dict[str, Any], schema: dict[str, Any]) -> str:
+    """`text`, `integer or table`, `list of text`, `table of text`, `"a", "b"`."""
+    if "$ref" in prop:
+        return "table"
+    if "anyOf" in prop:
+        kinds = [_kind(o, schema) for o in prop["anyOf"] if o.get("type") != "null"]
+        return " or ".join(dict.fromkeys(kinds))
+    if "enum" in prop or "const" in prop:
+        return ", ".join(json.dumps(v) for v in prop.get("enum", [prop.get("const")]))
+    kind = prop.get("type")
+    if kind == "array":
+        return f"list of {_kind(prop.get('items', {}), schema)}"
+    if kind == "object":
+        extra = prop.get("additionalProperties")
+        if isinstance(extra, dict) and "$ref" in extra:
+            return "tables by name"
+        return f"table of {_kind(extra, schema)}" if isinstance(extra, dict) and extra else "table"
+    return TYPE_WORDS.get(str(kind), "any")
