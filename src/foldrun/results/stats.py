@@ -7,7 +7,8 @@
 - Model comparisons use the corrected resampled t-test of Nadeau & Bengio (2003): the
   variance of the paired per-fold differences is inflated by (1/J + n_test/n_train).
 - The pooled out-of-fold bootstrap draws rows with replacement as a (B, n) matrix of
-  multinomial counts, so most metrics are computed for all B resamples at once.
+  multinomial counts, so most metrics are computed for many resamples at once; a chunk
+  of resamples at a time (CHUNK_CELLS), so memory stays bounded for a million rows.
 """
 
 from __future__ import annotations
@@ -119,7 +120,14 @@ def summarize(metrics: pd.DataFrame, subset: str = "test", confidence: float = 0
 # ---- pooled out-of-fold bootstrap -------------------------------------------------------
 
 
-def _bin_auc(truth: np.ndarray, score: np.ndarray, w: np.ndarray) -> np.ndarray:
+Weights = Callable[[np.ndarray], np.ndarray]  # a metric of each row of weights w (B, n)
+
+# Resamples are drawn and scored a chunk at a time, at most this many weights (B x n cells,
+# 8 bytes each) at once: 1,000 resamples of 1,000,000 rows were ~30 GB in one matrix.
+CHUNK_CELLS = 1 << 22
+
+
+def _bin_auc(truth: np.ndarray, score: np.ndarray) -> Weights:
     """Weighted ROC AUC for each row of weights w (B, n); ties count one half.
 
     Rows are sorted by score once; the weights of positives and negatives are summed per
@@ -127,17 +135,38 @@ def _bin_auc(truth: np.ndarray, score: np.ndarray, w: np.ndarray) -> np.ndarray:
     order = np.argsort(score, kind="mergesort")
     s = score[order]
     starts = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
-    ws = w[:, order]
     t = truth[order]
-    pos = np.add.reduceat(ws * t, starts, axis=1)  # (B, G) weight of positives per score
-    neg = np.add.reduceat(ws * (1 - t), starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg
-    wins = (pos * (below + 0.5 * neg)).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return wins / (pos.sum(axis=1) * neg.sum(axis=1))
+
+    def auc(w: np.ndarray) -> np.ndarray:
+        ws = w[:, order]
+        pos = np.add.reduceat(ws * t, starts, axis=1)  # (B, G) weight of positives per score
+        neg = np.add.reduceat(ws * (1 - t), starts, axis=1)
+        below = np.cumsum(neg, axis=1) - neg
+        wins = (pos * (below + 0.5 * neg)).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return wins / (pos.sum(axis=1) * neg.sum(axis=1))
+
+    return auc
 
 
-def _classification_boot(df: pd.DataFrame, metric: str, w: np.ndarray) -> np.ndarray | None:
+def _per_class(y: np.ndarray, pred: np.ndarray, metric: str) -> Weights:
+    """Balanced accuracy or macro F1 from per-class weighted counts."""
+    labels = sorted(set(y) | set(pred))
+    yt = np.stack([y == c for c in labels], 1).astype(float)
+    yp = np.stack([pred == c for c in labels], 1).astype(float)
+    both = yt * yp
+
+    def score(w: np.ndarray) -> np.ndarray:
+        tp, t, p = w @ both, w @ yt, w @ yp
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if metric == "balanced_accuracy":
+                return np.nanmean(np.where(t > 0, tp / t, np.nan), axis=1)
+            return np.where(t + p > 0, 2 * tp / (t + p), 0.0).mean(axis=1)
+
+    return score
+
+
+def _classification_boot(df: pd.DataFrame, metric: str) -> Weights | None:
     y = as_labels(df["y_true"])
     probas = [c for c in df.columns if c.startswith("proba_")]
     classes = [c.removeprefix("proba_") for c in probas]
@@ -148,54 +177,72 @@ def _classification_boot(df: pd.DataFrame, metric: str, w: np.ndarray) -> np.nda
         pred = np.asarray(classes)[df[probas].to_numpy(float).argmax(1)]
     else:
         return None
-    labels = sorted(set(y) | set(pred))
     if metric == "accuracy":
-        return w @ (y == pred) / n
+        hits = (y == pred).astype(float)
+        return lambda w: w @ hits / n
     if metric in ("balanced_accuracy", "macro_f1"):
-        yt = np.stack([y == c for c in labels], 1).astype(float)
-        yp = np.stack([pred == c for c in labels], 1).astype(float)
-        tp, t, p = w @ (yt * yp), w @ yt, w @ yp
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if metric == "balanced_accuracy":
-                return np.nanmean(np.where(t > 0, tp / t, np.nan), axis=1)
-            f1 = np.where(t + p > 0, 2 * tp / (t + p), 0.0)
-            return f1.mean(axis=1)
+        return _per_class(y, pred, metric)
     if metric == "roc_auc" and len(classes) == 2:
-        truth = (y == classes[1]).astype(float)
-        return _bin_auc(truth, df[probas[1]].to_numpy(float), w)
+        return _bin_auc((y == classes[1]).astype(float), df[probas[1]].to_numpy(float))
     if metric == "roc_auc" and len(classes) > 2:
         p = df[probas].to_numpy(float)
-        aucs = [_bin_auc((y == c).astype(float), p[:, j], w) for j, c in enumerate(classes)]
-        return np.mean(aucs, axis=0)
+        aucs = [_bin_auc((y == c).astype(float), p[:, j]) for j, c in enumerate(classes)]
+        return lambda w: np.mean([auc(w) for auc in aucs], axis=0)
     if metric == "roc_auc" and "score" in df:
         truth = (y == sorted(set(y))[-1]).astype(float)
-        return _bin_auc(truth, df["score"].to_numpy(float), w)
+        return _bin_auc(truth, df["score"].to_numpy(float))
     return None
 
 
-def _regression_boot(df: pd.DataFrame, metric: str, w: np.ndarray) -> np.ndarray | None:
+def _regression_boot(df: pd.DataFrame, metric: str) -> Weights | None:
     y = df["y_true"].to_numpy(float)
     e = df["pred"].to_numpy(float) - y
     n = len(y)
     if metric == "mae":
-        return w @ np.abs(e) / n
+        return lambda w: w @ np.abs(e) / n
     if metric == "rmse":
-        return np.sqrt(w @ (e**2) / n)
+        return lambda w: np.sqrt(w @ (e**2) / n)
     if metric == "r2":
-        mean = (w @ y / n)[:, None]
-        total = (w * (y[None, :] - mean) ** 2).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return 1 - (w @ (e**2)) / total
+        return lambda w: _r2(w, y, e)
     return None
 
 
-def _loop_boot(df, task, metric, counts: np.ndarray) -> np.ndarray:
+def _r2(w: np.ndarray, y: np.ndarray, e: np.ndarray) -> np.ndarray:
+    mean = (w @ y / len(y))[:, None]
+    total = (w * (y[None, :] - mean) ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 1 - (w @ (e**2)) / total
+
+
+def _loop_boot(df: pd.DataFrame, task: str, metric: str) -> Weights:
     """Any metric: recomputed per resample (used for the few without a vector form)."""
-    out = np.full(len(counts), math.nan)
-    for b, row in enumerate(counts):
-        sample = df.iloc[np.repeat(np.arange(len(df)), row.astype(np.int64))]
-        out[b] = compute_metrics(sample, task).get(metric, math.nan)
-    return out
+
+    def score(counts: np.ndarray) -> np.ndarray:
+        out = np.full(len(counts), math.nan)
+        for b, row in enumerate(counts):
+            sample = df.iloc[np.repeat(np.arange(len(df)), row.astype(np.int64))]
+            out[b] = compute_metrics(sample, task).get(metric, math.nan)
+        return out
+
+    return score
+
+
+def _resampled(score: Weights, n: int, n_boot: int, seed: int) -> np.ndarray:
+    """`score` of `n_boot` resamples of n rows, drawn and scored a chunk at a time.
+
+    counts[b, i]: how often row i is drawn in resample b (bincount of the draws; far faster
+    than rng.multinomial, which loops over the rows). One seeded generator draws the chunks
+    in turn, so the values depend on the seed only (one chunk when B x n is small)."""
+    rng = np.random.default_rng(seed)
+    step = max(1, CHUNK_CELLS // n)
+    values = []
+    for first in range(0, n_boot, step):
+        b = min(step, n_boot - first)
+        draws = rng.integers(0, n, size=(b, n)) + np.arange(b)[:, None] * n
+        counts = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(float)
+        del draws  # one chunk's draws and counts at a time, never both matrices of all B
+        values.append(score(counts))
+    return np.concatenate(values) if values else np.array([])
 
 
 def bootstrap_interval(
@@ -211,18 +258,14 @@ def bootstrap_interval(
     n = len(df)
     if n < 2:
         return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    # counts[b, i]: how often row i is drawn in resample b (bincount of B x n draws; far
-    # faster than rng.multinomial, which loops over the rows)
-    draws = rng.integers(0, n, size=(n_boot, n)) + np.arange(n_boot)[:, None] * n
-    counts = np.bincount(draws.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
-    vector: Callable[[pd.DataFrame, str, np.ndarray], np.ndarray | None] | None = {
+    vector: Callable[[pd.DataFrame, str], Weights | None] | None = {
         "classification": _classification_boot,
         "regression": _regression_boot,
     }.get(task)
-    values = vector(df, metric, counts) if vector else None
-    if values is None:  # slower path: cap the number of resamples
-        values = _loop_boot(df, task, metric, counts[:loop_cap])
+    score = vector(df, metric) if vector else None
+    if score is None:  # slower path: cap the number of resamples
+        score, n_boot = _loop_boot(df, task, metric), min(n_boot, loop_cap)
+    values = _resampled(score, n, n_boot, seed)
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return math.nan, math.nan
