@@ -163,3 +163,46 @@ def test_multiclass_and_rare_positive(tmp_path: Path, capsys: pytest.CaptureFixt
                                "--out", str(out))  # fmt: skip
         assert code == 0, err
         assert tomllib.loads(out.read_text())["report"]["primary_metric"] == metric
+
+
+def test_spec_in_another_folder_and_a_parquet_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The table path is written relative to the spec's folder, as the loader reads it."""
+    import pandas as pd
+
+    from foldrun.data.example import write_example_table
+
+    write_example_table(tmp_path / "samples.csv")
+    pd.read_csv(tmp_path / "samples.csv").to_parquet(tmp_path / "samples.parquet")
+    (tmp_path / "exp").mkdir()
+    spec = tmp_path / "exp" / "foldrun.toml"
+    code, _, err = foldrun(capsys, "init", str(tmp_path / "samples.parquet"), "--out", str(spec))
+    assert code == 0, err
+    assert tomllib.loads(spec.read_text())["data"]["table"] == "../samples.parquet"
+    code, out, err = foldrun(capsys, "check", str(spec))
+    assert code == 0 and "ok:" in out, err
+
+
+def test_program_options_that_are_not_params(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Braces in a value stay literal, a built-in name stays as written, a bare flag stays,
+    `--name=value` keeps its form; check accepts the template."""
+    from foldrun.data.example import write_example_table
+
+    write_example_table(tmp_path / "samples.csv")
+    (tmp_path / "fit.py").write_text("print('hi')\n")
+    program = ("python fit.py --data=samples.csv --pattern '{x}_{y}' --model cnn --verbose "
+               "--batch-size 32 --output-dir out --seed 1")  # fmt: skip
+    spec = tmp_path / "foldrun.toml"
+    code, _, err = foldrun(capsys, "init", str(tmp_path / "samples.csv"), "--program", program,
+                           "--out", str(spec))  # fmt: skip
+    assert code == 0, err
+    model = tomllib.loads(spec.read_text())["models"]["fit"]
+    assert model["train"] == ("python fit.py --data={train} --pattern {pattern} --model cnn "
+                              "--verbose --batch-size {batch_size} --output-dir {out} "
+                              "--seed {seed}")  # fmt: skip
+    assert model["params"] == {"pattern": "{x}_{y}", "batch_size": 32}
+    code, _, err = foldrun(capsys, "check", str(spec))
+    assert code == 0, err
