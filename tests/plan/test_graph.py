@@ -228,3 +228,17 @@ def test_missing_table_at_planning_is_a_data_error(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match="not found"):
         build_plan(load_spec(spec_path))
+
+
+def test_curves_reach_the_train_and_refit_tasks_and_leave_fingerprints_alone(
+    tmp_path: Path,
+) -> None:
+    model = '[models.cmd]\ntrain = "true {out}"\npredict = "true {test} {predictions}"\n'
+    plain = build_plan(load_spec(write_spec(tmp_path, model)))
+    declared = model + 'curves = { file = "{out}/history.csv", format = "wide" }\n'
+    plan = build_plan(load_spec(write_spec(tmp_path, declared)))
+    assert {k: t.fingerprint for k, t in plan.tasks.items()} == {
+        k: t.fingerprint for k, t in plain.tasks.items()}  # fmt: skip
+    for task in plan.tasks.values():
+        expected = {"file": "{out}/history.csv", "format": "wide"}
+        assert task.recipe.curves == (expected if task.stage in ("train", "refit") else None)

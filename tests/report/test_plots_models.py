@@ -274,3 +274,31 @@ def test_the_overview_curves_leave_out_a_failed_rows_nan_score(tmp_path: Path) -
 
 def _svg_texts(data: bytes) -> list[str]:
     return [t.text or "" for t in ET.fromstring(data).iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_long_epoch_logs_are_drawn_per_metric_with_train_and_val_overlaid(tmp_path) -> None:
+    """Seed 003's lines (`phase`, `metric`, `value`) were one saw-tooth curve titled
+    "None" mixing every metric (issue 22); an unreadable line is counted, never drawn."""
+    import json
+
+    lines = [{"step": s, "epoch": s, "phase": p, "metric": m, "value": v / s}
+             for s in (1, 2, 3) for p, m, v in (("train", "loss", 0.6), ("val", "loss", 0.7),
+                                                ("train", "acc", 0.2), ("val", "acc", 0.3))]
+    rows, unreadable = [], 0
+    for fold in range(2):
+        folder = tmp_path / f"fold_{fold}"
+        folder.mkdir()
+        (folder / "metrics.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in lines) + '{"step": 4, "phase": "tr')
+        found, bad = plots.read_curves(folder, "", fold)
+        rows, unreadable = rows + found, unreadable + bad
+    assert unreadable == 2
+    figure = plots.model_figure("m", "regression", None, pd.DataFrame(rows), unreadable)
+    texts = _texts(_svg(figure))
+    assert "loss (each fold a line)" in texts and "acc (each fold a line)" in texts
+    assert not any("None" in t for t in texts)
+    assert {"train/loss", "val/loss", "train/acc", "val/acc"} <= set(texts)
+    assert any("2 line(s) of the training logs could not be read: left out" in t for t in texts)
+    png = plots.training_curves({"m": [tmp_path / "fold_0", tmp_path / "fold_1"]},
+                                tmp_path / "curves.png")  # fmt: skip
+    assert png is not None and png.read_bytes().startswith(b"\x89PNG")

@@ -179,3 +179,21 @@ def test_a_user_evaluate_that_writes_a_list_with_an_external_set_fails_in_one_li
     line = _failure(t)
     assert "metrics.json: holds a JSON list, not an object; write a flat JSON object" in line
     assert "Traceback" not in line
+
+
+def test_a_declared_curves_file_is_recorded_for_the_report(tmp_path: Path) -> None:
+    from foldrun.results.curves import task_curves
+
+    write = "mkdir -p {out}/logs && printf 'epoch,train_loss,val_loss\\n1,0.9,1.0\\n' > "
+    t = task(tmp_path, "cmd", "train", inputs=_split(tmp_path),
+             command=write + "{out}/logs/history.csv",
+             curves={"file": "{out}/logs/history.csv", "format": "wide"})  # fmt: skip
+    assert execute_planned(t) == 0
+    assert json.loads((t.task_dir / "curves.json").read_text()) == {
+        "file": "logs/history.csv", "format": "wide"}  # fmt: skip
+    assert [n for n, *_ in task_curves(t.task_dir).points] == ["train_loss", "val_loss"]
+    gone = task(tmp_path, "cmd2", "train", inputs=t.recipe.inputs, command="true",
+                curves={"file": "{out}/none.jsonl", "format": None})  # fmt: skip
+    assert execute_planned(gone) == 0  # curves are diagnostics: said in the log, no failure
+    assert "foldrun: no training curves at" in (gone.task_dir / "train.log").read_text()
+    assert not (gone.task_dir / "curves.json").exists()

@@ -257,3 +257,18 @@ def test_estimator_and_entry_params_keep_any_name(tmp_path: Path) -> None:
     )
     spec, problems = parse_spec(write(tmp_path, text))
     assert problems == [] and spec is not None
+
+
+def test_curves_declare_the_file_and_its_form(tmp_path: Path) -> None:
+    (tmp_path / "samples.csv").write_text("id,x,label\na,1,0\nb,2,1\n")
+    model = '[models.cmd]\ntrain = "prog {out}"\npredict = "prog {test} {predictions}"\n'
+    text = HEAD + model + 'curves = { file = "{out}/metrics.jsonl", format = "long" }\n'
+    spec, problems = parse_spec(write(tmp_path, text))
+    assert problems == [] and spec is not None
+    assert spec.models["cmd"].curves.format == "long"  # type: ignore[union-attr]
+    bad = HEAD + model + 'curves = { file = "{outt}/m.jsonl", format = "tall" }\n'
+    found = lines(tmp_path, bad)
+    assert any(line.startswith("models.cmd.curves.format") for line in found), found
+    typo = HEAD + model + 'curves = { file = "{outt}/m.jsonl" }\n'
+    assert lines(tmp_path, typo) == ["models.cmd.curves.file: unknown placeholder {outt}; "
+                                     "did you mean 'out'?"]  # fmt: skip

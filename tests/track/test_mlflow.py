@@ -189,3 +189,25 @@ def test_maybe_export_after_run_never_raises(tmp_path: Path) -> None:
     broken = SimpleNamespace(mlflow=MlflowSpec(), path=tmp_path / "missing.toml")
     message = maybe_export_after_run(broken, tmp_path)
     assert message is not None and "foldrun track" in message
+
+
+def test_long_epoch_logs_are_exported_per_metric_and_phase(tmp_path: Path, store: str) -> None:
+    """Seed 003's `phase`/`metric`/`value` lines were dropped by the export without a
+    word (issue 22); now `train/loss` and `val/loss` are curves, and a line that cannot be
+    read is counted in the export's line."""
+    shape = RunShape(models={"logreg": 0.8}, n_folds=2)
+    root = write_run(tmp_path / "run", shape)
+    train = root / "tasks/logreg/default/fold_01/train"
+    lines = [{"step": s, "epoch": s, "phase": p, "metric": "loss", "value": 1 / s}
+             for s in (1, 2, 3) for p in ("train", "val")]  # fmt: skip
+    (train / "metrics.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in lines) + '{"phase": "val", "metric": "loss"}\n')
+    report = _export(root, store, "long-curves")
+    assert report.ok and report.unreadable_curve_lines == 1
+    assert "1 line(s) of the training logs could not be read: left out" in report.line()
+    client = mlflow.MlflowClient(tracking_uri=store)
+    fold = next(r for r in _runs(store, "long-curves")
+                if r.data.tags.get("foldrun.key") == "logreg/default/fold_01")  # fmt: skip
+    for name in ("train/loss", "val/loss"):
+        history = client.get_metric_history(fold.info.run_id, name)
+        assert sorted((m.step, m.value) for m in history) == [(1, 1.0), (2, 0.5), (3, 1 / 3)]

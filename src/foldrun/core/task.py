@@ -75,6 +75,9 @@ class TaskRecipe:
     # exits, and its predictions' file and columns
     metrics: tuple[dict[str, Any], ...] = ()
     predictions: dict[str, Any] | None = None
+    # the training curves file a train or refit leaves (`curves`), as a dict; the worker
+    # records where it is (curves.json); not part of the fingerprint
+    curves: dict[str, Any] | None = None
     # a train-only model's train: foldrun scores the predictions it leaves, in the task
     # (no evaluate task follows); not part of the fingerprint
     scores: bool = False

@@ -355,6 +355,7 @@ class _Builder:
             predictions=model.predictions.model_dump(exclude_defaults=True)
             if model.predictions is not None and stage != "evaluate"
             else None,
+            curves=model.curves.model_dump() if model.curves and stage in CURVE_STAGES else None,
         )
         self.tasks[key] = PlannedTask(
             key=key,
@@ -432,6 +433,9 @@ def _files_only(model: ModelSpec, stage: str) -> bool:
         and model.evaluate is not None
         and "predictions" not in placeholders(template)
     )
+
+
+CURVE_STAGES = ("train", "refit")  # the stages that train: they leave training curves
 
 
 def declared_outputs(

@@ -245,6 +245,8 @@ def _plot(name: str, job: Callable[[], Path | None]) -> tuple[Path | None, str, 
 
 
 def _curve_paths(result: analysis.Analysis) -> dict[str, list[Path]]:
+    from foldrun.results.curves import has_curves
+
     tasks = result.results.tasks
     out: dict[str, list[Path]] = {}
     chosen = result.ranking if len(result.ranking) else tasks.drop_duplicates(["model", "variant"])
@@ -252,7 +254,7 @@ def _curve_paths(result: analysis.Analysis) -> dict[str, list[Path]]:
     for row in chosen.head(pages.plots.MAX_PANELS).itertuples():
         sel = tasks[(tasks["model"] == row.model) & (tasks["variant"] == row.variant)]
         sel = sel[(sel["fold"] >= 0) & (sel["repeat"] == 0) & (sel["state"] == "done")]
-        paths = [Path(p) for p in sel["path"] if (Path(p) / "metrics.jsonl").is_file()]
+        paths = [Path(p) for p in sel["path"] if has_curves(p)]  # results/curves.py
         if paths:
             name = pages.label(row.model, row.variant)
             out[labels.get((row.model, row.variant), name)] = paths

@@ -216,8 +216,8 @@ def model_sections(result: analysis.Analysis) -> str:
     by_variant = _first_fold_tasks(res.tasks)
     mine = [by_variant.get((m, v), _NO_TASKS) for m, v, *_ in sections]
     calls = [(label(m, v) + mark, res.task, oof if oof is None or "y_true" in oof else None,
-              _curves(tasks)) for (m, v, _, oof, _, mark), tasks in zip(sections, mine,
-                                                                       strict=True)]  # fmt: skip
+              *_curves(tasks)) for (m, v, _, oof, _, mark), tasks in zip(sections, mine,
+                                                                        strict=True)]  # fmt: skip
     figures = plots.draw_many(plots.model_figure, calls)
     per_class = _per_class_tables(result.summary, [(m, v) for m, v, *_ in sections])
     parts = [_model(m, v, title, anchor, tasks, figure, per_class.get((m, v)))
@@ -290,13 +290,13 @@ def _per_class_tables(
     return out
 
 
-def _curves(tasks: pd.DataFrame) -> pd.DataFrame | None:
-    rows = []
+def _curves(tasks: pd.DataFrame) -> tuple[pd.DataFrame | None, int]:
+    """The tasks' curve points (results/curves.py), and their unreadable lines."""
+    rows, unreadable = [], 0
     for fold, path in zip(tasks["fold"], tasks["path"], strict=True):
-        file = Path(path) / "metrics.jsonl"
-        if file.is_file():
-            rows.extend(plots.read_jsonl(file, "", int(fold)))
-    return pd.DataFrame(rows) if rows else None
+        found, bad = plots.read_curves(Path(path), "", int(fold))
+        rows, unreadable = rows + found, unreadable + bad
+    return (pd.DataFrame(rows) if rows else None), unreadable
 
 
 def _task_images(tasks: pd.DataFrame) -> str:

@@ -664,54 +664,67 @@ def score_histograms(part: pd.DataFrame) -> tuple[str, list[tuple[str, np.ndarra
 
 
 def training_curves(task_paths: dict[str, list[Path]], path: Path) -> Path | None:
-    """metrics.jsonl of the selected variants' tasks: one panel per logged name."""
-    rows = []
+    """The training curves of the selected variants' tasks (results/curves.py reads them):
+    one panel per curve, train solid and val dashed in it."""
+    rows, unreadable = [], 0
     for label, paths in task_paths.items():
         for fold, folder in enumerate(paths):
-            rows.extend(read_jsonl(folder / "metrics.jsonl", label, fold))
+            found, bad = read_curves(folder, label, fold)
+            rows, unreadable = rows + found, unreadable + bad
     if not rows:
         return None
-    return _training_figure(pd.DataFrame(rows), list(task_paths), path)
+    return _training_figure(pd.DataFrame(rows), list(task_paths), path, unreadable)
 
 
 @cached_file
-def _training_figure(df: pd.DataFrame, labels: list[str], path: Path) -> Path:
-    names = sorted(df["name"].unique())[:MAX_PANELS]
-    fig, axes = _grid(len(names), size=3.6)
+def _training_figure(df: pd.DataFrame, labels: list[str], path: Path, unreadable: int = 0):
+    df = df.assign(base=[curve_base(n)[0] for n in df["name"]])
+    bases = sorted(df["base"].unique())[:MAX_PANELS]
+    fig, axes = _grid(len(bases), size=3.6)
     colors = dict(zip(labels, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 10,
                       strict=False))  # fmt: skip
-    for ax, name in zip(axes, names, strict=True):
-        for (label, fold), part in df[df["name"] == name].groupby(["label", "fold"]):
+    for ax, base in zip(axes, bases, strict=True):
+        for (label, name, fold), part in df[df["base"] == base].groupby(["label", "name", "fold"]):
+            dashed = curve_base(str(name))[1] not in ("", "train")  # val (test) dashed
             ax.plot(part["step"], part["value"], color=colors[label], alpha=0.6, lw=1,
-                    label=label if fold == part["fold"].min() else None)  # fmt: skip
-        ax.set(xlabel="step", title=name)
+                    ls="--" if dashed else "-",
+                    label=f"{label} {name}" if fold == part["fold"].min() else None)  # fmt: skip
+        ax.set(xlabel="step", title=base)
     handles = {h.get_label(): h for ax in axes for h in ax.get_lines() if h.get_label()[:1] != "_"}
     if handles:
         axes[0].legend(handles.values(), handles.keys(), fontsize=7)
+    if unreadable:
+        fig.suptitle(unreadable_note(unreadable), fontsize=8, color=PARTIAL)
     return _save(fig, path)
+
+
+def unreadable_note(count: int) -> str:
+    return f"{count} line(s) of the training logs could not be read: left out"
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def read_curves(folder: Path, label: str, fold: int) -> tuple[list[dict[str, object]], int]:
+    """A task folder's curve points as rows (label, fold, name, value, step), and how many
+    lines of its logs could not be read (never drawn)."""
+    from foldrun.results.curves import task_curves
+
+    found = task_curves(folder)
+    return _rows(found.points, label, fold), found.unreadable
+
+
 def read_jsonl(path: Path, label: str, fold: int) -> list[dict[str, object]]:
-    try:
-        lines = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return []
-    out = []
-    for i, line in enumerate(lines):
-        try:
-            rec = json.loads(line)
-            value = float(rec["value"])
-        except (ValueError, KeyError, TypeError):
-            continue  # a half-written last line of a killed task
-        step = rec.get("step")
-        # JSON can hold a lone surrogate ("\\ud800"), which no frame of text can
-        name = _SURROGATE.sub("\ufffd", str(rec.get("name")))
-        out.append({"label": label, "fold": fold, "name": name, "value": value,
-                    "step": step if isinstance(step, int | float) else i})  # fmt: skip
-    return out
+    """The points of one curve file as rows (see read_curves)."""
+    from foldrun.results.curves import read_file
+
+    return _rows(read_file(path).points, label, fold)
+
+
+def _rows(points: list, label: str, fold: int) -> list[dict[str, object]]:
+    # JSON can hold a lone surrogate ("\\ud800"), which no frame of text can
+    return [{"label": label, "fold": fold, "name": _SURROGATE.sub("\ufffd", name),
+             "value": value, "step": step} for name, step, value, _ in points]  # fmt: skip
 
 
 @cached_file
@@ -857,7 +870,8 @@ MAX_CURVE_PANELS = 4
 
 @cached(suffix=".svg")
 def model_figure(
-    title: str, task: str, oof: pd.DataFrame | None, curves: pd.DataFrame | None
+    title: str, task: str, oof: pd.DataFrame | None, curves: pd.DataFrame | None,
+    unreadable: int = 0,
 ) -> bytes | None:
     """One SVG figure per model: ROC, PR, confusion and score distribution (classification)
     or predicted vs true (regression), then its training curves (train and val overlaid).
@@ -872,6 +886,8 @@ def model_figure(
     if not panels:
         return None
     colour = PARTIAL if "PARTIAL" in title else "black"
+    if unreadable:  # counted, never drawn: the figure says so
+        title = f"{title} — {unreadable_note(unreadable)}"
     return svg.figure(title, panels, min(len(panels), 4), colour)
 
 

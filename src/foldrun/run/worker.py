@@ -259,6 +259,8 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
                 code = int(module.run(task, ctx))
         if code == 0 and (reason := missing_outputs(task, ctx) or disk_full(ctx.tmp)):
             return ctx.fail(reason)
+        if code == 0 and task.recipe.curves:
+            record_curves(task, ctx)
         return code
     except SystemExit as stop:  # sys.exit() in user code ends the task, never the worker
         ctx.write_log(traceback.format_exc())
@@ -274,6 +276,24 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
         if saved_env is not None:
             os.environ.clear()
             os.environ.update(saved_env)
+
+
+def record_curves(task: PlannedTask, ctx: ExecContext) -> None:
+    """Where the model's declared training curves are (`curves = { file, format }`), for
+    the report and the MLflow export (results/curves.py reads `curves.json`): relative to
+    the task folder when inside it. A missing file is said in the log, never a failure."""
+    from foldrun.run.adapters.command import values
+    from foldrun.run.program_files import file_path
+
+    declared = dict(task.recipe.curves or {})
+    base = Path(task.recipe.spec_path or ".").parent
+    path = file_path(str(declared.get("file")), values(task, ctx.tmp), base).resolve()
+    if not path.is_file():
+        ctx.write_log(f"\nfoldrun: no training curves at {path} (curves.file)\n")
+        return
+    inside = path.is_relative_to(ctx.tmp.resolve())
+    where = str(path.relative_to(ctx.tmp.resolve())) if inside else str(path)
+    _write_json(ctx.tmp / "curves.json", {"file": where, "format": declared.get("format")})
 
 
 def missing_outputs(task: PlannedTask, ctx: ExecContext) -> str:

@@ -284,6 +284,20 @@ class DefaultsSpec(_Strict):
     fingerprint_code: bool = Field(True, description=(
         "The user's scripts and modules beside the spec are part of each task's fingerprint "
         "(an edit makes its tasks stale)."))  # fmt: skip
+    code: list[str] = Field(default_factory=list, description=(
+        "More files in every task's fingerprint: files, folders or globs relative to the "
+        "spec (\"src/\", \"configs/base.yaml\")."))  # fmt: skip
+
+
+class CurvesSpec(_Strict):
+    """The file a model writes its training curves to, and its form (results/curves.py)."""
+
+    file: str = Field("{out}/metrics.jsonl", description=(
+        "The curves file the program writes (placeholders as in its commands; default "
+        "{out}/metrics.jsonl); JSONL, or CSV/TSV by extension."))  # fmt: skip
+    format: Literal["long", "wide"] | None = Field(None, description=(
+        "long: step or epoch, phase, metric, value per line; wide: a step column and a "
+        "column per metric (default: told per line)."))  # fmt: skip
 
 
 class StageSpec(_Strict):
@@ -339,6 +353,9 @@ class ModelSpec(_Strict):
         "Files the program writes its metrics to, read after its last fold stage."))
     predictions: PredictionsSpec | None = Field(None, description=(
         "The program's predictions file and its columns (id, pred, score or proba)."))
+    curves: CurvesSpec | None = Field(None, description=(
+        "The program's training curves file and its form (long or wide), drawn in the "
+        "report and exported to MLflow."))  # fmt: skip
     # the program's inputs as it expects them (spec/inputs.py): its own feature columns
     # (over [data] features), manifest column names, a config file rendered per task
     features: list[str] | None = Field(None, description=(
@@ -424,7 +441,7 @@ class ModelSpec(_Strict):
     def problems(self, has_target: bool = True) -> list[tuple[str, str]]:
         """(key below the model, message) for stages and placeholders that cannot work."""
         found = self._stage_problems(has_target) + self._placeholder_problems()
-        found += self._param_name_problems()
+        found += self._param_name_problems() + self._curves_problems()
         return found + self._metrics_problems(has_target)
 
     def _metrics_problems(self, has_target: bool) -> list[tuple[str, str]]:
@@ -476,6 +493,15 @@ class ModelSpec(_Strict):
                 )
             seen |= stage.grid.keys()
         return found
+
+    def _curves_problems(self) -> list[tuple[str, str]]:
+        """`curves.file` names placeholders the train stage has."""
+        if self.curves is None:
+            return []
+        allowed = self.allowed_placeholders("train")
+        return [("curves.file", f"unknown placeholder {{{name}}}"
+                 f"{did_you_mean(name, sorted(allowed), 'use one of')}")
+                for name in sorted(placeholders(self.curves.file) - allowed)]  # fmt: skip
 
     def _param_name_problems(self) -> list[tuple[str, str]]:
         """A command model's param (or grid key) named like a built-in placeholder: the

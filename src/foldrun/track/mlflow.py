@@ -77,6 +77,7 @@ class ExportReport:
     error: str | None = None
     renamed: dict[str, str] = field(default_factory=dict)  # names MLflow refuses -> logged as
     too_big: list[str] = field(default_factory=list)  # model files past MODEL_FILES_MAX_MB
+    unreadable_curve_lines: int = 0  # training-log lines left out (results/curves.py)
 
     @property
     def ok(self) -> bool:
@@ -94,6 +95,9 @@ class ExportReport:
             pairs = ", ".join(f"{k} -> {v}" for k, v in sorted(self.renamed.items())[:10])
             more = f" and {len(self.renamed) - 10} more" if len(self.renamed) > 10 else ""
             text += f"; names MLflow refuses were logged as: {pairs}{more}"
+        if self.unreadable_curve_lines:
+            text += (f"; {self.unreadable_curve_lines} line(s) of the training logs could not "
+                     "be read: left out")  # fmt: skip
         if self.too_big:
             names = ", ".join(self.too_big[:5])
             more = f" and {len(self.too_big) - 5} more" if len(self.too_big) > 5 else ""
@@ -212,27 +216,16 @@ def _numeric(obj: Any) -> dict[str, float]:
     return out
 
 
-def _curve(path: Path, ended_ms: int) -> list[tuple[str, float, int, int]]:
-    """metrics.jsonl -> (name, value, timestamp ms, step); step None = the point's index."""
-    out: list[tuple[str, float, int, int]] = []
-    seen: dict[str, int] = defaultdict(int)
-    try:
-        lines = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return out
-    for line in lines:
-        try:
-            rec = json.loads(line)
-            name, value = str(rec["name"]), float(rec["value"])
-        except (ValueError, KeyError, TypeError):
-            continue  # a line cut by a kill
-        step = rec.get("step")
-        step = int(step) if isinstance(step, int | float) else seen[name]
-        seen[name] += 1
-        when = rec.get("time")
-        stamp = int(float(when) * 1000) if isinstance(when, int | float) else ended_ms
-        out.append((name, value, stamp, step))
-    return out
+def _curve(folder: Path, ended_ms: int) -> tuple[list[tuple[str, float, int, int]], int]:
+    """A task folder's training curves (results/curves.py: foldrun.log's points, the long
+    `phase`/`metric`/`value` lines, wide lines, a declared curves file) as (name, value,
+    timestamp ms, step), and the lines that could not be read (left out, counted)."""
+    from foldrun.results.curves import task_curves
+
+    found = task_curves(folder)
+    out = [(name, value, int(when * 1000) if when is not None else ended_ms, int(step))
+           for name, step, value, when in found.points]  # fmt: skip
+    return out, found.unreadable
 
 
 def _params(units: list[Unit], names: tuple[str, ...]) -> dict[str, str]:
@@ -427,6 +420,7 @@ class _Exporter:
         self.existing = self._existing_runs()
         self.renamed: dict[str, str] = {}
         self.too_big: list[str] = []
+        self.unreadable = 0  # lines of the training logs that could not be read
 
     def key(self, name: str) -> str:
         """`name` as MLflow takes it; a changed name is remembered for the report."""
@@ -523,8 +517,9 @@ class _Exporter:
         """The training curves of the `todo` stages (metrics.jsonl) and the final metrics."""
         metrics = []
         for stage in todo:
-            curve = _curve(unit.stages[stage] / "metrics.jsonl", _ms(res[stage].get("ended")) or 0)
+            curve, bad = _curve(unit.stages[stage], _ms(res[stage].get("ended")) or 0)
             metrics += [self.Metric(self.key(n), v, t, s) for n, v, t, s in curve]
+            self.unreadable += bad
         return metrics + [self.Metric(self.key(k), v, stamp, 0)
                           for k, v in final_metrics(unit).items()]  # fmt: skip
 
@@ -725,6 +720,7 @@ def _export_units(exporter: _Exporter, units: list[Unit], report: ExportReport) 
                 report.failed.append(f"{unit.key}: {' '.join(str(err).split())[:200]}")
     report.renamed = exporter.renamed
     report.too_big = exporter.too_big
+    report.unreadable_curve_lines = exporter.unreadable
 
 
 def _count(report: ExportReport, outcome: str) -> None:
