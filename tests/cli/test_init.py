@@ -206,3 +206,20 @@ def test_program_options_that_are_not_params(
     assert model["params"] == {"pattern": "{x}_{y}", "batch_size": 32}
     code, _, err = foldrun(capsys, "check", str(spec))
     assert code == 0, err
+
+
+def test_a_starter_that_does_not_load_is_never_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in init must not leave the user a broken spec: the loader reads it first."""
+    from foldrun.cli import init
+    from foldrun.data.example import write_example_table
+
+    write_example_table(tmp_path / "samples.csv")
+    render = init.render
+    monkeypatch.setattr(init, "render", lambda *a: render(*a).replace("[split]", "[splitt]"))
+    code, out, err = foldrun(capsys, "init", str(tmp_path / "samples.csv"), "--out",
+                             str(tmp_path / "foldrun.toml"))  # fmt: skip
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "does not load (splitt: unknown key" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["samples.csv"]

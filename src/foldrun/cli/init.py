@@ -13,7 +13,6 @@ import math
 import os
 import re
 import shlex
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,18 +94,25 @@ def command(
         raise click.UsageError("--program takes the train command and, optionally, the predict one")
     facts = inspect(table, target, group, need_target=not programs)
     program = program_model(programs, table) if programs else None
-    text = render(facts, program, out)
-    validate(text, out)
-    write_new(out, text)
+    write_new(out, render(facts, program, out))
     click.echo(summary(facts, program, out))
 
 
 def write_new(out: Path, text: str) -> None:
-    """`text` whole at `out`, or nothing: written beside it, then linked to its name (a
-    link never replaces a file, one made meanwhile included)."""
+    """`text` whole at `out`, or nothing: written beside it, loaded by the loader (a bug
+    here must not leave the user a broken spec), then linked to its name (a link never
+    replaces a file, one made meanwhile included)."""
+    from foldrun.spec.load import parse_spec
+
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
         tmp.write_text(text, encoding="utf-8")
+        problems = parse_spec(tmp)[1]
+        if problems:
+            problem = problems[0]
+            raise SpecError(f"foldrun init made a spec that does not load ({problem.key}: "
+                            f"{problem.message}); please report it, and write the spec by "
+                            "hand", file=out)  # fmt: skip
         os.link(tmp, out)
     except FileExistsError:
         raise SpecError("already exists; foldrun init never replaces a file", file=out) from None
@@ -235,8 +241,10 @@ def primary_metric(facts: Facts, command_model: bool) -> tuple[str | None, str]:
 def program_model(commands: tuple[str, ...], table: Path) -> Program:
     """A command model: the program's options that name data, outputs or a seed become
     placeholders, the other `--name value` options become params."""
+    from foldrun.spec.model import PROGRAM_STAGES
+
     templates, params = {}, {}
-    for stage, line in zip(("train", "predict"), commands, strict=False):
+    for stage, line in zip(PROGRAM_STAGES, commands, strict=False):
         try:
             argv = shlex.split(line)
         except ValueError as err:
@@ -302,17 +310,6 @@ def program_name(argv: list[str]) -> str:
     )
     name = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(script).stem.split(".")[-1]).strip("_")
     return name or "program"
-
-
-def validate(text: str, out: Path) -> None:
-    """The starter must load: a bug here must not leave the user a broken spec."""
-    from foldrun.spec.model import Spec
-
-    try:
-        Spec.model_validate(tomllib.loads(text))
-    except (ValueError, tomllib.TOMLDecodeError) as err:
-        raise SpecError(f"foldrun init made a spec that does not load ({err}); please report "
-                        "it, and write the spec by hand meanwhile", file=out) from None  # fmt: skip
 
 
 def render(facts: Facts, program: Program | None, out: Path) -> str:
