@@ -391,3 +391,14 @@ def test_group_may_be_a_list_in_the_spec(tmp_path: Path) -> None:
     assert (rows.groupby(["t", "s"])["fold"].nunique() == 1).all()
     spec.write_text(spec.read_text().replace('["t", "s"]', '["t", "site"]'))
     assert "data.group: column 'site'" in only_problem(spec)
+
+
+def test_code_entries_that_name_no_file_are_check_lines(tmp_path: Path) -> None:
+    spec = _template_spec(tmp_path, 'train = "python t.py {train}"\ncode = ["src/"]\n')
+    line = only_problem(spec)
+    assert "models.m.code" in line and "code entry 'src/' names no file" in line
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/a.py").write_text("")
+    assert problem_lines(spec) == []
+    spec.write_text(spec.read_text().replace("[split]", "[defaults]\ncode = ['..']\n[split]"))
+    assert "defaults.code: code entry '..'" in only_problem(spec)

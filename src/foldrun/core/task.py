@@ -60,6 +60,9 @@ class TaskRecipe:
     input_sha256: dict[str, str | None] = field(default_factory=dict)  # the worker checks them
     outputs: tuple[str, ...] = ()  # files the task must leave (`a|b`: either)
     code: dict[str, str] = field(default_factory=dict)  # the user's files it runs -> sha256
+    # installed modules its Python files import: their versions go to packages.json (never
+    # part of the fingerprint: the environment, not the experiment)
+    packages: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)  # id, target, group, features
     seed: int = 0
     spec_path: Path | None = None  # the spec's folder goes first on sys.path, and is a

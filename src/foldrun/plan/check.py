@@ -73,6 +73,8 @@ def check_spec(path: str | Path) -> list[Problem]:
                 problems.append(problem)
     for name, model in parts.models.items():
         problems += model_problems(name, model, parts)
+    if spec is not None:
+        problems += code_problems("defaults.code", spec.defaults.code, parts)
     if parts.has_mlflow and importlib.util.find_spec("mlflow") is None:
         problems.append(
             Problem('mlflow is not installed; pip install "foldrun[mlflow]"', parts.file, "mlflow")
@@ -266,6 +268,7 @@ def model_problems(name: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
             if message:
                 found.append(Problem(message, parts.file, f"{key}.{field}"))
     found += _input_problems(key, model, parts)
+    found += code_problems(f"{key}.code", model.code, parts)
     missing = _absent_subsets(parts)
     for stage in STAGES:
         template = model.template(stage)
@@ -303,6 +306,19 @@ def _input_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
         found.append(Problem(f"features include {column!r}, the {roles[column]} column: the "
                              "model would see it (leakage); remove it", parts.file,
                              f"{key}.features", column=column))  # fmt: skip
+    return found
+
+
+def code_problems(key: str, entries: list[str], parts: _Parts) -> list[Problem]:
+    """Each `code` entry names a file, folder or glob with files in the spec's folder."""
+    from foldrun.plan.code import declared_files
+
+    found = []
+    for entry in entries:
+        try:
+            declared_files(parts.base, [entry])
+        except FoldrunError as err:
+            found.append(Problem(err.message, parts.file, key))
     return found
 
 

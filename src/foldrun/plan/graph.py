@@ -21,7 +21,7 @@ from foldrun.core.files import write_if_changed
 from foldrun.core.task import PlannedTask, Resources, TaskRecipe, matches
 from foldrun.data.table import forget_shared_tables
 from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
-from foldrun.plan.code import code_files, code_hashes
+from foldrun.plan.code import code_files, code_hashes, imported_packages
 from foldrun.plan.data import check_external, data_meta
 from foldrun.plan.fingerprint import FileHashes, fingerprint
 from foldrun.plan.inputs import model_data, program_inputs, reads_split
@@ -212,6 +212,7 @@ class _Builder:
         self.hashes = FileHashes()
         self.tasks: dict[str, PlannedTask] = {}
         self._code_cache: dict[tuple[int, str], dict[str, str]] = {}
+        self._packages: dict[tuple[int, str], tuple[str, ...]] = {}  # imported, not hashed
         task_kind, data = data_meta(spec, write=write)
         report = spec.report
         self.common = TaskRecipe(  # what every task of the spec shares
@@ -345,6 +346,7 @@ class _Builder:
                 declared_outputs(stage, inputs, self._kind(model, stage), _files_only(model, stage))
             ),
             code=self._code(model, stage),
+            packages=self._packages.get((id(model), stage), ()),
             data=model_data(model, self.common.data),
             program_inputs=program_inputs(
                 model, self.common.data, stage, Path(self.spec.path).resolve().parent, self.hashes
@@ -397,8 +399,13 @@ class _Builder:
             objects = [] if stage == "evaluate" and model.kind != "command" else [
                 model.entry, model.estimator, *model.preprocess]  # fmt: skip
             spec_dir = Path(self.spec.path).resolve().parent
-            files = code_files(spec_dir, model.template(stage), objects)
+            template = model.template(stage)
+            # `code` entries go with the stages that run the user's code
+            runs = template is not None or any(objects)
+            declared = [*self.spec.defaults.code, *model.code] if runs else []
+            files = code_files(spec_dir, template, objects, declared)
             self._code_cache[key] = code_hashes(spec_dir, files, self.hashes)
+            self._packages[key] = imported_packages(spec_dir, files)
         return dict(self._code_cache[key])
 
     def _upstream_fingerprints(self, stage: str, deps: tuple[str, ...]) -> list[str]:

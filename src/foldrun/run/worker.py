@@ -411,6 +411,10 @@ def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int])
     _write_json(tmp / "params.json", task.recipe.params)
     if task.recipe.code:  # the user's files it ran: status names the ones that changed
         _write_json(tmp / "code.json", task.recipe.code)
+    if task.recipe.packages:  # provenance: the versions of the packages its code imports
+        from foldrun.plan.code import package_versions
+
+        _write_json(tmp / "packages.json", package_versions(task.recipe.packages))
     started, t0 = datetime.now().astimezone(), time.perf_counter()
     cpu0, _, _ = _usage()
     with open(tmp / "train.log", "wb", buffering=0) as log:

@@ -365,6 +365,9 @@ class ModelSpec(_Strict):
         "The manifests in the program's column names (rename)."))
     config: ConfigSpec | None = Field(None, description=(
         "A config file rendered per task from a template beside the spec, passed as {config}."))
+    code: list[str] = Field(default_factory=list, description=(
+        "More files in this model's fingerprint (over [defaults] code): files, folders or "
+        "globs relative to the spec."))  # fmt: skip
 
     @field_validator("grid")
     @classmethod
@@ -718,6 +721,18 @@ class Spec(_Strict):
                 "[race] and [split] inner cannot be combined: the race stops variants on the "
                 "outer test folds, which the nested estimate must never see (and it needs "
                 "every variant's outer scores); remove one of them"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _external_primary_names_a_set(self) -> Spec:
+        chosen = self.report.primary_metric if self.report else None
+        name, slash, _ = (chosen or "").removeprefix("external:").partition("/")
+        if chosen and chosen.startswith("external:") and (name not in self.external or not slash):
+            sets = ", ".join(sorted(self.external)) or "none"
+            raise ValueError(
+                f"[report] primary_metric {chosen!r} must be external:<set>/<metric> with a "
+                f"set of [external] (here: {sets})"
             )
         return self
 
