@@ -56,10 +56,68 @@ def _fit(task: PlannedTask, out: Path) -> Any:
     from foldrun.run.adapters.common import input_path, read_manifest, xy
 
     X, y = xy(task, read_manifest(input_path(task, "train"), task))  # type: ignore[arg-type]
-    model = build_model(task).fit(X, y)
+    model = fitted(task, X, y)
     joblib.dump(model, out / MODEL_FILE)
     print(f"fitted on {len(X)} rows, {X.shape[1]} features")
     return model
+
+
+def fitted(task: PlannedTask, X: Any, y: Any) -> Any:
+    """The model fitted on (X, y). An estimator that takes integer classes only (XGBoost:
+    `Invalid classes inferred from unique values of y ... got ['fake' 'real']`) is fitted
+    on scikit-learn's LabelEncoder codes instead and wrapped to predict the class names, so
+    predictions files and metrics keep them. Found by trying: scikit-learn's own estimators
+    take any labels and are fitted once, as before."""
+    try:
+        return build_model(task).fit(X, y)
+    except Exception as err:  # whatever the estimator raises on labels
+        if task.recipe.problem != "classification" or _are_codes(y):
+            raise
+        first = err
+    from sklearn.preprocessing import LabelEncoder
+
+    encoder = LabelEncoder().fit(y)
+    try:
+        model = build_model(task).fit(X, encoder.transform(y))
+    except Exception:  # codes did not help either: the estimator's own first error
+        raise first from None
+    classes = ", ".join(map(str, encoder.classes_))
+    print(f"the estimator takes integer classes only ({type(first).__name__}: {first}); "
+          f"fitted on codes 0..{len(encoder.classes_) - 1} of {classes}, predictions keep "
+          "the class names")  # fmt: skip
+    return EncodedLabels(model, encoder)
+
+
+def _are_codes(y: Any) -> bool:
+    """Whether the labels already are the codes 0..k-1 (encoding would change nothing)."""
+    import numpy as np
+
+    values = np.unique(np.asarray(y))
+    return values.dtype.kind in "iu" and np.array_equal(values, np.arange(len(values)))
+
+
+class EncodedLabels:
+    """A classifier fitted on label codes, predicting the original class names: `predict`
+    decodes, `classes_` are the names in code order (the columns of `predict_proba`)."""
+
+    def __init__(self, model: Any, encoder: Any) -> None:
+        self.model, self.encoder = model, encoder
+
+    @property
+    def classes_(self) -> Any:
+        return self.encoder.classes_
+
+    def predict(self, X: Any) -> Any:
+        import numpy as np
+
+        codes = np.asarray(self.model.predict(X))
+        return self.encoder.inverse_transform(codes.astype(np.int64).ravel())
+
+    def __getattr__(self, name: str) -> Any:
+        # predict_proba, decision_function ... as the fitted model has them (hasattr works)
+        if name in ("model", "encoder") or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.model, name)
 
 
 def _predict(task: PlannedTask, model: Any, subsets: tuple[str, ...], out: Path) -> Any:
