@@ -116,3 +116,10 @@ def test_shell_parameter_expansion_is_not_a_placeholder() -> None:
     template = "echo ${HOME:-/tmp} ${fold} {fold:03d}"
     assert placeholders(template) == {"fold"}
     assert render(template, {"fold": 2}) == "echo ${HOME:-/tmp} $2 002"
+
+
+def test_inline_python_braces_are_not_format_specs() -> None:
+    """`{k: v for ...}` in a `python -c` program is its own text, as before format specs."""
+    template = 'python -c "print({k: v for k in x})" {fold:03d}'
+    assert placeholders(template) == {"fold"}
+    assert render(template, {"fold": 1}).endswith(" 001")

@@ -45,8 +45,11 @@ BUILTIN_PLACEHOLDERS = frozenset(
 )
 # `{name}`, `{name*}` (list -> arguments), `{name?--flag}` (switch), `{name:spec}` (a
 # Python format spec); `{{`/`}}` literal
+# the shape of a format spec ([[fill]align][sign][z][#][0][width][grouping][.precision]
+# [type]): `{k: v for k in x}` in an inline `python -c` stays the program's own text
+_SPEC = r"(?:[^{}\n]?[<>=^])?[-+ ]?z?#?0?\d*[_,]?(?:\.\d+)?[A-Za-z%]?"
 _TOKEN = re.compile(
-    r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)(\*|\?[^{}\s'\"]+|:[^{}\n]*)?\}"
+    r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)(\*|\?[^{}\s'\"]+|:" + _SPEC + r")?\}"
 )
 
 
