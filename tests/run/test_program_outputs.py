@@ -125,6 +125,19 @@ def test_record_id_and_prob_are_scored_without_a_converter(finished: Path) -> No
     assert "healthCode" not in mine.columns and "score" in mine.columns
 
 
+def test_a_train_only_model_is_one_task_per_fold_scored_as_it_completes(finished: Path) -> None:
+    results = fr.Project.load(finished / "foldrun.toml").results()
+    tasks = results.tasks[results.tasks["model"].isin(["audio", "deepfake"])]
+    assert set(tasks["stage"]) == {"train"} and len(tasks) == 6 and set(tasks["state"]) == {"done"}
+    auc = results.metrics[(results.metrics["model"] == "audio")
+                          & (results.metrics["metric"] == "roc_auc")]  # fmt: skip
+    assert set(auc["stage"]) == {"train", "evaluate"}  # the folds, and the pooled row
+    pooled = auc[auc["subset"] == "pooled"]
+    assert len(pooled) == 1 and pooled["value"].iloc[0] == 1.0
+    preds = results.predictions[results.predictions["model"] == "audio"]
+    assert (preds["y_true"].astype(int) == (preds["score"] > 0.5).astype(int)).all()
+
+
 def test_a_predict_that_writes_only_files_then_a_long_metrics_csv(finished: Path) -> None:
     psnr = _metric(finished, "denoiser", "psnr")
     assert list(psnr.index) == [0, 1, 2] and np.allclose(psnr, 31.0)

@@ -114,8 +114,9 @@ def test_train_only_program_that_predicts_is_scored_by_foldrun(tmp_path: Path) -
     _spec(tmp_path, '[models.net]\ntrain = "python fit.py {train} {test} {predictions}"')
     done = foldrun("run", "foldrun.toml", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    evaluate = tmp_path / "runs/p/tasks/net/default/fold_00/evaluate/metrics.json"
-    assert json.loads(evaluate.read_text())["test/roc_auc"] > 0.5
+    train = tmp_path / "runs/p/tasks/net/default/fold_00/train/metrics.json"
+    assert json.loads(train.read_text())["test/roc_auc"] > 0.5  # scored in its own task
+    assert not (tmp_path / "runs/p/tasks/net/default/fold_00/evaluate").exists()  # no evaluate
     preds = pd.read_parquet(tmp_path / "runs/p/tasks/net/default/fold_00/train/"
                             "predictions.parquet")
     assert preds["id"].str.len().eq(3).all()  # ids stay text: 007, not 7

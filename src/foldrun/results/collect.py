@@ -296,6 +296,15 @@ def has_predictions(ref: TaskRef) -> bool:
     return ref.stage == "evaluate" or (ref.stage == "refit" and ref.fold == -1)
 
 
+def prediction_refs(whole: list[TaskRef], every: list[TaskRef]) -> list[TaskRef]:
+    """The tasks of `whole` whose predictions.parquet holds a fold's scored predictions:
+    evaluate's copy, refit's holdout, and the train task of a train-only model (scored as
+    it completes; `every`, the tasks of the same folds, has no predict or evaluate there)."""
+    followed = {r.key[:4] for r in every if r.stage in ("predict", "evaluate")}
+    return [r for r in whole if has_predictions(r) or (
+        r.stage == "train" and r.fold >= 0 and r.key[:4] not in followed)]  # fmt: skip
+
+
 def read_predictions(refs: list[TaskRef]) -> pa.Table | None:
     """The predictions of `refs` as one table with model, variant, fold, repeat in front."""
     refs = [r for r in refs if "predictions.parquet" in r.files]
@@ -333,7 +342,7 @@ def without_stale(preds: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
     the table, but are never pooled or plotted with current ones."""
     if preds.empty or "state" not in tasks:
         return preds
-    stale = tasks[(tasks["state"] == "stale") & tasks["stage"].isin(["evaluate", "refit"])]
+    stale = tasks[(tasks["state"] == "stale") & tasks["stage"].isin(["train", "evaluate", "refit"])]
     if stale.empty:
         return preds
     keys = stale[PRED_KEYS].itertuples(index=False, name=None)
