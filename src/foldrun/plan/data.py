@@ -126,11 +126,14 @@ def check_external(spec: Spec, tables: dict[str, Path]) -> None:
         except DataError as err:
             err.key = key
             raise
-        for column in [data.id, *data.targets, *_estimator_features(spec)]:
+        for column in [data.id, *_estimator_features(spec)]:
             if column not in frame.columns:
                 raise DataError(f"no column {column!r} (a [data] id/target/feature column); "
                                 "add it", file=path, key=key, column=column)  # fmt: skip
-        _check_external_rows(frame, data.id, data.targets, path, key)
+        labels = [c for c in data.targets if c in frame.columns]
+        if len(labels) < len(data.targets):
+            _check_label_free(spec, data.targets, path, key)
+        _check_external_rows(frame, data.id, labels, path, key)
         shared = ids & set(frame[data.id].astype(str))
         if shared:
             raise PlanError(
@@ -139,6 +142,17 @@ def check_external(spec: Spec, tables: dict[str, Path]) -> None:
                 "give the external set only rows the data table lacks",
                 file=path, key=key,
             )  # fmt: skip
+
+
+def _check_label_free(spec: Spec, targets: list[str], path: Path, key: str) -> None:
+    """An external set without the target column is scored by the models' own evaluate
+    programs only: every model must have one (foldrun's evaluate needs the labels)."""
+    missing = [name for name, model in spec.models.items() if model.evaluate is None]
+    if missing:
+        raise DataError(
+            f"no column {targets[0]!r} (the [data] target); add it, or give model "
+            f"{missing[0]!r} an evaluate program that scores the set without labels",
+            file=path, key=key, column=targets[0])  # fmt: skip
 
 
 def _estimator_features(spec: Spec) -> list[str]:

@@ -407,8 +407,8 @@ def ensemble_rows(
     for (model, variant, repeat, name), part in ext.groupby(
         ["model", "variant", "repeat", "subset"], sort=False
     ):
-        if part["fold"].nunique() < n_folds:
-            continue
+        if part["fold"].nunique() < n_folds or part["y_true"].isna().all():
+            continue  # not every fold model yet, or a set without labels (no truth)
         part = common_ids(part)
         for metric, value in compute_metrics(fold_ensemble(part, kind), kind).items():
             rows.append((model, variant, -1, repeat, "evaluate", name, metric, value))

@@ -57,6 +57,8 @@ class Results:
         A chosen metric that no finished task has is an error naming those that exist."""
         present = set(self.metrics.loc[self.metrics["subset"] == "test", "metric"])
         chosen = self.options.get("primary_metric")
+        if isinstance(chosen, str) and chosen.startswith(collect.EXTERNAL):
+            return _external_primary(self.metrics, chosen)
         if isinstance(chosen, str) and chosen:
             name = chosen.removeprefix("test/")
             if present and name not in present:
@@ -75,10 +77,11 @@ class Results:
         """`metrics` without the rows of stale tasks (done under other settings than the
         spec's now): they stay queryable but are never summarized with current ones."""
         stale = self.tasks[self.tasks["state"] == "stale"]
-        if stale.empty:
-            return self.metrics
-        keys = list(stale[collect.KEY].itertuples(index=False, name=None))
-        return self.metrics[~collect.key_mask(self.metrics, collect.KEY, keys)]
+        current = self.metrics
+        if not stale.empty:
+            keys = list(stale[collect.KEY].itertuples(index=False, name=None))
+            current = current[~collect.key_mask(current, collect.KEY, keys)]
+        return _as_test_rows(current, self.options.get("primary_metric"))
 
     @cached_property
     def current_predictions(self) -> pd.DataFrame:
@@ -254,6 +257,31 @@ def _one_dataset(source: RunSource, dataset: str | None) -> RunSource:
             file=source.spec_path,
             key="datasets",
         )
+def _external_primary(metrics: pd.DataFrame, chosen: str) -> str:
+    """`external:<set>/<metric>` as the primary metric, when some fold model has it."""
+    external = metrics[metrics["subset"].astype(str).str.startswith(collect.EXTERNAL)]
+    present = set(external["subset"].astype(str) + "/" + external["metric"].astype(str))
+    if present and chosen not in present:
+        raise ReportError(
+            f"primary_metric {chosen!r} is in no finished task's external metrics; those "
+            f"are: {', '.join(sorted(present))}; name one of them", key="report.primary_metric")
+    return chosen
+
+
+def _as_test_rows(metrics: pd.DataFrame, chosen: object) -> pd.DataFrame:
+    """With `primary_metric = "external:<set>/<metric>"`: each fold model's score on the set
+    also as a test row of that name, so the ranking, the comparison and the report across
+    datasets rank on it as on any test metric (one score per fold model)."""
+    if not (isinstance(chosen, str) and chosen.startswith(collect.EXTERNAL)):
+        return metrics
+    subset, _, metric = chosen.rpartition("/")
+    rows = metrics[(metrics["subset"] == subset) & (metrics["metric"] == metric)
+                   & (metrics["fold"] >= 0)]  # fmt: skip
+    if rows.empty:
+        return metrics
+    return pd.concat([metrics, rows.assign(subset="test", metric=chosen)], ignore_index=True)
+
+
     unknown = f"no dataset {dataset!r}; " if dataset is not None else ""  # a typo: say so
     raise ReportError(
         f"{unknown}the run has datasets {', '.join(names)}: name one (dataset=...), or report them "

@@ -42,6 +42,8 @@ def greater_is_better(metric: str, lower: Iterable[str] = ()) -> bool:
     names = set(lower) | {name.rpartition("/")[2] for name in lower}  # "test/sam" names sam
     if metric in names or metric.rpartition("/")[2] in names:
         return False
+    if metric.startswith("external:"):  # `external:<set>/rmse` is rmse on that set
+        metric = metric.rpartition("/")[2]
     return GREATER_IS_BETTER.get(metric, True)
 
 

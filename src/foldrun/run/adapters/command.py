@@ -286,8 +286,13 @@ def _evaluate_with_external(task: PlannedTask, ctx: ExecContext) -> int:
         code = _run_with_predictions(task, ctx, preds[preds["subset"] == subset], copy, subset)
     if code != 0 or not external.any():
         return code
-    scored = common.with_truth(task, preds[external])
-    common.write_predictions(scored, ctx.tmp)
+    # a set without the target column (check allows it with a user evaluate) is scored by
+    # the program alone: its rows are kept without y_true
+    labelled = [s for s in task.external_sets() if common.has_labels(task, s)]
+    known = preds["subset"].astype(str).isin(labelled).to_numpy()
+    scored = common.with_truth(task, preds[known])
+    kept = [part for part in (scored, preds[external & ~known]) if len(part)]
+    common.write_predictions(pd.concat(kept) if len(kept) > 1 else kept[0], ctx.tmp)
     mine = common.read_metrics(ctx.tmp / "metrics.json")
     ours = common.subset_metrics(task, scored)
     common.merge_metrics(ctx.tmp, {k: v for k, v in ours.items() if k not in mine})

@@ -50,6 +50,13 @@ def read_manifest(path: Path, task: PlannedTask | None = None) -> pd.DataFrame:
     return read_table(path, text=[info.get("id"), *(group if isinstance(group, list) else [group])])
 
 
+def has_labels(task: PlannedTask, subset: str) -> bool:
+    """Whether the manifest of `subset` holds the target column(s): an external set may
+    not (its model's own evaluate scores it)."""
+    path = input_path(task, subset)
+    return path is not None and set(targets(task)) <= set(read_manifest(path, task).columns)
+
+
 def targets(task: PlannedTask) -> list[str]:
     target = data_info(task)["target"]
     return list(target) if isinstance(target, list | tuple) else [target]
