@@ -160,3 +160,36 @@ def test_a_declared_file_the_program_did_not_write_fails_the_task(
                                "program wrote no such file; it must write it")  # fmt: skip
     states = {t.key: t.state for t in fr.Project.load(spec).status().tasks}
     assert states["denoiser/default/fold_00/evaluate"] != "done"  # never counted as done
+
+
+# seed 004: the evaluation writes metrics.csv (one row per metric) for the fold and again
+# for the benchmark corpus (an external set), to the same path each time
+SCORE_CSV = """
+import csv, sys
+test, target = sys.argv[1:3]
+n = sum(1 for _ in csv.DictReader(open(test)))
+open(target, "w").write(f"metric,value\\nrows,{n}\\nf1_call,0.5\\n")
+"""
+
+
+def test_declared_metrics_of_a_user_evaluate_on_an_external_set(tmp_path: Path) -> None:
+    _project(tmp_path)
+    (tmp_path / "score_csv.py").write_text(SCORE_CSV)
+    table = pd.read_csv(tmp_path / "samples.csv", dtype={"id": str})
+    table.assign(id="b" + table["id"]).head(7).to_csv(tmp_path / "bench.csv", index=False)
+    (tmp_path / "foldrun.toml").write_text(SPEC.split("[models.deepfake]")[0] + """
+[external.bench]
+table = "bench.csv"
+[models.spot]
+train = "python -c pass"
+predict = "python audio.py {train} {test} {predictions}"
+evaluate = "python score_csv.py {test} metrics.csv"
+predictions = { id = "record_id", proba = "prob" }
+metrics = [{ file = "metrics.csv", prefix = "test/" }]
+""")
+    outcome = fr.Project.load(tmp_path / "foldrun.toml").run(jobs=2)
+    assert outcome.ok, [(f.key, f.reason, f.tail[-2:]) for f in outcome.failures]
+    metrics = json.loads((tmp_path / "runs/own/tasks/spot/default/fold_00/evaluate/"
+                          "metrics.json").read_text())  # fmt: skip
+    assert metrics["test/rows"] == 10 and metrics["external:bench/rows"] == 7
+    assert metrics["test/f1_call"] == metrics["external:bench/f1_call"] == 0.5

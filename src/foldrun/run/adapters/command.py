@@ -140,18 +140,29 @@ def _in_contract(task: PlannedTask, frame: pd.DataFrame, path: Path) -> pd.DataF
 
 
 def run(task: PlannedTask, ctx: ExecContext) -> int:
-    """The stage's program, then the metrics files it declares read into metrics.json."""
+    """The stage's program, then the metrics files it declares read into metrics.json (a
+    user evaluate run once per external set reads them after each run)."""
     code = _run_program(task, ctx)
-    if code != 0 or not task.recipe.metrics:
+    if code != 0 or not task.recipe.metrics or _per_set(task):
         return code
+    return _read_declared(task, ctx, values(task, ctx.tmp))
+
+
+def _per_set(task: PlannedTask) -> bool:
+    """A user evaluate that runs once on the fold's rows and once per external set."""
+    return task.stage == "evaluate" and bool(task.external_sets()) and bool(task.recipe.command)
+
+
+def _read_declared(task: PlannedTask, ctx: ExecContext, found: dict[str, object]) -> int:
+    """The declared metrics files, their paths rendered with `found`, into metrics.json."""
     from foldrun.run.program_files import MetricsFileError, read_sources
 
     base = Path(task.recipe.spec_path or ".").parent
     try:
-        found = read_sources(task.recipe.metrics, values(task, ctx.tmp), base)
+        read = read_sources(task.recipe.metrics, found, base)
     except MetricsFileError as err:
         return ctx.fail(str(err))
-    return _merge_declared(task, ctx, found)
+    return _merge_declared(task, ctx, read)
 
 
 def _merge_declared(task: PlannedTask, ctx: ExecContext, found: dict[str, object]) -> int:
@@ -181,7 +192,7 @@ def _run_program(task: PlannedTask, ctx: ExecContext) -> int:
     for line in lines:
         ctx.write_log(f"foldrun: {line}\n")  # the config file, in the log and audit.log
         audit.append(ctx.layout.audit_log, task.key, "command", line)
-    if task.stage == "evaluate" and task.external_sets() and task.recipe.command:
+    if _per_set(task):
         return _evaluate_with_external(task, ctx)
     command = rendered(task, ctx.tmp)
     if command is None:
@@ -322,10 +333,13 @@ def _run_with_predictions(
             code = _run_on_external(task, ctx, subset, copy)
     finally:
         copy.unlink(missing_ok=True)
+    name = subset.partition(":")[2] if subset else ""
+    if code == 0 and task.recipe.metrics:  # its declared files, as this run wrote them
+        code = _read_declared(task, ctx, {**values(task, ctx.tmp), "external": name})
     if code != 0:
         return code
     if not metrics.is_file():
-        where = f" on external set {subset.partition(':')[2]}" if subset else ""
+        where = f" on external set {name}" if subset else ""
         return ctx.fail(f"the evaluate step wrote no metrics.json{where}; it must write one")
     scored = common.read_metrics(metrics)  # a list or a string "0.75": one line
     if subset is not None:
