@@ -128,7 +128,13 @@ def test_provenance_from_git_repo(tmp_path: Path) -> None:
     subprocess.run([*git, "add", "foldrun.toml"], check=True)
     subprocess.run([*git, "commit", "-qm", "spec"], check=True)
     head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
-    prov = build_report(spec).summary["provenance"]
+    # the spec (no [data]: it does not load, so it cannot be reported) as the source's
+    from foldrun.report import analysis
+    from foldrun.results import load_results
+
+    results = load_results(tmp_path / "runs/x")
+    results.source.spec_path = spec
+    prov = analysis.provenance(results)
     assert prov["git_commit"] == head.strip()
     import hashlib
 
@@ -158,7 +164,9 @@ def test_spec_whose_run_does_not_exist(tmp_path: Path) -> None:
     from foldrun.errors import ReportError
 
     spec = tmp_path / "foldrun.toml"
-    spec.write_text('name = "never-ran"\n')
+    (tmp_path / "t.csv").write_text("id,x,y\na,1,0\nb,2,1\nc,3,0\nd,4,1\n")
+    spec.write_text('name = "never-ran"\n[data]\ntable = "t.csv"\nid = "id"\ntarget = "y"\n'
+                    '[models.m]\nestimator = "sklearn.dummy:DummyClassifier"\n')
     with pytest.raises(ReportError, match="does not exist; run `foldrun run SPEC` first"):
         build_report(spec)
     assert not (tmp_path / "runs").exists()  # nothing written

@@ -12,9 +12,13 @@ def test_report_cli_with_spec(run_dir: Path, tmp_path: Path) -> None:
     spec = tmp_path / "foldrun.toml"
     spec.write_text(f'name = "x"\noutput = "{run_dir}"\n[report]\nprimary_metric = "accuracy"\n')
     result = CliRunner().invoke(cli, ["report", str(spec)])
+    # no [data]: the spec does not load, so the disk is not reported as if it were its run
+    assert "required key is missing" in str(result.exception), result.output
+    assert not (run_dir / "report").exists()
+    result = CliRunner().invoke(cli, ["report", str(run_dir)])  # the run folder as it is
     assert result.exit_code == 0, result.output
     assert f"report: {run_dir / 'report' / 'index.html'}" in result.output
-    assert "primary metric: accuracy" in result.output
+    assert "primary metric: roc_auc" in result.output
     assert "partial run:" in result.output
     assert "1. rf/" in result.output
 

@@ -54,7 +54,9 @@ def long_scores(loaded: list[Results], names: list[str], metric: str) -> pd.Data
         summary = res.summary()
         part = summary[summary["metric"] == metric].assign(dataset=name)
         n, planned = part["n"].fillna(0).astype(int), res.planned_folds
-        part = part.assign(folds=[f"{k}/{planned}" for k in n], partial=(n < planned).to_numpy())
+        # a done fold whose score is undefined (NaN) is no missing fold: never partial
+        done = n + part["undefined"].fillna(0).astype(int) if "undefined" in part else n
+        part = part.assign(folds=[f"{k}/{planned}" for k in n], partial=(done < planned).to_numpy())
         parts.append(part.reindex(columns=SUMMARY_COLUMNS))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SUMMARY_COLUMNS)
 

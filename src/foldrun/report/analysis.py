@@ -145,12 +145,20 @@ def missing_tasks(tasks: pd.DataFrame, infer: bool = True) -> list[str]:
         stages = sorted(set(part.loc[part["fold"] >= 0, "stage"]))
         for variant in sorted(set(part["variant"])):
             expected = [(model, variant, f, r, s) for r, f in fold_pairs for s in stages]
-            if refit:
+            if refit and _refits(part):
                 expected.append((model, variant, -1, 0, "refit"))
             for m, v, f, r, s in expected:
                 if (m, v, f, r, s) not in present:
                     out.append(f"{m}/{v}/{fold_dir_name(f, r, n_repeats)}/{s} (missing)")
     return out
+
+
+def _refits(part: pd.DataFrame) -> bool:
+    """Whether a model (its rows of the tasks table, no plan) is expected to refit: it has a
+    refit task, or its fold tasks are not all done (the run may not have got to it). A
+    model whose every fold is done and that has no refit plans none (a command model
+    without a `refit` template): no refit is missing."""
+    return bool((part["fold"] == -1).any()) or not (part["state"] == "done").all()
 
 
 def fold_summary(results: Results) -> pd.DataFrame:

@@ -168,7 +168,11 @@ def _with_folds(result: analysis.Analysis, frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
     folds, partial = pages.models.fold_counts(result, frame)
-    return frame.assign(folds=folds, partial=partial)
+    # why a variant has fewer scores than done folds (NaN: one class in a test part, ...)
+    nan = frame["undefined"] if "undefined" in frame else pd.Series(0, index=frame.index)
+    why = [result.results.undefined_folds(m, v) if u else []
+           for m, v, u in zip(frame["model"], frame["variant"], nan, strict=True)]  # fmt: skip
+    return frame.assign(folds=folds, partial=partial, undefined_folds=why)
 
 
 def _oof(result: analysis.Analysis) -> dict[str, pd.DataFrame]:

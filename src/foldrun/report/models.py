@@ -30,11 +30,30 @@ def planned_folds(result: analysis.Analysis) -> int:
 
 
 def fold_counts(result: analysis.Analysis, frame: pd.DataFrame) -> tuple[list[str], list[bool]]:
-    """("4/5", partial?) per row of `frame` (with column n): partial = fewer test scores
-    than the split has folds."""
+    """("4/5", partial?) per row of `frame` (with column n, and `undefined`: done folds whose
+    score is NaN): partial = fewer done folds than the split has. A fold whose metric is
+    undefined (one class in its test part) is done: "4/5, 1 undefined", never partial."""
     planned = planned_folds(result)
-    n = frame["n"].fillna(0).astype(int) if "n" in frame else pd.Series(0, index=frame.index)
-    return [f"{k}/{planned}" for k in n], [bool(k < planned) for k in n]
+    zero = pd.Series(0, index=frame.index)
+    n = frame["n"].fillna(0).astype(int) if "n" in frame else zero
+    nan = frame["undefined"].fillna(0).astype(int) if "undefined" in frame else zero
+    pairs = list(zip(n, nan, strict=True))
+    text = [f"{k}/{planned}" + (f", {u} undefined" if u else "") for k, u in pairs]
+    return text, [bool(k + u < planned) for k, u in pairs]
+
+
+def undefined_note(result: analysis.Analysis, frame: pd.DataFrame) -> list[str]:
+    """Per row of `frame` with undefined folds: why its primary metric is on fewer folds
+    than it has done ("lr: roc_auc undefined on fold 1 (one class in the test part)")."""
+    if "undefined" not in frame:
+        return []
+    res = result.results
+    out = []
+    for row in frame[frame["undefined"].fillna(0) > 0].itertuples():
+        where = "; ".join(res.undefined_folds(row.model, row.variant))
+        out.append(f"{label(row.model, row.variant)}: {res.primary} is undefined (NaN) on "
+                   f"{where}; its mean and interval are over the other folds")  # fmt: skip
+    return out
 
 
 def plot_labels(result: analysis.Analysis) -> dict[tuple[str, str], str]:
@@ -91,6 +110,9 @@ def inventory(result: analysis.Analysis) -> str:
     parts = [html.para(f"Models by status — {summary}.", "note"),
              html.table(counts, ["model", "status", "variants", "done", "failed", "not done",
                               "pruned"], keys=1, marked=list(bad))]  # fmt: skip
+    notes = undefined_note(result, result.ranking)
+    if notes:  # done, yet fewer scores than done folds: say why (headline says it too)
+        parts.append(html.para("Scored on fewer folds than done:", "note") + html.items(notes))
     parts += _failures(result)
     return html.section("Inventory (per model: complete / partial / failed / missing)", *parts)
 

@@ -83,7 +83,7 @@ def _headline(result: analysis.Analysis) -> str:
     parts = []
     ranking = result.ranking
     if ranking.empty:
-        parts.append(html.para("No finished evaluate task yet: no model to rank.", "warn"))
+        parts.append(_nothing_ranked(result))
     else:
         folds, partial = models.fold_counts(result, ranking)
         conf = round(res.confidence * 100)
@@ -101,8 +101,28 @@ def _headline(result: analysis.Analysis) -> str:
                                 f"than the run plans; its score is on fewer folds.{also}",
                                 "bad"))  # fmt: skip
         parts.append(_next_ones(result, folds, partial))
+        parts.append(_undefined(result, ranking))
     parts.append(_completeness(result))
     return html.section("Headline", *parts)
+
+
+def _nothing_ranked(result: analysis.Analysis) -> str:
+    """Why no model is ranked: no test-fold score yet, or (a complete run) the models are
+    scored on external sets only, which have their own section."""
+    m = result.results.current_metrics
+    external = m["subset"].str.startswith("external:").fillna(False) if len(m) else []
+    if len(m) and bool(external.any()):
+        return html.para("No test-fold score to rank the models on: they are scored on "
+                         "external sets only (see External sets).", "note")  # fmt: skip
+    return html.para("No finished evaluate task yet: no model to rank.", "warn")
+
+
+def _undefined(result: analysis.Analysis, ranking: pd.DataFrame) -> str:
+    """Ranked models with done folds whose primary metric is NaN: said, with why."""
+    notes = models.undefined_note(result, ranking)
+    if not notes:
+        return ""
+    return html.para("Fewer scored folds than done folds:", "warn") + html.items(notes)
 
 
 def _next_ones(result: analysis.Analysis, folds: list[str], partial: list[bool]) -> str:

@@ -63,6 +63,9 @@ def model_line(row: dict[str, Any]) -> str:
     text = f"  {row.get('rank')}. {row.get('model')}/{row.get('variant')}: "
     text += f"{_number(row.get('mean'))} ± {_number(row.get('std'))}"
     text += f" {_interval(row.get('ci_low'), row.get('ci_high'))} over {row.get('n')} folds"
+    if row.get("undefined"):  # done folds whose score is NaN: said, with why when known
+        why = "; ".join(row.get("undefined_folds") or [])
+        text += f" (undefined on {row['undefined']} more done fold(s){': ' + why if why else ''})"
     if row.get("optimistic"):
         text += " (optimistic: chosen on these folds)"
     found = row.get("nested")

@@ -410,6 +410,8 @@ def ensemble_rows(
         if part["fold"].nunique() < n_folds or part["y_true"].isna().all():
             continue  # not every fold model yet, or a set without labels (no truth)
         part = common_ids(part)
+        if part.empty:
+            continue  # no id that every fold model predicted: no ensemble to score
         for metric, value in compute_metrics(fold_ensemble(part, kind), kind).items():
             rows.append((model, variant, -1, repeat, "evaluate", name, metric, value))
     return rows

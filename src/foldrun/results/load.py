@@ -128,12 +128,41 @@ class Results:
         return self._summaries[subset].copy()
 
     def _summary(self, subset: str) -> pd.DataFrame:
+        keys = ["model", "variant", "metric"]
         out = stats.summarize(self.current_metrics, subset, self.confidence)
         pooled = self.current_metrics[self.current_metrics["subset"] == "pooled"]
-        pooled = pooled.groupby(["model", "variant", "metric"])["value"].mean()
-        return out.merge(
-            pooled.rename("pooled").reset_index(), on=["model", "variant", "metric"], how="left"
-        )
+        pooled = pooled.groupby(keys)["value"].mean()
+        out = out.merge(pooled.rename("pooled").reset_index(), on=keys, how="left")
+        # folds whose score is NaN (undefined, e.g. AUC of a test part with one class): done,
+        # so never "partial", but not in `n`, the mean or the interval
+        m = self.current_metrics
+        nan = m[(m["subset"] == subset) & (m["fold"] >= 0) & m["value"].isna()]
+        undefined = nan.groupby(keys).size().rename("undefined").reset_index()
+        out = out.merge(undefined, on=keys, how="left")
+        out["undefined"] = out["undefined"].fillna(0).astype(int)
+        return out
+
+    def undefined_folds(self, model: str, variant: str, metric: str | None = None) -> list[str]:
+        """Where `metric` (the primary) is NaN on a done fold, and why: ["fold 1: one class
+        in the test part"] (`repeat 1 fold 1` with several repeats)."""
+        m = self.current_metrics
+        rows = m[(m["subset"] == "test") & (m["fold"] >= 0) & m["value"].isna()
+                 & (m["model"] == model) & (m["variant"] == variant)
+                 & (m["metric"] == (metric or self.primary))]  # fmt: skip
+        several = self.tasks["repeat"].max() > 0 if len(self.tasks) else False
+        out = []
+        for repeat, fold in rows[["repeat", "fold"]].drop_duplicates().itertuples(index=False):
+            where = f"repeat {repeat} fold {fold}" if several else f"fold {fold}"
+            out.append(f"{where}: {self._why_undefined(model, variant, repeat, fold)}")
+        return out
+
+    def _why_undefined(self, model: str, variant: str, repeat: int, fold: int) -> str:
+        p = self.current_predictions
+        part = p[(p["model"] == model) & (p["variant"] == variant) & (p["repeat"] == repeat)
+                 & (p["fold"] == fold) & (p["subset"] == "test")]  # fmt: skip
+        if "y_true" in part and len(part) and part["y_true"].nunique() < 2:
+            return "one class in the test part"
+        return "undefined on this fold (NaN)"
 
     def selected(self) -> pd.DataFrame:
         """The best variant per model on the primary metric (see compare.select_variants)."""
@@ -176,16 +205,29 @@ class Results:
             p = self.current_predictions
             part = p[(p["model"] == model) & (p["variant"] == variant) & (p["subset"] == "test")]
         part = part[(part["fold"] >= 0) & (part["repeat"] == part["repeat"].min())]
-        if part.empty:
-            return math.nan, math.nan
+        part = part.dropna(axis=1, how="all")  # other models' columns
+        if part.empty or self._pooled_undefined(model, variant, metric, part):
+            return math.nan, math.nan  # no interval around a metric that has no value
         return stats.bootstrap_interval(
-            part.dropna(axis=1, how="all").reset_index(drop=True),
+            part.reset_index(drop=True),
             self.task,
             metric or self.primary,
             n_boot=int(self.option("bootstrap")),  # type: ignore[call-overload]
             seed=int(self.option("seed")),  # type: ignore[call-overload]
             confidence=self.confidence,
         )
+
+    def _pooled_undefined(
+        self, model: str, variant: str, metric: str | None, part: pd.DataFrame
+    ) -> bool:
+        """Whether the pooled metric is undefined (NaN or absent) or the predictions hold
+        NaN scores (a class missing from one fold's training rows): a bootstrap would
+        rank NaN probabilities into an interval around no value."""
+        m = self.current_metrics
+        m = m[(m["model"] == model) & (m["variant"] == variant)]
+        pooled = m[(m["subset"] == "pooled") & (m["metric"] == (metric or self.primary))]
+        scores = [c for c in part.columns if c.startswith("proba_") or c == "score"]
+        return pooled["value"].isna().all() or bool(part[scores].isna().to_numpy().any())
 
     def external(self, metric: str | None = None) -> pd.DataFrame:
         """External sets, never mixed with the folds: per model, variant and set, the fold
@@ -213,6 +255,31 @@ class Results:
         return rows.pivot_table(
             index=["model", "variant"], columns="metric", values="value", aggfunc="first"
         ).reset_index()
+
+
+def _external_primary(metrics: pd.DataFrame, chosen: str) -> str:
+    """`external:<set>/<metric>` as the primary metric, when some fold model has it."""
+    external = metrics[metrics["subset"].astype(str).str.startswith(collect.EXTERNAL)]
+    present = set(external["subset"].astype(str) + "/" + external["metric"].astype(str))
+    if present and chosen not in present:
+        raise ReportError(
+            f"primary_metric {chosen!r} is in no finished task's external metrics; those "
+            f"are: {', '.join(sorted(present))}; name one of them", key="report.primary_metric")
+    return chosen
+
+
+def _as_test_rows(metrics: pd.DataFrame, chosen: object) -> pd.DataFrame:
+    """With `primary_metric = "external:<set>/<metric>"`: each fold model's score on the set
+    also as a test row of that name, so the ranking, the comparison and the report across
+    datasets rank on it as on any test metric (one score per fold model)."""
+    if not (isinstance(chosen, str) and chosen.startswith(collect.EXTERNAL)):
+        return metrics
+    subset, _, metric = chosen.rpartition("/")
+    rows = metrics[(metrics["subset"] == subset) & (metrics["metric"] == metric)
+                   & (metrics["fold"] >= 0)]  # fmt: skip
+    if rows.empty:
+        return metrics
+    return pd.concat([metrics, rows.assign(subset="test", metric=chosen)], ignore_index=True)
 
 
 def load_results(
@@ -257,31 +324,6 @@ def _one_dataset(source: RunSource, dataset: str | None) -> RunSource:
             file=source.spec_path,
             key="datasets",
         )
-def _external_primary(metrics: pd.DataFrame, chosen: str) -> str:
-    """`external:<set>/<metric>` as the primary metric, when some fold model has it."""
-    external = metrics[metrics["subset"].astype(str).str.startswith(collect.EXTERNAL)]
-    present = set(external["subset"].astype(str) + "/" + external["metric"].astype(str))
-    if present and chosen not in present:
-        raise ReportError(
-            f"primary_metric {chosen!r} is in no finished task's external metrics; those "
-            f"are: {', '.join(sorted(present))}; name one of them", key="report.primary_metric")
-    return chosen
-
-
-def _as_test_rows(metrics: pd.DataFrame, chosen: object) -> pd.DataFrame:
-    """With `primary_metric = "external:<set>/<metric>"`: each fold model's score on the set
-    also as a test row of that name, so the ranking, the comparison and the report across
-    datasets rank on it as on any test metric (one score per fold model)."""
-    if not (isinstance(chosen, str) and chosen.startswith(collect.EXTERNAL)):
-        return metrics
-    subset, _, metric = chosen.rpartition("/")
-    rows = metrics[(metrics["subset"] == subset) & (metrics["metric"] == metric)
-                   & (metrics["fold"] >= 0)]  # fmt: skip
-    if rows.empty:
-        return metrics
-    return pd.concat([metrics, rows.assign(subset="test", metric=chosen)], ignore_index=True)
-
-
     unknown = f"no dataset {dataset!r}; " if dataset is not None else ""  # a typo: say so
     raise ReportError(
         f"{unknown}the run has datasets {', '.join(names)}: name one (dataset=...), or report them "
