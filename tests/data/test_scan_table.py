@@ -11,8 +11,7 @@ from foldrun.cli import cli
 from foldrun.data.example import load_example_table, write_example_table
 from foldrun.data.table import read_table
 from foldrun.errors import DataError
-
-FOLDRUN = Path(__file__).parents[2] / ".venv/bin/foldrun"
+from tests.reliability.helpers import FOLDRUN  # the console script beside this Python
 
 
 def _files(root: Path) -> None:

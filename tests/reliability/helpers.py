@@ -4,15 +4,23 @@ snapshots of task folders and directory trees."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import site
 import subprocess
 import sys
+import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+import foldrun as _package
 
 FOLDRUN = str(Path(sys.executable).parent / "foldrun")
 
@@ -92,6 +100,71 @@ def foldrun(*args: str, cwd: Path | None = None, env: dict | None = None,
         [FOLDRUN, *args], cwd=cwd, env={**os.environ, **(env or {})},
         capture_output=True, text=True, timeout=timeout,
     )
+
+
+def invoke(*args: str, cwd: Path | None = None, env: dict | None = None,
+           timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`foldrun *args` in this process: the console script's own main() (its exit codes and
+    one-line errors) on click's CliRunner streams, with the cwd, environment and warnings a
+    fresh process would have. The same result as foldrun() without a new interpreter's
+    imports (1-2 s each); keep foldrun() where the process matters (signals, kill, closed
+    stdout, the console script itself). `timeout` is foldrun()'s, unused here."""
+    from foldrun.cli import main
+
+    code, path, modules = 0, list(sys.path), set(sys.modules)
+    with (contextlib.chdir(cwd or os.getcwd()), warnings.catch_warnings(),
+          CliRunner().isolation(env=env) as (out, err, _)):  # fmt: skip
+        _python_warnings()
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+        except Exception:  # what the real script would print and exit 1 with
+            sys.stderr.write(traceback.format_exc())
+            code = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+    sys.path[:] = path
+    for name in set(sys.modules) - modules:  # a user module of this project's folder: the
+        where = getattr(sys.modules[name], "__file__", None)  # next may have its own
+        if where and not where.startswith(_INSTALLED):
+            del sys.modules[name]
+    return subprocess.CompletedProcess(["foldrun", *args], code, out.getvalue().decode(),
+                                       err.getvalue().decode())
+
+
+# where modules that are not a test project's own come from: Python, the venv, this checkout
+_INSTALLED = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(),
+                    str(Path(__file__).resolve().parents[2]), os.path.dirname(os.__file__),
+                    os.path.dirname(_package.__file__)})
+
+
+def _python_warnings() -> None:
+    """Python's own warning filters and printing to stderr, as in a new process (pytest
+    records warnings instead, so the one-line checks would not see them)."""
+    warnings.resetwarnings()
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                     ResourceWarning):
+        warnings.simplefilter("ignore", category)
+    warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: object = None, line: str | None = None) -> None:
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def kill_seeds(total: int, default: tuple[int, ...]) -> list:
+    """The kill tests' seeds 0..total-1 as parameters; those outside the sample skip (so the
+    count of tests stays the same and -ra says how to run them). The sample is `default`,
+    or FOLDRUN_KILL_SEEDS: "all", or seeds separated by commas ("3,17")."""
+    wanted = os.environ.get("FOLDRUN_KILL_SEEDS", "").strip()
+    chosen = (set(range(total)) if wanted == "all" else
+              {int(s) for s in wanted.split(",")} if wanted else set(default))  # fmt: skip
+    skip = pytest.mark.skip(reason="a kill seed outside the sample; FOLDRUN_KILL_SEEDS=all "
+                                   "runs every seed, FOLDRUN_KILL_SEEDS=3,17 those")
+    return [pytest.param(s, marks=() if s in chosen else skip) for s in range(total)]
 
 
 def counts(root: Path) -> dict[str, int]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.reliability.helpers import FOLDRUN, kill_seeds
 from tests.run.helpers import toy_project
 
 
@@ -30,7 +31,7 @@ def _counts(root: Path) -> dict[str, int]:
 
 def _run(spec: Path, kill_after: float | None) -> int | None:
     proc = subprocess.Popen(
-        ["foldrun", "run", str(spec), "--jobs", "2"],
+        [FOLDRUN, "run", str(spec), "--jobs", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -55,7 +56,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, float
 
 @pytest.mark.slow
 @pytest.mark.faults
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", kill_seeds(5, default=(0, 3)))  # FOLDRUN_KILL_SEEDS=all
 def test_kill_runner_then_rerun(tmp_path: Path, seed: int, uninterrupted: tuple) -> None:
     expected, whole = uninterrupted
     rng = random.Random(seed)
