@@ -1,6 +1,7 @@
-"""The bad-input catalogue: each case goes through the real console script and must exit 2
-with exactly one line on stderr that names what is wrong (file, key or column), without a
-traceback, and without writing a single file. Inputs that are odd but valid (Unicode and
+"""The bad-input catalogue: each case goes through the console script's main() (in this
+process: a subprocess added only its start-up) and must exit 2 with exactly one line on
+stderr that names what is wrong (file, key or column), without a traceback, and without
+writing a single file. Inputs that are odd but valid (Unicode and
 spaces in ids and paths, a target tied everywhere) must work."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.reliability.helpers import foldrun, project, table, tree
+from tests.reliability.helpers import invoke, project, table, tree
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ CASES = SPLIT_CASES + FILE_CASES + SPEC_CASES + CLI_CASES
 
 def _expect_one_line_exit_2(root: Path, argv: list[str], names: str) -> None:
     before = tree(root)
-    done = foldrun(*argv, cwd=root)
+    done = invoke(*argv, cwd=root)
     lines = (done.stdout + done.stderr).splitlines()
     if argv[0] == "check":  # check lists every problem, one line each, then a count
         lines = [line for line in lines if not re.match(r"foldrun: \d+ problem", line)]
@@ -221,10 +222,9 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path: Path, case: Case
     _expect_one_line_exit_2(tmp_path, argv, case.names)
 
 
-def test_query_bad_sql_is_one_line(tmp_path: Path) -> None:
-    spec = project(tmp_path, folds=2, grid=1)
-    assert foldrun("run", spec.name, cwd=tmp_path).returncode == 0
-    assert foldrun("query", spec.name, "SELECT 1", cwd=tmp_path).returncode == 0
+def test_query_bad_sql_is_one_line(tmp_path: Path, toy_run: Callable[..., Path]) -> None:
+    spec = toy_run(tmp_path, folds=2, grid=1)  # a finished run
+    assert invoke("query", spec.name, "SELECT 1", cwd=tmp_path).returncode == 0
     for sql in ("SELEC nonsense", "SELECT * FROM nope", "SELECT nope FROM metrics"):
         _expect_one_line_exit_2(tmp_path, ["query", spec.name, sql, "--no-refresh"], "")
 
@@ -244,7 +244,7 @@ def test_unicode_and_spaces_in_ids_and_paths_work(tmp_path: Path) -> None:
     frame = table(40)
     frame["id"] = [f"échantillon {i} – 患者" for i in range(40)]
     frame.to_csv(folder / "table ü.csv", index=False)
-    done = foldrun("split", str(folder / "table ü.csv"), "--out", str(folder / "split ö"),
+    done = invoke("split", str(folder / "table ü.csv"), "--out", str(folder / "split ö"),
                    "--id", "id", "--target", "target", "--folds", "4")
     assert done.returncode == 0, done.stderr
     assignments = pd.read_csv(folder / "split ö" / "assignments.csv")
@@ -255,7 +255,7 @@ def test_target_tied_everywhere_works(tmp_path: Path) -> None:
     frame = _with(y=[1.5] * 40)
     _csv(tmp_path, frame)
     for out in ("a", "b"):
-        done = foldrun("split", "t.csv", "--out", out, "--target", "y",
+        done = invoke("split", "t.csv", "--out", out, "--target", "y",
                        "--strategy", "continuous", "--folds", "4", cwd=tmp_path)
         assert done.returncode == 0, done.stderr
     sizes = pd.read_csv(tmp_path / "a/assignments.csv")["fold"].value_counts()
@@ -267,7 +267,7 @@ def test_target_tied_everywhere_works(tmp_path: Path) -> None:
 def test_mixed_type_labels_work_as_classes(tmp_path: Path) -> None:
     # 1 and "1" in one CSV column read back as text: one class each, never a crash
     _csv(tmp_path, _with(target=["1", "a", "b", "2"] * 10))
-    done = foldrun("split", "t.csv", "--out", "out", "--target", "target",
+    done = invoke("split", "t.csv", "--out", "out", "--target", "target",
                    "--strategy", "stratified", "--folds", "5", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert os.path.exists(tmp_path / "out/details.json")

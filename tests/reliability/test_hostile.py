@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from tests.reliability.helpers import foldrun, table
+from tests.reliability.helpers import invoke, table
 
 MARK = "PWNED"
 HOSTILE = [
@@ -73,7 +73,7 @@ grid = {{ g = [{json.dumps(HOSTILE[5])}, {json.dumps(HOSTILE[0])}] }}
 def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("hostile")
     spec = _project(root)
-    done = foldrun("run", str(spec), "--jobs", "2", cwd=spec.parent)
+    done = invoke("run", str(spec), "--jobs", "2", cwd=spec.parent)
     assert done.returncode == 0, done.stderr[-3000:]
     return spec
 
@@ -109,7 +109,7 @@ def test_manifests_and_predictions_round_trip_ids(hostile_run: Path) -> None:
 
 def test_html_report_escapes_markup(hostile_run: Path) -> None:
     home = hostile_run.parent
-    done = foldrun("report", str(hostile_run), cwd=home)
+    done = invoke("report", str(hostile_run), cwd=home)
     assert done.returncode == 0, done.stderr[-3000:]
     html = (home / "runs/toy/report/index.html").read_text()
     assert "<script>alert(1)</script>" not in html
@@ -118,7 +118,7 @@ def test_html_report_escapes_markup(hostile_run: Path) -> None:
 
 def test_slurm_dry_run_scripts_parse_and_quote(tmp_path: Path) -> None:
     spec = _project(tmp_path)
-    done = foldrun("run", str(spec), "--backend", "slurm", "--dry-run", cwd=spec.parent)
+    done = invoke("run", str(spec), "--backend", "slurm", "--dry-run", cwd=spec.parent)
     assert done.returncode == 0, done.stderr[-3000:]
     scripts = sorted((spec.parent / "runs/toy").rglob("*.sbatch"))
     assert scripts

@@ -1,5 +1,5 @@
 """Hostile round 3: fold tables, `strategy = "fixed"` and external sets, attacked as a
-researcher with a published split (seed 002) would, through the real console script."""
+researcher with a published split (seed 002) would, through the console script's main()."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tests.reliability.helpers import foldrun, tree
+from tests.reliability.helpers import invoke, tree
 
 FOLDS = 3
 
@@ -46,7 +46,7 @@ def _seed002(root: Path) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
 
 def _split(root: Path, *files: str) -> tuple[int, str]:
     args = [a for f in files for a in ("--fold-column", f)]
-    done = foldrun("split", "samples.csv", "--out", "split", "--id", "image", "--target",
+    done = invoke("split", "samples.csv", "--out", "split", "--id", "image", "--target",
                    "label", "--group", "healthCode", *args, cwd=root)  # fmt: skip
     return done.returncode, done.stdout + done.stderr
 
@@ -128,7 +128,7 @@ def _refused(root: Path, *words: str) -> None:
     """check and run both exit 2 naming the problem, and run writes nothing."""
     before = tree(root)
     for command in ("check", "run"):
-        done = foldrun(command, "foldrun.toml", cwd=root)
+        done = invoke(command, "foldrun.toml", cwd=root)
         out = done.stdout + done.stderr
         assert done.returncode == 2, (command, out)
         assert all(w in out for w in words), (command, out)
@@ -182,9 +182,9 @@ predict = "python named.py predict {test} {predictions} {out} {external}"
 """
     _external_project(tmp_path, _labelled(30, 0, 1), extra=extra)
     (tmp_path / "named.py").write_text(NAMED)
-    checked = foldrun("check", "foldrun.toml", cwd=tmp_path)
+    checked = invoke("check", "foldrun.toml", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
-    done = foldrun("run", "foldrun.toml", cwd=tmp_path)
+    done = invoke("run", "foldrun.toml", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     seen = (tmp_path / "runs/ext/tasks/cmd/default/fold_00/train/seen.txt").read_text()
     assert seen.split() == ["''", "bench"] or seen.split() == ["-", "bench"], seen
@@ -212,7 +212,7 @@ predict = "python csv_only.py predict {test} {predictions} {out}"
     bench = _labelled(30, 0, 1)
     _external_project(tmp_path, bench, extra=extra, name="bench.parquet")
     (tmp_path / "csv_only.py").write_text(CSV_ONLY)
-    done = foldrun("run", "foldrun.toml", cwd=tmp_path)
+    done = invoke("run", "foldrun.toml", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     preds = pd.read_parquet(tmp_path / "runs/ext/tasks/cmd/default/fold_01/predict/"
                             "predictions.parquet")  # fmt: skip
@@ -225,14 +225,14 @@ def test_fold_ensemble_waits_for_every_fold_model(tmp_path: Path) -> None:
     """`run --folds 0` (or a stale or failed fold) left one fold model: its scores were
     reported as the fold ensemble of the external set."""
     _external_project(tmp_path, _labelled(30, 0, 1))
-    done = foldrun("run", "foldrun.toml", "--folds", "0", cwd=tmp_path)
+    done = invoke("run", "foldrun.toml", "--folds", "0", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     query = ("select count(*) as n from metrics where subset = 'external:bench' and "
              "model_set = 'ensemble'")  # fmt: skip
-    one = foldrun("query", "foldrun.toml", query, "--format", "csv", cwd=tmp_path)
+    one = invoke("query", "foldrun.toml", query, "--format", "csv", cwd=tmp_path)
     assert one.returncode == 0, one.stderr
     assert one.stdout.split() == ["n", "0"], one.stdout
-    done = foldrun("run", "foldrun.toml", cwd=tmp_path)
+    done = invoke("run", "foldrun.toml", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    every = foldrun("query", "foldrun.toml", query, "--format", "csv", cwd=tmp_path)
+    every = invoke("query", "foldrun.toml", query, "--format", "csv", cwd=tmp_path)
     assert every.stdout.split()[1] != "0", every.stdout
