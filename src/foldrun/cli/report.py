@@ -14,11 +14,15 @@ def command(specs: tuple[str, ...], out: str | None) -> None:
     cv_summary.json, plots and a self-contained index.html. Several SPECs are compared as
     datasets (one run each) in --out: ranks, Friedman test, critical difference."""
     from foldrun.report import build_report
+    from foldrun.run.signals import REPORT, stopping_on_signals
 
-    if len(specs) > 1:
-        _across(list(specs), out)
-        return
-    report = build_report(specs[0], out)
+    # SIGTERM/SIGHUP unwind the report like an error: its workers end, its temporary
+    # folder goes, nothing is half-written (the default action left both behind)
+    with stopping_on_signals(REPORT, what="no report written; run it again"):
+        if len(specs) > 1:
+            _across(list(specs), out)
+            return
+        report = build_report(specs[0], out)
     click.echo(f"report: {report.index}")
     datasets = report.summary.get("datasets")
     if isinstance(datasets, dict):  # [datasets]: each one's summary, then the comparison

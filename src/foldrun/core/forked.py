@@ -11,10 +11,12 @@ killed, its share runs here: the result is the same either way.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import os
 import pickle
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -45,6 +47,10 @@ def forked_map(work: Callable[[int], T], n: int, workers: int) -> list[T]:
     pool, results = _start(work, theirs, workers - 1)
     try:
         return _collect(work, n, theirs, results)
+    except BaseException as err:
+        if not isinstance(err, Exception):  # Ctrl-C, SIGTERM: the workers go now, not
+            _kill(pool)  # after their share
+        raise
     finally:
         if pool is not None:  # every result is in (or an error raised): the workers are
             # idle, and waiting for them leaves no pool thread alive at the next fork
@@ -84,6 +90,8 @@ def forked_start(work: Callable[[int], T], n: int, workers: int) -> Callable[[],
             return outcome[0]  # type: ignore[no-any-return]
         except BaseException as err:
             outcome.append(err)
+            if not isinstance(err, Exception):  # Ctrl-C, SIGTERM: the workers go now
+                _kill(pool)
             raise
         finally:
             if pool is not None:
@@ -124,6 +132,37 @@ def _collect(
     return out
 
 
+def _kill(pool: Any) -> None:
+    """End the workers of `pool` at once (a signal is ending this process)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()
+
+
+def _bound_to(parent: int) -> None:
+    """A worker's start: it dies with the process that forked it, even by SIGKILL (Linux's
+    parent-death signal; without it a worker whose parent was killed waited forever on
+    its pipe, with parent 1). SIGTERM and SIGHUP get their default action back: a signal
+    handler the command installed is not the worker's."""
+    import signal
+
+    for sig in _ENDING:
+        signal.signal(sig, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # held by the fork (_start): let them in now
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _ENDING)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 def _call(call: int, i: int) -> bytes | None:
     """The work of `call` at `i`, pickled (None when it cannot be), so that an unpicklable
     result is not taken for an exception of the work."""
@@ -149,8 +188,14 @@ def _start(
     # it shares with this process, copying it all
     pool = None
     gc.freeze()
+    held = _hold(_ENDING)
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_bound_to,
+            initargs=(os.getpid(),),
+        )
         chunk = max(1, len(indices) // (4 * workers))
         results = pool.map(_call, [call] * len(indices), indices, chunksize=chunk)
     except Exception:  # everything is done here instead
@@ -160,4 +205,29 @@ def _start(
     finally:
         gc.unfreeze()
         del _WORK[call]  # the workers, forked by now, keep their copy
+        _hold(held, how="restore")  # a signal held meanwhile is handled now, here
     return pool, results
+
+
+def _ending() -> tuple[int, ...]:
+    import signal
+
+    return tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+# SIGTERM and SIGHUP are held while the workers are forked: a command's handler raising
+# inside os.fork's at-fork callbacks was printed and ignored ('Exception ignored in
+# _releaseLock'), and the command went on; a worker starts with them held, until its
+# handlers are the default ones again
+_ENDING = _ending()
+
+
+def _hold(signals: tuple[int, ...] | set[int], how: str = "block") -> set[int]:
+    """Block `signals` (how="block") or set the mask back to `signals` ("restore"); the
+    mask before. A no-op where there is no pthread_sigmask."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        return set()
+    mode = signal.SIG_BLOCK if how == "block" else signal.SIG_SETMASK
+    return set(signal.pthread_sigmask(mode, signals))

@@ -1,4 +1,5 @@
-"""SIGINT and SIGTERM sent to the runner: stop the run cleanly, not half-way.
+"""SIGINT and SIGTERM sent to the runner: stop the run cleanly, not half-way. (The report
+uses the same, with SIGHUP: its workers end and its temporary folder goes.)
 
 While tasks execute, both signals raise `Interrupted` in the runner's main thread; the
 backend stops the running tasks (their process groups), leaves their state true, the lock
@@ -15,15 +16,19 @@ from contextlib import contextmanager
 from types import FrameType
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
+# a report stops on SIGTERM and SIGHUP (its terminal closed; `nohup`, which ignores SIGHUP,
+# is obeyed); Ctrl-C stays Python's KeyboardInterrupt there ('foldrun: aborted')
+REPORT = (signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []))
 
 
 class Interrupted(BaseException):
     """The runner got SIGINT or SIGTERM. A BaseException, so `except Exception` in the
     code it passes through never swallows it."""
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, what: str | None = None) -> None:
         super().__init__(signum)
         self.signum = signum
+        self.what = what  # what the command left (None: a run's stopped tasks)
         self.stopped = 0  # running tasks stopped, set by the backend
 
     @property
@@ -32,26 +37,32 @@ class Interrupted(BaseException):
 
     def one_line(self) -> str:
         name = signal.Signals(self.signum).name
+        if self.what is not None:
+            return f"interrupted by {name}: {self.what}"
         return (
             f"interrupted by {name}: stopped {self.stopped} running task(s), which stay "
             "pending; run 'foldrun run' again to finish"
         )
 
 
-def _raise(signum: int, frame: FrameType | None) -> None:
-    for sig in HANDLED:  # the stop runs once: a second Ctrl-C does not cut it short
-        signal.signal(sig, signal.SIG_IGN)
-    raise Interrupted(signum)
-
-
 @contextmanager
-def stopping_on_signals() -> Iterator[None]:
-    """Turn SIGINT/SIGTERM into `Interrupted` for the time of the block (main thread only:
-    a run driven from another thread keeps the default behaviour)."""
+def stopping_on_signals(
+    signals: tuple[int, ...] = HANDLED, what: str | None = None
+) -> Iterator[None]:
+    """Turn `signals` (SIGINT/SIGTERM) into `Interrupted` for the time of the block (main
+    thread only: a run driven from another thread keeps the default behaviour). A SIGHUP
+    that is ignored (`nohup`) stays ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, _raise) for sig in HANDLED}
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        for sig in signals:  # the stop runs once: a second Ctrl-C does not cut it short
+            signal.signal(sig, signal.SIG_IGN)
+        raise Interrupted(signum, what)
+
+    ours = [s for s in signals if s in HANDLED or signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {sig: signal.signal(sig, stop) for sig in ours}
     try:
         yield
     finally:
