@@ -234,6 +234,9 @@ class _Builder:
             "holdout": files.holdout,
         }
         self.external = spec.external_tables()  # `external:<name>` -> table
+        self.spec_dir = Path(spec.path).resolve().parent  # resolved once, not per task
+        self._reads_split: dict[int, bool] = {}
+        self._inputs_cache: dict[tuple[int, str], dict[str, Any] | None] = {}
 
     def add_model(self, name: str, model: ModelSpec) -> None:
         stages = model.stage_names(self.spec.data.target is not None)
@@ -348,9 +351,7 @@ class _Builder:
             code=self._code(model, stage),
             packages=self._packages.get((id(model), stage), ()),
             data=model_data(model, self.common.data),
-            program_inputs=program_inputs(
-                model, self.common.data, stage, Path(self.spec.path).resolve().parent, self.hashes
-            ),
+            program_inputs=self._program_inputs(model, stage),
             last_in_fold=last,
             scores=model.scores(stage, self.spec.data.target is not None),
             metrics=tuple(m.model_dump(exclude_defaults=True) for m in model.metrics_for(stage)),
@@ -380,7 +381,18 @@ class _Builder:
     def _split_input(self, model: ModelSpec) -> dict[str, str]:
         """The split folder, for a model whose templates name `{fold_table}` or
         `{assignments}` (not hashed: the split never changes under a run)."""
-        return {"split": str(self.files.root)} if reads_split(model) else {}
+        if id(model) not in self._reads_split:  # once per model, not per task
+            self._reads_split[id(model)] = reads_split(model)
+        return {"split": str(self.files.root)} if self._reads_split[id(model)] else {}
+
+    def _program_inputs(self, model: ModelSpec, stage: str) -> dict[str, Any] | None:
+        """plan/inputs.py `program_inputs`, once per model and stage."""
+        key = (id(model), stage)
+        if key not in self._inputs_cache:
+            self._inputs_cache[key] = program_inputs(
+                model, self.common.data, stage, self.spec_dir, self.hashes
+            )
+        return self._inputs_cache[key]
 
     @staticmethod
     def _kind(model: ModelSpec, stage: str) -> str:
