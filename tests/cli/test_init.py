@@ -141,6 +141,9 @@ def test_never_replaces_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
     (("--target", "nope"), ["--target", "'nope'"]),
     (("--group", "nope"), ["--group", "'nope'"]),
     ((), ["--target COL"]),  # no column named like a label
+    (("--target", "a", "--out", "no/such/f.toml"), ["no/such/f.toml", "does not exist"]),
+    (("--target", "a", "--program", "python 'unclosed"), ["--program", "shell line"]),
+    (("--target", "a", "--program", "a", "--program", "b", "--program", "c"), ["--program"]),
 ])  # fmt: skip
 def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                args: tuple[str, ...], words: list[str]) -> None:  # fmt: skip

@@ -92,8 +92,8 @@ def command(
     refuse_existing(out)
     if len(programs) > 2:
         raise click.UsageError("--program takes the train command and, optionally, the predict one")
+    program = program_model(programs, table) if programs else None  # before reading data
     facts = inspect(table, target, group, need_target=not programs)
-    program = program_model(programs, table) if programs else None
     write_new(out, render(facts, program, out))
     click.echo(summary(facts, program, out))
 
