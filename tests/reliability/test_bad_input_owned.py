@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.helpers import foldrun, project, table
+from tests.reliability.helpers import invoke, project, table
 from tests.reliability.test_bad_input import Case, _expect_one_line_exit_2
 
 RUN = Path("runs/toy")
@@ -79,7 +79,7 @@ def _split(out: Callable[[Path], str], *extra: str) -> Callable[[Path], list[str
 
 def _split_with_notes(root: Path) -> str:
     table(40).to_csv(root / "t.csv", index=False)
-    assert foldrun("split", "t.csv", "--out", "s", cwd=root).returncode == 0
+    assert invoke("split", "t.csv", "--out", "s", cwd=root).returncode == 0
     (root / "s/notes.txt").write_text("mine")
     return "s"
 
@@ -93,7 +93,7 @@ def _split_files_without_marker(root: Path) -> str:
 def _locked_run_split(root: Path) -> str:
     run = _run_folder(root)
     table(40).to_csv(root / "t.csv", index=False)
-    assert foldrun("split", "t.csv", "--out", str(RUN / "split"), cwd=root).returncode == 0
+    assert invoke("split", "t.csv", "--out", str(RUN / "split"), cwd=root).returncode == 0
     owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": "now"}
     (run / ".foldrun/lock").write_text(json.dumps(owner))  # this live process runs it
     return str(RUN / "split")

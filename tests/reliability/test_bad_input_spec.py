@@ -1,7 +1,8 @@
 """More of the bad-input catalogue (issue 11): leakage through `features`, misspelt
 columns, duplicate headers, hostile seeds, paths, fractions and sizes, across the commands.
-Each case goes through the real console script: exit 2, one line naming the file, key or
-column, nothing written. Ids are text: `007` stays `007` from the table to the results."""
+Each case goes through the console script's main(), in-process: exit 2, one line naming
+the file, key or column, nothing written. Ids are text: `007` stays `007` from the table to
+the results."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from tests.reliability.helpers import foldrun, project, table
+from tests.reliability.helpers import invoke, project, table
 from tests.reliability.test_bad_input import (
     Case,
     _csv,
@@ -130,7 +131,7 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path: Path, case: Case
 )
 def test_log_into_a_broken_task_folder_is_one_line(tmp_path: Path, env: str, target: str) -> None:
     before = sorted(tmp_path.rglob("*"))
-    done = foldrun("log", "loss", "0.5", cwd=tmp_path, env={env: str(tmp_path / target)})
+    done = invoke("log", "loss", "0.5", cwd=tmp_path, env={env: str(tmp_path / target)})
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
     assert "FOLDRUN_" in done.stderr
@@ -151,14 +152,14 @@ def _text_id_project(root: Path, ids: list[str]) -> Path:
 def test_ids_with_leading_zeros_stay_text_from_table_to_results(tmp_path: Path) -> None:
     ids = [f"{i:03d}" for i in range(40)]
     spec = _text_id_project(tmp_path, ids)
-    done = foldrun("run", spec.name, cwd=tmp_path)
+    done = invoke("run", spec.name, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     split = tmp_path / "runs/toy/split"
     assignments = pd.read_csv(split / "assignments.csv", dtype=str)
     assert sorted(assignments["id"]) == ids
     tests = [pd.read_csv(p, dtype=str) for p in sorted(split.glob("fold_*/test.csv"))]
     assert sorted(pd.concat(tests)["id"]) == ids
-    assert foldrun("report", spec.name, cwd=tmp_path).returncode == 0
+    assert invoke("report", spec.name, cwd=tmp_path).returncode == 0
     folds = pq.read_table(tmp_path / "runs/toy/results/folds.parquet").to_pandas()
     assert sorted(set(folds["id"])) == ids
 
@@ -166,7 +167,7 @@ def test_ids_with_leading_zeros_stay_text_from_table_to_results(tmp_path: Path) 
 def test_ids_with_leading_zeros_stay_text_in_predictions(tmp_path: Path) -> None:
     ids = [f"{i:03d}" for i in range(40)]
     spec = _text_id_project(tmp_path, ids)
-    assert foldrun("run", spec.name, cwd=tmp_path).returncode == 0
+    assert invoke("run", spec.name, cwd=tmp_path).returncode == 0
     found = (tmp_path / "runs/toy/tasks").glob("*/*/*/evaluate/predictions.parquet")
     frames = [pq.read_table(p).to_pandas() for p in found]
     assert sorted(pd.concat(frames)["id"].astype(str)) == ids
@@ -175,7 +176,7 @@ def test_ids_with_leading_zeros_stay_text_in_predictions(tmp_path: Path) -> None
 def test_one_and_001_are_two_ids(tmp_path: Path) -> None:
     frame = _with(id=["1"] + [f"{i:03d}" for i in range(1, 40)])  # all numbers: 1 and 001
     _csv(tmp_path, frame)
-    done = foldrun("split", "t.csv", "--out", "out", "--id", "id", "--folds", "4", cwd=tmp_path)
+    done = invoke("split", "t.csv", "--out", "out", "--id", "id", "--folds", "4", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert {"1", "001"} <= set(pd.read_csv(tmp_path / "out/assignments.csv", dtype=str)["id"])
 
@@ -183,7 +184,7 @@ def test_one_and_001_are_two_ids(tmp_path: Path) -> None:
 def test_huge_integer_ids_are_text(tmp_path: Path) -> None:
     ids = [str(10**30 + i) for i in range(40)]
     _csv(tmp_path, _with(id=ids))
-    done = foldrun("split", "t.csv", "--out", "out", "--id", "id", "--folds", "4", cwd=tmp_path)
+    done = invoke("split", "t.csv", "--out", "out", "--id", "id", "--folds", "4", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert sorted(pd.read_csv(tmp_path / "out/assignments.csv", dtype=str)["id"]) == sorted(ids)
 
@@ -192,7 +193,7 @@ def test_group_ids_are_text(tmp_path: Path) -> None:
     # groups `01` and `1` are two patients: each kept whole, and never merged
     frame = _with(g=["01", "1"] * 20)
     _csv(tmp_path, frame)
-    done = foldrun("split", "t.csv", "--out", "out", "--group", "g", "--folds", "2", cwd=tmp_path)
+    done = invoke("split", "t.csv", "--out", "out", "--group", "g", "--folds", "2", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     groups = pd.read_csv(tmp_path / "out/assignments.csv", dtype=str)
     assert sorted(set(groups["g"])) == ["01", "1"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.helpers import check_folders, counts, foldrun, project, tasks_dir
+from tests.reliability.helpers import check_folders, counts, invoke, project, tasks_dir
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,7 @@ EVALUATE = "toy/k0/fold_01/evaluate"
 
 def _run(tmp_path: Path, **kwargs) -> tuple[Path, Path]:
     spec = project(tmp_path, grid=1, folds=4, **kwargs)
-    ran = foldrun("run", str(spec), "--jobs", "2")
+    ran = invoke("run", str(spec), "--jobs", "2")
     assert ran.returncode == 0, ran.stderr
     return tmp_path, spec
 
@@ -30,7 +30,7 @@ def _truncate(path: Path) -> None:
 
 
 def _summary(spec: Path) -> dict:
-    made = foldrun("report", str(spec))
+    made = invoke("report", str(spec))
     assert made.returncode == 0, made.stderr
     return json.loads((spec.parent / "runs/toy/report/cv_summary.json").read_text())
 
@@ -49,7 +49,7 @@ def test_corrupt_task_is_shown_counted_and_rerun(tmp_path: Path, damage: str) ->
         (folder / "DONE").mkdir()
     else:
         _truncate(folder / damage)
-    status = foldrun("status", str(spec))
+    status = invoke("status", str(spec))
     assert status.returncode == 1, status.stdout  # not every task is done
     assert "corrupt" in status.stdout and "1 corrupt" in status.stdout, status.stdout
     summary = _summary(spec)
@@ -57,10 +57,10 @@ def test_corrupt_task_is_shown_counted_and_rerun(tmp_path: Path, damage: str) ->
     assert any("fold_01/evaluate (corrupt)" in m for m in summary["missing"])
     assert _auc(summary)["n"] == 3  # said, not silently dropped: the fold is listed above
     before = counts(root)
-    rerun = foldrun("run", str(spec))  # no --force: foldrun made the folder, it replaces it
+    rerun = invoke("run", str(spec))  # no --force: foldrun made the folder, it replaces it
     assert rerun.returncode == 0, rerun.stderr
     assert counts(root) == before  # only the evaluate stage ran again (it writes no counter)
-    assert foldrun("status", str(spec)).returncode == 0
+    assert invoke("status", str(spec)).returncode == 0
     check_folders(root)
     assert _auc(_summary(spec)) == whole
 
@@ -83,15 +83,15 @@ def test_results_cache_follows_changed_and_truncated_files(tmp_path: Path) -> No
 def test_failed_task_is_counted_once(tmp_path: Path) -> None:
     spec = project(tmp_path, grid=1, folds=4)
     (tmp_path / "fault-toy_k0_1_train").write_text("kill")
-    ran = foldrun("run", str(spec), "--jobs", "2")
+    ran = invoke("run", str(spec), "--jobs", "2")
     assert ran.returncode == 1
     assert (tasks_dir(tmp_path) / "toy/k0/fold_01/train.failed").is_dir()
-    status = foldrun("status", str(spec))
+    status = invoke("status", str(spec))
     assert "9 done" in status.stdout and "1 failed" in status.stdout, status.stdout
     summary = _summary(spec)
     assert summary["tasks"]["total"] == 12, summary["tasks"]
     assert summary["tasks"]["failed"] == 1 and summary["tasks"]["done"] == 9
-    query = foldrun("query", str(spec), "SELECT count(*) AS n FROM tasks")
+    query = invoke("query", str(spec), "SELECT count(*) AS n FROM tasks")
     assert query.returncode == 0, query.stderr
     assert "12" in query.stdout, query.stdout
 

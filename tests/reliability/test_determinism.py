@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.reliability.helpers import foldrun, project, table
+from tests.reliability.helpers import invoke, project, table
 
 TIMING = ["started", "ended", "wall_s", "cpu_s", "peak_mb", "host", "path"]
 
@@ -46,7 +46,7 @@ def test_split_bytes_identical_across_runs_and_hash_seeds(tmp_path: Path, strate
     _table().to_csv(tmp_path / "t.csv", index=False)
     outputs = []
     for n, hashseed in enumerate(["0", "1", "12345"]):
-        done = foldrun("split", "t.csv", "--out", f"out{n}", "--id", "id", "--folds", "3",
+        done = invoke("split", "t.csv", "--out", f"out{n}", "--id", "id", "--folds", "3",
                        "--seed", "7", *STRATEGIES[strategy], cwd=tmp_path,
                        env={"PYTHONHASHSEED": hashseed})
         assert done.returncode == 0, done.stderr
@@ -57,8 +57,8 @@ def test_split_bytes_identical_across_runs_and_hash_seeds(tmp_path: Path, strate
 
 def _report_tables(root: Path, jobs: str) -> dict[str, object]:
     spec = project(root, folds=3, grid=2)
-    assert foldrun("run", str(spec), "--jobs", jobs).returncode == 0
-    assert foldrun("report", str(spec)).returncode == 0
+    assert invoke("run", str(spec), "--jobs", jobs).returncode == 0
+    assert invoke("report", str(spec)).returncode == 0
     run = root / "runs/toy"
     out: dict[str, object] = {}
     for path in sorted((run / "results").glob("*.parquet")):

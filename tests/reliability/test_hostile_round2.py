@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.reliability.helpers import foldrun, project, table, tasks_dir
+from tests.reliability.helpers import foldrun, invoke, project, table, tasks_dir
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished toy run (3 folds, one variant); tests work on copies of it."""
     root = tmp_path_factory.mktemp("finished")
     spec = project(root, grid=1, folds=3)
-    ran = foldrun("run", str(spec), "--jobs", "2")
+    ran = invoke("run", str(spec), "--jobs", "2")
     assert ran.returncode == 0, ran.stderr
     return root
 
@@ -53,7 +53,7 @@ def test_report_out_never_replaces_a_users_figures_folder(finished: Path, tmp_pa
     (figures / "fig1.png").write_bytes(b"my figure")
     (figures / "index.html").write_text("<html>my site</html>")
     before = _files(figures)
-    made = foldrun("report", "foldrun.toml", "--out", "figures", cwd=root)
+    made = invoke("report", "foldrun.toml", "--out", "figures", cwd=root)
     assert made.returncode == 2, made.stdout
     assert len(made.stderr.strip().splitlines()) == 1, made.stderr
     assert _files(figures) == before
@@ -63,11 +63,11 @@ def test_report_rerun_keeps_a_plot_the_user_saved_into_it(finished: Path, tmp_pa
     """A PNG the user saved into a report folder foldrun made is theirs: a second report
     refuses (it was replaced silently, the plot gone)."""
     root = _copy(finished, tmp_path)
-    assert foldrun("report", "foldrun.toml", "--out", "rep", cwd=root).returncode == 0
-    again = foldrun("report", "foldrun.toml", "--out", "rep", cwd=root)
+    assert invoke("report", "foldrun.toml", "--out", "rep", cwd=root).returncode == 0
+    again = invoke("report", "foldrun.toml", "--out", "rep", cwd=root)
     assert again.returncode == 0, again.stderr  # foldrun's own folder: replaced
     (root / "rep/my_plot.png").write_bytes(b"mine")
-    refused = foldrun("report", "foldrun.toml", "--out", "rep", cwd=root)
+    refused = invoke("report", "foldrun.toml", "--out", "rep", cwd=root)
     assert refused.returncode == 2 and "my_plot.png" in refused.stderr, refused.stderr
     assert (root / "rep/my_plot.png").read_bytes() == b"mine"
 
@@ -86,7 +86,7 @@ def test_report_out_refuses_home_spec_and_run_folders_however_named(
            "dotdot": "runs/toy/tasks/../"}[target]  # fmt: skip
     sub = root / "runs/toy/tasks"
     before = {**_files(home), **_files(root)}
-    made = foldrun("report", str(root / "foldrun.toml"), "--out", out, cwd=root,
+    made = invoke("report", str(root / "foldrun.toml"), "--out", out, cwd=root,
                    env={"HOME": str(home), "MPLCONFIGDIR": str(tmp_path / "mpl")})  # fmt: skip
     assert made.returncode == 2, made.stdout
     assert {**_files(home), **_files(root)} == before
@@ -169,12 +169,12 @@ CORRUPT = {
 
 def _views(root: Path) -> tuple[dict, dict, list]:
     """What status (JSON), the report (cv_summary.json) and query say about the run."""
-    status = foldrun("status", "foldrun.toml", "--format", "json", cwd=root)
+    status = invoke("status", "foldrun.toml", "--format", "json", cwd=root)
     assert status.returncode in (0, 1), status.stderr
-    report = foldrun("report", "foldrun.toml", cwd=root)
+    report = invoke("report", "foldrun.toml", cwd=root)
     assert report.returncode == 0, report.stderr
     summary = json.loads((root / "runs/toy/report/cv_summary.json").read_text())
-    query = foldrun(
+    query = invoke(
         "query", "foldrun.toml", "SELECT fold, value FROM metrics WHERE subset = 'test' "
         "AND metric = 'roc_auc' AND fold >= 0 ORDER BY fold", "--format", "json", cwd=root,
     )  # fmt: skip
@@ -202,9 +202,9 @@ def test_status_report_and_query_agree_on_a_corrupt_task(
     assert summary["tasks"]["corrupt"] == 1 and not summary["complete"]
     assert _auc(summary)["n"] == 2
     assert [r["fold"] for r in rows] == [0, 2]  # no number of the corrupt fold
-    rerun = foldrun("run", "foldrun.toml", cwd=root)
+    rerun = invoke("run", "foldrun.toml", cwd=root)
     assert rerun.returncode == 0, rerun.stderr
-    assert foldrun("status", "foldrun.toml", cwd=root).returncode == 0
+    assert invoke("status", "foldrun.toml", cwd=root).returncode == 0
 
 
 def test_predictions_with_no_rows_are_whole_and_counted(finished: Path, tmp_path: Path) -> None:
@@ -242,7 +242,7 @@ def test_evaluate_missing_or_unreadable_output_is_not_silently_done(
     finished: Path, tmp_path: Path, damage: str
 ) -> None:
     root, (status, summary, rows) = _damaged(finished, tmp_path, MISSING[damage])
-    preds = foldrun("query", "foldrun.toml", "SELECT DISTINCT fold FROM predictions ORDER BY fold",
+    preds = invoke("query", "foldrun.toml", "SELECT DISTINCT fold FROM predictions ORDER BY fold",
                     "--format", "json", cwd=root)  # fmt: skip
     folds = [r["fold"] for r in json.loads(preds.stdout)]
     whole = [r["fold"] for r in rows] == folds == [0, 1, 2]
@@ -284,8 +284,8 @@ grid = {{ amp = {grid} }}
 
 def test_list_switch_and_fold1_reach_the_program(tmp_path: Path) -> None:
     spec = _template_project(tmp_path, "[true, false]")
-    assert foldrun("check", str(spec)).returncode == 0
-    ran = foldrun("run", str(spec), "--jobs", "2")
+    assert invoke("check", str(spec)).returncode == 0
+    ran = invoke("run", str(spec), "--jobs", "2")
     assert ran.returncode == 0, ran.stderr
     base = tmp_path / "runs/tpl/tasks/m"
     args = {str(p.relative_to(base).parent): json.loads(p.read_text())
@@ -302,7 +302,7 @@ def test_list_switch_and_fold1_reach_the_program(tmp_path: Path) -> None:
 
 def test_switch_with_a_non_boolean_value_is_refused_at_check(tmp_path: Path) -> None:
     spec = _template_project(tmp_path, '[true, "no"]')
-    checked = foldrun("check", str(spec))
+    checked = invoke("check", str(spec))
     assert checked.returncode == 2 and "amp" in checked.stderr, checked.stdout
 
 
