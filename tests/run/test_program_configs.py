@@ -168,3 +168,24 @@ def test_config_mistakes_are_check_lines(
     spec.write_text(SPEC.replace(*edit))
     lines = [p.line() for p in check_spec(spec)]
     assert len(lines) == 1 and expected in lines[0], lines
+
+
+def test_the_config_is_never_written_outside_the_task_folder(tmp_path: Path) -> None:
+    """The template itself, or any file of the user's, is never replaced by a rendering."""
+    from foldrun.plan.check import check_spec
+
+    spec = _project(tmp_path)
+    for file in ("../cfg/alpaca_server.cfg", "/tmp/x.cfg", "~/x.cfg"):
+        spec.write_text(SPEC.replace('template = "cfg/alpaca_server.cfg"',
+                                     f'template = "cfg/alpaca_server.cfg"\nfile = "{file}"'))
+        lines = [p.line() for p in check_spec(spec)]
+        assert len(lines) == 1 and "must be a path inside the task folder" in lines[0], lines
+    # a value that leaves the folder: the task fails in one line, nothing written there
+    spec.write_text(SPEC.replace('template = "cfg/alpaca_server.cfg"',
+                                 'template = "cfg/alpaca_server.cfg"\nfile = "{dest}"')
+                    .replace("threshold = 0.3 }", 'threshold = 0.3, dest = "../../../../x.cfg" }'))
+    outcome = fr.Project.load(spec).run(models=["spot"], folds=[0], stages=["train"])
+    assert not outcome.ok
+    assert all("outside the task folder" in f.reason + " ".join(f.tail) for f in outcome.failures)
+    assert (tmp_path / "cfg/alpaca_server.cfg").read_text() == TRAIN_CFG
+    assert not list(tmp_path.rglob("x.cfg"))

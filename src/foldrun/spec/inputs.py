@@ -46,8 +46,8 @@ class ConfigSpec(_Strict):
     format: ConfigFormat | None = Field(None, description=(
         "json, yaml, toml, ini or keyvalue (default: from the template's extension)."))
     file: str | None = Field(None, description=(
-        "Where the task's config is written (default: the task folder + the template's "
-        "name); relative to the task folder."))  # fmt: skip
+        "Where the task's config is written, relative to the task folder (default: the "
+        "template's name)."))  # fmt: skip
     set: dict[str, Any] | None = Field(None, description=(
         "Key (dotted for nested) -> value, values may use placeholders (default: every "
         "param named like a top-level key of the template)."))  # fmt: skip
@@ -57,6 +57,21 @@ class ConfigSpec(_Strict):
     def _template_named(cls, value: str) -> str:
         if not value.strip() or "\x00" in value:
             raise ValueError("template must name a file beside the spec")
+        return value
+
+    @field_validator("file")
+    @classmethod
+    def _file_in_the_task_folder(cls, value: str | None) -> str | None:
+        """The rendered config is foldrun's file: written in the task folder, never over a
+        file of the user's (the template itself, a config elsewhere)."""
+        if value is None:
+            return value
+        parts = value.replace("\\", "/").split("/")
+        if not value.strip() or value.startswith(("/", "~")) or ".." in parts or "\x00" in value:
+            raise ValueError(
+                f"file {value!r} must be a path inside the task folder (relative, no '..'); "
+                "remove it to write <task folder>/<template name>"
+            )
         return value
 
     def config_format(self) -> ConfigFormat:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from foldrun.core.task import PlannedTask
+from foldrun.errors import SpecError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,14 +79,14 @@ def config_path(config: Mapping[str, Any], tmp: Path, values: Mapping[str, Any])
     file = config.get("file")
     if not file:
         return tmp / Path(str(config["template"])).name
-    return tmp / Path(str(fill(str(file), values))).expanduser()
+    return tmp / str(fill(str(file), values))
 
 
 def write_config(
     task: PlannedTask, config: Mapping[str, Any], values: Mapping[str, Any], tmp: Path
 ) -> str:
-    """The template with the task's settings, written where `{config}` says (and a copy in
-    the task folder when that is elsewhere); the audit line saying what was written."""
+    """The template with the task's settings, written where `{config}` says (in the task
+    folder); the audit line saying what was written."""
     from foldrun.core import configs
     from foldrun.core.templates import fill
 
@@ -99,10 +100,11 @@ def write_config(
     filled = {k: fill(v, values) if isinstance(v, str) else v for k, v in settings.items()}
     rendered = configs.render(text, fmt, filled)
     target = Path(str(values["config"]))
-    kept = target if target.resolve().is_relative_to(tmp.resolve()) else tmp / target.name
-    for path in dict.fromkeys([target, kept]):  # kept in the task folder in any case
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(rendered)
+    if not target.resolve().is_relative_to(tmp.resolve()):  # a value holding `..` or `/`
+        raise SpecError(f"the config file {target} is outside the task folder; foldrun "
+                        "writes it only there (fix file)", key="config.file")  # fmt: skip
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(rendered)
     digest = hashlib.sha256(rendered.encode()).hexdigest()[:12]
     shown = json.dumps(filled, sort_keys=True, default=str)
     return f"config {target} sha256 {digest} | set {shown}"
