@@ -133,6 +133,7 @@ def test_only_models_with_the_keys_change_fingerprints(tmp_path: Path) -> None:
         ('features = ["x2"]', 'models.lr.features: column \'x3\': not in samples.csv'),
         ('features = ["target"]', "features include 'target', the target column"),
         ("path = ", "models.inception.manifests.rename: column 'paht'"),
+        ('target = "label"', "rename gives 'target' the name of the column 'patient'"),
     ],
 )
 def test_input_mistakes_are_check_lines(tmp_path: Path, edit: str, expected: str) -> None:
@@ -140,7 +141,7 @@ def test_input_mistakes_are_check_lines(tmp_path: Path, edit: str, expected: str
 
     spec = _project(tmp_path)
     bad = {'features = ["x2"]': 'features = ["x3"]', 'features = ["target"]': None,
-           "path = ": "paht = "}[edit]  # fmt: skip
+           "path = ": "paht = ", 'target = "label"': 'target = "patient"'}[edit]  # fmt: skip
     text = SPEC.replace('features = ["x2"]', 'features = ["target"]') if bad is None else (
         SPEC.replace(edit, bad))  # fmt: skip
     spec.write_text(text)

@@ -302,6 +302,11 @@ def _input_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
             found.append(Problem(f"not in {data.table}{hint}", parts.file, field, column=column))
     roles = {data.id: "id", **dict.fromkeys(data.targets, "target"),
              **dict.fromkeys(data.groups, "group")}  # fmt: skip
+    for old, new in rename.items():  # two columns of one name: the program reads either
+        if new in columns and new not in rename and new != old:
+            found.append(Problem(f"rename gives {old!r} the name of the column {new!r}; "
+                                 "rename that one too, or pick another name", parts.file,
+                                 f"{key}.manifests.rename", column=old))  # fmt: skip
     for column in [c for c in model.features or [] if c in roles]:
         found.append(Problem(f"features include {column!r}, the {roles[column]} column: the "
                              "model would see it (leakage); remove it", parts.file,
