@@ -20,10 +20,12 @@ worker's `argv` and the pickled planned task (base64), so the child needs no re-
 the zygote answers `exit <id> <code> <pid>` when that task ends (a negative code is the
 signal that killed its process; pid is the worker's, which names its temp folder). Its
 stdout and stderr are never the protocol: user code that prints when imported goes to
-/dev/null, and each task's output to its own log. On EOF of the requests (the runner is
-gone) it lets running tasks finish, so they still commit, closes the slots' input so they
-leave, and exits. On a `stop` line (the runner was interrupted) it stops every task: each
-runs in a process group of its own, which gets SIGTERM, then SIGKILL after a grace time.
+/dev/null, and each task's output to its own log. On a `stop` line (the runner was
+interrupted) it stops every task: each runs in a process group of its own, which gets
+SIGTERM, then SIGKILL after a grace time. EOF of the requests while a task runs means the
+runner died without a word (kill -9: the kernel closed its end): the tasks are stopped the
+same way and the server exits, so nothing of a killed run runs on (the next run resumes
+them: their folders hold no DONE). EOF with no task running is the runner's normal close.
 """
 
 from __future__ import annotations
@@ -232,6 +234,11 @@ def _close_slots(server: _Server) -> None:
         slot.requests = -1
 
 
+def _running(server: _Server) -> bool:
+    """Whether a task runs now (a one-task child, or a slot with a task)."""
+    return bool(server.children) or any(s.ident is not None for s in server.slots.values())
+
+
 def _stop_all(server: _Server) -> None:
     """The runner was interrupted: SIGTERM to every task's process group, SIGKILL to those
     still there after the grace time; each ending is reported as usual."""
@@ -269,6 +276,9 @@ def serve(log_path: str, requests: int, replies: int) -> None:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wake_r, 4096)
             elif not (chunk := os.read(requests, 65536)):
+                if _running(server):  # the runner is gone (killed): so are its tasks
+                    _stop_all(server)
+                    return
                 open_input = False
                 server.sel.unregister(requests)
                 _close_slots(server)
