@@ -203,3 +203,21 @@ def test_unlisted_takes_error_or_sit_out_only(tmp_path: Path) -> None:
     spec = _fold_table_project(tmp_path, 'unlisted = "skip"')
     lines = problem_lines_of(spec)
     assert len(lines) == 1 and "split.unlisted" in lines[0] and "sit out" in lines[0]
+
+
+def test_a_filter_may_drop_rows_the_fold_table_lists(tmp_path: Path) -> None:
+    """Keys of rows a `filter` dropped are expected; a row the table leaves in no fold is
+    still refused."""
+    import pandas as pd
+
+    spec = _fold_table_project(tmp_path)
+    rows = [(f"{i:03d}", f, "test" if i % 2 == f else "train") for i in range(150)
+            for f in (0, 1)]  # fmt: skip
+    pd.DataFrame(rows, columns=["id", "fold", "subset"]).to_csv(tmp_path / "folds.csv",
+                                                                index=False)  # fmt: skip
+    spec.write_text(spec.read_text().replace('id = "id"', 'id = "id"\nfilter = "x < 100"'))
+    assert problem_lines_of(spec) == []
+    listed = pd.DataFrame(rows[:180], columns=["id", "fold", "subset"])  # rows 90..99 unlisted
+    listed.to_csv(tmp_path / "folds.csv", index=False)
+    lines = problem_lines_of(spec)
+    assert len(lines) == 1 and "10 row(s) of the data table are in no fold" in lines[0]

@@ -221,7 +221,8 @@ def _check_listed(spec: Spec, folds: Folds) -> None:
     unlisted rows sit out (check and run refuse it before anything is written)."""
     from foldrun.split.fold_table import unlisted_problem
 
-    problem = unlisted_problem(folds.details.get("fold_table"))
+    # a filter drops rows whose keys the fold table still lists: those keys are expected
+    problem = unlisted_problem(folds.details.get("fold_table"), spec.data.filter is None)
     if problem and spec.split.unlisted != "sit out":
         files = spec.split.fold_tables()
         raise SplitError(problem, file=spec.resolve(files[0]) if files else None,

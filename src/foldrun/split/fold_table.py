@@ -220,12 +220,14 @@ def _unmatched(keys: pd.Index, values: pd.Series, in_no_fold: np.ndarray) -> dic
     }
 
 
-def unlisted_problem(note: dict[str, Any] | None) -> str:
+def unlisted_problem(note: dict[str, Any] | None, foreign_keys: bool = True) -> str:
     """'' when every row of the data table is in some fold (or the holdout) and every key of
     the fold table is a row; else one line: how many keys matched, how many rows are in no
     part, three examples of each. A key written `7` for the id `007` leaves that row out
-    of every fold without a word; `[split] unlisted = "sit out"` says it is meant."""
-    if not note or not (note.get("rows_in_no_fold") or note.get("keys_not_in_table")):
+    of every fold without a word; `[split] unlisted = "sit out"` says it is meant.
+    `foreign_keys=False`: keys the table lacks are no problem (a filter dropped rows)."""
+    foreign = bool(note and note.get("keys_not_in_table")) and foreign_keys
+    if not note or not (note.get("rows_in_no_fold") or foreign):
         return ""
     matched = note["keys"] - note["keys_not_in_table"]
     names = ", ".join(Path(f).name for f in note.get("files", []))
