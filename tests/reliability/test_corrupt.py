@@ -6,6 +6,7 @@ task is one task, never two."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,11 @@ def _run(tmp_path: Path, **kwargs) -> tuple[Path, Path]:
     return tmp_path, spec
 
 
+def _finished(tmp_path: Path, toy_run: Callable[..., Path]) -> tuple[Path, Path]:
+    """_run's project, finished: a copy of the session's run (conftest.toy_run)."""
+    return tmp_path, toy_run(tmp_path, grid=1, folds=4)
+
+
 def _truncate(path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -40,8 +46,9 @@ def _auc(summary: dict) -> dict:
 
 
 @pytest.mark.parametrize("damage", ["metrics.json", "predictions.parquet", "DONE", "DONE-dir"])
-def test_corrupt_task_is_shown_counted_and_rerun(tmp_path: Path, damage: str) -> None:
-    root, spec = _run(tmp_path)
+def test_corrupt_task_is_shown_counted_and_rerun(tmp_path: Path, damage: str,
+                                                 toy_run: Callable[..., Path]) -> None:
+    root, spec = _finished(tmp_path, toy_run)
     whole = _auc(_summary(spec))
     folder = tasks_dir(root) / EVALUATE
     if damage == "DONE-dir":
@@ -65,8 +72,10 @@ def test_corrupt_task_is_shown_counted_and_rerun(tmp_path: Path, damage: str) ->
     assert _auc(_summary(spec)) == whole
 
 
-def test_results_cache_follows_changed_and_truncated_files(tmp_path: Path) -> None:
-    root, spec = _run(tmp_path)
+def test_results_cache_follows_changed_and_truncated_files(
+    tmp_path: Path, toy_run: Callable[..., Path]
+) -> None:
+    root, spec = _finished(tmp_path, toy_run)
     first = _auc(_summary(spec))  # builds results/*.parquet
     metrics = tasks_dir(root) / EVALUATE / "metrics.json"
     values = json.loads(metrics.read_text())
