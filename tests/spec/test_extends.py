@@ -118,3 +118,17 @@ def test_a_template_key_the_schema_does_not_know_is_named(tmp_path: Path) -> Non
     found = problems(tmp_path, '[templates.t]\nparms = { a = 1 }\n[models.m]\nextends = "t"\n'
                      'train = "x {out}"\n')  # fmt: skip
     assert any(line.startswith("models.m.parms: unknown key") for line in found), found
+
+
+def test_seed_003s_21_models_fit_in_60_lines() -> None:
+    path = Path(__file__).parents[2] / "examples/003-video-21-models/all-21.toml"
+    assert len(path.read_text().splitlines()) <= 60  # the seed's 21 tables: 110 lines
+    spec = load_spec(path)
+    assert len(spec.models) == 21 and "video" in spec.templates
+    videos = [m for m in spec.models.values() if m.train is not None]
+    assert len(videos) == 14
+    for model in videos:
+        assert model.resources is not None and model.resources.gpus_optional is True
+        assert (model.resources.cpus, model.resources.gpus) == (4, 1)
+    assert spec.models["vivit"].params == spec.models["timesformer"].params
+    assert spec.models["x3d"].params == {"epochs": 30, "hidden": 6}  # x3d <- i3d <- video
