@@ -147,3 +147,15 @@ def test_input_mistakes_are_check_lines(tmp_path: Path, edit: str, expected: str
     spec.write_text(text)
     lines = [p.line() for p in check_spec(spec)]
     assert len(lines) == 1 and expected in lines[0], lines
+
+
+def test_an_external_set_needs_an_estimators_own_features(tmp_path: Path) -> None:
+    from foldrun.plan.check import check_spec
+
+    spec = _project(tmp_path)
+    pd.DataFrame({"id": ["e1", "e2"], "target": [0, 1], "x1": [0.1, 0.2],
+                  "path": ["a", "b"], "patient": ["q1", "q2"]}).to_csv(
+        tmp_path / "bench.csv", index=False)  # fmt: skip
+    spec.write_text(SPEC + '[external.bench]\ntable = "bench.csv"\n')
+    lines = [p.line() for p in check_spec(spec)]
+    assert len(lines) == 1 and "no column 'x2'" in lines[0], lines

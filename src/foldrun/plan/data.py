@@ -158,9 +158,13 @@ def _check_label_free(spec: Spec, targets: list[str], path: Path, key: str) -> N
 def _estimator_features(spec: Spec) -> list[str]:
     """The features an estimator model predicts from (entry and command models read the
     columns they choose)."""
-    if not any(m.kind == "estimator" for m in spec.models.values()):
+    estimators = [m for m in spec.models.values() if m.kind == "estimator"]
+    if not estimators:
         return []
-    return list(data_meta(spec, write=False)[1]["features"])
+    own = [f for m in estimators for f in m.features or []]  # a model's own features
+    shared = [] if all(m.features is not None for m in estimators) else list(
+        data_meta(spec, write=False)[1]["features"])  # fmt: skip
+    return list(dict.fromkeys([*shared, *own]))
 
 
 def _check_external_rows(
