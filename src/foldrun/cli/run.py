@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import click
 
-from foldrun.cli.options import format_option
+from foldrun.cli.options import format_option, json_errors
 
 MULTI = ("--models", "--folds", "--stages")
 
@@ -106,6 +106,7 @@ def echo_result(result: object) -> None:
     help="SLURM: follow the jobs until they end (default: submit and return). Local runs wait.",
 )
 @format_option("ran, counts, failures; no live display")
+@json_errors("run")
 def command(
     spec: str,
     backend: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from foldrun.cli.options import format_option
+from foldrun.cli.options import format_option, json_errors
 
 STYLES = {"done": "green", "running": "cyan", "failed": "bold red", "pending": "dim",
           "stale": "yellow", "corrupt": "bold magenta", "pruned": "blue"}
@@ -24,6 +24,7 @@ def _duration(seconds: float | None) -> str:
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--failed", "only_failed", is_flag=True, help="Show only tasks that are not done.")
 @format_option("counts, tasks")
+@json_errors("status")
 def command(spec: str, only_failed: bool, fmt: str) -> int:
     """A table of SPEC's tasks: model, variant, fold, stage, state, duration.
 

@@ -188,8 +188,37 @@ def run(
     # a dry run writes nothing; but a backend whose dry run writes job scripts to submit by
     # hand (SLURM) needs the split made: its array elements must find it
     writes = not options.dry_run or backend_class(options.backend).dry_run_writes
+    if writes and not _run_folder(spec_path).exists():
+        # a first run: its tasks planned in memory and checked to fit (--jobs, GPUs) before
+        # the split and .foldrun/ are made, so that a refused run leaves nothing behind
+        _fits(spec_path, *plan_spec(spec_path, make_split=False), options)
     run_dir, tasks = plan_spec(spec_path, make_split=writes)
     return run_planned(spec_path, run_dir, tasks, options, listener_factory)
+
+
+def _run_folder(spec_path: Path) -> Path:
+    from foldrun.spec.load import read_document, run_folder
+
+    return run_folder(spec_path, read_document(spec_path))
+
+
+def _fits(
+    spec_path: Path, run_dir: Path, tasks: dict[str, PlannedTask], options: RunOptions
+) -> None:
+    """The backend's check that every selected task can run (raises when one cannot)."""
+    from foldrun.run.backends import backend_class
+
+    pending = {k: TaskState.PENDING for k in tasks}
+    keys = select(tasks, pending, options.models, options.folds, options.stages,
+                  options.datasets)  # fmt: skip
+    ctx = _context(spec_path, run_dir, options)
+    backend_class(options.backend).prepare([tasks[k] for k in keys], ctx, options.gpus)
+
+
+def _context(spec_path: Path, run_dir: Path, options: RunOptions) -> RunContext:
+    return RunContext(spec_path=spec_path, run_dir=run_dir, run_id=_run_id(run_dir),
+                      jobs=options.jobs, retries=options.retries, dry_run=options.dry_run,
+                      wait=options.wait)  # fmt: skip
 
 
 @dataclass
@@ -238,9 +267,7 @@ def run_planned(
     _check_names(tasks, options.models, options.stages)
     choice = _choose(spec_path, run_dir, tasks, options)
     todo = [tasks[k] for k in choice.keys]
-    ctx = RunContext(spec_path=spec_path, run_dir=run_dir, run_id=_run_id(run_dir),
-                     jobs=options.jobs, retries=options.retries, dry_run=options.dry_run,
-                     wait=options.wait)  # fmt: skip
+    ctx = _context(spec_path, run_dir, options)
     ctx = backend_class(options.backend).prepare(todo, ctx, options.gpus)
     result = RunResult(to_run=choice.keys, already_done=choice.already_done(), run_dir=run_dir)
     if options.dry_run and todo:
