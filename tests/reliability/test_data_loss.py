@@ -1,7 +1,8 @@
 """Never lose a byte: report, query and split replace or remove only a folder foldrun can
 prove it made (foldrun.core.owned), write only into a run folder, wait for a running run's
 lock, follow the umask, say a read-only or full disk in one line, and write CSV cells a
-spreadsheet cannot run as formulas. Everything through the real console script."""
+spreadsheet cannot run as formulas. Everything through the console script's main()
+(in-process), the umask through the real script."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.helpers import FOLDRUN, foldrun, project, table, tree
+from tests.reliability.helpers import FOLDRUN, invoke, project, table, tree
 from tests.reliability.test_faults import _tmpfs
 
 RUN = Path("runs/toy")
@@ -28,8 +29,8 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project whose run is done and reported."""
     root = tmp_path_factory.mktemp("made")
     spec = project(root, folds=2, grid=1)
-    assert foldrun("run", spec.name, cwd=root).returncode == 0
-    assert foldrun("report", spec.name, cwd=root).returncode == 0
+    assert invoke("run", spec.name, cwd=root).returncode == 0
+    assert invoke("report", spec.name, cwd=root).returncode == 0
     return root
 
 
@@ -41,7 +42,7 @@ def proj(made: Path, tmp_path: Path) -> Path:
 def _refused(root: Path, *argv: str, cwd: Path | None = None) -> str:
     """Exit 2, one line on stderr, no traceback, nothing below `root` changed."""
     before = tree(root)
-    done = foldrun(*argv, cwd=cwd or root)
+    done = invoke(*argv, cwd=cwd or root)
     assert done.returncode == 2, (done.returncode, done.stdout[-2000:], done.stderr[-3000:])
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
@@ -75,13 +76,13 @@ def test_report_out_the_current_folder_or_a_parent_of_the_run(proj: Path, out: s
 def test_report_replaces_only_its_own_report_folder(proj: Path) -> None:
     report = proj / RUN / "report"
     (report / ".foldrun-report").unlink(missing_ok=True)  # as an older foldrun left it
-    assert foldrun("report", "foldrun.toml", cwd=proj).returncode == 0
+    assert invoke("report", "foldrun.toml", cwd=proj).returncode == 0
     assert (report / ".foldrun-report").is_file() and (report / "index.html").is_file()
-    assert foldrun("report", "foldrun.toml", cwd=proj).returncode == 0  # its own: replaced
+    assert invoke("report", "foldrun.toml", cwd=proj).returncode == 0  # its own: replaced
     (report / "notes.txt").write_text("mine")
     line = _refused(proj, "report", "foldrun.toml")
     assert "notes.txt" in line
-    assert foldrun("report", "foldrun.toml", "--out", "elsewhere", cwd=proj).returncode == 0
+    assert invoke("report", "foldrun.toml", "--out", "elsewhere", cwd=proj).returncode == 0
     assert (proj / "elsewhere/index.html").is_file()
     assert not [p for p in (proj / RUN).iterdir() if ".tmp-" in p.name or ".old-" in p.name]
 
@@ -105,7 +106,7 @@ def test_report_and_query_refuse_a_folder_that_is_not_a_run(proj: Path, command:
 def _split(root: Path, out: str, *extra: str) -> subprocess.CompletedProcess[str]:
     if not (root / "t.csv").exists():
         table(40).to_csv(root / "t.csv", index=False)
-    return foldrun("split", "t.csv", "--out", out, "--folds", "4", *extra, cwd=root)
+    return invoke("split", "t.csv", "--out", out, "--folds", "4", *extra, cwd=root)
 
 
 def test_split_overwrite_refuses_a_folder_that_is_not_a_split(tmp_path: Path) -> None:
@@ -143,7 +144,7 @@ def test_split_into_a_running_run_is_refused(proj: Path) -> None:
     )
     assert "lock" in line
     lock.unlink()
-    done = foldrun(
+    done = invoke(
         "split", "samples.csv", "--out", str(RUN / "split"), "--overwrite", "--folds", "3", cwd=proj
     )
     assert done.returncode == 0, done.stderr
@@ -214,7 +215,7 @@ def test_full_disk_report_is_one_line_and_keeps_the_old_report(made: Path, tmp_p
         shutil.copytree(made, disk, dirs_exist_ok=True)
         _fill_up(disk)
         report = tree(disk / RUN / "report")
-        done = foldrun("report", "foldrun.toml", cwd=disk)
+        done = invoke("report", "foldrun.toml", cwd=disk)
         assert done.returncode == 2, done.stderr[-3000:]
         assert len(done.stderr.splitlines()) == 1 and "space" in done.stderr, done.stderr
         assert tree(disk / RUN / "report") == report
@@ -238,7 +239,7 @@ def test_report_csv_cells_cannot_be_formulas(proj: Path) -> None:
     values = json.loads(metrics.read_text())
     evil = {'=HYPERLINK("http://x")': 1.0, "+cmd": 2.0, "@SUM(A1)": 3.0, "-2+3": -0.5}
     metrics.write_text(json.dumps({**values, **evil}))
-    done = foldrun("report", "foldrun.toml", cwd=proj)
+    done = invoke("report", "foldrun.toml", cwd=proj)
     assert done.returncode == 0, done.stderr
     with open(proj / RUN / "report/fold_summary.csv", newline="") as fh:
         rows = list(csv.reader(fh))

@@ -16,7 +16,7 @@ from tests.reliability.helpers import (
     check_folders,
     counts,
     done_keys,
-    foldrun,
+    invoke,
     project,
     results,
     tasks_dir,
@@ -30,7 +30,7 @@ KEY = "toy/k1/2/train"
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("whole")
-    assert foldrun("run", str(project(root, grid=2, folds=3)), "--jobs", "2").returncode == 0
+    assert invoke("run", str(project(root, grid=2, folds=3)), "--jobs", "2").returncode == 0
     return results(root)
 
 
@@ -39,7 +39,7 @@ def _plant(root: Path, key: str, action: str) -> None:
 
 
 def _fails_then_recovers(root: Path, spec: Path, reference: dict, *words: str) -> None:
-    first = foldrun("run", str(spec), "--jobs", "2")
+    first = invoke("run", str(spec), "--jobs", "2")
     assert first.returncode == 1, first.stderr
     assert "toy/k1/fold_02/train" in first.stderr
     assert any(w in first.stderr for w in words), first.stderr
@@ -48,7 +48,7 @@ def _fails_then_recovers(root: Path, spec: Path, reference: dict, *words: str) -
     check_folders(root)
     done_before = done_keys(root)
     before = counts(root)
-    second = foldrun("run", str(spec), "--jobs", "2")
+    second = invoke("run", str(spec), "--jobs", "2")
     assert second.returncode == 0, second.stderr
     after = counts(root)
     rerun = {k for k in after if after[k] > before.get(k, 0)}
@@ -88,7 +88,7 @@ def test_output_disk_full(tmp_path: Path, reference: dict) -> None:
     spec = project(tmp_path, grid=2, folds=3)
     runs = tmp_path / "runs"
     with _tmpfs(runs, "2m"):
-        assert foldrun("run", str(spec), "--folds", "0").returncode == 0
+        assert invoke("run", str(spec), "--folds", "0").returncode == 0
         # leave ~40 kB free: the next tasks run out of space part way
         filler = runs / "filler"
         with contextlib.suppress(OSError), open(filler, "wb") as fh:
@@ -96,7 +96,7 @@ def test_output_disk_full(tmp_path: Path, reference: dict) -> None:
                 fh.write(b"\0" * 4096)
                 fh.flush()
         filler.write_bytes(filler.read_bytes()[: -40 * 1024])
-        first = foldrun("run", str(spec), "--jobs", "2")
+        first = invoke("run", str(spec), "--jobs", "2")
         assert first.returncode in (1, 2), first.stderr
         # task logs are quoted indented; foldrun's own output never holds a traceback
         assert not [line for line in first.stderr.splitlines() if line.startswith("Traceback")]
@@ -105,7 +105,7 @@ def test_output_disk_full(tmp_path: Path, reference: dict) -> None:
         done_before = done_keys(tmp_path)
         before = counts(tmp_path)
         filler.unlink()  # the user frees space, then reruns
-        second = foldrun("run", str(spec), "--jobs", "2")
+        second = invoke("run", str(spec), "--jobs", "2")
         assert second.returncode == 0, second.stderr
         after = counts(tmp_path)
         assert not {k for k in after if after[k] > before.get(k, 0)} & done_before
@@ -121,8 +121,8 @@ def _tables(run: Path) -> dict[str, pd.DataFrame]:
 
 def test_results_parquet_deleted_or_truncated_are_rebuilt(tmp_path: Path) -> None:
     spec = project(tmp_path, grid=2, folds=3)
-    assert foldrun("run", str(spec), "--jobs", "2").returncode == 0
-    assert foldrun("report", str(spec)).returncode == 0
+    assert invoke("run", str(spec), "--jobs", "2").returncode == 0
+    assert invoke("report", str(spec)).returncode == 0
     run = tmp_path / "runs/toy"
     wanted = {p.name: pd.read_parquet(p) for p in sorted((run / "results").glob("*.parquet"))}
     assert set(wanted) >= {"tasks.parquet", "metrics.parquet", "predictions.parquet"}
@@ -130,7 +130,7 @@ def test_results_parquet_deleted_or_truncated_are_rebuilt(tmp_path: Path) -> Non
     data = (run / "results/predictions.parquet").read_bytes()
     (run / "results/predictions.parquet").write_bytes(data[: len(data) // 2])
     (run / "results/tasks.parquet").write_bytes(b"")
-    again = foldrun("report", str(spec))
+    again = invoke("report", str(spec))
     assert again.returncode == 0, again.stderr
     for name, frame in wanted.items():
         got = pd.read_parquet(run / "results" / name)
