@@ -25,6 +25,10 @@ from tests.reliability.helpers import project
         {"gpus": [-1]},
         {"gpus": [0, 0]},
         {"gpus": "abc"},
+        {"folds": ["0"]},  # issue 22 item 9: a TypeError traceback
+        {"folds": [-1]},
+        {"folds": [True]},
+        {"folds": [0.0]},
     ],
 )
 def test_a_bad_option_is_refused_before_anything_is_written(tmp_path: Path, bad: dict) -> None:

@@ -61,6 +61,9 @@ class RunOptions:
         if not all(_count(g, 0) for g in gpus) or len(set(gpus)) != len(gpus):
             raise RunError(f"--gpus ids must be distinct integers >= 0; got {list(gpus)}",
                            key="--gpus")  # fmt: skip
+        if not all(_count(f, 0) for f in self.folds):  # folds=["0"] was a TypeError
+            raise RunError(f"--folds are fold numbers, integers >= 0; got {list(self.folds)}",
+                           key="--folds")  # fmt: skip
 
 
 def _values(given: object, empty: tuple[object, ...] | None = ()) -> tuple[object, ...] | None:
