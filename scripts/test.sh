@@ -19,4 +19,9 @@ fi
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e ".[all]"
 .venv/bin/ruff check src tests benchmarks
+# FOLDRUN_TEST_WORKERS=2: the tests on 2 pytest-xdist workers (the SLURM tests together on one,
+# tests/conftest.py); FOLDRUN_KILL_SEEDS=all: every seed of the kill tests, not the sample
+if [ -n "${FOLDRUN_TEST_WORKERS:-}" ]; then
+  set -- -n "$FOLDRUN_TEST_WORKERS" --dist loadgroup "$@"
+fi
 .venv/bin/python -m pytest -q "$@"

@@ -19,6 +19,14 @@ if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist with --dist loadgroup, the tests of the one local SLURM cluster
+    run on one worker, one after another (they share its queue and its nodes' CPUs)."""
+    for item in items:
+        if item.get_closest_marker("slurm"):
+            item.add_marker(pytest.mark.xdist_group("slurm"))
+
+
 @pytest.fixture(scope="session")
 def _toy_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple, Path]:
     return {}  # finished toy runs of this session, by project() arguments
