@@ -144,3 +144,27 @@ def test_analysis_is_kept_and_read_back_as_computed(run_dir: Path, tmp_path: Pat
         assert a.equals(b) and list(a.dtypes) == list(b.dtypes), name
     assert (kept.missing, kept.ratio) == (fresh.missing, fresh.ratio)
     assert kept.missing  # the fixture's run is partial: its missing tasks are kept too
+
+
+def test_damaged_cache_entries_are_drawn_again(run_dir: Path, tmp_path: Path) -> None:
+    """Issue 22 item 9: zero-length, truncated or 100-byte entries in results/.plots made
+    the report crash ('NoneType' has no read_bytes) or copy a broken PNG into the report
+    with exit 0. An entry that does not read whole is a miss: drawn again, replaced."""
+    fresh = _fresh(run_dir, tmp_path / "a")
+    cache = run_dir / "results" / plots.CACHE
+    whole = {p.name: p.read_bytes() for p in cache.iterdir()}
+    cuts = {"empty": lambda b: b"", "half": lambda b: b[: len(b) // 2], "100": lambda b: b[:100]}
+    for name, cut in cuts.items():
+        for path in cache.iterdir():
+            path.write_bytes(cut(path.read_bytes()))
+        build_report(run_dir, tmp_path / name)
+        assert _files(tmp_path / name) == fresh, name  # every PNG whole, the page the same
+        assert {p.name: p.read_bytes() for p in cache.iterdir()} == whole  # replaced
+
+
+def test_a_plot_that_did_not_apply_is_kept_apart_from_an_empty_file(tmp_path: Path) -> None:
+    with plots.cache(tmp_path):
+        plots._store("k", b"")
+        assert plots._lookup("k") == b""  # kept as "no figure"
+        (tmp_path / plots.CACHE / "k.png").write_bytes(b"")
+        assert plots._lookup("k") is None  # an empty file is damaged: drawn again

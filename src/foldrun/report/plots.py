@@ -141,22 +141,47 @@ def _key(name: str, inputs: object, code: bytes = b"") -> str:
     return h.hexdigest()
 
 
+# an entry saying the plot did not apply (an empty file is a damaged entry, never this)
+NOT_DRAWN = b"foldrun: no figure for these inputs\n"
+_PNG_START, _PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
+
+
 def _lookup(key: str, suffix: str = ".png") -> bytes | None:
-    """The entry stored under `key` (b"": the plot did not apply), or None."""
+    """The entry stored under `key` (b"": the plot did not apply), or None: none, or one
+    that is not whole (empty, truncated, overwritten: drawn again and replaced)."""
     if _Cache.folder is None:
         return None
     _Cache.used.add(key)
     try:
-        return (_Cache.folder / f"{key}{suffix}").read_bytes()
+        data = (_Cache.folder / f"{key}{suffix}").read_bytes()
     except OSError:
         return None
+    if data == NOT_DRAWN:
+        return b""
+    return data if _whole(data, suffix) else None
+
+
+def _whole(data: bytes, suffix: str) -> bool:
+    """Whether a cache entry reads whole: a PNG from its signature to its IEND chunk, an
+    SVG from its tag to </svg>, JSON that parses. foldrun writes entries atomically, so a
+    damaged one was damaged by something else; it is never copied into a report."""
+    if suffix == ".png":
+        return data.startswith(_PNG_START) and data.endswith(_PNG_END)
+    if suffix == ".svg":
+        return data.lstrip().startswith((b"<svg", b"<?xml")) and data.rstrip().endswith(b"</svg>")
+    if suffix == ".json":
+        try:
+            json.loads(data)
+        except ValueError:
+            return False
+    return bool(data)
 
 
 def _store(key: str, data: bytes, suffix: str = ".png") -> None:
     if _Cache.folder is None:
         return
     with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
-        write_atomic(_Cache.folder / f"{key}{suffix}", data)
+        write_atomic(_Cache.folder / f"{key}{suffix}", data or NOT_DRAWN)
 
 
 def remembered(name: str, inputs: object, code: bytes, compute: Callable[[], object]) -> object:
