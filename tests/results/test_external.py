@@ -132,3 +132,14 @@ def test_external_set_without_the_target_is_refused(tmp_path: Path) -> None:
     done = cli("run", str(spec))
     assert done.returncode == 2 and "no column 'label'" in done.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_an_external_set_with_a_header_and_no_rows_is_refused_by_check(tmp_path: Path) -> None:
+    """Issue 22 item 9: check said ok, then every predict on it failed."""
+    from foldrun.api import Project
+
+    spec = _project(tmp_path)
+    (tmp_path / "bench.csv").write_text("id,a,b,c,label\n")
+    problems = Project(spec).check().problems
+    assert any("external.bench.table" in p and "no rows" in p for p in problems), problems
+    assert not (tmp_path / "runs").exists()

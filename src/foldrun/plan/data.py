@@ -171,6 +171,9 @@ def _check_external_rows(
     frame: Any, id_col: str, targets: list[str] | tuple[str, ...], path: Path, key: str
 ) -> None:
     """Ids join the fold models' predictions into the ensemble, and every row is scored."""
+    if frame.empty:  # a header alone: check passed and then every predict failed
+        raise DataError("the external set has no rows (a header only); add its rows or "
+                        "remove the [external] table", file=path, key=key)  # fmt: skip
     dup = frame[id_col].astype(str).duplicated()
     if dup.any():
         raise DataError(f"duplicate id {frame[id_col].astype(str)[dup].iloc[0]!r} "
