@@ -12,7 +12,7 @@ SRC = Path(foldrun.__file__).parent
 
 # each package may import only packages of a lower rank (the same rank: neither way)
 RANK = {
-    "_version": 0, "errors": 0, "layout": 0, "core": 1,
+    "_version": 0, "errors": 0, "core": 1, "layout": 2,  # layout: the key's format from core
     "data": 2, "split": 3, "spec": 4, "plan": 5, "results": 6, "run": 7,
     "report": 8, "track": 8, "example": 8, "api": 9, "cli": 10, "__main__": 11, "__init__": 11,
 }  # fmt: skip

@@ -77,6 +77,14 @@ class TaskInfo:
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    @classmethod
+    def of(cls, row: Any) -> TaskInfo:
+        """A run/status.py TaskStatus as the API gives it (its state as text): the fields
+        are status's, never copied one by one."""
+        import dataclasses
+
+        return cls(**{**dataclasses.asdict(row), "state": row.state.value})
+
 
 def _counts(tasks: Sequence[TaskInfo]) -> dict[str, int]:
     counts: dict[str, int] = {}
@@ -230,11 +238,7 @@ class Project:
 
         run_dir, tasks = plan_spec(self.spec_path, make_split=False)
         rows = collect(tasks, scheduler_states(self.spec_path, run_dir))
-        infos = tuple(
-            TaskInfo(r.key, r.model, r.variant, r.fold, r.stage, r.state.value, r.duration_s,
-                     r.why, r.dataset)
-            for r in rows
-        )
+        infos = tuple(TaskInfo.of(r) for r in rows)
         return Status(run_dir, infos)
 
     def run(

@@ -6,18 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-REFIT_FOLD = -1  # the fold number of tasks that use all non-holdout data
-
-
-def fold_dir_name(fold: int, repeat: int = 0, n_repeats: int = 1, inner: int = -1) -> str:
-    """`fold_00`; `repeat_01/fold_00` when the split has several repeats; `all` for refit;
-    `fold_00/inner_01` for inner fold 1 of outer fold 0 (nested selection), as in split/."""
-    if fold == REFIT_FOLD:
-        return "all"
-    name = f"fold_{fold:02d}"
-    if inner >= 0:
-        name = f"{name}/inner_{inner:02d}"
-    return f"repeat_{repeat:02d}/{name}" if n_repeats > 1 else name
+# the fold dir of a task key, its one format (core/taskid.py owns the key)
+from foldrun.core.taskid import REFIT_FOLD, fold_dir_name  # noqa: F401
 
 
 @dataclass(frozen=True)

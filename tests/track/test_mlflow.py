@@ -158,13 +158,17 @@ def test_console_script_and_spec(tmp_path: Path) -> None:
         '[mlflow]\ntracking_uri = "sqlite:///store/m.db"\n'
     )
     exe = str(Path(sys.executable).parent / "foldrun")
-    done = subprocess.run([exe, "track", str(spec)], capture_output=True, text=True)
+    # a spec that does not load is refused: the disk is never exported as its run
+    refused = subprocess.run([exe, "track", str(spec)], capture_output=True, text=True)
+    assert refused.returncode == 2 and "models.m.entry" in refused.stderr, refused.stderr
+    assert not (tmp_path / "store").exists()
+    uri = f"sqlite:///{tmp_path}/store/m.db"
+    done = subprocess.run([exe, "track", str(root), "--tracking-uri", uri],
+                          capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "created" in done.stdout and (tmp_path / "store" / "m.db").is_file()
     assert (root / "tasks/logreg/default/mlflow.json").is_file()
-    no_table = tmp_path / "other.toml"
-    no_table.write_text('name = "demo"\n[data]\ntable = "t.csv"\n')
-    bad = subprocess.run([exe, "track", str(no_table)], capture_output=True, text=True)
+    bad = subprocess.run([exe, "track", str(root)], capture_output=True, text=True)
     assert bad.returncode == 2 and "[mlflow]" in bad.stderr
 
 
@@ -211,3 +215,19 @@ def test_long_epoch_logs_are_exported_per_metric_and_phase(tmp_path: Path, store
     for name in ("train/loss", "val/loss"):
         history = client.get_metric_history(fold.info.run_id, name)
         assert sorted((m.step, m.value) for m in history) == [(1, 1.0), (2, 0.5), (3, 1 / 3)]
+
+
+def test_export_takes_done_and_fold_dirs_from_the_task_folders(tmp_path: Path) -> None:
+    """core/state decides what is done (a DONE beside a metrics.json cut short is corrupt,
+    never exported), and the fold dir is the folder's own (core/taskid.py), not a repeat
+    count guessed from the repeats seen (a run of repeat 0 alone named no repeat)."""
+    from foldrun.track.mlflow import find_units
+
+    run = write_run(tmp_path / "run", RunShape(models={"m": 0.5}, grid={}, n_folds=2,
+                                               n_repeats=2, holdout=0, refit=False))  # fmt: skip
+    shutil.rmtree(run / "tasks/m/default/repeat_01")  # only repeat 0 done so far
+    (run / "tasks/m/default/repeat_00/fold_01/evaluate/metrics.json").write_text('{"test/a": 1')
+    units = {u.fold_dir: u for u in find_units(run)}
+    assert sorted(units) == ["repeat_00/fold_00", "repeat_00/fold_01"]
+    assert "evaluate" in units["repeat_00/fold_00"].stages
+    assert sorted(units["repeat_00/fold_01"].stages) == ["predict", "train"]

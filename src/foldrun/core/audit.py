@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 from datetime import datetime
 from pathlib import Path
+
+from foldrun.core import taskid
 
 EVENTS = (
     "started",
@@ -28,23 +29,9 @@ INFO_EVENTS = frozenset({"command", "forced", "fold completed", "pruned"})
 
 def split_key(key: str) -> tuple[str, str, str]:
     """`model/variant/<fold dir>/stage` -> (fold dir, model/variant, stage); in a spec with
-    datasets `<dataset>/model/variant/...` -> (fold dir, dataset/model/variant, stage)."""
-    parts = key.split("/")
-    start = len(parts) - 1
-    # the fold dir, read from its end as layout.fold_dir_name writes it: `all`, else
-    # [repeat_NN/]fold_NN[/inner_NN]. Never by prefix: a variant such as `inner_relu` (grid
-    # key `inner`) is no fold part, and taking it for one lost the dataset's audit lines.
-    if parts[start - 1] == "all":
-        return "all", "/".join(parts[: start - 1]), parts[-1]
-    for pattern in (_INNER, _FOLD, _REPEAT):
-        if start > 2 and pattern.fullmatch(parts[start - 1]):
-            start -= 1
-        elif pattern is _FOLD:
-            break  # no fold_NN: nothing before it is a fold part
-    return "/".join(parts[start:-1]), "/".join(parts[:start]), parts[-1]
-
-
-_FOLD, _REPEAT, _INNER = (re.compile(rf"{w}_\d+") for w in ("fold", "repeat", "inner"))
+    datasets `<dataset>/model/variant/...` -> (fold dir, dataset/model/variant, stage).
+    Read from the key's end by core/taskid.py, the one owner of the key's format."""
+    return taskid.split_key(key)
 
 
 def audit_line(key: str, event: str, detail: str = "", when: datetime | None = None) -> str:
@@ -65,3 +52,11 @@ def append(audit_log: Path, key: str, event: str, detail: str = "") -> None:
         os.write(fd, data)
     finally:
         os.close(fd)
+
+
+if __name__ == "__main__":
+    # `python -m foldrun.core.audit AUDIT_LOG KEY EVENT [DETAIL]`: the SLURM job script's
+    # record(), so its lines carry the fields this module reads back (a dataset's key too)
+    import sys
+
+    append(Path(sys.argv[1]), sys.argv[2], sys.argv[3], " ".join(sys.argv[4:]))

@@ -513,3 +513,36 @@ def is_pruned(record: dict[str, str], key: str, fingerprint: str | None) -> bool
 def write_race(state_dir: Path | str, record: dict[str, object]) -> None:
     """Atomically: a reader sees the old record or the new one, whole."""
     write_json(os.path.join(state_dir, RACE_FILE), record, sync=True, indent=1, sort_keys=True)
+
+
+# ---- the SLURM job script's questions, answered by the one rule ---------------------------
+
+
+def first_not_done(tasks_dir: Path | str, needs: list[str]) -> str | None:
+    """The first task of `needs` ([key, fingerprint, key, fingerprint, ...]) whose folder
+    under `tasks_dir` is not done with that fingerprint (`disk_state`: a corrupt or stale
+    folder is not done); None when every one is."""
+    for key, fingerprint in zip(needs[::2], needs[1::2], strict=False):
+        if disk_state(Path(tasks_dir) / key, fingerprint) != TaskState.DONE:
+            return key
+    return None
+
+
+NOT_DONE_EXIT = 3  # `python -m foldrun.core.state`: an upstream task is not done
+
+
+def main(argv: list[str]) -> int:
+    """`python -m foldrun.core.state TASKS_DIR [KEY FINGERPRINT]...`: the SLURM job script
+    asks whether a task's parents are done before it runs it. Exit 0 when they are, else
+    print the first that is not and exit NOT_DONE_EXIT."""
+    missing = first_not_done(argv[0], argv[1:])
+    if missing is None:
+        return 0
+    print(missing)
+    return NOT_DONE_EXIT
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from foldrun._version import __version__
-from foldrun.layout import fold_dir_name
+from foldrun.core.taskid import TaskId
 from foldrun.results import Results
 from foldrun.results.collect import KEY
 
@@ -133,8 +133,9 @@ def missing_tasks(tasks: pd.DataFrame, infer: bool = True) -> list[str]:
     out = []
     # a task a race stopped ([race]) is neither missing nor failed
     for row in tasks[~tasks["state"].isin(["done", "pruned"])].itertuples():
-        key = f"{row.model}/{row.variant}/{fold_dir_name(row.fold, row.repeat, n_repeats)}"
-        out.append(f"{key}/{row.stage} ({row.state})")
+        key = TaskId(row.model, row.variant, row.fold, row.stage, row.repeat,
+                     repeated=n_repeats > 1).key  # fmt: skip
+        out.append(f"{key} ({row.state})")
     if not infer:
         return out
     present = set(tasks[KEY].itertuples(index=False, name=None))
@@ -149,7 +150,8 @@ def missing_tasks(tasks: pd.DataFrame, infer: bool = True) -> list[str]:
                 expected.append((model, variant, -1, 0, "refit"))
             for m, v, f, r, s in expected:
                 if (m, v, f, r, s) not in present:
-                    out.append(f"{m}/{v}/{fold_dir_name(f, r, n_repeats)}/{s} (missing)")
+                    key = TaskId(m, v, f, s, r, repeated=n_repeats > 1).key
+                    out.append(f"{key} (missing)")
     return out
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from foldrun.core import state
+from foldrun.core import state, taskid
 from foldrun.core.audit import INFO_EVENTS
 from foldrun.core.files import write_with
 from foldrun.core.forked import spread
@@ -71,17 +71,10 @@ class TaskRef:
 
 
 def parse_fold_dir(parts: list[str]) -> tuple[int, int] | None:
-    """(fold, repeat) of `fold_00`, `repeat_01/fold_00` or `all` (refit: fold -1)."""
-    try:
-        if parts == ["all"]:
-            return -1, 0
-        if len(parts) == 1 and parts[0].startswith("fold_"):
-            return int(parts[0][5:]), 0
-        if len(parts) == 2 and parts[0].startswith("repeat_") and parts[1].startswith("fold_"):
-            return int(parts[1][5:]), int(parts[0][7:])
-    except ValueError:
-        return None
-    return None
+    """(fold, repeat) of an outer fold dir: `fold_00`, `repeat_01/fold_00` or `all` (refit:
+    fold -1); None for an inner fold's (core/taskid.py reads them)."""
+    where = taskid.parse_fold_dir(parts)
+    return None if where is None or where[2] >= 0 else (where[0], where[1])
 
 
 def _subdirs(path: str | Path) -> list[os.DirEntry[str]]:
@@ -139,17 +132,12 @@ def read_audit(
         return last
     for line in text.splitlines():
         parts = [p.strip() for p in line.split(" | ")]
-        if len(parts) < 5 or "/" not in parts[2]:
-            continue
-        where = parse_fold_dir(parts[1].split("/"))
-        if where is None:
-            continue
-        if parts[4] in INFO_EVENTS:
+        if len(parts) < 5 or parts[4] in INFO_EVENTS:
             continue  # the command, a forced rerun, a finished fold: no change of state
-        names = parts[2].split("/")
-        if names[:-2] != ([dataset] if dataset else []):
-            continue  # another dataset's task
-        last[(names[-2], names[-1], *where, parts[3])] = parts[4]
+        task = taskid.TaskId.of_parts(parts[2], parts[1], parts[3])
+        if task is None or task.inner >= 0 or task.dataset != (dataset or ""):
+            continue  # no task's line, an inner fold's, or another dataset's task
+        last[(task.model, task.variant, task.fold, task.repeat, task.stage)] = parts[4]
     return last
 
 

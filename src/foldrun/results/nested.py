@@ -71,16 +71,17 @@ def fold_score(stages: Sequence[Planned], metric: str) -> float:
 
 def _on_disk(tasks_dir: Path) -> list[Planned]:
     """Inner task folders found on disk (no plan: any whole DONE counts)."""
-    from foldrun.results.collect import TaskRef, parse_fold_dir
+    from foldrun.core.taskid import TaskId
+    from foldrun.results.collect import TaskRef
 
     found = []
     patterns = (f"*/*/fold_*/{INNER}*/*", f"*/*/repeat_*/fold_*/{INNER}*/*")
     for stage_dir in sorted(p for pattern in patterns for p in tasks_dir.glob(pattern)):
-        parts = stage_dir.relative_to(tasks_dir).parts
-        where = parse_fold_dir(list(parts[2:-2]))
-        if where is None or not stage_dir.is_dir() or "." in stage_dir.name:
+        task = TaskId.parse(stage_dir.relative_to(tasks_dir).as_posix())
+        if task is None or task.dataset or not stage_dir.is_dir() or "." in stage_dir.name:
             continue
-        ref = TaskRef(parts[0], parts[1], *where, stage_dir.name, str(stage_dir))
+        # the ref carries the outer fold; its folder names the inner one
+        ref = TaskRef(task.model, task.variant, task.fold, task.repeat, task.stage, str(stage_dir))
         found.append(Planned(ref, None))
     return found
 

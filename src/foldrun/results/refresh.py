@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from foldrun.core import state
 from foldrun.core.files import write_json
+from foldrun.core.taskid import TaskId
 from foldrun.layout import RunLayout
 from foldrun.results import collect
 
@@ -76,14 +77,15 @@ def _all_refs(
         fingerprints[p.ref.key] = p.fingerprint
     if only_planned:  # a folder the spec no longer plans (a model, variant, fold removed)
         return {k: r for k, r in refs.items() if k in fingerprints}, fingerprints
-    n_repeats = 2 if any(k[3] > 0 for k in [*refs, *audit]) else 1
     for rel in record:  # stopped by a race (.foldrun/race.json): never got a folder
-        parts = rel.split("/")
-        where = collect.parse_fold_dir(parts[2:-1])
-        if len(parts) >= 4 and where is not None:
-            key = (parts[0], parts[1], *where, parts[-1])
-            refs.setdefault(key, collect.TaskRef(*key, str(layout.tasks_dir / rel)))  # type: ignore[arg-type]
-    for key in audit:  # failed or running tasks that never got a folder
+        task = TaskId.parse(rel)
+        if task is not None and task.inner < 0:
+            key = (task.model, task.variant, task.fold, task.repeat, task.stage)
+            refs.setdefault(key, collect.TaskRef(*key, str(layout.tasks_dir / rel)))
+    unfound = [key for key in audit if key not in refs]
+    # the split's folds table says whether the fold dirs name the repeat, never a guess
+    n_repeats = collect.read_folds(layout.used_split())["repeat"].nunique() if unfound else 1
+    for key in unfound:  # failed or running tasks that never got a folder
         if key not in refs:
             model, variant, fold, repeat, stage = key
             fdir = layout.task_dir(model, variant, fold, stage, repeat, n_repeats)

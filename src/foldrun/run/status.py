@@ -10,6 +10,7 @@ from pathlib import Path
 
 from foldrun.core import state
 from foldrun.core.task import PlannedTask, TaskState
+from foldrun.core.taskid import TaskId
 from foldrun.layout import RunLayout, fold_dir_name
 from foldrun.run.worker import task_folder
 
@@ -94,6 +95,12 @@ def scheduler_states(spec_path: Path, run_dir: Path) -> dict[str, TaskState]:
     return get_backend(name).scheduler_states(ctx)
 
 
+def _fold_dir(task: PlannedTask) -> str:
+    """The fold dir as the task's key names it (core/taskid.py: the one parse of a key)."""
+    found = TaskId.parse(task.key)
+    return found.fold_dir if found else fold_dir_name(task.fold, task.repeat, task.recipe.n_repeats)
+
+
 def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> list[TaskStatus]:
     rows = []
     first = next(iter(tasks.values()), None)
@@ -108,7 +115,7 @@ def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> l
                 key,
                 task.model,
                 task.variant,
-                fold_dir_name(task.fold, task.repeat, task.recipe.n_repeats),
+                _fold_dir(task),
                 task.stage,
                 found,
                 duration,

@@ -169,28 +169,39 @@ def _write_json(path: Path, obj: object) -> None:
 
 def find_units(run_dir: Path, allowed: set[Path] | None = None) -> list[Unit]:
     """Done tasks grouped by fold (refit alone), from a walk of tasks/."""
-    from foldrun.layout import RunLayout, fold_dir_name
+    from foldrun.core.taskid import TaskId
+    from foldrun.layout import RunLayout
     from foldrun.results.collect import discover
 
     units: dict[tuple[str | None, str, str, int, int], Unit] = {}
     layout = RunLayout(run_dir)
     names: list[str | None] = [*layout.recorded_datasets()] or [None]
     found = [(d, r) for d in names for r in discover(RunLayout(run_dir, d).tasks_dir)]
-    repeated = {d for d, r in found if r.repeat > 0}  # each dataset has its own split
     for dataset, ref in sorted(found, key=lambda dr: (dr[0] or "", dr[1].key)):
-        n_repeats = 2 if dataset in repeated else 1
         path = Path(ref.path)
-        if ref.stage not in STAGES or not (path / "DONE").is_file():
+        if ref.stage not in STAGES or not _done(path, allowed):
+            continue  # not done, corrupt, or stale (done under another fingerprint)
+        # the fold dir as the folder names it (core/taskid.py), never a guessed repeat count
+        task = TaskId.parse(path.relative_to(RunLayout(run_dir, dataset).tasks_dir).as_posix())
+        if task is None:
             continue
-        if allowed is not None and path.resolve() not in allowed:
-            continue  # stale: done with a fingerprint the spec no longer gives
-        fdir = fold_dir_name(ref.fold, ref.repeat, n_repeats)
+        fdir = task.fold_dir
         unit = units.setdefault(
             (dataset, ref.model, ref.variant, ref.repeat, ref.fold),
             Unit(ref.model, ref.variant, fdir, ref.fold, ref.repeat, dataset=dataset),
         )
         unit.stages[ref.stage] = path
     return list(units.values())
+
+
+def _done(path: Path, allowed: set[Path] | None) -> bool:
+    """core/state's answer: done (DONE whole, outputs read back whole), and with a plan
+    (`allowed`: the folders whose DONE holds the fingerprint the spec gives) a current one."""
+    from foldrun.core.state import read_fingerprint
+
+    if allowed is not None and path.resolve() not in allowed:
+        return False
+    return read_fingerprint(path) is not None
 
 
 def _ms(iso: str | None) -> int | None:
@@ -636,12 +647,12 @@ def _config(run_dir_or_spec: str | Path, tracking_uri: str | None, experiment: s
     name = experiment or raw.get("experiment") or source.run_name
     planned = planned_tasks(source)
     allowed = None
-    if planned:
-        allowed = set()
-        for p in planned:
-            done = Path(p.ref.path) / "DONE"
-            if done.is_file() and done.read_text().strip() == p.fingerprint:
-                allowed.add(Path(p.ref.path).resolve())
+    if source.planned:  # core/state's rule: done with the fingerprint the plan gives
+        from foldrun.core.state import disk_state
+        from foldrun.core.task import TaskState
+
+        allowed = {Path(p.ref.path).resolve() for p in planned
+                   if disk_state(Path(p.ref.path), p.fingerprint) == TaskState.DONE}  # fmt: skip
     cfg = {
         "uri": uri,
         "experiment": str(name),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,9 +159,11 @@ def test_parents_are_checked_before_the_worker(tmp_path: Path, parent_done: bool
         done = run_dir / f"tasks/m/v/fold_{fold:02d}/evaluate/DONE"
         done.parent.mkdir(parents=True)
         done.write_text(fingerprint + "\n")
+        (done.parent / "metrics.json").write_text("{}")  # an evaluate's output, whole
     marker = tmp_path / "worker ran"
-    fake_python = tmp_path / "python"
-    fake_python.write_text(f'#!/bin/sh\ntouch "{marker}"\n')
+    fake_python = tmp_path / "python"  # the worker is faked; foldrun.core answers for real
+    fake_python.write_text(f'#!/bin/sh\ncase "$3" in foldrun.core.*) exec "{sys.executable}" '
+                           f'"$@";; esac\ntouch "{marker}"\n')  # fmt: skip
     fake_python.chmod(0o755)
     text = render_script(
         **{
@@ -188,3 +191,38 @@ def test_parents_are_checked_before_the_worker(tmp_path: Path, parent_done: bool
             "| all | m/v | refit | failed | an upstream task failed"
             in (run_dir / "audit.log").read_text()
         )
+
+
+@pytest.mark.parametrize("corrupt", [False, True])
+def test_a_dataset_task_is_recorded_with_its_key_and_a_corrupt_parent_is_not_done(
+    tmp_path: Path, corrupt: bool
+) -> None:
+    """record() writes the audit line from the key as foldrun.core.audit does (a dataset's
+    key lost its requeue reasons: read_audit dropped the line), and a parent whose DONE
+    holds the fingerprint but whose metrics.json is cut short is not done (core/state)."""
+    from foldrun.results.collect import read_audit
+
+    run_dir = tmp_path / "run"
+    (run_dir / ".foldrun").mkdir(parents=True)
+    (run_dir / "a.tasks").write_text("d/m/v/all/refit\n")
+    (run_dir / "a.deps").write_text("d/m/v/fold_00/evaluate\tfp0\n")
+    parent = run_dir / "tasks/d/m/v/fold_00/evaluate"
+    parent.mkdir(parents=True)
+    (parent / "DONE").write_text("fp0\n")
+    (parent / "metrics.json").write_text('{"test/auc": 0.5' + ("" if corrupt else "}"))
+    marker = tmp_path / "worker ran"
+    fake_python = tmp_path / "python"
+    fake_python.write_text(f'#!/bin/sh\ncase "$3" in foldrun.core.*) exec "{sys.executable}" '
+                           f'"$@";; esac\ntouch "{marker}"\n')  # fmt: skip
+    fake_python.chmod(0o755)
+    text = render_script(**{**CASES["refit_checked"], "array_file": run_dir / "a.tasks",
+                            "run_dir": run_dir, "deps_file": run_dir / "a.deps",
+                            "python": str(fake_python), "plan_file": None})  # fmt: skip
+    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_JOB_ID": "9"}
+    done = subprocess.run(["bash", "-c", text], env=env, capture_output=True, text=True)
+    assert marker.exists() is not corrupt
+    assert done.returncode == (1 if corrupt else 0), done.stderr
+    if corrupt:
+        assert read_audit(run_dir / "audit.log", "d") == {("m", "v", -1, 0, "refit"): "failed"}
+        line = (run_dir / "audit.log").read_text()
+        assert "| all | d/m/v | refit | failed | an upstream task failed (d/m/v/fold_00" in line

@@ -334,7 +334,9 @@ def _skipped_upstream(run_dir: Path, keys: Sequence[str]) -> list[str]:
 
 
 def _done_on_disk(run_dir: Path, key: str) -> bool:
-    return (RunLayout(run_dir).tasks_dir / key / state.DONE).exists()
+    """core/state's answer (a whole DONE, outputs that read back whole), not DONE's mere
+    presence: a corrupt folder is not done, so its scheduler state still counts."""
+    return state.read_fingerprint(RunLayout(run_dir).tasks_dir / key) is not None
 
 
 def _final_state(task: PlannedTask) -> TaskState:

@@ -37,15 +37,11 @@ export FOLDRUN_CHECKPOINT_DIR="$RUN_DIR/.foldrun/checkpoints/$KEY"
 mkdir -p "$FOLDRUN_CHECKPOINT_DIR"
 
 # one appended line per event: audit.log for people, slurm_events.tsv for `foldrun status`
+# (the audit line's fields come from the key by foldrun.core.audit, as every audit line's)
 record() {{
-  local now stage rest model variant fold
+  local now
   now=$(date +%Y-%m-%dT%H:%M:%S)
-  stage=${{KEY##*/}}; rest=${{KEY%/*}}
-  model=${{rest%%/*}}; rest=${{rest#*/}}
-  variant=${{rest%%/*}}; fold=${{rest#*/}}
-  printf '%s | %s | %s/%s | %s | %s%s\n' "$now" "$fold" "$model" "$variant" "$stage" "$1" \
-    "${{2:+ | $2}}" \
-    >> "$RUN_DIR/audit.log"
+  "$PYTHON" -P -m foldrun.core.audit "$RUN_DIR/audit.log" "$KEY" "$1" "${{2:-}}"
   printf '%s\t%s\t%s\t%s\t%s\n' "$now" "$KEY" "$JOB" "$1" "${{2:-}}" \
     >> "$RUN_DIR/.foldrun/slurm_events.tsv"
 }}
@@ -66,15 +62,15 @@ on_usr2() {{
 trap on_usr2 USR2
 
 # an array that waits with afterany: run only when this task's own parents are done
+# (foldrun.core.state answers, the rule every other "is it done" uses)
 if [ -n "$DEPS_FILE" ]; then
   IFS=$'\t' read -r -a NEEDS <<< "$(sed -n "${{LINE}}p" "$DEPS_FILE")"
-  for ((i = 0; i + 1 < ${{#NEEDS[@]}}; i += 2)); do
-    if [ "$(cat "$RUN_DIR/tasks/${{NEEDS[i]}}/DONE" 2>/dev/null)" != "${{NEEDS[i + 1]}}" ]; then
-      record failed "an upstream task failed (${{NEEDS[i]}})"
-      echo "foldrun: not run: upstream task ${{NEEDS[i]}} is not done" >&2
-      exit 1
-    fi
-  done
+  NOT_DONE=$("$PYTHON" -P -m foldrun.core.state "$RUN_DIR/tasks" ${{NEEDS[@]+"${{NEEDS[@]}}"}})
+  if [ $? -ne 0 ]; then
+    record failed "an upstream task failed (${{NOT_DONE:-not checked}})"
+    echo "foldrun: not run: upstream task ${{NOT_DONE:-?}} is not done" >&2
+    exit 1
+  fi
 fi
 
 # -P: not the submit folder first on the path (as -m puts it; a random.py there would
