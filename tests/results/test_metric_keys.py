@@ -52,3 +52,24 @@ def test_task_key_counts_again_when_evaluate_is_gone(tmp_path: Path) -> None:
     m = foldrun.load_results(run).metrics
     row = m[(m["fold"] == 0) & (m["metric"] == "roc_auc") & (m["subset"] == "test")]
     assert list(row["stage"]) == ["train"] and list(row["value"]) == [0.99]
+
+
+def test_one_class_predictions_give_nan_without_a_flood_of_warnings() -> None:
+    """Issue 22 item 9: a one-class external set printed scikit-learn's warnings (only one
+    class, y_pred holds classes not in y_true, no positive class) for every fold and
+    metric on every report. The metric is NaN, which the report shows."""
+    import math
+    import warnings
+
+    import pandas as pd
+
+    from foldrun.results.metrics import compute_metrics
+
+    df = pd.DataFrame({"id": ["a", "b", "c"], "y_true": ["0", "0", "0"],
+                       "pred": ["0", "1", "0"], "proba_0": [0.9, 0.2, 0.7],
+                       "proba_1": [0.1, 0.8, 0.3]})  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = compute_metrics(df, "classification")
+    assert [str(w.message) for w in caught] == []
+    assert math.isnan(out["roc_auc"]) and out["accuracy"] == 2 / 3

@@ -8,6 +8,7 @@ and `proba_<label>` (or `pred_<label>`) columns.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -223,7 +224,12 @@ def compute_metrics(
     }.get(task)
     if compute is None:
         return {}  # label-free: no truth to score against
-    out = compute(predictions)
+    with warnings.catch_warnings():
+        # one class in a fold's test part or an external set: the metric is NaN, and the
+        # report says so; scikit-learn's warnings about it, per fold and metric, were a
+        # flood of lines on every report and run (UndefinedMetricWarning is a UserWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        out = compute(predictions)
     base = Path(spec_path).resolve().parent if spec_path else None
     for name, ref in (scorers or {}).items():
         out[name] = user_score(predictions, task, name, ref, base)
