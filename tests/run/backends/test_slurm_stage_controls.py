@@ -85,7 +85,9 @@ def test_the_dry_run_shows_each_arrays_throttle_and_resources(
         ({"constraints": {"evaluat": "x"}}, "slurm.constraints", ["'evaluat'"]),
     ],
 )
-def test_bad_stage_tables_are_one_line(table: dict[str, object], key: str, words: list[str]) -> None:
+def test_bad_stage_tables_are_one_line(
+    table: dict[str, object], key: str, words: list[str]
+) -> None:
     with pytest.raises(SpecError) as caught:
         slurm_spec_from_table(table, file="f.toml")
     line = caught.value.one_line()
