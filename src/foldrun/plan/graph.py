@@ -19,8 +19,9 @@ from typing import Any
 
 from foldrun.core.files import write_if_changed
 from foldrun.core.task import PlannedTask, Resources, TaskRecipe, matches
+from foldrun.core.taskid import TaskId
 from foldrun.data.table import forget_shared_tables
-from foldrun.layout import REFIT_FOLD, RunLayout, fold_dir_name
+from foldrun.layout import REFIT_FOLD, RunLayout
 from foldrun.plan.code import code_files, code_hashes, imported_packages
 from foldrun.plan.data import check_external, data_meta
 from foldrun.plan.fingerprint import FileHashes, fingerprint
@@ -277,8 +278,7 @@ class _Builder:
         part: trained on the inner train rows, tested on the inner test rows, validated on
         the fold's own val rows (never its test rows), no holdout or external set. `last`:
         the fold's last stage (never an inner fold's)."""
-        folder = fold_dir_name(fold.fold, fold.repeat, self.files.n_repeats, inner)
-        deps = (f"{self.prefix}{name}/{parent}/{folder}/{prev}",) if prev else ()
+        deps = (self._key(name, parent, fold.fold, fold.repeat, prev, inner),) if prev else ()
         if inner >= 0:
             inputs = {**fold.inner[inner], "val": fold.manifests["val"], "holdout": None}
         else:
@@ -299,15 +299,19 @@ class _Builder:
         }[model.kind]
         return dict(self.external) if stage in reads else {}
 
+    def _key(self, name: str, variant: str, fold: int, repeat: int, stage: str,
+             inner: int = -1, dataset: bool = True) -> str:
+        """The task key (core/taskid.py, its one format); without `dataset` the task folder
+        relative to the dataset's tasks/."""
+        return TaskId(name, variant, fold, stage, repeat, inner,
+                      self.prefix.rstrip("/") if dataset else "",
+                      repeated=self.files.n_repeats > 1).key  # fmt: skip
+
     def _add_refit(
         self, name: str, model: ModelSpec, variant: Variant, parent: str, last: str
     ) -> None:
         """Refit waits for the last fold stage (evaluate, when there is one) of every fold."""
-        deps = tuple(
-            f"{self.prefix}{name}/{parent}/"
-            f"{fold_dir_name(f.fold, f.repeat, self.files.n_repeats)}/{last}"
-            for f in self.files.folds
-        )
+        deps = tuple(self._key(name, parent, f.fold, f.repeat, last) for f in self.files.folds)
         inputs = {**self.refit_inputs, **self._external_inputs(model, "refit")}
         self._add(name, model, "refit", variant, REFIT_FOLD, 0, deps, inputs)
 
@@ -324,8 +328,7 @@ class _Builder:
         inner: int = -1,
         last: bool = False,
     ) -> None:
-        folder = fold_dir_name(fold, repeat, self.files.n_repeats, inner)
-        rel = f"{name}/{variant.name}/{folder}/{stage}"
+        rel = self._key(name, variant.name, fold, repeat, stage, inner, dataset=False)
         key = self.prefix + rel
         task_dir = self.layout.tasks_dir / rel
         upstream: dict[str, str] = {}
