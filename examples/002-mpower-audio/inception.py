@@ -1,13 +1,15 @@
-"""Stand-in for the seed's Inception model (`inception_official_adapted.py`), one fold at a
-time: the seed's `train_model` looped over the folds itself; here foldrun runs each fold.
+"""Stand-in for the seed's Inception model (`inception_official_adapted.py`), written as its
+author wrote it: `train_model(csv_file, fold, config)` reads ONE combined CSV of every fold
+(columns `image_rel_path`, `label`, `fold`, `subset`), trains on the fold's `train` rows,
+keeps the epoch with the lowest loss on its `val` rows, scores its `val` and `test` rows and
+writes `{method}_fold{fold}_predictions.csv` (`record_id,prob`) and
+`{method}_cv_summary.json`. `fold=-1` loops over every fold of the CSV, as the seed's
+runner calls it; foldrun calls it one fold at a time. It knows nothing of foldrun.
 
-train: reads the fold's train and val recordings (their mel spectrogram at `path`), fits a
-logistic regression on the mean energy of each mel band by mini-batch gradient descent
-(--epochs, --batch-size), keeps the epoch with the lowest val loss, and handles the class
-imbalance by --method: `none`, `class_weight` (each class weighs as much in the loss) or
-`oversample` (PD recordings repeated up to the control count).
-predict: the probability of each class for the test and val recordings (foldrun scores
-them: roc_auc, balanced accuracy, ...).
+The model: a logistic regression on the mean energy of each mel band, by mini-batch
+gradient descent (--epochs, --batch-size), with three ways to handle the class imbalance
+(--method): `none`, `class_weight` (each class weighs as much in the loss) or `oversample`
+(PD recordings repeated up to the control count).
 """
 
 import argparse
@@ -18,12 +20,10 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-TARGET = "professional-diagnosis"
-
 
 def features(table: pd.DataFrame) -> np.ndarray:
     """The mean of each mel band over time, per recording, plus a constant."""
-    bands = [np.asarray(Image.open(p), float).mean(axis=1) / 255 for p in table["path"]]
+    bands = [np.asarray(Image.open(p), float).mean(axis=1) / 255 for p in table["image_rel_path"]]
     return np.column_stack([np.ones(len(table)), np.array(bands)])
 
 
@@ -50,44 +50,51 @@ def balance(x: np.ndarray, y: np.ndarray, method: str, rng) -> tuple:
     return x, y, weights
 
 
-def train(a: argparse.Namespace) -> None:
+def fit(train: pd.DataFrame, val: pd.DataFrame, config: dict) -> tuple[np.ndarray, int]:
+    """The weights of the epoch with the lowest val loss, and that epoch."""
     rng = np.random.default_rng(0)
-    tr, va = pd.read_csv(a.train), pd.read_csv(a.val)
-    x, y, weights = balance(features(tr), tr[TARGET].to_numpy(float), a.method, rng)
-    xv, yv = features(va), va[TARGET].to_numpy(float)
+    x, y, weights = balance(features(train), train["label"].to_numpy(float), config["method"], rng)
+    xv, yv = features(val), val["label"].to_numpy(float)
     w, best, best_epoch = np.zeros(x.shape[1]), np.zeros(x.shape[1]), 0
-    for epoch in range(1, a.epochs + 1):
-        for batch in np.array_split(rng.permutation(len(y)), max(1, len(y) // a.batch_size)):
+    n_batches = max(1, len(y) // config["batch_size"])
+    for epoch in range(1, config["epochs"] + 1):
+        for batch in np.array_split(rng.permutation(len(y)), n_batches):
             grad = x[batch].T @ (weights[batch] * (probability(w, x[batch]) - y[batch]))
-            w -= a.lr * grad / len(batch)
+            w -= config["lr"] * grad / len(batch)
         if epoch == 1 or log_loss(w, xv, yv) < log_loss(best, xv, yv):
             best, best_epoch = w.copy(), epoch
-    np.save(Path(a.out) / "model.npy", best)
-    # plain keys are kept as custom values of the fold
-    metrics = {"best_epoch": best_epoch, "val_loss": log_loss(best, xv, yv), "n_train": len(tr)}
-    (Path(a.out) / "metrics.json").write_text(json.dumps(metrics))
+    return best, best_epoch
 
 
-def predict(a: argparse.Namespace) -> None:
-    w = np.load(Path(a.out) / "model.npy")
-    frames = []
-    for path in (a.test, a.val):
-        table = pd.read_csv(path, dtype={"record_id": str})
-        p = probability(w, features(table))
-        frames.append(pd.DataFrame({"id": table["record_id"], "proba_0": 1 - p, "proba_1": p}))
-    pd.concat(frames).to_csv(a.predictions, index=False)
+def train_model(csv_file: str, fold: int, config: dict) -> dict:
+    """Train and evaluate one fold of the combined CSV (every fold when fold == -1)."""
+    table = pd.read_csv(csv_file, dtype={"record_id": str})
+    folds = sorted(table["fold"].unique()) if fold == -1 else [fold]
+    out, method = Path(config["out_dir"]), config["method"]
+    summary = {"method": method, "folds": []}
+    for k in folds:
+        rows = table[table["fold"] == k]
+        part = {s: rows[rows["subset"] == s] for s in ("train", "val", "test")}
+        w, best_epoch = fit(part["train"], part["val"], config)
+        np.save(out / f"{method}_fold{k}_model.npy", w)
+        scored = pd.concat([part["val"], part["test"]])
+        prob = probability(w, features(scored))
+        pd.DataFrame({"record_id": scored["record_id"], "prob": prob}).to_csv(
+            out / f"{method}_fold{k}_predictions.csv", index=False)
+        val_loss = log_loss(w, features(part["val"]), part["val"]["label"].to_numpy(float))
+        summary["folds"].append({"fold": int(k), "best_epoch": best_epoch, "val_loss": val_loss,
+                                 "n_train": len(part["train"])})
+    (out / f"{method}_cv_summary.json").write_text(json.dumps(summary, indent=1))
+    return summary
 
 
 parser = argparse.ArgumentParser()
-parser.add_argument("step", choices=["train", "predict"])
-parser.add_argument("--train")
-parser.add_argument("--val")
-parser.add_argument("--test")
-parser.add_argument("--out", required=True)
-parser.add_argument("--predictions")
+parser.add_argument("--csv-file", required=True, help="every fold; fold and subset columns")
+parser.add_argument("--fold", type=int, default=-1, help="-1: every fold of the CSV")
+parser.add_argument("--out-dir", required=True)
 parser.add_argument("--method", choices=["none", "class_weight", "oversample"], default="none")
 parser.add_argument("--epochs", type=int, default=50)
 parser.add_argument("--batch-size", type=int, default=32)
 parser.add_argument("--lr", type=float, default=0.5)
 args = parser.parse_args()
-train(args) if args.step == "train" else predict(args)
+train_model(args.csv_file, args.fold, {"use_fold_column": True, **vars(args)})
