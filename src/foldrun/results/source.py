@@ -231,10 +231,3 @@ def _plan_tasks(source: RunSource) -> list[Any]:
     source.plan = list(plan.tasks.values())
     source.planned = True
     return source.plan
-
-
-def is_planned(source: RunSource) -> bool:
-    """Whether the spec's plan says which tasks (and fingerprints) count: then a task folder
-    the plan does not hold (a model, variant or fold no longer in the spec) is left out."""
-    _plan_tasks(source)
-    return source.planned

@@ -218,6 +218,9 @@ def test_a_dataset_task_is_recorded_with_its_key_and_a_corrupt_parent_is_not_don
     text = render_script(**{**CASES["refit_checked"], "array_file": run_dir / "a.tasks",
                             "run_dir": run_dir, "deps_file": run_dir / "a.deps",
                             "python": str(fake_python), "plan_file": None})  # fmt: skip
+    from foldrun.core.state import NOT_DONE_EXIT
+
+    assert f'"$CHECKED" -eq {NOT_DONE_EXIT} ]' in text  # the script's literal is state's
     env = {**os.environ, "SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_JOB_ID": "9"}
     done = subprocess.run(["bash", "-c", text], env=env, capture_output=True, text=True)
     assert marker.exists() is not corrupt

@@ -66,9 +66,13 @@ trap on_usr2 USR2
 if [ -n "$DEPS_FILE" ]; then
   IFS=$'\t' read -r -a NEEDS <<< "$(sed -n "${{LINE}}p" "$DEPS_FILE")"
   NOT_DONE=$("$PYTHON" -P -m foldrun.core.state "$RUN_DIR/tasks" ${{NEEDS[@]+"${{NEEDS[@]}}"}})
-  if [ $? -ne 0 ]; then
-    record failed "an upstream task failed (${{NOT_DONE:-not checked}})"
-    echo "foldrun: not run: upstream task ${{NOT_DONE:-?}} is not done" >&2
+  CHECKED=$?  # 3: a parent is not done (foldrun.core.state.NOT_DONE_EXIT)
+  if [ "$CHECKED" -eq 3 ]; then
+    record failed "an upstream task failed ($NOT_DONE)"
+    echo "foldrun: not run: upstream task $NOT_DONE is not done" >&2
+    exit 1
+  elif [ "$CHECKED" -ne 0 ]; then
+    record failed "the upstream tasks could not be checked (exit $CHECKED)"
     exit 1
   fi
 fi
