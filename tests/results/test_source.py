@@ -150,6 +150,10 @@ def test_a_removed_model_is_not_shown(project: Path, capsys) -> None:
     code, out, err = _foldrun(capsys, "report", str(project))
     assert code == 0, err
     assert "tasks done: 20/20" in out and "nb/" not in out and "partial" not in out
+    report = project.parent / "runs/cur/report"
+    assert json.loads((report / "cv_summary.json").read_text())["not_in_spec"] == ["nb/default"]
+    assert "Not in the spec (left out of every table, never ranked): nb/default." in (
+        report / "index.html").read_text()  # fmt: skip
     code, out, _ = _foldrun(capsys, "query", str(project),
                             "SELECT DISTINCT model FROM tasks ORDER BY model", "--format", "csv")
     assert code == 0 and "nb" not in out and "lr" in out

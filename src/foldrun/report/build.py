@@ -147,6 +147,7 @@ def cv_summary(result: analysis.Analysis) -> dict[str, object]:
         "tasks": {"total": len(res.tasks), **{str(k): int(v) for k, v in states.items()}},
         "complete": not result.missing,
         "missing": result.missing,
+        "not_in_spec": res.not_in_spec,  # model/variant folders the spec no longer has
         "models": analysis.records(_with_folds(result, result.ranking)),
         "variants": analysis.records(_with_folds(result, primary)),
         "metrics": analysis.records(result.summary),

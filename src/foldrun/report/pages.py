@@ -73,6 +73,9 @@ def _overview(result: analysis.Analysis, summary: dict[str, object]) -> str:
         )
     else:
         parts.append(html.para("Every task is done.", "note"))
+    if res.not_in_spec:  # folders of models or variants the spec no longer has
+        parts.append(html.para("Not in the spec (left out of every table, never ranked): "
+                               + ", ".join(res.not_in_spec) + ".", "note"))  # fmt: skip
     return html.section("Run", *parts)
 
 

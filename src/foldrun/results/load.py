@@ -33,6 +33,8 @@ class Results:
     folds: pd.DataFrame
     options: dict[str, object] = field(default_factory=dict)
     planned: bool = False  # the plan said which tasks to expect (else: the folders alone)
+    # model/variant folders the plan no longer holds: left out of every table, listed apart
+    not_in_spec: list[str] = field(default_factory=list)
     _summaries: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -308,7 +310,18 @@ def load_results(
         folds=tables.folds,
         options=dict(source.report_options),
         planned=source.planned,
+        not_in_spec=_not_in_spec(source, planned),
     )
+
+
+def _not_in_spec(source: RunSource, planned: list) -> list[str]:  # type: ignore[type-arg]
+    """`model/variant` of the task folders a planned spec no longer holds (a model or grid
+    value removed): never ranked or counted, only named."""
+    if not source.planned:
+        return []
+    kept = {(p.ref.model, p.ref.variant) for p in planned}
+    found = {(r.model, r.variant) for r in collect.discover(source.layout.tasks_dir)}
+    return sorted(f"{m}/{v}" for m, v in found - kept)
 
 
 def _one_dataset(source: RunSource, dataset: str | None) -> RunSource:
