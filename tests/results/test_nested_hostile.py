@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tests.reliability.helpers import foldrun
+from tests.reliability.helpers import invoke
 
 # predict scores the informative column times t: t = -1 turns the ranking upside down
 MODEL = """
@@ -58,9 +58,9 @@ def make(root: Path, spec: str = SPEC) -> Path:
 
 def test_a_stage_grid_is_chosen_among_its_final_variants(tmp_path: Path) -> None:
     spec = make(tmp_path)
-    done = foldrun("run", str(spec), "--jobs", "2", cwd=tmp_path)
+    done = invoke("run", str(spec), "--jobs", "2", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    report = foldrun("report", str(spec), cwd=tmp_path)
+    report = invoke("report", str(spec), cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     summary = json.loads((tmp_path / "runs/nest/report/cv_summary.json").read_text())
     [model] = summary["models"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.helpers import foldrun
+from tests.reliability.helpers import foldrun, invoke
 from tests.run.test_race import make, ran
 
 
@@ -21,7 +21,7 @@ def record(root: Path, name: str = "race") -> dict:
 def raced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("race_hostile")
     spec = make(root)
-    done = foldrun("run", str(spec), "--jobs", "2", cwd=root)
+    done = invoke("run", str(spec), "--jobs", "2", cwd=root)
     assert done.returncode == 0, done.stderr
     return root
 
@@ -41,7 +41,7 @@ def test_a_forced_rerun_after_an_edit_races_the_changed_variants_again(
     spec.write_text(spec.read_text().replace("model.py train {k}", "model.py train {k} "))
     spec.write_text(spec.read_text().replace("[models.m]", "[models.m]\nparams = { v = 2 }"))
     before = len(ran(root))
-    done = foldrun("run", str(spec), "--force", "--jobs", "2", cwd=root)
+    done = invoke("run", str(spec), "--force", "--jobs", "2", cwd=root)
     assert done.returncode == 0, done.stderr
     bad = sorted({f for v, f, _ in ran(root)[before:] if v == "k_bad"})
     [decision] = record(root)["decisions"]
@@ -50,7 +50,7 @@ def test_a_forced_rerun_after_an_edit_races_the_changed_variants_again(
     pruned = record(root)["pruned"]
     assert set(pruned) == {f"m/k_bad/fold_{f:02d}/{s}" for f in range(decision["folds"], 6)
                            for s in ("train", "predict", "evaluate")}  # fmt: skip
-    status = foldrun("status", str(spec), "--format", "json", cwd=root)
+    status = invoke("status", str(spec), "--format", "json", cwd=root)
     assert status.returncode == 0, status.stdout
     assert json.loads(status.stdout)["counts"]["pruned"] == len(pruned)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from foldrun.spec.load import read_document
-from tests.reliability.helpers import foldrun, project
+from tests.reliability.helpers import invoke, project
 
 
 def test_a_spec_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
@@ -15,12 +15,12 @@ def test_a_spec_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     spec = project(tmp_path, folds=2, grid=1)
     spec.write_bytes(b"\xef\xbb\xbf" + spec.read_bytes())
     assert read_document(spec)["name"] == "toy"
-    done = foldrun("check", str(spec))
+    done = invoke("check", str(spec))
     assert done.returncode == 0, done.stderr
 
 
 def test_a_mark_inside_the_text_is_still_refused(tmp_path: Path) -> None:
     spec = tmp_path / "foldrun.toml"
     spec.write_bytes(b'name = "a"\n\xef\xbb\xbf[data]\n')
-    done = foldrun("check", str(spec))
+    done = invoke("check", str(spec))
     assert done.returncode == 2 and "not valid TOML" in done.stderr
