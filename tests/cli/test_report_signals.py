@@ -25,9 +25,15 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="fork and prctl:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Enough rows and models that the report still draws a few seconds after its
     workers started, on a loaded 2-core machine."""
+    from foldrun.report import build_report, plots
+
     shape = RunShape(models={f"m{i}": 0.3 + 0.1 * i for i in range(4)}, grid={},
-                     n_samples=20_000, holdout=0, refit=False, curves=0)  # fmt: skip
-    return write_run(tmp_path_factory.mktemp("signals") / "run", shape)
+                     n_samples=4_000, holdout=0, refit=False, curves=0)  # fmt: skip
+    run = write_run(tmp_path_factory.mktemp("signals") / "run", shape)
+    build_report(run)  # the result tables made once; the figures drawn again each time
+    shutil.rmtree(run / "report")
+    shutil.rmtree(run / "results" / plots.CACHE)
+    return run
 
 
 def _started(run: Path) -> tuple[subprocess.Popen[str], list[psutil.Process]]:
