@@ -7,7 +7,6 @@ failures with their log path and last lines, the exit code).
 from __future__ import annotations
 
 import os
-import pickle
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,9 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from foldrun.core import audit, state
-from foldrun.core.files import write_atomic
 from foldrun.core.task import PlannedTask, TaskState, matches
-from foldrun.errors import ExitCode, RunError
+from foldrun.errors import ExitCode, FoldrunError, RunError
 from foldrun.layout import RunLayout
 from foldrun.run import lock
 from foldrun.run import race as racing
@@ -108,13 +106,6 @@ def stale_message(tasks: dict[str, PlannedTask], stale: list[str]) -> str:
     )
 
 
-def write_plan_file(layout: RunLayout, tasks: dict[str, PlannedTask]) -> Path:
-    """The plan as this run sees it, so each worker need not re-plan (atomic write)."""
-    path = layout.state_dir / "plan.pickle"
-    write_atomic(path, pickle.dumps(tasks, protocol=pickle.HIGHEST_PROTOCOL))
-    return path
-
-
 def record_backend(layout: RunLayout, name: str) -> None:
     layout.state_dir.mkdir(parents=True, exist_ok=True)
     (layout.state_dir / "backend").write_text(name + "\n")
@@ -188,7 +179,7 @@ def run(
     # a dry run writes nothing; but a backend whose dry run writes job scripts to submit by
     # hand (SLURM) needs the split made: its array elements must find it
     writes = not options.dry_run or backend_class(options.backend).dry_run_writes
-    if writes and not _run_folder(spec_path).exists():
+    if writes and not _run_folder(spec_path).exists():  # (a bad spec: the plan says why)
         # a first run: its tasks planned in memory and checked to fit (--jobs, GPUs) before
         # the split and .foldrun/ are made, so that a refused run leaves nothing behind
         _fits(spec_path, *plan_spec(spec_path, make_split=False), options)
@@ -197,9 +188,14 @@ def run(
 
 
 def _run_folder(spec_path: Path) -> Path:
+    """The run folder the spec names; '.' (which exists) when the spec cannot say, so that
+    planning reports every problem of the spec at once."""
     from foldrun.spec.load import read_document, run_folder
 
-    return run_folder(spec_path, read_document(spec_path))
+    try:
+        return run_folder(spec_path, read_document(spec_path))
+    except FoldrunError:
+        return Path(".")
 
 
 def _fits(
