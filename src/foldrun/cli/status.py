@@ -23,12 +23,16 @@ def _duration(seconds: float | None) -> str:
 @click.command(name="status")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--failed", "only_failed", is_flag=True, help="Show only tasks that are not done.")
+@click.option("--tasks", "every_task", is_flag=True,
+              help="One row per task even when there are many (by default, above 200 tasks, "
+                   "one row per model, variant and stage with its tasks counted by state).")
 @format_option("counts, tasks")
 @json_errors("status")
-def command(spec: str, only_failed: bool, fmt: str) -> int:
+def command(spec: str, only_failed: bool, every_task: bool, fmt: str) -> int:
     """A table of SPEC's tasks: model, variant, fold, stage, state, duration.
 
-    Exit 0 only when every task is done.
+    Above 200 tasks, one row per model, variant and stage instead (--tasks: every task);
+    --format json always lists every task. Exit 0 only when every task is done.
     """
     import json
     from pathlib import Path
@@ -39,11 +43,50 @@ def command(spec: str, only_failed: bool, fmt: str) -> int:
     if fmt == "json":
         click.echo(json.dumps(status.to_dict()))
     else:
-        _print_table(status, only_failed)
+        _print_table(status, only_failed, every_task)
     return 0 if status.complete else 1
 
 
-def _print_table(status: object, only_failed: bool) -> None:
+def _print_table(status: object, only_failed: bool, every_task: bool) -> None:
+    from foldrun.run.status import SUMMARY_OVER
+
+    rows = [r for r in status.tasks if not (only_failed and r.state == "done")]  # type: ignore[attr-defined]
+    if len(rows) > SUMMARY_OVER and not every_task:
+        _print_summary(status, rows)
+    else:
+        _print_rows(status, rows)
+
+
+def _print_summary(status: object, rows: list) -> None:
+    """One row per model/variant/stage: a table of 10,000 tasks is too long to read and took
+    78% of status's time to draw."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from foldrun.run.status import summarize
+
+    groups = summarize(rows)
+    table = Table(title=f"{status.run_dir}", title_justify="left")  # type: ignore[attr-defined]
+    datasets = any(group[0] for group in groups)
+    for name in ("dataset", "model", "variant", "stage", "tasks")[0 if datasets else 1 :]:
+        table.add_column(name)
+    for dataset, model, variant, stage, counts in groups:
+        cells = ", ".join(f"[{STYLES.get(s, 'none')}]{n} {s}[/]" for s, n in counts.items())
+        names = [escape(model), escape(variant), stage, cells]
+        table.add_row(*([escape(dataset)] if datasets else []), *names)
+    console = Console()
+    console.print(table)
+    console.print(f"{len(rows)} tasks in {len(groups)} rows (--tasks: one row per task)")
+    _print_counts(console, status)
+
+
+def _print_counts(console: object, status: object) -> None:
+    counts = status.counts  # type: ignore[attr-defined]
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items()) or "no tasks")  # type: ignore[attr-defined]
+
+
+def _print_rows(status: object, rows: list) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -54,15 +97,12 @@ def _print_table(status: object, only_failed: bool) -> None:
         0 if datasets else 1 :
     ]:
         table.add_column(name, justify="right" if name == "duration" else "left")
-    for row in status.tasks:  # type: ignore[attr-defined]
-        if only_failed and row.state == "done":
-            continue
+    for row in rows:
         style = STYLES.get(row.state, "none")
         why = f" ({escape(row.why)})" if row.why else ""
         cells = [escape(row.model), escape(row.variant), row.fold, row.stage,
                  f"[{style}]{row.state}[/]{why}", _duration(row.duration_s)]  # fmt: skip
         table.add_row(*([escape(row.dataset)] if datasets else []), *cells)
-    counts = status.counts  # type: ignore[attr-defined]
     console = Console()
     console.print(table)
-    console.print(", ".join(f"{n} {s}" for s, n in counts.items()) or "no tasks")
+    _print_counts(console, status)

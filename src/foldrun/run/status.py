@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from foldrun.core import state
 from foldrun.core.task import PlannedTask, TaskState
@@ -124,3 +126,19 @@ def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> l
             )
         )
     return rows
+
+
+SUMMARY_OVER = 200  # `foldrun status` prints one row per model/variant/stage above this
+
+
+def summarize(rows: Sequence[Any]) -> list[tuple[str, str, str, str, dict[str, int]]]:
+    """One row per (dataset, model, variant, stage), in plan order, with its tasks counted by
+    state: what `foldrun status` prints when a table of every task would be too long to read
+    (10,000 rows took 78% of its time to draw). Rows need .dataset/.model/.variant/.stage and
+    .state (a TaskState or its text)."""
+    groups: dict[tuple[str, str, str, str], dict[str, int]] = {}
+    for row in rows:
+        counts = groups.setdefault((row.dataset, row.model, row.variant, row.stage), {})
+        name = getattr(row.state, "value", row.state)
+        counts[name] = counts.get(name, 0) + 1
+    return [(*key, dict(sorted(counts.items()))) for key, counts in groups.items()]
