@@ -161,3 +161,19 @@ def test_read_only_queries_still_work(run_dir: Path) -> None:
     sql = "CREATE TEMP TABLE t AS SELECT count(*) AS n FROM tasks; SELECT n FROM t"
     assert run_query(run_dir, sql)["n"].item() == len(foldrun.load_results(run_dir).tasks)
     assert "model" in run_query(run_dir, "DESCRIBE metrics")["column_name"].tolist()
+
+
+def test_query_of_a_spec_leaves_out_stale_tasks_results(toy_run) -> None:
+    """Hostile round 3: given a spec, query shows the plan's tasks only (README), and a task
+    done under another fingerprint is stale: its metrics and predictions are not the spec's
+    numbers. The README's own query (avg roc_auc by variant) averaged them as if current."""
+    spec = toy_run()
+    text = spec.read_text()
+    spec.write_text(text.replace('/predict"""', '/predict again"""'))  # predict -> stale
+    stale = run_query(spec, "SELECT count(*) AS n FROM tasks WHERE state = 'stale'")
+    assert stale["n"].item() == 16  # 2 variants x 4 folds x (predict, evaluate)
+    assert run_query(spec, GROUP_BY).empty
+    assert run_query(spec, "SELECT count(*) AS n FROM predictions")["n"].item() == 0
+    assert not run_query(spec.parent / "runs" / "toy", GROUP_BY).empty  # the folder as it is
+    spec.write_text(text)  # restored: the same tasks are current again
+    assert run_query(spec, GROUP_BY)["n"].tolist() == [4, 4]

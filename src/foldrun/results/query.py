@@ -120,7 +120,21 @@ def _fresh(source: RunSource, refresh_tables: bool) -> None:
 
 def _select(source: RunSource, table: str, dataset: str | None) -> str:
     path = str(source.layout.results_dir / f"{table}.parquet").replace("'", "''")
+    rows = f"read_parquet('{path}') r{_current(source, table)}"
     if dataset is None:
-        return f"SELECT * FROM read_parquet('{path}')"
+        return f"SELECT r.* FROM {rows}"
     name = dataset.replace("'", "''")
-    return f"SELECT '{name}' AS dataset, * FROM read_parquet('{path}')"
+    return f"SELECT '{name}' AS dataset, r.* FROM {rows}"
+
+
+def _current(source: RunSource, table: str) -> str:
+    """A WHERE clause leaving out the metrics and predictions of stale tasks (done under
+    other settings than the spec's now): the tables keep them, but they are not the spec's
+    numbers (as collect.without_stale leaves them out of the report)."""
+    if table not in ("metrics", "predictions"):
+        return ""
+    tasks = str(source.layout.results_dir / "tasks.parquet").replace("'", "''")
+    same = " AND ".join(f"t.{k} IS NOT DISTINCT FROM r.{k}" for k in collect.PRED_KEYS)
+    stages = "'train', 'evaluate', 'refit'" if table == "predictions" else "r.stage"
+    return (f" WHERE NOT EXISTS (SELECT 1 FROM read_parquet('{tasks}') t WHERE "
+            f"t.state = 'stale' AND t.stage IN ({stages}) AND {same})")
