@@ -15,15 +15,16 @@ Three specs on one 100-row table, FOLDS folds:
 
 Nothing is run: the task folders are written from the plan as the worker commits them
 (DONE with the fingerprint, resources.json, metrics.json, predictions.parquet), so both
-runs are done and whole. Prints medians of: load_spec + build_plan in process; a no-op
-`Project.run()` (plan, every DONE read, nothing to run); `build_report` from scratch
-(results/ and report/ removed first).
+runs are done and whole. Prints medians (wall and CPU, the specs interleaved in each
+round) of: load_spec + build_plan in process; a no-op `Project.run()` (plan, every DONE
+read, nothing to run); `build_report` from scratch (results/ and report/ removed first).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import sys
@@ -99,33 +100,32 @@ def fabricate(spec_path: Path) -> int:
     return len(plan.tasks)
 
 
-def median(fn: Callable[[], object], repeats: int, before: Callable[[], object] | None = None):
-    times = []
-    for _ in range(repeats):
-        if before is not None:
-            before()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def cpu_s() -> float:
+    """CPU seconds of this process and its waited-for children (the report's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def measure(spec_path: Path, repeats: int) -> dict[str, float]:
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), cpu_s()
+    fn()
+    return time.perf_counter() - wall, cpu_s() - cpu
+
+
+def one_round(spec_path: Path) -> dict[str, tuple[float, float]]:
+    """(wall, CPU) of planning, a no-op resume and a report from scratch."""
     run_dir = spec_path.parent / "runs" / "bench"
-
-    def fresh() -> None:
-        shutil.rmtree(run_dir / "results", ignore_errors=True)
-        shutil.rmtree(run_dir / "report", ignore_errors=True)
 
     def resume() -> None:
         outcome = Project.load(spec_path).run()
         assert outcome.ok and not outcome.ran, outcome
 
-    return {
-        "plan": median(lambda: build_plan(load_spec(spec_path)), repeats),
-        "resume": median(resume, repeats),
-        "report": median(lambda: build_report(spec_path), repeats, fresh),
-    }
+    found = {"plan": timed(lambda: build_plan(load_spec(spec_path))), "resume": timed(resume)}
+    shutil.rmtree(run_dir / "results", ignore_errors=True)
+    shutil.rmtree(run_dir / "report", ignore_errors=True)
+    found["report"] = timed(lambda: build_report(spec_path))
+    return found
 
 
 def main() -> None:
@@ -142,9 +142,13 @@ def main() -> None:
         specs = {name: write_project(Path(tmp) / str(i), v, e, args.folds)
                  for i, (name, (v, e)) in enumerate(shapes.items())}  # fmt: skip
         counts = {name: fabricate(path) for name, path in specs.items()}
-        found = {name: measure(path, args.repeats) for name, path in specs.items()}
-    for name, times in found.items():
-        shown = ", ".join(f"{k} {v:.2f} s" for k, v in times.items())
+        rounds = [{n: one_round(p) for n, p in specs.items()} for _ in range(args.repeats)]
+    for name in specs:  # medians over the rounds, the specs interleaved in each
+        shown = ", ".join(
+            f"{what} {statistics.median(r[name][what][0] for r in rounds):.2f} s "
+            f"(CPU {statistics.median(r[name][what][1] for r in rounds):.2f} s)"
+            for what in ("plan", "resume", "report")
+        )
         print(f"{name:30s} {counts[name]:6d} tasks: {shown}", flush=True)
 
 
