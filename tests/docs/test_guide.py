@@ -112,3 +112,16 @@ def test_the_guide_builds_strict(tmp_path: Path) -> None:
     for name in EXAMPLES:
         assert (site / f"how-to/{name}/index.html").is_file()
     assert "Nadeau" in (site / "explanation/statistics/index.html").read_text()
+
+
+def test_readme_is_short_and_points_into_the_guide() -> None:
+    """The README says what foldrun is, the two set-up commands (scripts/test.sh is CI's),
+    a quickstart and links; every link leads to a file of the repository."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 80
+    assert "bash scripts/test.sh" in readme and "bash scripts/demo.sh" in readme
+    assert "bash scripts/test.sh" in (ROOT / ".ci/run").read_text()  # the command CI runs
+    links = re.findall(r"\]\(([^)#]+)\)", readme)
+    assert len(links) >= 10
+    for link in links:
+        assert (ROOT / link).exists(), f"README links to {link}, which does not exist"
