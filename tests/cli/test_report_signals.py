@@ -76,3 +76,9 @@ def test_sigkill_still_ends_the_workers(template: Path, tmp_path: Path) -> None:
     proc.kill()
     proc.wait(timeout=60)
     assert _gone(workers), [w.pid for w in workers if w.is_running()]
+    # no handler ran: its temporary folder is there until the next report clears it
+    assert list(run.glob(".report.tmp-*"))
+    from foldrun.report import build_report
+
+    build_report(run)
+    assert not list(run.glob(".report.tmp-*")) and (run / "report/index.html").is_file()

@@ -122,3 +122,33 @@ def test_disk_problems_are_recognised() -> None:
     assert disk_problem(OSError("Error writing bytes: No space left on device")) == "full"
     assert disk_problem(OSError(errno.EROFS, "Read-only file system")) == "read-only"
     assert disk_problem(OSError(errno.ENOENT, "No such file")) is None
+
+
+def test_staging_clears_what_a_killed_foldrun_left_on_this_machine_only(tmp_path: Path) -> None:
+    """Issue 22 item 7: a report killed by SIGKILL (no handler runs) left its temp folder
+    beside the target forever. The next staging removes it when it is this machine's, its
+    process is gone and it holds only files of the kind; nothing else."""
+    import subprocess
+    import sys
+
+    from foldrun.core import owned
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    host = owned._host()
+    target = tmp_path / "out"
+
+    def tmp(host: str, pid: object, *files: str) -> Path:
+        folder = tmp_path / f".out.tmp-{host}-{pid}-0123abcd"
+        folder.mkdir()
+        return _folder(folder, *files)
+
+    abandoned = tmp(host, gone, "a.txt", "p.png")
+    users = tmp(host, gone + "0", "a.txt", "notes.doc")  # a file foldrun never writes there
+    live = tmp(host, os.getpid(), "a.txt")  # a process still filling it
+    other = tmp(host + "x", gone, "a.txt")  # another machine's, on a shared disk
+    with staging(target, KIND) as new:
+        (new / "a.txt").write_text("x")
+    assert not abandoned.exists()
+    assert users.exists() and live.exists() and other.exists()
+    assert (target / "a.txt").read_text() == "x"

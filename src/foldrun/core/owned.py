@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import shutil
+import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -161,15 +163,45 @@ def _older_made(folder: Path, kind: Kind) -> bool:
 
 
 def new_temp_dir(target: Path) -> Path:
-    """A new empty folder beside `target` (its mode follows the umask, like any folder)."""
+    """A new empty folder beside `target` (its mode follows the umask, like any folder),
+    named for this machine and process: `.<name>.tmp-<host>-<pid>-<hex>`."""
     target = _absolute(Path(target))
     while True:
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        tmp = target.with_name(f".{target.name}.tmp-{_host()}-{os.getpid()}-{secrets.token_hex(4)}")
         try:
             tmp.mkdir()
             return tmp
         except FileExistsError:
             continue
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9.]", "", socket.gethostname()) or "host"
+
+
+def clear_abandoned(target: Path, kind: Kind) -> None:
+    """Remove the temp folders a foldrun on this machine filled for `target` and could not
+    remove itself (killed by SIGKILL: no handler runs): named for this host and a process
+    that is gone, holding nothing but what a folder of `kind` holds. Another machine's (a
+    shared disk) and a live process's are left alone."""
+    own = re.compile(rf"\.{re.escape(target.name)}\.tmp-{re.escape(_host())}-(\d+)-[0-9a-f]{{8}}")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            found = own.fullmatch(entry.name)
+            if not found or _alive(int(found.group(1))) or entry.is_symlink():
+                continue
+            if entry.is_dir() and not strangers(Path(entry.path), kind):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 def replace(
@@ -213,6 +245,7 @@ def staging(
     keep = list(keep)
     target = _absolute(Path(target))
     check_replaceable(target, kind, keep=keep, error=error)
+    clear_abandoned(target, kind)  # what a killed foldrun left beside it
     made = _make_parents(target.parent)
     tmp = None
     try:
