@@ -53,7 +53,7 @@ def _echo_summary(summary: dict) -> None:  # type: ignore[type-arg]
 
 def _across(specs: list[str], out: str | None) -> None:
     from foldrun.errors import ReportError
-    from foldrun.report.across import build_across_report
+    from foldrun.report.build import build_across_report
 
     if out is None:
         raise ReportError("several runs are compared in a folder of their own; pass --out DIR",

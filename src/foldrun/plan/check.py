@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from foldrun.core.strategies import GROUPED
 from foldrun.core.task import STAGES
 from foldrun.errors import FoldrunError, SpecError
+from foldrun.plan.data import named_columns
 from foldrun.plan.imports import import_problem
 from foldrun.spec.load import parse_spec, read_document
 from foldrun.spec.model import DataSpec, ModelSpec, Spec, SplitSpec
@@ -163,25 +164,6 @@ def _check_table(parts: _Parts, problems: list[Problem]) -> TableInfo | None:
 def _named_columns(parts: _Parts) -> Iterator[tuple[str, str]]:
     assert parts.data is not None
     return named_columns(parts.data, parts.split)
-
-
-def named_columns(data: DataSpec, split: SplitSpec | None) -> Iterator[tuple[str, str]]:
-    """(key, column) of every column the spec names in the data table."""
-    if data.id:
-        yield "data.id", data.id
-    for column in data.target if isinstance(data.target, list) else [data.target]:
-        if column is not None:  # no target: a label-free experiment
-            yield "data.target", column
-    for column in data.groups:
-        yield "data.group", column
-    for column in data.features or []:
-        yield "data.features", column
-    if split is not None and split.from_ is None:
-        stratify = split.stratify
-        for column in [stratify] if isinstance(stratify, str) else stratify or []:
-            yield "split.stratify", column
-        if split.fold_column and not split.fold_tables():  # else fold table files
-            yield "split.fold_column", str(split.fold_column)
 
 
 # --- split --------------------------------------------------------------------------------

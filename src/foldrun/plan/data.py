@@ -8,15 +8,18 @@ and mtime and the `[data]` table, so a resume does not re-read a large table.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from foldrun.core.files import write_json
-from foldrun.errors import DataError
-from foldrun.spec.table import read_table_info
+from foldrun.data.table import read_table
+from foldrun.errors import DataError, PlanError, SpecError
+from foldrun.spec.problems import did_you_mean
+from foldrun.spec.table import read_table_info, table_columns
 
 if TYPE_CHECKING:
-    from foldrun.spec.model import Spec
+    from foldrun.spec.model import DataSpec, Spec, SplitSpec
 
 
 def data_meta(spec: Spec, *, write: bool = True) -> tuple[str, dict[str, Any]]:
@@ -50,10 +53,6 @@ def data_meta(spec: Spec, *, write: bool = True) -> tuple[str, dict[str, Any]]:
 def check_columns(spec: Spec) -> None:
     """Every column the spec names is in the data table (its header only is read), so a
     misspelt feature stops planning instead of failing every task."""
-    from foldrun.plan.check import named_columns
-    from foldrun.spec.problems import did_you_mean
-    from foldrun.spec.table import table_columns
-
     try:
         columns = table_columns(spec.table_path)
     except DataError as err:
@@ -104,17 +103,12 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
 def check_external(spec: Spec, tables: dict[str, Path]) -> None:
     """An external set must be readable, hold the id (and target) columns, and share no id
     with the data table: a row of it must never be in a training set."""
-    from foldrun.data.table import read_table
-    from foldrun.errors import PlanError
-
     data = spec.data
     if data.id is None:
         raise PlanError("external sets need [data] id (row numbers would collide with "
                         "theirs); name the id column", file=spec.path, key="data.id")  # fmt: skip
     # the rows that get into folds: a filter's (a dataset's), read as the split reads them;
     # an external set may hold the rows a filter leaves out (train on site A, test on B)
-    from foldrun.plan.split import filtered
-
     rows = filtered(spec, read_table(spec.table_path, text=(data.id, *data.groups)))
     ids = set(rows[data.id].astype(str))
     table = spec.table_path.name if spec.dataset is None else (
@@ -185,3 +179,60 @@ def _check_external_rows(
             raise DataError(f"empty {column!r} value in {int(empty.sum())} row(s) (first: "
                             f"id {frame[id_col].astype(str)[empty].iloc[0]!r}); fill or drop "
                             "them", file=path, key=key, column=column)  # fmt: skip
+
+
+def named_columns(data: DataSpec, split: SplitSpec | None) -> Iterator[tuple[str, str]]:
+    """(key, column) of every column the spec names in the data table."""
+    if data.id:
+        yield "data.id", data.id
+    for column in data.target if isinstance(data.target, list) else [data.target]:
+        if column is not None:  # no target: a label-free experiment
+            yield "data.target", column
+    for column in data.groups:
+        yield "data.group", column
+    for column in data.features or []:
+        yield "data.features", column
+    if split is not None and split.from_ is None:
+        stratify = split.stratify
+        for column in [stratify] if isinstance(stratify, str) else stratify or []:
+            yield "split.stratify", column
+        if split.fold_column and not split.fold_tables():  # else fold table files
+            yield "split.fold_column", str(split.fold_column)
+
+
+def filtered(spec: Spec, table: Any) -> Any:
+    """The rows of `[data] filter` (a dataset's `filter`): only they get into folds."""
+    import pandas as pd
+
+    query = spec.data.filter
+    if query is None:
+        return table
+    key = f"datasets.{spec.dataset}.filter" if spec.dataset else "data.filter"
+    # evaluated as a mask, not with `DataFrame.query`: a query that is no condition
+    # (`label`, `a + b`) makes `query` index the rows by its values, which repeated rows
+    # (`label` of 0/1: rows 0 and 1, over and over) or failed with the values dumped
+    try:
+        mask = table.eval(query, engine="python")
+    except Exception as err:  # pandas raises many kinds for a bad query
+        why = " ".join(str(err).split())[:200]  # one line, never a dump of the data
+        raise SpecError(
+            f"the filter {query!r} fails on {spec.table_path.name}: {why}; write a pandas "
+            "query on its columns, e.g. \"site == 'A'\"",
+            file=spec.path,
+            key=key,
+        ) from None
+    if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask.dtype):
+        raise SpecError(
+            f"the filter {query!r} is no condition on the rows of {spec.table_path.name} "
+            "(it gives values, not true/false); write a comparison, e.g. \"site == 'A'\"",
+            file=spec.path,
+            key=key,
+        )
+    rows = table[mask.fillna(False).astype(bool)]
+    if rows.empty:
+        raise SpecError(
+            f"the filter {query!r} keeps no row of {spec.table_path.name}; fix the query",
+            file=spec.path,
+            key=key,
+        )
+    return rows.reset_index(drop=True)

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from foldrun.core.files import file_sha256, write_json
 from foldrun.core.strategies import MANIFEST_FORMATS
+from foldrun.data.table import read_table_shared
 from foldrun.errors import FoldrunError, SpecError, SplitError
 from foldrun.layout import fold_dir_name
+from foldrun.plan.data import check_columns, filtered
 
 if TYPE_CHECKING:
     from foldrun.spec.model import Spec
@@ -187,6 +189,8 @@ def prepare_split(spec: Spec, made: Folds | None = None) -> Folds | None:
 
 
 def _load(root: Path) -> Folds | None:
+    # lazy: foldrun.split loads pandas and pyarrow, which a check of a spec without a
+    # split folder (and `import foldrun`) need not pay for
     from foldrun.split import load_folds
 
     scan_split(root)  # the manifests planning needs, with its own error
@@ -198,9 +202,7 @@ def _load(root: Path) -> Folds | None:
 
 def make_split(spec: Spec) -> Folds:
     """The folds of `[split]` on the data table, in memory (nothing written)."""
-    from foldrun.data.table import read_table_shared
-    from foldrun.plan.data import check_columns
-    from foldrun.split import make_folds
+    from foldrun.split import make_folds  # lazy: pandas and pyarrow, as in _load
 
     check_columns(spec)  # a misspelt column is named before any fold is made
     table = read_table_shared(spec.table_path, text=(spec.data.id, *spec.data.groups))
@@ -219,7 +221,7 @@ def make_split(spec: Spec) -> Folds:
 def _check_listed(spec: Spec, folds: Folds) -> None:
     """A fold table must place every row and match every key, unless the spec says
     unlisted rows sit out (check and run refuse it before anything is written)."""
-    from foldrun.split.fold_table import unlisted_problem
+    from foldrun.split.fold_table import unlisted_problem  # lazy: pandas, as in _load
 
     # a filter drops rows whose keys the fold table still lists: those keys are expected
     problem = unlisted_problem(folds.details.get("fold_table"), spec.data.filter is None)
@@ -227,44 +229,6 @@ def _check_listed(spec: Spec, folds: Folds) -> None:
         files = spec.split.fold_tables()
         raise SplitError(problem, file=spec.resolve(files[0]) if files else None,
                          key="split.fold_column")  # fmt: skip
-
-
-def filtered(spec: Spec, table: Any) -> Any:
-    """The rows of `[data] filter` (a dataset's `filter`): only they get into folds."""
-    import pandas as pd
-
-    query = spec.data.filter
-    if query is None:
-        return table
-    key = f"datasets.{spec.dataset}.filter" if spec.dataset else "data.filter"
-    # evaluated as a mask, not with `DataFrame.query`: a query that is no condition
-    # (`label`, `a + b`) makes `query` index the rows by its values, which repeated rows
-    # (`label` of 0/1: rows 0 and 1, over and over) or failed with the values dumped
-    try:
-        mask = table.eval(query, engine="python")
-    except Exception as err:  # pandas raises many kinds for a bad query
-        why = " ".join(str(err).split())[:200]  # one line, never a dump of the data
-        raise SpecError(
-            f"the filter {query!r} fails on {spec.table_path.name}: {why}; write a pandas "
-            "query on its columns, e.g. \"site == 'A'\"",
-            file=spec.path,
-            key=key,
-        ) from None
-    if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask.dtype):
-        raise SpecError(
-            f"the filter {query!r} is no condition on the rows of {spec.table_path.name} "
-            "(it gives values, not true/false); write a comparison, e.g. \"site == 'A'\"",
-            file=spec.path,
-            key=key,
-        )
-    rows = table[mask.fillna(False).astype(bool)]
-    if rows.empty:
-        raise SpecError(
-            f"the filter {query!r} keeps no row of {spec.table_path.name}; fix the query",
-            file=spec.path,
-            key=key,
-        )
-    return rows.reset_index(drop=True)
 
 
 def _record(spec: Spec, known: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -12,33 +12,14 @@ from pathlib import Path
 import pandas as pd
 
 from foldrun.core.cells import spreadsheet_safe
-from foldrun.core.owned import check_replaceable, staging, writing
-from foldrun.errors import ReportError
 from foldrun.report import html
-from foldrun.results import Results, load_results
+from foldrun.report.plots import _save, plt
+from foldrun.results import Results
 from foldrun.results.across import AcrossDatasets, compare_across
-from foldrun.results.source import resolve_runs, run_names, views
+from foldrun.results.source import run_names
 
 SUMMARY_COLUMNS = ["dataset", "model", "variant", "metric", "n", "folds", "partial", "mean",
                    "std", "ci_low", "ci_high"]  # fmt: skip
-
-
-def build_across_report(runs: list[str | Path], out: str | Path) -> Path:
-    """Write the comparison of `runs` (specs or run folders) into `out`; its index.html."""
-    from foldrun.report.build import REPORT
-
-    sources = resolve_runs(runs)  # the same run twice is refused
-    run_dirs = [s.run_dir for s in sources]
-    target = Path(out).absolute()
-    check_replaceable(target, REPORT, keep=run_dirs, error=ReportError)
-    # a run with [datasets] is each of its datasets
-    loaded = [load_results(view) for s in sources for view in views(s)]
-    names = dataset_names(loaded)
-    with writing(target.parent, ReportError), staging(
-        target, REPORT, keep=run_dirs, error=ReportError
-    ) as tmp:
-        write_across(loaded, names, tmp)
-    return target / "index.html"
 
 
 def dataset_names(loaded: list[Results]) -> list[str]:
@@ -182,8 +163,6 @@ def _test_text(across: AcrossDatasets) -> str:
 def cd_diagram(across: AcrossDatasets, path: Path) -> Path:
     """Mean ranks on an axis, the critical difference as a bar, and a line under each group
     of models the test cannot tell apart."""
-    from foldrun.report.plots import _save, plt
-
     ranks = across.mean_ranks
     k = len(across.ranks)
     fig, ax = plt.subplots(figsize=(8, 1.6 + 0.3 * len(ranks)))

@@ -19,11 +19,14 @@ from pathlib import Path
 import pandas as pd
 
 from foldrun.core.cells import spreadsheet_safe
+from foldrun.core.forked import forked_map, forked_start
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.errors import ReportError
-from foldrun.report import analysis, pages, selection
+from foldrun.report import analysis, pages, plots, selection
+from foldrun.report.across import dataset_names, write_across
 from foldrun.results import Results, load_results, nested
-from foldrun.results.source import resolve, views
+from foldrun.results.curves import has_curves
+from foldrun.results.source import resolve, resolve_runs, views
 
 # what a report folder holds; one made before the marker existed is ours when it holds
 # nothing else
@@ -59,6 +62,22 @@ def build_report(run_dir_or_spec: str | Path, out: str | Path | None = None) -> 
         return _build(run_dir_or_spec, out)
 
 
+def build_across_report(runs: list[str | Path], out: str | Path) -> Path:
+    """Write the comparison of `runs` (specs or run folders) into `out`; its index.html."""
+    sources = resolve_runs(runs)  # the same run twice is refused
+    run_dirs = [s.run_dir for s in sources]
+    target = Path(out).absolute()
+    check_replaceable(target, REPORT, keep=run_dirs, error=ReportError)
+    # a run with [datasets] is each of its datasets
+    loaded = [load_results(view) for s in sources for view in views(s)]
+    names = dataset_names(loaded)
+    with writing(target.parent, ReportError), staging(
+        target, REPORT, keep=run_dirs, error=ReportError
+    ) as tmp:
+        write_across(loaded, names, tmp)
+    return target / "index.html"
+
+
 _ONE_AT_A_TIME = threading.Lock()
 
 
@@ -91,9 +110,6 @@ def _cached_write(results: Results, folder: Path) -> Report:
 def _write_datasets(loaded: list[Results], folder: Path) -> Report:
     """Each dataset's report in `<dataset>/` (the datasets spread over the CPUs, each
     drawing its own figures), then the comparison across them."""
-    from foldrun.core.forked import forked_map
-    from foldrun.report.across import write_across
-
     names = [str(results.source.dataset) for results in loaded]
     for name in names:
         (folder / name).mkdir()
@@ -196,9 +212,6 @@ Figures = Callable[[], tuple[list[Path], list[str]]]  # waits for the files draw
 def _plots(result: analysis.Analysis, folder: Path) -> Figures:
     """Starts drawing the report's figure files (independent of each other, each written by
     its own job) on forked workers, one CPU left to this process; the result waits."""
-    from foldrun.core.forked import forked_start
-    from foldrun.report import plots
-
     res = result.results
     oof = _oof(result)
     jobs: list[tuple[str, Callable[[], Path | None]]] = [
@@ -235,8 +248,6 @@ def _plots(result: analysis.Analysis, folder: Path) -> Figures:
 def _plot(name: str, job: Callable[[], Path | None]) -> tuple[Path | None, str, frozenset[str]]:
     """The file `job` draws, or why it failed (one bad plot must not cost the report), and
     the cache entries it used."""
-    from foldrun.report import plots
-
     def attempt() -> tuple[Path | None, str]:
         try:
             with warnings.catch_warnings():
@@ -250,8 +261,6 @@ def _plot(name: str, job: Callable[[], Path | None]) -> tuple[Path | None, str, 
 
 
 def _curve_paths(result: analysis.Analysis) -> dict[str, list[Path]]:
-    from foldrun.results.curves import has_curves
-
     tasks = result.results.tasks
     out: dict[str, list[Path]] = {}
     chosen = result.ranking if len(result.ranking) else tasks.drop_duplicates(["model", "variant"])
@@ -268,8 +277,6 @@ def _curve_paths(result: analysis.Analysis) -> dict[str, list[Path]]:
 
 def _heatmap_jobs(result: analysis.Analysis, folder: Path):
     """One figure: a panel per ranked model (best first) whose variants form a 2-D grid."""
-    from foldrun.report import plots
-
     res = result.results
     grids = [(model, *keys, means) for model, keys, means in pages.param_grids(result)
              if len(keys) == 2][: plots.MAX_PANELS]  # fmt: skip

@@ -18,6 +18,7 @@ from foldrun.errors import FoldrunError, SpecError
 from foldrun.spec.extends import resolve_extends
 from foldrun.spec.model import ModelSpec, Spec, check_name, check_path
 from foldrun.spec.problems import Problem, did_you_mean, key_path
+from foldrun.spec.slurm import SlurmSpec, slurm_spec_from_table
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -44,6 +45,17 @@ def read_document(path: str | Path, error: type[FoldrunError] = SpecError) -> di
         raise error(f"cannot read the spec file: {err.strerror or err}", file=file) from None
     except tomllib.TOMLDecodeError as err:
         raise error(f"not valid TOML: {err}; fix it", file=file) from None
+
+
+def load_slurm_spec(spec_path: str | Path) -> SlurmSpec:
+    """The `[slurm]` table of a spec file (defaults when the table is absent): read here,
+    beside read_document, so spec/slurm.py (which spec/model.py imports) needs no load."""
+    path = Path(spec_path)
+    document = read_document(path)
+    table = document.get("slurm")
+    if table is not None and not isinstance(table, dict):
+        raise SpecError("[slurm] must be a table", file=path, key="slurm")
+    return slurm_spec_from_table(table, file=path)
 
 
 def run_folder(

@@ -146,15 +146,3 @@ def slurm_spec_from_table(
         if len(first["loc"]) > len(parts) and parts[0] in _SHAPES:
             message = f"{parts[0]} must be {_SHAPES[parts[0]]}"
         raise SpecError(message, file=file, key=f"slurm.{where}" if where else "slurm") from None
-
-
-def load_slurm_spec(spec_path: str | Path) -> SlurmSpec:
-    """The `[slurm]` table of a spec file (defaults when the table is absent)."""
-    from foldrun.spec.load import read_document
-
-    path = Path(spec_path)
-    document = read_document(path)
-    table = document.get("slurm")
-    if table is not None and not isinstance(table, dict):
-        raise SpecError("[slurm] must be a table", file=path, key="slurm")
-    return slurm_spec_from_table(table, file=path)

@@ -6,33 +6,15 @@ and they import scikit-learn, about a second of every `check` and dry run otherw
 
 from typing import Any
 
-from foldrun.split.folds import Folds, make_folds
-from foldrun.split.store import load_folds
-
-# the classes of foldrun.split.splitters, which takes its __all__ from here
-SPLITTERS = (
-    "ContinuousStratifiedGroupKFold",
-    "ContinuousStratifiedKFold",
-    "GroupKFold",
-    "KFold",
-    "MultilabelStratifiedKFold",
-    "PredefinedSplit",
-    "RepeatedContinuousStratifiedGroupKFold",
-    "RepeatedContinuousStratifiedKFold",
-    "RepeatedGroupKFold",
-    "RepeatedKFold",
-    "RepeatedMultilabelStratifiedKFold",
-    "RepeatedStratifiedGroupKFold",
-    "RepeatedStratifiedKFold",
-    "StratifiedGroupKFold",
-    "StratifiedKFold",
-)
+from foldrun.split.folds import Folds, load_folds, make_folds
+from foldrun.split.names import SPLITTERS
 
 __all__ = ["Folds", "load_folds", "make_folds", *SPLITTERS]
 
 
 def __getattr__(name: str) -> Any:
     if name in SPLITTERS:
+        # lazy: the splitters import scikit-learn (see above)
         from foldrun.split import splitters
 
         return getattr(splitters, name)

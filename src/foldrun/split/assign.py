@@ -13,6 +13,7 @@ import pandas as pd
 from foldrun.core.strategies import GROUPED, STRATEGIES
 from foldrun.errors import DataError, SplitError
 from foldrun.split import core
+from foldrun.split.fold_table import NO_TEST
 
 DEFAULT_GROUP_BINS = 10  # quantile bins of a continuous target when groups must stay whole
 HOLDOUT = -1
@@ -264,3 +265,33 @@ def _multilabel_grouped(
     rank = np.where(labels, freq[None, :], np.inf)
     codes = np.where(labels.any(axis=1), np.argmin(rank, axis=1) + 1, 0)
     return core.stratified_grouped(groups, codes.astype(np.int64), k, rng)
+
+
+def group_columns(group: str | list[str] | None) -> list[str]:
+    """The columns of a group key: one, or several for a composite key."""
+    return [group] if isinstance(group, str) else list(group or [])
+
+
+def composite_name(group: str | list[str] | None) -> str | None:
+    """The column a group key is read from: itself, or `a+b` for the composite key [a, b]."""
+    columns = group_columns(group)
+    return "+".join(columns) if columns else None
+
+
+def verify(test_fold: np.ndarray, groups: np.ndarray | None, group: str | None) -> None:
+    """What must never happen: a group in two test folds of one repeat, a row in none.
+    `groups` are integer codes >= 0 (`core.class_codes`)."""
+    for r, tf in enumerate(test_fold):
+        if groups is None:
+            continue
+        tested = tf != NO_TEST  # a listed fold table's untested rows: checked where read
+        codes, folds = groups[tested], tf[tested]
+        # one fold per group code (the last row's): any row elsewhere splits its group
+        fold_of = np.zeros(int(codes.max(initial=-1)) + 1, dtype=tf.dtype)
+        fold_of[codes] = folds
+        if np.any(fold_of[codes] != folds):
+            raise SplitError(
+                f"internal check failed: a group is in two folds of repeat {r}; "
+                "nothing was written, please report this",
+                column=group,
+            )

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from foldrun.data.table import read_header, read_table
 from foldrun.errors import DataError, SplitError
 
 OUT, TRAIN, VAL, TEST = 0, 1, 2, 3  # the part a row takes in a fold
@@ -84,8 +85,6 @@ def fixed_table(
 
 
 def _read_one(path: Path, table: pd.DataFrame, id_col: str, group: str | None) -> pd.DataFrame:
-    from foldrun.data.table import read_table
-
     if not path.is_file():
         raise DataError("fold column not found, and no fold table file of that name",
                         column=str(path))  # fmt: skip
@@ -120,8 +119,6 @@ def _read_one(path: Path, table: pd.DataFrame, id_col: str, group: str | None) -
 
 
 def _header(path: Path) -> list[str]:
-    from foldrun.data.table import read_header
-
     if path.suffix.lower() in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 

@@ -3,6 +3,7 @@ and the `Folds` object with the statistics that go into details.json."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,13 +14,23 @@ import pandas as pd
 import pyarrow as pa
 
 from foldrun._version import __version__
+from foldrun.data.table import read_table
 from foldrun.errors import DataError, SplitError
 from foldrun.layout import fold_dir_name
 from foldrun.split import core
 from foldrun.split import details as stats
-from foldrun.split.assign import HOLDOUT, Choice, assigner, choose, column, rng_for
+from foldrun.split.assign import (
+    HOLDOUT,
+    Choice,
+    assigner,
+    choose,
+    column,
+    composite_name,
+    group_columns,
+    rng_for,
+    verify,
+)
 from foldrun.split.fold_table import (
-    NO_TEST,
     OUT,
     TEST,
     TRAIN,
@@ -29,6 +40,7 @@ from foldrun.split.fold_table import (
     is_fold_table,
     read_fold_table,
 )
+from foldrun.split.store import MARKER, manifest_format, save_folds
 
 _HOLDOUT_STREAM = 1_000_003  # SeedSequence path entries that no repeat number reaches
 _VAL_STREAM = 1
@@ -123,8 +135,6 @@ class Folds:
         """Write the split folder atomically; see `foldrun.split.store.save_folds`.
         `long=False` leaves folds.parquet out (a plan's scratch copy reads the manifests);
         `manifests="parquet"` writes them as Parquet files (same rows, same dtypes)."""
-        from foldrun.split.store import save_folds
-
         return save_folds(self, Path(dir), overwrite=overwrite, long=long, manifests=manifests)
 
     def _build_long(self) -> pd.DataFrame:
@@ -318,17 +328,6 @@ def _check_numbers(
         )
 
 
-def group_columns(group: str | list[str] | None) -> list[str]:
-    """The columns of a group key: one, or several for a composite key."""
-    return [group] if isinstance(group, str) else list(group or [])
-
-
-def composite_name(group: str | list[str] | None) -> str | None:
-    """The column a group key is read from: itself, or `a+b` for the composite key [a, b]."""
-    columns = group_columns(group)
-    return "+".join(columns) if columns else None
-
-
 def composite_group(
     df: pd.DataFrame, group: str | list[str] | None
 ) -> tuple[pd.DataFrame, str | None]:
@@ -350,8 +349,6 @@ def _keys_as_text(
     """Ids and groups are text (`007` stays `007`). A frame read from a CSV/TSV `source`
     with numbers in those columns gets them again as written in the file."""
     from pandas.api.types import is_string_dtype
-
-    from foldrun.data.table import read_table
 
     parsed = [n for n in names if n and n in df.columns and not is_string_dtype(df[n])]
     if not parsed or source is None or not str(source).lower().endswith((".csv", ".tsv")):
@@ -573,25 +570,6 @@ def _inner_folds(
     return out
 
 
-def verify(test_fold: np.ndarray, groups: np.ndarray | None, group: str | None) -> None:
-    """What must never happen: a group in two test folds of one repeat, a row in none.
-    `groups` are integer codes >= 0 (`core.class_codes`)."""
-    for r, tf in enumerate(test_fold):
-        if groups is None:
-            continue
-        tested = tf != NO_TEST  # a listed fold table's untested rows: checked where read
-        codes, folds = groups[tested], tf[tested]
-        # one fold per group code (the last row's): any row elsewhere splits its group
-        fold_of = np.zeros(int(codes.max(initial=-1)) + 1, dtype=tf.dtype)
-        fold_of[codes] = folds
-        if np.any(fold_of[codes] != folds):
-            raise SplitError(
-                f"internal check failed: a group is in two folds of repeat {r}; "
-                "nothing was written, please report this",
-                column=group,
-            )
-
-
 def _kept_columns(
     table: pd.DataFrame,
     id_col: str,
@@ -687,3 +665,29 @@ def _balance(entries: list[dict[str, Any]]) -> dict[str, Any]:
     if ks:
         out["max_ks"] = max(ks)
     return out
+
+
+def load_folds(dir: str | Path) -> Folds:
+    """Read a split folder written by `foldrun split` / `Folds.save` (split/store.py owns
+    its files; the class is built here, so store needs Folds only as a type)."""
+    root = Path(dir)
+    try:
+        details = json.loads((root / MARKER).read_text())
+        long = pd.read_parquet(root / "folds.parquet")
+        assignments = pd.read_csv(root / "assignments.csv")
+    except FileNotFoundError as err:
+        raise SplitError(
+            f"not a split folder ({Path(err.filename).name} missing); run 'foldrun split' first",
+            file=root,
+        ) from None
+    except (ValueError, OSError) as err:
+        raise SplitError(f"the split folder is damaged ({err}); make it again", file=root) from err
+    return Folds(
+        details=details,
+        id=str(details["params"]["id"]),
+        group=composite_name(details["params"].get("group")),
+        root=root,
+        manifests=manifest_format(root),
+        _long=long,
+        _assignments=assignments,
+    )

@@ -17,8 +17,9 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.model_selection import PredefinedSplit as _SkPredefinedSplit
 from sklearn.utils import check_random_state, indexable
 
-from foldrun.split import SPLITTERS, core
+from foldrun.split import core
 from foldrun.split.assign import DEFAULT_GROUP_BINS, rng_for
+from foldrun.split.names import SPLITTERS
 
 __all__ = list(SPLITTERS)
 

@@ -1,4 +1,5 @@
-"""The split folder on disk: written atomically by `save_folds`, read by `load_folds`.
+"""The split folder on disk: written atomically by `save_folds`, read by
+`folds.load_folds`.
 
 Layout (README "Output folders"): assignments.csv, folds.parquet, assignments.json, details.json,
 `<fold dir>/{train,val,test}.csv` (full input rows, input order), holdout.csv,
@@ -16,7 +17,7 @@ import json
 import shutil
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,9 +27,9 @@ from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.core.strategies import MANIFEST_FORMATS as FORMATS
 from foldrun.errors import SplitError
 from foldrun.layout import fold_dir_name
+from foldrun.split.assign import HOLDOUT, verify
 from foldrun.split.core import text_codes
 from foldrun.split.fold_table import NO_TEST
-from foldrun.split.folds import HOLDOUT, Folds, composite_name, verify
 from foldrun.split.manifests import (
     Rows,
     release_memory,
@@ -36,6 +37,9 @@ from foldrun.split.manifests import (
     write_manifests,
     write_parquet_manifests,
 )
+
+if TYPE_CHECKING:  # Folds.save calls save_folds: the class is only a type here
+    from foldrun.split.folds import Folds
 
 MARKER = "details.json"
 _FOLD_DIRS = ("fold_[0-9][0-9]*", "repeat_[0-9][0-9]*/fold_[0-9][0-9]*")
@@ -222,28 +226,3 @@ def _inner(folds: Folds, folder: Path, r: int, f: int, fmt: str) -> list[tuple[P
 
 def _inner_rows(inner: np.ndarray, i: int, subset: str) -> np.ndarray:
     return np.flatnonzero(inner == i if subset == "test" else (inner >= 0) & (inner != i))
-
-
-def load_folds(dir: str | Path) -> Folds:
-    """Read a split folder written by `foldrun split` / `Folds.save`."""
-    root = Path(dir)
-    try:
-        details = json.loads((root / MARKER).read_text())
-        long = pd.read_parquet(root / "folds.parquet")
-        assignments = pd.read_csv(root / "assignments.csv")
-    except FileNotFoundError as err:
-        raise SplitError(
-            f"not a split folder ({Path(err.filename).name} missing); run 'foldrun split' first",
-            file=root,
-        ) from None
-    except (ValueError, OSError) as err:
-        raise SplitError(f"the split folder is damaged ({err}); make it again", file=root) from err
-    return Folds(
-        details=details,
-        id=str(details["params"]["id"]),
-        group=composite_name(details["params"].get("group")),
-        root=root,
-        manifests=manifest_format(root),
-        _long=long,
-        _assignments=assignments,
-    )

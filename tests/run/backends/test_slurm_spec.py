@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from foldrun.errors import SpecError
-from foldrun.spec.slurm import SlurmSpec, load_slurm_spec, slurm_spec_from_table
+from foldrun.spec.load import load_slurm_spec
+from foldrun.spec.slurm import SlurmSpec, slurm_spec_from_table
 
 
 def test_defaults_and_stage_partitions() -> None:

@@ -42,7 +42,8 @@ from foldrun.run.backends.slurm.parse import (
     parse_squeue,
 )
 from foldrun.run.backends.slurm.script import render_script, sbatch_directives
-from foldrun.spec.slurm import SlurmSpec, load_slurm_spec
+from foldrun.spec.load import load_slurm_spec
+from foldrun.spec.slurm import SlurmSpec
 
 EVENTS_FILE = "slurm_events.tsv"
 
