@@ -421,18 +421,6 @@ def _move_aside(path: Path) -> Path | None:
     return trash
 
 
-def commit(tmp: Path, task_dir: Path, fingerprint: str) -> None:
-    """Write DONE last, fsync, and rename `tmp` into place, replacing an old folder."""
-    write_done(tmp, fingerprint)
-    fsync_tree(tmp)
-    old = _move_aside(task_dir)
-    os.rename(tmp, task_dir)
-    fsync_dir(task_dir.parent)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(failed_dir(task_dir), ignore_errors=True)
-
-
 def keep_failed(tmp: Path, task_dir: Path) -> Path:
     """Keep a failed attempt (its log) as `<stage>.failed`, never with a DONE file."""
     target = failed_dir(task_dir)

@@ -2,7 +2,8 @@
 
 Used by every backend (the local one as a subprocess per task, so a crash never takes the
 runner down; SLURM from its array script). Steps: find the planned task (re-plan from the
-spec, or read the plan file the runner wrote for this run), skip it if its DONE file holds
+spec, or read the plan file the SLURM backend wrote for its array; the local backend
+hands the task to its fork server instead), skip it if its DONE file holds
 the same fingerprint, run it in its final folder (an earlier folder moved aside) with its
 log and resource record, and commit (outputs durable, DONE by an atomic rename) or keep the
 failure as `<stage>.failed` (see foldrun.core.state).
@@ -76,7 +77,8 @@ class ExecContext:
 
 
 def load_task(spec_path: str | Path, key: str, plan_file: str | Path | None = None) -> PlannedTask:
-    """The planned task `key`: from the runner's plan file when given, else re-planned."""
+    """The planned task `key`: from a plan file when given (SLURM's, one per array), else
+    re-planned."""
     if plan_file is not None:
         with open(plan_file, "rb") as fh:
             tasks: dict[str, PlannedTask] = pickle.load(fh)
@@ -503,7 +505,7 @@ def execute_task(
     gpus: Sequence[int] = (),
     plan_file: str | Path | None = None,
 ) -> int:
-    """Re-plan (or read the runner's plan file), then run task `key` atomically."""
+    """Re-plan (or read the SLURM backend's plan file), then run task `key` atomically."""
     return execute_planned(load_task(spec_path, key, plan_file), gpus=gpus)
 
 

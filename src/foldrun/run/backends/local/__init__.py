@@ -245,9 +245,7 @@ def record_lost_failure(task: PlannedTask, code: int, pid: int, ctx: RunContext)
 
 def worker_argv(ctx: RunContext, key: str, gpus: Sequence[int]) -> list[str]:
     """The arguments of `python -m foldrun.run.worker` for one task."""
-    argv = ["--spec", str(ctx.spec_path), "--task", key, "--gpus", ",".join(map(str, gpus))]
-    plan_file = ctx.options.get("plan_file")
-    return [*argv, "--plan", str(plan_file)] if plan_file else argv
+    return ["--spec", str(ctx.spec_path), "--task", key, "--gpus", ",".join(map(str, gpus))]
 
 
 def fitted(resources: Resources, jobs: int, gpus: Sequence[int]) -> Resources:
