@@ -42,13 +42,48 @@ def stratified(codes: np.ndarray, k: int, rng: Rng) -> np.ndarray:
     (unshuffled or shuffled) sample order, as scikit-learn's: unshuffled, neighbouring
     samples stay together, so dependence between them is not hidden."""
     n = len(codes)
-    keys = (np.arange(n), codes) if rng is None else (rng.random(n), codes)
-    order = np.lexsort(keys)
-    dealt = np.arange(n) % k
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    # by class, then sample (or random) order: the order np.lexsort((keys, codes)) gives,
+    # from stable argsorts (a radix sort on 16-bit codes) at a third of lexsort's time
+    small = codes.astype(np.int16) if codes.max() < 2**15 else codes
+    if rng is None:
+        order = np.argsort(small, kind="stable")
+    else:
+        shuffled = _rank_order(rng.random(n))
+        order = shuffled[np.argsort(small[shuffled], kind="stable")]
     fold = np.empty(n, dtype=np.int64)
-    # codes[order] is sorted: sorting (class, fold) keeps each class's share of every fold
-    fold[order] = dealt[np.lexsort((dealt, codes[order]))]
+    fold[order] = _dealt_by_class(np.bincount(codes), k)
     return fold
+
+
+def _rank_order(keys: np.ndarray) -> np.ndarray:
+    """np.argsort(keys, kind="stable") for `Generator.random` floats (multiples of 2**-53):
+    each key's top bits and its index packed in one uint64 and sorted by value (a SIMD sort,
+    several times faster than an argsort of floats). That order is the stable argsort's
+    when no two keys share their top bits; when two do (rare), the stable argsort itself."""
+    n = len(keys)
+    index_bits = max(1, (n - 1).bit_length())
+    shift = np.uint64(max(0, 53 - (64 - index_bits)))
+    top = (keys * 2.0**53).astype(np.uint64) >> shift
+    packed = np.sort((top << np.uint64(index_bits)) | np.arange(n, dtype=np.uint64))
+    high = packed >> np.uint64(index_bits)
+    if (high[1:] == high[:-1]).any():
+        return np.argsort(keys, kind="stable")
+    return (packed & np.uint64((1 << index_bits) - 1)).astype(np.int64)
+
+
+def _dealt_by_class(sizes: np.ndarray, k: int) -> np.ndarray:
+    """Positions 0..n-1 dealt round-robin (position % k), then sorted by fold within each
+    class's run of positions (`sizes` in class order): counted, not sorted."""
+    ends = np.cumsum(sizes)
+    folds = np.arange(k)
+
+    def below(m: np.ndarray) -> np.ndarray:  # how many j < m have j % k == fold
+        return m[:, None] // k + (m[:, None] % k > folds)
+
+    counts = below(ends) - below(ends - sizes)
+    return np.repeat(np.tile(folds, len(sizes)), counts.ravel())
 
 
 def continuous(y: np.ndarray, k: int, rng: Rng) -> np.ndarray:
