@@ -226,3 +226,13 @@ def test_a_starter_that_does_not_load_is_never_written(
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "does not load (splitt: unknown key" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["samples.csv"]
+
+
+def test_a_table_with_a_header_and_no_rows(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """Hostile round 3: a header and no rows crashed (ValueError from the split's codes)."""
+    table = tmp_path / "t.csv"
+    table.write_text("id,target\n")
+    code, out, err = foldrun(capsys, "init", str(table), "--out", str(tmp_path / "f.toml"))
+    assert code == 2 and out == "" and err.count("\n") == 1 and "no rows" in err, err
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]

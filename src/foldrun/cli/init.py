@@ -133,6 +133,9 @@ def inspect(path: Path, target: str | None, group: str | None, need_target: bool
     from foldrun.data.table import read_table
 
     df = read_table(path)
+    if df.empty:  # a header alone: nothing to inspect or split (it crashed in the split)
+        raise DataError("the table has no rows; init inspects rows to write the spec",
+                        file=path)  # fmt: skip
     columns = [str(c) for c in df.columns]
     for option, name in (("--target", target), ("--group", group)):
         if name is not None and name not in columns:
