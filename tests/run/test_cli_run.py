@@ -78,7 +78,7 @@ def test_cli_subset_dry_run_stale_and_force(tmp_path: Path) -> None:
         standalone_mode=False,
     )
     assert dry.exit_code == 0, dry.output
-    assert dry.output.splitlines()[:2] == ["toy/k1/fold_01/train", "toy/k1/fold_01/predict"]
+    assert dry.stdout.splitlines()[:2] == ["toy/k1/fold_01/train", "toy/k1/fold_01/predict"]
     assert _counts(tmp_path) == {}
     ok = runner.invoke(cli, ["run", str(spec), "--stages", "train"], standalone_mode=False)
     assert ok.exit_code == 0 and len(_counts(tmp_path)) == 4

@@ -310,8 +310,8 @@ class LocalBackend(Backend):
         groups: dict[tuple[str, str, Resources], list[PlannedTask]] = {}
         for task in tasks:
             groups.setdefault((task.model, task.stage, task.resources), []).append(task)
-        for same in groups.values():
-            print(_grant_line(same, ctx.jobs, ctx.gpus))
+        for same in groups.values():  # stderr: stdout of a dry run is the task keys, a line each
+            print(_grant_line(same, ctx.jobs, ctx.gpus), file=sys.stderr)
 
     def execute(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> BackendResult:
         schedule = _Schedule({t.key: t for t in tasks})
