@@ -115,3 +115,21 @@ def test_scan_refuses_when_no_file_keeps_a_label(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "no file kept a label" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "t.csv").exists()
+
+
+def test_out_never_replaces_a_table_scan_did_not_make(tmp_path: Path) -> None:
+    """Hostile round 3: `--out` naming the user's own table (not the --labels one) replaced
+    it silently. A previous index of the same pattern (its columns) is still refreshed."""
+    from tests.reliability.helpers import invoke
+
+    images = _images(tmp_path / "img", ["a", "b"])
+    mine = _labels(tmp_path / "mine.csv", "subject,diagnosis\na,x\nb,y\n")
+    done = invoke("scan", str(images), "--pattern", PATTERN, "--out", str(mine))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "mine.csv" in done.stderr and "never replaces" in done.stderr
+    assert mine.read_text() == "subject,diagnosis\na,x\nb,y\n"
+    index = tmp_path / "index.csv"
+    assert invoke("scan", str(images), "--pattern", PATTERN, "--out", str(index)).returncode == 0
+    _images(images, ["c"])  # a new file: the same scan again refreshes its own index
+    assert invoke("scan", str(images), "--pattern", PATTERN, "--out", str(index)).returncode == 0
+    assert len(pd.read_csv(index)) == 3

@@ -41,6 +41,7 @@ def command(
     _not_the_labels(labels, out)
     base = None if absolute else out.parent
     result = scan(folder, pattern, labels, on, base, list(keep))
+    _replaceable(out, list(result.table.columns))
     try:
         write_table(result.table, out)
     except OSError as err:  # /proc/x.csv, a read-only folder, a full disk: nothing written
@@ -65,6 +66,23 @@ def _not_the_labels(labels: Path | None, out: Path) -> None:
     if out.resolve() == labels.resolve() or (labels.exists() and out.samefile(labels)):
         raise DataError("--out names the label table given to --labels; write the index to "
                         "another file", file=out)  # fmt: skip
+
+
+def _replaceable(out: Path, columns: list[str]) -> None:
+    """An existing --out is replaced only when it is an index of these columns (a scan's
+    own table, refreshed): any other file is the user's, and foldrun never replaces it."""
+    from foldrun.data.table import read_table
+
+    if not out.is_file():
+        return
+    try:
+        ours = [str(c) for c in read_table(out).columns] == columns
+    except Exception:  # not a table at all: certainly not a scan's index
+        ours = False
+    if not ours:
+        raise DataError(f"exists and is not an index with this scan's columns "
+                        f"({', '.join(columns)}); foldrun never replaces a file it did not "
+                        "make: choose another --out or move the file away", file=out)  # fmt: skip
 
 
 def _dropped(result: ScanResult) -> str:
