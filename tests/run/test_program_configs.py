@@ -189,3 +189,41 @@ def test_the_config_is_never_written_outside_the_task_folder(tmp_path: Path) -> 
     assert all("outside the task folder" in f.reason + " ".join(f.tail) for f in outcome.failures)
     assert (tmp_path / "cfg/alpaca_server.cfg").read_text() == TRAIN_CFG
     assert not list(tmp_path.rglob("x.cfg"))
+
+
+FOLD_ROWS_ONLY = READ + """
+import json, os
+import pandas as pd
+preds = pd.read_parquet(cfg["prediction_file"])
+assert preds["subset"].nunique() == 1, sorted(set(preds["subset"]))  # one part at a time
+truth = pd.read_csv(cfg["truth_file"])
+assert set(preds["id"]) == set(truth["id"].astype(str)), "predictions of another table"
+hits = ((preds["score"] > 0.5) == preds["id"].map(truth.set_index("id")["target"]).eq(1)).mean()
+task_dir = os.environ["FOLDRUN_TASK_DIR"]
+json.dump({"test/accuracy": float(hits)}, open(os.path.join(task_dir, "metrics.json"), "w"))
+"""
+
+
+def test_a_config_driven_program_scores_an_external_set(tmp_path: Path) -> None:
+    """Seed 004 predicts and evaluates its benchmark corpus through predict.cfg and eval.cfg:
+    the config is rendered again for each external set ({test}, {predictions}, {external}
+    of the set, `predict.bench.cfg` beside the fold's), and for the evaluate's fold rows
+    (the predictions without the set's). The config named the fold's files: the predict
+    failed ('wrote no predictions for external set bench') and the evaluate scored the
+    fold together with the set."""
+    spec = _project(tmp_path)
+    (tmp_path / "start_evaluation.py").write_text(FOLD_ROWS_ONLY)
+    pd.DataFrame({"id": [f"b{i:02d}" for i in range(8)], "x": 0.0,
+                  "target": np.tile([0, 1], 4)}).to_csv(tmp_path / "bench.csv", index=False)
+    spec.write_text(SPEC.replace('[models.plain]\nestimator = "sklearn.dummy:DummyClassifier"\n',
+                                 '[external.bench]\ntable = "bench.csv"\n'))
+    outcome = fr.Project.load(spec).run(folds=[0], jobs=2)
+    assert outcome.ok, [(f.key, f.reason, f.tail) for f in outcome.failures]
+    task = next((tmp_path / "runs/calls/tasks/spot").glob("*/fold_00"))
+    again = dict(line.split("=", 1) for line in (task / "predict/predict.bench.cfg")
+                 .read_text().splitlines() if "=" in line)  # fmt: skip
+    assert again["output_file"].endswith("predictions.bench.csv")
+    assert "fold_00" not in again["input_file"]  # the set's table, not the fold's test rows
+    assert (task / "evaluate/eval.bench.cfg").is_file()
+    metrics = json.loads((task / "evaluate/metrics.json").read_text())
+    assert {"test/accuracy", "external:bench/accuracy"} <= set(metrics)

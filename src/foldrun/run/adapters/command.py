@@ -257,12 +257,17 @@ def _run_on_external(task: PlannedTask, ctx: ExecContext, subset: str, predictio
     """The stage's template with `{test}` = the external table (a CSV, or Parquet as the
     fold manifests are), `{external}` = its name and `{predictions}` = `predictions`."""
     from foldrun.core.templates import render
+    from foldrun.errors import FoldrunError
     from foldrun.run.adapters import common
 
     name = subset.partition(":")[2]
     table = _as_manifest(task, common.input_path(task, subset), ctx.tmp, name)
     found = {**values(task, ctx.tmp), "test": str(table), "external": name,
              "predictions": str(predictions)}  # fmt: skip
+    try:
+        found.update(_config_again(task, ctx, found, name))
+    except (FoldrunError, OSError) as err:
+        return ctx.fail(f"the config file for external set {name} could not be written: {err}")
     command = render(str(task.recipe.command), found)
     ctx.write_log(f"$ {command}\n")
     try:
@@ -273,6 +278,27 @@ def _run_on_external(task: PlannedTask, ctx: ExecContext, subset: str, predictio
     if code != 0:
         ctx.write_log(f"\nfoldrun: command exited with code {code} on external set {name}\n")
     return code
+
+
+def _config_again(
+    task: PlannedTask, ctx: ExecContext, found: dict[str, object], name: str = ""
+) -> dict[str, object]:
+    """A program driven by a config file reads `{test}`, `{predictions}` and `{external}`
+    there, not on its command line: the file is rendered again with this run's values, for
+    an external set beside the fold's (`predict.benchmark.cfg`, which `{config}` then
+    names), for a user evaluate's fold rows in place (the predictions without the sets')."""
+    config = (task.recipe.program_inputs or {}).get("config")
+    if config is None:
+        return {}
+    from foldrun.core import audit
+    from foldrun.run.adapters import inputs as program_inputs
+
+    own = Path(str(found["config"]))
+    path = own.with_name(f"{own.stem}.{name}{own.suffix}") if name else own
+    line = program_inputs.write_config(task, config, {**found, "config": str(path)}, ctx.tmp)
+    ctx.write_log(f"foldrun: {line}\n")
+    audit.append(ctx.layout.audit_log, task.key, "command", line)
+    return {"config": str(path)}
 
 
 def _evaluate_with_external(task: PlannedTask, ctx: ExecContext) -> int:
@@ -326,6 +352,7 @@ def _run_with_predictions(
     try:
         if subset is None:
             found = {**values(task, ctx.tmp), "predictions": str(copy)}
+            found.update(_config_again(task, ctx, found))
             command = render(str(task.recipe.command), found)
             ctx.write_log(f"$ {command}\n")
             code = _child(task, ctx, command)
