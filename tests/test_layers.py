@@ -80,11 +80,39 @@ def test_the_spec_file_is_parsed_in_one_place() -> None:
     assert [p for p in parsers if p not in programs] == ["spec/load.py"]
 
 
+def literal_collections(source: str) -> list[tuple[int, set[str]]]:
+    """(line, its strings) of every tuple, list, set and dict (its keys) written out in
+    `source`, in any order and any layout."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
+            items = node.keys if isinstance(node, ast.Dict) else node.elts
+            strings = {i.value for i in items if isinstance(i, ast.Constant)}
+            found.append((node.lineno, {v for v in strings if isinstance(v, str)}))
+    return found
+
+
+def stage_lists(source: str) -> list[int]:
+    """The lines of `source` where a list of the stages is written: any literal holding
+    every fold stage (train, predict, evaluate), in any order, a dict of ranks included."""
+    from foldrun.core.task import FOLD_STAGES
+
+    return [line for line, names in literal_collections(source) if set(FOLD_STAGES) <= names]
+
+
 def test_the_stage_names_are_listed_in_one_place() -> None:
-    """The stages are listed only in core/task.py (STAGES); everyone else imports them."""
-    listed = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
-                    if '"train", "predict"' in p.read_text(encoding="utf-8"))  # fmt: skip
-    assert listed == ["core/task.py"]
+    """The stages are listed only in core/task.py (STAGES); everyone else imports them (a
+    grep for '"train", "predict"' missed results/collect.py's STAGE_RANK)."""
+    listed = sorted(f"{p.relative_to(SRC)}:{line}" for p in SRC.rglob("*.py")
+                    for line in stage_lists(p.read_text(encoding="utf-8")))  # fmt: skip
+    assert [where.split(":")[0] for where in listed] == ["core/task.py"], listed
+
+
+def test_the_stage_list_guard_sees_any_order_and_layout() -> None:
+    source = ('RANK = {"evaluate": 0, "predict": 1, "train": 2}\n'
+              'X = ("predict",\n "train", "evaluate")\n')  # fmt: skip
+    assert stage_lists(source) == [1, 2]
+    assert stage_lists('TRAINS = ("train", "refit")\n') == []  # a subset names a fact
 
 
 def test_files_are_hashed_in_one_place() -> None:
@@ -101,3 +129,19 @@ def test_the_top_level_splitters_are_the_split_packages() -> None:
 
     named = {k for k, v in _API.items() if v == "foldrun.split"}
     assert named - {"make_folds", "load_folds", "Folds"} == set(SPLITTERS)
+
+
+def test_only_the_slurm_backend_writes_a_plan_file() -> None:
+    """docs/ARCHITECTURE.md: the runner writes no plan file (its write_plan_file was dead);
+    a SLURM array reads the one its backend wrote, the local backend hands tasks to its fork
+    server and never passes --plan (its `plan_file` option was set by nothing)."""
+    from foldrun.run.backends.base import RunContext
+    from foldrun.run.backends.local import worker_argv
+
+    writers = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+                     if ".plan.pickle" in {n.value for n in ast.walk(ast.parse(p.read_text()))
+                                           if isinstance(n, ast.Constant)})  # fmt: skip
+    assert writers == ["run/backends/slurm/__init__.py"]
+    ctx = RunContext(spec_path=Path("s.toml"), run_dir=Path("r"), run_id="x",
+                     options={"plan_file": "p.pickle"})  # fmt: skip
+    assert "--plan" not in worker_argv(ctx, "m/v/fold_00/train", [])

@@ -26,8 +26,9 @@ from foldrun.core import state, taskid
 from foldrun.core.audit import INFO_EVENTS
 from foldrun.core.files import write_with
 from foldrun.core.forked import spread
+from foldrun.core.task import FOLD_STAGES
 from foldrun.results import bulk, fast
-from foldrun.results.metrics import as_labels
+from foldrun.results.metrics import as_labels, compute_metrics
 
 TASK_COLUMNS = [
     "model", "variant", "fold", "repeat", "stage", "state", "started", "ended",
@@ -46,7 +47,8 @@ INDEX_VERSION = 5  # 5: metrics have model_set
 READ = ("DONE", "metrics.json", "predictions.parquet", "resources.json")  # what a refresh reads
 # one metric key per (model, variant, fold, repeat): the evaluate stage's value wins over a
 # task's own key of the same name, then predict's over train's (see one_per_key)
-STAGE_RANK = {"evaluate": 0, "predict": 1, "train": 2}
+# (the later fold stage first: {"evaluate": 0, "predict": 1, "train": 2})
+STAGE_RANK = {stage: rank for rank, stage in enumerate(reversed(FOLD_STAGES))}
 
 
 @dataclass(frozen=True)
@@ -389,8 +391,6 @@ def ensemble_rows(
     kind = task or infer_task(ext.head(5000))
     if kind not in ("classification", "regression"):
         return []
-    from foldrun.results.metrics import compute_metrics
-
     rows = []
     for (model, variant, repeat, name), part in ext.groupby(
         ["model", "variant", "repeat", "subset"], sort=False
