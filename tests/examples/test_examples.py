@@ -1,6 +1,6 @@
-"""Every folder of examples/ runs end to end on its small data through the real console
-script: make_data.py, check, run, status, report; then one check per example of what its
-README promises (its numbers, its folds, its audit lines)."""
+"""Every folder of examples/ runs end to end on its small data through the console script's
+main() (in-process: helpers.invoke): make_data.py, check, run, status, report; then one
+check per example of what its README promises (its numbers, its folds, its audit lines)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.reliability.helpers import foldrun
+from tests.reliability.helpers import invoke
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # what make_data.py and foldrun write: never copied from a checkout that ran an example
@@ -29,7 +29,7 @@ def run_example(name: str, tmp_path: Path) -> tuple[Path, dict]:
                           text=True, timeout=120)
     assert made.returncode == 0, made.stderr
     for args in (["check"], ["run", "--jobs", "2"], ["status"], ["report"]):
-        done = foldrun(args[0], "foldrun.toml", *args[1:], cwd=root)
+        done = invoke(args[0], "foldrun.toml", *args[1:], cwd=root)
         assert done.returncode == 0, f"foldrun {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
     spec_name = next(line.split('"')[1] for line in (root / "foldrun.toml").read_text()
                      .splitlines() if line.startswith("output = "))
@@ -69,16 +69,20 @@ def test_001_spectra_denoiser(tmp_path: Path) -> None:
         for subset, n in (("train", 3), ("val", 1), ("test", 1)):
             rows = pd.read_csv(run / f"split/fold_{fold:02d}/{subset}.csv")
             assert set(rows.groupby("treatment")["sample"].nunique()) == {n}
-    # {feat*}, {amp?--amp}, {ema?--ema} and {fold1} reached the program as written
-    args = json.loads((run / "tasks/denoiser/compon2/fold_02/train/args.json").read_text())
+    # {feat*}, {amp?--amp}, {ema?--ema} and {fold1:02d} reached the seed's CLI as written
+    fold = run / "tasks/denoiser/compon2/fold_02/train"
+    args = json.loads((fold / "logs/Track_H_fold_03/args.json").read_text())
     assert args["film_features"] == ["cos_theta", "uva_total", "uvb_total"]
-    assert (args["amp"], args["ema"], args["fold_name"]) == (True, False, "fold_3")
-    assert (run / "tasks/denoiser/compon2/all/refit/denoiser.npz").exists()
+    assert (args["amp"], args["ema"]) == (True, False)
+    # the ROI script's one JSON per split is the fold's val/ and test/ metrics
+    roi = json.loads((fold / "roi_fold_03_test.json").read_text())
+    assert json.loads((fold / "metrics.json").read_text())["test/sam"] == roi["sam"]
+    assert (run / "tasks/denoiser/compon2/all/refit/mamba_tiny_uv_best.npz").exists()
     audit = (run / "audit.log").read_text()
     assert audit.count("| train | fold completed") == 10
     assert "| params {" in audit and "| finished | out " in audit
     # skip-existing is the resume; --folds runs a subset (0-based)
-    again = foldrun("run", "foldrun.toml", "--folds", "2", "3", cwd=run.parent.parent)
+    again = invoke("run", "foldrun.toml", "--folds", "2", "3", cwd=run.parent.parent)
     assert again.returncode == 0 and "0 task(s) run" in again.stdout
 
 
@@ -117,18 +121,22 @@ def test_002_mpower_audio(tmp_path: Path) -> None:
     made = subprocess.run([sys.executable, "make_data.py"], cwd=root, capture_output=True,
                           text=True, timeout=120)
     assert made.returncode == 0, made.stderr
-    scan = foldrun("scan", "data/melSpec", "--pattern", "{healthCode}_{record_id}_{column_id}.jpg",
+    scan = invoke("scan", "data/melSpec", "--pattern", "{healthCode}_{record_id}_{column_id}.jpg",
                    "--labels", "data/Demographics_Survey.csv", "--on", "healthCode",
                    "--out", "recordings.csv", cwd=root)  # fmt: skip
     assert scan.returncode == 0, scan.stderr
     for args in (["check"], ["run", "--jobs", "2"]):  # one spec, one dataset per sub-database
-        done = foldrun(args[0], "foldrun.toml", *args[1:], cwd=root)
+        done = invoke(args[0], "foldrun.toml", *args[1:], cwd=root)
         assert done.returncode == 0, f"{args}:\n{done.stdout}\n{done.stderr}"
-    status = json.loads(foldrun("status", "foldrun.toml", "--format", "json", cwd=root).stdout)
-    assert status["complete"] and status["counts"] == {"done": 27 * len(SUBDBS)}
+    status = json.loads(invoke("status", "foldrun.toml", "--format", "json", cwd=root).stdout)
+    # train_model trains and evaluates itself: one task per method and fold
+    assert status["complete"] and status["counts"] == {"done": 9 * len(SUBDBS)}
+    table = pd.read_csv(next(root.glob("runs/mpower/tasks/subdb1/inception/*/fold_01/train/"
+                                       "fold_table.csv")))  # the seed's combined CSV
+    assert {"image_rel_path", "label", "fold", "subset"} <= set(table.columns)
     for k, share in SUBDBS.items():
         assert_fold_tables_read_as_listed(root, k, share)
-    across = foldrun("report", "foldrun.toml", cwd=root)
+    across = invoke("report", "foldrun.toml", cwd=root)
     assert across.returncode == 0, across.stderr
     report = root / "runs/mpower/report"
     summary = json.loads((report / "cv_summary.json").read_text())
@@ -149,7 +157,7 @@ def test_002_mpower_audio(tmp_path: Path) -> None:
     rows = pd.read_csv(report / "fold_summary.csv")
     assert rows.groupby("dataset")["variant"].nunique().to_dict() == {
         f"subdb{k}": 3 for k in SUBDBS}
-    query = foldrun("query", "foldrun.toml", "SELECT dataset, count(*) AS n FROM metrics WHERE "
+    query = invoke("query", "foldrun.toml", "SELECT dataset, count(*) AS n FROM metrics WHERE "
                     "subset = 'test' AND metric = 'roc_auc' GROUP BY ALL ORDER BY ALL",
                     "--format", "json", cwd=root)  # fmt: skip
     assert json.loads(query.stdout) == [{"dataset": f"subdb{k}", "n": 9} for k in SUBDBS]
@@ -166,16 +174,22 @@ def test_003_video_models(tmp_path: Path) -> None:
     assert grids["logistic_regression"] == (2, "val") and grids["trees"] == (4, "val")
     assert {m["mean"] > 0.7 for m in summary["models"]} == {True}  # a learnable signal
     assert (run / "report/heatmap_grid.png").exists()
-    status = foldrun("status", "foldrun.toml", "--format", "json", cwd=root)
+    status = invoke("status", "foldrun.toml", "--format", "json", cwd=root)
     state = json.loads(status.stdout)
-    assert status.returncode == 0 and state["complete"] and state["counts"] == {"done": 89}
-    query = foldrun("query", "foldrun.toml", "SELECT metric, count(*) AS n FROM metrics "
+    assert status.returncode == 0 and state["complete"] and state["counts"] == {"done": 83}
+    query = invoke("query", "foldrun.toml", "SELECT metric, count(*) AS n FROM metrics "
                     "WHERE model = 'naive_cnn' AND subset = 'test' AND metric LIKE 'recall_%' "
                     "GROUP BY ALL ORDER BY metric", "--format", "json", cwd=root)
     assert json.loads(query.stdout) == [{"metric": "recall_fake", "n": 3},
                                         {"metric": "recall_real", "n": 3}]
-    curve = (run / "tasks/naive_cnn/default/fold_00/train/metrics.jsonl").read_text()
-    assert sum('"val_loss"' in line for line in curve.splitlines()) == 40
+    # deep.py's own files, read as they are: the long epoch log and the nested metadata.json
+    fold = run / "tasks/naive_cnn/default/fold_00/train"
+    lines = [json.loads(line) for line in (fold / "fold_1/metrics.jsonl").read_text().splitlines()]
+    assert sum(line["phase"] == "val" and line["metric"] == "loss" for line in lines) == 40
+    assert json.loads((fold / "curves.json").read_text())["format"] == "long"
+    metadata = json.loads((fold / "fold_1/metadata.json").read_text())
+    scores = json.loads((fold / "metrics.json").read_text())
+    assert scores["test/recall_fake"] == metadata["metrics"]["recall_class0"]
 
 
 VARIANTS = {"random": 240, "random_more_noise": 240 + 24 * 4, "quality_balanced": 180}
