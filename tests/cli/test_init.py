@@ -67,41 +67,58 @@ def test_000_regression_with_subjects(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_001_label_free_program(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """No target: the program's command line becomes the template, its options params."""
     root = example("001-spectra-denoiser", tmp_path)
-    program = ("python denoise.py --train-manifest spectra.csv --val-manifest v.csv "
-               "--test-manifest t.csv --spectra spectra.npz --out model --fold-name f1 "
-               "--film-features cos_theta --components 2 --epochs 3 --lr 0.001")  # fmt: skip
+    program = ("python -m src.train --train_manifest spectra.csv --val_manifest v.csv "
+               "--spectra spectra.npz --film_features cos_theta --components 2 --epochs 3 "
+               "--lr 0.001 --log_dir logs --checkpoint_dir ckpt --audit_log audit.log")  # fmt: skip
     spec = init_check_run(capsys, root, "spectra.csv", "--group", "sample", "--program", program,
-                          model="denoise")  # fmt: skip
-    model = spec["models"]["denoise"]
+                          model="train")  # fmt: skip
+    model = spec["models"]["train"]
     assert model["train"] == (
-        "python denoise.py --train-manifest {train} --val-manifest {val} --test-manifest {test}"
-        " --spectra {spectra} --out {out} --fold-name {fold} --film-features {film_features}"
-        " --components {components} --epochs {epochs} --lr {lr}"
+        "python -m src.train --train_manifest {train} --val_manifest {val} --spectra {spectra}"
+        " --film_features {film_features} --components {components} --epochs {epochs}"
+        " --lr {lr} --log_dir {log_dir} --checkpoint_dir {out} --audit_log {audit_log}"
     )
     assert model["params"] == {"spectra": "spectra.npz", "film_features": "cos_theta",
-                               "components": 2, "epochs": 3, "lr": 0.001}  # fmt: skip
+                               "components": 2, "epochs": 3, "lr": 0.001, "log_dir": "logs",
+                               "audit_log": "audit.log"}  # fmt: skip
     assert "target" not in spec["data"] and spec["split"]["val"] == "next-fold"
     assert spec["split"]["strategy"] == "grouped"
-    metrics = root / "runs/spectra/tasks/denoise/default/fold_00/train/metrics.json"
-    assert "test/sam" in metrics.read_text()
+    assert list(root.glob("runs/spectra/tasks/train/default/fold_00/train/DONE"))
 
 
-def test_002_train_and_predict_programs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A table of files (foldrun scan) has no numeric feature: two programs, train and predict."""
+def test_002_a_program_that_reads_every_fold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A table of files (foldrun scan), a program given the whole table and a fold number:
+    it gets {fold_table}. Its own column names, output file and need of validation rows are
+    what only its author knows: added as init's comments say, then the fold runs."""
     root = example("002-mpower-audio", tmp_path)
     found = scan(root / "data/melSpec", "{healthCode}_{record_id}_{column_id}.jpg",
                  root / "data/Demographics_Survey.csv", "healthCode", root)  # fmt: skip
     write_table(found.table, root / "recordings.csv")
-    spec = init_check_run(
-        capsys, root, "recordings.csv", "--target", "professional-diagnosis", "--group",
-        "healthCode", "--program", "python inception.py train --train recordings.csv --val v.csv"
-        " --out m --epochs 5", "--program", "python inception.py predict --test t.csv --val v.csv"
-        " --out m --predictions p.csv", model="inception")  # fmt: skip
-    model = spec["models"]["inception"]
-    assert model["predict"] == ("python inception.py predict --test {test} --val {val} --out {out}"
-                                " --predictions {predictions}")  # fmt: skip
-    assert spec["data"]["id"] == "record_id" and spec["split"]["strategy"] == "stratified-grouped"
-    assert spec["report"]["primary_metric"] == "balanced_accuracy"  # a program may write labels
+    program = ("python inception.py --csv-file recordings.csv --fold 0 --out-dir out "
+               "--epochs 5")  # fmt: skip
+    spec = root / "foldrun.toml"
+    code, _, err = foldrun(capsys, "init", str(root / "recordings.csv"), "--out", str(spec),
+                           "--target", "professional-diagnosis", "--group", "healthCode",
+                           "--program", program)  # fmt: skip
+    assert code == 0, err
+    written = tomllib.loads(spec.read_text())
+    assert written["models"]["inception"]["train"] == (
+        "python inception.py --csv-file {fold_table} --fold {fold} --out-dir {out} "
+        "--epochs {epochs}")  # fmt: skip
+    assert written["data"]["id"] == "record_id"
+    assert written["split"]["strategy"] == "stratified-grouped"
+    assert written["report"]["primary_metric"] == "balanced_accuracy"  # a program may write labels
+    own = ('manifests = { rename = { path = "image_rel_path", "professional-diagnosis" = '
+           '"label" } }\npredictions = { file = "{out}/none_fold{fold}_predictions.csv", '
+           'id = "record_id", proba = "prob" }\n')  # fmt: skip
+    text = spec.read_text().replace("\n[report]", f"{own}\n[report]")
+    spec.write_text(text.replace("seed = 0\n", 'seed = 0\nval = "next-fold"\n', 1))
+    code, out, err = foldrun(capsys, "check", str(spec))
+    assert code == 0, err
+    code, out, err = foldrun(capsys, "run", str(spec), "--folds", "0")
+    assert code == 0, out + err
 
 
 @pytest.mark.parametrize(("name", "table", "group"), [

@@ -277,7 +277,17 @@ def template_of(argv: list[str], table: Path) -> tuple[str, dict[str, Any]]:
         same = token in (str(table), table.name)
         out.append("{train}" if same else shlex.quote(token).replace("{", "{{").replace("}", "}}"))
         i += 1
-    return " ".join(out), params
+    return whole_table(argv, " ".join(out)), params
+
+
+def whole_table(argv: list[str], template: str) -> str:
+    """A program given the data table under a generic name (`--csv-file`, `--data`) and a
+    fold number picks the fold's rows itself: it gets {fold_table} (every row, with `fold`
+    and `subset` columns) instead of the training rows."""
+    named_train = any("train" in re.split(r"[-_=]+", a.lstrip("-").lower()) for a in argv)
+    if "{fold}" in template and not named_train:
+        return template.replace("{train}", "{fold_table}")
+    return template
 
 
 def option_piece(option: str, value: str) -> tuple[str, dict[str, Any]]:
@@ -311,7 +321,8 @@ def program_name(argv: list[str]) -> str:
     script = next((a for a in argv[1:] if a.endswith(".py")), None) or (
         argv[2] if len(argv) > 2 and argv[1] == "-m" else argv[0]
     )
-    name = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(script).stem.split(".")[-1]).strip("_")
+    base = script.rsplit("/", 1)[-1].removesuffix(".py").split(".")[-1]  # src.train -> train
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", base).strip("_")
     return name or "program"
 
 
@@ -421,7 +432,10 @@ def command_model(program: Program) -> list[str]:
     ):
         lines.append("# the program scores itself: it writes {out}/metrics.json, e.g. "
                      '{"test/accuracy": 0.9}, or predictions to a {predictions} path')  # fmt: skip
-    return lines
+    return [*lines,
+            '# its own files: predictions = { file = "{out}/preds.csv", id = "id", proba = "p" }'
+            ", metrics = [{ file = \"{out}/scores.json\" }]",
+            '# its own column names in the manifests: manifests = { rename = { label = "y" } }']
 
 
 def toml(value: Any) -> str:
