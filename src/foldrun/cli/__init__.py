@@ -73,6 +73,7 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: FoldrunError -> one line on stderr, exit 2; usage errors also exit 2;
     SIGINT/SIGTERM during a run -> one line, exit 130/143; a closed stdout -> no traceback."""
+    # lazy: as the commands' imports (see above): `import foldrun.cli` loads no foldrun.run
     from foldrun.run.signals import Interrupted
 
     if signal.getsignal(signal.SIGINT) is _interrupted_at_start:

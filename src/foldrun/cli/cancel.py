@@ -9,6 +9,7 @@ import click
 
 def cancel_run(spec_path: str | Path) -> tuple[int, Path]:
     """Cancel the run's SLURM jobs: (tasks cancelled, run folder)."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.run.backends.base import RunContext
     from foldrun.run.backends.slurm import SlurmBackend, slurm_run_id
     from foldrun.spec.load import read_document, run_folder

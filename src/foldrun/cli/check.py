@@ -19,6 +19,7 @@ from foldrun.errors import ExitCode
     "Also print the spec as resolved: every model with what it takes from extends."))
 def command(spec: str, fmt: str, show: bool) -> None:
     """Validate SPEC, its data, split, models and command templates without running anything."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.api import Project
 
     result = Project(Path(spec)).check()
@@ -38,6 +39,7 @@ def command(spec: str, fmt: str, show: bool) -> None:
 
 def _resolved(spec: str) -> tuple[dict[str, object], str]:
     """The spec as loaded (spec/show.py): as data for JSON, as TOML text."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.spec import load_spec
     from foldrun.spec.show import resolved, resolved_toml
 

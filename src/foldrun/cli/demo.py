@@ -16,6 +16,7 @@ EXAMPLE_FILES = ("foldrun.toml", "nearest_centroid.py")
 
 
 def example_dir() -> Path:
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     import foldrun
 
     return Path(foldrun.__file__).parent / "example"
@@ -23,6 +24,7 @@ def example_dir() -> Path:
 
 def copy_example(target: Path) -> Path:
     """The example's files in `target` (kept when already there: a rerun resumes)."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.data.example import write_example_table
 
     target.mkdir(parents=True, exist_ok=True)
@@ -38,6 +40,7 @@ def copy_example(target: Path) -> Path:
 def build_report(spec: Path) -> Report | None:
     """The report, when foldrun.report is installed and works; else None (said why)."""
     try:
+        # lazy: `foldrun --help` imports every command module (cli/__init__.py)
         from foldrun.report import build_report as build
     except ImportError:
         return None
@@ -60,6 +63,7 @@ def build_report(spec: Path) -> Report | None:
 def command(directory: str, jobs: int | None) -> int:
     """Copy the bundled example into DIRECTORY (default ./foldrun-demo) and run it end to end:
     a linear model, a tree ensemble with a 2x2 grid and a command-line model, 5 folds."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.run.options import RunOptions
     from foldrun.run.progress import live_progress_factory
     from foldrun.run.runner import run
@@ -68,6 +72,7 @@ def command(directory: str, jobs: int | None) -> int:
     click.echo(f"foldrun demo: example copied to {spec.parent}")
     options = RunOptions(jobs=jobs or os.cpu_count() or 1, gpus=())
     result = run(spec, options, live_progress_factory())
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.cli.run import echo_result
 
     echo_result(result)
@@ -76,6 +81,7 @@ def command(directory: str, jobs: int | None) -> int:
     run_dir = result.run_dir or spec.parent
     report = build_report(spec)
     if report is not None:  # the report's own numbers: mean ± std, interval, optimistic
+        # lazy: `foldrun --help` imports every command module (cli/__init__.py)
         from foldrun.report.terminal import summary_lines
 
         for line in summary_lines(report.summary):

@@ -102,6 +102,7 @@ def write_new(out: Path, text: str) -> None:
     """`text` whole at `out`, or nothing: written beside it, loaded by the loader (a bug
     here must not leave the user a broken spec), then linked to its name (a link never
     replaces a file, one made meanwhile included)."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.spec.load import parse_spec
 
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
@@ -130,6 +131,7 @@ def refuse_existing(out: Path) -> None:
 
 def inspect(path: Path, target: str | None, group: str | None, need_target: bool) -> Facts:
     """The table's facts; DataError naming the column when an option names none of it."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.data.table import read_table
 
     df = read_table(path)
@@ -193,6 +195,7 @@ def group_candidates(df: pd.DataFrame, roles: set[str | None]) -> list[str]:
 
 def describe(df: pd.DataFrame, facts: Facts) -> None:
     """Task kind (the planner's rule), features (its default), split strategy and folds."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.spec.table import read_table_info
     from foldrun.split.assign import choose
 
@@ -244,6 +247,7 @@ def primary_metric(facts: Facts, command_model: bool) -> tuple[str | None, str]:
 def program_model(commands: tuple[str, ...], table: Path) -> Program:
     """A command model: the program's options that name data, outputs or a seed become
     placeholders, the other `--name value` options become params."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.spec.model import PROGRAM_STAGES
 
     templates, params = {}, {}
@@ -292,6 +296,7 @@ def whole_table(argv: list[str], template: str) -> str:
 
 def option_piece(option: str, value: str) -> tuple[str, dict[str, Any]]:
     """`--epochs 10` -> ("{epochs}", {"epochs": 10}); `--val-csv v.csv` -> ("{val}", {})."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.core.templates import BUILTIN_PLACEHOLDERS
 
     words = set(re.split(r"[-_]+", option.lstrip("-").lower()))

@@ -27,6 +27,7 @@ def _param(text: str) -> tuple[str, object]:
 @click.option("--param", "params", multiple=True, help="KEY=VALUE into params_logged.json.")
 def command(name: str | None, value: str | None, step: int | None, params: tuple[str, ...]) -> None:
     """Append NAME=VALUE to the running task's metrics.jsonl (a no-op outside a task)."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.track import log as tlog
 
     if name is None and not params:
@@ -46,6 +47,7 @@ def command(name: str | None, value: str | None, step: int | None, params: tuple
 
 
 def _log_value(name: str, value: str | None, step: int | None) -> None:
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.track import log as tlog
 
     if not name.strip():

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import click
+
+from foldrun.errors import FoldrunError
 
 
 def format_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -25,10 +28,6 @@ def json_errors(command: str) -> Callable[[Callable[..., Any]], Callable[..., An
     stdout, {"command", "ok": false, "error", "exit_code"}, as `check --format json` prints
     its problems: a script reading stdout gets an answer, not nothing. stderr keeps its one
     line and the exit code stays 2."""
-    import functools
-
-    from foldrun.errors import FoldrunError
-
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def inner(*args: Any, **kwargs: Any) -> Any:

@@ -21,6 +21,7 @@ def command(args: tuple[str, ...], fmt: str, no_refresh: bool) -> None:
     (a foldrun.toml, or a run folder). With several SPECs each run is a dataset: every view
     is their union with a `dataset` column first.
     """
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.results.query import run_query
 
     if len(args) < 2:

@@ -13,6 +13,7 @@ def command(specs: tuple[str, ...], out: str | None) -> None:
     """Write report/ for SPEC (a foldrun.toml, or a run folder): fold_summary.csv,
     cv_summary.json, plots and a self-contained index.html. Several SPECs are compared as
     datasets (one run each) in --out: ranks, Friedman test, critical difference."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.report import build_report
     from foldrun.run.signals import REPORT, stopping_on_signals
 
@@ -42,6 +43,7 @@ def _echo_summary(summary: dict) -> None:  # type: ignore[type-arg]
     pruned = counts.get("pruned", 0) if isinstance(counts, dict) else 0
     stopped = f" ({pruned} pruned by the race)" if pruned else ""
     click.echo(f"tasks done: {done}/{total}{stopped}; primary metric: {summary['primary_metric']}")
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.report.terminal import summary_lines
 
     for line in summary_lines(summary):  # what run and demo print too
@@ -52,6 +54,7 @@ def _echo_summary(summary: dict) -> None:  # type: ignore[type-arg]
 
 
 def _across(specs: list[str], out: str | None) -> None:
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.errors import ReportError
     from foldrun.report.build import build_across_report
 

@@ -126,6 +126,7 @@ def command(
 
     Exit 0 when every selected task is done, 1 when some failed, 2 on bad input.
     """
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.run.gpus import parse_gpus
     from foldrun.run.options import RunOptions
     from foldrun.run.progress import live_progress_factory
@@ -145,6 +146,7 @@ def command(
         wait=backend != "slurm" if wait is None else wait,
     )
     if fmt == "json":  # stdout holds the JSON only (a SLURM dry run shows its sbatch lines)
+        # lazy: `foldrun --help` imports every command module (cli/__init__.py)
         from foldrun.api import user_output_to_stderr
 
         with user_output_to_stderr():
@@ -176,6 +178,7 @@ def command(
 def echo_summary(spec: str) -> None:
     """Each model's mean ± std and interval, as the report says them; a run that succeeded
     never fails for its summary (one line says why there is none)."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.report.terminal import run_lines
 
     try:
@@ -189,6 +192,7 @@ def echo_summary(spec: str) -> None:
 
 
 def _echo_json(result: object, dry_run: bool) -> int:
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     import json
 
     from foldrun.api import RunOutcome
@@ -200,11 +204,13 @@ def _echo_json(result: object, dry_run: bool) -> int:
 
 def export_after_run(spec_path: str, run_dir: object, err: bool = False) -> None:
     """With [mlflow] in the spec, mirror the finished tasks into MLflow; never fails the run."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.spec import load_spec
 
     spec = load_spec(spec_path)
     if spec.mlflow is None:
         return
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.track.mlflow import maybe_export_after_run
 
     message = maybe_export_after_run(spec, run_dir)  # type: ignore[arg-type]

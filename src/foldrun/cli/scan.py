@@ -33,6 +33,7 @@ def command(
     absolute: bool,
 ) -> None:
     """Index the files under FOLDER into a table: a column per field, and `path`."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.data.scan import scan
     from foldrun.data.table import write_table
 
@@ -71,6 +72,7 @@ def _not_the_labels(labels: Path | None, out: Path) -> None:
 def _replaceable(out: Path, columns: list[str]) -> None:
     """An existing --out is replaced only when it is an index of these columns (a scan's
     own table, refreshed): any other file is the user's, and foldrun never replaces it."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.data.table import read_table
 
     if not out.is_file():

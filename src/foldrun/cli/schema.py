@@ -11,6 +11,7 @@ def command() -> None:
 
     Save it beside your specs and point your editor at it: a `#:schema ./foldrun.schema.json`
     first line (Taplo / Even Better TOML), or a `.taplo.toml` rule."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.spec.schema import schema_text
 
     click.echo(schema_text(), nl=False)

@@ -47,6 +47,7 @@ STRATEGY_HELP = (
 @click.option("--overwrite", is_flag=True, help="replace a different split already at --out")
 def command(table: Path, out: Path, **options: Any) -> None:
     """Assign every row of TABLE to folds without leakage and write the split folder."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.data.table import read_table
     from foldrun.errors import FoldrunError
     from foldrun.split import make_folds
@@ -79,6 +80,7 @@ def command(table: Path, out: Path, **options: Any) -> None:
 def _run_lock(out: Path) -> Any:
     """The run's lock when `out` is the split/ of a run folder (a runner reads it), else
     nothing to hold. Refused in one line while a runner holds it."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     import contextlib
 
     from foldrun.layout import RunLayout
@@ -88,6 +90,7 @@ def _run_lock(out: Path) -> Any:
     for layout in (RunLayout(out.parent), RunLayout(out.parent.parent)):
         # a runner always holds its lock in .foldrun/: no .foldrun/, no run to wait for
         if layout.split_dir in (out, out.parent) and layout.state_dir.is_dir():
+            # lazy: `foldrun --help` imports every command module (cli/__init__.py)
             from foldrun.run import lock
 
             return lock.held(layout.lock_file)

@@ -34,6 +34,7 @@ def command(spec: str, only_failed: bool, every_task: bool, fmt: str) -> int:
     Above 200 tasks, one row per model, variant and stage instead (--tasks: every task);
     --format json always lists every task. Exit 0 only when every task is done.
     """
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     import json
     from pathlib import Path
 
@@ -48,6 +49,7 @@ def command(spec: str, only_failed: bool, every_task: bool, fmt: str) -> int:
 
 
 def _print_table(status: object, only_failed: bool, every_task: bool) -> None:
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from foldrun.run.status import SUMMARY_OVER
 
     rows = [r for r in status.tasks if not (only_failed and r.state == "done")]  # type: ignore[attr-defined]
@@ -60,6 +62,7 @@ def _print_table(status: object, only_failed: bool, every_task: bool) -> None:
 def _print_summary(status: object, rows: list) -> None:
     """One row per model/variant/stage: a table of 10,000 tasks is too long to read and took
     78% of status's time to draw."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table

@@ -12,6 +12,7 @@ import click
 def command(spec: str, tracking_uri: str | None, experiment: str | None) -> None:
     """Export SPEC's run (a foldrun.toml or a run folder) to MLflow: a parent run per
     model × variant, a child run per fold and refit. Exit 1 when some could not be."""
+    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
     import warnings
 
     from foldrun.track.mlflow import export_run

@@ -20,7 +20,9 @@ from typing import Any
 from foldrun.core.files import write_if_changed
 from foldrun.core.task import PlannedTask, Resources, TaskRecipe, matches
 from foldrun.core.taskid import TaskId
+from foldrun.core.templates import placeholders
 from foldrun.data.table import forget_shared_tables
+from foldrun.errors import FoldrunError, SpecError
 from foldrun.layout import REFIT_FOLD, RunLayout
 from foldrun.plan.code import code_files, code_hashes, imported_packages
 from foldrun.plan.data import check_external, data_meta
@@ -154,8 +156,6 @@ def _naming(spec: Spec, view: Spec) -> Iterator[None]:
     """A dataset's error says which dataset (and the spec, when it names no file): the
     split's own errors (`strategy 'grouped' needs a group column`) named neither, and a
     dataset's own table was `data.table`."""
-    from foldrun.errors import FoldrunError
-
     try:
         yield
     except FoldrunError as err:
@@ -176,8 +176,6 @@ def check_same_kind(spec: Spec) -> None:
     """A run folder holds datasets (`[datasets]`: split/<dataset>/, tasks/<dataset>/) or
     not, never both: a dataset named like a fold (`fold_00`) would adopt a fold of the
     other's split, and either's tasks would sit among the other's. Writes nothing."""
-    from foldrun.errors import SpecError
-
     layout = RunLayout(spec.run_dir)
     recorded = layout.recorded_datasets()
     if recorded and not spec.datasets:
@@ -446,8 +444,6 @@ def _files_only(model: ModelSpec, stage: str) -> bool:
     """A command's predict whose outputs are files of its own, for a user evaluate to score
     (denoised spectra): done when it exits 0 and its declared metrics files read back whole
     (its template names no {predictions} it would have to write)."""
-    from foldrun.core.templates import placeholders
-
     template = model.template(stage)
     return (
         stage == "predict"

@@ -31,7 +31,9 @@ def kept_columns(model: ModelSpec, data: dict[str, Any]) -> list[str] | None:
     and those features; None when it reads every column."""
     if model.features is None:
         return None
-    from foldrun.split.folds import composite_name, group_columns
+    # lazy: foldrun.split loads pandas and pyarrow; planning a model without features
+    # (and `import foldrun.plan`) need not
+    from foldrun.split.assign import composite_name, group_columns
 
     targets = data.get("target")
     targets = targets if isinstance(targets, list) else [targets]

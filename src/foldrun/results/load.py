@@ -97,7 +97,7 @@ class Results:
 
     def option(self, name: str) -> object:
         """A `[report]` option as given, else its default (the spec's, the one owner)."""
-        from foldrun.spec.report import ReportSpec
+        from foldrun.spec.report import ReportSpec  # lazy: pydantic, for one option
 
         value = self.options.get(name)
         return ReportSpec.model_fields[name].default if value is None else value

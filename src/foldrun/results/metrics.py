@@ -249,7 +249,7 @@ def scorer_inputs(df: pd.DataFrame, task: str) -> tuple[np.ndarray, np.ndarray]:
 def user_score(df: pd.DataFrame, task: str, name: str, ref: str, base: Path | None) -> float:
     """`ref`(y_true, predictions) as a float; NaN when the scorer raises ValueError
     (undefined on this fold, as for the built-in metrics)."""
-    from foldrun.spec.report import load_scorer
+    from foldrun.spec.report import load_scorer  # lazy: pydantic, only with [report] scorers
 
     where = f"[report] scorers.{name} = {ref!r}"
     try:

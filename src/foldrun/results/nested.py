@@ -21,9 +21,11 @@ import pandas as pd
 
 from foldrun.core import state
 from foldrun.core.task import TaskState
+from foldrun.core.taskid import TaskId
 from foldrun.results import stats
-from foldrun.results.collect import INNER, STAGE_RANK
+from foldrun.results.collect import INNER, STAGE_RANK, TaskRef
 from foldrun.results.refresh import Planned
+from foldrun.results.source import planned_tasks
 
 INNER_COLUMNS = ["model", "variant", "repeat", "fold", "inner", "value"]
 
@@ -71,9 +73,6 @@ def fold_score(stages: Sequence[Planned], metric: str) -> float:
 
 def _on_disk(tasks_dir: Path) -> list[Planned]:
     """Inner task folders found on disk (no plan: any whole DONE counts)."""
-    from foldrun.core.taskid import TaskId
-    from foldrun.results.collect import TaskRef
-
     found = []
     patterns = (f"*/*/fold_*/{INNER}*/*", f"*/*/repeat_*/fold_*/{INNER}*/*")
     for stage_dir in sorted(p for pattern in patterns for p in tasks_dir.glob(pattern)):
@@ -88,8 +87,6 @@ def _on_disk(tasks_dir: Path) -> list[Planned]:
 
 def for_results(results) -> dict[str, dict[str, object]]:
     """`nested_selection` of a run's Results: {} when no model has inner folds."""
-    from foldrun.results.source import planned_tasks
-
     planned = planned_tasks(results.source, inner=True) if results.planned else None
     scores = inner_scores(results.source.layout.tasks_dir, planned, results.primary)
     if scores.empty:
