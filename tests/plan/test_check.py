@@ -402,3 +402,20 @@ def test_code_entries_that_name_no_file_are_check_lines(tmp_path: Path) -> None:
     assert problem_lines(spec) == []
     spec.write_text(spec.read_text().replace("[split]", "[defaults]\ncode = ['..']\n[split]"))
     assert "defaults.code: code entry '..'" in only_problem(spec)
+
+
+@pytest.mark.parametrize("onto", ["fold", "subset"])
+def test_a_rename_onto_a_column_of_the_fold_table(tmp_path: Path, onto: str) -> None:
+    """Hostile round 3: x -> 'fold' with {fold_table} passed check and the program's fold
+    table held one 'fold' column: the fold numbers, the feature's values gone."""
+    models = f"""
+    [models.m]
+    train = "cp {{fold_table}} {{out}}/t.csv"
+    manifests = {{ rename = {{ x1 = "{onto}" }} }}
+    """
+    assert f"rename gives 'x1' the name of the column '{onto}'" in only_problem(
+        write_spec(tmp_path, models))
+    renamed_too = models.replace(f'x1 = "{onto}"', f'x1 = "{onto}", {onto} = "{onto}_"')
+    assert problem_lines(write_spec(tmp_path, renamed_too)) == []
+    plain = models.replace("{fold_table}", "{train}")  # no fold table: no clash
+    assert problem_lines(write_spec(tmp_path, plain)) == []

@@ -284,6 +284,7 @@ def _input_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
             found.append(Problem(f"not in {data.table}{hint}", parts.file, field, column=column))
     roles = {data.id: "id", **dict.fromkeys(data.targets, "target"),
              **dict.fromkeys(data.groups, "group")}  # fmt: skip
+    columns = [*columns, *_fold_table_columns(model)]  # a new list: the info is cached
     for old, new in rename.items():  # two columns of one name: the program reads either
         if new in columns and new not in rename and new != old:
             found.append(Problem(f"rename gives {old!r} the name of the column {new!r}; "
@@ -294,6 +295,16 @@ def _input_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
                              "model would see it (leakage); remove it", parts.file,
                              f"{key}.features", column=column))  # fmt: skip
     return found
+
+
+def _fold_table_columns(model: ModelSpec) -> list[str]:
+    """The columns `{fold_table}` adds (fold, subset), where a template of the model reads
+    it: a column renamed onto one of them would be lost in that table."""
+    from foldrun.core.templates import placeholders
+
+    templates = [model.template(stage) for stage in model.stage_names()]
+    reads = any("fold_table" in placeholders(t) for t in templates if t)
+    return ["fold", "subset"] if reads else []
 
 
 def code_problems(key: str, entries: list[str], parts: _Parts) -> list[Problem]:
