@@ -419,3 +419,14 @@ def test_a_rename_onto_a_column_of_the_fold_table(tmp_path: Path, onto: str) -> 
     assert problem_lines(write_spec(tmp_path, renamed_too)) == []
     plain = models.replace("{fold_table}", "{train}")  # no fold table: no clash
     assert problem_lines(write_spec(tmp_path, plain)) == []
+
+
+def test_a_table_column_named_like_a_column_of_the_fold_table(tmp_path: Path) -> None:
+    """Hostile round 3: a data column named 'subset' was replaced by the fold table's own."""
+    models = '[models.m]\ntrain = "cp {fold_table} {out}/t.csv"\n'
+    spec = write_spec(tmp_path, models)
+    text = (tmp_path / "samples.csv").read_text()
+    (tmp_path / "samples.csv").write_text(text.replace("x2", "subset", 1))
+    assert "column 'subset' has the name of a column {fold_table} adds" in only_problem(spec)
+    renamed = models + 'manifests = { rename = { subset = "x2" } }\n'
+    assert problem_lines(write_spec(tmp_path, renamed)) == []

@@ -269,7 +269,8 @@ def _input_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
     feature that is the id, a target or a group would leak it into the model."""
     found = _config_file_problems(key, model, parts)
     rename = model.manifests.rename if model.manifests is not None else {}
-    if parts.data is None or (model.features is None and not rename):
+    if parts.data is None or (model.features is None and not rename
+                              and not _fold_table_columns(model)):  # fmt: skip
         return found
     try:
         columns = read_table_info((parts.base / parts.data.table).resolve()).columns
@@ -284,7 +285,12 @@ def _input_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
             found.append(Problem(f"not in {data.table}{hint}", parts.file, field, column=column))
     roles = {data.id: "id", **dict.fromkeys(data.targets, "target"),
              **dict.fromkeys(data.groups, "group")}  # fmt: skip
-    columns = [*columns, *_fold_table_columns(model)]  # a new list: the info is cached
+    own = _fold_table_columns(model)
+    for column in [c for c in own if c in columns and c not in rename]:  # replaced there
+        found.append(Problem(f"the table's column {column!r} has the name of a column "
+                             "{fold_table} adds; rename it (manifests.rename)", parts.file,
+                             f"{key}.manifests.rename", column=column))  # fmt: skip
+    columns = [*columns, *own]  # a new list: the info is cached
     for old, new in rename.items():  # two columns of one name: the program reads either
         if new in columns and new not in rename and new != old:
             found.append(Problem(f"rename gives {old!r} the name of the column {new!r}; "
