@@ -224,22 +224,29 @@ def check_004_variant(tasks: Path, results: Path, summary: dict, tmp_path: Path)
     assert sorted(f1) == [f"default+thresh{t}" for t in ("0.3", "0.5", "0.7")]
     assert {n for _, n in f1.values()} == {3}
     assert len(list(tasks.glob("spot/default/fold_*/train/DONE"))) == 3
+    # the seed's three key=value configs, rendered per task (and per external set)
+    evaluate = tasks / "spot/default+thresh0.5/fold_01/evaluate"
+    cfg = dict(line.split("=", 1) for line in (evaluate / "eval.benchmark.cfg").read_text()
+               .splitlines() if "=" in line and not line.startswith("#"))  # fmt: skip
+    assert cfg["output_dir"].endswith("fold_02/benchmark") and cfg["detection_column"] == "pred"
+    assert (tasks / "spot/default/fold_01/train/alpaca_server.cfg").is_file()
     # a higher threshold finds fewer calls: recall falls as the threshold rises
     recall = [v["mean"] for t in ("0.3", "0.5", "0.7") for v in summary["metrics"]
               if v["variant"] == f"default+thresh{t}" and v["metric"] == "recall"]
     assert len(recall) == 3 and recall[0] > recall[1] > recall[2]
     (best,) = summary["models"]
     assert best["metric"] == "f1" and best["variant"] == max(f1, key=lambda v: f1[v][0])
-    # the benchmark corpus: spot.py's evaluate scored every fold model at every threshold
-    # on it, foldrun the fold ensemble; none of it is in the CV means (n = 3 above)
+    # the benchmark corpus: the seed's evaluation scored every fold model at every threshold
+    # on it (its metrics.csv, read after each run); none of it is in the CV means (n = 3)
     m = pd.read_parquet(results / "metrics.parquet")
     bench = m[m["subset"] == "external:benchmark"]
     f1s = bench[bench["metric"] == "f1"]
     assert sorted(f1s.groupby("variant").size()) == [3, 3, 3]
     assert set(f1s["model_set"]) == {"fold"} and sorted(f1s["fold"].unique()) == [0, 1, 2]
-    calls = bench[(bench["metric"] == "f1_call") & (bench["model_set"] == "ensemble")]
-    assert sorted(calls["variant"]) == sorted(f1) and (calls["fold"] == -1).all()
-    truth = pd.read_csv(tmp_path / "004-animal-calls/benchmark.csv").set_index("clip")["label"]
+    # the corpus has no label column: scored by the seed's evaluation alone (its annotations)
+    assert "label" not in pd.read_csv(tmp_path / "004-animal-calls/benchmark.csv").columns
+    assert set(bench["model_set"]) == {"fold"} and "f1_call" not in set(bench["metric"])
+    truth = pd.Series(json.loads((tmp_path / "004-animal-calls/corpus_index.json").read_text()))
     folder = tasks / "spot/default+thresh0.5/fold_01"
     preds = pd.read_parquet(folder / "predict/predictions.parquet")
     said = preds[preds["subset"] == "external:benchmark"].set_index("id")["pred"] == "call"
