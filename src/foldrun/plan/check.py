@@ -285,21 +285,28 @@ def _input_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
             found.append(Problem(f"not in {data.table}{hint}", parts.file, field, column=column))
     roles = {data.id: "id", **dict.fromkeys(data.targets, "target"),
              **dict.fromkeys(data.groups, "group")}  # fmt: skip
-    own = _fold_table_columns(model)
-    for column in [c for c in own if c in columns and c not in rename]:  # replaced there
-        found.append(Problem(f"the table's column {column!r} has the name of a column "
-                             "{fold_table} adds; rename it (manifests.rename)", parts.file,
-                             f"{key}.manifests.rename", column=column))  # fmt: skip
-    columns = [*columns, *own]  # a new list: the info is cached
-    for old, new in rename.items():  # two columns of one name: the program reads either
-        if new in columns and new not in rename and new != old:
-            found.append(Problem(f"rename gives {old!r} the name of the column {new!r}; "
-                                 "rename that one too, or pick another name", parts.file,
-                                 f"{key}.manifests.rename", column=old))  # fmt: skip
+    found += _name_clashes(key, model, rename, list(columns), parts)
     for column in [c for c in model.features or [] if c in roles]:
         found.append(Problem(f"features include {column!r}, the {roles[column]} column: the "
                              "model would see it (leakage); remove it", parts.file,
                              f"{key}.features", column=column))  # fmt: skip
+    return found
+
+
+def _name_clashes(key: str, model: ModelSpec, rename: dict[str, str], columns: list[str],
+                  parts: _Parts) -> list[Problem]:  # fmt: skip
+    """Two columns of one name in a manifest or `{fold_table}` (the program reads either,
+    or the fold table's own fold/subset replaces the data's)."""
+    found, own = [], _fold_table_columns(model)
+    for column in [c for c in own if c in columns and c not in rename]:  # replaced there
+        found.append(Problem(f"the table's column {column!r} has the name of a column "
+                             "{fold_table} adds; rename it (manifests.rename)", parts.file,
+                             f"{key}.manifests.rename", column=column))  # fmt: skip
+    for old, new in rename.items():
+        if new in [*columns, *own] and new not in rename and new != old:
+            found.append(Problem(f"rename gives {old!r} the name of the column {new!r}; "
+                                 "rename that one too, or pick another name", parts.file,
+                                 f"{key}.manifests.rename", column=old))  # fmt: skip
     return found
 
 
