@@ -430,3 +430,18 @@ def test_a_table_column_named_like_a_column_of_the_fold_table(tmp_path: Path) ->
     assert "column 'subset' has the name of a column {fold_table} adds" in only_problem(spec)
     renamed = models + 'manifests = { rename = { subset = "x2" } }\n'
     assert problem_lines(write_spec(tmp_path, renamed)) == []
+
+
+def test_a_proba_table_naming_no_class_of_the_target(tmp_path: Path) -> None:
+    """Hostile round 3: proba = { 0 = ..., maybe = ... } passed check, and every fold was
+    done and scored on a class 'maybe' the target never has (roc_auc NaN, a brier of it)."""
+    models = """
+    [models.m]
+    train = "true"
+    predict = "true {test} {predictions}"
+    [models.m.predictions]
+    proba = { "0" = "p0", maybe = "p1" }
+    """
+    problem = only_problem(write_spec(tmp_path, models))
+    assert "proba names 'maybe', not a class of 'label'" in problem
+    assert problem_lines(write_spec(tmp_path, models.replace("maybe", '"1"'))) == []

@@ -250,6 +250,7 @@ def model_problems(name: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
             if message:
                 found.append(Problem(message, parts.file, f"{key}.{field}"))
     found += _input_problems(key, model, parts)
+    found += _proba_class_problems(key, model, parts)
     found += code_problems(f"{key}.code", model.code, parts)
     missing = _absent_subsets(parts)
     for stage in STAGES:
@@ -291,6 +292,26 @@ def _input_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
                              "model would see it (leakage); remove it", parts.file,
                              f"{key}.features", column=column))  # fmt: skip
     return found
+
+
+def _proba_class_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
+    """`[models.X.predictions] proba = { class = column }` names classes of the target: a
+    class the target lacks was scored as one (every true class missing a column)."""
+    proba = model.predictions.proba if model.predictions is not None else None
+    data = parts.data
+    if not isinstance(proba, dict) or data is None or len(data.targets) != 1:
+        return []
+    try:
+        info = read_table_info((parts.base / data.table).resolve(), (data.targets[0],))
+    except FoldrunError:
+        return []  # said under data.table
+    classes = info.distinct.get(data.targets[0], set())
+    unknown = sorted(set(proba) - classes)
+    if not unknown or not classes or len(classes) >= 1000:  # not all distinct values read
+        return []
+    return [Problem(f"proba names {unknown[0]!r}, not a class of {data.targets[0]!r} (its "
+                    f"classes: {', '.join(sorted(classes)[:10])})", parts.file,
+                    f"{key}.predictions.proba")]  # fmt: skip
 
 
 def _name_clashes(key: str, model: ModelSpec, rename: dict[str, str], columns: list[str],
