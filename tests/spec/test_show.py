@@ -58,3 +58,19 @@ def test_a_spec_with_problems_shows_only_the_problems(tmp_path: Path) -> None:
 def test_without_show_nothing_more_is_printed(tmp_path: Path) -> None:
     done = CliRunner().invoke(cli, ["check", str(project(tmp_path))])
     assert done.exit_code == 0 and done.output.count("\n") == 1
+
+
+def test_defaults_are_shown_and_every_example_loads_back_the_same(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2] / "examples"
+    specs = sorted(root.glob("*/*.toml"))
+    assert len(specs) >= 5
+    first = resolved_toml(load_spec(specs[0]))  # 000: [report] left at its defaults
+    assert "\nconfidence = 0.95\n" in first and "\nbootstrap = 1000\n" in first
+    for spec in specs:
+        shown = resolved_toml(load_spec(spec))
+        again = spec.with_name(f".shown-{spec.name}")
+        try:
+            again.write_text(shown)
+            assert load_spec(again).model_dump() == load_spec(spec).model_dump(), spec
+        finally:
+            again.unlink(missing_ok=True)

@@ -16,7 +16,8 @@ from foldrun.errors import ExitCode
 @click.argument("spec", type=click.Path(dir_okay=False))
 @format_option("ok, problems")
 @click.option("--show", is_flag=True, help=(
-    "Also print the spec as resolved: every model with what it takes from extends."))
+    "Also print the spec as resolved: every model with what it takes from extends, "
+    "every key with its value, defaults included."))
 def command(spec: str, fmt: str, show: bool) -> None:
     """Validate SPEC, its data, split, models and command templates without running anything."""
     # lazy: `foldrun --help` imports every command module (cli/__init__.py)

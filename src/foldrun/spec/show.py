@@ -1,6 +1,6 @@
 """The spec as foldrun resolved it, written back as TOML (`foldrun check --show`): every
-model with what it took from `extends`, [datasets] and the rest as they load; keys left at
-their defaults are left out."""
+model with what it took from `extends`, [datasets] and the rest as they load, every key
+with its value (defaults included; only unset optional keys are left out)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 def resolved(spec: Spec) -> dict[str, Any]:
     """The spec's settings as plain data (what `--format json` shows)."""
-    return spec.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
+    return spec.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def resolved_toml(spec: Spec) -> str:
