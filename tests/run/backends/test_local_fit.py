@@ -103,7 +103,12 @@ def test_a_cluster_spec_runs_unchanged_with_jobs_2(tmp_path: Path) -> None:
     dry = runner.invoke(cli, ["run", str(spec), "--jobs", "2", "--gpus", "", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "toy/train: 2 task(s) get cpus=2 (asked 4: each runs alone) gpus=none (asked 1, " \
-        "gpus_optional: on CPU)" in dry.output
+        "gpus_optional: on CPU)" in dry.stderr
+    assert "task(s) get" not in dry.stdout  # stdout: the task keys, a line each
+    spec.write_text(text)  # one CPU, no GPU: nothing to tell, stderr stays quiet
+    quiet = runner.invoke(cli, ["run", str(spec), "--jobs", "2", "--gpus", "", "--dry-run"])
+    assert quiet.exit_code == 0 and quiet.stderr == "" and "task(s) get" not in quiet.output
+    spec.write_text(text + SEED_003_LIKE)
     done = runner.invoke(cli, ["run", str(spec), "--jobs", "2"])  # the GPUs found here
     assert done.exit_code == 0, done.output
     assert "6 task(s) run" in done.output  # train, predict, evaluate x 2

@@ -306,11 +306,14 @@ class LocalBackend(Backend):
         return replace(ctx, gpus=found)
 
     def dry_run(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> None:
-        """One line per model, stage and request: the cpus and GPUs its tasks get here."""
+        """One line per model, stage and request beyond one CPU: the cpus and GPUs its tasks
+        get here. On stderr, since a dry run's stdout is its task keys, a line each; tasks
+        asking for one CPU and no GPU (the default) get no line: there is nothing to tell."""
         groups: dict[tuple[str, str, Resources], list[PlannedTask]] = {}
         for task in tasks:
-            groups.setdefault((task.model, task.stage, task.resources), []).append(task)
-        for same in groups.values():  # stderr: stdout of a dry run is the task keys, a line each
+            if task.resources.cpus > 1 or task.resources.gpus > 0:
+                groups.setdefault((task.model, task.stage, task.resources), []).append(task)
+        for same in groups.values():
             print(_grant_line(same, ctx.jobs, ctx.gpus), file=sys.stderr)
 
     def execute(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> BackendResult:
