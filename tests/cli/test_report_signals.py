@@ -36,11 +36,18 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run
 
 
+def _hup_default() -> None:
+    """SIGHUP as a terminal gives it: a suite started under `nohup` passes SIG_IGN on, which
+    the report keeps on purpose (nohup's choice), so the SIGHUP case ran to exit 0."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _started(run: Path) -> tuple[subprocess.Popen[str], list[psutil.Process]]:
     """The report, once its temporary folder and its forked workers exist."""
     foldrun = str(Path(sys.executable).parent / "foldrun")
     proc = subprocess.Popen([foldrun, "report", str(run)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_hup_default)  # fmt: skip
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         workers = psutil.Process(proc.pid).children()
