@@ -1,13 +1,135 @@
-"""Where every file of a run folder lives. All code builds paths through here."""
+"""Where every file of a run folder (RunLayout) and of a split folder (SplitLayout) lives.
+All code builds those paths through here (tests/test_owners.py checks it on the AST)."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
+
+from foldrun.core.strategies import MANIFEST_FORMATS
 
 # the fold dir of a task key, its one format (core/taskid.py owns the key)
-from foldrun.core.taskid import REFIT_FOLD, fold_dir_name  # noqa: F401
+from foldrun.core.taskid import (  # noqa: F401
+    FOLD,
+    INNER,
+    REFIT_FOLD,
+    REPEAT,
+    fold_dir_name,
+    part_glob,
+    part_name,
+    part_number,
+)
+
+MANIFESTS = ("train", "val", "test")  # the manifests of a fold folder (val: when it has one)
+INNER_MANIFESTS = ("train", "test")  # the manifests of an inner fold folder
+
+
+def numbered(base: Path, word: str) -> list[int]:
+    """The numbers of the `<word>_NN` folders in `base` (FOLD, REPEAT, INNER: a fold dir's
+    parts, core/taskid.py), in listing order; [] when `base` is no folder."""
+    try:
+        names = os.listdir(base)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = [(n, part_number(n, word)) for n in names]
+    return [i for n, i in found if i is not None and (base / n).is_dir()]
+
+
+@dataclass(frozen=True)
+class SplitLayout:
+    """The files of one split folder (`foldrun split --out`, a run's `split/`, a `[split]
+    from` folder): split/store.py writes them; planning, results, reports and a program's
+    {assignments} read them here.
+
+    details.json (the marker: foldrun made the folder), assignments.csv, assignments.json,
+    folds.parquet, holdout.<fmt>, `<fold dir>/{train,val,test}.<fmt>`,
+    `<fold dir>/inner_NN/{train,test}.<fmt>` (fold dir: core/taskid.py; fmt: csv|parquet)."""
+
+    root: Path
+
+    MARKER: ClassVar[str] = "details.json"
+    FILES: ClassVar[tuple[str, ...]] = (
+        MARKER, "assignments.csv", "assignments.json", "folds.parquet"
+    )
+
+    @property
+    def details(self) -> Path:
+        return self.root / self.MARKER
+
+    @property
+    def assignments_csv(self) -> Path:
+        return self.root / "assignments.csv"
+
+    @property
+    def assignments_json(self) -> Path:
+        """{"key": column, "repeats": [{value: test fold}]} (a program's {assignments})."""
+        return self.root / "assignments.json"
+
+    @property
+    def folds_parquet(self) -> Path:
+        """The long table: id, repeat, fold, subset."""
+        return self.root / "folds.parquet"
+
+    def holdout(self, fmt: str) -> Path:
+        return self.root / f"holdout.{fmt}"
+
+    def find_holdout(self) -> Path | None:
+        """The holdout manifest on disk (CSV first), None when the split has none."""
+        return next((p for x in MANIFEST_FORMATS if (p := self.holdout(x)).is_file()), None)
+
+    def fold_dir(self, fold: int, repeat: int = 0, n_repeats: int = 1) -> Path:
+        return self.root / fold_dir_name(fold, repeat, n_repeats)
+
+    @staticmethod
+    def inner_dir(fold_folder: Path, inner: int) -> Path:
+        return fold_folder / part_name(INNER, inner)
+
+    @staticmethod
+    def manifest(folder: Path, subset: str, fmt: str) -> Path:
+        """`<folder>/<subset>.<fmt>` (train, val, test)."""
+        return folder / f"{subset}.{fmt}"
+
+    def repeats(self) -> list[int]:
+        """The numbers of the `repeat_NN` folders, sorted ([]: a split of one repeat)."""
+        return sorted(numbered(self.root, REPEAT))
+
+    def folds_in(self, repeat: int | None = None) -> list[tuple[int, Path]]:
+        """(fold, folder) of the fold folders of `repeat` (None: a split without repeat
+        folders), sorted."""
+        base = self.root if repeat is None else self.root / part_name(REPEAT, repeat)
+        return [(f, base / part_name(FOLD, f)) for f in sorted(numbered(base, FOLD))]
+
+    @staticmethod
+    def inners_in(fold_folder: Path) -> list[tuple[int, Path]]:
+        """(inner, folder) of a fold folder's inner folds, sorted."""
+        found = sorted(numbered(fold_folder, INNER))
+        return [(i, SplitLayout.inner_dir(fold_folder, i)) for i in found]
+
+    def manifest_format(self) -> str:
+        """The format of the folder's manifests: "parquet" or "csv"."""
+        first = part_glob(FOLD)
+        for fold_dirs in (first, f"{part_glob(REPEAT)}/{first}"):
+            if next(self.root.glob(f"{fold_dirs}/train.parquet"), None) is not None:
+                return "parquet"
+        return "csv"
+
+    @classmethod
+    def owned_patterns(cls) -> tuple[str, ...]:
+        """Every file a split folder foldrun made may hold (core/owned.py replaces only
+        such a folder)."""
+        fold = part_glob(FOLD, digits=True)
+        dirs = (fold, f"{part_glob(REPEAT, digits=True)}/{fold}")
+        inner = part_glob(INNER, digits=True)
+        return (
+            *cls.FILES,
+            *(f"holdout.{x}" for x in MANIFEST_FORMATS),
+            *(f"{d}/{s}.{x}" for d in dirs for s in MANIFESTS for x in MANIFEST_FORMATS),
+            *(f"{d}/{inner}/{s}.{x}" for d in dirs for s in INNER_MANIFESTS
+              for x in MANIFEST_FORMATS),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -28,6 +150,11 @@ class RunLayout:
     @property
     def split_dir(self) -> Path:
         return self._own(self.root / "split")
+
+    @property
+    def split(self) -> SplitLayout:
+        """The run's own split folder (`split_dir`); `used_split` is the one tasks use."""
+        return SplitLayout(self.split_dir)
 
     @property
     def tasks_dir(self) -> Path:
@@ -64,6 +191,21 @@ class RunLayout:
     def lock_file(self) -> Path:
         return self.state_dir / "lock"
 
+    @property
+    def worker_log(self) -> Path:
+        """What workers print outside a task's own train.log (a crash before it opened)."""
+        return self.state_dir / "worker.log"
+
+    def checkpoint_dir(self, key: str) -> Path:
+        """`FOLDRUN_CHECKPOINT_DIR` of a task (its key, core/taskid.py): it survives retries
+        and requeues, so it lives outside the task folder."""
+        return self.state_dir / "checkpoints" / key
+
+    def task_path(self, key: str) -> Path:
+        """The folder of the task `key` (core/taskid.py: the key is its path under
+        `tasks/`, its dataset first; so this is the run's `tasks/`, never a dataset's)."""
+        return self.root / "tasks" / key
+
     def recorded_datasets(self) -> list[str]:
         """The datasets planning recorded in this run folder (`[datasets]`), sorted; []
         for a run without datasets."""
@@ -77,6 +219,16 @@ class RunLayout:
         """Whether planning recorded the split of a run without datasets here (its
         split.json, or split_from.json), which a spec with `[datasets]` must not mix with."""
         return any((self.state_dir / n).is_file() for n in ("split.json", "split_from.json"))
+
+    @property
+    def split_record(self) -> Path:
+        """The options and data sha256 the run's split was made with (plan/split.py)."""
+        return self.records_dir / "split.json"
+
+    @property
+    def data_cache(self) -> Path:
+        """What planning read from the data table, kept while the table is unchanged."""
+        return self.records_dir / "data.json"
 
     @property
     def split_from_file(self) -> Path:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from foldrun.layout import RunLayout
+
 if TYPE_CHECKING:
     from foldrun.report.build import Report
 
@@ -86,7 +88,7 @@ def command(directory: str, jobs: int | None) -> int:
 
         for line in summary_lines(report.summary):
             click.echo(line)
-    click.echo(f"task folders: {run_dir / 'tasks'}")
+    click.echo(f"task folders: {RunLayout(run_dir).tasks_dir}")
     if report is not None:
         click.echo(f"report: {report.index}")
     click.echo(f"next: foldrun status {spec}")

@@ -14,7 +14,35 @@ from dataclasses import dataclass
 
 REFIT_FOLD = -1  # the fold number of tasks that use all non-holdout data (folder `all`)
 REFIT_DIR = "all"
-_FOLD, _REPEAT, _INNER = (re.compile(rf"{w}_(\d+)") for w in ("fold", "repeat", "inner"))
+# the words of a fold dir's parts (`fold_00`, `repeat_01`, `inner_02`), also the split
+# folder's (layout.SplitLayout)
+FOLD, REPEAT, INNER = "fold", "repeat", "inner"
+_FOLD, _REPEAT, _INNER = (re.compile(rf"{w}_(\d+)") for w in (FOLD, REPEAT, INNER))
+_PARTS = {FOLD: _FOLD, REPEAT: _REPEAT, INNER: _INNER}
+
+
+def part_name(word: str, number: int) -> str:
+    """One part of a fold dir: `fold_03`, `repeat_01`, `inner_00`."""
+    return f"{word}_{number:02d}"
+
+
+def part_number(name: str, word: str) -> int | None:
+    """The number of a fold dir's part named `name` (`fold_03` -> 3 for FOLD); None when
+    `name` is no such part."""
+    m = _PARTS[word].fullmatch(name)
+    return int(m.group(1)) if m else None
+
+
+def part_glob(word: str, digits: bool = False) -> str:
+    """The glob of a fold dir's part: `fold_*`; with `digits`, `fold_[0-9][0-9]*` (two
+    digits at least, as `part_name` writes them: the owned split folder's patterns)."""
+    return f"{word}_[0-9][0-9]*" if digits else f"{word}_*"
+
+
+def is_inner_part(name: str) -> bool:
+    """Whether a folder beside a fold's stages is one of its inner folds (`inner_…`, read by
+    results/nested.py; never a stage)."""
+    return name.startswith(f"{INNER}_")
 
 
 def fold_dir_name(fold: int, repeat: int = 0, n_repeats: int = 1, inner: int = -1) -> str:
@@ -22,10 +50,10 @@ def fold_dir_name(fold: int, repeat: int = 0, n_repeats: int = 1, inner: int = -
     `fold_00/inner_01` for inner fold 1 of outer fold 0 (nested selection), as in split/."""
     if fold == REFIT_FOLD:
         return REFIT_DIR
-    name = f"fold_{fold:02d}"
+    name = part_name(FOLD, fold)
     if inner >= 0:
-        name = f"{name}/inner_{inner:02d}"
-    return f"repeat_{repeat:02d}/{name}" if n_repeats > 1 else name
+        name = f"{name}/{part_name(INNER, inner)}"
+    return f"{part_name(REPEAT, repeat)}/{name}" if n_repeats > 1 else name
 
 
 def parse_fold_dir(parts: list[str] | str) -> tuple[int, int, int] | None:
@@ -57,6 +85,18 @@ def _fold_start(parts: list[str]) -> int:
     return start
 
 
+def variant_key(model: str, variant: str, dataset: str = "") -> str:
+    """`model/variant`, `<dataset>/model/variant` in a spec with datasets: the head of its
+    tasks' keys (and their folder under `tasks/`)."""
+    return f"{dataset}/{model}/{variant}" if dataset else f"{model}/{variant}"
+
+
+def fold_key(model_variant: str, fold_dir: str) -> str:
+    """The key of one fold of a variant (its tasks' keys less the stage): what an MLflow
+    run of a fold is named by."""
+    return f"{model_variant}/{fold_dir}"
+
+
 @dataclass(frozen=True)
 class TaskId:
     """One task: model × variant × fold (× repeat, × inner fold) × stage, of a dataset.
@@ -78,12 +118,11 @@ class TaskId:
     @property
     def model_variant(self) -> str:
         """`model/variant`, `<dataset>/model/variant` in a spec with datasets."""
-        head = f"{self.dataset}/" if self.dataset else ""
-        return f"{head}{self.model}/{self.variant}"
+        return variant_key(self.model, self.variant, self.dataset)
 
     @property
     def key(self) -> str:
-        return f"{self.model_variant}/{self.fold_dir}/{self.stage}"
+        return f"{fold_key(self.model_variant, self.fold_dir)}/{self.stage}"
 
     def __str__(self) -> str:
         return self.key

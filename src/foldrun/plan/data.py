@@ -30,7 +30,7 @@ def data_meta(spec: Spec, *, write: bool = True) -> tuple[str, dict[str, Any]]:
     base = {"id": data.id, "target": data.target, "group": data.group}
     if data.features is not None and data.task is not None:
         return data.task, {**base, "features": list(data.features)}
-    cache = spec.layout.records_dir / "data.json"
+    cache = spec.layout.data_cache
     try:
         stat = spec.table_path.stat()
     except FileNotFoundError:

@@ -23,7 +23,7 @@ from foldrun.core.taskid import TaskId
 from foldrun.core.templates import placeholders
 from foldrun.data.table import forget_shared_tables
 from foldrun.errors import FoldrunError, SpecError
-from foldrun.layout import REFIT_FOLD, RunLayout
+from foldrun.layout import REFIT_FOLD, RunLayout, SplitLayout
 from foldrun.plan.code import code_files, code_hashes, imported_packages
 from foldrun.plan.data import check_external, data_meta
 from foldrun.plan.fingerprint import FileHashes, fingerprint
@@ -121,10 +121,9 @@ def _build_plan(spec: Spec, split: Any, write: bool) -> Plan:
         check_split_unchanged(spec)
         return _plan(spec, scan_split(root), write)
     with tempfile.TemporaryDirectory(prefix="foldrun-plan-") as tmp:
-        make_split(spec).save(  # planning reads its manifests
-            Path(tmp) / "split", long=False, manifests=spec.split.manifest_format
-        )
-        return _plan(spec, scan_split(Path(tmp) / "split"), write)
+        made = RunLayout(Path(tmp)).split_dir  # planning reads its manifests
+        make_split(spec).save(made, long=False, manifests=spec.split.manifest_format)
+        return _plan(spec, scan_split(made), write)
 
 
 def _datasets_plan(spec: Spec, write: bool) -> Plan:
@@ -207,7 +206,7 @@ class _Builder:
         self.spec = spec
         self.files = files
         self.layout = spec.layout
-        self.prefix = f"{spec.dataset}/" if spec.dataset else ""  # keys are `<dataset>/...`
+        self.dataset = spec.dataset or ""  # its tasks' keys start with `<dataset>/`
         self.hashes = FileHashes()
         self.tasks: dict[str, PlannedTask] = {}
         self._code_cache: dict[tuple[int, str], dict[str, str]] = {}
@@ -302,7 +301,7 @@ class _Builder:
         """The task key (core/taskid.py, its one format); without `dataset` the task folder
         relative to the dataset's tasks/."""
         return TaskId(name, variant, fold, stage, repeat, inner,
-                      self.prefix.rstrip("/") if dataset else "",
+                      self.dataset if dataset else "",
                       repeated=self.files.n_repeats > 1).key  # fmt: skip
 
     def _add_refit(
@@ -327,7 +326,7 @@ class _Builder:
         last: bool = False,
     ) -> None:
         rel = self._key(name, variant.name, fold, repeat, stage, inner, dataset=False)
-        key = self.prefix + rel
+        key = self._key(name, variant.name, fold, repeat, stage, inner)
         task_dir = self.layout.tasks_dir / rel
         upstream: dict[str, str] = {}
         if stage != "refit" and deps:
@@ -564,7 +563,7 @@ def _lists_folds(root: Path) -> bool:
     import json
 
     try:
-        details = json.loads((root / "details.json").read_text())
+        details = json.loads(SplitLayout(root).details.read_text())
         return bool(details["fold_table"]["lists_train_or_val"])
     except (OSError, ValueError, KeyError, TypeError):
         return False

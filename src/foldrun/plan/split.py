@@ -9,27 +9,19 @@ made on other folds must not be mixed with new ones.
 from __future__ import annotations
 
 import json
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from foldrun.core.files import file_sha256, write_json
-from foldrun.core.strategies import MANIFEST_FORMATS
 from foldrun.data.table import read_table_shared
 from foldrun.errors import FoldrunError, SpecError, SplitError
-from foldrun.layout import fold_dir_name
+from foldrun.layout import INNER_MANIFESTS, MANIFESTS, SplitLayout, fold_dir_name
 from foldrun.plan.data import check_columns, filtered
 
 if TYPE_CHECKING:
     from foldrun.spec.model import Spec
     from foldrun.split import Folds
-
-MANIFESTS = ("train", "val", "test")
-_FOLD = re.compile(r"^fold_(\d+)$")
-_REPEAT = re.compile(r"^repeat_(\d+)$")
-_INNER = re.compile(r"^inner_(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -58,18 +50,15 @@ def split_dir(spec: Spec) -> Path:
 
 def scan_split(root: Path) -> SplitFiles:
     """The fold folders (`fold_00`, or `repeat_00/fold_00`) with a train manifest."""
-    repeats = sorted(_numbered(root, _REPEAT))
+    split = SplitLayout(root)
+    repeats = split.repeats()
     found = SplitFiles(root=root, n_repeats=max(len(repeats), 1))
-    bases = [(r, root / f"repeat_{r:02d}") for r in repeats] or [(0, root)]
-    for repeat, base in bases:
-        for fold in sorted(_numbered(base, _FOLD)):
-            folder = base / f"fold_{fold:02d}"
-            manifests = {m: _manifest(folder / m) for m in MANIFESTS}
+    for repeat in repeats or [None]:
+        for fold, folder in split.folds_in(repeat):
+            manifests = {m: _manifest(folder, m) for m in MANIFESTS}
             if manifests["train"] is not None:
-                found.folds.append(FoldFiles(repeat, fold, manifests, _inner(folder)))
-    found.holdout = next(
-        (p for x in MANIFEST_FORMATS if (p := root / f"holdout.{x}").is_file()), None
-    )
+                found.folds.append(FoldFiles(repeat or 0, fold, manifests, _inner(folder)))
+    found.holdout = split.find_holdout()
     if not found.folds:
         raise SpecError(
             "the split folder has no fold folders (fold_00/train.csv ...); point [split] "
@@ -83,8 +72,8 @@ def scan_split(root: Path) -> SplitFiles:
 def _inner(folder: Path) -> tuple[dict[str, Path | None], ...]:
     """The inner folds of a fold folder (`inner_00/{train,test}.csv`), in order."""
     found = []
-    for i in sorted(_numbered(folder, _INNER)):
-        inner = {m: _manifest(folder / f"inner_{i:02d}" / m) for m in ("train", "test")}
+    for _, inner_folder in SplitLayout.inners_in(folder):
+        inner = {m: _manifest(inner_folder, m) for m in INNER_MANIFESTS}
         if inner["train"] is not None and inner["test"] is not None:
             found.append(inner)
     return tuple(found)
@@ -94,23 +83,15 @@ def fold_dir(files: FoldFiles, n_repeats: int) -> str:
     return fold_dir_name(files.fold, files.repeat, n_repeats)
 
 
-def _numbered(base: Path, pattern: re.Pattern[str]) -> list[int]:
-    try:
-        names = os.listdir(base)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    return [int(m.group(1)) for n in names if (m := pattern.match(n)) and (base / n).is_dir()]
-
-
-def _manifest(stem: Path) -> Path | None:
-    """The manifest `stem`.csv (or `stem`.parquet), or None when it is absent or holds no
-    rows (no val set)."""
-    path = stem.with_suffix(".csv")
+def _manifest(folder: Path, subset: str) -> Path | None:
+    """The manifest `subset`.csv (or `subset`.parquet) of `folder`, or None when it is
+    absent or holds no rows (no val set)."""
+    path = SplitLayout.manifest(folder, subset, "csv")
     try:
         with path.open("rb") as fh:
             head = fh.read(1 << 16)
     except (FileNotFoundError, IsADirectoryError):
-        return _parquet_manifest(stem.with_suffix(".parquet"))
+        return _parquet_manifest(SplitLayout.manifest(folder, subset, "parquet"))
     _, _, rows = head.partition(b"\n")
     return path if rows.strip() else None
 
@@ -178,7 +159,7 @@ def prepare_split(spec: Spec, made: Folds | None = None) -> Folds | None:
         if _read_record(record) != {"from": str(root)}:
             _write_record(record, {"from": str(root)})
         return None
-    record_path = spec.layout.records_dir / "split.json"
+    record_path = spec.layout.split_record
     if root.is_dir():
         _check_unchanged(spec, record_path)
         return None
@@ -267,7 +248,7 @@ _WHAT = {
 
 def split_changes(spec: Spec) -> str | None:
     """Why the run's existing split no longer matches the spec (None when it does)."""
-    old = _read_record(spec.layout.records_dir / "split.json")
+    old = _read_record(spec.layout.split_record)
     return _changes(old, _record(spec, old)) if old is not None else None
 
 

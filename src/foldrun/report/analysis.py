@@ -17,6 +17,7 @@ import pandas as pd
 
 from foldrun._version import __version__
 from foldrun.core.taskid import TaskId
+from foldrun.layout import SplitLayout
 from foldrun.results import Results
 from foldrun.results.collect import KEY
 
@@ -247,8 +248,8 @@ def _git(where: Path, *args: str) -> str | None:
 
 def split_details(results: Results) -> dict[str, object] | None:
     try:
-        split = results.source.layout.used_split()
-        obj = json.loads((split / "details.json").read_text())
+        split = SplitLayout(results.source.layout.used_split())
+        obj = json.loads(split.details.read_text())
     except (OSError, ValueError):
         return None
     return obj if isinstance(obj, dict) else None

@@ -22,6 +22,7 @@ from foldrun.core.cells import spreadsheet_safe
 from foldrun.core.forked import forked_map, forked_start
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.errors import ReportError
+from foldrun.layout import RunLayout
 from foldrun.report import analysis, pages, plots, selection
 from foldrun.report.across import dataset_names, write_across
 from foldrun.results import Results, load_results, nested
@@ -84,7 +85,7 @@ _ONE_AT_A_TIME = threading.Lock()
 def _build(run_dir_or_spec: str | Path, out: str | Path | None) -> Report:
     source = resolve(run_dir_or_spec)
     run_dir = source.run_dir
-    target = Path(out).absolute() if out else run_dir / "report"
+    target = Path(out).absolute() if out else RunLayout(run_dir).report_dir
     # refused before anything is written, the results tables included
     check_replaceable(target, REPORT, keep=[run_dir], error=ReportError)
     hint = "" if out else " (or pass --out to a writable folder)"

@@ -27,6 +27,7 @@ from foldrun.core.audit import INFO_EVENTS
 from foldrun.core.files import write_with
 from foldrun.core.forked import spread
 from foldrun.core.task import FOLD_STAGES
+from foldrun.layout import SplitLayout
 from foldrun.results import bulk, fast
 from foldrun.results.metrics import as_labels, compute_metrics
 
@@ -42,7 +43,6 @@ KEY = ["model", "variant", "fold", "repeat", "stage"]
 SUBSETS = ("test", "val", "holdout")
 EXTERNAL = "external:"  # the subset of an external set's rows: `external:<name>`
 FAILED = ".failed"
-INNER = "inner_"  # a fold folder's inner folds (nested selection): results/nested.py reads them
 INDEX_VERSION = 5  # 5: metrics have model_set
 READ = ("DONE", "metrics.json", "predictions.parquet", "resources.json")  # what a refresh reads
 # one metric key per (model, variant, fold, repeat): the evaluate stage's value wins over a
@@ -94,7 +94,7 @@ def discover(tasks_dir: Path) -> list[TaskRef]:
     for model in _subdirs(tasks_dir):
         for variant in _subdirs(model.path):
             for top in _subdirs(variant.path):
-                if top.name.startswith("repeat_"):
+                if taskid.part_number(top.name, taskid.REPEAT) is not None:
                     fold_dirs = [(f, [top.name, f.name]) for f in _subdirs(top.path)]
                 else:
                     fold_dirs = [(top, [top.name])]
@@ -108,7 +108,8 @@ def discover(tasks_dir: Path) -> list[TaskRef]:
 def _stage_refs(model: str, variant: str, where: tuple[int, int], path: str) -> list[TaskRef]:
     """The tasks of one fold folder: each `<stage>` folder, and each `<stage>.failed` one
     as the failed attempt of `<stage>` (one task, never two)."""
-    names = {e.name for e in _subdirs(path) if not e.name.startswith(INNER)}
+    # a fold folder's inner folds (nested selection): results/nested.py reads them
+    names = {e.name for e in _subdirs(path) if not taskid.is_inner_part(e.name)}
     failed = {n.removesuffix(FAILED) for n in names if n.endswith(FAILED)}
     stages = {n for n in names | failed if "." not in n}
     refs = []
@@ -482,7 +483,7 @@ def _group_metrics(test: pd.DataFrame, idx: np.ndarray, kind: str, arrays) -> di
 def read_folds(split_dir: Path) -> pd.DataFrame:
     """The split's long folds table (folds.parquet), or an empty one."""
     try:
-        folds = pd.read_parquet(split_dir / "folds.parquet")
+        folds = pd.read_parquet(SplitLayout(split_dir).folds_parquet)
         folds = folds[FOLD_COLUMNS].copy()
         folds["id"] = folds["id"].astype(str)
         return folds

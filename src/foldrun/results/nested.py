@@ -21,9 +21,9 @@ import pandas as pd
 
 from foldrun.core import state
 from foldrun.core.task import TaskState
-from foldrun.core.taskid import TaskId
+from foldrun.core.taskid import FOLD, INNER, REPEAT, TaskId, part_glob, part_number
 from foldrun.results import stats
-from foldrun.results.collect import INNER, STAGE_RANK, TaskRef
+from foldrun.results.collect import STAGE_RANK, TaskRef
 from foldrun.results.refresh import Planned
 from foldrun.results.source import planned_tasks
 
@@ -40,7 +40,7 @@ def inner_scores(tasks_dir: Path, planned: Sequence[Planned] | None, metric: str
     rows = []
     for folder, stages in folds.items():
         ref = stages[0].ref
-        inner = int(os.path.basename(folder).removeprefix(INNER))
+        inner = part_number(os.path.basename(folder), INNER)
         rows.append(
             (ref.model, ref.variant, ref.repeat, ref.fold, inner, fold_score(stages, metric))
         )
@@ -74,7 +74,8 @@ def fold_score(stages: Sequence[Planned], metric: str) -> float:
 def _on_disk(tasks_dir: Path) -> list[Planned]:
     """Inner task folders found on disk (no plan: any whole DONE counts)."""
     found = []
-    patterns = (f"*/*/fold_*/{INNER}*/*", f"*/*/repeat_*/fold_*/{INNER}*/*")
+    fold, inner = part_glob(FOLD), part_glob(INNER)
+    patterns = (f"*/*/{fold}/{inner}/*", f"*/*/{part_glob(REPEAT)}/{fold}/{inner}/*")
     for stage_dir in sorted(p for pattern in patterns for p in tasks_dir.glob(pattern)):
         task = TaskId.parse(stage_dir.relative_to(tasks_dir).as_posix())
         if task is None or task.dataset or not stage_dir.is_dir() or "." in stage_dir.name:

@@ -74,7 +74,7 @@ def is_run_folder(path: Path) -> bool:
     return (
         layout.tasks_dir.is_dir()
         or layout.state_dir.is_dir()
-        or (layout.split_dir / "details.json").is_file()
+        or layout.split.details.is_file()
     )
 
 
@@ -96,7 +96,7 @@ def resolve(run_dir_or_spec: str | Path) -> RunSource:
     A folder that exists but is no run folder is refused: report and query write into the
     run folder (results/, report/) and must never write into any other folder."""
     path = Path(run_dir_or_spec)
-    if path.is_dir() and (path / SPEC_NAME).is_file() and not (path / "tasks").is_dir():
+    if path.is_dir() and (path / SPEC_NAME).is_file() and not RunLayout(path).tasks_dir.is_dir():
         path = path / SPEC_NAME
     if path.is_file():
         from foldrun.spec.load import read_document, run_folder

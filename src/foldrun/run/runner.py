@@ -138,14 +138,14 @@ def failure(
     if _written_since(log, since):
         return Failure(task.key, log, log_tail(log))
     if since is not None:
-        worker_log = layout.state_dir / "worker.log"
+        worker_log = layout.worker_log
         note = f"its process ended without a log (killed, or no disk space?); see {worker_log}"
         # the task server's own lines of this run (after `worker_from`, its size when the run
         # started) say why (a full disk: "No space left on device"); older ones never do
         tail = log_tail(worker_log, start=worker_from)
         return Failure(task.key, None, tail, note + (": " + tail[-1] if tail else ""))
     return Failure(
-        task.key, layout.state_dir / "worker.log", log_tail(layout.state_dir / "worker.log")
+        task.key, layout.worker_log, log_tail(layout.worker_log)
     )
 
 
@@ -272,7 +272,7 @@ def run_planned(
         result.counts = _counts(choice.selected, choice.states, {})
         return result
     layout = RunLayout(run_dir)
-    started, worker_from = time.time(), _size(layout.state_dir / "worker.log")
+    started, worker_from = time.time(), _size(layout.worker_log)
     listener = listener_factory(tasks, choice.keys) if listener_factory else None
     outcome = _execute(tasks, choice, ctx, options.backend, listener)
     result.messages.extend(outcome.messages)

@@ -106,7 +106,7 @@ def task_folder(task: PlannedTask) -> Path:
 def checkpoint_dir(task: PlannedTask, layout: RunLayout | None = None) -> Path:
     """A folder that survives retries and SLURM requeues: `.foldrun/checkpoints/<key>/`."""
     layout = layout or RunLayout(task.recipe.run_dir)
-    return layout.state_dir / "checkpoints" / task.key
+    return layout.checkpoint_dir(task.key)
 
 
 CPU_VARIABLES = ("FOLDRUN_CPUS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")

@@ -16,7 +16,7 @@ import pyarrow as pa
 from foldrun._version import __version__
 from foldrun.data.table import read_table
 from foldrun.errors import DataError, SplitError
-from foldrun.layout import fold_dir_name
+from foldrun.layout import SplitLayout
 from foldrun.split import core
 from foldrun.split import details as stats
 from foldrun.split.assign import (
@@ -40,7 +40,7 @@ from foldrun.split.fold_table import (
     is_fold_table,
     read_fold_table,
 )
-from foldrun.split.store import MARKER, manifest_format, save_folds
+from foldrun.split.store import manifest_format, save_folds
 
 _HOLDOUT_STREAM = 1_000_003  # SeedSequence path entries that no repeat number reaches
 _VAL_STREAM = 1
@@ -107,10 +107,11 @@ class Folds:
         """The path of a manifest in the saved folder (`holdout` ignores fold and repeat)."""
         if self.root is None:
             raise SplitError("these folds are not saved yet; call .save(dir) first")
-        name = f"{subset}.{self.manifests}"
+        split = SplitLayout(self.root)
         if subset == "holdout":
-            return self.root / name
-        return self.root / fold_dir_name(fold, repeat, self.n_repeats) / name
+            return split.holdout(self.manifests)
+        folder = split.fold_dir(fold, repeat, self.n_repeats)
+        return split.manifest(folder, subset, self.manifests)
 
     def indices(self, fold: int, subset: str, repeat: int = 0) -> np.ndarray:
         """Row numbers (input order) of one subset of one fold."""
@@ -668,13 +669,15 @@ def _balance(entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def load_folds(dir: str | Path) -> Folds:
-    """Read a split folder written by `foldrun split` / `Folds.save` (split/store.py owns
-    its files; the class is built here, so store needs Folds only as a type)."""
+    """Read a split folder written by `foldrun split` / `Folds.save` (split/store.py writes
+    its files, layout.SplitLayout names them; the class is built here, so store needs Folds
+    only as a type)."""
     root = Path(dir)
+    split = SplitLayout(root)
     try:
-        details = json.loads((root / MARKER).read_text())
-        long = pd.read_parquet(root / "folds.parquet")
-        assignments = pd.read_csv(root / "assignments.csv")
+        details = json.loads(split.details.read_text())
+        long = pd.read_parquet(split.folds_parquet)
+        assignments = pd.read_csv(split.assignments_csv)
     except FileNotFoundError as err:
         raise SplitError(
             f"not a split folder ({Path(err.filename).name} missing); run 'foldrun split' first",

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.core.strategies import MANIFEST_FORMATS as FORMATS
 from foldrun.errors import SplitError
-from foldrun.layout import fold_dir_name
+from foldrun.layout import INNER_MANIFESTS, SplitLayout
 from foldrun.split.assign import HOLDOUT, verify
 from foldrun.split.core import text_codes
 from foldrun.split.fold_table import NO_TEST
@@ -41,19 +41,9 @@ from foldrun.split.manifests import (
 if TYPE_CHECKING:  # Folds.save calls save_folds: the class is only a type here
     from foldrun.split.folds import Folds
 
-MARKER = "details.json"
-_FOLD_DIRS = ("fold_[0-9][0-9]*", "repeat_[0-9][0-9]*/fold_[0-9][0-9]*")
 SPLIT = Kind(
-    what="split folder",
-    marker=MARKER,
-    patterns=(
-        MARKER, "assignments.csv", "assignments.json", "folds.parquet",
-        *(f"holdout.{x}" for x in FORMATS),
-        *(f"{d}/{s}.{x}" for d in _FOLD_DIRS for s in ("train", "val", "test") for x in FORMATS),
-        *(f"{d}/inner_[0-9][0-9]*/{s}.{x}" for d in _FOLD_DIRS for s in ("train", "test")
-          for x in FORMATS),
-    ),
-)  # fmt: skip
+    what="split folder", marker=SplitLayout.MARKER, patterns=SplitLayout.owned_patterns()
+)
 
 
 class _Unchanged(Exception):
@@ -117,10 +107,7 @@ def _digest(root: Path) -> dict[str, str]:
 
 def manifest_format(root: Path) -> str:
     """The format of the split folder's manifests: "parquet" or "csv"."""
-    found = next(root.glob("fold_*/train.parquet"), None) or next(
-        root.glob("repeat_*/fold_*/train.parquet"), None
-    )
-    return "parquet" if found is not None else "csv"
+    return SplitLayout(root).manifest_format()
 
 
 def _write(folds: Folds, root: Path, long: bool = True, manifests: str = "csv") -> None:
@@ -136,17 +123,18 @@ def _write(folds: Folds, root: Path, long: bool = True, manifests: str = "csv") 
     _check_rows(folds)
     root.mkdir(parents=True, exist_ok=True)
     release_memory()  # what making the folds left: each file below starts from the table
+    split = SplitLayout(root)
     # not kept on `folds` (a frame of every row and repeat) unless asked for already
     assignments = folds._assignments
     write_csv(assignments if assignments is not None else folds._build_assignments(),
-              root / "assignments.csv")  # fmt: skip
+              split.assignments_csv)  # fmt: skip
     release_memory()
     if long:
-        _write_long(folds, root / "folds.parquet")
+        _write_long(folds, split.folds_parquet)
         release_memory()
-    (root / "assignments.json").write_text(dumps(_assignment_map(folds)))
-    (root / "details.json").write_text(dumps(folds.details))
-    _write_manifests(folds, root, manifests)
+    split.assignments_json.write_text(dumps(_assignment_map(folds)))
+    split.details.write_text(dumps(folds.details))
+    _write_manifests(folds, split, manifests)
 
 
 def _write_long(folds: Folds, path: Path) -> None:
@@ -192,22 +180,22 @@ def _assignment_map(folds: Folds) -> dict[str, Any]:
     return {"key": key, "repeats": repeats}
 
 
-def _write_manifests(folds: Folds, root: Path, fmt: str) -> None:
+def _write_manifests(folds: Folds, split: SplitLayout, fmt: str) -> None:
     table = folds.table
     assert table is not None
     subsets = ["train", "val", "test"] if folds.has_val else ["train", "test"]
     manifests: list[tuple[Path, Rows]] = []
     for r in range(folds.n_repeats):
         for f in range(folds.n_folds):
-            folder = root / fold_dir_name(f, r, folds.n_repeats)
+            folder = split.fold_dir(f, r, folds.n_repeats)
             folder.mkdir(parents=True)
             for subset in subsets:
                 rows = partial(folds.indices, f, subset, r)
-                manifests.append((folder / f"{subset}.{fmt}", rows))
+                manifests.append((split.manifest(folder, subset, fmt), rows))
             manifests += _inner(folds, folder, r, f, fmt)
     held = folds.indices(0, "holdout")
     if len(held):
-        manifests.append((root / f"holdout.{fmt}", lambda: held))
+        manifests.append((split.holdout(fmt), lambda: held))
     (write_parquet_manifests if fmt == "parquet" else write_manifests)(table, manifests)
 
 
@@ -217,10 +205,11 @@ def _inner(folds: Folds, folder: Path, r: int, f: int, fmt: str) -> list[tuple[P
         return []
     out: list[tuple[Path, Rows]] = []
     for i in range(int(inner.max()) + 1):
-        sub = folder / f"inner_{i:02d}"
+        sub = SplitLayout.inner_dir(folder, i)
         sub.mkdir()
-        out.append((sub / f"train.{fmt}", partial(_inner_rows, inner, i, "train")))
-        out.append((sub / f"test.{fmt}", partial(_inner_rows, inner, i, "test")))
+        for subset in INNER_MANIFESTS:
+            out.append((SplitLayout.manifest(sub, subset, fmt),
+                        partial(_inner_rows, inner, i, subset)))  # fmt: skip
     return out
 
 

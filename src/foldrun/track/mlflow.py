@@ -32,8 +32,11 @@ from typing import Any
 
 from foldrun._version import __version__
 from foldrun.core.files import write_atomic
+from foldrun.core.state import DONE
 from foldrun.core.task import FOLD_STAGES, STAGES
+from foldrun.core.taskid import fold_key, variant_key
 from foldrun.errors import TrackError
+from foldrun.layout import RunLayout
 
 INSTALL = 'pip install "foldrun[mlflow]"'
 ID_FILE = "mlflow.json"
@@ -123,12 +126,11 @@ class Unit:
     @property
     def parent_key(self) -> str:
         """Also the folder under tasks/ (tasks/<dataset>/<model>/<variant> with datasets)."""
-        prefix = f"{self.dataset}/" if self.dataset else ""
-        return f"{prefix}{self.model}/{self.variant}"
+        return variant_key(self.model, self.variant, self.dataset or "")
 
     @property
     def key(self) -> str:
-        return f"{self.parent_key}/{self.fold_dir}"
+        return fold_key(self.parent_key, self.fold_dir)
 
 
 def resolve_tracking_uri(uri: str, base: Path) -> str:
@@ -144,7 +146,7 @@ def resolve_tracking_uri(uri: str, base: Path) -> str:
 
 def _unit_tags(unit: Unit, parent_id: str) -> dict[str, str]:
     """Where the unit sits (fold, repeat, stages), its fingerprints and its parent run."""
-    fingerprints = {s: (p / "DONE").read_text().strip() for s, p in unit.stages.items()}
+    fingerprints = {s: (p / DONE).read_text().strip() for s, p in unit.stages.items()}
     last = "refit" if "refit" in unit.stages else max(unit.stages, key=FOLD_STAGES.index)
     return {
         "fold": str(unit.fold),
@@ -212,7 +214,7 @@ def _ms(iso: str | None) -> int | None:
 
 
 def stage_signature(path: Path) -> str:
-    done = (path / "DONE").read_text().strip()
+    done = (path / DONE).read_text().strip()
     ended = (_read_json(path / "resources.json") or {}).get("ended", "")
     return f"{done}|{ended}"[:250]
 
@@ -503,7 +505,7 @@ class _Exporter:
             self.upload(self.artifacts(run), unit, todo)
         self.client.set_terminated(run.info.run_id, "FINISHED", end_time=ended)
         _write_json(
-            self.run_dir / "tasks" / unit.key / ID_FILE,
+            RunLayout(self.run_dir).task_path(unit.key) / ID_FILE,
             {"run_id": run.info.run_id, "tracking_uri": self.cfg["uri"],
              "experiment_id": self.exp_id},
         )  # fmt: skip
@@ -563,7 +565,7 @@ class _Exporter:
             rel = file.relative_to(path)
             size = file.stat().st_size
             if size > budget:
-                where = path.relative_to(self.run_dir / "tasks").as_posix()
+                where = path.relative_to(RunLayout(self.run_dir).tasks_dir).as_posix()
                 self.too_big.append(f"{where}/{rel.as_posix()} ({size / 2**20:.0f} MB)")
                 continue
             budget -= size
@@ -595,7 +597,7 @@ class _Exporter:
             if unit.fold < 0:
                 summary.update(final_metrics(unit))
         params = _params(units, ("params.json",))  # the same for every task of a variant
-        report = sorted((self.run_dir / "report").glob("*.png"))
+        report = sorted(RunLayout(self.run_dir).report_dir.glob("*.png"))
         tags = {**self.base_tags(units[0], key), **race_tags(self.run_dir, key)}
         described = {k: v for k, v in tags.items()
                      if k.startswith(("foldrun.model", "dataset", "foldrun.race"))}  # fmt: skip
@@ -613,7 +615,7 @@ class _Exporter:
         run, created = self.run_for(key, self.cfg["prefix"] + key, tags, None)
         run_id = run.info.run_id
         _write_json(
-            self.run_dir / "tasks" / key / ID_FILE,
+            RunLayout(self.run_dir).task_path(key) / ID_FILE,
             {"run_id": run_id, "tracking_uri": self.cfg["uri"], "experiment_id": self.exp_id},
         )
         if run.data.tags.get("foldrun.sig.summary") == digest:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from foldrun.core.task import PlannedTask
 from foldrun.errors import SpecError
+from foldrun.layout import SplitLayout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,7 +145,7 @@ def fold_table(task: PlannedTask, root: Path) -> pd.DataFrame:
 
 def assignments(task: PlannedTask, root: Path) -> dict[str, int]:
     """{group (else id) as text: test fold} of the task's repeat (from assignments.json)."""
-    nested = json.loads((root / "assignments.json").read_text())
+    nested = json.loads(SplitLayout(root).assignments_json.read_text())
     return dict(nested["repeats"][max(task.repeat, 0)])
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from foldrun.core import audit, state
 from foldrun.core.task import PlannedTask, Resources, TaskState
 from foldrun.errors import PlanError
+from foldrun.layout import RunLayout
 from foldrun.run.backends.base import Backend, BackendResult, RunContext
 from foldrun.run.gpus import GpuPool
 from foldrun.run.worker import task_folder, task_lock
@@ -240,7 +241,7 @@ def record_lost_failure(task: PlannedTask, code: int, pid: int, ctx: RunContext)
             log.write(f"\nfoldrun: {reason}\n")
         previous = state.prev_dir(final, pid)
         state.fail(final, previous if previous.is_dir() else None)
-    audit.append(ctx.run_dir / "audit.log", task.key, "failed", reason)
+    audit.append(RunLayout(ctx.run_dir).audit_log, task.key, "failed", reason)
 
 
 def worker_argv(ctx: RunContext, key: str, gpus: Sequence[int]) -> list[str]:
@@ -322,7 +323,7 @@ class LocalBackend(Backend):
         if ctx.dry_run:
             result.states = {t.key: TaskState.PENDING for t in tasks}
             return result
-        log_path = ctx.run_dir / ".foldrun" / "worker.log"
+        log_path = RunLayout(ctx.run_dir).worker_log
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.running: dict[str, _Running] = {}  # task id -> job
         self.zygote = Zygote(str(log_path), preload_modules(tasks))
@@ -349,7 +350,9 @@ class LocalBackend(Backend):
                 continue  # it committed before the stop reached it
             stopped += 1
             state.recover(task_folder(job.task))  # its attempt never counts
-            audit.append(ctx.run_dir / "audit.log", job.task.key, "interrupted", "run stopped")
+            audit.append(
+                RunLayout(ctx.run_dir).audit_log, job.task.key, "interrupted", "run stopped"
+            )
         self.running.clear()
         return stopped
 
@@ -421,7 +424,7 @@ class LocalBackend(Backend):
         attempts[key] = attempts.get(key, 0) + 1
         if attempts[key] <= ctx.retries:
             audit.append(
-                ctx.run_dir / "audit.log",
+                RunLayout(ctx.run_dir).audit_log,
                 key,
                 "requeued",
                 f"retry {attempts[key]} of {ctx.retries}",

@@ -1,0 +1,179 @@
+"""One owner per fact (docs/ARCHITECTURE.md, issue 23), checked on the source's AST: the
+names of a run folder and of a split folder are joined into paths only in layout.py, a
+task key's fold parts (`fold_00`, `repeat_01`, `inner_02`) and its `[dataset/]model/
+variant/<fold dir>` are formatted and parsed only in core/taskid.py, and the problem kind
+is decided by one rule (spec/table.py)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import foldrun
+from foldrun.layout import RunLayout, SplitLayout
+
+SRC = Path(foldrun.__file__).parent
+
+# the folders and files of a run folder and of a split folder (layout.py owns them)
+RUN_NAMES = {"tasks", "audit.log", ".foldrun", "worker.log", "report", "results", "split",
+             "slurm", "lock", "datasets", "checkpoints", "split.json", "split_from.json",
+             "data.json"}  # fmt: skip
+# assignments.json is also the name of a program's own copy in its task folder
+# (run/adapters/inputs.py, {assignments}): a file of the task, not of the split
+SPLIT_NAMES = set(SplitLayout.FILES) - {"assignments.json"}
+# a fold dir's part written out: `fold_`, `repeat_`, `inner_` before a number, a glob or a
+# regex, at a path's start or after a `/` (not `fold_column` or `repeat_std`)
+FOLD_PART = re.compile(r"(?:^|/|\^|\*)(fold|repeat|inner)_(?=$|\d|\*|\[|\(|\\d|\{)")
+# what a key's parts are called where code holds them (a dataset: with its model)
+KEY_PARTS = re.compile(r"(^|\.)(fold_dir|parent_key|model_variant|stage)$")
+DATASET, MODEL = re.compile(r"(^|\.)dataset$"), re.compile(r"(^|\.)model$")
+
+
+def _trees() -> dict[str, ast.Module]:
+    return {str(p.relative_to(SRC)): ast.parse(p.read_text(encoding="utf-8"))
+            for p in sorted(SRC.rglob("*.py"))}  # fmt: skip
+
+
+TREES = _trees()
+
+
+def joined_names(tree: ast.Module, names: set[str]) -> list[int]:
+    """Lines where a path is joined with one of `names`: `x / "tasks"`, and
+    `os.path.join(x, "tasks")`."""
+    found = []
+    for node in ast.walk(tree):
+        parts: list[ast.expr] = []
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            parts = [node.right]
+        elif isinstance(node, ast.Call) and ast.unparse(node.func) == "os.path.join":
+            parts = node.args[1:]
+        if any(isinstance(p, ast.Constant) and p.value in names for p in parts):
+            found.append(node.lineno)
+    return found
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    return {id(n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}  # fmt: skip
+
+
+def fold_parts(tree: ast.Module) -> list[int]:
+    """Lines where a fold dir's part is written out (formatted, globbed, matched)."""
+    docs = _docstrings(tree)
+    return [n.lineno for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+            and FOLD_PART.search(n.value)]  # fmt: skip
+
+
+def key_formats(tree: ast.Module) -> list[int]:
+    """Lines where an f-string joins a key's parts with `/` and nothing else
+    (`f"{dataset}/{model}/..."`, `f"{parent_key}/{fold_dir}"`, `f"{...}/{stage}"`; a
+    message that names them in words is no key)."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        held = [ast.unparse(v.value) for v in node.values if isinstance(v, ast.FormattedValue)]
+        text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        parts = any(KEY_PARTS.search(n) for n in held) or (
+            any(DATASET.search(n) for n in held) and any(MODEL.search(n) for n in held))
+        if text and set(text) == {"/"} and parts:
+            found.append(node.lineno)
+    return found
+
+
+def offenders(check, owner: str, *args) -> list[str]:
+    return [f"{path}:{line}" for path, tree in TREES.items() if path != owner
+            for line in check(tree, *args)]  # fmt: skip
+
+
+def test_only_layout_joins_the_run_and_split_folders_names() -> None:
+    """Every path of a run folder and of a split folder comes from RunLayout / SplitLayout
+    (the local backend, the runner, the MLflow export and the report joined `audit.log`,
+    `.foldrun/worker.log`, `tasks/`, `report/` themselves; plan/split.py and
+    split/store.py both named the split's files)."""
+    assert offenders(joined_names, "layout.py", RUN_NAMES | SPLIT_NAMES) == []
+
+
+def test_only_taskid_writes_a_fold_dirs_parts() -> None:
+    """`fold_00`, `repeat_01/fold_00`, `fold_00/inner_02`: formatted, globbed and parsed in
+    core/taskid.py alone (plan/split.py had its own regexes, results/collect.py a
+    `startswith("repeat_")`, results/nested.py its globs)."""
+    assert offenders(fold_parts, "core/taskid.py") == []
+
+
+def test_only_taskid_formats_a_key() -> None:
+    """A key (`[dataset/]model/variant/<fold dir>/stage`) or its head is formatted in
+    core/taskid.py alone (plan/graph.py prefixed the dataset, track/mlflow.py formatted a
+    fold's key)."""
+    assert offenders(key_formats, "core/taskid.py") == []
+
+
+@pytest.mark.parametrize(
+    ("source", "check", "args"),
+    [
+        ('p = run / "tasks" / key\n', joined_names, (RUN_NAMES,)),
+        ('p = os.path.join(run, ".foldrun", "worker.log")\n', joined_names, (RUN_NAMES,)),
+        ('p = split / "details.json"\n', joined_names, (SPLIT_NAMES,)),
+        ('p = folder / f"fold_{i:02d}"\n', fold_parts, ()),
+        ('ok = name.startswith("repeat_")\n', fold_parts, ()),
+        ('PAT = re.compile(r"^inner_(\\d+)$")\n', fold_parts, ()),
+        ('g = root.glob("*/*/repeat_*/fold_*")\n', fold_parts, ()),
+        ('k = f"{t.dataset}/{t.model}/{t.variant}"\n', key_formats, ()),
+        ('k = f"{unit.parent_key}/{unit.fold_dir}"\n', key_formats, ()),
+    ],
+)
+def test_the_guards_see_what_they_guard(source: str, check, args) -> None:
+    assert check(ast.parse(source), *args) == [1]
+
+
+def test_the_guards_leave_other_names_alone() -> None:
+    source = ('a = df["fold_column"]; b = "repeat_std"; c = out / "fold_summary.csv"\n'
+              'd = f"{model}/{variant}"; e = tmp / "predictions.parquet"\n'
+              'f = f"{t.model}/{t.stage}: {n} task(s)"; g = f"{run_name}/{s.dataset}"\n')
+    tree = ast.parse(source)
+    assert joined_names(tree, RUN_NAMES | SPLIT_NAMES) == []
+    assert fold_parts(tree) == key_formats(tree) == []
+
+
+def test_the_split_layout_names_what_the_split_writes(tmp_path: Path) -> None:
+    """SplitLayout's paths are the files `foldrun split` writes, and planning finds them."""
+    from foldrun.plan.split import scan_split
+    from foldrun.split import make_folds
+
+    table = pd.DataFrame({"id": range(40), "y": [0, 1] * 20, "x": np.arange(40.0)})
+    out = tmp_path / "split"
+    make_folds(table, id="id", target="y", folds=4, repeats=2, inner=2, seed=0).save(out)
+    split = SplitLayout(out)
+    for path in (split.details, split.assignments_csv, split.assignments_json,
+                 split.folds_parquet, split.manifest(split.fold_dir(3, 1, 2), "test", "csv"),
+                 split.manifest(split.inner_dir(split.fold_dir(0, 0, 2), 1), "train", "csv")):
+        assert path.is_file(), path  # fmt: skip
+    assert split.repeats() == [0, 1] and [f for f, _ in split.folds_in(1)] == [0, 1, 2, 3]
+    assert split.manifest_format() == "csv" and split.find_holdout() is None
+    found = scan_split(out)
+    assert (found.n_repeats, len(found.folds), len(found.folds[0].inner)) == (2, 8, 2)
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    owned = SplitLayout.owned_patterns()
+    assert all(any(Path(f).match(p) and f.count("/") == p.count("/") for p in owned)
+               for f in on_disk)  # fmt: skip
+    assert RunLayout(tmp_path / "run").split == SplitLayout(tmp_path / "run" / "split")
+
+
+def test_the_problem_kind_has_one_rule() -> None:
+    """The kind of a target inferred from the data table (spec/table.py, planning) and from
+    the predictions (results/collect.py, a run without a spec) is one rule: regression for
+    a numeric target with non-integer values or more than 20 distinct values."""
+    from foldrun.results.collect import infer_task
+    from foldrun.spec.table import TableInfo
+
+    cases = {"few integers": np.arange(100) % 20, "many integers": np.arange(100) % 21,
+             "fractions": np.arange(100) / 4, "integral floats": (np.arange(100) % 3) * 1.0}
+    for name, y in cases.items():  # fmt: skip
+        info = TableInfo(["y"], {"y"}, {"y": {str(v) for v in y}})
+        assert infer_task(pd.DataFrame({"y_true": y})) == info.infer_task("y"), name
