@@ -29,7 +29,7 @@ from foldrun.core import audit, state
 from foldrun.core.task import PlannedTask, TaskState
 from foldrun.errors import RunError
 from foldrun.layout import RunLayout
-from foldrun.run.backends.base import Backend, BackendResult, RunContext
+from foldrun.run.backends.base import Backend, BackendResult, Outcome, RunContext
 from foldrun.run.worker import task_folder
 
 
@@ -124,14 +124,14 @@ def execute(
         if not run:
             continue
         outcome = engine.execute([tasks[k] for k in run], ctx)
-        result.states.update(outcome.states)
+        result.outcomes.update(outcome.outcomes)
         result.messages.extend(outcome.messages)
-        blocked |= {k for k in run if outcome.states.get(k) != TaskState.DONE}
+        blocked |= {k for k in run if outcome.outcomes.get(k) is not Outcome.DONE}
         if not ctx.wait:  # submitted, not followed: the next run decides and goes on
             later = [k for n in order[i + 1 :] for k in waves[n]]
-            result.states.update({k: TaskState.PENDING for k in later})
+            result.outcomes.update({k: Outcome.QUEUED for k in later})
             break
-    result.states.update({k: TaskState.PRUNED for k in pruned if k in set(keys)})
+    result.outcomes.update({k: Outcome.PRUNED for k in pruned if k in set(keys)})
     return result
 
 
@@ -144,8 +144,7 @@ def _unblocked(
     for key in todo:
         if any(d in blocked for d in tasks[key].deps):
             blocked.add(key)
-            result.states[key] = TaskState.FAILED
-            result.messages.append(f"{key}: not run, an upstream task failed")
+            result.blocked(key)
         else:
             run.append(key)
     return run

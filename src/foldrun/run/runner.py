@@ -21,7 +21,7 @@ from foldrun.errors import ExitCode, FoldrunError, RunError
 from foldrun.layout import RunLayout
 from foldrun.run import lock
 from foldrun.run import race as racing
-from foldrun.run.backends.base import BackendResult, RunContext
+from foldrun.run.backends.base import BackendResult, Outcome, RunContext
 from foldrun.run.options import RunOptions
 from foldrun.run.signals import stopping_on_signals
 from foldrun.run.worker import task_folder
@@ -278,7 +278,7 @@ def run_planned(
     result.messages.extend(outcome.messages)
     # tasks the race stopped during this run were never run
     result.to_run = [k for k in choice.keys if outcome.states.get(k) != TaskState.PRUNED]
-    _finish(result, tasks, choice.selected, choice.states, outcome.states, layout, started,
+    _finish(result, tasks, choice.selected, choice.states, outcome, layout, started,
             worker_from)  # fmt: skip
     return result
 
@@ -385,19 +385,18 @@ def _finish(
     tasks: dict[str, PlannedTask],
     selected: list[str],
     states: dict[str, TaskState],
-    after: dict[str, TaskState],
+    outcome: BackendResult,
     layout: RunLayout,
     started: float | None = None,
     worker_from: int = 0,
 ) -> None:
-    result.counts = _counts(selected, states, after)
-    upstream_failed = {m.split(": ")[0] for m in result.messages}
+    """Counts and failures from the backend's typed outcomes (never from its messages)."""
+    result.counts = _counts(selected, states, outcome.states)
     for key in result.to_run:
-        if after.get(key) == TaskState.FAILED:
-            if key in upstream_failed:
-                blocked = Failure(key, None, [], "not run: an upstream task failed", True)
-                result.failures.append(blocked)
-            else:
-                result.failures.append(failure(tasks[key], layout, "", started, worker_from))
+        found = outcome.outcomes.get(key)
+        if found is Outcome.BLOCKED:
+            result.failures.append(Failure(key, None, [], "not run: an upstream task failed", True))
+        elif found is Outcome.FAILED:
+            result.failures.append(failure(tasks[key], layout, "", started, worker_from))
     if result.failures:
         result.exit_code = int(ExitCode.TASKS_FAILED)

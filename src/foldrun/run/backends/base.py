@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import ClassVar
 
@@ -31,12 +32,65 @@ class RunContext:
     options: dict[str, object] = field(default_factory=dict)
 
 
+class Outcome(Enum):
+    """How a task left a backend's hands: THE protocol between a backend and the runner
+    (a backend's messages are for people; nothing reads them back)."""
+
+    DONE = "done"
+    FAILED = "failed"  # it ran and failed: its log says why
+    BLOCKED = "blocked"  # not run: a task it depends on failed
+    CANCELLED = "cancelled"  # stopped by the run while it ran or waited (`Steering`)
+    PRUNED = "pruned"  # a variant the race stopped: not run (or cancelled), see race.json
+    QUEUED = "queued"  # submitted, not followed (SLURM without --wait), or a dry run
+    RUNNING = "running"  # submitted, not followed, and running now
+
+    @property
+    def state(self) -> TaskState:
+        """The task's state as the run counts it: blocked counts as failed (it is not
+        done, and its upstream failure is the run's failure); cancelled as pending (the
+        race marks its own tasks pruned)."""
+        return _STATE_OF[self]
+
+    @classmethod
+    def of(cls, found: TaskState) -> Outcome:
+        """A scheduler's state of a task it still holds (done, failed, pending, running)."""
+        return _OF_STATE.get(found, cls.QUEUED)
+
+
+_STATE_OF = {
+    Outcome.DONE: TaskState.DONE,
+    Outcome.FAILED: TaskState.FAILED,
+    Outcome.BLOCKED: TaskState.FAILED,
+    Outcome.CANCELLED: TaskState.PENDING,
+    Outcome.PRUNED: TaskState.PRUNED,
+    Outcome.QUEUED: TaskState.PENDING,
+    Outcome.RUNNING: TaskState.RUNNING,
+}
+_OF_STATE = {
+    TaskState.DONE: Outcome.DONE,
+    TaskState.FAILED: Outcome.FAILED,
+    TaskState.RUNNING: Outcome.RUNNING,
+}
+
+
 @dataclass
 class BackendResult:
-    """What a backend reports back: per-task final (or, for submit-and-return, queued) states."""
+    """What a backend reports back: each task's outcome (final, or for submit-and-return,
+    queued or running), and messages for the user."""
 
-    states: dict[str, TaskState] = field(default_factory=dict)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+
+    @property
+    def states(self) -> dict[str, TaskState]:
+        """Each task's state as the run counts it (read-only: backends set `outcomes`)."""
+        return {key: found.state for key, found in self.outcomes.items()}
+
+    def blocked(self, key: str, upstream: str = "") -> None:
+        """`key` was not run because a task it depends on failed."""
+        self.outcomes[key] = Outcome.BLOCKED
+        self.messages.append(f"{key}: not run, " + (f"upstream {upstream} failed" if upstream
+                                                    else "an upstream task failed"))  # fmt: skip
 
 
 class Backend(ABC):

@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from foldrun.core import audit, state
-from foldrun.core.task import PlannedTask, Resources, TaskState
+from foldrun.core.task import PlannedTask, Resources
 from foldrun.errors import PlanError
 from foldrun.layout import RunLayout
-from foldrun.run.backends.base import Backend, BackendResult, RunContext
+from foldrun.run.backends.base import Backend, BackendResult, Outcome, RunContext
 from foldrun.run.gpus import GpuPool
 from foldrun.run.worker import task_folder, task_lock
 
@@ -321,7 +321,7 @@ class LocalBackend(Backend):
         schedule = _Schedule({t.key: t for t in tasks})
         result = BackendResult()
         if ctx.dry_run:
-            result.states = {t.key: TaskState.PENDING for t in tasks}
+            result.outcomes = {t.key: Outcome.QUEUED for t in tasks}
             return result
         log_path = RunLayout(ctx.run_dir).worker_log
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -368,7 +368,7 @@ class LocalBackend(Backend):
             if ended is None:  # the task server died: what ran is decided by the folders
                 result.messages.append("the local task server stopped unexpectedly")
                 for job in running.values():
-                    result.states[job.task.key] = TaskState.FAILED
+                    result.outcomes[job.task.key] = Outcome.FAILED
                 return
             job = running.pop(ended[0])
             free_cpus += job.cpus
@@ -417,7 +417,7 @@ class LocalBackend(Backend):
     ) -> None:
         key = job.task.key
         if code == 0:
-            result.states[key] = TaskState.DONE
+            result.outcomes[key] = Outcome.DONE
             schedule.finished(key)
             self._notify("done", key)
             return
@@ -432,10 +432,9 @@ class LocalBackend(Backend):
             schedule.ready.insert(0, key)
             self._notify("retry", key)
             return
-        result.states[key] = TaskState.FAILED
+        result.outcomes[key] = Outcome.FAILED
         self._notify("failed", key)
         for child in schedule.downstream(key):
-            if child not in result.states:
-                result.states[child] = TaskState.FAILED
-                result.messages.append(f"{child}: not run, upstream {key} failed")
+            if child not in result.outcomes:
+                result.blocked(child, key)
                 self._notify("failed", child)

@@ -24,7 +24,7 @@ from foldrun.core.files import write_atomic
 from foldrun.core.task import STAGES, PlannedTask, TaskState
 from foldrun.errors import SchedulerError
 from foldrun.layout import RunLayout
-from foldrun.run.backends.base import Backend, BackendResult, RunContext
+from foldrun.run.backends.base import Backend, BackendResult, Outcome, RunContext
 from foldrun.run.backends.slurm.arrays import ArrayGroup, group_tasks
 from foldrun.run.backends.slurm.cmd import scheduler_call
 from foldrun.run.backends.slurm.jobs import (
@@ -110,15 +110,16 @@ class SlurmBackend(Backend):
         result.messages += self._submit(groups, ctx, settings, submissions, used, fingerprints)
         if ctx.dry_run:
             print("\n".join(result.messages))
-            result.states = {t.key: TaskState.PENDING for t in tasks}
+            result.outcomes = {t.key: Outcome.QUEUED for t in tasks}
             return result
         result.messages.append(
             f"submitted {len(todo)} task(s) as {len(groups)} SLURM array(s); "
             f"{len(tasks) - len(todo)} already queued; job name prefix foldrun-{run_id}"
         )
         if not ctx.wait:
-            result.states = {
-                t.key: live[t.key].state if t.key in live else TaskState.PENDING for t in tasks
+            result.outcomes = {
+                t.key: Outcome.of(live[t.key].state) if t.key in live else Outcome.QUEUED
+                for t in tasks
             }
             return result
         try:
@@ -189,7 +190,7 @@ class SlurmBackend(Backend):
                 scheduler_call(["scancel", *sorted({s.job for s in never.values()})])
                 for key in never:
                     audit.append(RunLayout(run_dir).audit_log, key, "cancelled", never[key].reason)
-                    result.messages.append(f"{key}: not run, an upstream task failed")
+                    result.blocked(key)
             self._tell(tasks, live, shown)
             if not any(s.state != TaskState.FAILED for s in live.values()):
                 return
@@ -348,12 +349,17 @@ def _final_state(task: PlannedTask) -> TaskState:
 
 
 def _final_states(result: BackendResult, tasks: Sequence[PlannedTask], run_dir: Path) -> None:
-    """Each task's state from its folder once the jobs are over, and the tasks that never
-    ran because an upstream task failed."""
-    result.states = {t.key: _final_state(t) for t in tasks}
-    not_done = [k for k, v in result.states.items() if v != TaskState.DONE]
-    skipped = _skipped_upstream(run_dir, not_done)
-    result.messages += [f"{key}: not run, an upstream task failed" for key in skipped]
+    """Each task's outcome from its folder once the jobs are over: done, failed, or blocked
+    (never ran because an upstream task failed: cancelled while it waited, or its job
+    script found a parent not done)."""
+    cancelled = {k for k, found in result.outcomes.items() if found is Outcome.BLOCKED}
+    result.outcomes = {
+        t.key: Outcome.DONE if _final_state(t) == TaskState.DONE else Outcome.FAILED for t in tasks
+    }
+    not_done = [k for k, v in result.outcomes.items() if v is not Outcome.DONE]
+    for key in _skipped_upstream(run_dir, not_done):
+        result.blocked(key)
+    result.outcomes.update({k: Outcome.BLOCKED for k in cancelled if k in not_done})
 
 
 def _to_submit(
