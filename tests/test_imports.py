@@ -136,8 +136,6 @@ UNREVIEWED = {
     "foldrun.data.example",
     "foldrun.data.scan",
     "foldrun.plan.check",
-    "foldrun.report.analysis",
-    "foldrun.report.plots",
     "foldrun.results.source",
     "foldrun.run.adapters.command",
     "foldrun.run.adapters.common",

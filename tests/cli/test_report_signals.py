@@ -25,14 +25,14 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="fork and prctl:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Enough rows and models that the report still draws a few seconds after its
     workers started, on a loaded 2-core machine."""
-    from foldrun.report import build_report, plots
+    from foldrun.report import build_report, figure_cache
 
     shape = RunShape(models={f"m{i}": 0.3 + 0.1 * i for i in range(4)}, grid={},
                      n_samples=4_000, holdout=0, refit=False, curves=0)  # fmt: skip
     run = write_run(tmp_path_factory.mktemp("signals") / "run", shape)
     build_report(run)  # the result tables made once; the figures drawn again each time
     shutil.rmtree(run / "report")
-    shutil.rmtree(run / "results" / plots.CACHE)
+    shutil.rmtree(run / "results" / figure_cache.CACHE)
     return run
 
 

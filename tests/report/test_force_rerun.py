@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from foldrun.report import build, plots
+from foldrun.report import build, figure_pool, figures_predictions, figures_scores
 from foldrun.results.metrics import compute_metrics
 from tests.reliability.helpers import foldrun, project
 
@@ -47,11 +47,11 @@ def test_pooled_metric_interval_and_plot_points_use_the_rerun_fold_only(
 
     # the points of metric_per_fold.png and the rows of the out-of-fold plots
     seen: dict[str, object] = {}
-    monkeypatch.setattr(plots, "WORKERS", 1)  # drawn here, where the spies are
-    real_points, real_curves = plots.metric_per_fold, plots.curves
-    monkeypatch.setattr(plots, "metric_per_fold", lambda m, *a: seen.setdefault(
+    monkeypatch.setattr(figure_pool, "WORKERS", 1)  # drawn here, where the spies are
+    real_points, real_curves = figures_scores.metric_per_fold, figures_predictions.curves
+    monkeypatch.setattr(figures_scores, "metric_per_fold", lambda m, *a: seen.setdefault(
         "points", m) is None or real_points(m, *a))  # fmt: skip
-    monkeypatch.setattr(plots, "curves", lambda oof, *a: seen.setdefault(
+    monkeypatch.setattr(figures_predictions, "curves", lambda oof, *a: seen.setdefault(
         "oof", oof) is None or real_curves(oof, *a))  # fmt: skip
     build.build_report(spec, tmp_path / "again")
     points = seen["points"]

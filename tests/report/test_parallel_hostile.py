@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from foldrun.report import build, plots
+from foldrun.report import build, figure_cache, figure_pool, figures_scores
+from foldrun.report.figure_drawing import cached_file
 from tests.fixtures.synthetic_run import RunShape, write_run
 
 
@@ -27,9 +28,9 @@ def test_a_summary_that_fails_while_figures_are_drawn_leaves_no_worker(
     (or fold_summary.csv) left a worker drawing, alive after build_report had raised, and
     writing into the folder thrown away."""
     run = _small_run(tmp_path / "run")
-    monkeypatch.setattr(plots, "WORKERS", 2)
+    monkeypatch.setattr(figure_pool, "WORKERS", 2)
     before = build.build_report(run).index.read_bytes()
-    parent, real = os.getpid(), plots.metric_per_fold.__wrapped__
+    parent, real = os.getpid(), figures_scores.metric_per_fold.__wrapped__
 
     def slow(*args: object) -> object:
         if os.getpid() != parent:  # a worker draws for a while
@@ -39,9 +40,9 @@ def test_a_summary_that_fails_while_figures_are_drawn_leaves_no_worker(
     def fails(result: object) -> dict[str, object]:
         raise RuntimeError("summary failed")
 
-    monkeypatch.setattr(plots, "metric_per_fold", plots.cached_file(slow))
+    monkeypatch.setattr(figures_scores, "metric_per_fold", cached_file(slow))
     monkeypatch.setattr(build, "cv_summary", fails)
-    monkeypatch.setattr(plots, "CACHE", ".plots-fresh")  # drawn, not read from the cache
+    monkeypatch.setattr(figure_cache, "CACHE", ".plots-fresh")  # drawn, not read from the cache
     with pytest.raises(RuntimeError, match="summary failed"):
         build.build_report(run)
     assert multiprocessing.active_children() == []
@@ -81,7 +82,7 @@ def test_two_reports_built_at_once_from_threads_delete_nothing_outside_them(
         assert sorted(p.name for p in cwd.iterdir()) == sorted(mine)
         for run in runs:
             assert (run / "report/index.html").is_file()
-            assert any((run / "results" / plots.CACHE).glob("*.png"))
+            assert any((run / "results" / figure_cache.CACHE).glob("*.png"))
 
 
 def test_a_ctrl_c_while_the_figures_are_awaited_stays_a_ctrl_c(
@@ -92,15 +93,15 @@ def test_a_ctrl_c_while_the_figures_are_awaited_stays_a_ctrl_c(
     zip() argument 2 is shorter than argument 1', a traceback and exit 1 instead of
     'foldrun: aborted'."""
     run = _small_run(tmp_path / "run")
-    parent, real = os.getpid(), plots.metric_per_fold.__wrapped__
+    parent, real = os.getpid(), figures_scores.metric_per_fold.__wrapped__
 
     def interrupted(*args: object) -> object:
         if os.getpid() != parent:
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(plots, "WORKERS", 2)
-    monkeypatch.setattr(plots, "metric_per_fold", plots.cached_file(interrupted))
+    monkeypatch.setattr(figure_pool, "WORKERS", 2)
+    monkeypatch.setattr(figures_scores, "metric_per_fold", cached_file(interrupted))
     with pytest.raises(KeyboardInterrupt):
         build.build_report(run)
     assert multiprocessing.active_children() == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from matplotlib.axes import Axes
 
-from foldrun.report import build
+from foldrun.report import build, figure_pool
 from tests.fixtures.synthetic_run import RunShape, write_run
 
 
@@ -27,7 +27,7 @@ def test_every_variant_partial_is_marked_in_json_and_plots(
         return real(self, labels, *args, **kwargs)
 
     monkeypatch.setattr(Axes, "set_xticklabels", spy)
-    monkeypatch.setattr(build.pages.plots, "WORKERS", 1)  # drawn here, where the spy is
+    monkeypatch.setattr(figure_pool, "WORKERS", 1)  # drawn here, where the spy is
     report = build.build_report(run)
     models = report.summary["models"]
     assert [(m["model"], m["folds"], m["partial"]) for m in models] == [
@@ -52,7 +52,7 @@ def test_partial_variant_marked_in_hyperparameter_plots(
         return real(self, label, *args, **kwargs)
 
     monkeypatch.setattr(Axes, "set_title", spy)
-    monkeypatch.setattr(build.pages.plots, "WORKERS", 1)  # drawn here, where the spy is
+    monkeypatch.setattr(figure_pool, "WORKERS", 1)  # drawn here, where the spy is
     build.build_report(run)
     grid_titles = [t for t in titles if t.startswith("rf: mean test")]
     assert grid_titles and all("PARTIAL" in t for t in grid_titles), titles

@@ -11,7 +11,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from foldrun.report import plots
+from foldrun.report.figure_drawing import PARTIAL
+from foldrun.report.figure_ticks import ordered, tick
+from foldrun.report.figures_grids import _heatmap, grid_2d
+from foldrun.report.figures_models import _curves_svg, model_figure
+from foldrun.report.figures_predictions import curve_line, curve_scores, curves, score_histograms
+from foldrun.report.figures_scores import forest, metric_per_fold, pvalue_matrix
+from foldrun.report.figures_training import curve_base, read_curves, training_curves
 
 
 def _sections(html: str) -> list[str]:
@@ -53,7 +59,7 @@ def _means() -> pd.DataFrame:
 
 def test_heatmap_axes_in_numeric_order() -> None:
     fig, ax = plt.subplots()
-    plots._heatmap(ax, _means(), "hidden", "lr", "t")
+    _heatmap(ax, _means(), "hidden", "lr", "t")
     assert [t.get_text() for t in ax.get_xticklabels()] == ["8", "16", "32", "64"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["0.001", "0.1"]
     plt.close(fig)
@@ -62,7 +68,7 @@ def test_heatmap_axes_in_numeric_order() -> None:
 def test_heatmap_text_reads_on_every_cell() -> None:
     """Dark text on the light (yellow) end of viridis, white on the dark end."""
     fig, ax = plt.subplots()
-    plots._heatmap(ax, _means(), "hidden", "lr", "t")
+    _heatmap(ax, _means(), "hidden", "lr", "t")
     texts = {t.get_text(): t.get_color() for t in ax.texts}
     values = _means()["mean"]
     assert texts[f"{values.max():.3f}"] == "black"
@@ -72,7 +78,7 @@ def test_heatmap_text_reads_on_every_cell() -> None:
 
 def test_the_heatmap_svg_orders_axes_and_writes_readable_values() -> None:
     means = _means().assign(partial=[False] * 7 + [True])
-    root = _svg(plots.grid_2d("mlp", "hidden", "lr", means, "auc"))
+    root = _svg(grid_2d("mlp", "hidden", "lr", means, "auc"))
     texts = _texts(root)
     ns = "{http://www.w3.org/2000/svg}"
     cells = {t.text: t.get("fill", "black") for t in root.iter(f"{ns}text")
@@ -82,27 +88,27 @@ def test_the_heatmap_svg_orders_axes_and_writes_readable_values() -> None:
     ticks = [t for t in texts if t in {"8", "16", "32", "64"}]
     assert ticks == ["8", "16", "32", "64"]  # numeric order, not "16" < "32" < "64" < "8"
     assert "(red box: PARTIAL, fewer folds than planned)" in texts
-    boxes = [r for r in root.iter(f"{ns}rect") if r.get("stroke") == plots.PARTIAL]
+    boxes = [r for r in root.iter(f"{ns}rect") if r.get("stroke") == PARTIAL]
     assert len(boxes) == 1
 
 
 def test_ordered_and_tick_labels() -> None:
-    assert plots.ordered(["32", "8", "16", 8]) == ["8", 8, "16", "32"]
-    assert plots.ordered(["b", "a"]) == ["a", "b"]
-    assert [plots.tick(v) for v in (1.0, 0.001, 100.0, "x")] == ["1", "0.001", "100", "x"]
+    assert ordered(["32", "8", "16", 8]) == ["8", 8, "16", "32"]
+    assert ordered(["b", "a"]) == ["a", "b"]
+    assert [tick(v) for v in (1.0, 0.001, 100.0, "x")] == ["1", "0.001", "100", "x"]
 
 
 def test_curve_names_pair_train_and_val() -> None:
-    assert plots.curve_base("val_loss") == ("loss", "val")
-    assert plots.curve_base("train/accuracy") == ("accuracy", "train")
-    assert plots.curve_base("loss_valid") == ("loss", "valid")
-    assert plots.curve_base("lr") == ("lr", "")
+    assert curve_base("val_loss") == ("loss", "val")
+    assert curve_base("train/accuracy") == ("accuracy", "train")
+    assert curve_base("loss_valid") == ("loss", "valid")
+    assert curve_base("lr") == ("lr", "")
 
 
 def test_training_curves_overlay_train_and_val_in_one_panel() -> None:
     rows = [{"name": n, "fold": f, "step": s, "value": 1 / (s + 1) + (n == "val_loss") * 0.1}
             for n in ("train_loss", "val_loss") for f in range(3) for s in range(5)]  # fmt: skip
-    panel = plots._curves_svg(pd.DataFrame(rows), "loss")
+    panel = _curves_svg(pd.DataFrame(rows), "loss")
     assert [label for label, _ in panel.legend] == ["train_loss", "val_loss"]
     lines = [b for b in panel.body if b.startswith("<polyline")]
     assert len(lines) == 6  # every fold of both
@@ -126,7 +132,7 @@ def test_model_figure_for_classification_and_regression() -> None:
     proba = np.clip((y == "b") * 0.6 + rng.random(60) * 0.4 - 0.2, 0, 1)
     oof = pd.DataFrame({"y_true": y, "proba_a": 1 - proba, "proba_b": proba,
                         "pred": np.where(proba > 0.5, "b", "a")})  # fmt: skip
-    figure = plots.model_figure("m <&> (PARTIAL 4/5)", "classification", oof, None)
+    figure = model_figure("m <&> (PARTIAL 4/5)", "classification", oof, None)
     assert figure is not None and figure.startswith(b"<svg")
     root = _svg(figure)
     texts = _texts(root)
@@ -142,10 +148,10 @@ def test_model_figure_for_classification_and_regression() -> None:
     cells = _texts(panel.find(f"{ns}g"))  # what is drawn inside the plot area
     assert [int(c) for c in cells] == matrix.ravel().tolist()
     reg = pd.DataFrame({"y_true": rng.normal(size=30), "pred": rng.normal(size=30)})
-    reg_figure = plots.model_figure("r", "regression", reg, None)
+    reg_figure = model_figure("r", "regression", reg, None)
     assert reg_figure is not None
     assert "Predicted vs true, out-of-fold" in _texts(_svg(reg_figure))
-    assert plots.model_figure("none", "classification", None, None) is None
+    assert model_figure("none", "classification", None, None) is None
 
 
 def test_a_long_curve_is_thinned_to_what_shows() -> None:
@@ -163,16 +169,16 @@ def test_a_long_curve_is_thinned_to_what_shows() -> None:
 
 def test_pvalue_matrix_and_forest_render() -> None:
     p = np.array([[np.nan, 0.01, 0.5], [0.01, np.nan, 0.2], [0.5, 0.2, np.nan]])
-    matrix = plots.pvalue_matrix(["a", "b", "c"], p, 0.05)
+    matrix = pvalue_matrix(["a", "b", "c"], p, 0.05)
     assert matrix.startswith(b"<svg")
     texts = _svg_texts(matrix)
     assert texts.count("0.010") == 1 and "0.500" in texts and "0.200" in texts  # lower half
-    assert plots.pvalue_matrix(["a"], p[:1, :1], 0.05) is None
+    assert pvalue_matrix(["a"], p[:1, :1], 0.05) is None
     rows = pd.DataFrame({"label": ["a", "b"], "mean": [0.9, 0.8], "ci_low": [0.85, 0.7],
                          "ci_high": [0.95, 0.9], "selected": [True, True],
                          "partial": [True, False], "folds": ["4/5", "5/5"]})  # fmt: skip
-    forest = plots.forest(rows, "roc_auc", 95)
-    assert forest.startswith(b"<svg") and "a  (4/5 folds)" in _svg_texts(forest)
+    figure = forest(rows, "roc_auc", 95)
+    assert figure.startswith(b"<svg") and "a  (4/5 folds)" in _svg_texts(figure)
 
 
 def test_forest_draws_an_interval_that_excludes_the_mean() -> None:
@@ -182,7 +188,7 @@ def test_forest_draws_an_interval_that_excludes_the_mean() -> None:
                          "ci_low": [0.998338, 0.7], "ci_high": [0.998989, 0.9],
                          "selected": [True, False], "partial": [False, False],
                          "folds": ["15/15", "15/15"]})  # fmt: skip
-    root = ET.fromstring(plots.forest(rows, "roc_auc", 95))
+    root = ET.fromstring(forest(rows, "roc_auc", 95))
     ns = "{http://www.w3.org/2000/svg}"
     dot = next(root.iter(f"{ns}circle"))  # the first row's mean
     low, high = map(float, re.match(r"M([\d.]+),[\d.]+H([\d.]+)",
@@ -199,7 +205,7 @@ def test_metric_per_fold_draws_an_interval_that_excludes_the_mean(tmp_path) -> N
                             "fold": [0, 1, 2] * 2, "repeat": 0, "stage": "evaluate",
                             "subset": "test", "metric": "roc_auc",
                             "value": [0.9999, 0.9990, 0.9983, 0.7, 0.8, 0.9]})  # fmt: skip
-    out = plots.metric_per_fold(metrics, ranking, "roc_auc", tmp_path / "m.png")
+    out = metric_per_fold(metrics, ranking, "roc_auc", tmp_path / "m.png")
     assert out is not None and out.read_bytes()[:4] == b"\x89PNG"
 
 
@@ -228,7 +234,7 @@ def test_pvalue_matrix_title_fits_with_two_models() -> None:
     """Two models make the smallest matrix: its title must not run off the image's right
     edge (the document is at least as wide as the title at 0.6 em a character)."""
     p = np.array([[np.nan, 0.08], [0.08, np.nan]])
-    root = ET.fromstring(plots.pvalue_matrix(["logreg", "tree"], p, 0.05))
+    root = ET.fromstring(pvalue_matrix(["logreg", "tree"], p, 0.05))
     title = next(t for t in root.iter("{http://www.w3.org/2000/svg}text")
                  if t.text.startswith("Holm"))  # fmt: skip
     assert float(root.get("width")) >= len(title.text) * 11 * 0.6 + 20
@@ -242,14 +248,14 @@ def test_decision_scores_outside_0_1_are_all_counted() -> None:
     y = rng.choice(["neg", "pos"], 200)
     score = (y == "pos") * 2.0 - 1.0 + rng.normal(0, 0.8, 200)
     part = pd.DataFrame({"y_true": y, "score": score})
-    _, hists = plots.score_histograms(part)
+    _, hists = score_histograms(part)
     assert {name: int(counts.sum()) for name, counts, _ in hists} == {
         "neg": int((y == "neg").sum()), "pos": int((y == "pos").sum())}  # fmt: skip
     edges = hists[0][2]
     assert edges[0] == score.min() and edges[-1] == score.max()
     probabilities = part.assign(score=rng.random(200))  # within [0, 1]: the fixed bins
-    assert plots.score_histograms(probabilities)[1][0][2][[0, -1]].tolist() == [0.0, 1.0]
-    figure = plots.model_figure("svc", "classification", part, None)
+    assert score_histograms(probabilities)[1][0][2][[0, -1]].tolist() == [0.0, 1.0]
+    figure = model_figure("svc", "classification", part, None)
     assert figure is not None and "Scores per true class" in _texts(_svg(figure))
 
 
@@ -263,12 +269,12 @@ def test_the_overview_curves_leave_out_a_failed_rows_nan_score(tmp_path: Path) -
     proba = np.clip((y == "b") * 0.5 + rng.random(80) * 0.5, 0, 1)
     proba[:5] = np.nan
     oof = pd.DataFrame({"y_true": y, "proba_a": 1 - proba, "proba_b": proba})
-    assert plots.curves({"m": oof}, "roc", tmp_path / "roc.png") == tmp_path / "roc.png"
-    scores = plots.curve_scores(oof)
+    assert curves({"m": oof}, "roc", tmp_path / "roc.png") == tmp_path / "roc.png"
+    scores = curve_scores(oof)
     assert scores is not None and len(scores[1]) == 75
-    _, _, text = plots.curve_line(*scores, "roc")
+    _, _, text = curve_line(*scores, "roc")
     assert text == f"AUC {roc_auc_score(y[5:] == 'b', proba[5:]):.3f}"
-    figure = plots.model_figure("m", "classification", oof, None)
+    figure = model_figure("m", "classification", oof, None)
     assert figure is not None and text in _texts(_svg(figure))
 
 
@@ -290,15 +296,15 @@ def test_long_epoch_logs_are_drawn_per_metric_with_train_and_val_overlaid(tmp_pa
         folder.mkdir()
         (folder / "metrics.jsonl").write_text(
             "".join(json.dumps(r) + "\n" for r in lines) + '{"step": 4, "phase": "tr')
-        found, bad = plots.read_curves(folder, "", fold)
+        found, bad = read_curves(folder, "", fold)
         rows, unreadable = rows + found, unreadable + bad
     assert unreadable == 2
-    figure = plots.model_figure("m", "regression", None, pd.DataFrame(rows), unreadable)
+    figure = model_figure("m", "regression", None, pd.DataFrame(rows), unreadable)
     texts = _texts(_svg(figure))
     assert "loss (each fold a line)" in texts and "acc (each fold a line)" in texts
     assert not any("None" in t for t in texts)
     assert {"train/loss", "val/loss", "train/acc", "val/acc"} <= set(texts)
     assert any("2 line(s) of the training logs could not be read: left out" in t for t in texts)
-    png = plots.training_curves({"m": [tmp_path / "fold_0", tmp_path / "fold_1"]},
+    png = training_curves({"m": [tmp_path / "fold_0", tmp_path / "fold_1"]},
                                 tmp_path / "curves.png")  # fmt: skip
     assert png is not None and png.read_bytes().startswith(b"\x89PNG")

@@ -7,16 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from foldrun.report import plots
+from foldrun.report import figures_grids
+from foldrun.report.figure_ticks import tick
 
 
 def _labels(monkeypatch: pytest.MonkeyPatch, values: list[object]) -> list[str]:
     drawn = []
-    monkeypatch.setattr(plots, "png", lambda fig, tight=True: drawn.append(fig) or b"png")
+    # grid_1d calls the name figures_grids imported
+    monkeypatch.setattr(figures_grids, "png", lambda fig, tight=True: drawn.append(fig) or b"png")
     n = len(values)
     means = pd.DataFrame({"C": values, "mean": np.linspace(0.5, 0.9, n), "ci_low": 0.4,
                           "ci_high": 0.95})  # fmt: skip
-    assert plots.grid_1d("logreg", "C", means, "auc") == b"png"
+    assert figures_grids.grid_1d("logreg", "C", means, "auc") == b"png"
     return [t.get_text() for t in drawn[0].axes[0].get_xticklabels()]
 
 
@@ -29,7 +31,7 @@ def test_a_grid_of_2000_values_gets_at_most_30_labels_first_and_last_among_them(
 ) -> None:
     labels = _labels(monkeypatch, values)
     assert 2 <= len(labels) <= 30
-    assert labels[0] == plots.tick(values[0]) and labels[-1] == plots.tick(values[-1])
+    assert labels[0] == tick(values[0]) and labels[-1] == tick(values[-1])
 
 
 def test_a_small_grid_labels_every_value(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import foldrun.core.forked as forked
-from foldrun.report import build_report, plots
+from foldrun.report import build_report, figure_pool
 from tests.fixtures.synthetic_run import RunShape, write_run
 
 
@@ -24,7 +24,7 @@ def test_report_on_many_cpus_equals_report_on_one(
     for n in (1, 2):
         shutil.rmtree(run / "results", ignore_errors=True)  # everything computed again
         monkeypatch.setattr(forked, "cpus", lambda n=n: n)
-        monkeypatch.setattr(plots, "WORKERS", n)
+        monkeypatch.setattr(figure_pool, "WORKERS", n)
         outs.append(build_report(run, tmp_path / f"out{n}").path)
     for name in ("cv_summary.json", "fold_summary.csv", "index.html"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name

@@ -11,7 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from foldrun.report import plots, svg
+from foldrun.report import svg
+from foldrun.report.figure_drawing import PARTIAL
+from foldrun.report.figures_grids import grid_2d
+from foldrun.report.figures_models import model_figure
+from foldrun.report.figures_training import read_jsonl
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -47,13 +51,13 @@ def test_a_name_with_a_character_xml_forbids_still_gives_a_figure(bad: str) -> N
     oof = oof.rename(columns={"proba_b": f"proba_b{bad}"})
     curves = pd.DataFrame({"label": "", "fold": 0, "name": [f"loss{bad}"] * 3,
                            "value": [3.0, 2.0, 1.0], "step": [0, 1, 2]})  # fmt: skip
-    root = _svg(plots.model_figure(f"m{bad} <&>", "classification", oof, curves))
+    root = _svg(model_figure(f"m{bad} <&>", "classification", oof, curves))
     texts = _texts(root)
     assert "m\ufffd <&>" in texts
     assert "b\ufffd" in texts  # the class, on the confusion matrix and the legend
     assert "loss\ufffd (each fold a line)" in texts
     grid = pd.DataFrame({"k": [f"x{bad}", "y"], "C": [1, 1], "mean": [0.5, 0.6]})
-    assert "x\ufffd" in _texts(_svg(plots.grid_2d(f"m{bad}", "k", "C", grid, f"a{bad}")))
+    assert "x\ufffd" in _texts(_svg(grid_2d(f"m{bad}", "k", "C", grid, f"a{bad}")))
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -64,7 +68,7 @@ def test_a_nan_or_infinite_score_leaves_its_row_out_of_the_curves(bad: float) ->
 
     oof = _binary()
     oof.loc[[3, 10], "proba_b"] = bad
-    texts = _texts(_svg(plots.model_figure("m", "classification", oof, None)))
+    texts = _texts(_svg(model_figure("m", "classification", oof, None)))
     ok = np.isfinite(oof["proba_b"])
     truth, score = oof.loc[ok, "y_true"] == "b", oof.loc[ok, "proba_b"]
     assert f"AUC {roc_auc_score(truth, score):.3f}" in texts
@@ -77,7 +81,7 @@ def test_a_hundred_thousand_predictions_stay_a_small_file() -> None:
     rng = np.random.default_rng(0)
     y = rng.normal(size=100_000)
     reg = pd.DataFrame({"y_true": y, "pred": y + rng.normal(size=100_000)})
-    data = plots.model_figure("r", "regression", reg, None)
+    data = model_figure("r", "regression", reg, None)
     root = _svg(data)
     assert data is not None and len(data) < 400_000
     dots = list(root.iter(f"{NS}circle"))
@@ -94,7 +98,7 @@ def test_values_near_the_float_maximum_draw_without_nan() -> None:
     reg = pd.DataFrame({"y_true": [1e308, -1e308, 0.0, 1.0], "pred": [1.0, 2.0, -1e308, 1e308]})
     curves = pd.DataFrame({"label": "", "fold": 0, "name": ["loss"] * 3,
                            "value": [1e308, -1e308, 0.0], "step": [0, 1, 2]})  # fmt: skip
-    data = plots.model_figure("r", "regression", reg, curves)
+    data = model_figure("r", "regression", reg, curves)
     root = _svg(data)
     assert data is not None
     assert all(re.fullmatch(r"-?\d+(\.\d+)?", c) for c in _coordinates(data))
@@ -106,7 +110,7 @@ def test_a_training_curve_of_one_point_shows_the_point() -> None:
     """A metric logged once (one epoch) drew nothing: a line needs two points."""
     curves = pd.DataFrame({"label": "", "fold": [0, 1], "name": ["val_loss"] * 2,
                            "value": [0.25, 0.5], "step": [0, 0]})  # fmt: skip
-    root = _svg(plots.model_figure("m", "regression", None, curves))
+    root = _svg(model_figure("m", "regression", None, curves))
     assert len(list(root.iter(f"{NS}circle"))) == 2
 
 
@@ -116,11 +120,11 @@ def test_a_partial_grid_point_without_a_score_keeps_its_column() -> None:
     rows = [(h, lr, np.nan if h == 32 else 0.9 + lr) for h in (8, 32) for lr in (0.1, 0.01)]
     means = pd.DataFrame(rows, columns=["hidden", "lr", "mean"])
     means["partial"] = means["hidden"] == 32
-    root = _svg(plots.grid_2d("m", "hidden", "lr", means, "auc"))
+    root = _svg(grid_2d("m", "hidden", "lr", means, "auc"))
     texts = _texts(root)
     assert [t for t in texts if t in ("8", "32")] == ["8", "32"]  # both columns kept
     assert sorted(t for t in texts if re.fullmatch(r"\d\.\d{3}", t)) == ["0.910", "1.000"]
-    boxes = [r for r in root.iter(f"{NS}rect") if r.get("stroke") == plots.PARTIAL]
+    boxes = [r for r in root.iter(f"{NS}rect") if r.get("stroke") == PARTIAL]
     assert len(boxes) == 2
 
 
@@ -128,7 +132,7 @@ def test_a_nan_parameter_value_of_a_partial_point_does_not_crash() -> None:
     means = pd.DataFrame({"k": [np.nan, 1.0, np.nan, 1.0], "C": [1, 1, 2, 2],
                           "mean": [0.1, 0.2, 0.3, 0.4],
                           "partial": [True, False, False, False]})  # fmt: skip
-    texts = _texts(_svg(plots.grid_2d("m", "k", "C", means, "auc")))
+    texts = _texts(_svg(grid_2d("m", "k", "C", means, "auc")))
     assert {"0.200", "0.400"} <= set(texts)
 
 
@@ -138,7 +142,7 @@ def test_twenty_classes_numbers_and_booleans_read_back() -> None:
     from sklearn.metrics import confusion_matrix
 
     y, pred = np.arange(200) % 20, (np.arange(200) * 7) % 20
-    root = _svg(plots.model_figure("m", "classification",
+    root = _svg(model_figure("m", "classification",
                                    pd.DataFrame({"y_true": y, "pred": pred}), None))  # fmt: skip
     panel = next(g for g in root.findall(f"{NS}g") if "Confusion, out-of-fold" in _texts(g))
     labels = sorted(str(v) for v in range(20))
@@ -149,13 +153,13 @@ def test_twenty_classes_numbers_and_booleans_read_back() -> None:
     yb = p + rng.normal(0, 0.3, 50) > 0.5
     booleans = pd.DataFrame({"y_true": yb, "proba_False": 1 - p, "proba_True": p,
                              "pred": p > 0.5})  # fmt: skip
-    assert {"True", "False"} <= set(_texts(_svg(plots.model_figure("b", "classification",
+    assert {"True", "False"} <= set(_texts(_svg(model_figure("b", "classification",
                                                                    booleans, None))))  # fmt: skip
     single = _binary().assign(y_true="a", pred="a")
-    assert "Confusion, out-of-fold" in _texts(_svg(plots.model_figure("s", "classification",
+    assert "Confusion, out-of-fold" in _texts(_svg(model_figure("s", "classification",
                                                                       single, None)))  # fmt: skip
     flat = _binary().assign(proba_a=0.5, proba_b=0.5)
-    assert "AUC 0.500" in _texts(_svg(plots.model_figure("f", "classification", flat, None)))
+    assert "AUC 0.500" in _texts(_svg(model_figure("f", "classification", flat, None)))
 
 
 def test_a_lone_surrogate_in_metrics_jsonl_gives_a_figure(tmp_path) -> None:
@@ -166,6 +170,6 @@ def test_a_lone_surrogate_in_metrics_jsonl_gives_a_figure(tmp_path) -> None:
     file = tmp_path / "metrics.jsonl"
     file.write_text("".join(json.dumps({"name": "\ud800loss", "value": v, "step": i}) + "\n"
                             for i, v in enumerate([2.0, 1.0])))  # fmt: skip
-    curves = pd.DataFrame(plots.read_jsonl(file, "", 0))
-    assert "\ufffdloss (each fold a line)" in _texts(_svg(plots.model_figure(
+    curves = pd.DataFrame(read_jsonl(file, "", 0))
+    assert "\ufffdloss (each fold a line)" in _texts(_svg(model_figure(
         "m", "regression", None, curves)))  # fmt: skip

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import foldrun
-from foldrun.report import plots
+from foldrun.report.figures_predictions import _confusion
 from tests.fixtures.synthetic_run import RunShape, write_run
 
 
@@ -49,7 +49,7 @@ def test_int_and_float_predictions_are_one_set_of_classes(tmp_path: Path) -> Non
     p = res.predictions
     part = p[(p.model == "logreg") & (p.subset == "test")].dropna(axis=1, how="all")
     fig, ax = plt.subplots()
-    plots._confusion(ax, part, "logreg")
+    _confusion(ax, part, "logreg")
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1"]  # not 0, 0.0, 1, 1.0
     plt.close(fig)
 

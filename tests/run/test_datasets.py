@@ -358,22 +358,22 @@ def test_the_datasets_reports_drawn_in_parallel_are_the_ones_drawn_alone(
     dataset as before."""
     import shutil
 
-    from foldrun.report import build_report, plots
+    from foldrun.report import build_report, figure_cache, figure_pool
 
     results = run.parent / "runs/many/results"
 
     def fresh(out: Path) -> dict[str, bytes]:
-        for cache in results.glob(f"*/{plots.CACHE}"):
+        for cache in results.glob(f"*/{figure_cache.CACHE}"):
             shutil.rmtree(cache)
         build_report(run, out)
         return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
                 if p.is_file()}  # fmt: skip
 
-    monkeypatch.setattr(plots, "WORKERS", 1)
+    monkeypatch.setattr(figure_pool, "WORKERS", 1)
     alone = fresh(tmp_path / "alone")
-    monkeypatch.setattr(plots, "WORKERS", 2)
+    monkeypatch.setattr(figure_pool, "WORKERS", 2)
     spread = fresh(tmp_path / "spread")
     assert spread == alone
     assert {f"{d}/index.html" for d in DATASETS} <= set(spread)
-    assert all(any((results / d / plots.CACHE).glob("*.png")) for d in DATASETS)
-    assert plots.WORKERS == 2  # restored after the datasets were spread
+    assert all(any((results / d / figure_cache.CACHE).glob("*.png")) for d in DATASETS)
+    assert figure_pool.WORKERS == 2  # restored after the datasets were spread

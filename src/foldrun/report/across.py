@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from foldrun.core.cells import spreadsheet_safe
 from foldrun.report import html
-from foldrun.report.plots import _save, plt
+from foldrun.report.figure_drawing import save
 from foldrun.results import Results
 from foldrun.results.across import AcrossDatasets, compare_across
 from foldrun.results.source import run_names
@@ -181,4 +182,4 @@ def cd_diagram(across: AcrossDatasets, path: Path) -> Path:
         ax.plot([low, high], [-0.2 + 0.15 * i] * 2, color="tab:red", lw=3)
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    return _save(fig, path)
+    return save(fig, path)

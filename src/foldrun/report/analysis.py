@@ -16,9 +16,12 @@ import numpy as np
 import pandas as pd
 
 from foldrun._version import __version__
+from foldrun.core.forked import spread
 from foldrun.core.taskid import TaskId
 from foldrun.layout import SplitLayout
-from foldrun.results import Results
+from foldrun.report.figure_cache import mark_used, remembered, remembered_frames, with_keys_used
+from foldrun.report.figure_pool import workers
+from foldrun.results import Results, collect, compare, load, metrics, stats
 from foldrun.results.collect import KEY
 
 T = TypeVar("T")
@@ -48,13 +51,10 @@ def analyze(results: Results) -> Analysis:
     """The analysis of `results`, computed again only when a table, an option or the code
     changed (kept with the report's plots: 0.6 s of a 10,000-task report with nothing
     changed, against 0.07 s to hash the tables)."""
-    from foldrun.report import plots
-    from foldrun.results import collect, compare, load, metrics, stats
-
     code = b"".join(Path(m.__file__).read_bytes() for m in (stats, compare, load, metrics, collect))
     inputs = (results.tasks, results.metrics, results.predictions, results.folds,
               results.options, results.planned, results.source.task)  # fmt: skip
-    frames, value = plots.remembered_frames(
+    frames, value = remembered_frames(
         "analysis", inputs, code + Path(__file__).read_bytes(), lambda: _analyze(results)
     )
     return Analysis(results, frames["summary"], frames["ranking"], frames["pairs"],
@@ -62,8 +62,6 @@ def analyze(results: Results) -> Analysis:
 
 
 def _analyze(results: Results) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
-    from foldrun.results import stats
-
     summary = results.summary("test")
     if summary.empty or results.primary not in set(summary["metric"]):
         ranking, pairs = pd.DataFrame(), pd.DataFrame()
@@ -85,9 +83,6 @@ def _pooled_intervals(
 ) -> list[tuple[float, float]]:
     """The pooled interval of each ranked variant, bootstrapped on every CPU (forked workers
     read the predictions this process holds; the cache entries they use count as ours)."""
-    from foldrun.core.forked import spread
-    from foldrun.report import plots
-
     rows = test.groupby(["model", "variant"], sort=False).indices
     variants = list(ranking[["model", "variant"]].itertuples(index=False, name=None))
 
@@ -97,11 +92,11 @@ def _pooled_intervals(
         return _pooled_interval(results, model, variant, test.iloc[rows[(model, variant)]])
 
     def intervals(part: range) -> list[tuple[tuple[float, float], frozenset[str]]]:
-        return [plots.with_keys_used(lambda v=variants[i]: interval(*v)) for i in part]
+        return [with_keys_used(lambda v=variants[i]: interval(*v)) for i in part]
 
-    done = spread(intervals, len(variants), least=8, workers=plots.workers())
+    done = spread(intervals, len(variants), least=8, workers=workers())
     for _, keys in done:
-        plots.mark_used(keys)
+        mark_used(keys)
     return [bounds for bounds, _ in done]
 
 
@@ -110,12 +105,9 @@ def _pooled_interval(
 ) -> tuple[float, float]:
     """results.pooled_interval of one variant's test predictions, bootstrapped again only
     when they, the options or the code changed (kept with the report's plots)."""
-    from foldrun.report import plots
-    from foldrun.results import load, stats
-
     code = Path(stats.__file__).read_bytes() + Path(load.__file__).read_bytes()
     inputs = (part, results.task, results.primary, results.confidence, results.options)
-    low, high = plots.remembered(  # type: ignore[misc]
+    low, high = remembered(  # type: ignore[misc]
         "pooled_interval",
         inputs,
         code,

@@ -23,8 +23,19 @@ from foldrun.core.forked import forked_map, forked_start
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.errors import ReportError
 from foldrun.layout import RunLayout
-from foldrun.report import analysis, pages, plots, selection
+from foldrun.report import (
+    analysis,
+    figure_cache,
+    figure_pool,
+    figures_grids,
+    figures_predictions,
+    figures_scores,
+    figures_training,
+    pages,
+    selection,
+)
 from foldrun.report.across import dataset_names, write_across
+from foldrun.report.figure_drawing import MAX_PANELS
 from foldrun.results import Results, load_results, nested
 from foldrun.results.curves import has_curves
 from foldrun.results.source import resolve, resolve_runs, views
@@ -104,7 +115,7 @@ def _build(run_dir_or_spec: str | Path, out: str | Path | None) -> Report:
 
 def _cached_write(results: Results, folder: Path) -> Report:
     # plots whose inputs are unchanged since the last report are not redrawn
-    with pages.plots.cache(results.source.layout.results_dir):
+    with figure_cache.cache(results.source.layout.results_dir):
         return _write(results, folder)
 
 
@@ -114,13 +125,13 @@ def _write_datasets(loaded: list[Results], folder: Path) -> Report:
     names = [str(results.source.dataset) for results in loaded]
     for name in names:
         (folder / name).mkdir()
-    workers = pages.plots.workers()
-    drawing, pages.plots.WORKERS = pages.plots.WORKERS, 1
+    workers = figure_pool.workers()
+    drawing, figure_pool.WORKERS = figure_pool.WORKERS, 1
     try:
         written = forked_map(lambda i: _cached_write(loaded[i], folder / names[i]),
                              len(loaded), workers)  # fmt: skip
     finally:
-        pages.plots.WORKERS = drawing
+        figure_pool.WORKERS = drawing
     reports = dict(zip(names, written, strict=True))
     missing = {name: len(r.summary.get("missing") or []) for name, r in reports.items()}
     summary = write_across(loaded, list(reports), folder, linked=True, missing=missing)
@@ -198,7 +209,7 @@ def _oof(result: analysis.Analysis) -> dict[str, pd.DataFrame]:
     p = result.results.current_predictions
     out = {}
     labels = pages.models.plot_labels(result)  # a partial variant says so in every plot
-    for row in result.ranking.head(pages.plots.MAX_PANELS).itertuples():
+    for row in result.ranking.head(MAX_PANELS).itertuples():
         part = p[(p["model"] == row.model) & (p["variant"] == row.variant)]
         part = part[(part["subset"] == "test") & (part["fold"] >= 0)]
         part = part[part["repeat"] == part["repeat"].min()].dropna(axis=1, how="all")
@@ -216,30 +227,32 @@ def _plots(result: analysis.Analysis, folder: Path) -> Figures:
     res = result.results
     oof = _oof(result)
     jobs: list[tuple[str, Callable[[], Path | None]]] = [
-        ("metric_per_fold", lambda: plots.metric_per_fold(
+        ("metric_per_fold", lambda: figures_scores.metric_per_fold(
             res.current_metrics, result.ranking, res.primary, folder / "metric_per_fold.png",
             pages.models.plot_labels(result))),
-        ("training_curves", lambda: plots.training_curves(
+        ("training_curves", lambda: figures_training.training_curves(
             _curve_paths(result), folder / "training_curves.png")),
     ]  # fmt: skip
     if res.task == "classification" and oof:
         jobs += [
-            ("roc", lambda: plots.curves(oof, "roc", folder / "roc.png")),
-            ("pr", lambda: plots.curves(oof, "pr", folder / "pr.png")),
-            ("confusion", lambda: plots.confusion(oof, folder / "confusion.png")),
+            ("roc", lambda: figures_predictions.curves(oof, "roc", folder / "roc.png")),
+            ("pr", lambda: figures_predictions.curves(oof, "pr", folder / "pr.png")),
+            ("confusion", lambda: figures_predictions.confusion(oof, folder / "confusion.png")),
             ("prediction_distribution",
-             lambda: plots.prediction_distribution(oof, folder / "prediction_distribution.png")),
+             lambda: figures_predictions.prediction_distribution(
+                 oof, folder / "prediction_distribution.png")),
         ]  # fmt: skip
     if res.task == "regression" and oof:
         scatter = folder / "predicted_vs_true.png"
-        jobs.append(("predicted_vs_true", lambda: plots.predicted_vs_true(oof, scatter)))
+        jobs.append(("predicted_vs_true",
+                     lambda: figures_predictions.predicted_vs_true(oof, scatter)))
     jobs += _heatmap_jobs(result, folder)
-    wait = forked_start(lambda i: _plot(*jobs[i]), len(jobs), plots.workers() - 1)
+    wait = forked_start(lambda i: _plot(*jobs[i]), len(jobs), figure_pool.workers() - 1)
 
     def figures() -> tuple[list[Path], list[str]]:
         done = wait()
         for _, _, keys in done:
-            plots.mark_used(keys)
+            figure_cache.mark_used(keys)
         made = [path for path, _, _ in done if path is not None]
         return made, [problem for _, problem, _ in done if problem]
 
@@ -257,7 +270,7 @@ def _plot(name: str, job: Callable[[], Path | None]) -> tuple[Path | None, str, 
         except Exception as err:
             return None, f"{name}: {type(err).__name__}: {err}"
 
-    (path, problem), keys = plots.with_keys_used(attempt)
+    (path, problem), keys = figure_cache.with_keys_used(attempt)
     return path, problem, keys
 
 
@@ -266,7 +279,7 @@ def _curve_paths(result: analysis.Analysis) -> dict[str, list[Path]]:
     out: dict[str, list[Path]] = {}
     chosen = result.ranking if len(result.ranking) else tasks.drop_duplicates(["model", "variant"])
     labels = pages.models.plot_labels(result)
-    for row in chosen.head(pages.plots.MAX_PANELS).itertuples():
+    for row in chosen.head(MAX_PANELS).itertuples():
         sel = tasks[(tasks["model"] == row.model) & (tasks["variant"] == row.variant)]
         sel = sel[(sel["fold"] >= 0) & (sel["repeat"] == 0) & (sel["state"] == "done")]
         paths = [Path(p) for p in sel["path"] if has_curves(p)]  # results/curves.py
@@ -280,6 +293,6 @@ def _heatmap_jobs(result: analysis.Analysis, folder: Path):
     """One figure: a panel per ranked model (best first) whose variants form a 2-D grid."""
     res = result.results
     grids = [(model, *keys, means) for model, keys, means in pages.param_grids(result)
-             if len(keys) == 2][: plots.MAX_PANELS]  # fmt: skip
+             if len(keys) == 2][:MAX_PANELS]  # fmt: skip
     path = folder / "heatmap_grid.png"
-    return [("heatmap", lambda: plots.grid_heatmaps(grids, res.primary, path))]
+    return [("heatmap", lambda: figures_grids.grid_heatmaps(grids, res.primary, path))]

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from foldrun.report import analysis, html, plots
+from foldrun.report import analysis, html
+from foldrun.report.figure_pool import draw_many
+from foldrun.report.figures_models import model_figure
+from foldrun.report.figures_training import read_curves
 from foldrun.results.collect import key_mask
 from foldrun.results.metrics import is_per_class
 
@@ -240,7 +243,7 @@ def model_sections(result: analysis.Analysis) -> str:
     calls = [(label(m, v) + mark, res.task, oof if oof is None or "y_true" in oof else None,
               *_curves(tasks)) for (m, v, _, oof, _, mark), tasks in zip(sections, mine,
                                                                         strict=True)]  # fmt: skip
-    figures = plots.draw_many(plots.model_figure, calls)
+    figures = draw_many(model_figure, calls)
     per_class = _per_class_tables(result.summary, [(m, v) for m, v, *_ in sections])
     parts = [_model(m, v, title, anchor, tasks, figure, per_class.get((m, v)))
              for (m, v, title, _, anchor, _), tasks, figure in zip(sections, mine, figures,
@@ -316,7 +319,7 @@ def _curves(tasks: pd.DataFrame) -> tuple[pd.DataFrame | None, int]:
     """The tasks' curve points (results/curves.py), and their unreadable lines."""
     rows, unreadable = [], 0
     for fold, path in zip(tasks["fold"], tasks["path"], strict=True):
-        found, bad = plots.read_curves(Path(path), "", int(fold))
+        found, bad = read_curves(Path(path), "", int(fold))
         rows, unreadable = rows + found, unreadable + bad
     return (pd.DataFrame(rows) if rows else None), unreadable
 

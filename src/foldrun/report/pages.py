@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from foldrun.report import analysis, html, models, plots, selection
+from foldrun.report import analysis, html, models, selection
+from foldrun.report.figure_pool import draw_many
+from foldrun.report.figures_grids import grid_1d, grid_2d
+from foldrun.report.figures_scores import forest, pvalue_matrix
 from foldrun.results.metrics import is_per_class
 
 PLOT_TITLES = {
@@ -195,11 +198,11 @@ def _results(result: analysis.Analysis) -> str:
                   for p, o, w in zip(partial, ranking["optimistic"], ranking["worse_than_best"],
                                      strict=True)],
     })  # fmt: skip
-    forest = plots.forest(_forest_rows(result), res.primary, conf)
+    figure = forest(_forest_rows(result), res.primary, conf)
     return html.section(
         "Results", *notes, html.table(table, keys=2, marked=partial),
         "<h3>Every variant (forest plot)</h3>",
-        html.image(forest, "forest plot of every variant") if forest else "",
+        html.image(figure, "forest plot of every variant") if figure else "",
         html.details("Every variant as a table", _variants(result)),
         "<h3>Every metric of the selected variants (mean ± std over folds)</h3>",
         _metrics_table(result),
@@ -270,7 +273,7 @@ def _comparison(result: analysis.Analysis) -> str:
     )  # fmt: skip
     labels = [label(m, v) for m, v in zip(result.ranking.model, result.ranking.variant,
                                           strict=True)]  # fmt: skip
-    matrix = plots.pvalue_matrix(labels, _p_matrix(result), alpha)
+    matrix = pvalue_matrix(labels, _p_matrix(result), alpha)
     sig = pairs[pairs["significant"]]
     lines = [
         f"{label(r.model_a, r.variant_a)} vs {label(r.model_b, r.variant_b)}: difference "
@@ -331,7 +334,7 @@ def _hyperparameters(result: analysis.Analysis) -> str:
     # all the figures of each kind at once: those not kept are drawn in parallel
     one = [(model, keys[0], means, primary) for model, keys, means in grids if len(keys) == 1]
     two = [(model, *keys, means, primary) for model, keys, means in grids if len(keys) == 2]
-    images = iter(plots.draw_many(plots.grid_1d, one)), iter(plots.draw_many(plots.grid_2d, two))
+    images = iter(draw_many(grid_1d, one)), iter(draw_many(grid_2d, two))
     parts = [html.image(next(images[len(keys) - 1]), model) for model, keys, _ in grids]  # type: ignore[arg-type]
     note = html.para("Mean test score over each model's grid (1 or 2 parameters varied); "
                   "numeric values in numeric order.", "note")  # fmt: skip
@@ -408,4 +411,4 @@ def _scalar(value: object) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
-__all__ = ["index_page", "label", "plots"]
+__all__ = ["index_page", "label"]
