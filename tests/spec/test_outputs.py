@@ -97,8 +97,8 @@ metrics = [{ file = "m.json" }]
 """)
     assert any(f.startswith("models.m.stages.evaluate.metrics: evaluate is foldrun's own stage")
                for f in found)  # fmt: skip
-    assert any(f.startswith("models.rf: 'metrics' and 'predictions' read the files of a "
-                            "command model") for f in found)  # fmt: skip
+    assert any(f.startswith("models.rf.metrics: an estimator model writes no metrics files "
+                            "of its own") for f in found)  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -403,16 +403,6 @@ class ModelSpec(_Strict):
         return own.config if own is not None and own.config is not None else self.config
 
     @model_validator(mode="after")
-    def _program_files(self) -> ModelSpec:
-        declared = self.metrics or self.predictions or any(s.metrics for s in self.stages.values())
-        if declared and self.kind != "command":
-            raise ValueError(
-                "'metrics' and 'predictions' read the files of a command model's program; "
-                "an estimator or entry model's results are foldrun's"
-            )
-        return self
-
-    @model_validator(mode="after")
     def _one_kind(self) -> ModelSpec:
         kinds = [
             name
@@ -449,11 +439,14 @@ class ModelSpec(_Strict):
 
     def _metrics_problems(self, has_target: bool) -> list[tuple[str, str]]:
         """A metrics file must name placeholders its stage has, on a stage a program runs."""
-        found = []
         sources = [("metrics", self.metrics_stage, self.metrics)]
         sources += [(f"stages.{n}.metrics", n, s.metrics) for n, s in self.stages.items()]
+        if self.kind == "estimator":  # foldrun fits, predicts and scores it: no file of its own
+            return self._estimator_files_problems(sources)
+        found = []
         for key, stage, listed in sources:
-            if listed and self.template(stage) is None and stage in self.stage_names(has_target):
+            runs = self.runs_program(stage)
+            if listed and not runs and stage in self.stage_names(has_target):
                 message = (f"{stage} is foldrun's own stage: it writes no files to read "
                            "metrics from; declare them on the stage that does")  # fmt: skip
                 found.append((key, message))
@@ -463,6 +456,25 @@ class ModelSpec(_Strict):
                     hint = did_you_mean(name, sorted(allowed), "use one of")
                     found.append((f"{key}[{i}].file", f"unknown placeholder {{{name}}}{hint}"))
         return found
+
+    def _estimator_files_problems(
+        self, sources: list[tuple[str, str, list[MetricsSource]]]
+    ) -> list[tuple[str, str]]:
+        """An estimator writes no files of its own: foldrun writes its predictions and
+        metrics, so `metrics` and `predictions` have nothing to read."""
+        keys = [key for key, _, listed in sources if listed]
+        keys += ["predictions"] if self.predictions is not None else []
+        return [(key, f"an estimator model writes no {key.rsplit('.', 1)[-1]} files of its "
+                      "own (foldrun writes its predictions and scores them); remove "
+                      f"{key}, or make it an entry or command model")
+                for key in keys]  # fmt: skip
+
+    def runs_program(self, stage: str) -> bool:
+        """Whether `stage` runs the user's program (a command's template; an entry's
+        function, called by train and refit: its predict copies, its evaluate is foldrun's)."""
+        if self.kind == "entry":
+            return stage in ("train", "refit")
+        return self.template(stage) is not None
 
     @property
     def metrics_stage(self) -> str:

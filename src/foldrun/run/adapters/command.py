@@ -36,6 +36,7 @@ def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
         test=inputs.get("test") or inputs.get("holdout") or "",
         holdout=inputs.get("holdout") or "",
         out=str(out),
+        task_dir=str(tmp),  # this task's folder (an evaluate's files beside its metrics.json)
         predictions=str(_predictions_path(task, tmp, ups)),
         fold=task.fold,
         fold1=task.fold + 1 if task.fold >= 0 else "all",  # 1-based, as many scripts name folds
@@ -80,21 +81,21 @@ def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
     from foldrun.run.adapters import common
 
     defaults = [tmp / "predictions.parquet", tmp / "predictions.csv"]
-    declared = _declared_predictions_file(task, values(task, tmp))
+    declared = declared_predictions_file(task, values(task, tmp))
     found = [p for p in (defaults if declared in (None, *defaults) else [declared]) if p.is_file()]
     if not found:
         return
     if declared is None:
         preds = common.read_predictions_file(tmp)
     else:
-        preds = _read_program_predictions(task, found[0])
+        preds = read_program_predictions(task, found[0])
     if preds is None or "id" not in preds:
         raise ValueError("the predictions file must have an `id` column")
     common.write_predictions(common.assign_subsets(task, preds), tmp)
     (tmp / "predictions.csv").unlink(missing_ok=True)
 
 
-def _declared_predictions_file(task: PlannedTask, found: dict[str, object]) -> Path | None:
+def declared_predictions_file(task: PlannedTask, found: dict[str, object]) -> Path | None:
     """The file `[models.X.predictions] file` names (None when the model declares none)."""
     declared = task.recipe.predictions
     if declared is None:
@@ -105,7 +106,7 @@ def _declared_predictions_file(task: PlannedTask, found: dict[str, object]) -> P
     return file_path(declared.get("file", "{predictions}"), found, base)
 
 
-def _read_program_predictions(task: PlannedTask, path: Path) -> pd.DataFrame:
+def read_program_predictions(task: PlannedTask, path: Path) -> pd.DataFrame:
     """A predictions file the program wrote (CSV, TSV or Parquet by extension), in
     foldrun's columns (ids as text)."""
     import pandas as pd
@@ -130,8 +131,10 @@ def _in_contract(task: PlannedTask, frame: pd.DataFrame, path: Path) -> pd.DataF
     renames = {declared.get("id", "id"): "id", **PredictionsSpec.model_validate(declared).renames()}
     missing = [c for c in renames if c not in frame.columns]
     if missing:
+        from foldrun.errors import RunError
+
         columns = ", ".join(map(str, frame.columns))
-        raise ValueError(
+        raise RunError(
             f"the predictions file {path} has no column {missing[0]!r} (columns: {columns}); "
             f"fix [models.{task.model}.predictions]"
         )
@@ -145,7 +148,7 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
     code = _run_program(task, ctx)
     if code != 0 or not task.recipe.metrics or _per_set(task):
         return code
-    return _read_declared(task, ctx, values(task, ctx.tmp))
+    return read_declared(task, ctx, values(task, ctx.tmp))
 
 
 def _per_set(task: PlannedTask) -> bool:
@@ -153,7 +156,7 @@ def _per_set(task: PlannedTask) -> bool:
     return task.stage == "evaluate" and bool(task.external_sets()) and bool(task.recipe.command)
 
 
-def _read_declared(task: PlannedTask, ctx: ExecContext, found: dict[str, object]) -> int:
+def read_declared(task: PlannedTask, ctx: ExecContext, found: dict[str, object]) -> int:
     """The declared metrics files, their paths rendered with `found`, into metrics.json."""
     from foldrun.run.program_files import MetricsFileError, read_sources
 
@@ -241,11 +244,11 @@ def _predict_external(task: PlannedTask, ctx: ExecContext, subset: str) -> int:
     if code != 0:
         return code
     found = {**values(task, ctx.tmp), "external": name, "predictions": str(target)}
-    written = _declared_predictions_file(task, found) or target
+    written = declared_predictions_file(task, found) or target
     if not written.is_file():
         return ctx.fail(f"the predict step wrote no predictions for external set {name} "
                         f"(its {{predictions}} file); it must write them")  # fmt: skip
-    rows = _read_program_predictions(task, written).assign(subset=subset)  # ids as text
+    rows = read_program_predictions(task, written).assign(subset=subset)  # ids as text
     target.unlink(missing_ok=True)
     current = ctx.tmp / "predictions.parquet"
     parts = [pd.read_parquet(current)] if current.is_file() else []
@@ -362,7 +365,7 @@ def _run_with_predictions(
         copy.unlink(missing_ok=True)
     name = subset.partition(":")[2] if subset else ""
     if code == 0 and task.recipe.metrics:  # its declared files, as this run wrote them
-        code = _read_declared(task, ctx, {**values(task, ctx.tmp), "external": name})
+        code = read_declared(task, ctx, {**values(task, ctx.tmp), "external": name})
     if code != 0:
         return code
     if not metrics.is_file():
@@ -385,17 +388,21 @@ def _metric_name(key: str) -> str:
 
 
 def _as_manifest(task: PlannedTask, path: Path | None, tmp: Path, name: str) -> Path:
-    """The external table in the format the program reads its fold manifests in: a CSV, or
-    a Parquet file with `[split] manifests = "parquet"` (a set in another format is copied
-    for the time of the command, ids as text)."""
+    """The external table as the program reads its fold manifests: a CSV, or a Parquet
+    file with `[split] manifests = "parquet"`, with the model's own columns and names
+    (`features`, `manifests.rename`); a set in another format or shape is copied for the
+    time of the command, ids as text."""
     from foldrun.run.adapters import common
+    from foldrun.run.adapters import inputs as program_inputs
 
     assert path is not None  # planned with every external set's table
     train = common.input_path(task, "train")
     suffix = ".parquet" if train is not None and train.suffix == ".parquet" else ".csv"
-    if path.suffix.lower() == suffix:
+    reshaped = program_inputs.reshaped(task)
+    if path.suffix.lower() == suffix and not reshaped:
         return path
     copy, frame = tmp / f".external.{name}{suffix}", common.read_manifest(path, task)
+    frame = program_inputs.shaped(frame, task) if reshaped else frame
     if suffix == ".parquet":
         frame.to_parquet(copy, index=False)
     else:

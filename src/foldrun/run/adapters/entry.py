@@ -46,6 +46,9 @@ class FoldContext:
     # external sets by name: predict them too (rows keep their ids; foldrun scores them)
     external: dict[str, pd.DataFrame] = field(default_factory=dict)
     dataset: str = ""  # the `[datasets.<name>]` it runs on, else empty
+    # where the function writes its predictions file when `[models.X.predictions]` declares
+    # one (then it returns None); None: it returns the predictions
+    predictions: Path | None = None
 
     def log(self, name: str, value: float, step: int | None = None) -> None:
         """Append one value to this task's metrics.jsonl."""
@@ -85,12 +88,43 @@ def _context(task: PlannedTask, out: Path) -> FoldContext:
         id=str(info.get("id", "id")),
         external={s.partition(":")[2]: _frame(task, s) for s in task.external_sets()},
         dataset=task.dataset,
+        predictions=_declared_file(task, out),
     )
 
 
-def run(task: PlannedTask, ctx: ExecContext) -> int:
-    import pandas as pd
+def _declared_file(task: PlannedTask, out: Path) -> Path | None:
+    """The predictions file `[models.X.predictions]` names (placeholders as a command's)."""
+    from foldrun.run.adapters import command
 
+    return command.declared_predictions_file(task, command.values(task, out))
+
+
+def _declared(task: PlannedTask, out: Path, returned: object) -> pd.DataFrame | None:
+    """The predictions of a function that writes its own file, in foldrun's columns (None:
+    a refit without a holdout wrote none); a missing file fails the task, never done."""
+    from foldrun.errors import RunError
+    from foldrun.run.adapters import command
+
+    where = f"models.{task.model}.predictions"
+    if returned is not None:
+        raise RunError(f"run_fold returned predictions, and [{where}] says it writes them to "
+                       f"a file; return None, or remove [{where}]", key=where)  # fmt: skip
+    path = _declared_file(task, out)
+    assert path is not None  # declared
+    if not path.is_file():
+        if task.stage == "refit" and task.recipe.inputs.get("holdout") is None:
+            return None  # nothing to predict
+        raise RunError(f"run_fold wrote no predictions file {path}; it must write it there "
+                       "(ctx.predictions)", key=where)  # fmt: skip
+    preds = command.read_program_predictions(task, path)
+    if path == out / "predictions.csv":  # the default {predictions}: predictions.parquet now
+        path.unlink()
+    return preds
+
+
+def run(task: PlannedTask, ctx: ExecContext) -> int:
+    """The function on the fold (train, refit), then the metrics files it declares read
+    into metrics.json; predict copies train's predictions."""
     from foldrun.run.adapters import common
 
     if task.stage == "predict":
@@ -100,6 +134,22 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
         return 0
     fn = common.import_object(str(task.recipe.entry), task)
     preds = fn(_context(task, ctx.tmp))
+    if task.recipe.predictions is not None:  # in a file of its own, in its own columns
+        preds = _declared(task, ctx.tmp, preds)
+    code = _store(task, ctx, preds)
+    if code != 0 or not task.recipe.metrics:
+        return code
+    from foldrun.run.adapters import command
+
+    return command.read_declared(task, ctx, command.values(task, ctx.tmp))
+
+
+def _store(task: PlannedTask, ctx: ExecContext, preds: object) -> int:
+    """What the function returned (or wrote) as predictions.parquet; a refit's scored."""
+    import pandas as pd
+
+    from foldrun.run.adapters import common
+
     if preds is None and task.stage != "refit":  # predict would find nothing to copy
         raise TypeError(f"run_fold returned None for fold {task.fold}; return the test rows' "
                         "predictions as a DataFrame with an `id` column")  # fmt: skip
