@@ -159,3 +159,102 @@ def test_an_external_set_needs_an_estimators_own_features(tmp_path: Path) -> Non
     spec.write_text(SPEC + '[external.bench]\ntable = "bench.csv"\n')
     lines = [p.line() for p in check_spec(spec)]
     assert len(lines) == 1 and "no column 'x2'" in lines[0], lines
+
+
+# a predict reading its own column names, on the fold's test rows and on an external set
+LOOK = """
+import csv, json, os, sys
+test, predictions, external = sys.argv[1:4]
+rows = list(csv.DictReader(open(test)))
+seen = os.path.join(os.path.dirname(predictions), f"seen_{external or 'fold'}.json")
+json.dump(list(rows[0]), open(seen, "w"))
+with open(predictions, "w") as fh:
+    fh.write("id,score\\n")
+    for r in rows:
+        fh.write(f"{r['id']},{float(r['label'])}\\n")
+"""
+
+
+def test_external_sets_reach_the_program_reshaped_as_its_manifests(tmp_path: Path) -> None:
+    spec = _project(tmp_path)
+    (tmp_path / "look.py").write_text(LOOK)
+    table = pd.read_csv(tmp_path / "samples.csv", dtype={"id": str, "patient": str})
+    table.assign(id="b" + table["id"], patient="q" + table["patient"]).head(6).to_csv(
+        tmp_path / "bench.csv", index=False)  # fmt: skip
+    spec.write_text(SPEC + """
+[external.bench]
+table = "bench.csv"
+[models.look]
+train = "python -c pass"
+predict = "python look.py {test} {predictions} {external}"
+features = ["path"]
+manifests = { rename = { path = "image_rel_path", target = "label" } }
+""")
+    outcome = fr.Project.load(spec).run(models=["look"], folds=[0])
+    assert outcome.ok, [(f.key, f.reason, f.tail[-2:]) for f in outcome.failures]
+    task = _task(tmp_path, "look", 0, "predict")
+    expected = ["id", "label", "patient", "image_rel_path"]  # x1, x2 dropped, renamed
+    assert json.loads((task / "seen_fold.json").read_text()) == expected
+    assert json.loads((task / "seen_bench.json").read_text()) == expected
+    preds = pd.read_parquet(task / "predictions.parquet")
+    assert sorted(preds.loc[preds["subset"] == "external:bench", "id"]) == [
+        f"b{i:03d}" for i in range(6)]  # fmt: skip
+    assert not list(task.glob(".external.*"))  # the copy lived for the command only
+
+
+# a program that reads the fold table and the flat map and checks them against its own
+# {fold}, {repeat} and {test}: it fails (exit 1) when they are another repeat's folds
+SELF_CHECK = """
+import csv, json, os, sys
+table, flat, fold, repeat, test, predictions = sys.argv[1:7]
+rows = list(csv.DictReader(open(table)))
+mine = sorted(r["id"] for r in rows if r["fold"] == fold and r["subset"] == "test")
+tested = sorted(r["id"] for r in csv.DictReader(open(test)))
+assert mine == tested, ("fold table", repeat, fold)
+folds = json.load(open(flat))
+assert {folds[r["patient"]] for r in csv.DictReader(open(test))} == {int(fold)}, "assignments"
+seen = open(os.path.join(os.path.dirname(predictions), "seen.json"), "w")
+json.dump({"repeat": int(repeat), "map": folds}, seen)
+with open(predictions, "w") as fh:
+    fh.write("id,score\\n" + "".join(f"{i},0.5\\n" for i in tested))
+"""
+
+
+def test_fold_table_and_assignments_are_the_tasks_repeat_and_dataset(tmp_path: Path) -> None:
+    spec = _project(tmp_path)
+    (tmp_path / "self_check.py").write_text(SELF_CHECK)
+    head = SPEC.split("[models.inception]")[0].replace("folds = 3", "folds = 2\nrepeats = 2")
+    spec.write_text(head + """
+[datasets.all]
+[datasets.few]
+filter = "patient < 'p06'"
+split = { seed = 7 }
+[models.qc]
+train = "python self_check.py {fold_table} {assignments} {fold} {repeat} {test} {predictions}"
+""")
+    outcome = fr.Project.load(spec).run(jobs=2)
+    assert outcome.ok, [(f.key, f.reason, f.tail[-2:]) for f in outcome.failures]
+    maps = {}
+    for dataset in ("all", "few"):
+        nested = json.loads((tmp_path / f"runs/inputs/split/{dataset}/assignments.json"
+                             ).read_text())["repeats"]  # fmt: skip
+        for repeat in (0, 1):
+            for fold in (0, 1):
+                seen = json.loads((tmp_path / f"runs/inputs/tasks/{dataset}/qc/default/repeat_"
+                                   f"{repeat:02d}/fold_{fold:02d}/train/seen.json").read_text())
+                assert seen == {"repeat": repeat, "map": nested[repeat]}
+                maps[dataset, repeat] = seen["map"]
+    assert maps["all", 0] != maps["all", 1]  # the repeats' folds differ: each got its own
+    assert len(maps["few", 0]) == 6 and len(maps["all", 0]) == 10  # each dataset its own
+
+
+def test_fold_table_with_inner_folds_is_a_check_line(tmp_path: Path) -> None:
+    from foldrun.plan.check import check_spec
+
+    spec = _project(tmp_path)
+    spec.write_text(SPEC.replace("folds = 3", "folds = 3\ninner = 2").replace(
+        'features = ["path"]\n', 'features = ["path"]\ngrid = { k = [1, 2] }\n'))  # fmt: skip
+    lines = [p.line() for p in check_spec(spec)]
+    assert len(lines) == 1 and "models.inception.train: {fold_table} holds the outer" in lines[0]
+    spec.write_text(SPEC.replace("folds = 3", "folds = 3\ninner = 2"))  # one variant: no inner
+    assert [p.line() for p in check_spec(spec)] == []

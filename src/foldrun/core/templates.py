@@ -41,6 +41,7 @@ BUILTIN_PLACEHOLDERS = frozenset(
         "fold_table",  # one CSV of every fold's rows with `fold` and `subset` columns
         "assignments",  # a flat JSON map {group (else id): test fold}
         "config",  # the config file rendered for the task ([models.X.config]), else empty
+        "task_dir",  # this task's own folder ($FOLDRUN_TASK_DIR): evaluate's, not train's {out}
     }
 )
 # `{name}`, `{name*}` (list -> arguments), `{name?--flag}` (switch), `{name:spec}` (a

@@ -37,7 +37,7 @@ def paths(task: PlannedTask, tmp: Path, values: Mapping[str, Any]) -> dict[str, 
     config = (task.recipe.program_inputs or {}).get("config")
     if config is not None:
         found["config"] = str(config_path(config, tmp, values))
-    if _reshaped(task):
+    if reshaped(task):
         for name in MANIFEST_NAMES:
             source = inputs.get(name)
             if source:
@@ -59,7 +59,7 @@ def write(task: PlannedTask, tmp: Path, values: Mapping[str, Any]) -> list[str]:
     written = [write_config(task, config, values, tmp)] if config is not None else []
 
     inputs = task.recipe.inputs
-    if _reshaped(task):
+    if reshaped(task):
         for name in MANIFEST_NAMES:
             source = inputs.get(name)
             if source:
@@ -149,7 +149,7 @@ def assignments(task: PlannedTask, root: Path) -> dict[str, int]:
     return dict(nested["repeats"][max(task.repeat, 0)])
 
 
-def _reshaped(task: PlannedTask) -> bool:
+def reshaped(task: PlannedTask) -> bool:
     shape = task.recipe.program_inputs or {}
     return bool(shape.get("columns") is not None or shape.get("rename"))
 
