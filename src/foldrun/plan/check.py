@@ -250,6 +250,7 @@ def model_problems(name: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
             if message:
                 found.append(Problem(message, parts.file, f"{key}.{field}"))
     found += _input_problems(key, model, parts)
+    found += _nested_split_problems(key, model, parts)
     found += _proba_class_problems(key, model, parts)
     found += code_problems(f"{key}.code", model.code, parts)
     missing = _absent_subsets(parts)
@@ -329,6 +330,23 @@ def _name_clashes(key: str, model: ModelSpec, rename: dict[str, str], columns: l
                                  "rename that one too, or pick another name", parts.file,
                                  f"{key}.manifests.rename", column=old))  # fmt: skip
     return found
+
+
+def _nested_split_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
+    """`{fold_table}` / `{assignments}` are the outer folds: a model whose variants also
+    run on inner folds ([split] inner) would train there on its own inner test rows."""
+    from foldrun.core.templates import placeholders
+    from foldrun.plan.inputs import SPLIT_PLACEHOLDERS
+
+    if parts.split is None or not parts.split.inner or count_model(model, 1)[0] < 2:
+        return []
+    return [Problem(f"{{{name}}} holds the outer folds, and with [split] inner this model's "
+                    "variants also run on inner folds, where it would train on their test "
+                    f"rows; use {{train}} and {{test}}, or remove [split] inner",
+                    parts.file, f"{key}.{stage}")
+            for stage in model.stage_names()
+            for name in sorted(SPLIT_PLACEHOLDERS & placeholders(model.template(stage) or ""))
+            ][:1]  # fmt: skip
 
 
 def _fold_table_columns(model: ModelSpec) -> list[str]:

@@ -225,7 +225,32 @@ def provenance(results: Results) -> dict[str, object]:
     if commit:
         out["git_commit"] = commit
         out["git_dirty"] = bool(_git(where, "status", "--porcelain", "--untracked-files=no"))
+    if packages := task_packages(results.tasks):  # absent when no task recorded any
+        out["packages"] = packages
     return out
+
+
+def task_packages(tasks: pd.DataFrame) -> dict[str, str]:
+    """{package: version} the done tasks' code imported (each task's packages.json, written
+    as it ran), one line per package; versions that differ across tasks are all listed and
+    flagged. Equal files are parsed once (a model's tasks share theirs)."""
+    texts: set[bytes] = set()
+    for path in tasks.loc[tasks["state"] == "done", "path"] if len(tasks) else ():
+        try:
+            with open(f"{path}/packages.json", "rb") as fh:
+                texts.add(fh.read())
+        except OSError:  # a task whose code imports no installed package records none
+            continue
+    versions: dict[str, set[str]] = {}
+    for text in texts:
+        try:
+            found = json.loads(text)
+        except ValueError:
+            continue
+        for name, version in found.items() if isinstance(found, dict) else ():
+            versions.setdefault(str(name), set()).add(str(version))
+    return {name: " | ".join(sorted(seen)) + (" (differs across tasks)" if len(seen) > 1 else "")
+            for name, seen in sorted(versions.items())}  # fmt: skip
 
 
 def _git(where: Path, *args: str) -> str | None:

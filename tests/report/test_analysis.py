@@ -1,0 +1,51 @@
+"""The report's provenance: the versions of the packages each task's code imported (its
+packages.json, issue 24 item 6), one line per package, a version that differs across tasks
+flagged; a run that recorded none keeps its provenance as it was."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from foldrun.report import build_report
+from foldrun.report.analysis import task_packages
+
+
+def _write(folder: Path, text: str) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "packages.json").write_text(text)
+    return str(folder)
+
+
+def test_versions_per_package_and_differences_flagged(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a", json.dumps({"numpy": "1.26.4", "scikit-learn": "1.4.2"}))
+    b = _write(tmp_path / "b", json.dumps({"numpy": "1.26.4", "scikit-learn": "1.5.0"}))
+    stale = _write(tmp_path / "c", json.dumps({"torch": "2.1.0"}))  # not done: not this run's
+    broken = _write(tmp_path / "d", "{not json")  # unreadable: skipped, never a crash
+    none = str(tmp_path / "e")  # a task that imports no installed package writes none
+    tasks = pd.DataFrame({"state": ["done", "done", "stale", "done", "done"],
+                          "path": [a, b, stale, broken, none]})  # fmt: skip
+    assert task_packages(tasks) == {
+        "numpy": "1.26.4",
+        "scikit-learn": "1.4.2 | 1.5.0 (differs across tasks)",
+    }
+    assert task_packages(tasks.iloc[:0]) == {}
+
+
+def test_the_report_shows_them_in_provenance(run_dir: Path) -> None:
+    train = sorted(run_dir.glob("tasks/logreg/default/fold_0*/train"))
+    assert len(train) >= 2
+    _write(train[0], json.dumps({"pandas": "2.2.0"}))
+    _write(train[1], json.dumps({"pandas": "2.1.4"}))
+    report = build_report(run_dir)
+    provenance = json.loads((report.path / "cv_summary.json").read_text())["provenance"]
+    assert provenance["packages"] == {"pandas": "2.1.4 | 2.2.0 (differs across tasks)"}
+    assert "2.1.4 | 2.2.0 (differs across tasks)" in report.index.read_text()
+
+
+def test_no_packages_recorded_no_key(run_dir: Path) -> None:
+    report = build_report(run_dir)
+    provenance = json.loads((report.path / "cv_summary.json").read_text())["provenance"]
+    assert "packages" not in provenance
