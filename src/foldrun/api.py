@@ -233,11 +233,11 @@ class Project:
 
     def status(self) -> Status:
         """The state of every planned task; writes nothing."""
-        from foldrun.run.runner import plan_spec
-        from foldrun.run.status import collect, scheduler_states
+        from foldrun.run.status import planned_status
+        from foldrun.spec import load_spec
 
-        run_dir, tasks = plan_spec(self.spec_path, make_split=False)
-        rows = collect(tasks, scheduler_states(self.spec_path, run_dir))
+        # the plan an unchanged spec's query, report or run kept (plan/cache.py), else planned
+        run_dir, rows = planned_status(load_spec(self.spec_path), self.spec_path)
         infos = tuple(TaskInfo.of(r) for r in rows)
         return Status(run_dir, infos)
 

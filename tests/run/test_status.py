@@ -23,3 +23,17 @@ def test_counts_each_group_by_state_in_plan_order() -> None:
         ("", "rf", "d4", "evaluate", {"done": 1}),
         ("b", "rf", "d4", "train", {"done": 1}),
     ]
+
+
+def test_many_variants_are_counted_in_one_row_per_model_and_stage() -> None:
+    """625 variants x 5 stages made 2,500 rows, still too many to read: above SUMMARY_OVER
+    groups, one row per (dataset, model, stage) with its variants counted."""
+    stages = ("train", "evaluate")
+    rows = [_row("lr", f"C{i}", stage, "done") for i in range(150) for stage in stages]
+    rows += [_row("nb", "default", "train", "failed"), _row("lr", "C0", "train", "pending")]
+    assert summarize(rows) == [
+        ("", "lr", "150 variants", "train", {"done": 150, "pending": 1}),
+        ("", "lr", "150 variants", "evaluate", {"done": 150}),
+        ("", "nb", "1 variant", "train", {"failed": 1}),
+    ]
+    assert len(summarize(rows[:200])) == 200  # up to SUMMARY_OVER groups: one per variant

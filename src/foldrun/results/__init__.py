@@ -5,6 +5,16 @@
 
 from __future__ import annotations
 
-from foldrun.results.load import Results, load_results
+from typing import Any
 
 __all__ = ["Results", "load_results"]
+
+
+def __getattr__(name: str) -> Any:
+    """Results and load_results, imported when asked for: load.py imports scipy's
+    statistics (~1 s), which `foldrun query` and `status` never use."""
+    if name in __all__:
+        from foldrun.results import load
+
+        return getattr(load, name)
+    raise AttributeError(f"module 'foldrun.results' has no attribute {name!r}")

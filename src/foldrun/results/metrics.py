@@ -11,10 +11,23 @@ import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics as skm
+
+
+class _LazyMetrics:
+    """sklearn.metrics, imported at its first use: its import (scikit-learn, scipy's
+    statistics: seconds) was most of `foldrun query`'s time, and a query scores nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        from sklearn import metrics  # lazy: start-up time of query and status
+
+        return getattr(metrics, name)
+
+
+skm = _LazyMetrics()
 
 PRIMARY = {"classification": "roc_auc", "regression": "rmse", "multilabel": "macro_f1"}
 GREATER_IS_BETTER = {"mae": False, "rmse": False, "log_loss": False, "brier": False}

@@ -115,7 +115,8 @@ def _fresh(source: RunSource, refresh_tables: bool) -> None:
     if refresh_tables or missing:
         with writing(source.run_dir, ReportError):  # results/ on a full or read-only disk
             planned = planned_tasks(source)
-            refresh(source.run_dir, planned, source.task, source.dataset, source.planned)
+            refresh(source.run_dir, planned, source.task, source.dataset, source.planned,
+                    tables=False)  # DuckDB reads the files: an unchanged run's are not read
 
 
 def _select(source: RunSource, table: str, dataset: str | None) -> str:

@@ -48,19 +48,33 @@ def _file_stamp(path: Path) -> list[int]:
 
 def load_previous(layout: RunLayout) -> tuple[dict[str, list[object]], Tables] | None:
     """The last refresh's index and tables, or None when anything is missing or corrupt."""
+    index = previous_index(layout)
+    tables = read_tables(layout) if index is not None else None
+    return (index, tables) if index is not None and tables is not None else None
+
+
+def previous_index(layout: RunLayout) -> dict[str, list[object]] | None:
+    """The last refresh's index of the tasks, when its tables are still the ones it wrote
+    (their size and mtime; read nothing else: an unchanged run's query needs no table)."""
     try:
         index = json.loads(_index_path(layout).read_text())
         if index.get("version") != collect.INDEX_VERSION or index.get("root") != str(layout.root):
             return None
-        frames = {}
         for name in collect.TABLES:
-            path = layout.results_dir / f"{name}.parquet"
-            if _file_stamp(path) != index["files"][name]:
+            if _file_stamp(layout.results_dir / f"{name}.parquet") != index["files"][name]:
                 return None  # written by something else since: don't trust it
-            frames[name] = pd.read_parquet(path)
-        return index["tasks"], Tables(**frames)
-    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+        return index["tasks"] if isinstance(index["tasks"], dict) else None
+    except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def read_tables(layout: RunLayout) -> Tables | None:
+    """results/*.parquet, or None when one does not read back."""
+    try:
+        frames = {n: pd.read_parquet(layout.results_dir / f"{n}.parquet") for n in collect.TABLES}
+    except (OSError, ValueError, pa.ArrowException):
+        return None
+    return Tables(**frames)
 
 
 def _all_refs(
@@ -138,23 +152,30 @@ def refresh(
     task: str | None = None,
     dataset: str | None = None,
     only_planned: bool = False,
-) -> Tables:
+    tables: bool = True,
+) -> Tables | None:
     """Brings results/*.parquet up to date with the task folders and returns the tables
     (of one dataset's tasks, in results/<dataset>/, when `dataset` is given). With
-    `only_planned` (a spec was planned) the tables hold the `planned` tasks alone."""
+    `only_planned` (a spec was planned) the tables hold the `planned` tasks alone. Without
+    `tables` (query reads the files itself) an unchanged run's tables are not read: None."""
     layout = RunLayout(Path(run_dir).resolve(), dataset)
     audit = collect.read_audit(layout.audit_log, dataset)
     record = state.pruned_keys(layout.state_dir)  # read once: both steps need it
     refs, fingerprints = _all_refs(layout, audit, planned, record, only_planned)
-    previous = load_previous(layout)
-    old_index, old = previous if previous else ({}, None)
+    index = previous_index(layout)
+    old_index = index or {}
     prefix = f"{layout.tasks_dir}{os.sep}"
     pruned = _pruned(record, refs, fingerprints, prefix)
     current, done_texts = _signatures(refs, audit, fingerprints, old_index, prefix, pruned)
     changed = [refs[tuple(v[:5])] for k, v in current.items() if old_index.get(k) != v]  # type: ignore[index]
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
+    if index is not None and not changed and not gone and not tables:
+        return None  # unchanged, and the caller reads the files
+    old = read_tables(layout) if index is not None else None
     if old is not None and not changed and not gone:
         return old
+    if old is None:  # none kept, or unreadable: every task is read again
+        changed, gone = list(refs.values()), []
     changed = _whole_folds(refs, changed, gone)
     texts = {**done_texts, **collect.file_texts(changed, ("resources.json", "metrics.json"))}
     tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)

@@ -219,15 +219,14 @@ def _plan_tasks(source: RunSource) -> list[Any]:
     source.plan = []
     if source.spec is None or not source.layout.used_split().is_dir():
         return source.plan  # build_plan would make the split: a report never writes one
-    from foldrun.plan import build_plan
+    from foldrun.plan import cache
 
-    try:
-        plan = build_plan(source.spec)
+    try:  # an unchanged spec's plan is kept in .foldrun/plan/ (report and query write)
+        source.plan = list(cache.rows(source.spec, keep=True)[0])
     except FoldrunError:
         raise
     except Exception as err:  # a bug or an unreadable file: still one line, never the disk
         raise ReportError(f"the spec cannot be planned: {type(err).__name__}: {err}",
                           file=source.spec_path) from err  # fmt: skip
-    source.plan = list(plan.tasks.values())
     source.planned = True
     return source.plan

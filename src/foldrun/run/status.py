@@ -6,7 +6,7 @@ import contextlib
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -103,10 +103,16 @@ def _fold_dir(task: PlannedTask) -> str:
     return found.fold_dir if found else fold_dir_name(task.fold, task.repeat, task.recipe.n_repeats)
 
 
-def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> list[TaskStatus]:
+def collect(
+    tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState], run_dir: Path | None = None
+) -> list[TaskStatus]:
+    """The state of each task (PlannedTasks, or plan/cache.py's rows, given `run_dir`: a
+    stale row's `why` is left empty for `planned_status` to fill from the plan)."""
     rows = []
     first = next(iter(tasks.values()), None)
-    pruned = state.pruned_keys(_state_dir(first)) if first is not None else {}
+    pruned = {}
+    if run_dir is not None or first is not None:
+        pruned = state.pruned_keys(RunLayout(run_dir).state_dir if run_dir else _state_dir(first))
     for key, task in tasks.items():
         found, duration = task_state(task, scheduler)
         live = found in LIVE and key not in scheduler
@@ -121,11 +127,36 @@ def collect(tasks: dict[str, PlannedTask], scheduler: dict[str, TaskState]) -> l
                 task.stage,
                 found,
                 duration,
-                stale_why(task, task_folder(task)) if found == TaskState.STALE else "",
+                _why(task) if found == TaskState.STALE else "",
                 task.dataset,
             )
         )
     return rows
+
+
+def _why(task: PlannedTask) -> str:
+    return stale_why(task, task_folder(task)) if hasattr(task, "recipe") else ""
+
+
+def planned_status(spec: Any, spec_path: Path) -> tuple[Path, list[TaskStatus]]:
+    """The run folder and the state of every task of the loaded `spec`. The plan is the one
+    query, report or run kept when nothing planning reads changed (plan/cache.py), else
+    planned here; status never keeps one (looking at a run writes nothing). Only a stale
+    task needs the whole plan (which code file changed): then it is planned."""
+    from foldrun.plan import cache  # lazy: foldrun --help imports run/ through the CLI
+
+    tasks, plan = cache.rows(spec, keep=False)
+    run_dir = Path(spec.run_dir)
+    scheduler = scheduler_states(spec_path, run_dir)
+    planned = dict(plan.tasks) if plan is not None else {t.key: t for t in tasks}
+    rows = collect(planned, scheduler, run_dir)
+    if plan is None and any(r.state == TaskState.STALE for r in rows):
+        from foldrun.plan import build_plan  # lazy: status of an unchanged spec plans nothing
+
+        full = dict(build_plan(spec).tasks)
+        rows = [replace(r, why=_why(full[r.key])) if r.key in full and r.state == TaskState.STALE
+                else r for r in rows]  # fmt: skip
+    return run_dir, rows
 
 
 SUMMARY_OVER = 200  # `foldrun status` prints one row per model/variant/stage above this
@@ -134,11 +165,29 @@ SUMMARY_OVER = 200  # `foldrun status` prints one row per model/variant/stage ab
 def summarize(rows: Sequence[Any]) -> list[tuple[str, str, str, str, dict[str, int]]]:
     """One row per (dataset, model, variant, stage), in plan order, with its tasks counted by
     state: what `foldrun status` prints when a table of every task would be too long to read
-    (10,000 rows took 78% of its time to draw). Rows need .dataset/.model/.variant/.stage and
-    .state (a TaskState or its text)."""
+    (10,000 rows took 78% of its time to draw); above SUMMARY_OVER such rows, one per
+    (dataset, model, stage), its variant column counting the variants. Rows need
+    .dataset/.model/.variant/.stage and .state (a TaskState or its text)."""
+    groups = _count(rows, lambda row: row.variant)
+    if len(groups) > SUMMARY_OVER:  # many variants: one row per model and stage, the
+        variants = _variants(rows)  # variants counted (2,500 rows were still unreadable)
+        groups = _count(rows, lambda row: variants[(row.dataset, row.model)])
+    return [(*key, dict(sorted(counts.items()))) for key, counts in groups.items()]
+
+
+def _count(rows: Sequence[Any], variant: Any) -> dict[tuple[str, str, str, str], dict[str, int]]:
+    """Tasks counted by state per (dataset, model, `variant(row)`, stage), in plan order."""
     groups: dict[tuple[str, str, str, str], dict[str, int]] = {}
     for row in rows:
-        counts = groups.setdefault((row.dataset, row.model, row.variant, row.stage), {})
+        counts = groups.setdefault((row.dataset, row.model, variant(row), row.stage), {})
         name = getattr(row.state, "value", row.state)
         counts[name] = counts.get(name, 0) + 1
-    return [(*key, dict(sorted(counts.items()))) for key, counts in groups.items()]
+    return groups
+
+
+def _variants(rows: Sequence[Any]) -> dict[tuple[str, str], str]:
+    seen: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        seen.setdefault((row.dataset, row.model), set()).add(row.variant)
+    return {key: f"{len(names)} variant{'s' if len(names) > 1 else ''}"
+            for key, names in seen.items()}  # fmt: skip

@@ -1,0 +1,153 @@
+"""The plan of an unchanged spec kept in .foldrun/plan/ (plan/cache.py): what it gives is
+what planning gives, and anything planning read that changed (the spec, the table, the
+model's code), a damaged cache file, or a task folder changed after it was kept, is seen."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from foldrun.plan import build_plan, cache
+from foldrun.spec import load_spec
+from tests.reliability.helpers import invoke
+
+QUERY = "SELECT model, variant, fold, stage, state FROM tasks ORDER BY ALL"
+METRICS = ("SELECT fold, metric, value FROM metrics WHERE stage = 'evaluate' AND fold >= 0 "
+           "ORDER BY ALL")
+
+
+def _age(root: Path) -> None:
+    """Every file and folder 10 s old: a cache is kept only when its inputs are not recent
+    (files written within the clock's step could change unseen)."""
+    old = time.time() - 10
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (old, old), follow_symlinks=False)
+
+
+@pytest.fixture
+def spec(toy_run: Callable[..., Path]) -> Path:
+    path = toy_run(folds=2, grid=2)
+    _age(path.parent)
+    return path
+
+
+def _kept(spec: Path) -> Path:
+    return cache.cache_file(load_spec(spec))
+
+
+def _run(*args: str) -> str:
+    done = invoke(*args)
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout
+
+
+def _planned(spec: Path) -> list[cache.PlanRow]:
+    return [cache.row_of(t) for t in build_plan(load_spec(spec)).tasks.values()]
+
+
+def test_a_kept_plan_gives_what_planning_gives(spec: Path) -> None:
+    cold_status = _run("status", str(spec), "--format", "json")
+    cold_query = _run("query", str(spec), QUERY, "--format", "csv")
+    assert _kept(spec).is_file()  # query keeps it; status never writes
+    rows, plan = cache.rows(load_spec(spec), keep=False)
+    assert plan is None and rows == _planned(spec)  # from the cache: keys and fingerprints
+    assert _run("status", str(spec), "--format", "json") == cold_status
+    assert _run("query", str(spec), QUERY, "--format", "csv") == cold_query
+    assert cold_query.count(",done") == 12
+
+
+def test_status_alone_keeps_no_plan(spec: Path) -> None:
+    _run("status", str(spec))
+    assert not _kept(spec).exists()
+
+
+def test_an_edited_spec_plans_again(spec: Path) -> None:
+    _run("query", str(spec), QUERY)
+    spec.write_text(spec.read_text().replace("k = [0, 1]", "k = [0, 2]"))
+    rows, plan = cache.rows(load_spec(spec), keep=False)
+    assert plan is not None and rows == _planned(spec)
+    out = _run("query", str(spec), QUERY, "--format", "csv")
+    assert "k2" in out and "k1" not in out and out.count(",pending") == 6
+
+
+def test_an_edited_table_is_refused_as_before(spec: Path) -> None:
+    _run("query", str(spec), QUERY)
+    table = spec.parent / "samples.csv"
+    lines = table.read_text().splitlines()
+    lines[1] = lines[1][:-1] + ("0" if lines[1][-1] != "0" else "1")  # one label, same size
+    table.write_text("\n".join(lines) + "\n")
+    done = invoke("query", str(spec), QUERY)
+    assert done.returncode == 2 and "data table changed" in done.stderr, done.stderr
+
+
+def test_edited_code_plans_again_and_its_tasks_are_stale(spec: Path) -> None:
+    _run("query", str(spec), QUERY)
+    model = spec.parent / "model.py"
+    model.write_text(model.read_text() + "\n# changed\n")
+    planned = invoke("status", "foldrun.toml", "--format", "json", cwd=spec.parent).stdout
+    stale = [t for t in json.loads(planned)["tasks"] if t["stage"] == "train"]
+    assert {(t["state"], t["why"]) for t in stale} == {("stale", "changed: model.py")}
+    _age(spec.parent)
+    _run("query", str(spec), QUERY)  # kept again, keyed on the edited code
+    assert cache.rows(load_spec(spec), keep=False)[1] is None
+    kept = invoke("status", "foldrun.toml", "--format", "json", cwd=spec.parent).stdout
+    assert kept == planned  # stale tasks from the cache: why from the plan, as before
+
+
+def test_a_metrics_file_edited_after_the_cache_is_seen(spec: Path) -> None:
+    _run("query", str(spec), QUERY)
+    before = _run("query", str(spec), METRICS, "--format", "csv")
+    assert _kept(spec).is_file()
+    metrics = next(spec.parent.glob("runs/toy/tasks/toy/k0/fold_00/evaluate/metrics.json"))
+    values = json.loads(metrics.read_text())
+    values["test/accuracy"] = 0.123
+    metrics.write_text(json.dumps(values))
+    after = _run("query", str(spec), METRICS, "--format", "csv")
+    assert after != before and "0,accuracy,0.123" in after and "0,accuracy,0.123" not in before
+
+
+def test_a_corrupt_task_after_the_cache_is_seen(spec: Path) -> None:
+    _run("query", str(spec), QUERY)
+    metrics = next(spec.parent.glob("runs/toy/tasks/toy/k1/fold_01/evaluate/metrics.json"))
+    metrics.write_text('{"test/accuracy": 0.5')  # cut short
+    status = json.loads(_run("status", str(spec), "--format", "json"))
+    states = {t["key"]: t["state"] for t in status["tasks"]}
+    assert states["toy/k1/fold_01/evaluate"] == "corrupt"
+    assert "toy,k1,1,evaluate,corrupt" in _run("query", str(spec), QUERY, "--format", "csv")
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"version": 1}', b"\x00" * 64])
+def test_a_damaged_cache_is_planned_again_and_rewritten(spec: Path, damage: bytes) -> None:
+    _run("query", str(spec), QUERY)
+    kept = _kept(spec)
+    kept.write_bytes(damage)
+    rows, plan = cache.rows(load_spec(spec), keep=False)
+    assert plan is not None and rows == _planned(spec)
+    _run("query", str(spec), QUERY)
+    assert json.loads(kept.read_text())["version"] == cache.VERSION
+    assert cache.rows(load_spec(spec), keep=False)[1] is None
+
+
+def test_a_cache_of_other_rows_is_not_trusted_once_its_key_changes(spec: Path) -> None:
+    """A cache whose rows were altered still keys on the inputs: an input changed since
+    plans again (the rows are never patched, only replaced whole)."""
+    _run("query", str(spec), QUERY)
+    kept = _kept(spec)
+    body = json.loads(kept.read_text())
+    body["rows"] = body["rows"][:1]
+    kept.write_text(json.dumps(body))
+    (spec.parent / "samples.csv").touch()
+    rows, plan = cache.rows(load_spec(spec), keep=False)
+    assert plan is not None and len(rows) == 12
+
+
+def test_recent_inputs_are_not_kept(toy_run: Callable[..., Path]) -> None:
+    spec = toy_run(folds=2, grid=2)
+    spec.write_text(spec.read_text() + "\n")  # written now: could change again unseen
+    _run("query", str(spec), QUERY)
+    assert not _kept(spec).exists()
