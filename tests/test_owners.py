@@ -177,3 +177,85 @@ def test_the_problem_kind_has_one_rule() -> None:
     for name, y in cases.items():  # fmt: skip
         info = TableInfo(["y"], {"y"}, {"y": {str(v) for v in y}})
         assert infer_task(pd.DataFrame({"y_true": y})) == info.infer_task("y"), name
+
+
+def test_the_predictions_kind_asks_the_data_tables_rule(monkeypatch) -> None:
+    """results/collect.py decides no kind of its own: the threshold moved in spec/table.py
+    moves it too."""
+    from foldrun.results.collect import infer_task
+    from foldrun.spec import table
+
+    y = pd.DataFrame({"y_true": np.arange(100) % 10})
+    assert infer_task(y) == "classification"
+    monkeypatch.setattr(table, "MANY_VALUES", 5)
+    assert infer_task(y) == "regression"
+
+
+def test_the_mlflow_defaults_have_one_owner() -> None:
+    """The `[mlflow]` defaults are spec/mlflow.py's fields; the export asks them
+    (track/mlflow.py wrote its own "sqlite:///mlruns.db", True and "")."""
+    from foldrun.spec.mlflow import MlflowSpec
+
+    defaults = {v for v in MlflowSpec().model_dump().values() if isinstance(v, str) and v}
+    written = [f"{path}:{n.lineno}" for path, tree in TREES.items() if path != "spec/mlflow.py"
+               for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in defaults]
+    assert defaults and written == []
+
+
+# every place that cuts text at "/" outside core/taskid.py, and what that text is: none of
+# them is a task key (a new one fails until it is read here, or asks core/taskid.py)
+NOT_KEYS = {
+    ("cli/init.py", "program_name"): "a script's path",
+    ("core/owned.py", "_allowed"): "a glob of an owned folder's files",
+    ("core/state.py", "json_object"): "a metric key <subset>/<metric>",
+    ("report/models.py", "folds_text"): "a count shown as 'n/m'",
+    ("results/collect.py", "metric_rows"): "a metric key <subset>/<metric>",
+    ("results/load.py", "_as_test_rows"): "a metric named <subset>/<metric>",
+    ("results/metrics.py", "metric_range"): "a metric name",
+    ("results/metrics.py", "greater_is_better"): "a metric name",
+    ("results/metrics.py", "is_per_class"): "a metric name",
+    ("run/adapters/command.py", "_metric_name"): "a metric key <subset>/<metric>",
+    ("run/runner.py", "check_subset"): "--models model or model/variant, as the user wrote it",
+    ("spec/inputs.py", "_file_in_the_task_folder"): "a file path of the spec",
+    ("spec/inputs.py", "config_format"): "a config template's path",
+    ("spec/model.py", "check_path"): "a path",
+    ("spec/model.py", "_external_primary_names_a_set"): "external:<set>/<metric>",
+    ("spec/outputs.py", "_suffix"): "a file path",
+    ("spec/schema.py", "_deref"): "a JSON Schema $ref",
+    ("track/mlflow.py", "mlflow_key"): "an MLflow name",
+}
+
+
+def slash_cuts(tree: ast.Module) -> set[tuple[str, int]]:
+    """(function, line) of every `x.split("/")`, `rsplit`, `partition`, `rpartition`."""
+    found = set()
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for n in ast.walk(fn):
+            if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                    and n.func.attr in ("split", "rsplit", "partition", "rpartition")
+                    and n.args and isinstance(n.args[0], ast.Constant)
+                    and n.args[0].value == "/"):  # fmt: skip
+                found.add((fn.name, n.lineno))
+    return found
+
+
+def test_only_taskid_parses_a_key() -> None:
+    """A key is read by core/taskid.py (TaskId.parse, split_key, parse_variant_key): no
+    other module cuts one at "/" (report/models.py took a missing task's model as the
+    text before the first '/', track/mlflow.py a raced variant's)."""
+    cuts = {(path, fn) for path, tree in TREES.items() if path != "core/taskid.py"
+            for fn, _ in slash_cuts(tree)}  # fmt: skip
+    assert sorted(cuts - NOT_KEYS.keys()) == []
+    assert slash_cuts(ast.parse('def f(key):\n    return key.partition("/")\n')) == {("f", 2)}
+
+
+def test_a_variant_key_reads_back() -> None:
+    from foldrun.core.taskid import TaskId, parse_variant_key, variant_key
+
+    for task in (TaskId("m", "v", 0, "train"), TaskId("m", "v", 1, "predict", dataset="d")):
+        head = variant_key(task.model, task.variant, task.dataset)
+        assert head == task.model_variant
+        assert parse_variant_key(head) == (task.dataset, task.model, task.variant)
+    assert parse_variant_key("m") is parse_variant_key("a/b/c/d") is parse_variant_key("m/") is None

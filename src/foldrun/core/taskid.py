@@ -91,6 +91,16 @@ def variant_key(model: str, variant: str, dataset: str = "") -> str:
     return f"{dataset}/{model}/{variant}" if dataset else f"{model}/{variant}"
 
 
+def parse_variant_key(key: str) -> tuple[str, str, str] | None:
+    """(dataset, model, variant) of a `variant_key` (dataset "" without one); None for
+    text that is none."""
+    parts = key.split("/")
+    if len(parts) not in (2, 3) or not all(parts):
+        return None
+    dataset = parts[0] if len(parts) == 3 else ""
+    return dataset, parts[-2], parts[-1]
+
+
 def fold_key(model_variant: str, fold_dir: str) -> str:
     """The key of one fold of a variant (its tasks' keys less the stage): what an MLflow
     run of a fold is named by."""

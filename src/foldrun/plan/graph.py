@@ -23,7 +23,7 @@ from foldrun.core.taskid import TaskId
 from foldrun.core.templates import placeholders
 from foldrun.data.table import forget_shared_tables
 from foldrun.errors import FoldrunError, SpecError
-from foldrun.layout import REFIT_FOLD, RunLayout, SplitLayout
+from foldrun.layout import MANIFESTS, REFIT_FOLD, RunLayout, SplitLayout
 from foldrun.plan.code import code_files, code_hashes, imported_packages
 from foldrun.plan.data import check_external, data_meta
 from foldrun.plan.fingerprint import FileHashes, fingerprint
@@ -524,7 +524,7 @@ def refit_manifest(files: SplitFiles, layout: RunLayout, hashes: FileHashes, wri
     Its hash comes from the content, so a plan that does not `write` fingerprints it all the
     same; written (atomically) only when absent or different, so concurrent planners agree."""
     first = files.folds[0]
-    parts = [p for p in (first.manifests[m] for m in ("train", "val", "test")) if p is not None]
+    parts = [p for p in (first.manifests[m] for m in MANIFESTS) if p is not None]
     every = None
     if _lists_folds(files.root):  # fold 0 need not hold every row: all folds' rows, once
         every = [p for f in files.folds for p in f.manifests.values() if p is not None]

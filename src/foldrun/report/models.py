@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from foldrun.core.taskid import TaskId
 from foldrun.report import analysis, html
 from foldrun.report.figure_pool import draw_many
 from foldrun.report.figures_models import model_figure
@@ -84,7 +85,8 @@ def _task_counts(result: analysis.Analysis) -> pd.DataFrame:
         rows[model][kind] += int(n)
     for line in result.missing:
         if line.endswith("(missing)"):  # inferred: not in the tasks table
-            model = line.split("/", 1)[0]
+            task = TaskId.parse(line.removesuffix(" (missing)"))  # analysis.py wrote the key
+            model = task.model if task is not None else line
             rows.setdefault(model, {}).setdefault("not done", 0)
             rows[model]["not done"] += 1
     out = pd.DataFrame.from_dict(rows, orient="index").reindex(

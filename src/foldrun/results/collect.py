@@ -30,6 +30,7 @@ from foldrun.core.task import FOLD_STAGES
 from foldrun.layout import SplitLayout
 from foldrun.results import bulk, fast
 from foldrun.results.metrics import as_labels, compute_metrics
+from foldrun.spec.table import kind_of_values
 
 TASK_COLUMNS = [
     "model", "variant", "fold", "repeat", "stage", "state", "started", "ended",
@@ -351,7 +352,7 @@ def infer_task(preds: pd.DataFrame) -> str:
         return "classification"
     values = y.dropna().to_numpy()
     is_int = bool(len(values)) and bool(np.all(np.mod(values, 1) == 0))
-    return "classification" if is_int and len(np.unique(values)) <= 20 else "regression"
+    return kind_of_values(True, is_int, len(np.unique(values)))  # the data table's rule
 
 
 def pooled_rows(preds: pd.DataFrame, task: str | None) -> list[tuple[object, ...]]:

@@ -19,6 +19,15 @@ MANY_VALUES = 20  # a numeric target with more distinct values than this is a re
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 
 
+def kind_of_values(numeric: bool, integral: bool, n_distinct: int) -> str:
+    """THE rule for a target's problem kind from its values: regression for a numeric
+    target with non-integer values or more than MANY_VALUES distinct values, else
+    classification. Planning reads the values from the data table (`TableInfo`), a run
+    without a spec from its predictions (results/collect.py `infer_task`)."""
+    regression = numeric and (not integral or n_distinct > MANY_VALUES)
+    return "regression" if regression else "classification"
+
+
 @dataclass
 class TableInfo:
     columns: list[str]
@@ -34,7 +43,7 @@ class TableInfo:
         if target not in self.numeric:
             return "classification"
         non_integer = any(not float(v).is_integer() for v in values if _is_number(v))
-        return "regression" if non_integer or len(values) > MANY_VALUES else "classification"
+        return kind_of_values(True, not non_integer, len(values))
 
     def default_features(self, exclude: set[str]) -> list[str]:
         return [c for c in self.columns if c in self.numeric and c not in exclude]

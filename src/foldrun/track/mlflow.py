@@ -34,9 +34,10 @@ from foldrun._version import __version__
 from foldrun.core.files import write_atomic
 from foldrun.core.state import DONE
 from foldrun.core.task import FOLD_STAGES, STAGES
-from foldrun.core.taskid import fold_key, variant_key
+from foldrun.core.taskid import fold_key, parse_variant_key, variant_key
 from foldrun.errors import TrackError
 from foldrun.layout import RunLayout
+from foldrun.spec.mlflow import MlflowSpec
 
 INSTALL = 'pip install "foldrun[mlflow]"'
 ID_FILE = "mlflow.json"
@@ -312,8 +313,10 @@ def race_tags(run_dir: Path, key: str) -> dict[str, str]:
     record = state.read_race(RunLayout(run_dir).state_dir)
     if not any(k.startswith(key + "/") for k in state.pruned_keys(RunLayout(run_dir).state_dir)):
         return {}
-    model, _, variant = key.partition("/")
-    for d in reversed(record.get("decisions") or []):  # type: ignore[call-overload]
+    # a race's decisions name no dataset: a dataset's variant gets the line below
+    dataset, model, variant = parse_variant_key(key) or ("", "", "")
+    decisions = [] if dataset else record.get("decisions") or []  # type: ignore[call-overload]
+    for d in reversed(decisions):
         if isinstance(d, dict) and d.get("model") == model and d.get("variant") == variant:
             return {"foldrun.race": f"stopped after {d.get('folds')} folds: worse than "
                                     f"{d.get('best')} (p = {d.get('p_holm')}, Holm)"}  # fmt: skip
@@ -645,7 +648,8 @@ def _config(run_dir_or_spec: str | Path, tracking_uri: str | None, experiment: s
         )
     raw = raw if isinstance(raw, dict) else {}
     base = source.spec_path.parent if source.spec_path else Path.cwd()
-    uri = resolve_tracking_uri(tracking_uri or raw.get("tracking_uri", "sqlite:///mlruns.db"), base)
+    default = MlflowSpec()  # the [mlflow] keys' defaults: spec/mlflow.py owns them
+    uri = resolve_tracking_uri(tracking_uri or raw.get("tracking_uri", default.tracking_uri), base)
     name = experiment or raw.get("experiment") or source.run_name
     planned = planned_tasks(source)
     allowed = None
@@ -658,8 +662,8 @@ def _config(run_dir_or_spec: str | Path, tracking_uri: str | None, experiment: s
     cfg = {
         "uri": uri,
         "experiment": str(name),
-        "artifacts": bool(raw.get("artifacts", True)),
-        "prefix": str(raw.get("run_name_prefix", "")),
+        "artifacts": bool(raw.get("artifacts", default.artifacts)),
+        "prefix": str(raw.get("run_name_prefix", default.run_name_prefix)),
         "models": models if isinstance(models := source.raw.get("models"), dict) else {},
         "commit": git_commit(base),
         "spec": str(source.spec_path) if source.spec_path else None,
