@@ -252,3 +252,34 @@ def test_a_null_metric_is_a_nan_row_and_a_string_none() -> None:
     found = {r[6]: r[7] for r in rows}
     assert set(found) == {"auc", "acc", "f1"} and found["f1"] == 0.5
     assert pd.isna(found["auc"]) and pd.isna(found["acc"])
+
+
+def test_pooled_metrics_of_a_score_alone_equal_compute_metrics() -> None:
+    """Variants whose predictions are a positive-class score (a command model's own column)
+    are pooled on numpy arrays, with compute_metrics' keys and values; a variant with a
+    missing score or pred goes the general way, a one-class variant gives what it gives."""
+    import numpy as np
+
+    from foldrun.results.metrics import compute_metrics
+
+    rng = np.random.default_rng(5)
+    parts = []
+    for v in range(4):
+        n = 30
+        part = pd.DataFrame({"model": "m", "variant": f"v{v}", "fold": np.arange(n) % 3,
+                             "repeat": 0, "subset": "test", "id": [f"{i:03d}" for i in range(n)],
+                             "y_true": rng.choice([0, 1], n) if v != 3 else 1,
+                             "score": rng.uniform(size=n).round(2)})  # fmt: skip
+        if v == 1:
+            part["pred"] = rng.choice([0, 1], n)
+        if v == 2:
+            part.loc[4, "score"] = np.nan
+        parts.append(part)
+    preds = pd.concat(parts, ignore_index=True)
+    rows = collect.pooled_rows(preds, "classification")
+    for v, part in enumerate(parts):
+        got = {r[6]: r[7] for r in rows if r[1] == f"v{v}"}
+        expected = compute_metrics(part.dropna(axis=1, how="all"), "classification")
+        assert got.keys() == expected.keys(), v
+        for key, value in expected.items():
+            assert got[key] == pytest.approx(value, nan_ok=True), (v, key)

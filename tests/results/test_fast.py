@@ -59,3 +59,24 @@ def test_unusual_inputs_fall_back() -> None:
     assert fast_metrics(df, "classification") == pytest.approx(
         compute_metrics(df, "classification"), nan_ok=True
     )
+
+
+@given(st.integers(0, 10_000), st.integers(2, 80), st.sampled_from([2, 3]), st.booleans(),
+       st.sampled_from([0, 1, 2]))  # fmt: skip
+@settings(max_examples=60, deadline=None)
+def test_score_only_equals_compute_metrics(
+    seed: int, n: int, k: int, with_pred: bool, rounding: int
+) -> None:
+    """A command model's positive-class score alone (seed 002's `prob`), ids like `007`,
+    labels as numbers or text, ties, sometimes one class only (the general path)."""
+    rng = np.random.default_rng(seed)
+    classes = [0, 1, 2][:k] if seed % 3 else ["neg", "pos", "x"][:k]
+    df = pd.DataFrame({"id": [f"{i:03d}" for i in range(n)], "y_true": rng.choice(classes, n),
+                       "score": np.round(rng.uniform(size=n), rounding or 6)})  # fmt: skip
+    if with_pred:
+        df["pred"] = rng.choice(classes, n)
+    slow = compute_metrics(df, "classification")
+    fast = fast_metrics(df, "classification")
+    assert fast.keys() == slow.keys()
+    for key in slow:
+        assert fast[key] == pytest.approx(slow[key], abs=1e-9, nan_ok=True), key

@@ -210,3 +210,19 @@ def test_interval_of_an_unbounded_metric_is_the_plain_t_interval() -> None:
     # every fold the same (AUC 1.0 everywhere): the interval is that point
     same = stats.summarize(_folds("roc_auc", [1.0] * 5)).iloc[0]
     assert same["ci_low"] == same["ci_high"] == 1.0
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "balanced_accuracy", "macro_f1", "roc_auc"])
+def test_bootstrap_of_a_score_alone_is_vectorised(metric: str) -> None:
+    """A positive-class score without probabilities or pred (a command model's own column)
+    takes the vector path, with compute_metrics' values on each resample."""
+    from foldrun.results.metrics import compute_metrics
+
+    df = _classification()[["id", "y_true", "proba_b"]].rename(columns={"proba_b": "score"})
+    counts = np.random.default_rng(2).multinomial(len(df), np.full(len(df), 1 / len(df)),
+                                                  size=3).astype(float)  # fmt: skip
+    vector = stats._classification_boot(df, metric)
+    assert vector is not None
+    for b, value in enumerate(vector(counts)):
+        sample = df.iloc[np.repeat(np.arange(len(df)), counts[b].astype(int))]
+        assert value == pytest.approx(compute_metrics(sample, "classification")[metric])

@@ -443,13 +443,15 @@ def _arrays(test: pd.DataFrame, kind: str) -> dict[str, object] | None:
         if kind == "regression" and "pred" in test:
             return {"y": test["y_true"].to_numpy(float), "pred": test["pred"].to_numpy(float)}
         probas = [c for c in test.columns if c.startswith("proba_")]
-        if kind != "classification" or "y_true" not in test or not probas:
+        score = not probas and "score" in test  # a positive-class score alone
+        if kind != "classification" or "y_true" not in test or not (probas or score):
             return None
         pred = test.get("pred")
         return {
             "y": as_labels(test["y_true"]),
             "y_ok": test["y_true"].notna().to_numpy(),
-            "p": test[probas].to_numpy(float),
+            "p": test[["score"] if score else probas].to_numpy(float),
+            "score": score,
             "classes": [c.removeprefix("proba_") for c in probas],
             "pred": None if pred is None else as_labels(pred),
             "pred_ok": None if pred is None else pred.notna().to_numpy(),
@@ -469,9 +471,13 @@ def _group_metrics(test: pd.DataFrame, idx: np.ndarray, kind: str, arrays) -> di
         if arrays["y_ok"][idx].all() and not np.isnan(p).any():
             pred = arrays["pred"]
             has_pred = pred is not None and arrays["pred_ok"][idx].all()
-            values = fast.classification_arrays(
-                arrays["y"][idx], p, pred[idx] if has_pred else None, arrays["classes"]
-            )
+            if arrays["score"] and (pred is None or has_pred):
+                values = fast.score_arrays(arrays["y"][idx], p[:, 0],
+                                           pred[idx] if has_pred else None)  # fmt: skip
+            elif not arrays["score"]:
+                values = fast.classification_arrays(
+                    arrays["y"][idx], p, pred[idx] if has_pred else None, arrays["classes"]
+                )
     if values is not None:
         return values
     part = test.iloc[idx].dropna(axis=1, how="all")

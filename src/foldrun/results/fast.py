@@ -122,6 +122,32 @@ def classification_arrays(
     return out
 
 
+def score_only(df: pd.DataFrame) -> dict[str, float] | None:
+    """A positive-class `score` without probabilities (a command model's own column, e.g.
+    seed 002's `prob`): compute_metrics' keys in numpy (scikit-learn's validation cost
+    ~50 ms per group, most of a report of many such variants). None: the general path."""
+    if "pred" in df and df["pred"].isna().any():
+        return None
+    pred = as_labels(df["pred"]) if "pred" in df else None
+    return score_arrays(as_labels(df["y_true"]), df["score"].to_numpy(float), pred)
+
+
+def score_arrays(y: np.ndarray, score: np.ndarray, pred: np.ndarray | None) -> dict | None:
+    """`score_only` on arrays: labels `y`, the positive class's `score`, labels `pred`
+    (None: the score labelled at 0.5, as metrics.class_labels)."""
+    y = np.asarray(y, dtype=str)
+    labels = sorted(set(y))
+    if np.isnan(score).any() or len(labels) < 2:
+        return None  # gaps, or one class only: scikit-learn decides what is defined
+    if pred is None:
+        pred = np.where(score >= 0.5, labels[-1], labels[0])
+    pred = np.asarray(pred, dtype=str)
+    truth = (y == labels[-1]).astype(int)
+    return {**_label_metrics(y, pred), "roc_auc": binary_auc(truth, score),
+            "average_precision": average_precision(truth, score),
+            "brier": float(np.mean((truth - np.clip(score, 0, 1)) ** 2))}  # fmt: skip
+
+
 def regression(df: pd.DataFrame) -> dict[str, float]:
     return regression_arrays(df["y_true"].to_numpy(float), df["pred"].to_numpy(float))
 
@@ -156,6 +182,8 @@ def fast_metrics(df: pd.DataFrame, task: str) -> dict[str, float]:
     try:
         if task == "classification" and "y_true" in df and df["y_true"].notna().all():
             probas = proba_columns(df)
+            if not probas and "score" in df:
+                return score_only(df) or compute_metrics(df, task)
             if not probas or df[probas].isna().to_numpy().any():
                 return compute_metrics(df, task)
             out = classification(df)

@@ -175,6 +175,9 @@ def _classification_boot(df: pd.DataFrame, metric: str) -> Weights | None:
         pred = as_labels(df["pred"])
     elif probas:
         pred = np.asarray(classes)[df[probas].to_numpy(float).argmax(1)]
+    elif "score" in df:  # a positive-class score, labelled at 0.5 (metrics.class_labels)
+        labels = sorted(set(y))
+        pred = np.where(df["score"].to_numpy(float) >= 0.5, labels[-1], labels[0])
     else:
         return None
     if metric == "accuracy":
