@@ -6,7 +6,7 @@ import csv
 import functools
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from foldrun.core.files import write_with
 from foldrun.errors import DataError
@@ -61,7 +61,7 @@ def read_table(path: str | Path, text: Iterable[str | None] = ()) -> pd.DataFram
         sep = "\t" if suffix == ".tsv" else ","
         header = unique_columns(read_header(path, sep), path)
         dtype = {c: str for c in wanted if c in header}
-        return pd.read_csv(path, sep=sep, dtype=dtype or None)
+        return _read_csv(path, sep, dtype or None)
     except DataError:
         raise
     except pd.errors.EmptyDataError:
@@ -69,6 +69,50 @@ def read_table(path: str | Path, text: Iterable[str | None] = ()) -> pd.DataFram
     except Exception as err:  # a parser error of any kind: one line, no traceback
         why = " ".join(str(err).split())[:200]
         raise DataError(f"cannot read the table ({why}); fix or re-export it", file=path) from err
+
+
+CSV_ROWS = 100_000  # rows of a CSV parsed at a time
+
+
+def _read_csv(path: Path, sep: str, dtype: dict[str, type] | None) -> pd.DataFrame:
+    """pandas' `read_csv` of the whole file, parsed CSV_ROWS rows at a time and joined:
+    the same frame at a lower peak (1e6 x 20: +360 MB over the imports, +625 MB parsed at
+    once: the parser holds its buffers and every string of the file together). When a
+    column's type differs between parts (ints, then text; a part of empty values) the
+    file is parsed at once instead: pandas joins such parts its own way."""
+    import pandas as pd
+
+    with pd.read_csv(path, sep=sep, dtype=dtype, chunksize=CSV_ROWS) as reader:
+        parts = list(reader)
+    if len(parts) == 1:
+        return parts[0]
+    if not parts or any(not part.dtypes.equals(parts[0].dtypes) for part in parts[1:]):
+        del parts
+        return pd.read_csv(path, sep=sep, dtype=dtype)
+    frame = pd.concat(parts, ignore_index=True)
+    del parts
+    release_heap()  # the parts' pages (1e6 x 20: RSS 498 -> 382 MB after reading)
+    return frame
+
+
+def release_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's `malloc_trim`; nothing
+    elsewhere): after big arrays are freed glibc keeps their pages, and serves the next
+    big ones from that heap, so a split's peak grew by what each step left."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _libc() -> Any:
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return None
+    return libc if hasattr(libc, "malloc_trim") else None
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -169,7 +169,8 @@ class Folds:
         assert self.test_fold is not None and self.table is not None
         base = self.table[[self.id, *self.columns]]
         parts = [base.assign(fold=self.test_fold[r], repeat=r) for r in range(self.n_repeats)]
-        return pd.concat(parts, ignore_index=True)
+        # one repeat: the rows as they are (index 0..n-1 already), not a copy of every id
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def _long_ids(ids: pd.Series) -> tuple[pa.Array, pa.Schema]:

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from foldrun.data.table import release_heap
 from foldrun.errors import SplitError
 
 BATCH = 1 << 16  # rows formatted at a time: ~20 MB of text for 20 columns
@@ -93,6 +94,7 @@ def release_memory() -> None:
     reuse): a split of a big table writes file after file, and the pages one file's rows
     were taken in would otherwise stay counted in its peak."""
     pa.default_memory_pool().release_unused()
+    release_heap()  # and the C heap's (numpy's arrays, pandas' buffers)
 
 
 def _few_values(table: pa.Table) -> list[str]:

@@ -134,6 +134,7 @@ def _write(folds: Folds, root: Path, long: bool = True, manifests: str = "csv") 
         release_memory()
     split.assignments_json.write_text(dumps(_assignment_map(folds)))
     split.details.write_text(dumps(folds.details))
+    release_memory()  # the strings of assignments.json
     _write_manifests(folds, split, manifests)
 
 
