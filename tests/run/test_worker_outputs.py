@@ -197,3 +197,30 @@ def test_a_declared_curves_file_is_recorded_for_the_report(tmp_path: Path) -> No
     assert execute_planned(gone) == 0  # curves are diagnostics: said in the log, no failure
     assert "foldrun: no training curves at" in (gone.task_dir / "train.log").read_text()
     assert not (gone.task_dir / "curves.json").exists()
+
+
+def _pandas_coverage(expected: pd.Series, found: pd.Series) -> tuple[list, list, list]:
+    """The check as pandas said it before it was made set-based (issue 26): the oracle."""
+    missing = expected[~expected.isin(found)].unique()
+    repeated = found[found.duplicated()].unique()
+    foreign = found[~found.isin(expected)].unique()
+    return [list(map(str, v)) for v in (missing, repeated, foreign)]  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_set_based_fold_check_says_what_pandas_said(seed: int) -> None:
+    import numpy as np
+
+    from foldrun.run.adapters.common import coverage, id_key
+
+    rng = np.random.default_rng(seed)
+    pool = ["007", "7", "7.0", "nan", "", "a b", "ü", *[f"s{i}" for i in range(40)]]
+    expected = id_key(pd.Series(rng.choice(pool, 30, replace=False)))
+    found = id_key(pd.Series(rng.choice(pool, int(rng.integers(0, 45)))))
+    text = coverage(expected, found)
+    missing, repeated, foreign = _pandas_coverage(expected, found)
+    kinds = ((missing, "missing"), (repeated, "repeated"), (foreign, "not in the fold"))
+    for values, word in kinds:
+        shown = ", ".join(repr(v) for v in values[:3])
+        assert (f"{len(values)} {word} (e.g. {shown})" in text) == bool(values), (word, text)
+    assert (text == "") == (not (missing or repeated or foreign))

@@ -1,0 +1,104 @@
+"""The fork server's slots (run/backends/local/zygote.py): foldrun's own evaluate runs in a
+reused slot process, never a fork per task (issue 26), and still commits task by task."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from foldrun.core import state
+from foldrun.run.backends.local import runs_in_slot
+from foldrun.run.backends.local.zygote import _reset_peak
+from foldrun.run.options import RunOptions
+from foldrun.run.runner import run_planned
+from foldrun.run.worker import checkpoint_dir
+from tests.run.helpers import cancer_table, chain, write_split
+
+FEATURES = ["mean_radius", "mean_texture", "worst_area"]
+# a user scorer that says which process scored: the evaluate's worker
+PID_SCORER = """
+import os
+
+def score(y_true, y_pred):
+    with open(os.path.join(os.environ["FOLDRUN_RUN_DIR"], "pids.txt"), "a") as fh:
+        fh.write(f"{os.getpid()}\\n")
+    return 1.0
+"""
+
+
+def _meta() -> dict[str, object]:
+    return {
+        "kind": "estimator",
+        "estimator": "sklearn.linear_model:LogisticRegression",
+        "preprocess": ("sklearn.preprocessing:StandardScaler",),
+        "params": {"C": 0.5, "max_iter": 5000},
+        "data": {"id": "id", "target": "target", "group": None, "features": FEATURES},
+        "scorers": {"pid": "pidscore:score"},
+    }
+
+
+def test_evaluates_share_a_slot_and_score_as_scikit_learn(tmp_path: Path) -> None:
+    folds = 6
+    table = cancer_table()
+    pairs = write_split(tmp_path, table, folds=folds)
+    (tmp_path / "pidscore.py").write_text(PID_SCORER)
+    tasks = [t for fold in range(folds) for t in chain(tmp_path, "lr", fold, **_meta())]
+    evaluates = [t for t in tasks if t.stage == "evaluate"]
+    assert all(runs_in_slot(t) for t in evaluates)
+    assert not any(runs_in_slot(t) for t in tasks if t.stage != "evaluate")
+    result = run_planned(tmp_path / "foldrun.toml", tmp_path, {t.key: t for t in tasks},
+                         RunOptions(jobs=2, gpus=()))  # fmt: skip
+    assert result.exit_code == 0 and result.counts["done"] == 3 * folds
+    pids = (tmp_path / "pids.txt").read_text().split()
+    # six folds scored by at most two processes (one slot per job), none of them a fork
+    # made for its task alone
+    assert len(pids) == folds and len(set(pids)) <= 2
+    scores = []
+    for t in evaluates:
+        assert state.read_fingerprint(t.task_dir) == t.fingerprint
+        scores.append(json.loads((t.task_dir / "metrics.json").read_text())["test/accuracy"])
+        res = json.loads((t.task_dir / "resources.json").read_text())
+        assert res["exit_code"] == 0 and 0 < res["peak_mb"] < 2000
+        # foldrun's own scoring keeps no checkpoints: no folder made for it
+        assert not checkpoint_dir(t).exists()
+    assert checkpoint_dir(tasks[0]).is_dir()  # the user's train still gets one
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=5000))
+    oracle = cross_validate(model, table[FEATURES], table["target"], cv=pairs,
+                            scoring="accuracy")  # fmt: skip
+    assert scores == list(oracle["test_score"])
+
+
+def test_a_user_evaluate_program_is_not_foldrun_s_own(tmp_path: Path) -> None:
+    train, predict, evaluate = chain(tmp_path, "m", 0, kind="estimator")
+    user = replace(evaluate, recipe=replace(evaluate.recipe, command="python score.py"))
+    assert runs_in_slot(evaluate)
+    # an estimator's steps and a user's evaluate program on it: a fork of their own
+    assert not any(runs_in_slot(t) for t in (train, predict, user))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="Linux only")
+def test_a_slot_records_each_task_peak_not_the_largest_before(tmp_path: Path) -> None:
+    pid = os.fork()
+    if pid == 0:  # a slot that ran a 300 MB task, then starts the next one
+        code = 1
+        try:
+            block = bytearray(300 * 2**20)
+            block[:: 4096] = b"x" * len(block[:: 4096])
+            del block
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            _reset_peak()
+            after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            code = 0 if before > 300 and after < before - 250 else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
