@@ -100,6 +100,27 @@ def test_only_layout_joins_the_run_and_split_folders_names() -> None:
     assert offenders(joined_names, "layout.py", RUN_NAMES | SPLIT_NAMES) == []
 
 
+# a run folder's name inside a longer text: a shell script's "$RUN_DIR/audit.log"
+IN_TEXT = re.compile(r"/(tasks|audit\.log|\.foldrun|worker\.log|checkpoints)(?![\w.-])")
+
+
+def paths_in_text(tree: ast.Module) -> list[int]:
+    """Lines of a string (not a docstring) that spells a run folder path out:
+    `"$RUN_DIR/.foldrun/checkpoints/$KEY"`, `f"{run}/tasks"`."""
+    docs = _docstrings(tree)
+    return [n.lineno for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+            and any(IN_TEXT.search(line) for line in n.value.splitlines())]  # fmt: skip
+
+
+def test_no_script_spells_a_run_folder_path() -> None:
+    """The SLURM job script gets the audit log, tasks/, .foldrun/ and the checkpoints from
+    RunLayout (it wrote "$RUN_DIR/audit.log" ... in its bash)."""
+    assert offenders(paths_in_text, "layout.py") == []
+    probe = ast.parse('BODY = """\nrecord "$RUN_DIR/audit.log"\n"""\nx = f"{run}/tasks"\n')
+    assert paths_in_text(probe) == [1, 4]
+
+
 def test_only_taskid_writes_a_fold_dirs_parts() -> None:
     """`fold_00`, `repeat_01/fold_00`, `fold_00/inner_02`: formatted, globbed and parsed in
     core/taskid.py alone (plan/split.py had its own regexes, results/collect.py a

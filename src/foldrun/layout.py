@@ -196,10 +196,14 @@ class RunLayout:
         """What workers print outside a task's own train.log (a crash before it opened)."""
         return self.state_dir / "worker.log"
 
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.state_dir / "checkpoints"
+
     def checkpoint_dir(self, key: str) -> Path:
         """`FOLDRUN_CHECKPOINT_DIR` of a task (its key, core/taskid.py): it survives retries
-        and requeues, so it lives outside the task folder."""
-        return self.state_dir / "checkpoints" / key
+        and requeues, so it lives outside the task folder (the SLURM job script's too)."""
+        return self.checkpoints_dir / key
 
     def task_path(self, key: str) -> Path:
         """The folder of the task `key` (core/taskid.py: the key is its path under

@@ -14,12 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from foldrun.errors import SchedulerError
+from foldrun.layout import RunLayout
 
 _BODY = r"""
 set -u
 ARRAY_FILE={array_file}
 SPEC={spec}
-RUN_DIR={run_dir}
+AUDIT_LOG={audit_log}
+TASKS_DIR={tasks_dir}
+STATE_DIR={state_dir}
+CHECKPOINTS={checkpoints}
 PYTHON={python}
 MAX_REQUEUES={max_requeues}
 WORKER_ARGS=({worker_args})
@@ -33,7 +37,7 @@ if [ -z "$KEY" ]; then
 fi
 JOB="${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}"
 # the same folder on every requeue of this task (the worker sets it the same way)
-export FOLDRUN_CHECKPOINT_DIR="$RUN_DIR/.foldrun/checkpoints/$KEY"
+export FOLDRUN_CHECKPOINT_DIR="$CHECKPOINTS/$KEY"
 mkdir -p "$FOLDRUN_CHECKPOINT_DIR"
 
 # one appended line per event: audit.log for people, slurm_events.tsv for `foldrun status`
@@ -41,9 +45,9 @@ mkdir -p "$FOLDRUN_CHECKPOINT_DIR"
 record() {{
   local now
   now=$(date +%Y-%m-%dT%H:%M:%S)
-  "$PYTHON" -P -m foldrun.core.audit "$RUN_DIR/audit.log" "$KEY" "$1" "${{2:-}}"
+  "$PYTHON" -P -m foldrun.core.audit "$AUDIT_LOG" "$KEY" "$1" "${{2:-}}"
   printf '%s\t%s\t%s\t%s\t%s\n' "$now" "$KEY" "$JOB" "$1" "${{2:-}}" \
-    >> "$RUN_DIR/.foldrun/slurm_events.tsv"
+    >> "$STATE_DIR/slurm_events.tsv"
 }}
 
 GOT_USR2=0
@@ -65,7 +69,7 @@ trap on_usr2 USR2
 # (foldrun.core.state answers, the rule every other "is it done" uses)
 if [ -n "$DEPS_FILE" ]; then
   IFS=$'\t' read -r -a NEEDS <<< "$(sed -n "${{LINE}}p" "$DEPS_FILE")"
-  NOT_DONE=$("$PYTHON" -P -m foldrun.core.state "$RUN_DIR/tasks" ${{NEEDS[@]+"${{NEEDS[@]}}"}})
+  NOT_DONE=$("$PYTHON" -P -m foldrun.core.state "$TASKS_DIR" ${{NEEDS[@]+"${{NEEDS[@]}}"}})
   CHECKED=$?  # 3: a parent is not done (foldrun.core.state.NOT_DONE_EXIT)
   if [ "$CHECKED" -eq 3 ]; then
     record failed "an upstream task failed ($NOT_DONE)"
@@ -187,10 +191,14 @@ def render_script(
     n_tasks = options["n_tasks"]
     header = ["#!/bin/bash", *(f"#SBATCH {option}" for option in directives)]
     header.append(f"# written by foldrun: {n_tasks} task(s), one per line of the array file")
+    layout = RunLayout(Path(run_dir))  # the run folder's paths, as every other writer's
     body = _BODY.format(
         array_file=shlex.quote(str(array_file)),
         spec=shlex.quote(str(spec_path)),
-        run_dir=shlex.quote(str(run_dir)),
+        audit_log=shlex.quote(str(layout.audit_log)),
+        tasks_dir=shlex.quote(str(layout.tasks_dir)),
+        state_dir=shlex.quote(str(layout.state_dir)),
+        checkpoints=shlex.quote(str(layout.checkpoints_dir)),
         python=shlex.quote(python),
         max_requeues=int(max_requeues),
         worker_args=shlex.join(["--plan", str(plan_file)]) if plan_file else "",
