@@ -210,6 +210,7 @@ class Project:
     @classmethod
     def load(cls, spec: str | Path) -> Project:
         """Load and validate the spec file (raises `SpecError` on a bad spec)."""
+        # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.spec import load_spec
 
         path = Path(spec).expanduser().resolve()
@@ -218,12 +219,14 @@ class Project:
 
     @property
     def run_dir(self) -> Path:
+        # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.run.runner import plan_spec
 
         return plan_spec(self.spec_path, make_split=False)[0]
 
     def check(self) -> CheckResult:
         """Every problem of the spec, its data, split, models and templates; writes nothing."""
+        # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.plan.check import check_spec, summary
 
         with user_output_to_stderr():  # user code imported to check it may print
@@ -233,6 +236,7 @@ class Project:
 
     def status(self) -> Status:
         """The state of every planned task; writes nothing."""
+        # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.run.status import planned_status
         from foldrun.spec import load_spec
 
@@ -258,6 +262,7 @@ class Project:
     ) -> RunOutcome:
         """Run what is not done yet (as `foldrun run`); failed tasks are in the outcome, not
         raised."""
+        # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.run.options import RunOptions
         from foldrun.run.runner import run
 
@@ -270,12 +275,14 @@ class Project:
     def results(self, dataset: str | None = None) -> Results:
         """The run's tables (tasks, metrics, predictions, folds) as pandas DataFrames; of
         one `dataset` in a spec with `[datasets]`."""
+        # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.results import load_results
 
         return load_results(self.spec_path, dataset=dataset)
 
     def report(self, out: str | Path | None = None) -> Report:
         """Build the report folder (default `<run folder>/report`)."""
+        # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.report import build_report
 
         return build_report(self.spec_path, out)

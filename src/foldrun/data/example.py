@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from foldrun.data.table import write_table
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -49,7 +51,5 @@ def _snake(name: str) -> str:
 
 def write_example_table(path: str | Path) -> Path:
     """Write the example table (csv, tsv or parquet by suffix); returns the path."""
-    from foldrun.data.table import write_table
-
     write_table(load_example_table(), path)
     return Path(path)

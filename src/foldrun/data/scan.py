@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from foldrun.data.table import read_table
 from foldrun.errors import DataError
 
 if TYPE_CHECKING:
@@ -64,8 +65,6 @@ def scan(
     columns to take (default: all); a row whose value is empty in one of them is dropped.
     """
     import pandas as pd
-
-    from foldrun.data.table import read_table
 
     root = Path(folder)
     if not root.is_dir():

@@ -196,6 +196,7 @@ def rows(spec: Any, keep: bool) -> tuple[list[PlanRow], Any]:
     The run's split must exist (a plan without one is made in a temporary folder). With
     `keep`, a plan built here is kept for the next command (status never keeps: looking
     at a run writes nothing)."""
+    # lazy: plan/graph, only when no kept plan fits (status of an unchanged spec builds none)
     from foldrun.plan import build_plan
 
     found = _load(spec)

@@ -21,12 +21,20 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from foldrun.core.configs import top_keys
 from foldrun.core.strategies import GROUPED
 from foldrun.core.task import STAGES
+from foldrun.core.templates import placeholders, program
 from foldrun.errors import FoldrunError, SpecError
-from foldrun.plan.data import named_columns
+from foldrun.plan import split as split_mod
+from foldrun.plan.code import declared_files
+from foldrun.plan.data import check_external, named_columns
+from foldrun.plan.graph import check_same_kind
 from foldrun.plan.imports import import_problem
-from foldrun.spec.load import parse_spec, read_document
+from foldrun.plan.inputs import SPLIT_PLACEHOLDERS
+from foldrun.plan.split import make_split, scan_split, split_dir
+from foldrun.plan.variants import expand
+from foldrun.spec.load import load_spec, parse_spec, read_document
 from foldrun.spec.model import DataSpec, ModelSpec, Spec, SplitSpec
 from foldrun.spec.problems import Problem, did_you_mean
 from foldrun.spec.table import TableInfo, read_table_info
@@ -55,8 +63,6 @@ def check_spec(path: str | Path) -> list[Problem]:
     if parts is None:
         return problems
     if spec is not None:  # a run folder of datasets and one without are never mixed
-        from foldrun.plan.graph import check_same_kind
-
         try:
             check_same_kind(spec)
         except FoldrunError as err:
@@ -94,8 +100,6 @@ def _datasets(parts: _Parts) -> list[tuple[str, _Parts]]:
 
 
 def _external_problems(spec: Spec, file: str) -> list[Problem]:
-    from foldrun.plan.data import check_external
-
     try:
         check_external(spec, spec.external_tables())
     except FoldrunError as err:
@@ -183,8 +187,6 @@ def _check_split(parts: _Parts, table: TableInfo | None, problems: list[Problem]
 
 
 def _check_split_from(parts: _Parts, root: Path, problems: list[Problem]) -> None:
-    from foldrun.plan.split import scan_split
-
     if not root.is_dir():
         problems.append(
             Problem(
@@ -221,8 +223,6 @@ def split_option_problems(split: SplitSpec, data: DataSpec | None) -> list[tuple
 
 def _dry_run_split(spec: Spec, file: str) -> list[Problem]:
     """Make the folds in memory (nothing written) to catch what only the data can tell."""
-    from foldrun.plan import split as split_mod
-
     try:
         if split_mod.split_dir(spec).is_dir():
             changes = split_mod.split_changes(spec)
@@ -335,9 +335,6 @@ def _name_clashes(key: str, model: ModelSpec, rename: dict[str, str], columns: l
 def _nested_split_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
     """`{fold_table}` / `{assignments}` are the outer folds: a model whose variants also
     run on inner folds ([split] inner) would train there on its own inner test rows."""
-    from foldrun.core.templates import placeholders
-    from foldrun.plan.inputs import SPLIT_PLACEHOLDERS
-
     if parts.split is None or not parts.split.inner or count_model(model, 1)[0] < 2:
         return []
     return [Problem(f"{{{name}}} holds the outer folds, and with [split] inner this model's "
@@ -352,8 +349,6 @@ def _nested_split_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Pr
 def _fold_table_columns(model: ModelSpec) -> list[str]:
     """The columns `{fold_table}` adds (fold, subset), where a template of the model reads
     it: a column renamed onto one of them would be lost in that table."""
-    from foldrun.core.templates import placeholders
-
     templates = [model.template(stage) for stage in model.stage_names()]
     reads = any("fold_table" in placeholders(t) for t in templates if t)
     return ["fold", "subset"] if reads else []
@@ -361,8 +356,6 @@ def _fold_table_columns(model: ModelSpec) -> list[str]:
 
 def code_problems(key: str, entries: list[str], parts: _Parts) -> list[Problem]:
     """Each `code` entry names a file, folder or glob with files in the spec's folder."""
-    from foldrun.plan.code import declared_files
-
     found = []
     for entry in entries:
         try:
@@ -374,8 +367,6 @@ def code_problems(key: str, entries: list[str], parts: _Parts) -> list[Problem]:
 
 def _config_file_problems(key: str, model: ModelSpec, parts: _Parts) -> list[Problem]:
     """Each config template is a file beside the spec that reads in its format."""
-    from foldrun.core.configs import top_keys
-
     found, seen = [], set()
     for stage in STAGES:
         config = model.config_for(stage)
@@ -413,8 +404,6 @@ def _absent_from(split: SplitSpec | None) -> set[str]:
 
 
 def _subset_problem(template: str, absent: set[str], stage: str = "train") -> str | None:
-    from foldrun.core.templates import placeholders
-
     used = placeholders(template)
     if stage == "refit" and "test" in used and "holdout" in absent:
         return ("{test} in refit is the holdout, and the split has none; set [split] "
@@ -541,8 +530,6 @@ class _Commands:
 
 
 def _program_problem(command: str, base: Path) -> str | None:
-    from foldrun.core.templates import program
-
     words = shlex.split(command)
     while words and words[0] in PREFIX_WORDS:  # `do python train.py`: check `python ...`
         words = words[1:]
@@ -582,8 +569,6 @@ def _script_problem(words: list[str], base: Path) -> str | None:
 def summary(path: str | Path) -> str:
     """`ok: 3 models, 7 variants, 95 tasks over 5 folds` for a spec without problems (with
     datasets: the folds of each, `over 3/3/4 fold(s) in 3 dataset(s)`)."""
-    from foldrun.spec.load import load_spec
-
     spec = load_spec(path)
     views = [spec.for_dataset(name) for name in spec.datasets] or [spec]
     counts = [_counts(view) for view in views]
@@ -598,15 +583,11 @@ def summary(path: str | Path) -> str:
 
 def _counts(spec: Spec) -> tuple[int, int, int]:
     """(folds, variants, tasks) of a spec (of one dataset's)."""
-    from foldrun.plan.split import scan_split, split_dir
-
     root = split_dir(spec)
     if root.is_dir():
         files = scan_split(root)
         n_folds = len(files.folds)
     elif spec.split.fold_column is not None:  # the fold column or table says how many
-        from foldrun.plan.split import make_split
-
         folds = make_split(spec)
         n_folds = folds.n_folds * folds.n_repeats
     else:  # not made yet: what [split] asks for
@@ -626,8 +607,6 @@ def count_model(
     """(variants after every stage grid, tasks) of one model, as the plan will build them:
     with `inner` folds ([split] inner), a model with variants to choose from runs each fold
     stage on every inner fold of every outer fold too (plan/graph.py `add_model`)."""
-    from foldrun.plan.variants import expand
-
     n = len(expand(model.grid))
     per_stage = []
     for stage in model.stage_names(has_target):

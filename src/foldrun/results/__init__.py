@@ -14,6 +14,7 @@ def __getattr__(name: str) -> Any:
     """Results and load_results, imported when asked for: load.py imports scipy's
     statistics (~1 s), which `foldrun query` and `status` never use."""
     if name in __all__:
+        # lazy: scipy (~1 s), which query and status never use
         from foldrun.results import load
 
         return getattr(load, name)

@@ -16,6 +16,8 @@ from typing import Any
 
 from foldrun.errors import FoldrunError, ReportError
 from foldrun.layout import RunLayout
+from foldrun.plan import cache
+from foldrun.results.collect import TaskRef
 from foldrun.results.refresh import Planned
 
 SPEC_NAME = "foldrun.toml"
@@ -63,6 +65,7 @@ class RunSource:
 def _load_spec_model(spec_path: Path) -> Any:
     """foldrun.spec.load_spec(spec_path); its SpecError (one line) when the spec as it is now
     does not load: results made under another spec must never be shown as this one's."""
+    # lazy: pydantic, only for a spec file (a run folder is read without it)
     from foldrun.spec import load_spec
 
     return load_spec(spec_path)
@@ -99,6 +102,7 @@ def resolve(run_dir_or_spec: str | Path) -> RunSource:
     if path.is_dir() and (path / SPEC_NAME).is_file() and not RunLayout(path).tasks_dir.is_dir():
         path = path / SPEC_NAME
     if path.is_file():
+        # lazy: pydantic, only for a spec file (a run folder is read without it)
         from foldrun.spec.load import read_document, run_folder
 
         raw = read_document(path, ReportError)
@@ -197,7 +201,6 @@ def planned_tasks(source: RunSource, inner: bool = False) -> list[Planned]:
     outer folds' and refit tasks, or with `inner` the inner-fold tasks of nested selection
     (their refs carry the outer fold; the folder names the inner one)."""
     tasks = _plan_tasks(source)
-    from foldrun.results.collect import TaskRef
 
     out = []
     try:
@@ -219,7 +222,6 @@ def _plan_tasks(source: RunSource) -> list[Any]:
     source.plan = []
     if source.spec is None or not source.layout.used_split().is_dir():
         return source.plan  # build_plan would make the split: a report never writes one
-    from foldrun.plan import cache
 
     try:  # an unchanged spec's plan is kept in .foldrun/plan/ (report and query write)
         source.plan = list(cache.rows(source.spec, keep=True)[0])

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from foldrun.errors import RunError
+from foldrun.run.backends import backend_class
+from foldrun.run.gpus import parse_gpus
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,6 @@ class RunOptions:
     ) -> RunOptions:
         """From lists or None, as the CLI and the API get them; one value (a model's name,
         a fold number) is a list of it, and GPUs as text are read as `--gpus` reads them."""
-        from foldrun.run.gpus import parse_gpus
-
         return cls(
             gpus=parse_gpus(gpus) if isinstance(gpus, str) else _values(gpus, None),
             models=_values(models),
@@ -48,8 +48,6 @@ class RunOptions:
 
     def check(self) -> None:
         """Refuses a bad value in one line (before anything is planned or written)."""
-        from foldrun.run.backends import backend_class
-
         backend_class(self.backend)  # an unknown one is refused
         if not (_count(self.jobs, 1) and _count(self.retries, 0)):
             raise RunError(

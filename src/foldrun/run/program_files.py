@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from foldrun.core.templates import render
+
 Number = float | int | None
 TREES = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 
@@ -31,8 +33,6 @@ class MetricsFileError(ValueError):
 def file_path(template: str, values: Mapping[str, Any], base: Path) -> Path:
     """A declared file's path: the template rendered as a command's (the same placeholders
     and forms), unquoted, relative to the spec's folder (the program's working folder)."""
-    from foldrun.core.templates import render
-
     text = " ".join(shlex.split(render(template, values)))
     return base / Path(text).expanduser()
 

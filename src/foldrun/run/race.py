@@ -218,6 +218,7 @@ def stops(
     the folds every variant finished, the best by mean, and each other one's corrected
     paired t-test against it, Holm over them; those below `alpha` stop. Nothing before
     `after` such folds. (Pure: the benchmark drives the same rule.)"""
+    # lazy: pandas and scipy (results), which only a raced run needs
     from foldrun.results import stats
 
     alive = list(scores)
@@ -260,6 +261,7 @@ def _test_train_ratio(race: Race) -> float:
 def _score(race: Race, tasks, model: str, variant: str, position: tuple[int, int]) -> float:
     """`test/<metric>` of a variant's fold: its last stage's value first, then the stages
     before it (a train-only program scores itself), from done tasks only."""
+    # lazy: pandas and scipy (results), which only a raced run needs
     from foldrun.results.collect import TaskRef
     from foldrun.results.nested import fold_score
     from foldrun.results.refresh import Planned

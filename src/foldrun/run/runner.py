@@ -16,15 +16,19 @@ from datetime import datetime
 from pathlib import Path
 
 from foldrun.core import audit, state
-from foldrun.core.task import PlannedTask, TaskState, matches
+from foldrun.core.task import STAGES, PlannedTask, TaskState, matches
 from foldrun.errors import ExitCode, FoldrunError, RunError
 from foldrun.layout import RunLayout
+from foldrun.plan import build_plan
 from foldrun.run import lock
 from foldrun.run import race as racing
+from foldrun.run.backends import backend_class, get_backend
 from foldrun.run.backends.base import BackendResult, Outcome, RunContext
 from foldrun.run.options import RunOptions
 from foldrun.run.signals import stopping_on_signals
 from foldrun.run.worker import task_folder
+from foldrun.spec import load_spec
+from foldrun.spec.load import read_document, run_folder
 
 TAIL_LINES = 15
 DEFAULTS = RunOptions()  # a run of everything not done, one task at a time, here
@@ -53,9 +57,6 @@ class RunResult:
 def plan_spec(spec_path: Path, *, make_split: bool = True) -> tuple[Path, dict[str, PlannedTask]]:
     """Load the spec and build the plan: (run folder, tasks in topological order). Only with
     `make_split` (a real run) is anything written: the split if absent, foldrun's caches."""
-    from foldrun.plan import build_plan
-    from foldrun.spec import load_spec
-
     spec = load_spec(spec_path)
     plan = build_plan(spec, write=make_split)
     return Path(plan.run_dir), dict(plan.tasks)
@@ -171,8 +172,6 @@ def run(
     listener_factory: Callable[[dict[str, PlannedTask], list[str]], object] | None = None,
 ) -> RunResult:
     """Plan the spec's tasks and execute those not done yet."""
-    from foldrun.run.backends import backend_class
-
     spec_path = Path(spec_path).resolve()
     options.check()  # before the plan, which may write the split
     check_subset(spec_path, options.models, options.folds, options.stages, options.datasets)
@@ -190,8 +189,6 @@ def run(
 def _run_folder(spec_path: Path) -> Path:
     """The run folder the spec names; '.' (which exists) when the spec cannot say, so that
     planning reports every problem of the spec at once."""
-    from foldrun.spec.load import read_document, run_folder
-
     try:
         return run_folder(spec_path, read_document(spec_path))
     except FoldrunError:
@@ -202,8 +199,6 @@ def _fits(
     spec_path: Path, run_dir: Path, tasks: dict[str, PlannedTask], options: RunOptions
 ) -> None:
     """The backend's check that every selected task can run (raises when one cannot)."""
-    from foldrun.run.backends import backend_class
-
     pending = {k: TaskState.PENDING for k in tasks}
     keys = select(tasks, pending, options.models, options.folds, options.stages,
                   options.datasets)  # fmt: skip
@@ -257,8 +252,6 @@ def run_planned(
     listener_factory: Callable[[dict[str, PlannedTask], list[str]], object] | None = None,
 ) -> RunResult:
     """`run()` after planning: the part tests drive with hand-built plans."""
-    from foldrun.run.backends import backend_class, get_backend
-
     options.check()
     _check_names(tasks, options.models, options.stages)
     choice = _choose(spec_path, run_dir, tasks, options)
@@ -287,8 +280,6 @@ def _execute(
     tasks: dict[str, PlannedTask], choice: _Choice, ctx: RunContext, backend: str, listener: object
 ) -> BackendResult:
     """The chosen tasks executed by the backend, the run folder locked meanwhile."""
-    from foldrun.run.backends import get_backend
-
     layout = RunLayout(ctx.run_dir)
     with stopping_on_signals(), lock.held(layout.lock_file):
         record_backend(layout, backend)
@@ -324,9 +315,6 @@ def check_subset(
 ) -> None:
     """--models/--stages/--folds/--datasets checked against the spec before anything is
     written (planning makes the split); variant names are checked once the plan exists."""
-    from foldrun.core.task import STAGES
-    from foldrun.spec import load_spec
-
     spec = load_spec(spec_path)
     for name in datasets:
         if name not in spec.datasets:

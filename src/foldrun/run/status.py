@@ -14,6 +14,9 @@ from foldrun.core import state
 from foldrun.core.task import PlannedTask, TaskState
 from foldrun.core.taskid import TaskId
 from foldrun.layout import RunLayout, fold_dir_name
+from foldrun.plan.code import changed_code
+from foldrun.run.backends import get_backend
+from foldrun.run.backends.base import RunContext
 from foldrun.run.worker import task_folder
 
 LIVE = (TaskState.PENDING, TaskState.RUNNING)
@@ -34,8 +37,6 @@ class TaskStatus:
 
 def stale_why(task: PlannedTask, folder: Path) -> str:
     """Which code files made a stale task stale (from its folder's code.json), or ''."""
-    from foldrun.plan.code import changed_code
-
     try:
         old = json.loads((folder / "code.json").read_text())
     except (OSError, ValueError):
@@ -90,8 +91,6 @@ def scheduler_states(spec_path: Path, run_dir: Path) -> dict[str, TaskState]:
     name = recorded_backend(run_dir)
     if name in (None, "local"):
         return {}
-    from foldrun.run.backends import get_backend
-    from foldrun.run.backends.base import RunContext
 
     ctx = RunContext(spec_path=spec_path, run_dir=run_dir, run_id="")
     return get_backend(name).scheduler_states(ctx)

@@ -34,8 +34,12 @@ from pathlib import Path
 from typing import IO
 
 from foldrun.core import audit, state
+from foldrun.core.files import file_sha256
 from foldrun.core.task import PlannedTask
+from foldrun.errors import RunError
 from foldrun.layout import RunLayout
+from foldrun.plan.code import package_versions
+from foldrun.run.program_files import file_path
 
 
 @dataclass
@@ -83,13 +87,12 @@ def load_task(spec_path: str | Path, key: str, plan_file: str | Path | None = No
         with open(plan_file, "rb") as fh:
             tasks: dict[str, PlannedTask] = pickle.load(fh)
     else:
+        # lazy: pydantic, only for a task the worker plans itself (a planned task comes pickled)
         from foldrun.plan import build_plan
         from foldrun.spec import load_spec
 
         tasks = build_plan(load_spec(Path(spec_path)), write=True).tasks
     if key not in tasks:
-        from foldrun.errors import RunError
-
         raise RunError(
             f"no task {key!r} in the plan of this spec; run 'foldrun status'", file=spec_path
         )
@@ -117,8 +120,7 @@ def task_env(
 ) -> dict[str, str]:
     """The environment of a running task (ARCHITECTURE.md), for every kind of model."""
     checkpoints = checkpoint_dir(task, layout)
-    if not builtin_evaluate(task):  # foldrun's own scoring keeps no checkpoints: no folder
-        checkpoints.mkdir(parents=True, exist_ok=True)
+    checkpoints.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     # `python` in a command means the interpreter running foldrun, as in an activated venv
     bindir = os.path.dirname(sys.executable)
@@ -160,20 +162,18 @@ def task_lock(final: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def builtin_evaluate(task: PlannedTask) -> bool:
-    """Whether the task is foldrun's own evaluate (no command of the user's): it scores a
-    fold's predictions with foldrun's metrics (and the spec's scorers)."""
-    return task.stage == "evaluate" and not task.recipe.command
-
-
 def _adapter(task: PlannedTask):  # returns a module with describe() and run()
-    if builtin_evaluate(task):
+    if task.stage == "evaluate" and not task.recipe.command:
+        # lazy: adapters by task kind (a command task loads no pandas)
         from foldrun.run.adapters import evaluate as module
     elif task.recipe.kind == "estimator":
+        # lazy: adapters by task kind (a command task loads no pandas)
         from foldrun.run.adapters import estimator as module
     elif task.recipe.kind == "entry":
+        # lazy: adapters by task kind (a command task loads no pandas)
         from foldrun.run.adapters import entry as module
     else:
+        # lazy: adapters by task kind (a command task loads no pandas)
         from foldrun.run.adapters import command as module
     return module
 
@@ -213,8 +213,6 @@ def changed_inputs(task: PlannedTask) -> str:
     """'' when every manifest the fingerprint was built from still has the sha256 the plan
     saw; else which one changed (someone rewrote the split during the run). A few small
     CSVs: ~0.1 ms a task."""
-    from foldrun.core.files import file_sha256
-
     inputs = task.recipe.inputs
     for name, digest in task.recipe.input_sha256.items():
         manifest = inputs.get(name)
@@ -291,8 +289,8 @@ def record_curves(task: PlannedTask, ctx: ExecContext) -> None:
     """Where the model's declared training curves are (`curves = { file, format }`), for
     the report and the MLflow export (results/curves.py reads `curves.json`): relative to
     the task folder when inside it. A missing file is said in the log, never a failure."""
+    # lazy: adapters by task kind (a command task loads no pandas)
     from foldrun.run.adapters.command import values
-    from foldrun.run.program_files import file_path
 
     declared = dict(task.recipe.curves or {})
     base = Path(task.recipe.spec_path or ".").parent
@@ -402,6 +400,7 @@ def _coverage_problem(path: Path, task: PlannedTask) -> str:
     """The fold's check (adapters/common.ids_problem): a step that predicts must predict
     each test id (holdout in refit) exactly once, and each val or external id when it
     predicts that set at all."""
+    # lazy: adapters by task kind (a command task loads no pandas)
     import pandas as pd
 
     from foldrun.run.adapters.common import ids_problem
@@ -421,7 +420,6 @@ def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int])
     if task.recipe.code:  # the user's files it ran: status names the ones that changed
         _write_json(tmp / "code.json", task.recipe.code)
     if task.recipe.packages:  # provenance: the versions of the packages its code imports
-        from foldrun.plan.code import package_versions
 
         _write_json(tmp / "packages.json", package_versions(task.recipe.packages))
     started, t0 = datetime.now().astimezone(), time.perf_counter()

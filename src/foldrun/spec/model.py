@@ -31,6 +31,7 @@ from foldrun.spec.race import RaceSpec
 from foldrun.spec.report import ReportSpec
 from foldrun.spec.resources import ResourcesSpec
 from foldrun.spec.slurm import SlurmSpec
+from foldrun.spec.table import TABLE_SUFFIXES
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 PROGRAM_STAGES = STAGES[:2]  # the fold stages a command model may name (train, predict)
@@ -221,8 +222,6 @@ class SplitSpec(_Strict):
 
     def fold_tables(self) -> list[str]:
         """The fold table files `fold_column` names (relative to the spec); [] for a column."""
-        from foldrun.spec.table import TABLE_SUFFIXES
-
         value = self.fold_column
         if isinstance(value, list):
             return value

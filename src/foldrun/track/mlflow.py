@@ -31,12 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from foldrun._version import __version__
+from foldrun.core import state
 from foldrun.core.files import write_atomic
-from foldrun.core.state import DONE
-from foldrun.core.task import FOLD_STAGES, STAGES
-from foldrun.core.taskid import fold_key, parse_variant_key, variant_key
+from foldrun.core.state import DONE, disk_state, read_fingerprint
+from foldrun.core.task import FOLD_STAGES, STAGES, TaskState
+from foldrun.core.taskid import TaskId, fold_key, parse_variant_key, variant_key
 from foldrun.errors import TrackError
 from foldrun.layout import RunLayout
+from foldrun.results.curves import task_curves
 from foldrun.spec.mlflow import MlflowSpec
 
 INSTALL = 'pip install "foldrun[mlflow]"'
@@ -172,8 +174,7 @@ def _write_json(path: Path, obj: object) -> None:
 
 def find_units(run_dir: Path, allowed: set[Path] | None = None) -> list[Unit]:
     """Done tasks grouped by fold (refit alone), from a walk of tasks/."""
-    from foldrun.core.taskid import TaskId
-    from foldrun.layout import RunLayout
+    # lazy: pandas (results), for an export only, not on every run's check
     from foldrun.results.collect import discover
 
     units: dict[tuple[str | None, str, str, int, int], Unit] = {}
@@ -200,8 +201,6 @@ def find_units(run_dir: Path, allowed: set[Path] | None = None) -> list[Unit]:
 def _done(path: Path, allowed: set[Path] | None) -> bool:
     """core/state's answer: done (DONE whole, outputs read back whole), and with a plan
     (`allowed`: the folders whose DONE holds the fingerprint the spec gives) a current one."""
-    from foldrun.core.state import read_fingerprint
-
     if allowed is not None and path.resolve() not in allowed:
         return False
     return read_fingerprint(path) is not None
@@ -234,8 +233,6 @@ def _curve(folder: Path, ended_ms: int) -> tuple[list[tuple[str, float, int, int
     """A task folder's training curves (results/curves.py: foldrun.log's points, the long
     `phase`/`metric`/`value` lines, wide lines, a declared curves file) as (name, value,
     timestamp ms, step), and the lines that could not be read (left out, counted)."""
-    from foldrun.results.curves import task_curves
-
     found = task_curves(folder)
     out = [(name, value, int(when * 1000) if when is not None else ended_ms, int(step))
            for name, step, value, when in found.points]  # fmt: skip
@@ -307,9 +304,6 @@ def run_tags(unit: Unit, models: dict[str, Any]) -> dict[str, str]:
 def race_tags(run_dir: Path, key: str) -> dict[str, str]:
     """`foldrun.race` of a variant a race stopped (`[race]`, `.foldrun/race.json`): its
     means are over the folds it ran before it stopped, not to be ranked beside the others."""
-    from foldrun.core import state
-    from foldrun.layout import RunLayout
-
     record = state.read_race(RunLayout(run_dir).state_dir)
     if not any(k.startswith(key + "/") for k in state.pruned_keys(RunLayout(run_dir).state_dir)):
         return {}
@@ -577,6 +571,7 @@ class _Exporter:
     def export_parent(self, units: list[Unit]) -> tuple[str, str]:
         """(run id, 'created'|'updated'|'unchanged') of the model × variant's parent run:
         the folds' mean and interval, the refit's metrics, the params of the variant."""
+        # lazy: pandas (results), for an export only, not on every run's check
         from foldrun.results.stats import t_interval
 
         key = units[0].parent_key
@@ -636,6 +631,7 @@ class _Exporter:
 
 
 def _config(run_dir_or_spec: str | Path, tracking_uri: str | None, experiment: str | None):
+    # lazy: pandas (results), for an export only, not on every run's check
     from foldrun.results.source import planned_tasks, resolve
 
     source = resolve(run_dir_or_spec)
@@ -654,8 +650,6 @@ def _config(run_dir_or_spec: str | Path, tracking_uri: str | None, experiment: s
     planned = planned_tasks(source)
     allowed = None
     if source.planned:  # core/state's rule: done with the fingerprint the plan gives
-        from foldrun.core.state import disk_state
-        from foldrun.core.task import TaskState
 
         allowed = {Path(p.ref.path).resolve() for p in planned
                    if disk_state(Path(p.ref.path), p.fingerprint) == TaskState.DONE}  # fmt: skip

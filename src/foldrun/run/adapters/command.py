@@ -14,7 +14,12 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from foldrun.core import audit
 from foldrun.core.task import PlannedTask
+from foldrun.core.templates import render
+from foldrun.errors import FoldrunError, RunError
+from foldrun.run.adapters import inputs as program_inputs
+from foldrun.run.program_files import MetricsFileError, file_path, read_sources
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,7 +52,6 @@ def values(task: PlannedTask, tmp: Path) -> dict[str, object]:
         dataset=task.dataset,
         external="",  # the external set's name while predicting one
     )
-    from foldrun.run.adapters import inputs as program_inputs
 
     found.update(program_inputs.paths(task, tmp, found))  # in the program's shape, if declared
     return found
@@ -66,7 +70,6 @@ def rendered(task: PlannedTask, tmp: Path) -> str | None:
     template = task.recipe.command
     if not template:
         return None
-    from foldrun.core.templates import render
 
     return render(template, values(task, tmp))
 
@@ -78,6 +81,7 @@ def describe(task: PlannedTask, ctx: ExecContext) -> str:
 def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
     """predictions.csv|parquet written by the command (or the file `[models.X.predictions]`
     declares, in the program's columns) -> predictions.parquet with `subset`."""
+    # lazy: pandas (adapters/common), which a command task's worker needs only here
     from foldrun.run.adapters import common
 
     defaults = [tmp / "predictions.parquet", tmp / "predictions.csv"]
@@ -100,7 +104,6 @@ def declared_predictions_file(task: PlannedTask, found: dict[str, object]) -> Pa
     declared = task.recipe.predictions
     if declared is None:
         return None
-    from foldrun.run.program_files import file_path
 
     base = Path(task.recipe.spec_path or ".").parent
     return file_path(declared.get("file", "{predictions}"), found, base)
@@ -126,13 +129,12 @@ def _in_contract(task: PlannedTask, frame: pd.DataFrame, path: Path) -> pd.DataF
     declared = task.recipe.predictions
     if declared is None:
         return frame
+    # lazy: pydantic (spec/outputs), only for a declared predictions table
     from foldrun.spec.outputs import PredictionsSpec
 
     renames = {declared.get("id", "id"): "id", **PredictionsSpec.model_validate(declared).renames()}
     missing = [c for c in renames if c not in frame.columns]
     if missing:
-        from foldrun.errors import RunError
-
         columns = ", ".join(map(str, frame.columns))
         raise RunError(
             f"the predictions file {path} has no column {missing[0]!r} (columns: {columns}); "
@@ -158,8 +160,6 @@ def _per_set(task: PlannedTask) -> bool:
 
 def read_declared(task: PlannedTask, ctx: ExecContext, found: dict[str, object]) -> int:
     """The declared metrics files, their paths rendered with `found`, into metrics.json."""
-    from foldrun.run.program_files import MetricsFileError, read_sources
-
     base = Path(task.recipe.spec_path or ".").parent
     try:
         read = read_sources(task.recipe.metrics, found, base)
@@ -184,10 +184,6 @@ def _merge_declared(task: PlannedTask, ctx: ExecContext, found: dict[str, object
 
 
 def _run_program(task: PlannedTask, ctx: ExecContext) -> int:
-    from foldrun.core import audit
-    from foldrun.errors import FoldrunError
-    from foldrun.run.adapters import inputs as program_inputs
-
     try:
         lines = program_inputs.write(task, ctx.tmp, values(task, ctx.tmp))
     except (FoldrunError, OSError) as err:  # a template edited since the plan, a bad value
@@ -234,6 +230,7 @@ def _child(task: PlannedTask, ctx: ExecContext, command: str) -> int:
 def _predict_external(task: PlannedTask, ctx: ExecContext, subset: str) -> int:
     """The predict template once more, `{test}` = the external table, `{external}` = its
     name, `{predictions}` = a file of its own; its rows join predictions.parquet."""
+    # lazy: pandas (adapters/common), which a command task's worker needs only here
     import pandas as pd
 
     from foldrun.run.adapters import common
@@ -259,8 +256,7 @@ def _predict_external(task: PlannedTask, ctx: ExecContext, subset: str) -> int:
 def _run_on_external(task: PlannedTask, ctx: ExecContext, subset: str, predictions: Path) -> int:
     """The stage's template with `{test}` = the external table (a CSV, or Parquet as the
     fold manifests are), `{external}` = its name and `{predictions}` = `predictions`."""
-    from foldrun.core.templates import render
-    from foldrun.errors import FoldrunError
+    # lazy: pandas (adapters/common), which a command task's worker needs only here
     from foldrun.run.adapters import common
 
     name = subset.partition(":")[2]
@@ -293,8 +289,6 @@ def _config_again(
     config = (task.recipe.program_inputs or {}).get("config")
     if config is None:
         return {}
-    from foldrun.core import audit
-    from foldrun.run.adapters import inputs as program_inputs
 
     own = Path(str(found["config"]))
     path = own.with_name(f"{own.stem}.{name}{own.suffix}") if name else own
@@ -310,6 +304,7 @@ def _evaluate_with_external(task: PlannedTask, ctx: ExecContext) -> int:
     each set apart (`external:<name>/<metric>`). The set's rows with y_true are kept in
     predictions.parquet, scored by foldrun too, so the fold ensemble has its fold models
     to compare with (the program's own keys win)."""
+    # lazy: pandas (adapters/common), which a command task's worker needs only here
     import pandas as pd
 
     from foldrun.run.adapters import common
@@ -345,7 +340,7 @@ def _run_with_predictions(
     """The evaluate template on `rows` (written to `copy` for the time of the command); on
     an external set its metrics.json keys become `external:<name>/<metric>` beside the
     fold's own."""
-    from foldrun.core.templates import render
+    # lazy: pandas (adapters/common), which a command task's worker needs only here
     from foldrun.run.adapters import common
 
     metrics = ctx.tmp / "metrics.json"
@@ -381,6 +376,7 @@ def _run_with_predictions(
 
 def _metric_name(key: str) -> str:
     """`test/f1` (or a plain `f1`) scored on an external set -> `f1`."""
+    # lazy: pandas (adapters/common), which a command task's worker needs only here
     from foldrun.run.adapters import common
 
     prefix, _, name = key.partition("/")
@@ -392,8 +388,8 @@ def _as_manifest(task: PlannedTask, path: Path | None, tmp: Path, name: str) -> 
     file with `[split] manifests = "parquet"`, with the model's own columns and names
     (`features`, `manifests.rename`); a set in another format or shape is copied for the
     time of the command, ids as text."""
+    # lazy: pandas (adapters/common), which a command task's worker needs only here
     from foldrun.run.adapters import common
-    from foldrun.run.adapters import inputs as program_inputs
 
     assert path is not None  # planned with every external set's table
     train = common.input_path(task, "train")
@@ -413,6 +409,7 @@ def _as_manifest(task: PlannedTask, path: Path | None, tmp: Path, name: str) -> 
 def _score_here(task: PlannedTask, tmp: Path) -> int:
     """The step's own predictions scored in its task (a refit's holdout, a train-only
     model's fold): y_true joined, foldrun's metrics over the program's keys of that name."""
+    # lazy: pandas (adapters/common), which a command task's worker needs only here
     import pandas as pd
 
     from foldrun.run.adapters import common

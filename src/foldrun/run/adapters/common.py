@@ -10,8 +10,11 @@ import numpy as np
 import pandas as pd
 
 from foldrun.core.imports import BadRef, resolve
+from foldrun.core.state import metrics_problem
 from foldrun.core.task import PlannedTask
+from foldrun.data.table import read_table
 from foldrun.errors import RunError
+from foldrun.results.metrics import compute_metrics
 
 SUBSETS = ("test", "val", "holdout")
 
@@ -43,8 +46,6 @@ def input_path(task: PlannedTask, name: str) -> Path | None:
 
 def read_manifest(path: Path, task: PlannedTask | None = None) -> pd.DataFrame:
     """A manifest, its id and group columns as text (`007` stays `007`)."""
-    from foldrun.data.table import read_table
-
     info = data_info(task) if task is not None else {}
     group = info.get("group")  # a list: a composite key
     return read_table(path, text=[info.get("id"), *(group if isinstance(group, list) else [group])])
@@ -160,8 +161,6 @@ def assign_subsets(task: PlannedTask, preds: pd.DataFrame, default: str = "test"
 def read_metrics(path: Path) -> dict[str, Any]:
     """A metrics file the task's program wrote: a flat JSON object of numbers (NaN or null
     allowed; core/state.metrics_problem is the rule), else a one-line RunError."""
-    from foldrun.core.state import metrics_problem
-
     text = path.read_text(errors="replace")
     if problem := metrics_problem(text):
         raise RunError(f"{problem}; write a flat JSON object of numbers", file=path)
@@ -222,14 +221,9 @@ def ids_problem(task: PlannedTask, preds: pd.DataFrame, required: tuple[str, ...
 def coverage(expected: pd.Series, found: pd.Series) -> str:
     """'' when `found` holds each of `expected` exactly once and nothing else; else how
     many ids are missing, repeated and foreign, each with three examples."""
-    # Python sets of the ids as text: Series.isin on pandas' str dtype loops in Python
-    # and cost ~16 ms for 200 ids, three times a fold (issue 26)
-    wanted, got = [str(v) for v in expected.tolist()], [str(v) for v in found.tolist()]
-    wanted_set, got_set = set(wanted), set(got)
-    seen: set[str] = set()
-    missing = list(dict.fromkeys(v for v in wanted if v not in got_set))
-    repeated = list(dict.fromkeys(v for v in got if v in seen or seen.add(v)))
-    foreign = list(dict.fromkeys(v for v in got if v not in wanted_set))
+    missing = expected[~expected.isin(found)].unique()
+    repeated = found[found.duplicated()].unique()
+    foreign = found[~found.isin(expected)].unique()
     found_kinds = ((missing, "missing"), (repeated, "repeated"), (foreign, "not in the fold"))
     parts = [
         f"{len(values)} {word} (e.g. {', '.join(repr(str(v)) for v in values[:3])})"
@@ -242,8 +236,6 @@ def coverage(expected: pd.Series, found: pd.Series) -> str:
 
 
 def subset_metrics(task: PlannedTask, preds: pd.DataFrame) -> dict[str, float]:
-    from foldrun.results.metrics import compute_metrics
-
     recipe = task.recipe
     metrics: dict[str, float] = {}
     for subset, group in preds.groupby("subset", sort=False):

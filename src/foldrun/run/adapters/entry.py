@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from foldrun.core.task import PlannedTask
+from foldrun.errors import RunError
+from foldrun.run.adapters import command
+from foldrun.run.adapters.inputs import shaped
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,8 +66,8 @@ def describe(task: PlannedTask, ctx: ExecContext) -> str:
 
 
 def _frame(task: PlannedTask, name: str) -> pd.DataFrame | None:
+    # lazy: pandas (adapters/common), only for an entry point that returns a table
     from foldrun.run.adapters.common import input_path, read_manifest
-    from foldrun.run.adapters.inputs import shaped
 
     path = input_path(task, name)  # the model's own features: exactly those columns
     return shaped(read_manifest(path, task), task) if path is not None else None
@@ -94,17 +97,12 @@ def _context(task: PlannedTask, out: Path) -> FoldContext:
 
 def _declared_file(task: PlannedTask, out: Path) -> Path | None:
     """The predictions file `[models.X.predictions]` names (placeholders as a command's)."""
-    from foldrun.run.adapters import command
-
     return command.declared_predictions_file(task, command.values(task, out))
 
 
 def _declared(task: PlannedTask, out: Path, returned: object) -> pd.DataFrame | None:
     """The predictions of a function that writes its own file, in foldrun's columns (None:
     a refit without a holdout wrote none); a missing file fails the task, never done."""
-    from foldrun.errors import RunError
-    from foldrun.run.adapters import command
-
     where = f"models.{task.model}.predictions"
     if returned is not None:
         raise RunError(f"run_fold returned predictions, and [{where}] says it writes them to "
@@ -125,6 +123,7 @@ def _declared(task: PlannedTask, out: Path, returned: object) -> pd.DataFrame | 
 def run(task: PlannedTask, ctx: ExecContext) -> int:
     """The function on the fold (train, refit), then the metrics files it declares read
     into metrics.json; predict copies train's predictions."""
+    # lazy: pandas (adapters/common), only for an entry point that returns a table
     from foldrun.run.adapters import common
 
     if task.stage == "predict":
@@ -139,13 +138,13 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
     code = _store(task, ctx, preds)
     if code != 0 or not task.recipe.metrics:
         return code
-    from foldrun.run.adapters import command
 
     return command.read_declared(task, ctx, command.values(task, ctx.tmp))
 
 
 def _store(task: PlannedTask, ctx: ExecContext, preds: object) -> int:
     """What the function returned (or wrote) as predictions.parquet; a refit's scored."""
+    # lazy: pandas (adapters/common), only for an entry point that returns a table
     import pandas as pd
 
     from foldrun.run.adapters import common

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from foldrun.core.task import PlannedTask
+from foldrun.run.adapters import common
+from foldrun.run.adapters.common import import_object, input_path, read_manifest, xy
 
 if TYPE_CHECKING:
     from foldrun.run.worker import ExecContext
@@ -36,8 +38,6 @@ def build_model(task: PlannedTask) -> Any:
     """
     from sklearn.pipeline import Pipeline
 
-    from foldrun.run.adapters.common import import_object
-
     estimator = import_object(str(task.recipe.estimator), task)()
     params = dict(task.recipe.params)
     if "random_state" in estimator.get_params() and "random_state" not in params:
@@ -52,8 +52,6 @@ def build_model(task: PlannedTask) -> Any:
 
 def _fit(task: PlannedTask, out: Path) -> Any:
     import joblib
-
-    from foldrun.run.adapters.common import input_path, read_manifest, xy
 
     X, y = xy(task, read_manifest(input_path(task, "train"), task))  # type: ignore[arg-type]
     model = fitted(task, X, y)
@@ -123,8 +121,6 @@ class EncodedLabels:
 def _predict(task: PlannedTask, model: Any, subsets: tuple[str, ...], out: Path) -> Any:
     import pandas as pd
 
-    from foldrun.run.adapters import common
-
     parts = []
     for subset in subsets:
         path = common.input_path(task, subset)
@@ -139,8 +135,6 @@ def _predict(task: PlannedTask, model: Any, subsets: tuple[str, ...], out: Path)
 
 def run(task: PlannedTask, ctx: ExecContext) -> int:
     import joblib
-
-    from foldrun.run.adapters import common
 
     if task.stage == "train":
         _fit(task, ctx.tmp)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from foldrun.core.task import PlannedTask
+from foldrun.run.adapters import common
 
 if TYPE_CHECKING:
     from foldrun.run.worker import ExecContext
@@ -24,16 +25,12 @@ def describe(task: PlannedTask, ctx: ExecContext) -> str:
 
 def _scored_stage(task: PlannedTask) -> Path:
     """predict's predictions, or train's for a model without a predict step."""
-    from foldrun.run.adapters import common
-
     stage = "predict" if "predict" in task.recipe.upstream else "train"
     return common.upstream(task, stage) / "predictions.parquet"
 
 
 def run(task: PlannedTask, ctx: ExecContext) -> int:
     import pandas as pd
-
-    from foldrun.run.adapters import common
 
     source = _scored_stage(task)
     if not source.is_file():  # a train-only program that scored itself (its metrics.json)

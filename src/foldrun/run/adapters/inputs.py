@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from foldrun.core import configs
 from foldrun.core.task import PlannedTask
+from foldrun.core.templates import fill
 from foldrun.errors import SpecError
 from foldrun.layout import SplitLayout
 
@@ -51,6 +53,7 @@ def paths(task: PlannedTask, tmp: Path, values: Mapping[str, Any]) -> dict[str, 
 
 def write(task: PlannedTask, tmp: Path, values: Mapping[str, Any]) -> list[str]:
     """Write the files `paths` names (before the program runs); lines for the audit log."""
+    # lazy: pandas (adapters/common), only for a reshaped manifest
     from foldrun.run.adapters.common import read_manifest
 
     if not task.recipe.command:
@@ -75,8 +78,6 @@ def write(task: PlannedTask, tmp: Path, values: Mapping[str, Any]) -> list[str]:
 def config_path(config: Mapping[str, Any], tmp: Path, values: Mapping[str, Any]) -> Path:
     """Where the task's config goes: `file` (placeholders filled, relative to the task
     folder), else the task folder + the template's name."""
-    from foldrun.core.templates import fill
-
     file = config.get("file")
     if not file:
         return tmp / Path(str(config["template"])).name
@@ -88,9 +89,6 @@ def write_config(
 ) -> str:
     """The template with the task's settings, written where `{config}` says (in the task
     folder); the audit line saying what was written."""
-    from foldrun.core import configs
-    from foldrun.core.templates import fill
-
     base = Path(task.recipe.spec_path or ".").parent
     text = (base / str(config["template"])).read_text()
     fmt = str(config["format"])
@@ -125,6 +123,7 @@ def shaped(frame: pd.DataFrame, task: PlannedTask, rename: bool = True) -> pd.Da
 
 def fold_table(task: PlannedTask, root: Path) -> pd.DataFrame:
     """Every row of every fold of the task's repeat, with `fold` and `subset` columns."""
+    # lazy: pydantic (plan/split), only for {fold_table} or {assignments}
     import pandas as pd
 
     from foldrun.plan.split import scan_split

@@ -42,6 +42,7 @@ from foldrun.run.backends.slurm.parse import (
     parse_squeue,
 )
 from foldrun.run.backends.slurm.script import render_script, sbatch_directives
+from foldrun.run.worker import task_folder
 from foldrun.spec.load import load_slurm_spec
 from foldrun.spec.slurm import SlurmSpec
 
@@ -342,8 +343,6 @@ def _done_on_disk(run_dir: Path, key: str) -> bool:
 
 
 def _final_state(task: PlannedTask) -> TaskState:
-    from foldrun.run.worker import task_folder
-
     found = state.read_fingerprint(task_folder(task))
     return TaskState.DONE if found == task.fingerprint else TaskState.FAILED
 
