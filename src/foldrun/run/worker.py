@@ -120,7 +120,8 @@ def task_env(
 ) -> dict[str, str]:
     """The environment of a running task (ARCHITECTURE.md), for every kind of model."""
     checkpoints = checkpoint_dir(task, layout)
-    checkpoints.mkdir(parents=True, exist_ok=True)
+    if not builtin_evaluate(task):  # foldrun's own scoring keeps no checkpoints: no folder
+        checkpoints.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     # `python` in a command means the interpreter running foldrun, as in an activated venv
     bindir = os.path.dirname(sys.executable)
@@ -162,8 +163,14 @@ def task_lock(final: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def builtin_evaluate(task: PlannedTask) -> bool:
+    """Whether the task is foldrun's own evaluate (no command of the user's): it scores a
+    fold's predictions with foldrun's metrics (and the spec's scorers)."""
+    return task.stage == "evaluate" and not task.recipe.command
+
+
 def _adapter(task: PlannedTask):  # returns a module with describe() and run()
-    if task.stage == "evaluate" and not task.recipe.command:
+    if builtin_evaluate(task):
         # lazy: adapters by task kind (a command task loads no pandas)
         from foldrun.run.adapters import evaluate as module
     elif task.recipe.kind == "estimator":

@@ -28,7 +28,7 @@ from foldrun.errors import PlanError
 from foldrun.layout import RunLayout
 from foldrun.run.backends.base import Backend, BackendResult, Outcome, RunContext
 from foldrun.run.gpus import GpuPool, detect_gpus
-from foldrun.run.worker import task_folder, task_lock
+from foldrun.run.worker import builtin_evaluate, task_folder, task_lock
 
 # progress callback: (event, key) with event in "started", "done", "failed", "retry"
 Listener = Callable[[str, str], None]
@@ -110,6 +110,14 @@ def runs_in_process(task: PlannedTask) -> bool:
     return task.stage == "evaluate" or task.recipe.kind != "command"
 
 
+def runs_in_slot(task: PlannedTask) -> bool:
+    """Command tasks and foldrun's own evaluate run in a reused slot process (zygote.py):
+    neither runs the user's model code in the worker (an evaluate scores predictions with
+    foldrun's metrics and the spec's scorers), and a fork of the ~195 MB server per
+    evaluate cost more than the scoring (issue 26)."""
+    return not runs_in_process(task) or builtin_evaluate(task)
+
+
 def preload_modules(tasks: Sequence[PlannedTask]) -> list[str]:
     """What the forkserver imports once: heavy libraries only when some task needs them."""
     modules = list(LIGHT_PRELOAD)
@@ -173,7 +181,7 @@ class Zygote:
 
     def start(self, ident: str, task: PlannedTask, argv: Sequence[str], gpus: str) -> None:
         blob = base64.b64encode(pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)).decode()
-        reuse = not runs_in_process(task)  # a command task: run by a reused slot process
+        reuse = runs_in_slot(task)  # a command task or foldrun's evaluate: a reused process
         request = json.dumps({"argv": list(argv), "task": blob, "gpus": gpus, "reuse": reuse})
         self.stdin.write(f"{ident} {request}\n".encode())
         self.stdin.flush()
