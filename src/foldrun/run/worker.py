@@ -39,6 +39,7 @@ from foldrun.core.task import PlannedTask
 from foldrun.errors import RunError
 from foldrun.layout import RunLayout
 from foldrun.plan.code import package_versions
+from foldrun.run.adapters.command import values
 from foldrun.run.program_files import file_path
 
 
@@ -296,9 +297,6 @@ def record_curves(task: PlannedTask, ctx: ExecContext) -> None:
     """Where the model's declared training curves are (`curves = { file, format }`), for
     the report and the MLflow export (results/curves.py reads `curves.json`): relative to
     the task folder when inside it. A missing file is said in the log, never a failure."""
-    # lazy: adapters by task kind (a command task loads no pandas)
-    from foldrun.run.adapters.command import values
-
     declared = dict(task.recipe.curves or {})
     base = Path(task.recipe.spec_path or ".").parent
     path = file_path(str(declared.get("file")), values(task, ctx.tmp), base).resolve()
@@ -407,7 +405,7 @@ def _coverage_problem(path: Path, task: PlannedTask) -> str:
     """The fold's check (adapters/common.ids_problem): a step that predicts must predict
     each test id (holdout in refit) exactly once, and each val or external id when it
     predicts that set at all."""
-    # lazy: adapters by task kind (a command task loads no pandas)
+    # lazy: pandas, only to check a predictions file (a command task may write none)
     import pandas as pd
 
     from foldrun.run.adapters.common import ids_problem
