@@ -37,3 +37,37 @@ def test_many_variants_are_counted_in_one_row_per_model_and_stage() -> None:
         ("", "nb", "1 variant", "train", {"failed": 1}),
     ]
     assert len(summarize(rows[:200])) == 200  # up to SUMMARY_OVER groups: one per variant
+
+
+def _status_json(spec: object) -> dict:
+    import json
+
+    from tests.reliability.helpers import invoke
+
+    done = invoke("status", str(spec), "--format", "json")
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout)
+
+
+def test_status_from_the_refresh_index_is_status_from_the_folders(toy_run) -> None:  # type: ignore[no-untyped-def]
+    """A committed folder whose stamp is unchanged is taken from results/.index.json; any
+    change to DONE, an output or resources.json after it was written is read from disk."""
+    import json
+
+    from tests.reliability.helpers import invoke
+
+    spec = toy_run(folds=2, grid=2)
+    assert invoke("query", str(spec), "SELECT 1").returncode == 0
+    tasks = spec.parent / "runs/toy/tasks/toy"
+    resources = tasks / "k0/fold_00/train/resources.json"
+    res = json.loads(resources.read_text())
+    resources.write_text(json.dumps({**res, "wall_s": 1234.5}))
+    (tasks / "k0/fold_01/predict/DONE").write_text("another-fingerprint\n")
+    (tasks / "k1/fold_00/evaluate/metrics.json").write_text("[1, 2]")
+    from_index = _status_json(spec)
+    states = {t["key"]: (t["state"], t["duration_s"]) for t in from_index["tasks"]}
+    assert states["toy/k0/fold_00/train"] == ("done", 1234.5)
+    assert states["toy/k0/fold_01/predict"][0] == "stale"
+    assert states["toy/k1/fold_00/evaluate"] == ("corrupt", None)
+    (spec.parent / "runs/toy/results/.index.json").unlink()
+    assert _status_json(spec) == from_index

@@ -17,6 +17,7 @@ from foldrun.core.files import write_json
 from foldrun.core.taskid import TaskId
 from foldrun.layout import RunLayout
 from foldrun.results import collect
+from foldrun.results.index import STATE, index_path
 
 Key = tuple[str, str, int, int, str]
 
@@ -38,7 +39,7 @@ class Tables:
 
 
 def _index_path(layout: RunLayout) -> Path:
-    return layout.results_dir / ".index.json"
+    return index_path(layout.results_dir)
 
 
 def _file_stamp(path: Path) -> list[int]:
@@ -132,7 +133,7 @@ def _signatures(refs, audit, fingerprints, old_index, prefix, pruned=frozenset()
     unread = []
     for key, ref in refs.items():
         old = old_index.get(_rel(ref, prefix))
-        if stamps[key] is not None and old and len(old) == 8 and old[6] == stamps[key] and old[7]:
+        if stamps[key] is not None and old and len(old) >= 8 and old[6] == stamps[key] and old[7]:
             known[ref.file("DONE")] = str(old[7])  # the content read when it had this stamp
         elif stamps[key] is not None:
             unread.append(ref)
@@ -167,7 +168,7 @@ def refresh(
     prefix = f"{layout.tasks_dir}{os.sep}"
     pruned = _pruned(record, refs, fingerprints, prefix)
     current, done_texts = _signatures(refs, audit, fingerprints, old_index, prefix, pruned)
-    changed = [refs[tuple(v[:5])] for k, v in current.items() if old_index.get(k) != v]  # type: ignore[index]
+    changed = [refs[tuple(v[:5])] for k, v in current.items() if _entry(old_index, k) != v]  # type: ignore[index]
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
     if index is not None and not changed and not gone and not tables:
         return None  # unchanged, and the caller reads the files
@@ -181,6 +182,12 @@ def refresh(
     tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
     _write(layout, tables, current)
     return tables
+
+
+def _entry(old_index: dict[str, list[object]], rel: str) -> list[object] | None:
+    """An old entry as `_signatures` makes it (less the state and wall time it was given)."""
+    old = old_index.get(rel)
+    return old[:STATE] if isinstance(old, list) else old
 
 
 def _whole_folds(
@@ -322,5 +329,15 @@ def _write(layout: RunLayout, tables: Tables, index: dict[str, list[object]]) ->
         collect.write_parquet_atomic(getattr(tables, name), path)
         files[name] = _file_stamp(path)
     body = {"version": collect.INDEX_VERSION, "root": str(layout.root), "files": files,
-            "tasks": index}  # fmt: skip
+            "tasks": _with_states(index, tables.tasks)}  # fmt: skip
     write_json(_index_path(layout), body)
+
+
+def _with_states(index: dict[str, list[object]], tasks: pd.DataFrame) -> dict[str, list[object]]:
+    """Each entry with the state and wall time its task row has (index.py: `foldrun status`
+    takes them for a committed folder whose stamp is unchanged)."""
+    keys = zip(*(tasks[c].tolist() for c in collect.KEY), strict=True)
+    walls = [None if pd.isna(w) else float(w) for w in tasks["wall_s"].tolist()]
+    judged = dict(zip(keys, zip(tasks["state"].tolist(), walls, strict=True), strict=True))
+    return {rel: [*entry[:STATE], *judged.get(tuple(entry[:5]), (None, None))]
+            for rel, entry in index.items()}  # fmt: skip

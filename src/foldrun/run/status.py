@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -15,6 +16,7 @@ from foldrun.core.task import PlannedTask, TaskState
 from foldrun.core.taskid import TaskId
 from foldrun.layout import RunLayout, fold_dir_name
 from foldrun.plan.code import changed_code
+from foldrun.results import index
 from foldrun.run.backends import get_backend
 from foldrun.run.backends.base import RunContext
 from foldrun.run.worker import task_folder
@@ -52,10 +54,40 @@ def _wall(folder: Path) -> float | None:
         return None
 
 
+class Kept:
+    """What the last refresh (query, report) judged of each committed task folder
+    (results/.index.json, results/index.py), read once per dataset: a folder whose files'
+    sizes and mtimes are unchanged is not read again (status itself writes nothing)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.entries: dict[str, tuple[str, dict[str, list[object]]]] = {}
+
+    def _of(self, dataset: str) -> tuple[str, dict[str, list[object]]]:
+        if dataset not in self.entries:
+            layout = RunLayout(self.run_dir, dataset or None)
+            found = index.read_entries(layout.results_dir, layout.root.resolve())
+            self.entries[dataset] = (f"{layout.tasks_dir}{os.sep}", found)
+        return self.entries[dataset]
+
+    def state(self, task: PlannedTask, folder: Path) -> tuple[TaskState, float | None] | None:
+        prefix, entries = self._of(task.dataset)
+        path = str(folder)
+        got = index.committed(entries.get(path[len(prefix) :]), path) if path.startswith(
+            prefix) else None  # fmt: skip
+        if got is None:
+            return None
+        found = state.judge(got[0], task.fingerprint, True, False)  # its outputs read whole
+        return (found, got[2]) if found in (TaskState.DONE, TaskState.STALE) else None
+
+
 def task_state(
-    task: PlannedTask, scheduler: dict[str, TaskState]
+    task: PlannedTask, scheduler: dict[str, TaskState], kept: Kept | None = None
 ) -> tuple[TaskState, float | None]:
     folder = task_folder(task)
+    quick = kept.state(task, folder) if kept is not None else None
+    if quick is not None:
+        return quick
     found = state.disk_state(folder, task.fingerprint)
     if found in (TaskState.DONE, TaskState.STALE):
         return found, _wall(folder)
@@ -112,8 +144,9 @@ def collect(
     pruned = {}
     if run_dir is not None or first is not None:
         pruned = state.pruned_keys(RunLayout(run_dir).state_dir if run_dir else _state_dir(first))
+    kept = Kept(run_dir) if run_dir is not None else None
     for key, task in tasks.items():
-        found, duration = task_state(task, scheduler)
+        found, duration = task_state(task, scheduler, kept)
         live = found in LIVE and key not in scheduler
         if live and state.is_pruned(pruned, key, task.fingerprint):
             found = TaskState.PRUNED  # a race stopped it ([race]); see .foldrun/race.json

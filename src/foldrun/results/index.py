@@ -1,0 +1,69 @@
+"""The refresh's index of task folders (`results/.index.json`), read without pandas.
+
+refresh.py writes it: per task folder (its path under tasks/) the task's key, signature,
+stamp (size and mtime of every file a refresh reads), DONE's text, and the state and
+wall time the refresh judged. `foldrun status` reads it to skip reading the files of a
+committed task whose stamp is unchanged (it writes nothing itself). VERSION and READ are
+collect.py's INDEX_VERSION and READ, which import pandas; a test keeps them equal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from foldrun.core.state import RUNNING
+
+VERSION = 5
+READ = ("DONE", "metrics.json", "predictions.parquet", "resources.json")
+STATE, WALL = 8, 9  # an entry's judged state and wall time (after key, sig, stamp, DONE)
+
+
+def index_path(results_dir: Path) -> Path:
+    return results_dir / ".index.json"
+
+
+def stamp(folder: str, files: frozenset[str] | set[str]) -> str | None:
+    """collect.stamp of a task folder holding `files`: None without DONE, "gone" when a
+    file went away while it was looked at."""
+    if "DONE" not in files:
+        return None
+    parts = []
+    for name in READ:
+        if name in files:
+            try:
+                st = os.stat(os.path.join(folder, name))
+            except OSError:
+                return "gone"  # changed under us: read it again
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def read_entries(results_dir: Path, root: Path) -> dict[str, list[object]]:
+    """The index's entries by task folder path, {} when absent, damaged or another run's."""
+    try:
+        body = json.loads(index_path(results_dir).read_text())
+        if body.get("version") != VERSION or body.get("root") != str(root):
+            return {}
+        tasks = body["tasks"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return tasks if isinstance(tasks, dict) else {}
+
+
+def committed(entry: object, folder: str) -> tuple[str, str, float | None] | None:
+    """(DONE's text, judged state, wall time) of a committed task folder whose files are
+    as they were when `entry` was written (its stamp), else None (read the folder)."""
+    if not isinstance(entry, list) or len(entry) <= WALL or entry[STATE] not in ("done", "stale"):
+        return None
+    try:
+        files = frozenset(os.listdir(folder))
+    except OSError:
+        return None
+    if RUNNING in files or stamp(folder, files) != entry[6]:
+        return None
+    done, wall = entry[7], entry[WALL]
+    if not isinstance(done, str) or not (wall is None or isinstance(wall, int | float)):
+        return None
+    return done, str(entry[STATE]), None if wall is None else float(wall)
