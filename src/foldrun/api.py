@@ -25,9 +25,15 @@ from typing import TYPE_CHECKING, Any
 from foldrun.errors import ExitCode, SpecError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from foldrun.core.task import PlannedTask
     from foldrun.report.build import Report
     from foldrun.results import Results
+    from foldrun.results.source import RunSource
     from foldrun.run.runner import RunResult as _RunnerResult
+    from foldrun.spec.model import Spec
+    from foldrun.track.mlflow import ExportReport
 
 
 @contextlib.contextmanager
@@ -126,6 +132,8 @@ class CheckResult:
     spec: Path
     problems: tuple[str, ...]
     summary: str = ""
+    # the spec as check loaded it (None with problems): `check --show` prints it resolved
+    loaded: Any = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -167,10 +175,21 @@ class RunOutcome:
     failures: tuple[FailedTask, ...]
     exit_code: int
     dry_run: bool = False
+    exported: str | None = None  # the MLflow export's line after a run with [mlflow]
+    # the run as this call loaded and planned it (results/source.py): its summary reads it
+    source: Any = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.exit_code == int(ExitCode.OK)
+
+    def summary_lines(self) -> list[str]:
+        """Each model's mean ± std and interval, as `foldrun run` prints them after a run
+        (report/terminal.py), from the results of the spec as this run loaded it."""
+        # lazy: one command's work each (status loads no pydantic, no matplotlib)
+        from foldrun.report.terminal import run_lines
+
+        return run_lines(self.source if self.source is not None else self.run_dir)
 
     @property
     def failed(self) -> tuple[FailedTask, ...]:
@@ -178,13 +197,16 @@ class RunOutcome:
         return tuple(f for f in self.failures if not f.blocked)
 
     @classmethod
-    def of(cls, result: _RunnerResult, dry_run: bool) -> RunOutcome:
+    def of(
+        cls, result: _RunnerResult, dry_run: bool, exported: str | None = None, source: Any = None
+    ) -> RunOutcome:
         failures = tuple(
             FailedTask(f.key, str(f.log) if f.log else None, f.reason, tuple(f.tail), f.blocked)
             for f in result.failures
         )
         return cls(result.run_dir, tuple(result.to_run), result.already_done,
-                   dict(result.counts), failures, result.exit_code, dry_run)  # fmt: skip
+                   dict(result.counts), failures, result.exit_code, dry_run, exported,
+                   source)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -202,7 +224,9 @@ class RunOutcome:
 
 @dataclass
 class Project:
-    """One spec file: load it once, then check, plan, run, ask its status, results, report."""
+    """One spec file: check, plan, run, ask its status, results, report, query, track. Each
+    call reads the spec as it is now, once (as one `foldrun` command does), and passes the
+    loaded spec and its plan down: nothing below loads it again."""
 
     spec_path: Path
     _listener: Callable[..., object] | None = field(default=None, repr=False)
@@ -224,24 +248,33 @@ class Project:
 
         return plan_spec(self.spec_path, make_split=False)[0]
 
+    def _load(self) -> Spec:
+        """The spec file as it is now (the one load of a call; SpecError on a bad spec)."""
+        # lazy: one command's work each (status loads no pydantic, no matplotlib)
+        from foldrun.spec import load_spec
+
+        return load_spec(self.spec_path)
+
     def check(self) -> CheckResult:
         """Every problem of the spec, its data, split, models and templates; writes nothing."""
         # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.plan.check import check_spec, summary
+        from foldrun.spec.load import parse_spec
 
         with user_output_to_stderr():  # user code imported to check it may print
-            problems = tuple(p.line() for p in check_spec(self.spec_path))
-            text = "" if problems else summary(self.spec_path)
-        return CheckResult(self.spec_path, problems, text)
+            spec, problems = parse_spec(self.spec_path)
+            found = check_spec(self.spec_path, (spec, list(problems)))
+            lines = tuple(p.line() for p in found)
+            text = "" if lines else summary(self.spec_path, spec)
+        return CheckResult(self.spec_path, lines, text, None if lines else spec)
 
     def status(self) -> Status:
         """The state of every planned task; writes nothing."""
         # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.run.status import planned_status
-        from foldrun.spec import load_spec
 
         # the plan an unchanged spec's query, report or run kept (plan/cache.py), else planned
-        run_dir, rows = planned_status(load_spec(self.spec_path), self.spec_path)
+        run_dir, rows = planned_status(self._load(), self.spec_path)
         infos = tuple(TaskInfo.of(r) for r in rows)
         return Status(run_dir, infos)
 
@@ -261,16 +294,26 @@ class Project:
         wait: bool = True,
     ) -> RunOutcome:
         """Run what is not done yet (as `foldrun run`); failed tasks are in the outcome, not
-        raised."""
+        raised. A run that finished (not a dry run, not a SLURM run left without waiting)
+        is exported to MLflow when the spec's [mlflow] asks for it (`outcome.exported`)."""
         # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.run.options import RunOptions
-        from foldrun.run.runner import run
+        from foldrun.run.runner import plan_run, run_planned
+        from foldrun.spec.load import read_document
 
         options = RunOptions.of(backend=backend, jobs=jobs, gpus=gpus, models=models,
                                 folds=folds, stages=stages, datasets=datasets, force=force,
                                 retries=retries, dry_run=dry_run, wait=wait)  # fmt: skip
-        result = run(self.spec_path, options, self._listener)
-        return RunOutcome.of(result, dry_run)
+        options.check()  # before the spec is loaded, as the runner checks them
+        spec = self._load()
+        raw = read_document(spec.path)  # the keys the export and the summary take as written
+        run_dir, tasks = plan_run(spec, options)
+        result = run_planned(spec.path, run_dir, tasks, options, self._listener)
+        if dry_run or not (backend == "local" or wait):  # nothing finished to export
+            return RunOutcome.of(result, dry_run)
+        source = _run_source(spec, raw, tasks)
+        exported = _export_after_run(spec, source) if result.to_run else None
+        return RunOutcome.of(result, dry_run, exported, source)
 
     def results(self, dataset: str | None = None) -> Results:
         """The run's tables (tasks, metrics, predictions, folds) as pandas DataFrames; of
@@ -282,12 +325,85 @@ class Project:
 
     def report(self, out: str | Path | None = None) -> Report:
         """Build the report folder (default `<run folder>/report`)."""
-        # lazy: one command's work each (status loads no pydantic, no matplotlib)
-        from foldrun.report import build_report
+        return report(self.spec_path, out)
 
-        return build_report(self.spec_path, out)
+    def query(self, sql: str, refresh: bool = True) -> pd.DataFrame:
+        """`foldrun query`: SQL (DuckDB) over the run's tables tasks, metrics, predictions,
+        folds; `refresh=False` reads results/*.parquet as they are."""
+        return query(self.spec_path, sql, refresh)
+
+    def track(self, tracking_uri: str | None = None, experiment: str | None = None
+              ) -> ExportReport:  # fmt: skip
+        """`foldrun track`: the run's done tasks written (or replayed) into MLflow."""
+        return track(self.spec_path, tracking_uri, experiment)
 
 
 def load(spec: str | Path) -> Project:
     """`foldrun.api.load("foldrun.toml")`: the same as `Project.load`."""
     return Project.load(spec)
+
+
+def _run_source(spec: Spec, raw: dict[str, Any], tasks: dict[str, PlannedTask]) -> RunSource:
+    """The run as `Project.run` loaded and planned it (results/source.py), for the MLflow
+    export and the summary after it: neither loads nor plans the spec again."""
+    # lazy: one command's work each (status loads no pydantic, no matplotlib)
+    from foldrun.results.source import RunSource
+
+    return RunSource(spec.run_dir, spec.path, raw, spec, list(tasks.values()), planned=True)
+
+
+def _export_after_run(spec: Spec, source: RunSource) -> str | None:
+    """With [mlflow] in the spec, the finished tasks mirrored into MLflow: its line (an
+    export that failed says so and how to retry; it never fails the run)."""
+    if spec.mlflow is None:  # no MLflow import without [mlflow]
+        return None
+    # lazy: one command's work each (status loads no pydantic, no matplotlib)
+    from foldrun.track.mlflow import maybe_export_after_run
+
+    return maybe_export_after_run(spec, source.run_dir, source)
+
+
+# A run given by a spec file or a run folder (report, query and track read either); one
+# spec file is `Project(spec).report()` / `.query()` / `.track()`.
+
+
+def report(run: str | Path, out: str | Path | None = None) -> Report:
+    """`foldrun report RUN`: the report folder of a spec's run or of a run folder (default
+    `<run folder>/report`)."""
+    # lazy: one command's work each (status loads no pydantic, no matplotlib)
+    from foldrun.report import build_report
+
+    return build_report(run, out)
+
+
+def compare(runs: Sequence[str | Path], out: str | Path) -> Path:
+    """`foldrun report A B ... --out DIR`: several runs compared as datasets (ranks,
+    Friedman test, critical difference) in `out`; its index.html."""
+    # lazy: one command's work each (status loads no pydantic, no matplotlib)
+    from foldrun.report.build import build_across_report
+
+    return build_across_report(list(runs), out)
+
+
+def query(runs: str | Path | Sequence[str | Path], sql: str, refresh: bool = True
+          ) -> pd.DataFrame:  # fmt: skip
+    """`foldrun query`: SQL (DuckDB) over the tables of one run, or of several as datasets
+    (every view their union with a `dataset` column first)."""
+    # lazy: one command's work each (status loads no pydantic, no matplotlib)
+    from foldrun.results.query import run_query
+
+    return run_query(runs, sql, refresh_tables=refresh)
+
+
+def track(run: str | Path, tracking_uri: str | None = None, experiment: str | None = None
+          ) -> ExportReport:  # fmt: skip
+    """`foldrun track`: a run's done tasks written (or replayed) into MLflow; what could not
+    be is in the report (`.ok`, `.failed`), never raised."""
+    # lazy: one command's work each (status loads no pydantic, no matplotlib)
+    import warnings
+
+    from foldrun.track.mlflow import export_run
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MLflow/SQLAlchemy deprecation chatter
+        return export_run(run, tracking_uri=tracking_uri, experiment=experiment)

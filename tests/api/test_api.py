@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,38 @@ def test_check_lists_problems_and_raises_on_request(tmp_path: Path) -> None:
     assert checked.to_dict()["ok"] is False
     with pytest.raises(FoldrunError, match="problem"):
         checked.raise_if_problems()
+
+
+def test_run_exports_to_mlflow_as_the_cli_does(toy_run, tmp_path: Path) -> None:
+    """`Project.run` mirrors a finished run into the spec's [mlflow] store, as `foldrun run`
+    does: the same runs with the same keys, and the line the CLI prints."""
+    mlflow = pytest.importorskip("mlflow", reason="mlflow is not installed")
+    from tests.reliability.helpers import invoke
+
+    def undone(root: Path) -> Path:  # a finished run with [mlflow], a fold's tasks undone
+        spec = toy_run(root)
+        store = (root / "mlruns").as_uri()
+        spec.write_text(spec.read_text() + f'\n[mlflow]\ntracking_uri = "{store}"\n')
+        shutil.rmtree(root / "runs/toy/tasks/toy/k1/fold_02")
+        return spec
+
+    def exported(root: Path) -> set[tuple[str, str]]:
+        client = mlflow.MlflowClient(tracking_uri=(root / "mlruns").as_uri())
+        runs = client.search_runs([client.get_experiment_by_name("toy").experiment_id])
+        return {(r.data.tags["foldrun.key"], r.info.status) for r in runs}
+
+    def line(text: str, root: Path) -> str:  # the export's line, its store and id left out
+        found = next(t for t in text.splitlines() if t.startswith("mlflow: "))
+        return re.sub(r"experiment \S+:", "experiment:", found.replace(str(root), ""))
+
+    outcome = fr.Project(undone(tmp_path / "api")).run(jobs=2)
+    assert outcome.ok and len(outcome.ran) == 3
+    # each fold's run and each variant's parent: 2 variants x 4 folds
+    assert line(outcome.exported or "", tmp_path / "api").endswith(": 10 runs created, "
+                                                                   "0 updated, 0 unchanged")
+    cli = invoke("run", str(undone(tmp_path / "cli")), "--jobs", "2")
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert line(cli.stdout, tmp_path / "cli") == line(outcome.exported or "", tmp_path / "api")
+    assert exported(tmp_path / "api") == exported(tmp_path / "cli")
+    assert len(exported(tmp_path / "api")) == 10
+    assert fr.Project(tmp_path / "api/foldrun.toml").run().exported is None  # nothing ran

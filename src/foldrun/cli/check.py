@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from foldrun.cli.options import format_option
 from foldrun.errors import ExitCode
+
+if TYPE_CHECKING:
+    from foldrun.spec.model import Spec
 
 
 @click.command(name="check")
@@ -24,7 +28,7 @@ def command(spec: str, fmt: str, show: bool) -> None:
     from foldrun.api import Project
 
     result = Project(Path(spec)).check()
-    shown = _resolved(spec) if show and not result.problems else None
+    shown = _resolved(result.loaded) if show and not result.problems else None
     if fmt == "json":
         click.echo(json.dumps({**result.to_dict(), **({"spec": shown[0]} if shown else {})}))
     elif result.problems:
@@ -38,11 +42,9 @@ def command(spec: str, fmt: str, show: bool) -> None:
         sys.exit(int(ExitCode.BAD_INPUT))
 
 
-def _resolved(spec: str) -> tuple[dict[str, object], str]:
-    """The spec as loaded (spec/show.py): as data for JSON, as TOML text."""
+def _resolved(loaded: Spec) -> tuple[dict[str, object], str]:
+    """The spec as check loaded it (spec/show.py): as data for JSON, as TOML text."""
     # lazy: `foldrun --help` imports every command module (cli/__init__.py)
-    from foldrun.spec import load_spec
     from foldrun.spec.show import resolved, resolved_toml
 
-    loaded = load_spec(spec)
     return resolved(loaded), resolved_toml(loaded) + "\n"

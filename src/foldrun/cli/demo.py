@@ -66,17 +66,14 @@ def command(directory: str, jobs: int | None) -> int:
     """Copy the bundled example into DIRECTORY (default ./foldrun-demo) and run it end to end:
     a linear model, a tree ensemble with a 2x2 grid and a command-line model, 5 folds."""
     # lazy: `foldrun --help` imports every command module (cli/__init__.py)
-    from foldrun.run.options import RunOptions
+    from foldrun.api import Project
+    from foldrun.cli.run import echo_result
     from foldrun.run.progress import live_progress_factory
-    from foldrun.run.runner import run
 
     spec = copy_example(Path(directory).resolve())
     click.echo(f"foldrun demo: example copied to {spec.parent}")
-    options = RunOptions(jobs=jobs or os.cpu_count() or 1, gpus=())
-    result = run(spec, options, live_progress_factory())
-    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
-    from foldrun.cli.run import echo_result
-
+    project = Project(spec, live_progress_factory())
+    result = project.run(jobs=jobs or os.cpu_count() or 1, gpus=())
     echo_result(result)
     if result.exit_code:
         return result.exit_code

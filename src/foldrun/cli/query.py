@@ -22,13 +22,13 @@ def command(args: tuple[str, ...], fmt: str, no_refresh: bool) -> None:
     is their union with a `dataset` column first.
     """
     # lazy: `foldrun --help` imports every command module (cli/__init__.py)
-    from foldrun.results.query import run_query
+    from foldrun.api import query
 
     if len(args) < 2:
         raise click.UsageError("give a SPEC (or run folder) and the SQL: foldrun query SPEC SQL")
     *specs, sql = args
     runs = specs[0] if len(specs) == 1 else specs
-    df = run_query(runs, sql, refresh_tables=not no_refresh)
+    df = query(runs, sql, refresh=not no_refresh)
     if fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
     elif fmt == "json":

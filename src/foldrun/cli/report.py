@@ -14,7 +14,7 @@ def command(specs: tuple[str, ...], out: str | None) -> None:
     cv_summary.json, plots and a self-contained index.html. Several SPECs are compared as
     datasets (one run each) in --out: ranks, Friedman test, critical difference."""
     # lazy: `foldrun --help` imports every command module (cli/__init__.py)
-    from foldrun.report import build_report
+    from foldrun.api import report as build_report
     from foldrun.run.signals import REPORT, stopping_on_signals
 
     # SIGTERM/SIGHUP unwind the report like an error: its workers end, its temporary
@@ -55,10 +55,10 @@ def _echo_summary(summary: dict) -> None:  # type: ignore[type-arg]
 
 def _across(specs: list[str], out: str | None) -> None:
     # lazy: `foldrun --help` imports every command module (cli/__init__.py)
+    from foldrun.api import compare
     from foldrun.errors import ReportError
-    from foldrun.report.build import build_across_report
 
     if out is None:
         raise ReportError("several runs are compared in a folder of their own; pass --out DIR",
                           key="--out")  # fmt: skip
-    click.echo(f"report: {build_across_report(specs, out)}")
+    click.echo(f"report: {compare(specs, out)}")

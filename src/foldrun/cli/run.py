@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from foldrun.cli.options import format_option, json_errors
+
+if TYPE_CHECKING:
+    from foldrun.api import RunOutcome
 
 MULTI = ("--models", "--folds", "--stages")
 
@@ -42,19 +48,19 @@ class MultiValueCommand(click.Command):
         return super().parse_args(ctx, expand_multi(args))
 
 
-def echo_result(result: object) -> None:
+def echo_result(result: RunOutcome) -> None:
     """The end-of-run summary: counts, then each failure's log path and last lines."""
-    counts = result.counts  # type: ignore[attr-defined]
+    counts = result.counts
     summary = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
-    failures = result.failures  # type: ignore[attr-defined]
+    failures = result.failures
     blocked = sum(1 for f in failures if f.blocked)
-    ran = len(result.to_run) - blocked  # type: ignore[attr-defined]
+    ran = len(result.ran) - blocked
     parts = [f"{ran} task(s) run"]
     if failures:
         parts.append(f"{len(failures) - blocked} failed")
     if blocked:
         parts.append(f"{blocked} not run because an upstream task failed")
-    parts.append(f"{result.already_done} already done")  # type: ignore[attr-defined]
+    parts.append(f"{result.already_done} already done")
     click.echo(f"foldrun: {', '.join(parts)}; now: {summary or 'nothing'}")
     for fail in failures:
         if fail.reason:
@@ -127,92 +133,54 @@ def command(
     Exit 0 when every selected task is done, 1 when some failed, 2 on bad input.
     """
     # lazy: `foldrun --help` imports every command module (cli/__init__.py)
+    from foldrun.api import Project, user_output_to_stderr
     from foldrun.run.gpus import parse_gpus
-    from foldrun.run.options import RunOptions
     from foldrun.run.progress import live_progress_factory
-    from foldrun.run.runner import run
 
-    options = RunOptions.of(
-        backend=backend,
-        jobs=jobs,
-        gpus=parse_gpus(gpus),
-        models=models,
-        folds=folds,
-        stages=stages,
-        datasets=datasets,
-        force=force,
-        retries=retries,
-        dry_run=dry_run,
-        wait=backend != "slurm" if wait is None else wait,
-    )
+    wait = backend != "slurm" if wait is None else wait
+    asked = dict(backend=backend, jobs=jobs, gpus=parse_gpus(gpus), models=models, folds=folds,
+                 stages=stages, datasets=datasets, force=force, retries=retries,
+                 dry_run=dry_run, wait=wait)  # fmt: skip
     if fmt == "json":  # stdout holds the JSON only (a SLURM dry run shows its sbatch lines)
-        # lazy: `foldrun --help` imports every command module (cli/__init__.py)
-        from foldrun.api import user_output_to_stderr
-
         with user_output_to_stderr():
-            result = run(spec, options, None)
-    else:
-        result = run(spec, options, live_progress_factory())
-    if fmt == "json":
-        if result.to_run and not dry_run and (backend == "local" or wait):
-            export_after_run(spec, result.run_dir, err=True)  # stdout holds the JSON only
-        return _echo_json(result, dry_run)
+            outcome = Project(Path(spec).resolve()).run(**asked)  # type: ignore[arg-type]
+        if outcome.exported:
+            click.echo(outcome.exported, err=True)  # stdout holds the JSON only
+        click.echo(json.dumps(outcome.to_dict()))
+        return outcome.exit_code
+    project = Project(Path(spec).resolve(), live_progress_factory())
+    outcome = project.run(**asked)  # type: ignore[arg-type]
     if dry_run:
-        for key in result.to_run:
-            click.echo(key)
-        pruned = result.counts.get("pruned", 0)
-        stopped = f"; {pruned} pruned by the race (not run)" if pruned else ""
-        click.echo(
-            f"foldrun: would run {len(result.to_run)} task(s); {result.already_done} already "
-            f"done{stopped}"
-        )
-        return 0
-    echo_result(result)
-    if result.to_run and (backend == "local" or wait):
-        export_after_run(spec, result.run_dir)
-    if not result.exit_code and (backend == "local" or wait):
-        echo_summary(spec)
-    return result.exit_code
+        return echo_dry_run(outcome)
+    echo_result(outcome)
+    if outcome.exported:
+        click.echo(outcome.exported)
+    if not outcome.exit_code and (backend == "local" or wait):
+        echo_summary(outcome)
+    return outcome.exit_code
 
 
-def echo_summary(spec: str) -> None:
+def echo_dry_run(outcome: RunOutcome) -> int:
+    """The tasks a run would run, one key a line, then how many."""
+    for key in outcome.ran:
+        click.echo(key)
+    pruned = outcome.counts.get("pruned", 0)
+    stopped = f"; {pruned} pruned by the race (not run)" if pruned else ""
+    click.echo(
+        f"foldrun: would run {len(outcome.ran)} task(s); {outcome.already_done} already "
+        f"done{stopped}"
+    )
+    return 0
+
+
+def echo_summary(outcome: RunOutcome) -> None:
     """Each model's mean ± std and interval, as the report says them; a run that succeeded
     never fails for its summary (one line says why there is none)."""
-    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
-    from foldrun.report.terminal import run_lines
-
     try:
-        lines = run_lines(spec)
+        lines = outcome.summary_lines()
     except Exception as err:  # e.g. a primary metric no task wrote: the report says more
         click.echo(f"foldrun: no summary ({' '.join(str(err).split())}); see foldrun report",
                    err=True)  # fmt: skip
         return
     for line in lines:
         click.echo(line)
-
-
-def _echo_json(result: object, dry_run: bool) -> int:
-    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
-    import json
-
-    from foldrun.api import RunOutcome
-
-    outcome = RunOutcome.of(result, dry_run)  # type: ignore[arg-type]
-    click.echo(json.dumps(outcome.to_dict()))
-    return outcome.exit_code
-
-
-def export_after_run(spec_path: str, run_dir: object, err: bool = False) -> None:
-    """With [mlflow] in the spec, mirror the finished tasks into MLflow; never fails the run."""
-    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
-    from foldrun.spec import load_spec
-
-    spec = load_spec(spec_path)
-    if spec.mlflow is None:
-        return
-    # lazy: `foldrun --help` imports every command module (cli/__init__.py)
-    from foldrun.track.mlflow import maybe_export_after_run
-
-    message = maybe_export_after_run(spec, run_dir)  # type: ignore[arg-type]
-    if message:
-        click.echo(message, err=err)

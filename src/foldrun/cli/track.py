@@ -13,13 +13,9 @@ def command(spec: str, tracking_uri: str | None, experiment: str | None) -> None
     """Export SPEC's run (a foldrun.toml or a run folder) to MLflow: a parent run per
     model × variant, a child run per fold and refit. Exit 1 when some could not be."""
     # lazy: `foldrun --help` imports every command module (cli/__init__.py)
-    import warnings
+    from foldrun.api import track
 
-    from foldrun.track.mlflow import export_run
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # MLflow/SQLAlchemy deprecation chatter
-        report = export_run(spec, tracking_uri=tracking_uri, experiment=experiment)
+    report = track(spec, tracking_uri, experiment)
     click.echo(report.line())
     for problem in report.failed[:20]:
         click.echo(f"  failed: {problem}", err=True)

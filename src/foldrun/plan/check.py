@@ -56,9 +56,12 @@ class _Parts:
     has_mlflow: bool
 
 
-def check_spec(path: str | Path) -> list[Problem]:
-    """Every problem found, in spec order; an empty list when the spec is ready to run."""
-    spec, problems = parse_spec(path)
+def check_spec(
+    path: str | Path, parsed: tuple[Spec | None, list[Problem]] | None = None
+) -> list[Problem]:
+    """Every problem found, in spec order; an empty list when the spec is ready to run.
+    `parsed`: parse_spec(path) when the caller made it already (one load per command)."""
+    spec, problems = parsed if parsed is not None else parse_spec(path)
     parts = _parts(Path(path), spec)
     if parts is None:
         return problems
@@ -566,10 +569,11 @@ def _script_problem(words: list[str], base: Path) -> str | None:
 # --- summary ------------------------------------------------------------------------------
 
 
-def summary(path: str | Path) -> str:
+def summary(path: str | Path, spec: Spec | None = None) -> str:
     """`ok: 3 models, 7 variants, 95 tasks over 5 folds` for a spec without problems (with
-    datasets: the folds of each, `over 3/3/4 fold(s) in 3 dataset(s)`)."""
-    spec = load_spec(path)
+    datasets: the folds of each, `over 3/3/4 fold(s) in 3 dataset(s)`); `spec`: the spec
+    file as the caller loaded it already."""
+    spec = spec if spec is not None else load_spec(path)
     views = [spec.for_dataset(name) for name in spec.datasets] or [spec]
     counts = [_counts(view) for view in views]
     variants, tasks = counts[0][1], sum(c[2] for c in counts)

@@ -93,11 +93,14 @@ def _not_a_run(run_dir: Path, spec_path: Path | None = None) -> ReportError:
     )
 
 
-def resolve(run_dir_or_spec: str | Path) -> RunSource:
-    """A spec file, a folder holding foldrun.toml, or a run folder -> RunSource.
+def resolve(run_dir_or_spec: str | Path | RunSource) -> RunSource:
+    """A spec file, a folder holding foldrun.toml, or a run folder -> RunSource; a RunSource
+    as it is (a command that loaded and planned the spec already: foldrun.api's run).
 
     A folder that exists but is no run folder is refused: report and query write into the
     run folder (results/, report/) and must never write into any other folder."""
+    if isinstance(run_dir_or_spec, RunSource):
+        return run_dir_or_spec
     path = Path(run_dir_or_spec)
     if path.is_dir() and (path / SPEC_NAME).is_file() and not RunLayout(path).tasks_dir.is_dir():
         path = path / SPEC_NAME

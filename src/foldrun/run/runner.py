@@ -1,7 +1,8 @@
 """`foldrun run`: plan, keep what is not done, refuse stale results, lock, execute.
 
-The CLI is a thin layer over `run()`, which returns a `RunResult` (counts per state, the
-failures with their log path and last lines, the exit code).
+`foldrun.api` (and so the CLI) plans a loaded spec with `plan_run` and runs the plan with
+`run_planned`, which returns a `RunResult` (counts per state, the failures with their log
+path and last lines, the exit code); `run()` is both, from a spec file.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from foldrun.core import audit, state
 from foldrun.core.task import STAGES, PlannedTask, TaskState, matches
-from foldrun.errors import ExitCode, FoldrunError, RunError
+from foldrun.errors import ExitCode, RunError
 from foldrun.layout import RunLayout
 from foldrun.plan import build_plan
 from foldrun.run import lock
@@ -28,7 +30,9 @@ from foldrun.run.options import RunOptions
 from foldrun.run.signals import stopping_on_signals
 from foldrun.run.worker import task_folder
 from foldrun.spec import load_spec
-from foldrun.spec.load import read_document, run_folder
+
+if TYPE_CHECKING:
+    from foldrun.spec.model import Spec
 
 TAIL_LINES = 15
 DEFAULTS = RunOptions()  # a run of everything not done, one task at a time, here
@@ -54,11 +58,13 @@ class RunResult:
     run_dir: Path | None = None
 
 
-def plan_spec(spec_path: Path, *, make_split: bool = True) -> tuple[Path, dict[str, PlannedTask]]:
-    """Load the spec and build the plan: (run folder, tasks in topological order). Only with
-    `make_split` (a real run) is anything written: the split if absent, foldrun's caches."""
-    spec = load_spec(spec_path)
-    plan = build_plan(spec, write=make_split)
+def plan_spec(
+    spec_path: Path, *, make_split: bool = True, spec: Spec | None = None
+) -> tuple[Path, dict[str, PlannedTask]]:
+    """Load the spec (unless the caller loaded it: `spec`) and build the plan: (run folder,
+    tasks in topological order). Only with `make_split` (a real run) is anything written:
+    the split if absent, foldrun's caches."""
+    plan = build_plan(spec if spec is not None else load_spec(spec_path), write=make_split)
     return Path(plan.run_dir), dict(plan.tasks)
 
 
@@ -173,26 +179,24 @@ def run(
 ) -> RunResult:
     """Plan the spec's tasks and execute those not done yet."""
     spec_path = Path(spec_path).resolve()
-    options.check()  # before the plan, which may write the split
-    check_subset(spec_path, options.models, options.folds, options.stages, options.datasets)
-    # a dry run writes nothing; but a backend whose dry run writes job scripts to submit by
-    # hand (SLURM) needs the split made: its array elements must find it
-    writes = not options.dry_run or backend_class(options.backend).dry_run_writes
-    if writes and not _run_folder(spec_path).exists():  # (a bad spec: the plan says why)
-        # a first run: its tasks planned in memory and checked to fit (--jobs, GPUs) before
-        # the split and .foldrun/ are made, so that a refused run leaves nothing behind
-        _fits(spec_path, *plan_spec(spec_path, make_split=False), options)
-    run_dir, tasks = plan_spec(spec_path, make_split=writes)
+    options.check()  # before the spec is loaded and planned (the plan may write the split)
+    run_dir, tasks = plan_run(load_spec(spec_path), options)
     return run_planned(spec_path, run_dir, tasks, options, listener_factory)
 
 
-def _run_folder(spec_path: Path) -> Path:
-    """The run folder the spec names; '.' (which exists) when the spec cannot say, so that
-    planning reports every problem of the spec at once."""
-    try:
-        return run_folder(spec_path, read_document(spec_path))
-    except FoldrunError:
-        return Path(".")
+def plan_run(spec: Spec, options: RunOptions) -> tuple[Path, dict[str, PlannedTask]]:
+    """`run`'s plan of a loaded spec (the one load of a command: foldrun.api): the selection
+    checked against the spec and, on a first run, the tasks checked to fit, both before
+    anything is written; then the plan, which makes the split (not for a dry run)."""
+    check_subset(spec, options.models, options.folds, options.stages, options.datasets)
+    # a dry run writes nothing; but a backend whose dry run writes job scripts to submit by
+    # hand (SLURM) needs the split made: its array elements must find it
+    writes = not options.dry_run or backend_class(options.backend).dry_run_writes
+    if writes and not spec.run_dir.exists():
+        # a first run: its tasks planned in memory and checked to fit (--jobs, GPUs) before
+        # the split and .foldrun/ are made, so that a refused run leaves nothing behind
+        _fits(spec.path, *plan_spec(spec.path, make_split=False, spec=spec), options)
+    return plan_spec(spec.path, make_split=writes, spec=spec)
 
 
 def _fits(
@@ -307,7 +311,7 @@ def _showing(listener: object) -> Iterator[None]:
 
 
 def check_subset(
-    spec_path: Path,
+    spec: Spec,
     models: Sequence[str],
     folds: Sequence[int],
     stages: Sequence[str],
@@ -315,7 +319,6 @@ def check_subset(
 ) -> None:
     """--models/--stages/--folds/--datasets checked against the spec before anything is
     written (planning makes the split); variant names are checked once the plan exists."""
-    spec = load_spec(spec_path)
     for name in datasets:
         if name not in spec.datasets:
             known = ", ".join(spec.datasets) or "none ([datasets] is not in the spec)"

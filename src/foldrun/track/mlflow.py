@@ -738,13 +738,14 @@ def _count(report: ExportReport, outcome: str) -> None:
     setattr(report, outcome, getattr(report, outcome) + 1)
 
 
-def maybe_export_after_run(spec: Any, run_dir: str | Path) -> str | None:
-    """For the runner: export when the spec has [mlflow] (after_run); a message, never raises."""
+def maybe_export_after_run(spec: Any, run_dir: str | Path, source: Any = None) -> str | None:
+    """For the runner: export when the spec has [mlflow] (after_run); a message, never raises.
+    `source`: the run as the command loaded it (results/source.py), so none is loaded again."""
     cfg = getattr(spec, "mlflow", None)
     if cfg is None or not getattr(cfg, "after_run", True):
         return None
     try:
-        path = getattr(spec, "path", None) or run_dir
+        path = source or getattr(spec, "path", None) or run_dir
         return export_run(path).line()
     except Exception as err:
         return f"mlflow: not exported: {err}; run 'foldrun track SPEC' to retry"
