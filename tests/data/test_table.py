@@ -45,3 +45,16 @@ def test_csv_with_a_header_only_is_an_empty_frame(tmp_path, monkeypatch) -> None
     (tmp_path / "t.csv").write_text("a,b\n")
     got = read_table(tmp_path / "t.csv")
     assert list(got.columns) == ["a", "b"] and len(got) == 0
+
+
+def test_text_read_in_parts_comes_as_one_chunk(tmp_path, monkeypatch) -> None:
+    """A manifest or folds.parquet then takes the text without copying it whole."""
+    import pyarrow as pa
+
+    monkeypatch.setattr(tables, "CSV_ROWS", 4)
+    (tmp_path / "t.csv").write_text("id,x\n" + "".join(f"u{i},{i}\n" for i in range(10)))
+    got = read_table(tmp_path / "t.csv")
+    assert got["id"].tolist() == [f"u{i}" for i in range(10)]
+    assert got["id"].dtype == pd.read_csv(tmp_path / "t.csv")["id"].dtype
+    values = pa.array(got["id"])
+    assert not isinstance(values, pa.ChunkedArray) or values.num_chunks == 1

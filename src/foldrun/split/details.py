@@ -32,9 +32,13 @@ def sha256_of(source: str | Path | None, table: pd.DataFrame) -> str:
 def class_stats(values: np.ndarray, whole: pd.Series) -> dict[str, Any]:
     """Counts and shares of every class (all classes listed, zero when absent)."""
     counts = pd.Series(values).value_counts().reindex(whole.index, fill_value=0)
-    n = max(len(values), 1)
-    shares = counts / n
-    deviation = float(np.abs(shares - whole / whole.sum()).max()) if len(values) else 1.0
+    return count_stats(counts, len(values), whole)
+
+
+def count_stats(counts: pd.Series, n_rows: int, whole: pd.Series) -> dict[str, Any]:
+    """`class_stats` of `n_rows` rows whose class counts (indexed as `whole`) are known."""
+    shares = counts / max(n_rows, 1)
+    deviation = float(np.abs(shares - whole / whole.sum()).max()) if n_rows else 1.0
     return {
         "class_counts": {str(k): int(v) for k, v in counts.items()},
         "class_shares": {str(k): num(v) for k, v in shares.items()},

@@ -645,12 +645,28 @@ def _describer(table: pd.DataFrame, params: dict[str, Any], choice: Choice) -> A
         return lambda rows: stats.label_stats(labels[rows], list(target), whole)
     if target is None:
         return lambda rows: {}
-    values = table[target].to_numpy()
     if choice.y is not None:
         whole_sorted = np.sort(choice.y)
         return lambda rows: stats.target_stats(choice.y[rows], whole_sorted)
-    whole_counts = pd.Series(values).value_counts().sort_index()
-    return lambda rows: stats.class_stats(values[rows], whole_counts)
+    if isinstance(table[target].dtype, pd.CategoricalDtype):  # its classes sort by category
+        values = table[target].to_numpy()
+        whole_counts = pd.Series(values).value_counts().sort_index()
+        return lambda rows: stats.class_stats(values[rows], whole_counts)
+    return _class_counter(table[target])
+
+
+def _class_counter(values: pd.Series) -> Any:
+    """fn(rows) -> `details.class_stats` of those rows, counted from class codes (the column
+    hashed once) instead of a Python object per row (1e6 text labels: ~100 MB less)."""
+    codes, classes = pd.factorize(values)
+    whole = pd.Series(np.bincount(codes, minlength=len(classes)), index=classes).sort_index()
+    place = whole.index.get_indexer(classes)[codes]  # each row's class, in whole's order
+
+    def describe(rows: np.ndarray) -> dict[str, Any]:
+        counts = np.bincount(place[rows], minlength=len(whole))
+        return stats.count_stats(pd.Series(counts, index=whole.index), len(rows), whole)
+
+    return describe
 
 
 def _balance(entries: list[dict[str, Any]]) -> dict[str, Any]:
