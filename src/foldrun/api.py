@@ -273,7 +273,8 @@ class Project:
         # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.run.status import planned_status
 
-        # the plan an unchanged spec's query, report or run kept (plan/cache.py), else planned
+        # the plan an unchanged spec's query or report kept (plan/cache.py), else planned (a
+        # run keeps none: its export and summary read the plan it ran, Project.run)
         run_dir, rows = planned_status(self._load(), self.spec_path)
         infos = tuple(TaskInfo.of(r) for r in rows)
         return Status(run_dir, infos)

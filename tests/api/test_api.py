@@ -106,3 +106,19 @@ def test_run_exports_to_mlflow_as_the_cli_does(toy_run, tmp_path: Path) -> None:
     assert exported(tmp_path / "api") == exported(tmp_path / "cli")
     assert len(exported(tmp_path / "api")) == 10
     assert fr.Project(tmp_path / "api/foldrun.toml").run().exported is None  # nothing ran
+
+
+def test_task_info_is_a_status_row_with_its_state_as_text() -> None:
+    """api.TaskInfo holds run/status.py's TaskStatus fields, in order (TaskInfo.of takes them
+    all): a field added to the status row must reach the API and its JSON, or this fails."""
+    from dataclasses import fields
+
+    from foldrun.core.task import TaskState
+    from foldrun.run.status import TaskStatus
+
+    assert [f.name for f in fields(fr.TaskInfo)] == [f.name for f in fields(TaskStatus)]
+    row = TaskStatus("m/v/fold_00/train", "m", "v", "fold_00", "train", TaskState.STALE, 1.5,
+                     "changed: a.py")  # fmt: skip
+    info = fr.TaskInfo.of(row)
+    assert info.state == "stale" and info.to_dict()["why"] == "changed: a.py"
+    assert json.loads(json.dumps(info.to_dict()))["duration_s"] == 1.5
