@@ -283,3 +283,19 @@ def test_class_stats_from_codes_are_those_from_the_values(values: pd.Series) -> 
     for rows in (np.arange(len(values)), np.arange(0, len(values), 3), np.array([7]),
                  np.array([], dtype=np.int64)):  # fmt: skip
         assert describe(rows) == stats.class_stats(objects[rows], whole)
+
+
+@pytest.mark.parametrize("kind", ["object", "unicode", "with None", "with a number"])
+def test_class_codes_of_many_strings_are_the_object_codes(kind: str) -> None:
+    """Past _ARROW_TEXT_ROWS strings, class_codes hashes them as Arrow text: the same
+    codes (first appearance) as pandas' factorize of the objects; None or a number among
+    them keeps the objects' own path (`1` and `"1"` stay two classes)."""
+    values = np.array([f"k{i % 997:04d}é" for i in range(30_011)], dtype=object)
+    if kind == "unicode":
+        values = values.astype(str)
+    elif kind == "with None":
+        values[5000] = None
+    elif kind == "with a number":
+        values[[7, 9]] = [1, "1"]
+    want, _ = pd.factorize(values.astype(object), use_na_sentinel=False)
+    assert class_codes(values).tolist() == want.tolist()

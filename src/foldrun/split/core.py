@@ -30,6 +30,7 @@ _ROUND_GROUPS_PER_FOLD = 4  # small groups are matched to folds in rounds of 4 p
 _REPAIR_CELLS = 100_000
 _REPAIR_STEPS = 1000
 _REPAIR_SWAP = 1000  # and, when no single move helps, swaps two of the smallest 1000
+_ARROW_TEXT_ROWS = 10_000  # class_codes of at least this many strings: hashed as Arrow text
 
 
 def kfold(n: int, k: int, rng: Rng, dtype: type = np.int64) -> np.ndarray:
@@ -574,8 +575,15 @@ def _interleave(quotas: np.ndarray) -> np.ndarray:
 def class_codes(values: np.ndarray) -> np.ndarray:
     """Integer codes of labels in order of first appearance (as scikit-learn's
     StratifiedKFold): renaming the labels keeps every code, so it keeps the folds. A hash
-    table, not a sort: as fast on strings and UUIDs as on integers."""
-    codes, _ = pd.factorize(np.asarray(values).ravel(), use_na_sentinel=False)
+    table, not a sort; many Python strings are hashed as Arrow text (1e6 UUIDs: ~2x
+    faster than hashing each object, ~4 s of a 10 s StratifiedGroupKFold at load 18)."""
+    flat = np.asarray(values).ravel()
+    if len(flat) >= _ARROW_TEXT_ROWS and (
+        flat.dtype.kind == "U"
+        or (flat.dtype == object and pd.api.types.infer_dtype(flat, skipna=False) == "string")
+    ):  # text only (no None, no number): hashed in Arrow's buffers, the same codes
+        flat = pd.array(flat, dtype="string[pyarrow]")
+    codes, _ = pd.factorize(flat, use_na_sentinel=False)
     return codes.astype(np.int64, copy=False)
 
 
