@@ -151,3 +151,14 @@ def test_recent_inputs_are_not_kept(toy_run: Callable[..., Path]) -> None:
     spec.write_text(spec.read_text() + "\n")  # written now: could change again unseen
     _run("query", str(spec), QUERY)
     assert not _kept(spec).exists()
+
+
+def test_a_spec_the_cache_cannot_key_is_planned_as_before(
+    spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fails(_spec: object) -> str:
+        raise RuntimeError("no JSON form")
+
+    monkeypatch.setattr(cache, "_spec_digest", fails)
+    rows, plan = cache.rows(load_spec(spec), keep=True)
+    assert plan is not None and rows == _planned(spec) and not _kept(spec).exists()

@@ -199,13 +199,22 @@ def rows(spec: Any, keep: bool) -> tuple[list[PlanRow], Any]:
     # lazy: plan/graph, only when no kept plan fits (status of an unchanged spec builds none)
     from foldrun.plan import build_plan
 
-    found = _load(spec)
+    digest = _guarded(_spec_digest, spec)
+    found = _load(spec) if digest is not None else None
     if found is not None:
         return found, None
-    digest = _spec_digest(spec)
     with recording() as read:
         plan = build_plan(spec)
     tasks = [row_of(t) for t in plan.tasks.values()]
-    if keep and spec.layout.used_split().is_dir():
-        _save(spec, read, tasks, digest)
+    if keep and digest is not None and spec.layout.used_split().is_dir():
+        _guarded(_save, spec, read, tasks, digest)
     return tasks, plan
+
+
+def _guarded(step: Any, *args: Any) -> Any:
+    """`step(*args)`, or None when it fails: the cache only saves time, so a spec it cannot
+    key (a value with no JSON form) or a file it cannot stat is planned as before."""
+    try:
+        return step(*args)
+    except Exception:  # any failure of the cache means: plan, keep nothing
+        return None
