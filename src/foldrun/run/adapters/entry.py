@@ -97,6 +97,8 @@ def _context(task: PlannedTask, out: Path) -> FoldContext:
 
 def _declared_file(task: PlannedTask, out: Path) -> Path | None:
     """The predictions file `[models.X.predictions]` names (placeholders as a command's)."""
+    if task.recipe.predictions is None:
+        return None  # it returns its predictions
     return command.declared_predictions_file(task, command.values(task, out))
 
 
