@@ -29,6 +29,7 @@ from foldrun.core.forked import spread
 from foldrun.core.task import FOLD_STAGES
 from foldrun.layout import SplitLayout
 from foldrun.results import bulk, fast
+from foldrun.results import index as task_index
 from foldrun.results.metrics import as_labels, compute_metrics
 from foldrun.spec.table import kind_of_values
 
@@ -44,8 +45,9 @@ KEY = ["model", "variant", "fold", "repeat", "stage"]
 SUBSETS = ("test", "val", "holdout")
 EXTERNAL = "external:"  # the subset of an external set's rows: `external:<name>`
 FAILED = ".failed"
-INDEX_VERSION = 5  # 5: metrics have model_set
-READ = ("DONE", "metrics.json", "predictions.parquet", "resources.json")  # what a refresh reads
+# the index's version and what a refresh reads: results/index.py's (status reads the index
+# without pandas)
+INDEX_VERSION, READ = task_index.VERSION, task_index.READ
 # one metric key per (model, variant, fold, repeat): the evaluate stage's value wins over a
 # task's own key of the same name, then predict's over train's (see one_per_key)
 # (the later fold stage first: {"evaluate": 0, "predict": 1, "train": 2})
@@ -154,18 +156,8 @@ def file_texts(refs: Iterable[TaskRef], names: tuple[str, ...]) -> dict[str, str
 def stamp(ref: TaskRef) -> str | None:
     """Size and mtime of every file a refresh reads from a committed task (None when it has
     no DONE): when the stamp is unchanged, what was read last time is still its content,
-    and any change to DONE or an output makes the task read again."""
-    if "DONE" not in ref.files:
-        return None
-    parts = []
-    for name in READ:
-        if name in ref.files:
-            try:
-                st = os.stat(ref.file(name))
-            except OSError:
-                return "gone"  # changed under us: read it again
-            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
-    return "|".join(parts)
+    and any change to DONE or an output makes the task read again (results/index.py)."""
+    return task_index.stamp(ref.path, ref.files)
 
 
 def signature(ref: TaskRef, audit_event: str | None, stamp: str | None, done: str | None) -> str:

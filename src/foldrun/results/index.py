@@ -3,8 +3,8 @@
 refresh.py writes it: per task folder (its path under tasks/) the task's key, signature,
 stamp (size and mtime of every file a refresh reads), DONE's text, and the state and
 wall time the refresh judged. `foldrun status` reads it to skip reading the files of a
-committed task whose stamp is unchanged (it writes nothing itself). VERSION and READ are
-collect.py's INDEX_VERSION and READ, which import pandas; a test keeps them equal.
+committed task whose stamp is unchanged (it writes nothing itself). VERSION, READ and
+`stamp` are owned here; collect.py (which imports pandas) takes them from here.
 """
 
 from __future__ import annotations
