@@ -12,15 +12,24 @@ yet are recorded in `.foldrun/race.json` with their fingerprints: they have the 
 `pruned`, and no later run executes them while their fingerprints stay the same (an edited
 spec races them again). The decisions are kept beside them for the report.
 
-The waves run through any backend: the runner hands each wave to `Backend.execute` and
-waits for it (local; SLURM with --wait). A SLURM run that submits and returns submits the
-first wave that has work; the next `foldrun run` decides on what has finished and submits
-the next one.
+A backend that steers (local) runs the race without waves: every task goes to it at
+once, ranked by its wave (the first folds first, then a fold at a time), so a free worker
+always takes the next fold of a variant still racing; the race is decided again each time
+a variant's fold is scored, and the not-done tasks of a variant it stops are cancelled
+(not started, or stopped while they run: neither done nor failed, pruned as above). A
+model's refit waits until its race is over. The decisions are those of the waves: the
+same rule on the folds that every variant still racing has finished.
+
+Other backends run the waves: the runner hands each wave to `Backend.execute` and waits
+for it (SLURM with --wait). A SLURM run that submits and returns submits the first wave
+that has work; the next `foldrun run` decides on what has finished and submits the next
+one.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +117,114 @@ def execute(
     ctx: RunContext,
     race: Race,
 ) -> BackendResult:
+    """Run `keys` racing: steered where the backend can (deciding as folds are scored),
+    else wave by wave."""
+    if engine.steers and ctx.wait and not ctx.dry_run:
+        return _steered(engine, tasks, keys, ctx, race)
+    return _waves(engine, tasks, keys, ctx, race)
+
+
+@dataclass
+class _Steering:
+    """The race as a backend's `Steering`: the rank of a task is its wave; when a fold
+    that every variant still racing has finished is added, the race is decided again (as
+    before a wave), and the newly pruned tasks are cancelled. The fold scores are read
+    once each: those done before the run by the first decision, the others as they end."""
+
+    race: Race
+    tasks: dict[str, PlannedTask]
+    run_dir: Path
+    keys: set[str]  # the tasks of this execution
+    pruned: set[str]
+    scores: dict[tuple[str, str, int, int], float] = field(default_factory=dict)
+    open: dict[str, set[str]] = field(default_factory=dict)  # racing model -> its fold tasks
+    decided: dict[str, int] = field(default_factory=dict)  # model -> folds at its decision
+
+    def __post_init__(self) -> None:
+        for key in self.keys - self.pruned:
+            t = self.tasks[key]
+            if t.model in self.race.entrants and t.fold >= 0:
+                self.open.setdefault(t.model, set()).add(key)
+
+    def rank(self, task: PlannedTask) -> tuple[float, ...] | None:
+        if task.fold < 0 and self.open.get(task.model):
+            return None  # a refit: once its model's race is over
+        return (self.race.wave(task),)
+
+    def ended(self, key: str, outcome: Outcome) -> set[str]:
+        task = self.tasks[key]
+        self.open.get(task.model, set()).discard(key)
+        if outcome is not Outcome.DONE or task.model not in self.race.entrants:
+            return set()
+        if not task.recipe.last_in_fold:
+            return set()
+        position = (task.repeat, task.fold)
+        self.scores[(task.model, task.variant, *position)] = _score(
+            self.race, self.tasks, task.model, task.variant, position
+        )
+        new: set[str] = set()
+        # again while a stop leaves more folds that all the others finished (none before
+        # `after` such folds: the rule stops nothing then)
+        while (finished := self.finished(task.model)) > max(
+            self.decided.get(task.model, 0), self.race.after - 1
+        ):
+            self.decided[task.model] = finished
+            now = decide(self.race, self.tasks, self.run_dir, self.scores)
+            new |= (now - self.pruned) & self.keys
+            self.pruned |= now
+        for model in self.open.values():
+            model -= new
+        return new
+
+    def finished(self, model: str) -> int:
+        """How many folds every variant of `model` still racing has a score for."""
+        out = {self.tasks[k].variant for k in self.pruned if self.tasks[k].model == model}
+        alive = [v for v in self.race.entrants[model] if v not in out]
+        known = self.scores
+        return sum(
+            all(not math.isnan(known.get((model, v, *p), math.nan)) for v in alive)
+            for p in self.race.positions
+        )
+
+
+def _steered(
+    engine: Backend, tasks: dict[str, PlannedTask], keys: Sequence[str], ctx: RunContext,
+    race: Race,
+) -> BackendResult:  # fmt: skip
+    """Every task to the backend at once, ranked by wave; decided as folds are scored."""
+    scores: dict[tuple[str, str, int, int], float] = {}
+    pruned: set[str] = set()
+    todo = set(keys)
+    if any(k not in todo for (m, *_), k in race.last.items() if m in race.entrants):
+        # folds done before this run (or not selected): decided on now
+        pruned = decide(race, tasks, Path(ctx.run_dir), scores)
+    else:  # nothing to decide yet: what deciding imports loads while the backend starts
+        threading.Thread(target=_load_deciding, daemon=True).start()
+    steering = _Steering(race, tasks, Path(ctx.run_dir), set(keys), pruned, scores)
+    steering.decided = {model: steering.finished(model) for model in race.entrants}
+    result = engine.execute_steered([tasks[k] for k in keys if k not in pruned], ctx, steering)
+    done = {k for k, found in result.outcomes.items() if found is Outcome.DONE}
+    result.outcomes.update({k: Outcome.PRUNED for k in steering.pruned & (set(keys) - done)})
+    return result
+
+
+def _load_deciding() -> None:
+    """Import what `decide` needs (pandas, scipy: seconds on a loaded machine) in a
+    thread, while the backend's fork server starts in its own process."""
+    # only now: a run without a race never imports the results stack
+    import foldrun.results.collect
+    import foldrun.results.nested
+    import foldrun.results.refresh
+    import foldrun.results.stats  # noqa: F401
+
+
+def _waves(
+    engine: Backend,
+    tasks: dict[str, PlannedTask],
+    keys: Sequence[str],
+    ctx: RunContext,
+    race: Race,
+) -> BackendResult:
     """Run `keys` wave by wave, deciding the race before each wave after the first."""
     result = BackendResult()
     blocked: set[str] = set()  # failed, or not run because something upstream failed
@@ -150,9 +267,15 @@ def _unblocked(
     return run
 
 
-def decide(race: Race, tasks: dict[str, PlannedTask], run_dir: Path) -> set[str]:
+def decide(
+    race: Race,
+    tasks: dict[str, PlannedTask],
+    run_dir: Path,
+    scores: dict[tuple[str, str, int, int], float] | None = None,
+) -> set[str]:
     """Stop the variants significantly worse than the best on the folds all finished;
-    record them; return every pruned task (earlier decisions included)."""
+    record them; return every pruned task (earlier decisions included). `scores` keeps
+    the fold scores read (a done fold's score does not change during a run)."""
     layout = RunLayout(run_dir)
     record = state.read_race(layout.state_dir)
     before = (state.pruned_keys(layout.state_dir), list(record.get("decisions") or []))  # type: ignore[call-overload]
@@ -160,7 +283,7 @@ def decide(race: Race, tasks: dict[str, PlannedTask], run_dir: Path) -> set[str]
     stopped = {(d["model"], d["variant"]) for d in decisions if d.get("stopped")}
     for model, variants in race.entrants.items():
         alive = [v for v in variants if (model, v) not in stopped]
-        for found in _decide_model(race, tasks, model, alive):
+        for found in _decide_model(race, tasks, model, alive, scores):
             decisions.append(found)
             if found["stopped"]:
                 stopped.add((model, found["variant"]))
@@ -203,10 +326,14 @@ def _in_force(
     return {k: fp for k, fp in pruned.items() if holds(k, fp)}, kept
 
 
-def _decide_model(race: Race, tasks, model: str, alive: list[str]) -> list[dict[str, object]]:
+def _decide_model(
+    race: Race, tasks, model: str, alive: list[str], known: dict | None = None
+) -> list[dict[str, object]]:
     if len(alive) < 2:
         return []
-    scores = {v: [_score(race, tasks, model, v, p) for p in race.positions] for v in alive}
+    known = {} if known is None else known
+    scores = {v: [_known_score(race, tasks, model, v, p, known) for p in race.positions]
+              for v in alive}  # fmt: skip
     found = stops(scores, race.after, race.alpha, race.greater, _test_train_ratio(race))
     return [{"model": model, **d} for d in found]
 
@@ -256,6 +383,17 @@ def _test_train_ratio(race: Race) -> float:
     """n_test / n_train of K-fold CV, 1 / (K - 1): the correction of the t-test."""
     folds = len({f for _, f in race.positions})
     return 1.0 / (folds - 1) if folds > 1 else 1.0
+
+
+def _known_score(
+    race: Race, tasks, model: str, variant: str, position: tuple[int, int], known: dict
+) -> float:
+    """`_score`, read once into `known` (NaN: not finished; a steered race sets the
+    score of each fold that ends)."""
+    key = (model, variant, *position)
+    if key not in known:
+        known[key] = _score(race, tasks, model, variant, position)
+    return known[key]
 
 
 def _score(race: Race, tasks, model: str, variant: str, position: tuple[int, int]) -> float:

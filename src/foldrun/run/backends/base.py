@@ -10,11 +10,11 @@ decided by the task folders (DONE + fingerprint) first, the scheduler second.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from foldrun.core.task import PlannedTask, TaskState
 
@@ -93,10 +93,24 @@ class BackendResult:
                                                     else "an upstream task failed"))  # fmt: skip
 
 
+class Steering(Protocol):
+    """What a run decides while a backend executes (the race, as results arrive)."""
+
+    def rank(self, task: PlannedTask) -> tuple[float, ...] | None:
+        """The order ready tasks start in (lowest first; ties in the plan's order); None:
+        not yet (the backend asks again after the next task ends)."""
+
+    def ended(self, key: str, outcome: Outcome) -> Iterable[str]:
+        """A task ended (any outcome, cancelled and blocked included): the tasks to cancel
+        now (one not started never starts; a running one is stopped)."""
+
+
 class Backend(ABC):
     name: ClassVar[str]
     # its dry run writes files that need the split (SLURM's job scripts and array files)
     dry_run_writes: ClassVar[bool] = False
+    # it can run steered (`execute_steered`): tasks ranked, cancelled as results arrive
+    steers: ClassVar[bool] = False
 
     @classmethod
     def prepare(
@@ -115,6 +129,14 @@ class Backend(ABC):
     @abstractmethod
     def execute(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> BackendResult:
         """Run (or submit) the tasks, respecting `task.deps` among them."""
+
+    def execute_steered(
+        self, tasks: Sequence[PlannedTask], ctx: RunContext, steering: Steering
+    ) -> BackendResult:
+        """`execute`, asking `steering` which ready task starts first and telling it each
+        task's end; what it cancels ends as `Outcome.CANCELLED` (not done, not failed: its
+        attempt leaves nothing), and so do the tasks waiting on it. Only where `steers`."""
+        raise NotImplementedError(f"the {self.name} backend runs no steered execution")
 
     def scheduler_states(self, ctx: RunContext) -> dict[str, TaskState]:
         """Tasks the scheduler knows as queued/running/failed; local runs know none."""

@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import pickle
+import select
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -26,11 +27,13 @@ from foldrun.core import audit, state
 from foldrun.core.task import PlannedTask, Resources
 from foldrun.errors import PlanError
 from foldrun.layout import RunLayout
-from foldrun.run.backends.base import Backend, BackendResult, Outcome, RunContext
+from foldrun.run.backends.base import Backend, BackendResult, Outcome, RunContext, Steering
+from foldrun.run.backends.local.cancel import POLL_S, Cancelling, tidy
 from foldrun.run.gpus import GpuPool, detect_gpus
 from foldrun.run.worker import builtin_evaluate, task_folder, task_lock
 
-# progress callback: (event, key) with event in "started", "done", "failed", "retry"
+# progress callback: (event, key) with event in "started", "done", "failed", "retry",
+# "cancelled"
 Listener = Callable[[str, str], None]
 
 
@@ -50,9 +53,11 @@ class _Schedule:
     waiting_on: dict[str, set[str]] = field(default_factory=dict)
     dependents: dict[str, list[str]] = field(default_factory=dict)
     ready: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)  # the plan's order
 
     def __post_init__(self) -> None:
         for key, task in self.tasks.items():
+            self.index[key] = len(self.index)
             deps = {d for d in task.deps if d in self.tasks}  # others are done already
             self.waiting_on[key] = deps
             for dep in deps:
@@ -162,7 +167,8 @@ class Zygote:
         finally:
             os.close(req_r)
             os.close(rep_w)
-        self.stdin, self.stdout = os.fdopen(req_w, "wb"), os.fdopen(rep_r, "rb")
+        # the replies unbuffered: `wait` selects on the pipe, which a buffer would hide
+        self.stdin, self.stdout = os.fdopen(req_w, "wb"), os.fdopen(rep_r, "rb", buffering=0)
         try:
             if self.stdout.readline().strip() == b"ready":
                 return True
@@ -185,6 +191,10 @@ class Zygote:
         request = json.dumps({"argv": list(argv), "task": blob, "gpus": gpus, "reuse": reuse})
         self.stdin.write(f"{ident} {request}\n".encode())
         self.stdin.flush()
+
+    def wait(self, timeout: float) -> bool:
+        """Whether a reply is there within `timeout` seconds."""
+        return bool(select.select([self.stdout], [], [], timeout)[0])
 
     def next_exit(self) -> tuple[str, int, int] | None:
         """(task id, exit code, worker pid) of the next task process that ends; None if the
@@ -292,6 +302,7 @@ def _grant_line(tasks: Sequence[PlannedTask], jobs: int, gpus: Sequence[int]) ->
 
 class LocalBackend(Backend):
     name = "local"
+    steers = True
 
     def __init__(self, listener: Listener | None = None, **options: object) -> None:
         self.listener = listener
@@ -324,6 +335,18 @@ class LocalBackend(Backend):
             print(_grant_line(same, ctx.jobs, ctx.gpus), file=sys.stderr)
 
     def execute(self, tasks: Sequence[PlannedTask], ctx: RunContext) -> BackendResult:
+        return self._execute(tasks, ctx, None)
+
+    def execute_steered(
+        self, tasks: Sequence[PlannedTask], ctx: RunContext, steering: Steering
+    ) -> BackendResult:
+        """`execute` with the ready tasks started in `steering`'s order; what it cancels as
+        tasks end is dropped (not started) or stopped (running: see cancel.py)."""
+        return self._execute(tasks, ctx, steering)
+
+    def _execute(
+        self, tasks: Sequence[PlannedTask], ctx: RunContext, steering: Steering | None
+    ) -> BackendResult:
         schedule = _Schedule({t.key: t for t in tasks})
         result = BackendResult()
         if ctx.dry_run:
@@ -333,6 +356,8 @@ class LocalBackend(Backend):
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.running: dict[str, _Running] = {}  # task id -> job
         self.zygote = Zygote(str(log_path), preload_modules(tasks))
+        self.steering, self.ranks = steering, {}
+        self.cancels = Cancelling(self.zygote.proc.pid)
         try:
             self._loop(schedule, ctx, result)
         except BaseException as err:  # SIGINT/SIGTERM of the runner, or a bug of ours
@@ -370,6 +395,9 @@ class LocalBackend(Backend):
             free_cpus = self._start_ready(schedule, ctx, running, pool, free_cpus)
             if not running:
                 break  # nothing can start: only if resources never fit (checked when planning)
+            if self.cancels.pending and not self.zygote.wait(POLL_S):
+                self._signal_cancels()  # a cancelled task had not begun: look again
+                continue
             ended = self.zygote.next_exit()
             if ended is None:  # the task server died: what ran is decided by the folders
                 result.messages.append("the local task server stopped unexpectedly")
@@ -379,6 +407,9 @@ class LocalBackend(Backend):
             job = running.pop(ended[0])
             free_cpus += job.cpus
             pool.give_back(job.gpus)
+            if self.cancels.ended(job.ident) and ended[1] != 0:  # (0: it committed first)
+                self._undo_cancelled(job, schedule, ctx, result)
+                continue
             if ended[1] > 0:  # a kill (negative) is an interruption: the task stays pending
                 record_lost_failure(job.task, ended[1], ended[2], ctx)
             self._finished(job, ended[1], schedule, ctx, result, attempts)
@@ -391,9 +422,10 @@ class LocalBackend(Backend):
         pool: GpuPool,
         free_cpus: int,
     ) -> int:
-        """Start every ready task whose cpus and GPUs are free, in plan order."""
-        index = 0
-        while index < len(schedule.ready) and free_cpus > 0:
+        """Start every ready task whose cpus and GPUs are free, in plan order (steered: in
+        the steering's)."""
+        index, startable = 0, self._rank_ready(schedule, idle=not running)
+        while index < min(startable, len(schedule.ready)) and free_cpus > 0:
             task = schedule.tasks[schedule.ready[index]]
             got = fitted(task.resources, ctx.jobs, ctx.gpus)
             cpus = got.cpus
@@ -402,6 +434,7 @@ class LocalBackend(Backend):
                 index += 1
                 continue
             schedule.ready.pop(index)
+            startable -= 1
             task = replace(task, resources=got)  # FOLDRUN_CPUS/_GPUS: what it got
             self.counter += 1
             ident = str(self.counter)
@@ -426,6 +459,7 @@ class LocalBackend(Backend):
             result.outcomes[key] = Outcome.DONE
             schedule.finished(key)
             self._notify("done", key)
+            self._steer(key, Outcome.DONE, schedule, ctx, result)
             return
         attempts[key] = attempts.get(key, 0) + 1
         if attempts[key] <= ctx.retries:
@@ -440,7 +474,70 @@ class LocalBackend(Backend):
             return
         result.outcomes[key] = Outcome.FAILED
         self._notify("failed", key)
-        for child in schedule.downstream(key):
-            if child not in result.outcomes:
-                result.blocked(child, key)
-                self._notify("failed", child)
+        blocked = [child for child in schedule.downstream(key) if child not in result.outcomes]
+        for child in blocked:
+            result.blocked(child, key)
+            self._notify("failed", child)
+        for ended in (key, *blocked):
+            self._steer(ended, result.outcomes[ended], schedule, ctx, result)
+
+    # ------------------------------------------------------------ steered runs
+
+    def _rank_ready(self, schedule: _Schedule, idle: bool) -> int:
+        """Steered: the ready tasks sorted by the steering's rank (ties in plan order),
+        those it holds last; returns how many may start now. A hold never stalls a run:
+        with nothing running, held tasks start too."""
+        if self.steering is None:
+            return len(schedule.ready)
+        for key in schedule.ready:
+            if self.ranks.get(key) is None:  # a held task is asked again each time
+                self.ranks[key] = self.steering.rank(schedule.tasks[key])
+        order = {k: (self.ranks[k] is None, self.ranks[k] or (), schedule.index[k])
+                 for k in schedule.ready}  # fmt: skip
+        schedule.ready.sort(key=order.__getitem__)
+        held = sum(1 for k in schedule.ready if self.ranks[k] is None)
+        return len(schedule.ready) - (0 if idle else held)
+
+    def _steer(
+        self, key: str, outcome: Outcome, schedule: _Schedule, ctx: RunContext,
+        result: BackendResult,
+    ) -> None:  # fmt: skip
+        """Tell the steering a task ended; cancel what it says to."""
+        if self.steering is None:
+            return
+        running = {job.task.key: ident for ident, job in self.running.items()}
+        for cancelled in self.steering.ended(key, outcome):
+            if cancelled in running:
+                self.cancels.add(running[cancelled])
+            elif cancelled in schedule.tasks and cancelled not in result.outcomes:
+                self._drop(cancelled, schedule, ctx, result)
+        self._signal_cancels()
+
+    def _signal_cancels(self) -> None:
+        self.cancels.signal({i: task_folder(self.running[i].task) for i in self.cancels.pending})
+
+    def _drop(
+        self, key: str, schedule: _Schedule, ctx: RunContext, result: BackendResult
+    ) -> None:
+        """`key` and the tasks waiting on it end cancelled (none of them runs)."""
+        for dropped in (key, *schedule.downstream(key)):
+            if dropped in result.outcomes:
+                continue
+            result.outcomes[dropped] = Outcome.CANCELLED
+            with contextlib.suppress(ValueError):
+                schedule.ready.remove(dropped)
+            self._notify("cancelled", dropped)
+            self._steer(dropped, Outcome.CANCELLED, schedule, ctx, result)
+
+    def _undo_cancelled(
+        self, job: _Running, schedule: _Schedule, ctx: RunContext, result: BackendResult
+    ) -> None:
+        """A cancelled task stopped while it ran: its attempt is undone (an earlier folder
+        put back) and leaves nothing; it is neither done nor failed."""
+        final = task_folder(job.task)
+        with task_lock(final):
+            state.recover(final)
+        tidy(final)
+        audit.append(RunLayout(ctx.run_dir).audit_log, job.task.key, "cancelled",
+                     "stopped while it ran: the run no longer needs it")  # fmt: skip
+        self._drop(job.task.key, schedule, ctx, result)
