@@ -280,3 +280,22 @@ def test_a_variant_key_reads_back() -> None:
         assert head == task.model_variant
         assert parse_variant_key(head) == (task.dataset, task.model, task.variant)
     assert parse_variant_key("m") is parse_variant_key("a/b/c/d") is parse_variant_key("m/") is None
+
+
+# where a task folder's file is named outside layout.py and core/state.py: foldrun's code
+# that runs as the user's program (the example's script writes its own metrics.json;
+# foldrun.log imports the standard library only, to start fast in a shell script)
+PROGRAM_SIDE = {"example/nearest_centroid.py", "track/log.py"}
+
+
+def test_only_layout_names_a_task_folders_files() -> None:
+    """DONE, metrics.json, predictions.parquet, train.log, cmd.txt ... are TaskFiles'
+    (the worker, the adapters, results, status, the MLflow export and the report wrote
+    them out, some in a dozen places)."""
+    from foldrun.layout import TaskFiles
+
+    owners = {"layout.py", "core/state.py", *PROGRAM_SIDE}
+    named = [f"{path}:{n.lineno}" for path, tree in TREES.items() if path not in owners
+             for n in ast.walk(tree)
+             if isinstance(n, ast.Constant) and n.value in TaskFiles.NAMES]  # fmt: skip
+    assert named == []

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from foldrun.core.state import DONE, METRICS, PREDICTIONS
 from foldrun.core.strategies import MANIFEST_FORMATS
 
 # the fold dir of a task key, its one format (core/taskid.py owns the key)
@@ -25,6 +26,22 @@ from foldrun.core.taskid import (  # noqa: F401
 
 MANIFESTS = ("train", "val", "test")  # the manifests of a fold folder (val: when it has one)
 INNER_MANIFESTS = ("train", "test")  # the manifests of an inner fold folder
+
+
+class TaskFiles:
+    """The names of the files foldrun writes in a task folder (docs/ARCHITECTURE.md "Run
+    folder"); core/state.py owns the three it judges (DONE and the outputs)."""
+
+    DONE = DONE  # the fingerprint, written last by an atomic rename
+    METRICS = METRICS  # flat `<subset>/<metric>` numbers
+    PREDICTIONS = PREDICTIONS  # id, subset, pred / proba_<class> / score (y_true)
+    RESOURCES = "resources.json"  # started, ended, wall_s, cpu_s, peak_mb, exit_code ...
+    LOG = "train.log"  # stdout and stderr, the command first
+    COMMAND = "cmd.txt"  # the resolved command (or estimator + params)
+    PARAMS = "params.json"
+    CODE = "code.json"  # the hashes of the user's files the task ran
+    POINTS = "metrics.jsonl"  # foldrun.log's points (and a program's own lines)
+    NAMES = (DONE, METRICS, PREDICTIONS, RESOURCES, LOG, COMMAND, PARAMS, CODE, POINTS)
 
 
 def numbered(base: Path, word: str) -> list[int]:

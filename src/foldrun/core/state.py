@@ -29,7 +29,8 @@ DONE = "DONE"
 TMP_MARK = ".tmp-"  # temp folders of foldrun before tasks ran in place: still cleared
 RUNNING = ".foldrun-running"  # in a task folder while an attempt runs there: its pid
 PREV_MARK = ".prev-"
-OUTPUTS = ("metrics.json", "predictions.parquet")  # what must read back whole when present
+METRICS, PREDICTIONS = "metrics.json", "predictions.parquet"  # a task's outputs (layout.py)
+OUTPUTS = (METRICS, PREDICTIONS)  # what must read back whole when present
 
 
 def read_done(task_dir: Path | str) -> str | None:
@@ -119,7 +120,7 @@ def parquet_whole(path: str | Path) -> bool:
 # what a committed folder of each stage must hold (any one of each tuple): an evaluate
 # always writes metrics.json. (What a predict must leave depends on the model: the worker
 # checks the outputs the plan declares before it commits.)
-REQUIRED = {"evaluate": ("metrics.json",)}
+REQUIRED = {"evaluate": (METRICS,)}
 
 
 def required_present(stage: str, names: Iterable[str]) -> bool:

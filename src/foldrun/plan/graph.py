@@ -23,7 +23,7 @@ from foldrun.core.taskid import TaskId
 from foldrun.core.templates import placeholders
 from foldrun.data.table import forget_shared_tables
 from foldrun.errors import FoldrunError, SpecError
-from foldrun.layout import MANIFESTS, REFIT_FOLD, RunLayout, SplitLayout
+from foldrun.layout import MANIFESTS, REFIT_FOLD, RunLayout, SplitLayout, TaskFiles
 from foldrun.plan.code import code_files, code_hashes, imported_packages
 from foldrun.plan.data import check_external, data_meta
 from foldrun.plan.fingerprint import FileHashes, fingerprint
@@ -463,12 +463,13 @@ def declared_outputs(
     predict (or refit) may instead score itself in metrics.json, and a user evaluate
     program must write metrics.json (or the metrics files it declares, read into it).
     `files_only`: a predict that leaves files of its own for a user evaluate."""
+    metrics, predictions = TaskFiles.METRICS, TaskFiles.PREDICTIONS  # in the fingerprint
     if kind == "command" and stage == "evaluate":
-        return ["metrics.json"]
+        return [metrics]
     if files_only:
         return []
     if stage == "predict" or (stage == "refit" and inputs.get("holdout") is not None):
-        return ["predictions.parquet|metrics.json" if kind == "command" else "predictions.parquet"]
+        return [f"{predictions}|{metrics}" if kind == "command" else predictions]
     return []
 
 

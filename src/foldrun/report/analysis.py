@@ -18,7 +18,7 @@ import pandas as pd
 from foldrun._version import __version__
 from foldrun.core.forked import spread
 from foldrun.core.taskid import TaskId
-from foldrun.layout import SplitLayout
+from foldrun.layout import SplitLayout, TaskFiles
 from foldrun.report.figure_cache import mark_used, remembered, remembered_frames, with_keys_used
 from foldrun.report.figure_pool import workers
 from foldrun.results import Results, collect, compare, load, metrics, stats
@@ -189,7 +189,7 @@ def task_params(results: Results) -> dict[tuple[str, str], dict[str, object]]:
     for key, paths in tries.items():
         for path in paths:
             try:
-                params = json.loads((Path(path) / "params.json").read_text())
+                params = json.loads((Path(path) / TaskFiles.PARAMS).read_text())
             except (OSError, ValueError):
                 continue
             if isinstance(params, dict):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from foldrun.core.taskid import TaskId
+from foldrun.layout import TaskFiles
 from foldrun.report import analysis, html
 from foldrun.report.figure_pool import draw_many
 from foldrun.report.figures_models import model_figure
@@ -142,7 +143,7 @@ def _failures(result: analysis.Analysis) -> list[str]:
 
 
 def _failure_log(path: Path) -> Path | None:
-    for candidate in (path.with_name(path.name + FAILED) / "train.log", path / "train.log"):
+    for candidate in (path.with_name(path.name + FAILED) / TaskFiles.LOG, path / TaskFiles.LOG):
         if candidate.is_file():
             return candidate
     return None

@@ -27,7 +27,7 @@ from foldrun.core.audit import INFO_EVENTS
 from foldrun.core.files import write_with
 from foldrun.core.forked import spread
 from foldrun.core.task import FOLD_STAGES
-from foldrun.layout import SplitLayout
+from foldrun.layout import SplitLayout, TaskFiles
 from foldrun.results import bulk, fast
 from foldrun.results import index as task_index
 from foldrun.results.metrics import as_labels, compute_metrics
@@ -166,7 +166,7 @@ def signature(ref: TaskRef, audit_event: str | None, stamp: str | None, done: st
     folder and resources.json otherwise."""
     if stamp is None:
         try:
-            res_m = os.stat(ref.file("resources.json")).st_mtime_ns
+            res_m = os.stat(ref.file(TaskFiles.RESOURCES)).st_mtime_ns
         except OSError:
             res_m = 0
         return f"open|{audit_event}|{res_m}|{ref.failed}"
@@ -198,7 +198,7 @@ def task_state(
 ) -> str:
     """state.judge on what was read (the one rule, as for `foldrun status`), with the audit
     log's word for a task that has no DONE."""
-    done = texts.get(ref.file("DONE"), "" if "DONE" in ref.files else None)
+    done = texts.get(ref.file(TaskFiles.DONE), "" if TaskFiles.DONE in ref.files else None)
     if done is not None:
         return state.judge(done, fingerprint, outputs_ok(ref, texts), False).value
     if audit_event in ("failed", "cancelled"):
@@ -225,8 +225,8 @@ def outputs_ok(ref: TaskRef, texts: dict[str, str]) -> bool:
 def task_row(
     ref: TaskRef, audit_event: str | None, fingerprint: str | None, texts: dict[str, str]
 ) -> dict[str, object]:
-    res = _json(texts.get(ref.file("resources.json")))
-    done = texts.get(ref.file("DONE"))
+    res = _json(texts.get(ref.file(TaskFiles.RESOURCES)))
+    done = texts.get(ref.file(TaskFiles.DONE))
     exit_code = res.get("exit_code")
     return {
         "model": ref.model,
@@ -249,7 +249,7 @@ def task_row(
 def metric_rows(ref: TaskRef, texts: dict[str, str]) -> list[tuple[object, ...]]:
     """`metrics.json` keys `<subset>/<metric>` and plain (custom, or refit for refit) keys."""
     rows = []
-    for key, value in _json(texts.get(ref.file("metrics.json"))).items():
+    for key, value in _json(texts.get(ref.file(TaskFiles.METRICS))).items():
         number = _number(value)
         if math.isnan(number) and not isinstance(value, float) and value is not None:
             continue  # strings, lists: not a metric (null is an undefined one: NaN)
@@ -291,8 +291,8 @@ def prediction_refs(whole: list[TaskRef], every: list[TaskRef]) -> list[TaskRef]
 
 def read_predictions(refs: list[TaskRef]) -> pa.Table | None:
     """The predictions of `refs` as one table with model, variant, fold, repeat in front."""
-    refs = [r for r in refs if "predictions.parquet" in r.files]
-    by_path = {r.file("predictions.parquet"): r for r in refs}
+    refs = [r for r in refs if TaskFiles.PREDICTIONS in r.files]
+    by_path = {r.file(TaskFiles.PREDICTIONS): r for r in refs}
     read = bulk.read_parquets(list(by_path))
     if isinstance(read, dict):
         parts = [_tag(t, [by_path[p]] * t.num_rows) for p, t in read.items()]

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-LOG_FILE = "metrics.jsonl"  # foldrun.log's points (and a program's own lines)
+from foldrun.layout import TaskFiles
+
+LOG_FILE = TaskFiles.POINTS  # foldrun.log's points (and a program's own lines)
 POINTER = "curves.json"  # where the model's declared curves file is, written by the worker
 FORMATS = ("long", "wide")
 STEP_KEYS = ("step", "epoch")

@@ -14,9 +14,10 @@ import os
 from pathlib import Path
 
 from foldrun.core.state import RUNNING
+from foldrun.layout import TaskFiles
 
 VERSION = 5
-READ = ("DONE", "metrics.json", "predictions.parquet", "resources.json")
+READ = (TaskFiles.DONE, TaskFiles.METRICS, TaskFiles.PREDICTIONS, TaskFiles.RESOURCES)
 STATE, WALL = 8, 9  # an entry's judged state and wall time (after key, sig, stamp, DONE)
 
 
@@ -27,7 +28,7 @@ def index_path(results_dir: Path) -> Path:
 def stamp(folder: str, files: frozenset[str] | set[str]) -> str | None:
     """collect.stamp of a task folder holding `files`: None without DONE, "gone" when a
     file went away while it was looked at."""
-    if "DONE" not in files:
+    if TaskFiles.DONE not in files:
         return None
     parts = []
     for name in READ:

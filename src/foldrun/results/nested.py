@@ -22,6 +22,7 @@ import pandas as pd
 from foldrun.core import state
 from foldrun.core.task import TaskState
 from foldrun.core.taskid import FOLD, INNER, REPEAT, TaskId, part_glob, part_number
+from foldrun.layout import TaskFiles
 from foldrun.results import stats
 from foldrun.results.collect import STAGE_RANK, TaskRef
 from foldrun.results.refresh import Planned
@@ -63,7 +64,8 @@ def fold_score(stages: Sequence[Planned], metric: str) -> float:
         if state.disk_state(Path(p.ref.path), p.fingerprint) != TaskState.DONE:
             continue
         try:
-            value = json.loads(Path(p.ref.file("metrics.json")).read_text()).get(f"test/{metric}")
+            metrics = json.loads(Path(p.ref.file(TaskFiles.METRICS)).read_text())
+            value = metrics.get(f"test/{metric}")
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(value, int | float) and not isinstance(value, bool):

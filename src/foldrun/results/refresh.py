@@ -15,7 +15,7 @@ import pyarrow as pa
 from foldrun.core import state
 from foldrun.core.files import write_json
 from foldrun.core.taskid import TaskId
-from foldrun.layout import RunLayout
+from foldrun.layout import RunLayout, TaskFiles
 from foldrun.results import collect
 from foldrun.results.index import STATE, index_path
 
@@ -134,14 +134,14 @@ def _signatures(refs, audit, fingerprints, old_index, prefix, pruned=frozenset()
     for key, ref in refs.items():
         old = old_index.get(_rel(ref, prefix))
         if stamps[key] is not None and old and len(old) >= 8 and old[6] == stamps[key] and old[7]:
-            known[ref.file("DONE")] = str(old[7])  # the content read when it had this stamp
+            known[ref.file(TaskFiles.DONE)] = str(old[7])  # the content read when it had this stamp
         elif stamps[key] is not None:
             unread.append(ref)
-    known.update(collect.file_texts(unread, ("DONE",)))
+    known.update(collect.file_texts(unread, (TaskFiles.DONE,)))
     index = {}
     for key, ref in refs.items():
-        sig = collect.signature(ref, audit.get(key), stamps[key], known.get(ref.file("DONE")))
-        done = known.get(ref.file("DONE"))
+        done = known.get(ref.file(TaskFiles.DONE))
+        sig = collect.signature(ref, audit.get(key), stamps[key], done)
         mark = "|pruned" if key in pruned else ""
         index[_rel(ref, prefix)] = [*key, f"{sig}|{fingerprints.get(key)}{mark}", stamps[key], done]
     return index, known
@@ -178,7 +178,7 @@ def refresh(
     if old is None:  # none kept, or unreadable: every task is read again
         changed, gone = list(refs.values()), []
     changed = _whole_folds(refs, changed, gone)
-    texts = {**done_texts, **collect.file_texts(changed, ("resources.json", "metrics.json"))}
+    texts = {**done_texts, **collect.file_texts(changed, (TaskFiles.RESOURCES, TaskFiles.METRICS))}
     tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
     _write(layout, tables, current)
     return tables

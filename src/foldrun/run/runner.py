@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from foldrun.core import audit, state
 from foldrun.core.task import STAGES, PlannedTask, TaskState, matches
 from foldrun.errors import ExitCode, RunError
-from foldrun.layout import RunLayout
+from foldrun.layout import RunLayout, TaskFiles
 from foldrun.plan import build_plan
 from foldrun.run import lock
 from foldrun.run import race as racing
@@ -141,7 +141,7 @@ def failure(
     that an older attempt left is never shown as this attempt's cause."""
     if reason:
         return Failure(task.key, None, [], reason)
-    log = state.failed_dir(task_folder(task)) / "train.log"
+    log = state.failed_dir(task_folder(task)) / TaskFiles.LOG
     if _written_since(log, since):
         return Failure(task.key, log, log_tail(log))
     if since is not None:

@@ -14,7 +14,7 @@ from typing import Any
 from foldrun.core import state
 from foldrun.core.task import PlannedTask, TaskState
 from foldrun.core.taskid import TaskId
-from foldrun.layout import RunLayout, fold_dir_name
+from foldrun.layout import RunLayout, TaskFiles, fold_dir_name
 from foldrun.plan.code import changed_code
 from foldrun.results import index
 from foldrun.run.backends import get_backend
@@ -40,7 +40,7 @@ class TaskStatus:
 def stale_why(task: PlannedTask, folder: Path) -> str:
     """Which code files made a stale task stale (from its folder's code.json), or ''."""
     try:
-        old = json.loads((folder / "code.json").read_text())
+        old = json.loads((folder / TaskFiles.CODE).read_text())
     except (OSError, ValueError):
         old = {}
     changed = changed_code(old if isinstance(old, dict) else {}, task.recipe.code)
@@ -49,7 +49,7 @@ def stale_why(task: PlannedTask, folder: Path) -> str:
 
 def _wall(folder: Path) -> float | None:
     try:
-        return float(json.loads((folder / "resources.json").read_text())["wall_s"])
+        return float(json.loads((folder / TaskFiles.RESOURCES).read_text())["wall_s"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

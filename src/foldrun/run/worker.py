@@ -37,7 +37,7 @@ from foldrun.core import audit, state
 from foldrun.core.files import file_sha256
 from foldrun.core.task import PlannedTask
 from foldrun.errors import RunError
-from foldrun.layout import RunLayout
+from foldrun.layout import RunLayout, TaskFiles
 from foldrun.plan.code import package_versions
 from foldrun.run.adapters.command import values
 from foldrun.run.program_files import file_path
@@ -130,7 +130,7 @@ def task_env(
         env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     env.update(
         FOLDRUN_TASK_DIR=str(tmp),
-        FOLDRUN_METRICS_FILE=str(tmp / "metrics.jsonl"),
+        FOLDRUN_METRICS_FILE=str(tmp / TaskFiles.POINTS),
         FOLDRUN_CHECKPOINT_DIR=str(checkpoints),
         CUDA_VISIBLE_DEVICES=",".join(str(g) for g in gpus),
         FOLDRUN_GPUS=",".join(str(g) for g in gpus),  # "": none (a GPU-optional task on CPU)
@@ -260,7 +260,7 @@ def _run_adapter(task: PlannedTask, ctx: ExecContext) -> int:
     saved_env = dict(os.environ) if in_process else None
     try:
         command = module.describe(task, ctx)
-        (ctx.tmp / "cmd.txt").write_text(command + "\n")
+        (ctx.tmp / TaskFiles.COMMAND).write_text(command + "\n")
         ctx.write_log(f"$ {command}\n")
         params = json.dumps(task.recipe.params, sort_keys=True, default=str)
         audit.append(ctx.layout.audit_log, task.key, "command", f"{command} | params {params}")
@@ -323,10 +323,10 @@ def _written_problem(task: PlannedTask, tmp: Path) -> str:
     """'' when the predictions and metrics.json the step left (declared or not) are what
     the results can use: predictions in the contract's columns covering the fold's ids
     exactly once, metrics a flat object of numbers; else what is wrong, in one line."""
-    path = tmp / "predictions.parquet"
+    path = tmp / TaskFiles.PREDICTIONS
     if path.is_file() and (problem := _predictions_problem(path, task)):
         return f"the {task.stage} step's {_expected_file(task, path.name)}{problem}"
-    metrics = tmp / "metrics.json"
+    metrics = tmp / TaskFiles.METRICS
     if metrics.is_file() and (problem := state.metrics_problem(_text(metrics))):
         fix = "write a flat JSON object of numbers"
         return f"the {task.stage} step's metrics.json {problem}; {fix}"
@@ -364,7 +364,7 @@ def disk_full(folder: Path) -> str:
 
 def _expected_file(task: PlannedTask, name: str) -> str:
     """The file the user's step writes: a command writes {predictions} (a .csv path)."""
-    if name == "predictions.parquet" and task.recipe.command:
+    if name == TaskFiles.PREDICTIONS and task.recipe.command:
         return "{predictions} file (predictions.csv or predictions.parquet in the task folder)"
     return name
 
@@ -422,15 +422,15 @@ def _coverage_problem(path: Path, task: PlannedTask) -> str:
 def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int]) -> tuple[int, str]:
     """Execute the task inside `tmp`; write resources.json; return its exit code and, when
     it failed for a reason foldrun knows, that reason."""
-    _write_json(tmp / "params.json", task.recipe.params)
+    _write_json(tmp / TaskFiles.PARAMS, task.recipe.params)
     if task.recipe.code:  # the user's files it ran: status names the ones that changed
-        _write_json(tmp / "code.json", task.recipe.code)
+        _write_json(tmp / TaskFiles.CODE, task.recipe.code)
     if task.recipe.packages:  # provenance: the versions of the packages its code imports
 
         _write_json(tmp / "packages.json", package_versions(task.recipe.packages))
     started, t0 = datetime.now().astimezone(), time.perf_counter()
     cpu0, _, _ = _usage()
-    with open(tmp / "train.log", "wb", buffering=0) as log:
+    with open(tmp / TaskFiles.LOG, "wb", buffering=0) as log:
         ctx = ExecContext(tmp, log, task_env(task, tmp, layout, gpus), tuple(gpus), layout)
         code = _run_adapter(task, ctx)
     cpu1, self_mb, kids_mb = _usage()
@@ -438,7 +438,7 @@ def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int])
     kids_mb = kids_mb if ctx.child_peak_mb is None else ctx.child_peak_mb
     peak_mb = self_mb if _adapter(task).IN_PROCESS else kids_mb
     _write_json(
-        tmp / "resources.json",
+        tmp / TaskFiles.RESOURCES,
         {
             "started": started.isoformat(timespec="milliseconds"),
             "ended": datetime.now().astimezone().isoformat(timespec="milliseconds"),

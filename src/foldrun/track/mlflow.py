@@ -37,7 +37,7 @@ from foldrun.core.state import DONE, disk_state, read_fingerprint
 from foldrun.core.task import FOLD_STAGES, STAGES, TaskState
 from foldrun.core.taskid import TaskId, fold_key, parse_variant_key, variant_key
 from foldrun.errors import TrackError
-from foldrun.layout import RunLayout
+from foldrun.layout import RunLayout, TaskFiles
 from foldrun.results.curves import task_curves
 from foldrun.spec.mlflow import MlflowSpec
 
@@ -47,8 +47,9 @@ MODEL_FILES_MAX_MB = 1024  # per task: model files past this are named, not uplo
 # what foldrun itself writes into a task folder; the rest of a train/refit folder is the
 # task's own output (model.joblib, *.pt, checkpoints/ ...) and goes up as model files
 OWN_FILES = frozenset(
-    {"DONE", "cmd.txt", "train.log", "resources.json", "params.json", "params_logged.json",
-     "metrics.json", "metrics.jsonl", "predictions.parquet", "predictions.csv", ID_FILE}
+    {TaskFiles.DONE, TaskFiles.COMMAND, TaskFiles.LOG, TaskFiles.RESOURCES, TaskFiles.PARAMS,
+     "params_logged.json", TaskFiles.METRICS, TaskFiles.POINTS, TaskFiles.PREDICTIONS,
+     "predictions.csv", ID_FILE}
 )  # fmt: skip
 # cmd.txt of an estimator / entry task: "train: a.b:C params={...}", "train: m:f(ctx) params="
 _DESCRIBED = re.compile(r"^(?:train|predict|refit): (?P<target>.+?)(?P<ctx>\(ctx\))? params=\{")
@@ -215,7 +216,7 @@ def _ms(iso: str | None) -> int | None:
 
 def stage_signature(path: Path) -> str:
     done = (path / DONE).read_text().strip()
-    ended = (_read_json(path / "resources.json") or {}).get("ended", "")
+    ended = (_read_json(path / TaskFiles.RESOURCES) or {}).get("ended", "")
     return f"{done}|{ended}"[:250]
 
 
@@ -256,7 +257,7 @@ def final_metrics(unit: Unit) -> dict[str, float]:
     """metrics.json of every stage; refit's plain keys get the prefix `refit/`."""
     out: dict[str, float] = {}
     for stage, path in unit.stages.items():
-        for key, value in _numeric(_read_json(path / "metrics.json")).items():
+        for key, value in _numeric(_read_json(path / TaskFiles.METRICS)).items():
             if stage == "refit" and "/" not in key:
                 key = f"refit/{key}"
             out[key] = value
@@ -275,7 +276,7 @@ def model_info(table: Any, unit: Unit | None = None) -> dict[str, str]:
     for stage in ("train", "refit", "predict"):
         path = unit.stages.get(stage) if unit else None
         try:
-            line = (path / "cmd.txt").read_text().partition("\n")[0] if path else ""
+            line = (path / TaskFiles.COMMAND).read_text().partition("\n")[0] if path else ""
         except OSError:
             continue
         if match := _DESCRIBED.match(line):
@@ -488,7 +489,7 @@ class _Exporter:
         todo, sigs = self.stages_to_log(unit)
         if not todo:
             return "unchanged"
-        res = {s: _read_json(p / "resources.json") or {} for s, p in unit.stages.items()}
+        res = {s: _read_json(p / TaskFiles.RESOURCES) or {} for s, p in unit.stages.items()}
         starts = [m for r in res.values() if (m := _ms(r.get("started")))]
         ends = [m for r in res.values() if (m := _ms(r.get("ended")))]
         tags = {**self.base_tags(unit, unit.key), **_unit_tags(unit, parent_id),
@@ -497,7 +498,7 @@ class _Exporter:
         run, created = self.run_for(unit.key, name, tags, min(starts) if starts else None)
         ended = max(ends) if ends else None
         metrics = self.unit_metrics(unit, todo, res, ended or 0)
-        self.log(run, metrics, _params([unit], ("params.json", "params_logged.json")), tags)
+        self.log(run, metrics, _params([unit], (TaskFiles.PARAMS, "params_logged.json")), tags)
         if self.cfg["artifacts"]:
             self.upload(self.artifacts(run), unit, todo)
         self.client.set_terminated(run.info.run_id, "FINISHED", end_time=ended)
@@ -545,9 +546,9 @@ class _Exporter:
     def upload(self, repo: Any, unit: Unit, stages: list[str]) -> None:
         for stage in stages:
             path = unit.stages[stage]
-            files = [path / "train.log", *sorted(path.glob("*.png"))]
+            files = [path / TaskFiles.LOG, *sorted(path.glob("*.png"))]
             if stage in ("evaluate", "refit"):
-                files.append(path / "predictions.parquet")
+                files.append(path / TaskFiles.PREDICTIONS)
             for file in files:
                 if file.is_file() and file.stat().st_size > 0:
                     repo.log_artifact(str(file), stage)
@@ -594,7 +595,7 @@ class _Exporter:
         for unit in units:
             if unit.fold < 0:
                 summary.update(final_metrics(unit))
-        params = _params(units, ("params.json",))  # the same for every task of a variant
+        params = _params(units, (TaskFiles.PARAMS,))  # the same for every task of a variant
         report = sorted(RunLayout(self.run_dir).report_dir.glob("*.png"))
         tags = {**self.base_tags(units[0], key), **race_tags(self.run_dir, key)}
         described = {k: v for k, v in tags.items()

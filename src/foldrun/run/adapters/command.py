@@ -18,6 +18,7 @@ from foldrun.core import audit
 from foldrun.core.task import PlannedTask
 from foldrun.core.templates import render
 from foldrun.errors import FoldrunError, RunError
+from foldrun.layout import TaskFiles
 from foldrun.run.adapters import inputs as program_inputs
 from foldrun.run.program_files import MetricsFileError, file_path, read_sources
 
@@ -63,7 +64,7 @@ def _predictions_path(task: PlannedTask, tmp: Path, ups: dict[str, str]) -> Path
     if task.stage != "evaluate":
         return tmp / "predictions.csv"
     scored = ups.get("predict") or ups.get("train") or str(tmp)
-    return Path(scored) / "predictions.parquet"
+    return Path(scored) / TaskFiles.PREDICTIONS
 
 
 def rendered(task: PlannedTask, tmp: Path) -> str | None:
@@ -84,7 +85,7 @@ def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
     # lazy: pandas (adapters/common), which a command task's worker needs only here
     from foldrun.run.adapters import common
 
-    defaults = [tmp / "predictions.parquet", tmp / "predictions.csv"]
+    defaults = [tmp / TaskFiles.PREDICTIONS, tmp / "predictions.csv"]
     declared = declared_predictions_file(task, values(task, tmp))
     found = [p for p in (defaults if declared in (None, *defaults) else [declared]) if p.is_file()]
     if not found:
@@ -171,7 +172,7 @@ def read_declared(task: PlannedTask, ctx: ExecContext, found: dict[str, object])
 def _merge_declared(task: PlannedTask, ctx: ExecContext, found: dict[str, object]) -> int:
     """The declared files' metrics into the task's metrics.json (their keys win over the
     program's own file, whose other keys stay)."""
-    path = ctx.tmp / "metrics.json"
+    path = ctx.tmp / TaskFiles.METRICS
     try:
         current = json.loads(path.read_text()) if path.is_file() else {}
     except (OSError, ValueError) as err:
@@ -211,7 +212,7 @@ def _run_program(task: PlannedTask, ctx: ExecContext) -> int:
             if code != 0:
                 return code
     scored = task.stage == "refit" or task.recipe.scores  # no evaluate task scores them
-    if scored and (ctx.tmp / "predictions.parquet").exists():
+    if scored and (ctx.tmp / TaskFiles.PREDICTIONS).exists():
         return _score_here(task, ctx.tmp)
     return 0
 
@@ -247,7 +248,7 @@ def _predict_external(task: PlannedTask, ctx: ExecContext, subset: str) -> int:
                         f"(its {{predictions}} file); it must write them")  # fmt: skip
     rows = read_program_predictions(task, written).assign(subset=subset)  # ids as text
     target.unlink(missing_ok=True)
-    current = ctx.tmp / "predictions.parquet"
+    current = ctx.tmp / TaskFiles.PREDICTIONS
     parts = [pd.read_parquet(current)] if current.is_file() else []
     common.write_predictions(pd.concat([*parts, rows], ignore_index=True), ctx.tmp)
     return 0
@@ -328,7 +329,7 @@ def _evaluate_with_external(task: PlannedTask, ctx: ExecContext) -> int:
     scored = common.with_truth(task, preds[known])
     kept = [part for part in (scored, preds[external & ~known]) if len(part)]
     common.write_predictions(pd.concat(kept) if len(kept) > 1 else kept[0], ctx.tmp)
-    mine = common.read_metrics(ctx.tmp / "metrics.json")
+    mine = common.read_metrics(ctx.tmp / TaskFiles.METRICS)
     ours = common.subset_metrics(task, scored)
     common.merge_metrics(ctx.tmp, {k: v for k, v in ours.items() if k not in mine})
     return 0
@@ -343,7 +344,7 @@ def _run_with_predictions(
     # lazy: pandas (adapters/common), which a command task's worker needs only here
     from foldrun.run.adapters import common
 
-    metrics = ctx.tmp / "metrics.json"
+    metrics = ctx.tmp / TaskFiles.METRICS
     before = common.read_metrics(metrics) if metrics.is_file() else {}
     metrics.unlink(missing_ok=True)
     rows.reset_index(drop=True).to_parquet(copy, index=False)
@@ -414,7 +415,7 @@ def _score_here(task: PlannedTask, tmp: Path) -> int:
 
     from foldrun.run.adapters import common
 
-    preds = pd.read_parquet(tmp / "predictions.parquet")
+    preds = pd.read_parquet(tmp / TaskFiles.PREDICTIONS)
     scored = common.with_truth(task, preds)
     common.write_predictions(scored, tmp)
     common.merge_metrics(tmp, common.subset_metrics(task, scored))

@@ -14,6 +14,7 @@ from foldrun.core.state import metrics_problem
 from foldrun.core.task import PlannedTask
 from foldrun.data.table import read_table
 from foldrun.errors import RunError
+from foldrun.layout import TaskFiles
 from foldrun.results.metrics import compute_metrics
 
 SUBSETS = ("test", "val", "holdout")
@@ -120,14 +121,14 @@ def _multilabel_proba(proba: Any, labels: list[str], out: pd.DataFrame) -> pd.Da
 
 
 def write_predictions(frame: pd.DataFrame, folder: Path) -> Path:
-    path = folder / "predictions.parquet"
+    path = folder / TaskFiles.PREDICTIONS
     frame.reset_index(drop=True).to_parquet(path, index=False)
     return path
 
 
 def read_predictions_file(folder: Path) -> pd.DataFrame | None:
     """A command's predictions.parquet or predictions.csv in `folder`, if it wrote one."""
-    for name in ("predictions.parquet", "predictions.csv"):
+    for name in (TaskFiles.PREDICTIONS, "predictions.csv"):
         path = folder / name
         if path.exists():
             if name.endswith("parquet"):
@@ -169,7 +170,7 @@ def read_metrics(path: Path) -> dict[str, Any]:
 
 def merge_metrics(folder: Path, metrics: dict[str, float]) -> None:
     """Add foldrun's metrics to the task's flat metrics.json (task-defined keys are kept)."""
-    path = folder / "metrics.json"
+    path = folder / TaskFiles.METRICS
     current = read_metrics(path) if path.exists() else {}
     current.update(metrics)
     path.write_text(json.dumps(current, indent=1, allow_nan=True) + "\n")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from foldrun.core.task import PlannedTask
 from foldrun.errors import RunError
+from foldrun.layout import TaskFiles
 from foldrun.run.adapters import command
 from foldrun.run.adapters.inputs import shaped
 
@@ -56,7 +57,7 @@ class FoldContext:
     def log(self, name: str, value: float, step: int | None = None) -> None:
         """Append one value to this task's metrics.jsonl."""
         line = {"name": name, "value": float(value), "step": step, "time": time.time()}
-        with open(self.out / "metrics.jsonl", "a") as fh:
+        with open(self.out / TaskFiles.POINTS, "a") as fh:
             fh.write(json.dumps(line) + "\n")
 
 
@@ -130,7 +131,7 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
 
     if task.stage == "predict":
         shutil.copyfile(
-            common.upstream(task, "train") / "predictions.parquet", ctx.tmp / "predictions.parquet"
+            common.upstream(task, "train") / TaskFiles.PREDICTIONS, ctx.tmp / TaskFiles.PREDICTIONS
         )
         return 0
     fn = common.import_object(str(task.recipe.entry), task)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from foldrun.core.task import PlannedTask
+from foldrun.layout import TaskFiles
 from foldrun.run.adapters import common
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ def describe(task: PlannedTask, ctx: ExecContext) -> str:
 def _scored_stage(task: PlannedTask) -> Path:
     """predict's predictions, or train's for a model without a predict step."""
     stage = "predict" if "predict" in task.recipe.upstream else "train"
-    return common.upstream(task, stage) / "predictions.parquet"
+    return common.upstream(task, stage) / TaskFiles.PREDICTIONS
 
 
 def run(task: PlannedTask, ctx: ExecContext) -> int:

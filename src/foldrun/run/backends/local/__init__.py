@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from foldrun.core import audit, state
 from foldrun.core.task import PlannedTask, Resources
 from foldrun.errors import PlanError
-from foldrun.layout import RunLayout
+from foldrun.layout import RunLayout, TaskFiles
 from foldrun.run.backends.base import Backend, BackendResult, Outcome, RunContext, Steering
 from foldrun.run.backends.local.cancel import POLL_S, Cancelling, tidy
 from foldrun.run.gpus import GpuPool, detect_gpus
@@ -255,7 +255,7 @@ def record_lost_failure(task: PlannedTask, code: int, pid: int, ctx: RunContext)
         if state.read_fingerprint(final) is not None:
             state.recover(final)  # it committed: DONE is whole, only the mark was left
             return
-        with open(final / "train.log", "a") as log:
+        with open(final / TaskFiles.LOG, "a") as log:
             log.write(f"\nfoldrun: {reason}\n")
         previous = state.prev_dir(final, pid)
         state.fail(final, previous if previous.is_dir() else None)
