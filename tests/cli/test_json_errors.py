@@ -10,16 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from foldrun.cli import main
+from tests.reliability.helpers import main_in_process
 from tests.run.helpers import toy_project
 
-
-def _foldrun(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as ended:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(ended.value.code or 0), out, err
+_foldrun = main_in_process  # (exit code, stdout, stderr) of foldrun in this process
 
 
 @pytest.mark.parametrize("command", ["run", "status"])

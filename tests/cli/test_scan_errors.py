@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from foldrun.cli import main
+from tests.reliability.helpers import main_in_process
 
 PATTERN = "{subject}_{record}.jpg"
 
 
-def _foldrun(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as ended:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(ended.value.code or 0), out, err
+_foldrun = main_in_process  # (exit code, stdout, stderr) of foldrun in this process
 
 
 @pytest.fixture

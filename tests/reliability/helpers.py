@@ -235,3 +235,16 @@ def tree(root: Path) -> dict[str, int]:
         str(p.relative_to(root)): (p.stat().st_size if p.is_file() else -1)
         for p in sorted(root.rglob("*"))
     }
+
+
+def main_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`foldrun *args` through the console script's main() in this process, its output read
+    from pytest's capsys: (exit code, stdout, stderr). For tests that only look at an exit
+    code and a message; invoke() where the cwd, environment or warnings matter."""
+    from foldrun.cli import main
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as ended:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(ended.value.code or 0), out, err

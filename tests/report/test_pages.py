@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from foldrun.cli import main
 from tests.fixtures.synthetic_run import RunShape, write_run
+from tests.reliability.helpers import main_in_process
 
 # 30 rows, 2 positives, plain k-fold: one of the 3 test parts holds no positive
 SPEC = """name = "rare"
@@ -35,12 +35,7 @@ estimator = "sklearn.naive_bayes:GaussianNB"
 """
 
 
-def _foldrun(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as ended:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(ended.value.code or 0), out, err
+_foldrun = main_in_process  # (exit code, stdout, stderr) of foldrun in this process
 
 
 @pytest.fixture(scope="module")
