@@ -157,15 +157,23 @@ def one_case(case: str, args: argparse.Namespace, tmp: Path) -> dict[str, list]:
     for _ in range(args.repeats):
         out = tmp / f"{case}-xargs"
         shutil.rmtree(out, ignore_errors=True)
-        rows["xargs"].append(time_xargs(commands(split_dir, out, case, args.folds), out))
-        rows["foldrun"].append(time_foldrun(project, case, args.folds))
+        _add(rows, case, "xargs", time_xargs(commands(split_dir, out, case, args.folds), out))
+        _add(rows, case, "foldrun", time_foldrun(project, case, args.folds))
         if args.before:
-            rows["foldrun-before"].append(time_foldrun(project, case, args.folds, args.before))
+            _add(rows, case, "foldrun-before",
+                 time_foldrun(project, case, args.folds, args.before))  # fmt: skip
         if args.snakemake:
             work = tmp / f"{case}-snakemake"
             per_fold = commands(split_dir, work / "out", case, args.folds)
-            rows["snakemake"].append(time_snakemake(args.snakemake, per_fold, case, work))
+            _add(rows, case, "snakemake", time_snakemake(args.snakemake, per_fold, case, work))
     return rows
+
+
+def _add(rows: dict[str, list], case: str, tool: str, times: tuple[float, float, float]) -> None:
+    """Keep a measurement and print it now: a long run cut short still says what it had."""
+    rows[tool].append(times)
+    print(f"  {case} {tool}: wall {times[0]:.2f} s, cpu {times[1]:.2f} s, load {times[2]:.1f}",
+          flush=True)  # fmt: skip
 
 
 def _split_dir(project: Path) -> Path:
