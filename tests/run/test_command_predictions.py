@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from foldrun.errors import RunError
 from foldrun.run.adapters.command import _convert_predictions
 from tests.run.helpers import cancer_table, task, write_split
 
@@ -57,7 +58,7 @@ def test_a_column_the_file_lacks_is_one_line(tmp_path: Path, fold: pd.DataFrame)
     planned, folder = _predict(tmp_path, {"id": "record_id", "proba": "prob"})
     pd.DataFrame({"record_id": fold["id"], "probability": 0.5}).to_csv(
         folder / "predictions.csv", index=False)  # fmt: skip
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(RunError) as err:  # the task fails with this one line
         _convert_predictions(planned, folder)
     assert str(err.value) == (f"the predictions file {folder}/predictions.csv has no column "
                               "'prob' (columns: record_id, probability); fix "
