@@ -19,9 +19,12 @@ fi
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e ".[all]"
 .venv/bin/ruff check src tests benchmarks
-# FOLDRUN_TEST_WORKERS=2: the tests on 2 pytest-xdist workers (the SLURM tests together on one,
-# tests/conftest.py); FOLDRUN_KILL_SEEDS=all: every seed of the kill tests, not the sample
-if [ -n "${FOLDRUN_TEST_WORKERS:-}" ]; then
-  set -- -n "$FOLDRUN_TEST_WORKERS" --dist loadgroup "$@"
+# The tests run on one pytest-xdist worker per CPU core, at most 2 (the SLURM tests together on
+# one worker, tests/conftest.py); FOLDRUN_TEST_WORKERS=0 runs them in this process, one after
+# another. FOLDRUN_KILL_SEEDS=all: every seed of the kill tests, not the sample.
+workers="${FOLDRUN_TEST_WORKERS:-$(( $(nproc) < 2 ? $(nproc) : 2 ))}"
+if [ "$workers" -gt 1 ]; then
+  set -- -n "$workers" --dist loadgroup "$@"
 fi
-.venv/bin/python -m pytest -q "$@"
+# the 25 slowest tests are listed at the end: where the suite's time goes
+.venv/bin/python -m pytest -q --durations=25 "$@"
