@@ -259,11 +259,14 @@ class Project:
         """Every problem of the spec, its data, split, models and templates; writes nothing."""
         # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.plan.check import check_spec, summary
+        from foldrun.run.gpus import unmet_gpu_problem
         from foldrun.spec.load import parse_spec
 
         with user_output_to_stderr():  # user code imported to check it may print
             spec, problems = parse_spec(self.spec_path)
             found = check_spec(self.spec_path, (spec, list(problems)))
+            if spec is not None and not found:
+                found = [p for p in [unmet_gpu_problem(self.spec_path, spec)] if p]
             lines = tuple(p.line() for p in found)
             text = "" if lines else summary(self.spec_path, spec)
         return CheckResult(self.spec_path, lines, text, None if lines else spec)

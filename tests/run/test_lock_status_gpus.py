@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from foldrun.api import Project
 from foldrun.core import state
 from foldrun.core.task import TaskState
 from foldrun.errors import RunError
-from foldrun.run import lock
+from foldrun.run import gpus, lock
 from foldrun.run.gpus import GpuPool, detect_gpus, parse_gpus
 from foldrun.run.status import collect
 from foldrun.run.worker import execute_planned
-from tests.run.helpers import task
+from tests.run.helpers import task, toy_project
 
 
 def test_lock_refuses_a_second_holder_and_names_it(tmp_path: Path) -> None:
@@ -106,3 +107,28 @@ def test_status_states(tmp_path: Path) -> None:
     rows = {r.key: r for r in collect(plan, {pending.key: TaskState.RUNNING})}
     assert rows[pending.key].state == TaskState.RUNNING
     assert rows[stale.key].fold == "fold_00"
+
+
+@pytest.mark.parametrize(("resources", "slurm", "refused"), [
+    ("resources = { gpus = 1 }", "", True),
+    ("resources = { gpus = 1, gpus_optional = true }", "", False),  # runs on CPU here
+    ("resources = { gpus = 1 }", "[slurm]\npartition = \"gpu\"\n", False),  # for a cluster
+    ("", "", False),
+])
+def test_check_refuses_a_gpu_task_no_machine_here_can_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resources: str, slurm: str, refused: bool
+) -> None:
+    spec = toy_project(tmp_path / "p")
+    text = spec.read_text().replace("[models.toy]\n", f"{slurm}[models.toy]\n{resources}\n")
+    spec.write_text(text)
+    monkeypatch.setattr(gpus, "detect_gpus", lambda: ())  # a machine without a GPU
+    result = Project(spec).check()
+    if refused:
+        assert result.problems == (
+            f"{spec}: models.toy.resources.gpus: asks for a GPU, this machine has none "
+            "(nvidia-smi finds none) and the spec has no [slurm] table; set "
+            "resources.gpus_optional = true to run it on CPU where there is no GPU, or add a "
+            "[slurm] table to run it on a cluster",)
+    else:
+        assert result.problems == ()
+    assert not (tmp_path / "p" / "runs").exists()  # check writes nothing

@@ -368,7 +368,7 @@ class _Builder:
             repeat=repeat,
             stage=stage,
             deps=deps,
-            resources=_resources(self.spec, model, stage),
+            resources=stage_resources(self.spec, model, stage),
             fingerprint=fingerprint(
                 _payload(recipe, stage), self._upstream_fingerprints(stage, deps)
             ),
@@ -504,7 +504,7 @@ def _payload(recipe: TaskRecipe, stage: str) -> dict[str, Any]:
     return payload
 
 
-def _resources(spec: Spec, model: ModelSpec, stage: str) -> Resources:
+def stage_resources(spec: Spec, model: ModelSpec, stage: str) -> Resources:
     """defaults <- model <- stage. evaluate is foldrun's own light stage: defaults <- its
     stage table only (a GPU model's evaluate needs no GPU). refit inherits train's table."""
     defaults = spec.defaults.resources

@@ -5,8 +5,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from foldrun.core.task import STAGES, Resources
 from foldrun.errors import RunError
+
+if TYPE_CHECKING:
+    from foldrun.spec.model import Spec
+    from foldrun.spec.problems import Problem
 
 
 def parse_gpus(text: str | None) -> tuple[int, ...] | None:
@@ -68,3 +75,29 @@ class GpuPool:
 
 def cuda_visible(ids: Sequence[int]) -> str:
     return ",".join(str(i) for i in ids)
+
+
+def unmet_gpu_problem(spec_path: Path, spec: Spec) -> Problem | None:
+    """`check`'s line for a model whose tasks must have a GPU (resources.gpus without
+    gpus_optional) when this machine has none and the spec has no [slurm] table: nothing
+    here could run them (the local run refuses them too), so check says so now."""
+    # lazy: the CLI's option parsing imports this module; spec and plan code load pydantic
+    from foldrun.plan.graph import stage_resources
+    from foldrun.spec.problems import Problem
+
+    if spec.slurm is not None:
+        return None
+    needing = [name for name, model in spec.models.items()
+               if any(_must_have_gpu(stage_resources(spec, model, s)) for s in STAGES)]
+    if not needing or detect_gpus():
+        return None
+    return Problem(
+        "asks for a GPU, this machine has none (nvidia-smi finds none) and the spec has no "
+        "[slurm] table; set resources.gpus_optional = true to run it on CPU where there is no "
+        "GPU, or add a [slurm] table to run it on a cluster",
+        file=str(spec_path), key=f"models.{needing[0]}.resources.gpus",
+    )
+
+
+def _must_have_gpu(resources: Resources) -> bool:
+    return resources.gpus > 0 and not resources.gpus_optional
