@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from foldrun.cli import main
+from tests.reliability.helpers import main_in_process
 
 SPEC = """name = "cur"
 [data]
@@ -65,12 +65,7 @@ def project(template: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(template, tmp_path / "p")) / "foldrun.toml"
 
 
-def _foldrun(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as ended:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(ended.value.code or 0), out, err
+_foldrun = main_in_process  # (exit code, stdout, stderr) of foldrun in this process
 
 
 def _edit(spec: Path, old: str, new: str) -> None:
