@@ -96,8 +96,20 @@ def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
         preds = read_program_predictions(task, found[0])
     if preds is None or "id" not in preds:
         raise ValueError("the predictions file must have an `id` column")
+    if problem := common.values_problem(preds, _program_columns(task)):  # before any scoring
+        raise ValueError(f"the predictions file {found[0].name} {problem}")
     common.write_predictions(common.assign_subsets(task, preds), tmp)
     (tmp / "predictions.csv").unlink(missing_ok=True)
+
+
+def _program_columns(task: PlannedTask) -> dict[str, str]:
+    """foldrun's prediction columns -> the program's names for them (errors name the latter)."""
+    if task.recipe.predictions is None:
+        return {}
+    from foldrun.spec.outputs import PredictionsSpec  # lazy: pydantic, as in _in_contract
+
+    renames = PredictionsSpec.model_validate(task.recipe.predictions).renames()
+    return {ours: theirs for theirs, ours in renames.items()}
 
 
 def declared_predictions_file(task: PlannedTask, found: dict[str, object]) -> Path | None:

@@ -181,7 +181,7 @@ def with_truth(task: PlannedTask, preds: pd.DataFrame) -> pd.DataFrame:
     id_col = data_info(task)["id"]
     cols = targets(task)
     if problem := ids_problem(task, preds):
-        raise RunError(f"the predictions do not match the fold: {problem}", key=task.key)
+        raise RunError(f"the predictions cannot be scored: {problem}", key=task.key)
     parts = []
     for subset, group in preds.groupby("subset", sort=False):
         path = input_path(task, str(subset))
@@ -206,7 +206,10 @@ def ids_problem(task: PlannedTask, preds: pd.DataFrame, required: tuple[str, ...
     """'' when the predictions of each subset they hold (and of each `required` one) cover
     that subset's manifest ids exactly once, ids compared as text (`007` is not `7`); else
     what is wrong, in one line. THE check of a fold's predictions against the fold (the
-    worker asks it of every task that leaves predictions; scoring asks it again)."""
+    worker asks it of every task that leaves predictions; scoring asks it again): an
+    empty or NaN prediction fails it too (values_problem)."""
+    if problem := values_problem(preds):
+        return problem
     subsets = preds["subset"].astype(str) if "subset" in preds else pd.Series("test", preds.index)
     keys = id_key(preds["id"]) if "id" in preds else pd.Series("", preds.index)
     for subset in dict.fromkeys([*required, *subsets.unique()]):
@@ -216,6 +219,28 @@ def ids_problem(task: PlannedTask, preds: pd.DataFrame, required: tuple[str, ...
         expected = id_key(read_manifest(path, task)[data_info(task)["id"]])
         if problem := coverage(expected, keys[(subsets == subset).to_numpy()]):
             return f"{subset} predictions {problem}; predict each {subset} id exactly once"
+    return ""
+
+
+def is_prediction_column(column: object) -> bool:
+    """`pred`, `score`, `proba_<class>`, `pred_<label>`: the columns that hold predictions."""
+    name = str(column)
+    return name in ("pred", "score") or name.startswith(("proba_", "pred_"))
+
+
+def values_problem(preds: pd.DataFrame, names: dict[str, str] | None = None) -> str:
+    """'' unless a prediction column has empty or NaN rows; else the column, how many rows
+    and three of their ids. Such a row predicts nothing: scored, NaN >= 0.5 made it the
+    negative class and the fold's accuracy wrong while roc_auc went NaN (hostile r4 #1).
+    `names`: a column's name in the program's file, when it is not foldrun's."""
+    for column in filter(is_prediction_column, preds.columns):
+        empty = preds[column].isna().to_numpy()
+        if empty.any():
+            ids = id_key(preds["id"][empty]) if "id" in preds else pd.Series(dtype=str)
+            shown = ", ".join(repr(v) for v in ids.tolist()[:3])
+            shown_column = (names or {}).get(str(column), str(column))
+            return (f"column {shown_column!r}: {int(empty.sum())} empty or NaN predictions "
+                    f"(ids {shown}); predict every row")  # fmt: skip
     return ""
 
 
