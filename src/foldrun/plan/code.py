@@ -8,7 +8,8 @@ statically (`ast`) and transitively inside the spec's folder tree: editing `src/
 imported two levels down by `train.py`, makes the tasks that run `train.py` stale. `code =
 ["src/", "configs/base.yaml", "conf/*.yaml"]` (a model's, or `[defaults]`) adds files,
 folders and globs. Editing one makes those tasks `stale`, since folds of one result must
-come from the same code. Installed packages are not hashed (their version is the user's
+come from the same code. The modules of `[report] scorers` are code of the stages that
+score (evaluate, refit). Installed packages are not hashed (their version is the user's
 environment, not the experiment): the versions of those imported are recorded in the
 task's folder instead (`packages.json`). `[defaults] fingerprint_code = false` turns it
 off.

@@ -415,7 +415,10 @@ class _Builder:
             # `code` entries go with the stages that run the user's code
             runs = template is not None or any(objects)
             declared = [*self.spec.defaults.code, *model.code] if runs else []
-            files = code_files(spec_dir, template, objects, declared)
+            # the stages that score run `[report] scorers` too: an edited scorer module makes
+            # them stale (hostile r4 #3); none, no change to any fingerprint
+            scorers = list(self.common.scorers.values()) if stage in SCORING_STAGES else []
+            files = code_files(spec_dir, template, [*objects, *scorers], declared)
             self._code_cache[key] = code_hashes(spec_dir, files, self.hashes)
             self._packages[key] = imported_packages(spec_dir, files)
         return dict(self._code_cache[key])
@@ -473,6 +476,9 @@ def declared_outputs(
     return []
 
 
+SCORING_STAGES = ("evaluate", "refit")  # the stages that call `[report] scorers`
+
+
 def _payload(recipe: TaskRecipe, stage: str) -> dict[str, Any]:
     """What the fingerprint covers: no absolute paths, so a moved run folder stays done.
     The keys are those of the dict tasks carried before TaskRecipe (`task`: the problem
@@ -492,7 +498,7 @@ def _payload(recipe: TaskRecipe, stage: str) -> dict[str, Any]:
     }
     if recipe.code:  # absent when no file of the user's runs: such fingerprints stay as they were
         payload["code"] = recipe.code
-    if recipe.scorers and stage in ("evaluate", "refit"):  # the stages that score
+    if recipe.scorers and stage in SCORING_STAGES:
         payload["scorers"] = recipe.scorers
     if recipe.program_inputs:  # absent unless the model declares how its inputs look
         payload["program_inputs"] = recipe.program_inputs
