@@ -23,6 +23,15 @@ def test_live_progress_counts_and_running_tasks() -> None:
     progress.stop()
 
 
+def test_a_task_the_race_cancelled_is_not_pending() -> None:
+    progress = LiveProgress(["a", "b", "c"], console=Console(file=io.StringIO()))
+    progress("started", "a")
+    progress("cancelled", "a")  # running when its variant was stopped
+    progress("cancelled", "b")  # never started
+    assert progress._counts() == "done 0  running 0  failed 0  cancelled 2  pending 1"
+    assert progress.progress.tasks[0].completed == 2
+
+
 def test_progress_is_off_without_a_terminal() -> None:
     assert live_progress_factory(enabled=False) is None
     factory = live_progress_factory(enabled=True)

@@ -1,4 +1,5 @@
-"""The live display of a local run: done/running/failed/pending counts, ETA, running tasks.
+"""The live display of a local run: done/running/failed/cancelled/pending counts, ETA,
+running tasks.
 
 Off when stdout is not a terminal (logs and CI stay clean); the runner's final summary
 is printed either way.
@@ -25,7 +26,7 @@ class LiveProgress:
         self.console = console or Console(stderr=True)
         self.total = len(keys)
         self.running: dict[str, float] = {}
-        self.done = self.failed = 0
+        self.done = self.failed = self.cancelled = 0  # cancelled: a variant the race stopped
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -44,10 +45,12 @@ class LiveProgress:
         )
 
     def _counts(self) -> str:
-        pending = self.total - self.done - self.failed - len(self.running)
+        ended = self.done + self.failed + self.cancelled
+        pending = self.total - ended - len(self.running)
+        cancelled = f"  cancelled {self.cancelled}" if self.cancelled else ""
         return (
             f"done {self.done}  running {len(self.running)}  "
-            f"failed {self.failed}  pending {pending}"
+            f"failed {self.failed}{cancelled}  pending {pending}"
         )
 
     def _render(self) -> RenderableType:
@@ -68,8 +71,10 @@ class LiveProgress:
             self.done += 1
         elif event == "failed":
             self.failed += 1
-        if event in ("done", "failed"):
-            self.progress.update(self.bar, completed=self.done + self.failed)
+        elif event == "cancelled":
+            self.cancelled += 1
+        if event in ("done", "failed", "cancelled"):
+            self.progress.update(self.bar, completed=self.done + self.failed + self.cancelled)
 
     def start(self) -> None:
         self.live.start()
