@@ -198,10 +198,11 @@ def test_killed_worker_leaves_no_done_and_is_rerun(tmp_path: Path) -> None:
     )
     result = _run(tmp_path, [t])
     assert result.exit_code == 1 and not (t.task_dir / "DONE").exists()
-    assert state.disk_state(t.task_dir, t.fingerprint).value == "pending"
-    # the killed worker's attempt, marked with its (dead) pid, never counted
-    pid = state.attempt_pid(t.task_dir)
-    assert pid is not None and not state.pid_alive(pid)
+    # failed as the run said (was: `pending` in status, the dead worker's mark left): the
+    # attempt kept as train.failed with the signal, as a task the worker saw fail
+    assert state.disk_state(t.task_dir, t.fingerprint).value == "failed"
+    assert state.attempt_pid(t.task_dir) is None
+    assert "killed by SIGKILL" in (state.failed_dir(t.task_dir) / "train.log").read_text()
     again = _run(tmp_path, [t])
     assert again.exit_code == 0 and state.read_fingerprint(t.task_dir) == t.fingerprint
     assert state.attempt_pid(t.task_dir) is None and not state.tmp_dirs(t.task_dir)

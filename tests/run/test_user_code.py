@@ -131,7 +131,10 @@ def test_a_killed_task_is_not_shown_with_an_older_attempt_s_log(tmp_path: Path) 
     run = foldrun("run", str(spec), "--stages", "train", "--folds", "0", cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "OLD-BOOM" not in run.stderr
-    assert "its process ended without a log (killed, or no disk space?)" in run.stderr
+    # recorded as the task's failure, with the signal, as the worker would have
+    assert "killed by SIGKILL" in run.stderr
+    failed = tmp_path / "runs/toy/tasks/fn/default/fold_00/train.failed"
+    assert "killed by SIGKILL" in (failed / "train.log").read_text()
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ import sys
 import time
 import traceback
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -203,6 +203,54 @@ def _redirected(fd: int) -> Iterator[None]:
         os.dup2(saved[1], 2)
         os.close(saved[0])
         os.close(saved[1])
+
+
+# A reused slot of the local backend (zygote.py) runs task after task in one process: what
+# earlier tasks left there (a scorer's cache, memory Python keeps) is not this task's peak.
+# The slot calls `reset_peak` before each task; None: the peak could not be started again
+# (no /proc/self/clear_refs), so this process has no peak of the task's own to record.
+_SLOT_LEFTOVER_MB: list[float | None] = [0.0]
+
+
+def rss_mb() -> float | None:
+    """This process's resident memory of its own now (not the file pages a fresh process
+    would read in too: libraries' code), Linux /proc; None where it cannot be read."""
+    try:
+        with open("/proc/self/status") as fh:
+            line = next(x for x in fh if x.startswith("RssAnon:"))
+    except (OSError, StopIteration):
+        return None
+    return int(line.split()[1]) / 1024
+
+
+def reset_peak(base_mb: float | None) -> None:
+    """In a reused slot, before a task: start the peak (ru_maxrss) again from what the
+    process holds now (Linux: clear_refs 5), and remember how much of that earlier tasks
+    left above `base_mb` (the slot's memory before its first task): run_in takes it off, so
+    peak_mb is what this task would have peaked at in a fresh slot."""
+    _trim_heap()  # memory freed but kept by malloc is no earlier task's: the next reuses it
+    now = rss_mb()
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        _SLOT_LEFTOVER_MB[0] = None
+        return
+    _SLOT_LEFTOVER_MB[0] = max(0.0, now - base_mb) if now and base_mb else 0.0
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free memory back to the system (glibc malloc_trim), where it can."""
+    import ctypes  # lazy: only a reused slot calls this, once a task
+
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _own_peak(peak_mb: float) -> float | None:
+    """The task's peak: the process's, less what earlier tasks of a slot left there."""
+    leftover = _SLOT_LEFTOVER_MB[0]
+    return None if leftover is None else max(peak_mb - leftover, 0.0)
 
 
 def _usage() -> tuple[float, float, float]:
@@ -440,7 +488,7 @@ def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int])
     cpu1, self_mb, kids_mb = _usage()
     # a command task's memory is its child's; an in-process one's is this worker's
     kids_mb = kids_mb if ctx.child_peak_mb is None else ctx.child_peak_mb
-    peak_mb = self_mb if _adapter(task).IN_PROCESS else kids_mb
+    peak_mb = _own_peak(self_mb) if _adapter(task).IN_PROCESS else kids_mb
     _write_json(
         tmp / TaskFiles.RESOURCES,
         {
@@ -448,7 +496,7 @@ def run_in(task: PlannedTask, tmp: Path, layout: RunLayout, gpus: Sequence[int])
             "ended": datetime.now().astimezone().isoformat(timespec="milliseconds"),
             "wall_s": round(time.perf_counter() - t0, 4),
             "cpu_s": round(cpu1 - cpu0, 4),
-            "peak_mb": round(peak_mb, 1),
+            "peak_mb": None if peak_mb is None else round(peak_mb, 1),
             "exit_code": code,
             "host": socket.gethostname(),
             "gpus": list(gpus),

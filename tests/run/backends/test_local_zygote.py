@@ -16,11 +16,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from foldrun.core import state
+from foldrun.core.task import TaskState
+from foldrun.layout import RunLayout
 from foldrun.run.backends.local import runs_in_slot
-from foldrun.run.backends.local.zygote import _reset_peak
 from foldrun.run.options import RunOptions
 from foldrun.run.runner import run_planned
-from foldrun.run.worker import checkpoint_dir
+from foldrun.run.status import task_state
+from foldrun.run.worker import checkpoint_dir, reset_peak, rss_mb
 from tests.run.helpers import cancer_table, chain, write_split
 
 FEATURES = ["mean_radius", "mean_texture", "worst_area"]
@@ -95,10 +97,75 @@ def test_a_slot_records_each_task_peak_not_the_largest_before(tmp_path: Path) ->
             block[:: 4096] = b"x" * len(block[:: 4096])
             del block
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            _reset_peak()
+            reset_peak(rss_mb())
             after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             code = 0 if before > 300 and after < before - 250 else 3
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+# a scorer that crashes the process scoring it (a C extension's segfault) the first time
+CRASHY = """
+import os, signal
+
+def score(y_true, y_pred):
+    seen = os.path.join(os.environ["FOLDRUN_RUN_DIR"], "crashed")
+    if not os.path.exists(seen):
+        open(seen, "w").close()
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return 1.0
+"""
+
+
+def test_a_slot_that_dies_mid_task_records_the_task_failed(tmp_path: Path) -> None:
+    write_split(tmp_path, cancer_table(), folds=2)
+    (tmp_path / "crashy.py").write_text(CRASHY)
+    meta = {**_meta(), "scorers": {"boom": "crashy:score"}}
+    tasks = [t for fold in range(2) for t in chain(tmp_path, "lr", fold, **meta)]
+    result = run_planned(tmp_path / "foldrun.toml", tmp_path, {t.key: t for t in tasks},
+                         RunOptions(jobs=1, gpus=()))  # fmt: skip
+    assert result.exit_code != 0 and result.counts["failed"] == 1
+    crashed, fine = (t for t in tasks if t.stage == "evaluate")
+    # as a forked task's death: kept as evaluate.failed with the signal in its log and in
+    # the audit log, no running mark of the dead slot left, status `failed`
+    failed = state.failed_dir(crashed.task_dir)
+    assert "killed by SIGSEGV" in (failed / "train.log").read_text()
+    audit_log = RunLayout(tmp_path).audit_log.read_text()
+    assert "| lr/default | evaluate | failed | killed by SIGSEGV" in audit_log
+    assert state.attempt_pid(crashed.task_dir) is None
+    assert task_state(crashed, {})[0] == TaskState.FAILED
+    assert [f.key for f in result.failures] == [crashed.key]
+    assert "killed by SIGSEGV" in " ".join(result.failures[0].tail)
+    # the next evaluate got a fresh slot and committed
+    assert state.read_fingerprint(fine.task_dir) == fine.fingerprint
+
+
+# a scorer that keeps what it allocates (a cache, a leak): each task adds ~50 MB to the slot
+LEAKY = """
+import numpy as np
+
+KEEP = []
+
+def score(y_true, y_pred):
+    KEEP.append(np.ones(50 * 2**20 // 8))
+    return 1.0
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="Linux only")
+def test_peak_mb_of_slot_tasks_is_each_task_s_own(tmp_path: Path) -> None:
+    write_split(tmp_path, cancer_table(), folds=3)
+    (tmp_path / "leaky.py").write_text(LEAKY)
+    meta = {**_meta(), "scorers": {"leak": "leaky:score"}}
+    tasks = [t for fold in range(3) for t in chain(tmp_path, "lr", fold, **meta)]
+    result = run_planned(tmp_path / "foldrun.toml", tmp_path, {t.key: t for t in tasks},
+                         RunOptions(jobs=1, gpus=()))  # fmt: skip
+    assert result.exit_code == 0
+    peaks = [json.loads((t.task_dir / "resources.json").read_text())["peak_mb"]
+             for t in tasks if t.stage == "evaluate"]  # fmt: skip
+    # the same work each: the same peak (was +50 MB per task the slot ran before), and
+    # the 50 MB the scorer allocates are in it
+    assert max(peaks) - min(peaks) < 20, peaks
+    assert min(peaks) > 50, peaks

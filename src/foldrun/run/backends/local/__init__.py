@@ -30,7 +30,7 @@ from foldrun.layout import RunLayout, TaskFiles
 from foldrun.run.backends.base import Backend, BackendResult, Outcome, RunContext, Steering
 from foldrun.run.backends.local.cancel import POLL_S, Cancelling, tidy
 from foldrun.run.gpus import GpuPool, detect_gpus
-from foldrun.run.worker import builtin_evaluate, task_folder, task_lock
+from foldrun.run.worker import builtin_evaluate, exit_text, task_folder, task_lock
 
 # progress callback: (event, key) with event in "started", "done", "failed", "retry",
 # "cancelled"
@@ -239,16 +239,14 @@ def _exit_line(data: bytes) -> tuple[str, int, int] | None:
 
 
 def record_lost_failure(task: PlannedTask, code: int, pid: int, ctx: RunContext) -> None:
-    """A task process that exited by itself without committing or keeping its failure
-    (os._exit() in user code) left its attempt: keep it as `<stage>.failed` with the
-    reason in its log, and say so in the audit log, as the worker would have."""
+    """A task process that ended without committing or keeping its failure (os._exit() in
+    user code; a crash or a kill: a scorer's segfault ends the reused slot it ran in) left
+    its attempt: keep it as `<stage>.failed` with the reason in its log, and say so in the
+    audit log, as the worker would have. Only an attempt marked with that dead pid."""
     final = task_folder(task)
     if state.attempt_pid(final) != pid:
         return  # the worker recorded its own outcome
-    reason = (
-        f"the task process exited with code {code} before foldrun could record the result "
-        "(os._exit() in the task?)"
-    )
+    reason = _lost_reason(code)
     with task_lock(final):
         if state.attempt_pid(final) != pid or state.pid_alive(pid):
             return
@@ -260,6 +258,15 @@ def record_lost_failure(task: PlannedTask, code: int, pid: int, ctx: RunContext)
         previous = state.prev_dir(final, pid)
         state.fail(final, previous if previous.is_dir() else None)
     audit.append(RunLayout(ctx.run_dir).audit_log, task.key, "failed", reason)
+
+
+def _lost_reason(code: int) -> str:
+    """`killed by SIGSEGV (...)` for a signal (negative code), else the exit code."""
+    if code < 0:
+        return (f"{exit_text(code)} (the task's process died before foldrun could record the "
+                "result: a crash in native code, or killed from outside)")  # fmt: skip
+    return (f"the task process exited with code {code} before foldrun could record the result "
+            "(os._exit() in the task?)")  # fmt: skip
 
 
 def worker_argv(ctx: RunContext, key: str, gpus: Sequence[int]) -> list[str]:
@@ -410,7 +417,7 @@ class LocalBackend(Backend):
             if self.cancels.ended(job.ident) and ended[1] != 0:  # (0: it committed first)
                 self._undo_cancelled(job, schedule, ctx, result)
                 continue
-            if ended[1] > 0:  # a kill (negative) is an interruption: the task stays pending
+            if ended[1] != 0:  # the runner's own stop is _stop's: a kill here is a failure
                 record_lost_failure(job.task, ended[1], ended[2], ctx)
             self._finished(job, ended[1], schedule, ctx, result, attempts)
 

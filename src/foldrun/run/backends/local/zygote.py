@@ -132,9 +132,10 @@ def _slot_loop(requests: int, replies: int, server: _Server) -> None:
     code = 0
     try:
         _child_setup(server.log_path, server.own_fds())
+        base = worker.rss_mb()  # the slot's own memory: what earlier tasks add is not theirs
         with os.fdopen(requests, "rb") as lines:
             for line in lines:
-                _reset_peak()
+                worker.reset_peak(base)
                 code = _run_request(json.loads(line))
                 _flush()
                 os.write(replies, f"{code}\n".encode())
@@ -145,15 +146,6 @@ def _slot_loop(requests: int, replies: int, server: _Server) -> None:
     finally:
         _flush()
         os._exit(code)
-
-
-def _reset_peak() -> None:
-    """Start the slot's peak memory (ru_maxrss, the peak_mb of an in-process task's
-    resources.json) again from what it holds now, so each task records its own peak, not
-    the largest of the tasks the slot ran before (Linux: clear_refs 5; elsewhere the
-    peak stays the slot's)."""
-    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")
 
 
 def _new_slot(server: _Server) -> _Slot:
