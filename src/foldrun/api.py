@@ -276,8 +276,7 @@ class Project:
         # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.run.status import planned_status
 
-        # the plan an unchanged spec's query or report kept (plan/cache.py), else planned (a
-        # run keeps none: its export and summary read the plan it ran, Project.run)
+        # the plan an unchanged spec's query, report or run kept (plan/cache.py), else planned
         run_dir, rows = planned_status(self._load(), self.spec_path)
         infos = tuple(TaskInfo.of(r) for r in rows)
         return Status(run_dir, infos)
@@ -301,6 +300,7 @@ class Project:
         raised. A run that finished (not a dry run, not a SLURM run left without waiting)
         is exported to MLflow when the spec's [mlflow] asks for it (`outcome.exported`)."""
         # lazy: one command's work each (status loads no pydantic, no matplotlib)
+        from foldrun.plan import cache
         from foldrun.run.options import RunOptions
         from foldrun.run.runner import plan_run, run_planned
         from foldrun.spec.load import read_document
@@ -311,8 +311,12 @@ class Project:
         options.check()  # before the spec is loaded, as the runner checks them
         spec = self._load()
         raw = read_document(spec.path)  # the keys the export and the summary take as written
-        run_dir, tasks = plan_run(spec, options)
+        digest = cache.digest(spec)  # the plan it runs, kept for the next status (cache.py)
+        with cache.recording() as read:
+            run_dir, tasks = plan_run(spec, options)
+        made = None if dry_run else cache.planned(spec, digest, read)
         result = run_planned(spec.path, run_dir, tasks, options, self._listener)
+        cache.keep_run_plan(spec, made, tasks.values())
         if dry_run or not (backend == "local" or wait):  # nothing finished to export
             return RunOutcome.of(result, dry_run)
         source = _run_source(spec, raw, tasks)

@@ -4,6 +4,7 @@ model's code), a damaged cache file, or a task folder changed after it was kept,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -12,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
+import foldrun as fr
+from foldrun.errors import FoldrunError
 from foldrun.plan import build_plan, cache
+from foldrun.run import runner
 from foldrun.spec import load_spec
-from tests.reliability.helpers import invoke
+from tests.reliability.helpers import invoke, main_in_process
 
 QUERY = "SELECT model, variant, fold, stage, state FROM tasks ORDER BY ALL"
 METRICS = ("SELECT fold, metric, value FROM metrics WHERE stage = 'evaluate' AND fold >= 0 "
@@ -162,3 +166,88 @@ def test_a_spec_the_cache_cannot_key_is_planned_as_before(
     monkeypatch.setattr(cache, "_spec_digest", fails)
     rows, plan = cache.rows(load_spec(spec), keep=True)
     assert plan is not None and rows == _planned(spec) and not _kept(spec).exists()
+
+
+def _counted(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Each planning the cache does (foldrun.plan.build_plan, which cache.rows calls)."""
+    import foldrun.plan
+
+    planned: list[object] = []
+    real = foldrun.plan.build_plan
+
+    def counting(spec: object, *args: object, **kwargs: object) -> object:
+        planned.append(spec)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(foldrun.plan, "build_plan", counting)
+    return planned
+
+
+def test_report_and_query_after_a_report_use_the_kept_plan(
+    spec: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hostile r4: writing report/ (or results/) in the run folder changed its mtime, and
+    the cache was keyed on it, so report after report and query after report planned."""
+    _run("query", str(spec), QUERY)
+    assert _kept(spec).is_file()
+    planned = _counted(monkeypatch)
+    for args in (("report", str(spec)), ("report", str(spec)), ("query", str(spec), QUERY)):
+        code, _out, err = main_in_process(capsys, *args)
+        assert code == 0, err
+    assert (spec.parent / "runs/toy/report").is_dir() and planned == []
+    assert cache.rows(load_spec(spec), keep=False)[1] is None and planned == []
+
+
+@pytest.mark.parametrize("edit", ["samples.csv", "runs/toy/split/fold_00/test.csv",
+                                  "runs/toy/split/folds.parquet", "runs/toy/new.txt"])
+def test_an_input_changed_after_a_report_plans_again(
+    spec: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    edit: str,
+) -> None:
+    """Leaving foldrun's outputs out of the key leaves every input in: the data table, a
+    split file, or a new name in the run folder (planning may look for it) plans again."""
+    _run("query", str(spec), QUERY)
+    assert main_in_process(capsys, "report", str(spec))[0] == 0
+    path = spec.parent / edit
+    with path.open("ab") as out:  # appended: a changed size, whatever the clock
+        out.write(b"\n")
+    planned = _counted(monkeypatch)
+    with contextlib.suppress(FoldrunError):  # planning may refuse the edit: it planned
+        cache.rows(load_spec(spec), keep=False)
+    assert len(planned) == 1
+
+
+def test_a_run_keeps_the_plan_it_ran_for_the_next_status(
+    spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`foldrun run` (foldrun.api.Project.run) keeps its plan: the status after it plans
+    nothing, and shows what a cold status shows."""
+    fr.Project(spec).run()  # _age moved the table's mtime: planning records it (just now)
+    _age(spec.parent / "runs")  # (the table left as it is: its mtime is in those records)
+    cold = fr.Project(spec).status()
+    assert not _kept(spec).exists()
+    fr.Project(spec).run()  # all done: nothing runs, the plan is kept
+    planned = _counted(monkeypatch)
+    assert fr.Project(spec).status() == cold and planned == []
+    assert cache.rows(load_spec(spec), keep=False) == (_planned(spec), None)
+
+
+def test_a_run_whose_code_changed_while_it_ran_keeps_no_plan(
+    spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan was made before the tasks ran: an input edited meanwhile (the model's code
+    during a long run) must not be kept as that plan's key."""
+    real = runner.run_planned
+
+    def editing(*args: object, **kwargs: object) -> object:
+        model = spec.parent / "model.py"
+        with model.open("a") as out:
+            out.write("\n# edited while the run ran\n")
+        _age(model)  # long ago, as in a long run: only the key's compare can see it
+        return real(*args, **kwargs)
+
+    fr.Project(spec).run()  # _age moved the table's mtime: planning records it (just now)
+    _age(spec.parent / "runs")
+    monkeypatch.setattr(runner, "run_planned", editing)
+    fr.Project(spec).run()
+    assert not _kept(spec).exists()

@@ -9,10 +9,12 @@ What planning read is recorded while it plans (a Python audit hook: every file o
 every folder listed, the folders holding them), with what C++ readers open unseen: every
 path the spec names and every file of the split folder. The key is the stat of each
 (size, mtime, ctime, inode; absent counts too), the spec's bytes and its parsed content,
-foldrun's own source files and the working folder. A file changed within RACY_NS of the
-write could change again within the clock's step unseen, so then nothing is written
-(git's racy-clean rule). A cache file that does not read back whole, or names another
-version, is planned again and replaced, never trusted.
+foldrun's own source files and the working folder. The run folder itself is keyed on the
+names it holds other than foldrun's own outputs (report/, results/, tasks/, ...), not on
+its mtime: writing a report must not make the next command plan again. A file changed
+within RACY_NS of the write could change again within the clock's step unseen, so then
+nothing is written (git's racy-clean rule). A cache file that does not read back whole,
+or names another version, is planned again and replaced, never trusted.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 from foldrun.core.files import write_json
 from foldrun.layout import RunLayout
 
-VERSION = 1
+VERSION = 2  # 2: the run folder keyed on its names, not its stat
 RACY_NS = 2_000_000_000  # a file this recent may change again unseen (coarse clocks, FAT)
 _AUDITED = ("open", "os.listdir", "os.scandir")
 _recording: list[set[str]] = []  # the paths read by the planning under way (a stack)
@@ -143,12 +145,33 @@ def _inputs(spec: Any, read: Iterable[str]) -> list[str]:
     """The paths the key stats: what was read, their folders (a file appearing beside them
     that planning only looked for), the spec's named paths, the split, foldrun's sources.
     The run's .foldrun/ is left out as a folder (its lock and this cache come and go); the
-    files planning read there are in."""
-    state = str(RunLayout(spec.run_dir).state_dir)
+    files planning read there are in. So is the run folder: `_run_names` keys it."""
+    layout = RunLayout(spec.run_dir)
     read = {os.path.abspath(p) for p in read}
-    parents = {os.path.dirname(p) for p in read} - {state}
+    parents = {os.path.dirname(p) for p in read} - {str(layout.state_dir)}
     paths = read | parents | _named_paths(spec) | _split_files(spec) | {str(spec.path)}
+    paths -= {os.path.abspath(layout.root)}
     return sorted(p for p in paths if not p.startswith(str(cache_file(spec).parent)))
+
+
+def _outputs(root: Path) -> set[str]:
+    """The names foldrun writes in a run folder (layout.RunLayout's), which planning never
+    reads: a report or query writing them must not change the key."""
+    run = RunLayout(root)
+    made = (run.report_dir, run.results_dir, run.tasks_dir, run.state_dir, run.audit_log,
+            run.slurm_dir)  # fmt: skip
+    return {p.name for p in made}
+
+
+def _run_names(spec: Any) -> list[str] | None:
+    """The run folder's names other than foldrun's outputs, sorted (None: no folder). All
+    its mtime told planning: an entry that came or went (split/ made, a file beside the
+    spec when the run folder is the spec's); what is in each read entry has its own stat."""
+    root = Path(os.path.abspath(spec.run_dir))
+    try:
+        return sorted(set(os.listdir(root)) - _outputs(root))
+    except OSError:
+        return None
 
 
 def _spec_digest(spec: Any) -> str:
@@ -169,6 +192,8 @@ def _load(spec: Any) -> list[PlanRow] | None:
             return None
         if _stamps(body["inputs"]) != body["inputs"] or _stamps(_own_sources()) != body["own"]:
             return None
+        if _run_names(spec) != body["run"]:
+            return None
         return [PlanRow(*row) for row in body["rows"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None  # absent, damaged or of another version: plan again
@@ -183,12 +208,51 @@ def _save(spec: Any, read: set[str], tasks: list[PlanRow], digest: str) -> None:
     now = time.time_ns()
     inputs = _stamps(_inputs(spec, read))
     own = _stamps(_own_sources())
-    if _racy(inputs, now) or _spec_digest(spec) != digest:
+    root = _stamps([os.path.abspath(spec.run_dir)])  # its names may have just changed too
+    if _racy(inputs | root, now) or _spec_digest(spec) != digest:
         return  # changed while planning, or could change unseen: plan again next time
     body = {"version": VERSION, "spec": digest, "inputs": inputs, "own": own,
-            "rows": [list(astuple(t)) for t in tasks]}  # fmt: skip
+            "run": _run_names(spec), "rows": [list(astuple(t)) for t in tasks]}  # fmt: skip
     with contextlib.suppress(OSError):  # a read-only or full disk: only slower next time
         write_json(cache_file(spec), body)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What a run's planning read, and its key right after planning (`planned`)."""
+
+    digest: str
+    read: frozenset[str]
+    key: tuple[Any, ...]
+    at: int
+
+
+def _key_now(spec: Any, read: Iterable[str]) -> tuple[Any, ...]:
+    return (_stamps(_inputs(spec, read)), _stamps(_own_sources()), _run_names(spec))
+
+
+def planned(spec: Any, digest: str | None, read: set[str]) -> Planned | None:
+    """The key of the plan `foldrun run` just made (None: one the cache cannot key)."""
+    key = _guarded(_key_now, spec, read)
+    if digest is None or key is None:
+        return None
+    return Planned(digest, frozenset(read), key, time.time_ns())
+
+
+def keep_run_plan(spec: Any, made: Planned | None, tasks: Iterable[Any]) -> None:
+    """Keep the plan a run ran for the next status, only if nothing it was keyed on
+    changed while the tasks ran (a model's code edited during a long run must not be kept
+    as fresh) and nothing was too recent to trust when it was planned."""
+    if made is None or _racy(made.key[0], made.at):
+        return
+    if _guarded(_key_now, spec, made.read) != made.key:
+        return
+    _guarded(_save, spec, set(made.read), [row_of(t) for t in tasks], made.digest)
+
+
+def digest(spec: Any) -> str | None:
+    """The spec's part of the key (None: a spec the cache cannot key)."""
+    return _guarded(_spec_digest, spec)
 
 
 def rows(spec: Any, keep: bool) -> tuple[list[PlanRow], Any]:
