@@ -227,15 +227,15 @@ MISSING = {
 
 KNOWN_GAPS = pytest.mark.xfail(
     strict=True,
-    reason="an evaluate folder without predictions.parquet, or with a Parquet file damaged "
-    "between its whole header and footer, is 'done' and the report says complete, yet the "
-    "fold is silently left out of the pooled out-of-fold metric (the state check reads a "
-    "Parquet file's ends only, and an evaluate may have no predictions to copy)",
+    reason="an evaluate folder with a Parquet file damaged between its whole header and "
+    "footer is 'done' and the report says complete, yet the fold is silently left out of "
+    "the pooled out-of-fold metric (the state check reads a Parquet file's ends only). "
+    "A lost one is corrupt: the task recorded it wrote it (core/state.WROTE)",
 )
 
 
 @pytest.mark.parametrize("damage", [
-    pytest.param(name, marks=KNOWN_GAPS if name.startswith("predictions") else ())
+    pytest.param(name, marks=KNOWN_GAPS if name == "predictions-data-pages" else ())
     for name in MISSING
 ])  # fmt: skip
 def test_evaluate_missing_or_unreadable_output_is_not_silently_done(

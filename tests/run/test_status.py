@@ -71,3 +71,26 @@ def test_status_from_the_refresh_index_is_status_from_the_folders(toy_run) -> No
     assert states["toy/k1/fold_00/evaluate"] == ("corrupt", None)
     (spec.parent / "runs/toy/results/.index.json").unlink()
     assert _status_json(spec) == from_index
+
+
+def test_a_done_task_that_lost_an_output_it_recorded_is_corrupt(toy_run) -> None:  # type: ignore[no-untyped-def]
+    """hostile-r4 1b: a done evaluate whose predictions.parquet went missing (a sync, a
+    quota cleanup) was `done`, and the report pooled 2 of 3 folds. What the task recorded
+    at its commit (core/state.WROTE) must still be there, or it is corrupt, as a garbage
+    file is, for status, query (through the index) and run (which redoes it); a train
+    that wrote no predictions stays done."""
+    from tests.reliability.helpers import invoke
+
+    spec = toy_run(folds=2, grid=1)
+    assert invoke("query", str(spec), "SELECT 1").returncode == 0  # an index status trusts
+    lost = spec.parent / "runs/toy/tasks/toy/k0/fold_01/evaluate/predictions.parquet"
+    lost.unlink()
+    states = {t["key"]: t["state"] for t in _status_json(spec)["tasks"]}
+    assert states.pop("toy/k0/fold_01/evaluate") == "corrupt"
+    assert set(states.values()) == {"done"}  # train and predict of fold_01 among them
+    sql = "SELECT fold, state FROM tasks WHERE stage = 'evaluate' ORDER BY fold"
+    query = invoke("query", str(spec), sql, "--format", "csv")
+    assert query.returncode == 0 and query.stdout.split() == ["fold,state", "0,done",
+                                                               "1,corrupt"], query.stdout
+    assert invoke("run", str(spec)).returncode == 0
+    assert lost.is_file() and set(t["state"] for t in _status_json(spec)["tasks"]) == {"done"}

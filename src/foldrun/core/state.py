@@ -31,6 +31,7 @@ RUNNING = ".foldrun-running"  # in a task folder while an attempt runs there: it
 PREV_MARK = ".prev-"
 METRICS, PREDICTIONS = "metrics.json", "predictions.parquet"  # a task's outputs (layout.py)
 OUTPUTS = (METRICS, PREDICTIONS)  # what must read back whole when present
+WROTE = ".foldrun-outputs"  # which of OUTPUTS the task left, written by `finish` before DONE
 
 
 def read_done(task_dir: Path | str) -> str | None:
@@ -137,6 +138,8 @@ def outputs_whole(task_dir: Path | str, names: Iterable[str] | None = None) -> b
         present = _listing(task_dir)
         if not required_present(os.path.basename(os.path.normpath(task_dir)), present):
             return False
+        if not recorded_present(task_dir, present):
+            return False
     else:
         present = set(names)
     if OUTPUTS[0] in present:
@@ -148,6 +151,28 @@ def outputs_whole(task_dir: Path | str, names: Iterable[str] | None = None) -> b
         if not json_object(text):
             return False
     return OUTPUTS[1] not in present or parquet_whole(os.path.join(task_dir, OUTPUTS[1]))
+
+
+def recorded_present(task_dir: Path | str, present: Iterable[str]) -> bool:
+    """Whether every output the task recorded at its commit (WROTE) is still among the
+    folder's files `present`: a lost predictions.parquet makes the folder corrupt, as a
+    damaged one does, while a task that wrote none stays done. A folder committed before
+    the record existed has none: nothing to compare."""
+    names = set(present)
+    if WROTE not in names:
+        return True
+    try:
+        with open(os.path.join(task_dir, WROTE), encoding="utf-8") as fh:
+            recorded = set(fh.read().split())
+    except (OSError, UnicodeDecodeError):
+        return False
+    return recorded <= names
+
+
+def record_outputs(task_dir: Path) -> None:
+    """Write WROTE: the outputs of OUTPUTS the task left (before DONE, by `finish`)."""
+    left = [name for name in OUTPUTS if (task_dir / name).is_file()]
+    (task_dir / WROTE).write_text("".join(f"{name}\n" for name in left), encoding="utf-8")
 
 
 def _listing(task_dir: Path | str) -> set[str]:
@@ -294,6 +319,7 @@ def finish(task_dir: Path, fingerprint: str, previous: Path | None) -> None:
     """Commit the attempt: outputs durable, then DONE by an atomic rename (a reader sees
     a whole DONE or none), then the mark and the earlier folder go."""
     tmp = task_dir / f".{DONE}{TMP_MARK}{os.getpid()}"
+    record_outputs(task_dir)
     write_done_file(tmp, fingerprint)
     fsync_tree(task_dir)  # the outputs and DONE's bytes durable before DONE is named
     os.rename(tmp, task_dir / DONE)

@@ -217,6 +217,8 @@ def outputs_ok(ref: TaskRef, texts: dict[str, str]) -> bool:
     name = state.OUTPUTS[0]
     if not state.required_present(ref.stage, ref.files):
         return False  # an evaluate without metrics.json, a predict without any output
+    if not state.recorded_present(ref.path, ref.files):
+        return False  # an output the task recorded at its commit went missing
     if name in ref.files and not state.json_object(texts.get(ref.file(name))):
         return False
     return state.outputs_whole(ref.path, ref.files - {name})
