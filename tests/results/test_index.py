@@ -3,8 +3,12 @@ stamp are collect.py's, which `foldrun status` must match exactly to trust an en
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from foldrun.layout import RunLayout
 from foldrun.results import collect, index
@@ -31,3 +35,42 @@ def test_entries_carry_the_judged_state_and_wall_time(toy_run: Callable[..., Pat
         assert got is not None and got[1] == "done" and got[2] is not None and got[2] > 0
     (layout.results_dir / ".index.json").write_text("{")
     assert index.read_entries(layout.results_dir, layout.root) == {}
+
+
+def _brier(spec: Path) -> str:
+    sql = ("SELECT value FROM metrics WHERE fold = 0 AND subset = 'test' AND metric = 'brier' "
+           "AND variant = 'k0'")
+    done = invoke("query", str(spec), sql, "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()[1]
+
+
+def test_an_edit_with_its_mtime_put_back_is_read_again(toy_run: Callable[..., Path]) -> None:
+    """hostile-r4 7: a metrics.json edited to the same size with its mtime put back
+    (touch -r, cp -p, rsync -a) kept the old number: the stamp held size and mtime only.
+    ctime (which no user tool sets back) and the inode count too, as in plan/cache.py."""
+    spec = toy_run(folds=2, grid=1)
+    before = _brier(spec)
+    path = spec.parent / "runs/toy/tasks/toy/k0/fold_00/evaluate/metrics.json"
+    text, st = path.read_text(), path.stat()
+    edited = "9" + before[1:] if before[0] != "9" else "1" + before[1:]
+    assert text.count(f'"test/brier": {before}') == 1 and len(edited) == len(before)
+    path.write_text(text.replace(f'"test/brier": {before}', f'"test/brier": {edited}'))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # what touch -r does
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert float(_brier(spec)) == float(edited)  # not the number it had before
+
+
+@pytest.mark.parametrize("body", ["null", "[]", '"x"', "3", '{"version": 6, "tasks": null}'])
+def test_an_index_of_any_json_shape_is_rebuilt(toy_run: Callable[..., Path], body: str) -> None:
+    """hostile-r4 5: results/.index.json holding null, [] or "x" crashed report and query
+    with an AttributeError; a damaged index of any shape is none, and is written again."""
+    spec = toy_run(folds=2, grid=1)
+    before = _brier(spec)
+    index_file = spec.parent / "runs/toy/results/.index.json"
+    index_file.write_text(body)
+    assert _brier(spec) == before
+    assert json.loads(index_file.read_text())["version"] == index.VERSION
+    index_file.write_text(body)
+    report = invoke("report", str(spec))
+    assert report.returncode == 0 and "Traceback" not in report.stdout + report.stderr

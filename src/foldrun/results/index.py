@@ -1,9 +1,9 @@
 """The refresh's index of task folders (`results/.index.json`), read without pandas.
 
 refresh.py writes it: per task folder (its path under tasks/) the task's key, signature,
-stamp (size and mtime of every file a refresh reads), DONE's text, and the state and
-wall time the refresh judged. `foldrun status` reads it to skip reading the files of a
-committed task whose stamp is unchanged (it writes nothing itself). VERSION, READ and
+stamp (size, mtime, ctime and inode of every file a refresh reads), DONE's text, and the
+state and wall time the refresh judged. `foldrun status` reads it to skip reading the
+files of a committed task whose stamp is unchanged (it writes nothing itself). VERSION, READ and
 `stamp` are owned here; collect.py (which imports pandas) takes them from here.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from foldrun.core.state import RUNNING
 from foldrun.layout import TaskFiles
 
-VERSION = 5
+VERSION = 6  # 6: stamps hold ctime and inode too
 READ = (TaskFiles.DONE, TaskFiles.METRICS, TaskFiles.PREDICTIONS, TaskFiles.RESOURCES)
 STATE, WALL = 8, 9  # an entry's judged state and wall time (after key, sig, stamp, DONE)
 
@@ -37,7 +37,9 @@ def stamp(folder: str, files: frozenset[str] | set[str]) -> str | None:
                 st = os.stat(os.path.join(folder, name))
             except OSError:
                 return "gone"  # changed under us: read it again
-            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+            # ctime and inode as plan/cache.py: an mtime put back (touch -r, cp -p, rsync -a)
+            # on an edit of the same size still counts as a change
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
     return "|".join(parts)
 
 

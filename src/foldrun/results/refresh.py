@@ -43,8 +43,8 @@ def _index_path(layout: RunLayout) -> Path:
 
 
 def _file_stamp(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_size, st.st_mtime_ns]
+    st = path.stat()  # ctime and inode as results/index.py's stamp: an mtime put back counts
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 def load_previous(layout: RunLayout) -> tuple[dict[str, list[object]], Tables] | None:
@@ -56,9 +56,12 @@ def load_previous(layout: RunLayout) -> tuple[dict[str, list[object]], Tables] |
 
 def previous_index(layout: RunLayout) -> dict[str, list[object]] | None:
     """The last refresh's index of the tasks, when its tables are still the ones it wrote
-    (their size and mtime; read nothing else: an unchanged run's query needs no table)."""
+    (their stamp; read nothing else: an unchanged run's query needs no table).
+    A damaged index of any JSON shape (null, a list, a string) is none: it is rebuilt."""
     try:
         index = json.loads(_index_path(layout).read_text())
+        if not isinstance(index, dict):
+            return None
         if index.get("version") != collect.INDEX_VERSION or index.get("root") != str(layout.root):
             return None
         for name in collect.TABLES:
@@ -127,7 +130,8 @@ def _pruned(record: dict[str, str], refs, fingerprints, prefix: str) -> set[Key]
 
 def _signatures(refs, audit, fingerprints, old_index, prefix, pruned=frozenset()):
     """The index entry of every task: key, signature, stamp, DONE's text. DONE files are
-    read only when the stamp (size and mtime of every file read) differs from last time's."""
+    read only when the stamp (size, mtime, ctime, inode of every file read) differs from
+    last time's."""
     stamps = {key: collect.stamp(ref) for key, ref in refs.items()}
     known: dict[str, str] = {}
     unread = []
