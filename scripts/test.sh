@@ -24,7 +24,7 @@ fi
 # another. FOLDRUN_KILL_SEEDS=all: every seed of the kill tests, not the sample.
 workers="${FOLDRUN_TEST_WORKERS:-$(( $(nproc) < 2 ? $(nproc) : 2 ))}"
 if [ "$workers" -gt 1 ]; then
-  set -- -n "$workers" --dist loadgroup "$@"
+  set -- -n "$workers" "$@"
 fi
 # the 25 slowest tests are listed at the end: where the suite's time goes
 .venv/bin/python -m pytest -q --durations=25 "$@"

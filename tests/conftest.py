@@ -19,12 +19,30 @@ if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 
+# the files of the tests that use the one local SLURM cluster (marked `slurm`)
+SLURM_FILES = "tests/run/backends/test_slurm_"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist with --dist loadgroup, the tests of the one local SLURM cluster
-    run on one worker, one after another (they share its queue and its nodes' CPUs)."""
+    """A test marked `slurm` must live in a SLURM_FILES file: those run on one worker."""
     for item in items:
-        if item.get_closest_marker("slurm"):
-            item.add_marker(pytest.mark.xdist_group("slurm"))
+        if item.get_closest_marker("slurm") and not item.nodeid.startswith(SLURM_FILES):
+            raise pytest.UsageError(f"{item.nodeid} is marked slurm: move it to a "
+                                    f"{SLURM_FILES}*.py file (they run on one xdist worker)")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist, the tests of the one local SLURM cluster run on one worker, one
+    after another (they share its queue and its node's CPUs); every other test is a unit of
+    its own, as with --dist load. (--dist loadgroup's xdist_group mark cannot do it: it
+    renames the test's node id, which pytest 9 no longer allows, so the mark is ignored.)"""
+    from xdist.scheduler import LoadScopeScheduling  # lazy: only under pytest-xdist
+
+    class OneSlurmWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "slurm" if nodeid.startswith(SLURM_FILES) else nodeid
+
+    return OneSlurmWorker(config, log)
 
 
 @pytest.fixture(scope="session")
