@@ -130,26 +130,31 @@ def required_present(stage: str, names: Iterable[str]) -> bool:
     return needed is None or any(name in set(names) for name in needed)
 
 
-def outputs_whole(task_dir: Path | str, names: Iterable[str] | None = None) -> bool:
-    """Whether every output of OUTPUTS that the folder holds reads back whole (and, when
-    the folder was listed here, its stage's required output is there). `names`: the
-    folder's file names, when the caller listed it already (and checks REQUIRED itself)."""
-    if names is None:
-        present = _listing(task_dir)
-        if not required_present(os.path.basename(os.path.normpath(task_dir)), present):
-            return False
-        if not recorded_present(task_dir, present):
-            return False
-    else:
-        present = set(names)
+def outputs_whole(task_dir: Path | str) -> bool:
+    """Whether the folder holds what its stage must leave and what the task recorded at its
+    commit, and every output of OUTPUTS it holds reads back whole."""
+    present = _listing(task_dir)
+    text: str | None = None
     if OUTPUTS[0] in present:
         try:
             with open(os.path.join(task_dir, OUTPUTS[0]), encoding="utf-8") as fh:
-                text: str | None = fh.read()
+                text = fh.read()
         except (OSError, UnicodeDecodeError):
             text = None
-        if not json_object(text):
-            return False
+    return listed_whole(task_dir, os.path.basename(os.path.normpath(task_dir)), present, text)
+
+
+def listed_whole(
+    task_dir: Path | str, stage: str, present: Iterable[str], metrics_text: str | None
+) -> bool:
+    """outputs_whole of a folder listed already (`present`, its file names) whose
+    metrics.json text was read already (None: unreadable or absent), as results read
+    10,000 folders in bulk: the one rule of a whole folder for both."""
+    present = set(present)
+    if not required_present(stage, present) or not recorded_present(task_dir, present):
+        return False
+    if OUTPUTS[0] in present and not json_object(metrics_text):
+        return False
     return OUTPUTS[1] not in present or parquet_whole(os.path.join(task_dir, OUTPUTS[1]))
 
 

@@ -214,14 +214,8 @@ def task_state(
 def outputs_ok(ref: TaskRef, texts: dict[str, str]) -> bool:
     """Whether the task's metrics.json and predictions.parquet (when it has them) read back
     whole; metrics.json's text was read in bulk already."""
-    name = state.OUTPUTS[0]
-    if not state.required_present(ref.stage, ref.files):
-        return False  # an evaluate without metrics.json, a predict without any output
-    if not state.recorded_present(ref.path, ref.files):
-        return False  # an output the task recorded at its commit went missing
-    if name in ref.files and not state.json_object(texts.get(ref.file(name))):
-        return False
-    return state.outputs_whole(ref.path, ref.files - {name})
+    return state.listed_whole(ref.path, ref.stage, ref.files,
+                              texts.get(ref.file(state.OUTPUTS[0])))  # fmt: skip
 
 
 def task_row(
