@@ -3,6 +3,7 @@ CLI (issue 26 item 2), each a fresh process.
 
     .venv/bin/python benchmarks/bench_fresh.py [--tasks 10000] [--runs 3] [--dir /tmp/x]
                                                [--src OTHER/src ...] [--only status,query]
+                                               [--when cold,warm]
 
 The run: the spec of bench_status.py (two estimator models, grids sized to TASKS tasks, 5
 folds, a refit per variant), planned by foldrun (its split made), and every planned task
@@ -16,7 +17,8 @@ every command once per version (`--src`: a `src` folder to put first on PYTHONPA
 an export of an earlier commit; default: this checkout), each version "cold" (the plan
 cache `.foldrun/plan/` removed first: the spec is planned again) and "warm" (as the
 previous command left it; for status, after a query, since status keeps nothing),
-interleaved: A cold, A warm, B cold, B warm, ...
+interleaved: A cold, A warm, B cold, B warm, ... (`--when warm`: the warm runs alone;
+`--only`: those commands, and only their result tables or report made first).
 Prints medians of wall and CPU (user + system) seconds, and the load average of each
 round (on a loaded machine CPU time is the steadier figure).
 """
@@ -100,9 +102,10 @@ def _predictions(path: Path, task, folds, truth, rng) -> None:  # type: ignore[n
 
 
 def commands(spec: Path) -> dict[str, list[str]]:
-    out = spec.parent / "report-out"
+    # the report in the run folder's report/, as users make it: an --out beside the spec
+    # changes the spec's folder, which the plan cache keys on (every report planned again)
     return {"status": ["status", str(spec)], "query": ["query", str(spec), QUERY],
-            "report": ["report", str(spec), "--out", str(out)]}  # fmt: skip
+            "report": ["report", str(spec)]}  # fmt: skip
 
 
 def forget(spec: Path) -> None:
@@ -144,6 +147,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/foldrun-bench-fresh"))
     parser.add_argument("--src", action="append", default=[], help="a src folder (versions)")
     parser.add_argument("--only", default="status,query,report")
+    parser.add_argument("--when", default="cold,warm", help="cold, warm or both")
     args = parser.parse_args()
     start = time.perf_counter()
     spec = make_run(args.dir, args.tasks)
@@ -154,12 +158,13 @@ def main() -> None:
     times: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
     for src, own in zip(versions, specs, strict=True):  # tables and figures, made once
         for name in ("query", "report"):
-            timed(src, commands(own)[name])
+            if name in wanted or (name == "query" and "status" in wanted):
+                timed(src, commands(own)[name])
     loads = [os.getloadavg()[0]]
     for _ in range(args.runs):
         for name in wanted:
             for src, own in zip(versions, specs, strict=True):
-                for when in ("cold", "warm"):
+                for when in args.when.split(","):
                     if when == "cold":
                         forget(own)
                     elif name == "status":  # status keeps no plan: a query did, as after

@@ -9,8 +9,8 @@ test rows).
 `--formats`: the input tables (Parquet, CSV); `--manifests`: the manifest formats, each
 timed for foldrun (`--manifests X`) and the competitor (`to_X`). Each run is a fresh
 process; its wall time and peak RSS come from os.wait4 (that child only). `--before SRC`
-also times another foldrun source tree (e.g. `git archive HEAD src` unpacked; CSV
-manifests only) in the same run, interleaved, so load changes hit each alike. The tables
+also times another foldrun source tree (e.g. `git archive HEAD src` unpacked, or a
+`git worktree`'s src) in the same run, interleaved, so load changes hit each alike. The tables
 are kept in `--cache` (made once: a 1e6-row table takes a while).
 """
 
@@ -131,9 +131,9 @@ def main() -> None:
         tools: dict[str, tuple[str, object]] = {}
         for manifests in args.manifests.split(","):
             tools[f"foldrun {manifests}"] = (manifests, None)
-            if args.before and manifests == "csv":
+            if args.before:  # a tree from before --manifests existed: csv only
                 env = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
-                tools["before csv"] = (manifests, env)
+                tools[f"before {manifests}"] = (manifests, env)
             if not args.no_competitor:
                 tools[f"sklearn+to_{manifests}"] = (manifests, "competitor")
         results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
@@ -150,8 +150,9 @@ def main() -> None:
                         got = timed_child(foldrun_cmd(table, out, manifests), how)
                     results.setdefault((fmt, tool), []).append(got)
                     wall, rss, cpu = got
-                    print(f"{fmt} run {run} {tool}: {wall:.2f} s, {rss:.0f} MB, CPU {cpu:.2f} s",
-                          flush=True)  # fmt: skip
+                    load = os.getloadavg()[0]
+                    print(f"{fmt} run {run} {tool}: {wall:.2f} s, {rss:.0f} MB, CPU {cpu:.2f} s,"
+                          f" load {load:.1f}", flush=True)  # fmt: skip
         print(f"\n{'table':8s} {'tool':18s} {'wall s':>8s} {'CPU s':>8s} {'peak RSS MB':>12s}"
               "  (medians)")  # fmt: skip
         for (fmt, tool), runs in results.items():

@@ -95,3 +95,23 @@ def test_api_calls_load_the_spec_once_each(toy_run, calls: Counter[str]) -> None
         calls.clear()
         call()
         assert calls["parse_spec"] == 1, call
+
+
+def test_a_slurm_run_takes_its_settings_from_the_one_load(
+    toy_run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--backend slurm` hands the backend the [slurm] table of the loaded spec: the
+    backend reads no spec file again (it did, for its settings)."""
+    import foldrun.run.backends.slurm as slurm
+
+    def read_again(*_: object) -> None:
+        raise AssertionError("the SLURM backend read the spec file again")
+
+    monkeypatch.setattr(slurm, "load_slurm_spec", read_again)
+    spec = toy_run()
+    spec.write_text(spec.read_text() + '\n[slurm]\naccount = "lab-7"\n')
+    shutil.rmtree(spec.parent / "runs/toy/tasks/toy/k0/fold_01")
+    outcome = fr.Project(spec).run(backend="slurm", dry_run=True)
+    assert outcome.ok and outcome.dry_run
+    printed = capsys.readouterr()
+    assert "lab-7" in printed.out + printed.err + str(outcome.to_dict())

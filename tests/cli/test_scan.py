@@ -1,4 +1,4 @@
-"""`foldrun scan` through the console script: empty labels dropped and counted, True/False
+"""`foldrun scan` through the console script's main: empty labels dropped and counted, True/False
 mapped to 1/0, and `path` usable from the folder of the output table (the spec's folder)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.reliability.helpers import foldrun
+from tests.reliability.helpers import invoke
 
 PATTERN = "{healthCode}_{record}.jpg"
 
@@ -29,8 +29,8 @@ def _labels(path: Path, text: str) -> Path:
 def _scan(tmp_path: Path, labels: str, out: str = "t.csv", *extra: str):
     images = _images(tmp_path / "img", ["a", "b", "c", "d", "e"])
     label_file = _labels(tmp_path / "labels.csv", labels)
-    done = foldrun("scan", str(images), "--pattern", PATTERN, "--labels", str(label_file),
-                   "--on", "healthCode", "--out", str(tmp_path / out), *extra)  # fmt: skip
+    done = invoke("scan", str(images), "--pattern", PATTERN, "--labels", str(label_file),
+                  "--on", "healthCode", "--out", str(tmp_path / out), *extra)  # fmt: skip
     return done
 
 
@@ -78,8 +78,8 @@ def test_scan_path_opens_from_the_output_folder(tmp_path: Path) -> None:
     project folder (where the spec and the table sit) opens every `path`."""
     _images(tmp_path / "data/images/sub", ["a", "b"])
     (tmp_path / "project").mkdir()
-    done = foldrun("scan", "data/images", "--pattern", "sub/" + PATTERN,
-                   "--out", "project/samples.csv", cwd=tmp_path)  # fmt: skip
+    done = invoke("scan", "data/images", "--pattern", "sub/" + PATTERN,
+                  "--out", "project/samples.csv", cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(tmp_path / "project/samples.csv", dtype=str)
     assert len(table) == 2 and not any(Path(p).is_absolute() for p in table["path"])
@@ -92,8 +92,8 @@ def test_scan_path_opens_from_the_output_folder(tmp_path: Path) -> None:
 
 def test_scan_absolute_paths_on_request(tmp_path: Path) -> None:
     _images(tmp_path / "images", ["a", "b"])
-    done = foldrun("scan", "images", "--pattern", PATTERN, "--out", "out/t.csv", "--absolute",
-                   cwd=tmp_path)  # fmt: skip
+    done = invoke("scan", "images", "--pattern", PATTERN, "--out", "out/t.csv", "--absolute",
+                  cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     paths = pd.read_csv(tmp_path / "out/t.csv", dtype=str)["path"]
     assert all(Path(p).is_absolute() and Path(p).is_file() for p in paths)
@@ -120,8 +120,6 @@ def test_scan_refuses_when_no_file_keeps_a_label(tmp_path: Path) -> None:
 def test_out_never_replaces_a_table_scan_did_not_make(tmp_path: Path) -> None:
     """Hostile round 3: `--out` naming the user's own table (not the --labels one) replaced
     it silently. A previous index of the same pattern (its columns) is still refreshed."""
-    from tests.reliability.helpers import invoke
-
     images = _images(tmp_path / "img", ["a", "b"])
     mine = _labels(tmp_path / "mine.csv", "subject,diagnosis\na,x\nb,y\n")
     done = invoke("scan", str(images), "--pattern", PATTERN, "--out", str(mine))

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from foldrun.plan.code import code_files
-from tests.reliability.helpers import foldrun, project
+from tests.reliability.helpers import invoke as foldrun  # main() in this process
+from tests.reliability.helpers import project
 
 
 def test_command_names_its_scripts_and_modules(tmp_path: Path) -> None:

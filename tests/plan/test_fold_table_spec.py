@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.reliability.helpers import foldrun
+from tests.reliability.helpers import invoke
 from tests.split.test_fold_table import _images, _patients, _published
 
 MODEL = """import sys, pandas as pd
@@ -48,19 +48,19 @@ def test_fold_table_spec_counts_runs_and_guards_edits(tmp_path: Path) -> None:
     spec.with_name("refused.toml").write_text(spec.read_text().replace('unlisted = "sit out"', ""))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    refused = foldrun("check", str(spec.with_name("refused.toml")), cwd=elsewhere)
+    refused = invoke("check", str(spec.with_name("refused.toml")), cwd=elsewhere)
     assert refused.returncode == 2 and "5 row(s) of the data table are in no fold" in refused.stderr
-    check = foldrun("check", str(spec), cwd=elsewhere)  # paths are the spec's, not the cwd's
+    check = invoke("check", str(spec), cwd=elsewhere)  # paths are the spec's, not the cwd's
     assert check.returncode == 0, check.stderr
     assert "over 3 fold(s)" in check.stdout
     assert not (tmp_path / "runs").exists()  # check writes nothing
-    first = foldrun("run", str(spec), cwd=elsewhere)
+    first = invoke("run", str(spec), cwd=elsewhere)
     assert first.returncode == 0, first.stderr
     assert "now: 3 done" in first.stdout + first.stderr  # train-only: a fold is one task
     train.write_text(train.read_text().replace("\n0,", "\n1,", 1))  # one row moved to fold 1
-    again = foldrun("run", str(spec), cwd=elsewhere)
+    again = invoke("run", str(spec), cwd=elsewhere)
     assert again.returncode == 2 and "the fold table changed since" in again.stderr
-    assert "the fold table changed since" in foldrun("check", str(spec)).stderr
+    assert "the fold table changed since" in invoke("check", str(spec)).stderr
 
 
 def test_fixed_split_is_one_fold_all_done_and_keeps_groups_whole(tmp_path: Path) -> None:
@@ -69,14 +69,14 @@ def test_fixed_split_is_one_fold_all_done_and_keeps_groups_whole(tmp_path: Path)
     images["part"] = ["test" if c % 5 == 0 else "val" if c % 5 == 1 else "train" for c in codes]
     images.to_csv(tmp_path / "images.csv", index=False)
     spec = _spec(tmp_path, 'strategy = "fixed"\nfold_column = "part"')
-    assert "over 1 fold(s)" in foldrun("check", str(spec)).stdout
-    done = foldrun("run", str(spec))
+    assert "over 1 fold(s)" in invoke("check", str(spec)).stdout
+    done = invoke("run", str(spec))
     assert done.returncode == 0, done.stderr
-    status = json.loads(foldrun("status", str(spec), "--format", "json").stdout)
+    status = json.loads(invoke("status", str(spec), "--format", "json").stdout)
     assert status["complete"] is True
     assert {t["state"] for t in status["tasks"]} == {"done"}
     assert len(status["tasks"]) == 1  # train-only: a fold is one task
-    assert foldrun("report", str(spec)).returncode == 0
+    assert invoke("report", str(spec)).returncode == 0
     html = (tmp_path / "runs/ft/report/index.html").read_text()
     assert "no between-fold interval (one fold)" in html and ", 1/1 fold." in html
     assert "nan" not in html.replace("nanmean", "").lower().split("<img")[0]
@@ -86,7 +86,7 @@ def test_fixed_split_is_one_fold_all_done_and_keeps_groups_whole(tmp_path: Path)
     (tmp_path / "leak").mkdir()
     leak_spec = _spec(tmp_path / "leak", 'strategy = "fixed"\nfold_column = "part"')
     images.to_csv(tmp_path / "leak/images.csv", index=False)
-    refused = foldrun("run", str(leak_spec))
+    refused = invoke("run", str(leak_spec))
     assert refused.returncode == 2 and "has rows in two parts of fold 0" in refused.stderr
     assert not (tmp_path / "leak/runs").exists()
 
@@ -98,7 +98,7 @@ def test_refit_trains_on_every_row_a_listed_fold_uses(tmp_path: Path) -> None:
     _published(tmp_path, patients)
     spec = _spec(tmp_path, PUBLISHED)
     spec.write_text(spec.read_text() + 'refit = "python model.py {train} {train} {out}/p.csv"\n')
-    assert foldrun("run", str(spec), "--stages", "refit").returncode == 0
+    assert invoke("run", str(spec), "--stages", "refit").returncode == 0
     refit = pd.read_csv(tmp_path / "runs/ft/.foldrun/refit_train.csv", dtype=str)
     folds = pd.read_parquet(tmp_path / "runs/ft/split/folds.parquet")
     assert set(refit["image"]) == set(folds["id"])  # every row some fold uses, once

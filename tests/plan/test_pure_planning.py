@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.helpers import foldrun, project
+from tests.reliability.helpers import invoke, project
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -35,7 +35,7 @@ LOOKING = [
 def test_looking_creates_no_run_folder(tmp_path: Path, argv: tuple[str, ...]) -> None:
     project(tmp_path, folds=2, grid=1)
     before = snapshot(tmp_path)
-    done = foldrun(*argv, cwd=tmp_path)
+    done = invoke(*argv, cwd=tmp_path)
     assert done.returncode in (0, 1), done.stderr
     assert snapshot(tmp_path) == before
     assert not (tmp_path / "runs").exists()
@@ -43,23 +43,23 @@ def test_looking_creates_no_run_folder(tmp_path: Path, argv: tuple[str, ...]) ->
 
 def test_looking_leaves_a_run_folder_byte_for_byte(tmp_path: Path) -> None:
     project(tmp_path, folds=2, grid=1)
-    assert foldrun("run", "foldrun.toml", "--models", "toy", "--folds", "0",
-                   cwd=tmp_path).returncode == 0
-    assert foldrun("report", "foldrun.toml", cwd=tmp_path).returncode == 0
+    assert invoke("run", "foldrun.toml", "--models", "toy", "--folds", "0",
+                  cwd=tmp_path).returncode == 0
+    assert invoke("report", "foldrun.toml", cwd=tmp_path).returncode == 0
     before = snapshot(tmp_path)
     for argv in LOOKING:
-        done = foldrun(*argv, cwd=tmp_path)
+        done = invoke(*argv, cwd=tmp_path)
         assert done.returncode in (0, 1), (argv, done.stderr)
         assert snapshot(tmp_path) == before, argv
 
 
 def test_dry_run_lists_the_tasks_a_run_then_runs(tmp_path: Path) -> None:
     project(tmp_path, folds=2, grid=1)
-    dry = foldrun("run", "--dry-run", "foldrun.toml", cwd=tmp_path)
+    dry = invoke("run", "--dry-run", "foldrun.toml", cwd=tmp_path)
     planned = [line for line in dry.stdout.splitlines() if line.startswith("toy/")]
     assert len(planned) == 6, dry.stdout
-    done = foldrun("run", "foldrun.toml", cwd=tmp_path)
+    done = invoke("run", "foldrun.toml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "6 task(s) run" in done.stdout
-    again = foldrun("run", "--dry-run", "foldrun.toml", cwd=tmp_path)
+    again = invoke("run", "--dry-run", "foldrun.toml", cwd=tmp_path)
     assert "would run 0 task(s); 6 already done" in again.stdout

@@ -15,7 +15,7 @@ from sklearn.datasets import make_classification
 
 import foldrun
 from foldrun.results.across import compare_across
-from tests.reliability.helpers import foldrun as cli
+from tests.reliability.helpers import invoke as cli  # main() in this process
 
 SPEC = """name = "{name}"
 [data]

@@ -49,3 +49,29 @@ def test_no_packages_recorded_no_key(run_dir: Path) -> None:
     report = build_report(run_dir)
     provenance = json.loads((report.path / "cv_summary.json").read_text())["provenance"]
     assert "packages" not in provenance
+
+
+def test_records_are_the_rows_clean_makes_of_every_kind_of_column() -> None:
+    """records() converts a column at a time; it must give what cleaning each cell gave:
+    NaN and infinities None, numpy scalars Python, missing values of nullable types None."""
+    import numpy as np
+
+    from foldrun.report.analysis import clean, records
+
+    df = pd.DataFrame({
+        "f": [1.5, np.nan, np.inf, -np.inf, 0.1],
+        "f32": np.array([1.5, np.nan, 2, 3, 4], dtype="float32"),
+        "i": [1, 2, 3, 4, 5], "u": np.array([1, 2, 3, 4, 5], dtype="uint8"),
+        "b": [True, False, True, False, True],
+        "I": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+        "s": pd.array(["a", None, "c", "d", "e"], dtype="string"),
+        "o": [[1, np.float64("nan")], {"x": np.int64(3)}, np.float64(2.5), None, "t"],
+        "t": pd.to_datetime(["2026-01-01", None, "2026-01-03", "2026-01-04", "2026-01-05"],
+                            utc=True),
+        "c": pd.Categorical(["a", "b", None, "a", "b"]), 7: [1, 2, 3, 4, 5],
+    })  # fmt: skip
+    expected = clean(df.to_dict(orient="records"))
+    assert records(df) == expected
+    assert json.dumps(records(df)) == json.dumps(expected)  # None, not NaN, in the file
+    assert records(df)[1]["f"] is None and records(df)[1]["I"] is None
+    assert type(records(df)[0]["i"]) is int and records(df)[0]["7"] == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from foldrun.report import build_report, pages
+from foldrun.report import build_report, pages, reuse
 from tests.fixtures.synthetic_run import RunShape, write_run
 from tests.report.conftest import HOSTILE
 
@@ -113,6 +113,7 @@ def test_failed_build_keeps_previous_report(run_dir: Path, monkeypatch) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(pages, "index_page", boom)
+    monkeypatch.setattr(reuse, "reused", lambda *a: None)  # built again, not kept
     with pytest.raises(RuntimeError):
         build_report(run_dir)
     assert (run_dir / "report/index.html").read_text() == first

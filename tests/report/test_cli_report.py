@@ -6,6 +6,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from foldrun.cli import cli
+from tests.reliability.helpers import invoke  # in-process: each process took 1-2 s
 
 
 def test_report_cli_with_spec(run_dir: Path, tmp_path: Path) -> None:
@@ -32,11 +33,10 @@ def test_report_console_script(run_dir: Path, tmp_path: Path) -> None:
 
 
 def test_report_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
-    done = subprocess.run(["foldrun", "report", str(tmp_path / "nope.toml")],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = invoke("report", str(tmp_path / "nope.toml"))
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "no such spec file or run folder" in done.stderr
     bad = tmp_path / "bad.toml"
     bad.write_text("name = [")
-    done = subprocess.run(["foldrun", "report", str(bad)], capture_output=True, text=True)
+    done = invoke("report", str(bad))
     assert done.returncode == 2 and "not valid TOML" in done.stderr

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.reliability.helpers import invoke  # in-process: each process took 1-2 s
+
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("demo") / "d"
-    done = subprocess.run(["foldrun", "demo", str(root)], capture_output=True, text=True,
-                          timeout=900)  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return root
+def demo(demo_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session's finished `foldrun demo` (the tests write reports into it)."""
+    return Path(shutil.copytree(demo_run, tmp_path_factory.mktemp("demo") / "d", symlinks=True))
 
 
 def _fold_scores(run: Path, model: str, variant: str) -> list[float]:
@@ -29,8 +27,7 @@ def _fold_scores(run: Path, model: str, variant: str) -> list[float]:
 
 def test_report_on_real_run(demo: Path, tmp_path: Path) -> None:
     spec = demo / "foldrun.toml"
-    done = subprocess.run(["foldrun", "report", str(spec), "--out", str(tmp_path / "r")],
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    done = invoke("report", str(spec), "--out", str(tmp_path / "r"))
     assert done.returncode == 0, done.stderr
     summary = json.loads((tmp_path / "r/cv_summary.json").read_text())
     run = Path(summary["run"])
@@ -50,8 +47,7 @@ def test_report_on_real_run(demo: Path, tmp_path: Path) -> None:
 def test_query_on_real_run(demo: Path) -> None:
     sql = ("SELECT model, count(*) AS n FROM predictions WHERE subset = 'test' AND fold >= 0 "
            "AND variant = 'default' GROUP BY model ORDER BY model")  # fmt: skip
-    done = subprocess.run(["foldrun", "query", str(demo / "foldrun.toml"), sql, "--format",
-                           "json"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = invoke("query", str(demo / "foldrun.toml"), sql, "--format", "json")
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     n_samples = len(pd.read_csv(demo / "samples.csv"))

@@ -12,7 +12,8 @@ import pytest
 
 from foldrun.report import build, figure_pool, figures_predictions, figures_scores
 from foldrun.results.metrics import compute_metrics
-from tests.reliability.helpers import foldrun, project
+from tests.reliability.helpers import invoke as foldrun  # main() in this process
+from tests.reliability.helpers import project
 
 
 def test_pooled_metric_interval_and_plot_points_use_the_rerun_fold_only(

@@ -42,6 +42,7 @@ def test_a_summary_that_fails_while_figures_are_drawn_leaves_no_worker(
 
     monkeypatch.setattr(figures_scores, "metric_per_fold", cached_file(slow))
     monkeypatch.setattr(build, "cv_summary", fails)
+    monkeypatch.setattr(build.reuse, "reused", lambda *a: None)  # built again, not kept
     monkeypatch.setattr(figure_cache, "CACHE", ".plots-fresh")  # drawn, not read from the cache
     with pytest.raises(RuntimeError, match="summary failed"):
         build.build_report(run)

@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 import foldrun
-from tests.reliability.helpers import foldrun as cli
+from tests.reliability.helpers import invoke as cli  # main() in this process
 
 ENTRY = """import pandas as pd
 from sklearn.linear_model import LogisticRegression

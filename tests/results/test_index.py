@@ -74,3 +74,48 @@ def test_an_index_of_any_json_shape_is_rebuilt(toy_run: Callable[..., Path], bod
     index_file.write_text(body)
     report = invoke("report", str(spec))
     assert report.returncode == 0 and "Traceback" not in report.stdout + report.stderr
+
+
+def test_a_stamp_by_name_is_the_listed_stamp(toy_run: Callable[..., Path]) -> None:
+    """index.stamp_at stats READ by name (no listing: status and an unchanged refresh look
+    at 10,000 folders); it must give collect.stamp's string for every folder, one without
+    DONE (None) and one that lost an output among them; discover without `listed` and
+    with_files give discover's refs and names."""
+    spec = toy_run(folds=2, grid=1)
+    tasks = spec.parent / "runs/toy/tasks/toy/k0"
+    (tasks / "fold_00/evaluate/predictions.parquet").unlink()
+    (tasks / "fold_01/predict/DONE").unlink()
+    refs = collect.discover(RunLayout(spec.parent / "runs/toy").tasks_dir)
+    stamps = [collect.stamp(r) for r in refs]
+    assert None in stamps and any("metrics.json" in s and "predictions" not in s
+                                  for s in stamps if s)  # fmt: skip
+    assert [index.stamp_at(r.path) for r in refs] == stamps
+    assert index.stamp_at(str(tasks / "fold_00/nothing")) is None
+    unlisted = collect.discover(RunLayout(spec.parent / "runs/toy").tasks_dir, listed=False)
+    assert {r.files for r in unlisted} == {frozenset()}
+    assert [(r, r.files, r.failed) for r in map(collect.with_files, unlisted)] == [
+        (r, r.files, r.failed) for r in refs]  # fmt: skip
+
+
+def test_an_unchanged_query_lists_no_task_folder_and_a_change_is_read(
+    toy_run: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 26 item 2: the query of an unchanged run stats each task folder's files by
+    name instead of listing 10,000 folders; a file that goes away is still seen (the
+    folder is then listed and read as before)."""
+    from foldrun.api import query
+
+    spec = toy_run(folds=2, grid=1)
+    sql = "SELECT fold, stage, state FROM tasks ORDER BY fold, stage"
+    first = query(spec, sql)  # the tables and the index made
+    tasks_dir = str(RunLayout(spec.parent / "runs/toy").tasks_dir.resolve())
+    listed: list[str] = []
+    real = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda p=".": listed.append(os.fspath(p)) or real(p))
+    assert query(spec, sql).equals(first) and set(first["state"]) == {"done"}
+    assert [p for p in listed if p.startswith(tasks_dir)] == []
+    (spec.parent / "runs/toy/tasks/toy/k0/fold_01/evaluate/metrics.json").unlink()
+    after = query(spec, sql)
+    assert after[(after["fold"] == 1) & (after["stage"] == "evaluate")]["state"].tolist() == [
+        "corrupt"]  # fmt: skip
+    assert any(p.startswith(tasks_dir) for p in listed)

@@ -14,7 +14,7 @@ import pytest
 
 from foldrun.plan import build_plan
 from foldrun.spec import load_spec
-from tests.reliability.helpers import MODEL, foldrun, table
+from tests.reliability.helpers import MODEL, invoke, table
 
 SPEC = """name = "nested"
 [data]
@@ -46,7 +46,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data.to_csv(root / "samples.csv", index=False)
     (root / "model.py").write_text(MODEL)
     (root / "foldrun.toml").write_text(SPEC)
-    done = foldrun("run", str(root / "foldrun.toml"), "--jobs", "2", cwd=root)
+    done = invoke("run", str(root / "foldrun.toml"), "--jobs", "2", cwd=root)
     assert done.returncode == 0, done.stderr
     return root
 
@@ -101,7 +101,7 @@ def _recompute(run: Path, model: str, variants: list[str]) -> tuple[list[str], l
 
 
 def test_nested_estimate_is_recomputed_from_the_task_folders(run: Path) -> None:
-    done = foldrun("report", str(run / "foldrun.toml"), cwd=run)
+    done = invoke("report", str(run / "foldrun.toml"), cwd=run)
     assert done.returncode == 0, done.stderr
     summary = json.loads((run / "runs/nested/report/cv_summary.json").read_text())
     models = {m["model"]: m for m in summary["models"]}
@@ -120,7 +120,7 @@ def test_nested_estimate_is_recomputed_from_the_task_folders(run: Path) -> None:
 
 
 def test_outer_tables_and_counts_never_hold_inner_tasks(run: Path) -> None:
-    foldrun("report", str(run / "foldrun.toml"), cwd=run)
+    invoke("report", str(run / "foldrun.toml"), cwd=run)
     tasks = pd.read_parquet(run / "runs/nested/results/tasks.parquet")
     assert not tasks["path"].str.contains("inner_").any()
     # 3 folds x 3 stages (+ refit for the estimators) per variant
@@ -129,7 +129,7 @@ def test_outer_tables_and_counts_never_hold_inner_tasks(run: Path) -> None:
     one = metrics[(metrics["model"] == "lr") & (metrics["variant"] == "C1.0")
                   & (metrics["subset"] == "test") & (metrics["metric"] == "roc_auc")]  # fmt: skip
     assert sorted(one["fold"]) == [0, 1, 2]  # one row per outer fold, no inner row
-    status = foldrun("status", str(run / "foldrun.toml"), "--format", "json", cwd=run)
+    status = invoke("status", str(run / "foldrun.toml"), "--format", "json", cwd=run)
     body = json.loads(status.stdout)
     keys = [t["key"] for t in body["tasks"]]
     assert "lr/C1.0/fold_02/inner_01/evaluate" in keys
@@ -137,7 +137,7 @@ def test_outer_tables_and_counts_never_hold_inner_tasks(run: Path) -> None:
 
 
 def test_second_run_redoes_nothing(run: Path) -> None:
-    again = foldrun("run", str(run / "foldrun.toml"), cwd=run)
+    again = invoke("run", str(run / "foldrun.toml"), cwd=run)
     assert again.returncode == 0, again.stderr
     assert "0 task(s) run" in again.stdout or "nothing to run" in again.stdout.lower()
 
@@ -148,7 +148,7 @@ def test_a_missing_inner_task_leaves_its_fold_unchosen(run: Path, tmp_path: Path
     shutil.rmtree(copy / "runs/nested/tasks/lr/C1.0/fold_01/inner_01/evaluate")
     # the run folder alone (no spec): what is on disk counts
     shutil.rmtree(copy / "runs/nested/results", ignore_errors=True)
-    done = foldrun("report", str(copy / "foldrun.toml"), cwd=copy)
+    done = invoke("report", str(copy / "foldrun.toml"), cwd=copy)
     assert done.returncode == 0, done.stderr
     summary = json.loads((copy / "runs/nested/report/cv_summary.json").read_text())
     nested = {m["model"]: m for m in summary["models"]}["lr"]["nested"]

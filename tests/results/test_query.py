@@ -13,6 +13,7 @@ import foldrun
 from foldrun.cli import cli
 from foldrun.errors import ReportError
 from foldrun.results.query import run_query
+from tests.reliability.helpers import invoke  # in-process: each process took 1-2 s
 
 GROUP_BY = (
     "SELECT model, variant, avg(value) AS mean, count(*) AS n FROM metrics "
@@ -56,8 +57,7 @@ def test_cli_formats(run_dir: Path) -> None:
 def test_sql_error_one_line_exit_2(run_dir: Path) -> None:
     with pytest.raises(ReportError, match="SQL error"):
         run_query(run_dir, "SELECT nope FROM tasks")
-    done = subprocess.run(["foldrun", "query", str(run_dir), "SELEC 1"],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = invoke("query", str(run_dir), "SELEC 1")
     assert done.returncode == 2
     assert done.stderr.startswith("foldrun: error:") and done.stderr.count("\n") == 1
 
@@ -103,9 +103,8 @@ def test_several_runs_are_datasets(run_template: Path, tmp_path: Path) -> None:
         part = both[both["dataset"] == name].reset_index(drop=True)
         assert part["mean"].tolist() == pytest.approx(one["mean"].tolist())
         assert part["n"].tolist() == one["n"].tolist()
-    done = subprocess.run(["foldrun", "query", str(first), str(second),
-                           "SELECT DISTINCT dataset FROM tasks ORDER BY 1", "--format", "csv"],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = invoke("query", str(first), str(second),
+                  "SELECT DISTINCT dataset FROM tasks ORDER BY 1", "--format", "csv")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["dataset", "alpha", "beta"]
 

@@ -12,7 +12,7 @@ import pytest
 from sklearn import metrics as skm
 
 from foldrun.results.metrics import compute_metrics
-from tests.reliability.helpers import foldrun, project
+from tests.reliability.helpers import invoke, project
 
 SCORERS = """
 [models.lr]
@@ -43,7 +43,7 @@ def test_scorers_of_each_task_kind() -> None:
 def test_scorers_reach_evaluate_and_lower_is_better_is_minimised(tmp_path: Path) -> None:
     spec = project(tmp_path / "p", folds=3, grid=2, extra=SCORERS)
     (spec.parent / "mymetrics.py").write_text(MYMETRICS)
-    done = foldrun("run", str(spec))
+    done = invoke("run", str(spec))
     assert done.returncode == 0, done.stderr
     run = spec.parent / "runs/toy"
     for model in ("toy/k0", "lr/default"):  # a command model and an estimator model
@@ -53,7 +53,7 @@ def test_scorers_reach_evaluate_and_lower_is_better_is_minimised(tmp_path: Path)
         y, pred = preds["y_true"].astype(str), preds["pred"].astype(str)
         assert metrics["test/mcc"] == pytest.approx(skm.matthews_corrcoef(y, pred))
         assert metrics["test/wrong"] == pytest.approx(float((y != pred).mean()))
-    done = foldrun("report", str(spec))
+    done = invoke("report", str(spec))
     assert done.returncode == 0, done.stderr
     summary = json.loads((run / "report/cv_summary.json").read_text())
     assert summary["primary_metric"] == "wrong" and summary["greater_is_better"] is False
@@ -75,7 +75,7 @@ def test_bad_scorer_is_one_line_at_check_and_run(tmp_path: Path, ref: str, why: 
         tmp_path / "p", folds=3, grid=1, extra=f'[report]\nscorers = {{ mcc = "{ref}" }}\n'
     )
     for command in ("check", "run"):
-        done = foldrun(command, str(spec))
+        done = invoke(command, str(spec))
         assert done.returncode == 2, (command, done.stdout, done.stderr)
         lines = [line for line in done.stderr.splitlines() if "report.scorers.mcc" in line]
         assert len(lines) == 1 and why in lines[0], done.stderr

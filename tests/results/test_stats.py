@@ -226,3 +226,21 @@ def test_bootstrap_of_a_score_alone_is_vectorised(metric: str) -> None:
     for b, value in enumerate(vector(counts)):
         sample = df.iloc[np.repeat(np.arange(len(df)), counts[b].astype(int))]
         assert value == pytest.approx(compute_metrics(sample, "classification")[metric])
+
+
+def test_t_quantile_and_p_value_equal_scipy_stats_without_importing_it() -> None:
+    """stats.py asks scipy.special what scipy.stats.t asks it (the summary `foldrun run`
+    prints no longer imports scipy.stats): the same numbers, not close ones."""
+    import subprocess
+    import sys
+
+    from scipy import special
+
+    dof = np.r_[np.nan, np.arange(1, 500)]
+    assert np.array_equal(special.stdtrit(dof, 0.975), sps.t.ppf(0.975, dof), equal_nan=True)
+    d = [0.02, 0.04, 0.01, 0.03, 0.05]
+    result = stats.corrected_ttest(d, 0.25)
+    assert result.p == float(2 * sps.t.sf(abs(result.t), len(d) - 1))
+    code = "import sys, foldrun.report.terminal; print('scipy.stats' in sys.modules)"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert found.stdout.strip() == "False", found.stderr

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from foldrun.cli import cli
 from foldrun.cli.run import expand_multi
+from tests.reliability.helpers import invoke
 from tests.run.helpers import toy_project
 
 
@@ -84,12 +85,10 @@ def test_cli_subset_dry_run_stale_and_force(tmp_path: Path) -> None:
     assert ok.exit_code == 0 and len(_counts(tmp_path)) == 4
     # a changed train command makes the done trains stale
     spec.write_text(spec.read_text().replace("python toy.py {train}", "python ./toy.py {train}"))
-    stale = subprocess.run(["foldrun", "run", str(spec)], capture_output=True, text=True)
+    stale = invoke("run", str(spec))
     assert stale.returncode == 2
     assert "stale" in stale.stderr and "--force" in stale.stderr and "toy/k0 (2)" in stale.stderr
-    forced = subprocess.run(
-        ["foldrun", "run", str(spec), "--force"], capture_output=True, text=True
-    )
+    forced = invoke("run", str(spec), "--force")
     assert forced.returncode == 0, forced.stderr
     assert _counts(tmp_path)["toy/k0/0/train"] == 2  # rerun once, on purpose
 
@@ -102,9 +101,7 @@ def test_failed_task_exit_1_with_log_tail(tmp_path: Path) -> None:
             "python toy.py - {test}", "echo predict-went-wrong >&2; exit 7; python toy.py - {test}"
         )
     )
-    out = subprocess.run(
-        ["foldrun", "run", str(spec), "--jobs", "2"], capture_output=True, text=True
-    )
+    out = invoke("run", str(spec), "--jobs", "2")
     assert out.returncode == 1
     assert "FAILED toy/k0/fold_00/predict" in out.stderr and "predict-went-wrong" in out.stderr
     assert "train.failed" not in out.stderr and "predict.failed/train.log" in out.stderr

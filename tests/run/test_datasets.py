@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.reliability.helpers import foldrun as cli
+from tests.reliability.helpers import invoke as cli  # in-process: each process took 1-2 s
 
 ENTRY = """import pandas as pd
 from sklearn.linear_model import LogisticRegression

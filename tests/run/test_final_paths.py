@@ -19,9 +19,11 @@ seen = {"out": out, "task_dir": os.environ["FOLDRUN_TASK_DIR"], "predictions": p
 json.dump(seen, open(os.path.join(out, "seen.json"), "w"))
 if os.path.exists("fail-now"):
     sys.exit(3)
-if os.path.exists("hang-now"):
+if os.path.exists("hang-now"):  # hangs until the test takes the file away (60 s at most)
     open("hanging", "w").write("1")
-    time.sleep(60)
+    end = time.time() + 60
+    while os.path.exists("hang-now") and time.time() < end:
+        time.sleep(0.05)
 """
 
 
@@ -94,9 +96,10 @@ def test_killed_rerun_puts_the_earlier_folder_back(tmp_path: Path) -> None:
     while not (tmp_path / "hanging").exists() and time.time() < deadline:
         time.sleep(0.1)
     assert (final / ".foldrun-running").exists() and not (final / "DONE").exists()
-    os.killpg(proc.pid, signal.SIGKILL)  # the runner, its workers and the task at once
+    # the runner and its fork server at once; the task's slot has a process group of its
+    # own and lives on (it commits later, unheard), holding the task's lock
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    (tmp_path / "hang-now").unlink()
     status = foldrun("status", str(spec), "--format", "json")
     states = {t["fold"] + "/" + t["stage"]: t["state"] for t in json.loads(status.stdout)["tasks"]}
     assert states["fold_00/train"] == "stale"  # the earlier folder counts, not the attempt
@@ -104,6 +107,7 @@ def test_killed_rerun_puts_the_earlier_folder_back(tmp_path: Path) -> None:
     assert (earlier / "DONE").read_text() == before  # kept whole beside the dead attempt
     refused = foldrun("run", str(spec), "--folds", "0")  # a plain run: stale stays stale
     assert refused.returncode == 2 and "stale" in refused.stderr
+    (tmp_path / "hang-now").unlink()  # the orphaned task ends (it slept 60 s: as long a test)
     rerun = foldrun("run", str(spec), "--force", "--folds", "0")
     assert rerun.returncode == 0, rerun.stderr
     assert (final / "DONE").read_text() != before  # the new attempt committed

@@ -1,5 +1,5 @@
 """Your program as it is: train-only self-evaluating programs, label-free experiments, a
-user evaluate stage, and metric direction, through the real console script."""
+user evaluate stage, and metric direction, through the console script's main (in-process)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tests.reliability.helpers import foldrun
+from tests.reliability.helpers import invoke
 
 # a denoiser-like program: no label; it scores itself into $FOLDRUN_TASK_DIR/metrics.json
 SELF_SCORING = """
@@ -80,14 +80,14 @@ grid = { lr = [0.1, 1.0] }
 primary_metric = "sam"
 lower_is_better = ["sam"]
 """)
-    check = foldrun("check", "foldrun.toml", cwd=tmp_path)
+    check = invoke("check", "foldrun.toml", cwd=tmp_path)
     assert check.returncode == 0 and "8 task(s)" in check.stdout, check.stdout + check.stderr
-    done = foldrun("run", "foldrun.toml", cwd=tmp_path)
+    done = invoke("run", "foldrun.toml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    status = json.loads(foldrun("status", "foldrun.toml", "--format", "json",
-                                cwd=tmp_path).stdout)
+    status = json.loads(invoke("status", "foldrun.toml", "--format", "json",
+                               cwd=tmp_path).stdout)
     assert status["complete"] and {t["stage"] for t in status["tasks"]} == {"train"}
-    report = foldrun("report", "foldrun.toml", cwd=tmp_path)
+    report = invoke("report", "foldrun.toml", cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     summary = json.loads((tmp_path / "runs/denoise/report/cv_summary.json").read_text())
     assert summary["primary_metric"] == "sam" and summary["greater_is_better"] is False
@@ -103,7 +103,7 @@ def test_primary_metric_no_task_has_lists_those_that_exist(tmp_path: Path) -> No
     test_label_free_train_only_program_with_lower_is_better(tmp_path)
     spec = tmp_path / "foldrun.toml"
     spec.write_text(spec.read_text().replace('primary_metric = "sam"', 'primary_metric = "ssim"'))
-    done = foldrun("report", "foldrun.toml", cwd=tmp_path)
+    done = invoke("report", "foldrun.toml", cwd=tmp_path)
     assert done.returncode == 2
     assert "ssim" in done.stderr and "psnr, sam" in done.stderr
 
@@ -112,7 +112,7 @@ def test_train_only_program_that_predicts_is_scored_by_foldrun(tmp_path: Path) -
     _table(tmp_path)
     (tmp_path / "fit.py").write_text(TRAIN_PREDICTS)
     _spec(tmp_path, '[models.net]\ntrain = "python fit.py {train} {test} {predictions}"')
-    done = foldrun("run", "foldrun.toml", cwd=tmp_path)
+    done = invoke("run", "foldrun.toml", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     train = tmp_path / "runs/p/tasks/net/default/fold_00/train/metrics.json"
     assert json.loads(train.read_text())["test/roc_auc"] > 0.5  # scored in its own task
@@ -131,13 +131,13 @@ predict = "python fit.py {train} {test} {predictions}"
 evaluate = "python score.py {predictions} {test}"
 [models.net.stages.evaluate]
 resources = { cpus = 1, mem = "1G" }""", '[report]\nprimary_metric = "hit_rate"')
-    assert foldrun("check", "foldrun.toml", cwd=tmp_path).returncode == 0
-    done = foldrun("run", "foldrun.toml", cwd=tmp_path)
+    assert invoke("check", "foldrun.toml", cwd=tmp_path).returncode == 0
+    done = invoke("run", "foldrun.toml", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     folder = tmp_path / "runs/p/tasks/net/default/fold_01/evaluate"
     assert "score.py" in (folder / "cmd.txt").read_text()
     assert set(json.loads((folder / "metrics.json").read_text())) == {"test/hit_rate"}
-    report = foldrun("report", "foldrun.toml", cwd=tmp_path)
+    report = invoke("report", "foldrun.toml", cwd=tmp_path)
     assert report.returncode == 0 and "hit_rate" in report.stdout
 
 
@@ -146,7 +146,7 @@ def test_evaluate_program_that_writes_no_metrics_fails(tmp_path: Path) -> None:
     (tmp_path / "fit.py").write_text(TRAIN_PREDICTS)
     _spec(tmp_path, '[models.net]\npredict = "python fit.py {train} {test} {predictions}"\n'
           'evaluate = "true"')
-    done = foldrun("run", "foldrun.toml", cwd=tmp_path)
+    done = invoke("run", "foldrun.toml", cwd=tmp_path)
     assert done.returncode == 1 and "metrics.json" in done.stderr
 
 
@@ -159,7 +159,7 @@ table = "samples.csv"
 [models.lr]
 estimator = "sklearn.linear_model:LogisticRegression"
 """)
-    done = foldrun("check", "foldrun.toml", cwd=tmp_path)
+    done = invoke("check", "foldrun.toml", cwd=tmp_path)
     assert done.returncode == 2 and "models.lr" in done.stderr and "target" in done.stderr
 
 
@@ -170,10 +170,10 @@ def test_audit_log_carries_commands_paths_forced_reruns_and_completed_folds(
 
     spec = project(tmp_path, folds=2, grid=1)
     (tmp_path / "fault-toy_k0_1_train").write_text("kill")
-    assert foldrun("run", "foldrun.toml", cwd=tmp_path).returncode == 1
-    assert foldrun("run", "foldrun.toml", cwd=tmp_path).returncode == 0
+    assert invoke("run", "foldrun.toml", cwd=tmp_path).returncode == 1
+    assert invoke("run", "foldrun.toml", cwd=tmp_path).returncode == 0
     spec.write_text(spec.read_text().replace("params = { ", "params = { extra = 1, "))
-    assert foldrun("run", "foldrun.toml", "--force", cwd=tmp_path).returncode == 0
+    assert invoke("run", "foldrun.toml", "--force", cwd=tmp_path).returncode == 0
     lines = (tmp_path / "runs/toy/audit.log").read_text().splitlines()
     fields = [[f.strip() for f in line.split(" | ")] for line in lines]
     commands = [f for f in fields if f[4] == "command" and f[3] == "train"]

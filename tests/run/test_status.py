@@ -94,3 +94,30 @@ def test_a_done_task_that_lost_an_output_it_recorded_is_corrupt(toy_run) -> None
                                                                "1,corrupt"], query.stdout
     assert invoke("run", str(spec)).returncode == 0
     assert lost.is_file() and set(t["state"] for t in _status_json(spec)["tasks"]) == {"done"}
+
+
+def test_status_of_an_unchanged_run_lists_no_task_folder(toy_run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """issue 26 item 2: a committed folder is checked against the index by a stat of each
+    file by name (listing 10,000 folders cost more); one where an attempt runs (its
+    .foldrun-running mark) is read from the folder as before."""
+    import os
+
+    from foldrun.core import state
+    from tests.reliability.helpers import invoke
+
+    spec = toy_run(folds=2, grid=1)
+    assert invoke("query", str(spec), "SELECT 1").returncode == 0  # an index status trusts
+    tasks = str((spec.parent / "runs/toy/tasks").resolve())
+    listed: list[str] = []
+    real = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda p=".": listed.append(os.fspath(p)) or real(p))
+    read: list[str] = []
+    judged = state.disk_state
+    monkeypatch.setattr(state, "disk_state", lambda d, f: read.append(str(d)) or judged(d, f))
+    before = _status_json(spec)
+    assert {t["state"] for t in before["tasks"]} == {"done"} and read == []
+    assert [p for p in listed if p.startswith(tasks)] == []
+    running = spec.parent / "runs/toy/tasks/toy/k0/fold_00/train" / state.RUNNING
+    running.write_text("999999999\n")  # a mark whose attempt died: DONE still says done
+    assert _status_json(spec) == before
+    assert [os.path.realpath(p) for p in read] == [str(running.parent.resolve())]

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from foldrun.cli import cli
 from foldrun.data.example import write_example_table
-from tests.reliability.helpers import FOLDRUN  # the console script beside this Python
+from tests.reliability.helpers import FOLDRUN, invoke  # FOLDRUN: the script beside this Python
 
 
 @pytest.fixture
@@ -52,8 +52,7 @@ def test_console_script_is_deterministic(table: Path, tmp_path: Path) -> None:
 )
 def test_console_script_bad_input_exit_2(table: Path, tmp_path: Path, args, words) -> None:
     out = tmp_path / "split"
-    done = subprocess.run([str(FOLDRUN), "split", str(table), "--out", str(out), *args],
-                          capture_output=True, text=True)  # fmt: skip
+    done = invoke("split", str(table), "--out", str(out), *args)  # main's exit code, in-process
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "ex.csv" in lines[0]

@@ -7,8 +7,10 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
+from foldrun.split import folds as folds_module
 from foldrun.split import make_folds
 from foldrun.split.core import all_distinct, class_codes, n_distinct, row_codes, text_codes
 from tests.split.helpers import make_table
@@ -68,9 +70,13 @@ def _old_long(folds) -> pd.DataFrame:
     [
         {"id": "sample", "group": "subject", "val": "next-fold", "holdout": 0.2, "repeats": 2},
         {"id": None, "val": 0.25},  # integer row-number ids
+        {"id": "sample", "group": "subject"},  # no holdout: runs of rows are slices
     ],
 )
-def test_folds_parquet_and_assignments_json_read_back_as_before(tmp_path, options) -> None:
+def test_folds_parquet_and_assignments_json_read_back_as_before(
+    tmp_path, options, monkeypatch
+) -> None:
+    monkeypatch.setattr(folds_module, "LONG_ROWS", 17)  # pieces of a fold, runs and not
     table = make_table(n=120, n_groups=30, seed=4)
     folds = make_folds(table, target="label", folds=3, seed=5, **options)
     out = folds.save(tmp_path / "s")
@@ -95,6 +101,30 @@ def test_all_distinct_finds_a_repeat_anywhere(dtype) -> None:
         repeated = [*ids[:at], ids[(at * 7919) % len(ids) or 1], *ids[at + 1 :]]
         assert not all_distinct(pd.Series(repeated, dtype=dtype))
     assert not all_distinct(pd.Series([3, 1, 3])) and all_distinct(pd.Series([3, 1, 2]))
+
+
+@pytest.mark.parametrize("mix", [None, 0])  # 0: every hash meets, the bytes decide
+def test_all_distinct_of_one_width_text_compares_bytes(mix, monkeypatch) -> None:
+    """Text of one byte length is hashed 8 bytes at a time (issue 26): a repeat is found
+    wherever it is, equal hashes of different ids are not a repeat, and text of several
+    lengths, missing values or several chunks takes the sorting path."""
+    from foldrun.split import core
+
+    if mix is not None:
+        monkeypatch.setattr(core, "_MIX", mix)
+    ids = [f"{i:011d}-\u00e9x" for i in range(3000)]  # 15 bytes: a partial second word
+    assert all_distinct(pd.Series(ids, dtype="str"))
+    for at, other in ((0, 1), (1500, 2999), (2999, 7)):
+        repeated = pd.Series([*ids[:at], ids[other], *ids[at + 1 :]], dtype="str")
+        assert not all_distinct(repeated)
+    assert not all_distinct(pd.Series(["ab", "ab"], dtype="str"))
+    assert all_distinct(pd.Series(["ab", "ba", "abc"], dtype="str"))  # several lengths
+    assert not all_distinct(pd.Series(["ab", "ba", "ab", "abc"], dtype="str"))
+    assert not all_distinct(pd.Series(["ab", None, "ab"], dtype="str"))
+    assert all_distinct(pd.Series(["", "a"], dtype="str"))
+    chunks = pa.chunked_array([["aa", "bb"], [], ["cc", "aa"]], type=pa.large_string())
+    assert not all_distinct(pd.Series(pd.arrays.ArrowStringArray(chunks)))
+    assert all_distinct(pd.Series(pd.arrays.ArrowStringArray(chunks[:3])))
 
 
 @pytest.mark.parametrize(
@@ -299,3 +329,21 @@ def test_class_codes_of_many_strings_are_the_object_codes(kind: str) -> None:
         values[[7, 9]] = [1, "1"]
     want, _ = pd.factorize(values.astype(object), use_na_sentinel=False)
     assert class_codes(values).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("mix", [None, 0])  # 0: every value one hash, text hashed instead
+def test_class_codes_of_one_width_text_by_hashes_are_the_factorized_ones(
+    mix, monkeypatch
+) -> None:
+    """Many strings of one byte length are numbered by a 64-bit hash of each (issue 26),
+    checked byte for byte: the codes pandas' factorize gives, in order of first appearance."""
+    from foldrun.split import core
+
+    if mix is not None:
+        monkeypatch.setattr(core, "_MIX", mix)
+    rng = np.random.default_rng(7)
+    names = np.array([f"{v:08x}-\u00e9" for v in rng.integers(0, 2**32, 3000)], dtype=object)
+    for labels in (names[rng.integers(0, 3000, 40_000)], names[rng.integers(0, 4, 40_000)]):
+        want, _ = pd.factorize(labels)
+        assert np.array_equal(class_codes(labels), want)
+        assert np.array_equal(class_codes(labels.astype(str)), want)  # numpy "U" text

@@ -1,23 +1,23 @@
-"""End to end: a real run (`foldrun demo`), then `foldrun track` into a sqlite store."""
+"""End to end: a real run (the session's `foldrun demo`), then `foldrun track` into a sqlite
+store."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from foldrun.cli import cli
+from tests.reliability.helpers import invoke  # in-process: each process took 1-2 s
 
 mlflow = pytest.importorskip("mlflow", reason="mlflow is not installed")
 pytestmark = [pytest.mark.mlflow, pytest.mark.slow]
 
 
-def test_demo_run_tracked_once(tmp_path: Path) -> None:
-    exe = str(Path(sys.executable).parent / "foldrun")
-    subprocess.run([exe, "demo", str(tmp_path / "demo")], check=True, capture_output=True)
+def test_demo_run_tracked_once(demo_run: Path, tmp_path: Path) -> None:
+    shutil.copytree(demo_run, tmp_path / "demo", symlinks=True)  # the session's `foldrun demo`
     spec = tmp_path / "demo" / "foldrun.toml"
     spec.write_text(
         spec.read_text() + '\n[mlflow]\ntracking_uri = "sqlite:///mlflow.db"\nexperiment = "demo"\n'
@@ -62,8 +62,7 @@ def test_run_exports_to_mlflow_when_the_spec_has_it(tmp_path: Path) -> None:
     spec.write_text(
         spec.read_text() + '\n[mlflow]\ntracking_uri = "sqlite:///mlflow.db"\nexperiment = "toy"\n'
     )
-    exe = str(Path(sys.executable).parent / "foldrun")
-    run = subprocess.run([exe, "run", str(spec)], capture_output=True, text=True)
+    run = invoke("run", str(spec))
     assert run.returncode == 0, run.stdout + run.stderr
     assert "mlflow" in run.stdout
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{spec.parent}/mlflow.db")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.helpers import foldrun as cli
+from tests.reliability.helpers import invoke as cli  # main() in this process
 from tests.run.test_datasets import DATASETS, SPEC, _project
 
 mlflow = pytest.importorskip("mlflow", reason="mlflow is not installed")

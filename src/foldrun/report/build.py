@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,29 +24,28 @@ from foldrun.core.forked import forked_map, forked_start
 from foldrun.core.owned import Kind, check_replaceable, staging, writing
 from foldrun.errors import ReportError
 from foldrun.layout import RunLayout
-from foldrun.report import (
-    analysis,
-    figure_cache,
-    figure_pool,
-    figures_grids,
-    figures_predictions,
-    figures_scores,
-    figures_training,
-    pages,
-    selection,
-)
-from foldrun.report.across import dataset_names, write_across
-from foldrun.report.figure_drawing import MAX_PANELS
-from foldrun.results import Results, load_results, nested
+from foldrun.report import figure_cache, figure_pool, reuse
+from foldrun.report.provenance import provenance
 from foldrun.results.curves import has_curves
+from foldrun.results.load import load_results
 from foldrun.results.source import resolve, resolve_runs, views
+
+if TYPE_CHECKING:
+    from foldrun.report import analysis
+    from foldrun.results import Results
+
+# The analysis (scipy), the figures (matplotlib) and the page are imported by the functions
+# that build a report: a report kept as it was (reuse.py) loads none of them (~1.3 s of CPU).
 
 # what a report folder holds; one made before the marker existed is ours when it holds
 # nothing else
 REPORT = Kind(
     what="report folder",
     marker=".foldrun-report",
-    patterns=(".foldrun-report", "index.html", "cv_summary.json", "fold_summary.csv", "*.png"),
+    # and what an unchanged report was made from (reuse.RECORD), a pattern, not a name: an
+    # older foldrun's folder, without it, is still told by its fixed names (core/owned.py)
+    patterns=(".foldrun-report", "index.html", "cv_summary.json", "fold_summary.csv", "*.png",
+              ".foldrun-reuse*.json"),
     marker_required=False,
     # a spec with [datasets]: each dataset's own report in <dataset>/ (else a second
     # `foldrun report` refused the folder the first one made)
@@ -81,6 +81,9 @@ def build_across_report(runs: list[str | Path], out: str | Path) -> Path:
     target = Path(out).absolute()
     check_replaceable(target, REPORT, keep=run_dirs, error=ReportError)
     # a run with [datasets] is each of its datasets
+    # lazy: the figures (matplotlib) only when a report is built (see the imports)
+    from foldrun.report.across import dataset_names, write_across
+
     loaded = [load_results(view) for s in sources for view in views(s)]
     names = dataset_names(loaded)
     with writing(target.parent, ReportError), staging(
@@ -103,13 +106,33 @@ def _build(run_dir_or_spec: str | Path, out: str | Path | None) -> Report:
     parts = views(source)
     with writing(run_dir, ReportError, hint):
         loaded = [load_results(view) for view in parts]
+        kept = reuse.reused(loaded[0], target) if parts[0].dataset is None else None
+        if kept is not None:  # made from exactly these inputs and as written: nothing to do
+            return _kept_report(target, kept)
         with staging(target, REPORT, keep=[run_dir], error=ReportError) as tmp:
             if parts[0].dataset is None:
-                report = _cached_write(loaded[0], tmp)
+                report = _recorded_write(loaded[0], tmp, target)
             else:
                 report = _write_datasets(loaded, tmp)
     report.path = target
     report.plots = [target / p.relative_to(tmp) for p in report.plots]
+    return report
+
+
+def _kept_report(target: Path, summary: dict[str, object]) -> Report:
+    """The report already in `target` (reuse.py): its summary as cv_summary.json holds it."""
+    plots = [target / str(name) for name in summary.get("plots") or []]  # type: ignore[attr-defined]
+    return Report(target, summary, plots, list(summary.get("plot_problems") or []))  # type: ignore[call-overload]
+
+
+def _recorded_write(results: Results, folder: Path, target: Path) -> Report:
+    """The report, with what it was made from recorded for the next one (reuse.py); a
+    report with a failed plot is not recorded (the next one tries again)."""
+    before = reuse.key(results, target)
+    with reuse.reading() as reads:
+        report = _cached_write(results, folder)
+    if not report.problems:
+        reuse.record(results, target, folder, before, reads)
     return report
 
 
@@ -122,6 +145,9 @@ def _cached_write(results: Results, folder: Path) -> Report:
 def _write_datasets(loaded: list[Results], folder: Path) -> Report:
     """Each dataset's report in `<dataset>/` (the datasets spread over the CPUs, each
     drawing its own figures), then the comparison across them."""
+    # lazy: the figures (matplotlib) only when a report is built (see the imports)
+    from foldrun.report.across import write_across
+
     names = [str(results.source.dataset) for results in loaded]
     for name in names:
         (folder / name).mkdir()
@@ -142,6 +168,10 @@ def _write_datasets(loaded: list[Results], folder: Path) -> Report:
 
 
 def _write(results: Results, folder: Path) -> Report:
+    # lazy: scipy and matplotlib only when a report is built (see the imports)
+    from foldrun.report import analysis, pages, selection
+    from foldrun.results import nested
+
     result = analysis.analyze(results)
     # the figure files are drawn by other processes while this one builds the rest; the
     # page asks for them, and asking again gives the same (forked_start keeps its outcome)
@@ -163,6 +193,9 @@ def _write(results: Results, folder: Path) -> Report:
 
 
 def cv_summary(result: analysis.Analysis) -> dict[str, object]:
+    # lazy: scipy only when a report is built (see the imports)
+    from foldrun.report import analysis
+
     res = result.results
     states = res.tasks["state"].value_counts().to_dict() if len(res.tasks) else {}
     primary = result.summary[result.summary["metric"] == res.primary]
@@ -188,7 +221,7 @@ def cv_summary(result: analysis.Analysis) -> dict[str, object]:
         },
         "refit": analysis.records(res.separate("refit")),
         "holdout": analysis.records(res.separate("holdout")),
-        "provenance": analysis.provenance(res),
+        "provenance": provenance(res),
     }
 
 
@@ -196,7 +229,10 @@ def _with_folds(result: analysis.Analysis, frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with `folds` ("4/5") and `partial` (fewer test scores than the split has)."""
     if frame.empty:
         return frame
-    folds, partial = pages.models.fold_counts(result, frame)
+    # lazy: matplotlib only when a report is built (see the imports)
+    from foldrun.report import models
+
+    folds, partial = models.fold_counts(result, frame)
     # why a variant has fewer scores than done folds (NaN: one class in a test part, ...)
     nan = frame["undefined"] if "undefined" in frame else pd.Series(0, index=frame.index)
     why = [result.results.undefined_folds(m, v) if u else []
@@ -206,9 +242,13 @@ def _with_folds(result: analysis.Analysis, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _oof(result: analysis.Analysis) -> dict[str, pd.DataFrame]:
     """Pooled out-of-fold test predictions (first repeat) of the best-ranked variants."""
+    # lazy: matplotlib only when a report is built (see the imports)
+    from foldrun.report import models
+    from foldrun.report.figure_drawing import MAX_PANELS
+
     p = result.results.current_predictions
     out = {}
-    labels = pages.models.plot_labels(result)  # a partial variant says so in every plot
+    labels = models.plot_labels(result)  # a partial variant says so in every plot
     for row in result.ranking.head(MAX_PANELS).itertuples():
         part = p[(p["model"] == row.model) & (p["variant"] == row.variant)]
         part = part[(part["subset"] == "test") & (part["fold"] >= 0)]
@@ -224,12 +264,15 @@ Figures = Callable[[], tuple[list[Path], list[str]]]  # waits for the files draw
 def _plots(result: analysis.Analysis, folder: Path) -> Figures:
     """Starts drawing the report's figure files (independent of each other, each written by
     its own job) on forked workers, one CPU left to this process; the result waits."""
+    # lazy: matplotlib only when a report is built (see the imports)
+    from foldrun.report import figures_predictions, figures_scores, figures_training, models
+
     res = result.results
     oof = _oof(result)
     jobs: list[tuple[str, Callable[[], Path | None]]] = [
         ("metric_per_fold", lambda: figures_scores.metric_per_fold(
             res.current_metrics, result.ranking, res.primary, folder / "metric_per_fold.png",
-            pages.models.plot_labels(result))),
+            models.plot_labels(result))),
         ("training_curves", lambda: figures_training.training_curves(
             _curve_paths(result), folder / "training_curves.png")),
     ]  # fmt: skip
@@ -251,17 +294,20 @@ def _plots(result: analysis.Analysis, folder: Path) -> Figures:
 
     def figures() -> tuple[list[Path], list[str]]:
         done = wait()
-        for _, _, keys in done:
+        for _, _, keys, reads in done:
             figure_cache.mark_used(keys)
-        made = [path for path, _, _ in done if path is not None]
-        return made, [problem for _, problem, _ in done if problem]
+            reuse.note(reads)
+        made = [path for path, _, _, _ in done if path is not None]
+        return made, [problem for _, problem, _, _ in done if problem]
 
     return figures
 
 
-def _plot(name: str, job: Callable[[], Path | None]) -> tuple[Path | None, str, frozenset[str]]:
-    """The file `job` draws, or why it failed (one bad plot must not cost the report), and
-    the cache entries it used."""
+def _plot(
+    name: str, job: Callable[[], Path | None]
+) -> tuple[Path | None, str, frozenset[str], frozenset[str]]:
+    """The file `job` draws, or why it failed (one bad plot must not cost the report), the
+    cache entries it used and the files it read (a worker's reads count as the build's)."""
     def attempt() -> tuple[Path | None, str]:
         try:
             with warnings.catch_warnings():
@@ -270,27 +316,36 @@ def _plot(name: str, job: Callable[[], Path | None]) -> tuple[Path | None, str, 
         except Exception as err:
             return None, f"{name}: {type(err).__name__}: {err}"
 
-    (path, problem), keys = figure_cache.with_keys_used(attempt)
-    return path, problem, keys
+    ((path, problem), keys), reads = reuse.worker_reads(
+        lambda: figure_cache.with_keys_used(attempt))
+    return path, problem, keys, reads
 
 
 def _curve_paths(result: analysis.Analysis) -> dict[str, list[Path]]:
+    # lazy: matplotlib only when a report is built (see the imports)
+    from foldrun.report import models
+    from foldrun.report.figure_drawing import MAX_PANELS
+
     tasks = result.results.tasks
     out: dict[str, list[Path]] = {}
     chosen = result.ranking if len(result.ranking) else tasks.drop_duplicates(["model", "variant"])
-    labels = pages.models.plot_labels(result)
+    labels = models.plot_labels(result)
     for row in chosen.head(MAX_PANELS).itertuples():
         sel = tasks[(tasks["model"] == row.model) & (tasks["variant"] == row.variant)]
         sel = sel[(sel["fold"] >= 0) & (sel["repeat"] == 0) & (sel["state"] == "done")]
         paths = [Path(p) for p in sel["path"] if has_curves(p)]  # results/curves.py
         if paths:
-            name = pages.label(row.model, row.variant)
+            name = models.label(row.model, row.variant)
             out[labels.get((row.model, row.variant), name)] = paths
     return out
 
 
 def _heatmap_jobs(result: analysis.Analysis, folder: Path):
     """One figure: a panel per ranked model (best first) whose variants form a 2-D grid."""
+    # lazy: matplotlib only when a report is built (see the imports)
+    from foldrun.report import figures_grids, pages
+    from foldrun.report.figure_drawing import MAX_PANELS
+
     res = result.results
     grids = [(model, *keys, means) for model, keys, means in pages.param_grids(result)
              if len(keys) == 2][:MAX_PANELS]  # fmt: skip

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from foldrun.report import analysis, selection
-from foldrun.results import Results, load_results, nested
+from foldrun.results.load import load_results
 from foldrun.results.source import resolve, views
+
+if TYPE_CHECKING:
+    from foldrun.results import Results
 
 SHOWN = 10  # models listed; the report lists them all
 
@@ -34,6 +36,11 @@ def run_lines(spec: str | Path) -> list[str]:
 def summary_of(results: Results) -> dict[str, Any]:
     """What `summary_lines` reads, as cv_summary.json holds it: the same ranking (selected
     variants, t-intervals, optimistic flag) and the same nested estimates."""
+    # lazy: scipy for the numbers; `foldrun report` of a report kept as it was prints
+    # cv_summary.json's (summary_lines) without it
+    from foldrun.report import analysis, selection
+    from foldrun.results import nested
+
     summary = results.summary("test")
     if summary.empty or results.primary not in set(summary["metric"]):
         models: list[dict[str, object]] = []

@@ -14,7 +14,7 @@ import json
 import math
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -91,8 +91,10 @@ def _subdirs(path: str | Path) -> list[os.DirEntry[str]]:
         return []
 
 
-def discover(tasks_dir: Path) -> list[TaskRef]:
-    """Every committed task folder under `tasks/` (a folder walk, no file is read)."""
+def discover(tasks_dir: Path, listed: bool = True) -> list[TaskRef]:
+    """Every committed task folder under `tasks/` (a folder walk, no file is read). Without
+    `listed` the task folders are not listed (`files` empty; `with_files` lists one): a
+    refresh of an unchanged run stats their files by name (results/index.stamp_at)."""
     found = []
     for model in _subdirs(tasks_dir):
         for variant in _subdirs(model.path):
@@ -104,11 +106,14 @@ def discover(tasks_dir: Path) -> list[TaskRef]:
                 for fdir, parts in fold_dirs:
                     where = parse_fold_dir(parts)
                     if where is not None:
-                        found += _stage_refs(model.name, variant.name, where, fdir.path)
+                        found += _stage_refs(model.name, variant.name, where, fdir.path,
+                                             listed)  # fmt: skip
     return found
 
 
-def _stage_refs(model: str, variant: str, where: tuple[int, int], path: str) -> list[TaskRef]:
+def _stage_refs(
+    model: str, variant: str, where: tuple[int, int], path: str, listed: bool = True
+) -> list[TaskRef]:
     """The tasks of one fold folder: each `<stage>` folder, and each `<stage>.failed` one
     as the failed attempt of `<stage>` (one task, never two)."""
     # a fold folder's inner folds (nested selection): results/nested.py reads them
@@ -118,12 +123,21 @@ def _stage_refs(model: str, variant: str, where: tuple[int, int], path: str) -> 
     refs = []
     for stage in sorted(stages):
         folder = f"{path}{os.sep}{stage}"
-        try:
-            files = frozenset(os.listdir(folder)) if stage in names else frozenset()
-        except OSError:
-            files = frozenset()
+        files = _listing(folder) if listed and stage in names else frozenset()
         refs.append(TaskRef(model, variant, *where, stage, folder, files, stage + FAILED in names))
     return refs
+
+
+def _listing(folder: str) -> frozenset[str]:
+    try:
+        return frozenset(os.listdir(folder))
+    except OSError:
+        return frozenset()
+
+
+def with_files(ref: TaskRef) -> TaskRef:
+    """A ref `discover` found without `listed`, with the names its folder holds now."""
+    return replace(ref, files=_listing(ref.path))
 
 
 def read_audit(

@@ -10,16 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from foldrun.errors import ReportError
-from foldrun.results import collect, compare, stats
-from foldrun.results.metrics import PRIMARY, greater_is_better
+from foldrun.results import collect
+from foldrun.results.metrics import PRIMARY, greater_is_better, primary_among
 from foldrun.results.refresh import refresh
 from foldrun.results.source import RunSource, datasets_of, planned_tasks, resolve, views
-
-FALLBACK_PRIMARY = {
-    "classification": ["roc_auc", "balanced_accuracy", "accuracy"],
-    "regression": ["rmse", "mae", "r2"],
-    "multilabel": ["macro_f1", "micro_f1"],
-}
 
 
 @dataclass
@@ -70,9 +64,7 @@ class Results:
                     key="report.primary_metric",
                 )
             return name
-        candidates = [PRIMARY.get(self.task), *FALLBACK_PRIMARY.get(self.task, [])]
-        found = next((m for m in candidates if m in present), None)
-        return found or (sorted(present)[0] if present else PRIMARY.get(self.task, "roc_auc"))
+        return primary_among(self.task, present) or PRIMARY.get(self.task, "roc_auc")
 
     @cached_property
     def current_metrics(self) -> pd.DataFrame:
@@ -130,6 +122,9 @@ class Results:
         return self._summaries[subset].copy()
 
     def _summary(self, subset: str) -> pd.DataFrame:
+        # lazy: scipy, for the numbers; loading the tables (a report kept as it was) needs none
+        from foldrun.results import stats
+
         keys = ["model", "variant", "metric"]
         out = stats.summarize(self.current_metrics, subset, self.confidence)
         pooled = self.current_metrics[self.current_metrics["subset"] == "pooled"]
@@ -168,6 +163,9 @@ class Results:
 
     def selected(self) -> pd.DataFrame:
         """The best variant per model on the primary metric (see compare.select_variants)."""
+        # lazy: scipy, for the numbers; loading the tables (a report kept as it was) needs none
+        from foldrun.results import compare
+
         return compare.select_variants(
             self.summary("test"),
             self.summary("val"),
@@ -184,6 +182,9 @@ class Results:
 
     def comparison(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(pairs, ranking) of the selected variants: corrected t-tests, Holm-corrected."""
+        # lazy: scipy, for the numbers; loading the tables (a report kept as it was) needs none
+        from foldrun.results import compare, stats
+
         ratio = stats.test_train_ratio(self.folds)
         return compare.compare_models(
             self.current_metrics,
@@ -210,6 +211,9 @@ class Results:
         part = part.dropna(axis=1, how="all")  # other models' columns
         if part.empty or self._pooled_undefined(model, variant, metric, part):
             return math.nan, math.nan  # no interval around a metric that has no value
+        # lazy: scipy, for the numbers; loading the tables (a report kept as it was) needs none
+        from foldrun.results import stats
+
         return stats.bootstrap_interval(
             part.reset_index(drop=True),
             self.task,

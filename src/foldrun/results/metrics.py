@@ -30,6 +30,12 @@ class _LazyMetrics:
 skm = _LazyMetrics()
 
 PRIMARY = {"classification": "roc_auc", "regression": "rmse", "multilabel": "macro_f1"}
+# what a kind's tasks may have written instead of its default (a program's own metrics)
+FALLBACK_PRIMARY = {
+    "classification": ["roc_auc", "balanced_accuracy", "accuracy"],
+    "regression": ["rmse", "mae", "r2"],
+    "multilabel": ["macro_f1", "micro_f1"],
+}
 GREATER_IS_BETTER = {"mae": False, "rmse": False, "log_loss": False, "brier": False}
 # metrics that cannot leave [0, 1] (per class: `precision_<class>`, `recall_<class>`, `f1_<class>`)
 UNIT = {
@@ -38,6 +44,16 @@ UNIT = {
 }  # fmt: skip
 UNIT_PREFIXES = ("precision_", "recall_", "f1_")
 CORRELATIONS = {"pearson", "spearman"}  # in [-1, 1]
+
+
+def primary_among(kind: str, present: Iterable[str]) -> str | None:
+    """The metric a run is ranked on when `[report] primary_metric` is not set, among the
+    test metrics its tasks wrote: the kind's default, else its fallbacks in order, else the
+    first in name order (a label-free run has no default); None when nothing was written.
+    The one rule of the report's ranking and the race's."""
+    names = set(present)
+    candidates = [PRIMARY.get(kind), *FALLBACK_PRIMARY.get(kind, [])]
+    return next((m for m in candidates if m in names), min(names, default=None))
 
 
 def metric_range(metric: str) -> tuple[float, float] | None:
@@ -116,6 +132,23 @@ def per_class(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     return out
 
 
+def label_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """accuracy, balanced_accuracy and macro_f1 (zero_division=0) of labels as text: the
+    values scikit-learn's functions return, by their operations in their order (over the
+    sorted labels of y and pred), without their argument checks, which cost ~15 ms a call
+    and were most of an evaluate task (issue 26). tests/results/test_metrics.py compares
+    them with scikit-learn's for equality on random labels."""
+    labels = np.union1d(y, pred)
+    yt = y[:, None] == labels[None, :]
+    yp = pred[:, None] == labels[None, :]
+    tp, t, p = (yt & yp).sum(0), yt.sum(0), yp.sum(0)
+    return {
+        "accuracy": float(np.mean(y == pred)),
+        "balanced_accuracy": float(np.mean(tp[t > 0] / t[t > 0])),  # classes of y only
+        "macro_f1": float(np.mean(2.0 * tp / (t + p))),  # t + p > 0: labels of y or pred
+    }
+
+
 def is_per_class(metric: str) -> bool:
     """`precision_<class>`, `recall_<class>`, `f1_<class>`: kept out of the ranking tables."""
     return metric.rpartition("/")[2].startswith(UNIT_PREFIXES)
@@ -141,12 +174,8 @@ def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
     y, pred = class_labels(df)
     probas = proba_columns(df)
     classes = [c.removeprefix("proba_") for c in probas]
-    out = {
-        "accuracy": skm.accuracy_score(y, pred),
-        "balanced_accuracy": _safe(lambda: skm.balanced_accuracy_score(y, pred)),
-        "macro_f1": skm.f1_score(y, pred, average="macro", zero_division=0),
-        **per_class(np.asarray(y, dtype=str), np.asarray(pred, dtype=str)),
-    }
+    y_text, pred_text = np.asarray(y, dtype=str), np.asarray(pred, dtype=str)
+    out = {**label_metrics(y_text, pred_text), **per_class(y_text, pred_text)}
     out.update(_probability_metrics(df, y, probas, classes))
     return {k: float(v) for k, v in out.items()}
 

@@ -60,17 +60,26 @@ def _feeders(frame: pd.DataFrame) -> set[tuple[str, str]]:
 def fold_score(stages: Sequence[Planned], metric: str) -> float:
     """`test/<metric>` of the best-ranked done stage of one fold that wrote it (NaN when
     none did): the value an outer fold's row would hold."""
+    return fold_scores(stages).get(metric, math.nan)
+
+
+def fold_scores(stages: Sequence[Planned]) -> dict[str, float]:
+    """Every `test/<metric>` of one fold, each from the best-ranked done stage that wrote
+    it (keys without `test/`)."""
+    found: dict[str, float] = {}
     for p in sorted(stages, key=lambda p: STAGE_RANK.get(p.ref.stage, 9)):
         if state.disk_state(Path(p.ref.path), p.fingerprint) != TaskState.DONE:
             continue
         try:
             metrics = json.loads(Path(p.ref.file(TaskFiles.METRICS)).read_text())
-            value = metrics.get(f"test/{metric}")
+            items = metrics.items()
         except (OSError, ValueError, AttributeError):
             continue
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    return math.nan
+        for name, value in items:
+            if (name.startswith("test/") and isinstance(value, int | float)
+                    and not isinstance(value, bool)):  # fmt: skip
+                found.setdefault(name.removeprefix("test/"), float(value))
+    return found
 
 
 def _on_disk(tasks_dir: Path) -> list[Planned]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -26,13 +27,24 @@ def run_query(
     import duckdb
 
     given = list(runs) if many_runs(runs) else [runs]  # type: ignore[call-overload]
-    read_only(sql)  # before anything is refreshed: a refused query writes nothing
-    sources = [view for s in resolve_runs(given) for view in views(s)]  # a dataset: a view
-    many = len(given) > 1 or sources[0].dataset is not None
-    for source in sources:
-        _fresh(source, refresh_tables)
-    names = run_names(sources) if many else [None]
-    con = duckdb.connect()
+    con = duckdb.connect()  # one connection checks the SQL and answers it (~25 ms each)
+    try:
+        read_only(sql, con)  # before anything is refreshed: a refused query writes nothing
+        sources = [view for s in resolve_runs(given) for view in views(s)]  # a dataset: a view
+        many = len(given) > 1 or sources[0].dataset is not None
+        for source in sources:
+            _fresh(source, refresh_tables)
+        names = run_names(sources) if many else [None]
+        return _answer(con, sources, names, sql)
+    finally:
+        con.close()
+
+
+def _answer(con: Any, sources: list[RunSource], names: list[str | None], sql: str) -> pd.DataFrame:
+    """`sql` over the views of `sources` (one dataset each when `names` are given)."""
+    # lazy: DuckDB only for a query (results/ is imported by every command)
+    import duckdb
+
     try:
         pairs = list(zip(sources, names, strict=True))
         for table in collect.TABLES:
@@ -48,8 +60,6 @@ def run_query(
         ) from err
     except duckdb.Error as err:
         raise ReportError(f"SQL error: {_first_line(err)}", key="SQL") from err
-    finally:
-        con.close()
 
 
 # Statements that write or load files. With external access off DuckDB still lets COPY and
@@ -57,18 +67,20 @@ def run_query(
 _WRITES = {"COPY", "COPY_DATABASE", "EXPORT", "ATTACH", "DETACH", "LOAD"}
 
 
-def read_only(sql: str) -> None:
+def read_only(sql: str, con: Any = None) -> None:
     """Refuse an empty query, one DuckDB cannot parse, or a statement that writes or loads
-    files (COPY, EXPORT, ATTACH, DETACH, INSTALL, LOAD): query only reads the run's tables."""
+    files (COPY, EXPORT, ATTACH, DETACH, INSTALL, LOAD): query only reads the run's tables.
+    `con`: a DuckDB connection to parse with (else one of its own)."""
     import duckdb
 
-    con = duckdb.connect()
+    own = duckdb.connect() if con is None else None
     try:
-        kinds = [s.type.name for s in con.extract_statements(sql)]
+        kinds = [s.type.name for s in (own if con is None else con).extract_statements(sql)]
     except duckdb.Error as err:
         raise ReportError(f"SQL error: {_first_line(err)}", key="SQL") from err
     finally:
-        con.close()
+        if own is not None:
+            own.close()
     if not kinds:
         raise ReportError("the SQL is empty: give a query, e.g. 'SELECT * FROM metrics'", key="SQL")
     refused = sorted(set(kinds) & _WRITES)

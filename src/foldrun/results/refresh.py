@@ -17,6 +17,7 @@ from foldrun.core.files import write_json
 from foldrun.core.taskid import TaskId
 from foldrun.layout import RunLayout, TaskFiles
 from foldrun.results import collect
+from foldrun.results import index as task_index
 from foldrun.results.index import STATE, index_path
 
 Key = tuple[str, str, int, int, str]
@@ -86,9 +87,10 @@ def _all_refs(
     audit: dict[Key, str],
     planned: Sequence[Planned],
     record: dict[str, str],
-    only_planned: bool = False,
+    only_planned: bool,
+    found: Sequence[collect.TaskRef],
 ):
-    refs = {r.key: r for r in collect.discover(layout.tasks_dir)}
+    refs = {r.key: r for r in found}
     fingerprints: dict[Key, str | None] = {}
     for p in planned:
         refs.setdefault(p.ref.key, p.ref)
@@ -145,10 +147,15 @@ def _signatures(refs, audit, fingerprints, old_index, prefix, pruned=frozenset()
     index = {}
     for key, ref in refs.items():
         done = known.get(ref.file(TaskFiles.DONE))
-        sig = collect.signature(ref, audit.get(key), stamps[key], done)
-        mark = "|pruned" if key in pruned else ""
-        index[_rel(ref, prefix)] = [*key, f"{sig}|{fingerprints.get(key)}{mark}", stamps[key], done]
+        index[_rel(ref, prefix)] = _made(key, ref, audit, stamps[key], done, fingerprints, pruned)
     return index, known
+
+
+def _made(key, ref, audit, stamp, done, fingerprints, pruned) -> list[object]:  # type: ignore[no-untyped-def]
+    """A task's index entry: key, signature (with the plan's fingerprint), stamp, DONE."""
+    sig = collect.signature(ref, audit.get(key), stamp, done)
+    mark = "|pruned" if key in pruned else ""
+    return [*key, f"{sig}|{fingerprints.get(key)}{mark}", stamp, done]
 
 
 def refresh(
@@ -166,16 +173,21 @@ def refresh(
     layout = RunLayout(Path(run_dir).resolve(), dataset)
     audit = collect.read_audit(layout.audit_log, dataset)
     record = state.pruned_keys(layout.state_dir)  # read once: both steps need it
-    refs, fingerprints = _all_refs(layout, audit, planned, record, only_planned)
+    found = collect.discover(layout.tasks_dir, listed=False)  # listed below, if it changed
+    refs, fingerprints = _all_refs(layout, audit, planned, record, only_planned, found)
     index = previous_index(layout)
     old_index = index or {}
     prefix = f"{layout.tasks_dir}{os.sep}"
     pruned = _pruned(record, refs, fingerprints, prefix)
+    listed = {r.key for r in found}
+    if _unchanged(refs, listed, audit, fingerprints, index, prefix, pruned):
+        old = read_tables(layout) if tables else None
+        if old is not None or not tables:
+            return old  # None: unchanged, and the caller reads the files
+    refs = _with_files(refs, listed)  # what changed is read: its folders' names are needed
     current, done_texts = _signatures(refs, audit, fingerprints, old_index, prefix, pruned)
     changed = [refs[tuple(v[:5])] for k, v in current.items() if _entry(old_index, k) != v]  # type: ignore[index]
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
-    if index is not None and not changed and not gone and not tables:
-        return None  # unchanged, and the caller reads the files
     old = read_tables(layout) if index is not None else None
     if old is not None and not changed and not gone:
         return old
@@ -186,6 +198,33 @@ def refresh(
     tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
     _write(layout, tables, current)
     return tables
+
+
+def _with_files(refs: dict[Key, collect.TaskRef], listed: set[Key]) -> dict[Key, collect.TaskRef]:
+    """The refs `discover` found (`listed`) with their folders' names, the others as they are."""
+    return {k: collect.with_files(r) if k in listed else r for k, r in refs.items()}
+
+
+def _unchanged(refs, listed: set[Key], audit, fingerprints, old_index, prefix, pruned) -> bool:
+    """Whether `_signatures` would give every entry of `old_index` again, and no other,
+    from a stat of each folder's files by name instead of a listing (results/index.py
+    stamp_at: the same stamp; a listing of 10,000 folders cost more than the stats). Any
+    difference, a DONE that would be read, or no index is False: refreshed as before."""
+    if old_index is None:
+        return False
+    seen = set()
+    for key, ref in refs.items():
+        rel = _rel(ref, prefix)
+        seen.add(rel)
+        old = old_index.get(rel)
+        stamp = task_index.stamp_at(ref.path) if key in listed else None  # not on disk
+        if not isinstance(old, list) or len(old) < STATE or (stamp is not None and (
+                old[6] != stamp or not old[7])):  # fmt: skip
+            return False
+        done = str(old[7]) if stamp is not None else None
+        if old[:STATE] != _made(key, ref, audit, stamp, done, fingerprints, pruned):
+            return False
+    return len(seen) == len(old_index)  # no entry gone
 
 
 def _entry(old_index: dict[str, list[object]], rel: str) -> list[object] | None:

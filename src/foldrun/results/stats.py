@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special  # not scipy.stats: its import, ~0.8 s, was most of a run's summary
 
 from foldrun.results.metrics import as_labels, compute_metrics, metric_range
 
@@ -83,7 +83,7 @@ def _intervals(rows: pd.DataFrame, keys: list[str], confidence: float) -> pd.Dat
     z = groups["z"].agg(["mean", "std"])
     bounded = groups["inside"].all() & groups["low"].first().notna()
     dof = (out["n"] - 1).where(out["n"] > 1)
-    t = stats.t.ppf(0.5 + confidence / 2, dof) / np.sqrt(out["n"])
+    t = special.stdtrit(dof, 0.5 + confidence / 2) / np.sqrt(out["n"])  # stats.t.ppf's own
     span = groups[["low", "high"]].first()
     logit_low = _from_logit(z["mean"] - t * z["std"], span["low"], span["high"])
     logit_high = _from_logit(z["mean"] + t * z["std"], span["low"], span["high"])
@@ -304,7 +304,7 @@ def corrected_ttest(differences: np.ndarray | list[float], test_train_ratio: flo
     if np.ptp(d) == 0:  # all differences equal (var may be 1e-34, not 0)
         return TTest(mean, 0.0, math.nan if mean else 0.0, 0.0 if mean else 1.0, n)
     t = mean / math.sqrt((1 / n + test_train_ratio) * var)
-    p = float(2 * stats.t.sf(abs(t), n - 1))
+    p = float(2 * special.stdtr(n - 1, -abs(t)))  # stats.t.sf(|t|, n - 1), as scipy computes it
     return TTest(mean, math.sqrt(var), t, p, n)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from foldrun.errors import RunError
 from foldrun.run.backends import backend_class
@@ -23,6 +23,9 @@ class RunOptions:
     retries: int = 0
     dry_run: bool = False
     wait: bool = True  # False: a scheduler backend submits and returns
+    # the loaded spec's backend settings ({"slurm": SlurmSpec}): no backend reads the
+    # spec file again (foldrun.api sets them; the runner hands them on in RunContext)
+    settings: Mapping[str, object] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(

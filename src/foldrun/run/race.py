@@ -36,7 +36,6 @@ from pathlib import Path
 
 from foldrun.core import audit, state
 from foldrun.core.task import PlannedTask, TaskState
-from foldrun.errors import RunError
 from foldrun.layout import RunLayout
 from foldrun.run.backends.base import Backend, BackendResult, Outcome, RunContext
 from foldrun.run.worker import task_folder
@@ -46,11 +45,27 @@ from foldrun.run.worker import task_folder
 class Race:
     after: int
     alpha: float
-    metric: str
-    greater: bool
+    chosen: str  # `[report] primary_metric`; "": the report's rule, on what the tasks wrote
+    kind: str  # the problem kind (its default metric and fallbacks)
+    lower_is_better: tuple[str, ...]
     entrants: dict[str, list[str]]  # model -> its final variants (those that race)
     positions: list[tuple[int, int]]  # (repeat, fold) in the order folds are raced
     last: dict[tuple[str, str, int, int], str] = field(default_factory=dict)  # fold's last task
+
+    def metric(self, known: dict[tuple[str, str, int, int], dict[str, float]]) -> str:
+        """The metric raced on: the chosen one, else the one the report ranks on among
+        the test metrics of the folds read so far (`known`)."""
+        from foldrun.results.metrics import PRIMARY, primary_among  # lazy: pandas, scipy
+
+        if self.chosen:
+            return self.chosen
+        present = {name for scores in known.values() for name in scores}
+        return primary_among(self.kind, present) or PRIMARY.get(self.kind, "")
+
+    def greater(self, metric: str) -> bool:
+        from foldrun.results.metrics import greater_is_better  # lazy: pandas, scipy
+
+        return greater_is_better(metric, self.lower_is_better)
 
     def wave(self, task: PlannedTask) -> int:
         """The wave a task runs in (0 for a model with nothing to race)."""
@@ -68,17 +83,6 @@ def race_of(tasks: dict[str, PlannedTask]) -> Race | None:
         return None
     recipe = first.recipe
     options = recipe.race
-    # only now: the results package pulls in pandas and scipy (seconds a plain run never pays)
-    from foldrun.results.metrics import PRIMARY, greater_is_better
-
-    metric = recipe.primary_metric or PRIMARY.get(recipe.problem, "")
-    if not metric:
-        raise RunError(
-            "[race] needs a metric to race on: set [report] primary_metric "
-            "(a label-free run has no default)",
-            key="report.primary_metric",
-        )
-    metric = metric.removeprefix("test/")
     last: dict[tuple[str, str, int, int], str] = {}
     finals: dict[str, list[str]] = {}
     for key, t in tasks.items():
@@ -91,8 +95,9 @@ def race_of(tasks: dict[str, PlannedTask]) -> Race | None:
     return Race(
         after=int(options["after"]),
         alpha=float(options["alpha"]),
-        metric=metric,
-        greater=greater_is_better(metric, recipe.lower_is_better),
+        chosen=(recipe.primary_metric or "").removeprefix("test/"),
+        kind=recipe.problem or "",
+        lower_is_better=tuple(recipe.lower_is_better or ()),
         entrants={m: v for m, v in finals.items() if len(v) > 1},
         positions=positions,
         last=last,
@@ -136,7 +141,7 @@ class _Steering:
     run_dir: Path
     keys: set[str]  # the tasks of this execution
     pruned: set[str]
-    scores: dict[tuple[str, str, int, int], float] = field(default_factory=dict)
+    scores: dict[tuple[str, str, int, int], dict[str, float]] = field(default_factory=dict)
     open: dict[str, set[str]] = field(default_factory=dict)  # racing model -> its fold tasks
     decided: dict[str, int] = field(default_factory=dict)  # model -> folds at its decision
 
@@ -159,7 +164,7 @@ class _Steering:
         if not task.recipe.last_in_fold:
             return set()
         position = (task.repeat, task.fold)
-        self.scores[(task.model, task.variant, *position)] = _score(
+        self.scores[(task.model, task.variant, *position)] = _scores(
             self.race, self.tasks, task.model, task.variant, position
         )
         new: set[str] = set()
@@ -180,9 +185,9 @@ class _Steering:
         """How many folds every variant of `model` still racing has a score for."""
         out = {self.tasks[k].variant for k in self.pruned if self.tasks[k].model == model}
         alive = [v for v in self.race.entrants[model] if v not in out]
-        known = self.scores
+        known, metric = self.scores, self.race.metric(self.scores)
         return sum(
-            all(not math.isnan(known.get((model, v, *p), math.nan)) for v in alive)
+            all(metric in known.get((model, v, *p), {}) for v in alive)
             for p in self.race.positions
         )
 
@@ -192,7 +197,7 @@ def _steered(
     race: Race,
 ) -> BackendResult:  # fmt: skip
     """Every task to the backend at once, ranked by wave; decided as folds are scored."""
-    scores: dict[tuple[str, str, int, int], float] = {}
+    scores: dict[tuple[str, str, int, int], dict[str, float]] = {}
     pruned: set[str] = set()
     todo = set(keys)
     if any(k not in todo for (m, *_), k in race.last.items() if m in race.entrants):
@@ -271,7 +276,7 @@ def decide(
     race: Race,
     tasks: dict[str, PlannedTask],
     run_dir: Path,
-    scores: dict[tuple[str, str, int, int], float] | None = None,
+    scores: dict[tuple[str, str, int, int], dict[str, float]] | None = None,
 ) -> set[str]:
     """Stop the variants significantly worse than the best on the folds all finished;
     record them; return every pruned task (earlier decisions included). `scores` keeps
@@ -281,9 +286,15 @@ def decide(
     before = (state.pruned_keys(layout.state_dir), list(record.get("decisions") or []))  # type: ignore[call-overload]
     pruned, decisions = _in_force(tasks, *before)
     stopped = {(d["model"], d["variant"]) for d in decisions if d.get("stopped")}
-    for model, variants in race.entrants.items():
-        alive = [v for v in variants if (model, v) not in stopped]
-        for found in _decide_model(race, tasks, model, alive, scores):
+    known = {} if scores is None else scores
+    alive = {model: [v for v in variants if (model, v) not in stopped]
+             for model, variants in race.entrants.items()}  # fmt: skip
+    for model, variants in alive.items():  # every fold first: the metric is run-wide
+        for v, p in ((v, p) for v in variants for p in race.positions):
+            _known_scores(race, tasks, model, v, p, known)
+    metric = race.metric(known)
+    for model, variants in alive.items():
+        for found in _decide_model(race, model, variants, metric, known):
             decisions.append(found)
             if found["stopped"]:
                 stopped.add((model, found["variant"]))
@@ -294,7 +305,7 @@ def decide(
             audit.append(layout.audit_log, key, "pruned", _why(decisions, tasks[key]))
     if (pruned, decisions) != before:
         state.write_race(layout.state_dir, {"pruned": pruned, "decisions": decisions,
-                                            "metric": race.metric, "alpha": race.alpha,
+                                            "metric": metric, "alpha": race.alpha,
                                             "after": race.after})  # fmt: skip
     return {k for k, fp in pruned.items() if k in tasks and tasks[k].fingerprint == fp}
 
@@ -327,14 +338,15 @@ def _in_force(
 
 
 def _decide_model(
-    race: Race, tasks, model: str, alive: list[str], known: dict | None = None
+    race: Race, model: str, alive: list[str], metric: str, known: dict
 ) -> list[dict[str, object]]:
+    """The decisions on one model's variants still racing, from the fold scores read."""
     if len(alive) < 2:
         return []
-    known = {} if known is None else known
-    scores = {v: [_known_score(race, tasks, model, v, p, known) for p in race.positions]
+    scores = {v: [known[(model, v, *p)].get(metric, math.nan) for p in race.positions]
               for v in alive}  # fmt: skip
-    found = stops(scores, race.after, race.alpha, race.greater, _test_train_ratio(race))
+    found = stops(scores, race.after, race.alpha, race.greater(metric),
+                  _test_train_ratio(race))  # fmt: skip
     return [{"model": model, **d} for d in found]
 
 
@@ -385,23 +397,25 @@ def _test_train_ratio(race: Race) -> float:
     return 1.0 / (folds - 1) if folds > 1 else 1.0
 
 
-def _known_score(
+def _known_scores(
     race: Race, tasks, model: str, variant: str, position: tuple[int, int], known: dict
-) -> float:
-    """`_score`, read once into `known` (NaN: not finished; a steered race sets the
-    score of each fold that ends)."""
+) -> dict[str, float]:
+    """`_scores`, read once into `known` (empty: not finished; a steered race sets the
+    scores of each fold that ends)."""
     key = (model, variant, *position)
     if key not in known:
-        known[key] = _score(race, tasks, model, variant, position)
+        known[key] = _scores(race, tasks, model, variant, position)
     return known[key]
 
 
-def _score(race: Race, tasks, model: str, variant: str, position: tuple[int, int]) -> float:
-    """`test/<metric>` of a variant's fold: its last stage's value first, then the stages
-    before it (a train-only program scores itself), from done tasks only."""
+def _scores(
+    race: Race, tasks, model: str, variant: str, position: tuple[int, int]
+) -> dict[str, float]:
+    """The `test/` metrics of a variant's fold: its last stage's values first, then the
+    stages before it (a train-only program scores itself), from done tasks only."""
     # lazy: pandas and scipy (results), which only a raced run needs
     from foldrun.results.collect import TaskRef
-    from foldrun.results.nested import fold_score
+    from foldrun.results.nested import fold_scores
     from foldrun.results.refresh import Planned
 
     key = race.last.get((model, variant, *position))
@@ -411,7 +425,7 @@ def _score(race: Race, tasks, model: str, variant: str, position: tuple[int, int
         ref = TaskRef(t.model, t.variant, t.fold, t.repeat, t.stage, str(task_folder(t)))
         chain.append(Planned(ref, t.fingerprint))
         key = t.deps[0] if t.deps else None
-    return fold_score(chain, race.metric)
+    return fold_scores(chain)
 
 
 def _tasks_of(

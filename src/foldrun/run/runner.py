@@ -213,7 +213,7 @@ def _fits(
 def _context(spec_path: Path, run_dir: Path, options: RunOptions) -> RunContext:
     return RunContext(spec_path=spec_path, run_dir=run_dir, run_id=_run_id(run_dir),
                       jobs=options.jobs, retries=options.retries, dry_run=options.dry_run,
-                      wait=options.wait)  # fmt: skip
+                      wait=options.wait, options=dict(options.settings))  # fmt: skip
 
 
 @dataclass

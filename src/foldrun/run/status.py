@@ -70,9 +70,11 @@ class Kept:
             self.entries[dataset] = (f"{layout.tasks_dir}{os.sep}", found)
         return self.entries[dataset]
 
-    def state(self, task: PlannedTask, folder: Path) -> tuple[TaskState, float | None] | None:
+    def state(self, task: PlannedTask) -> tuple[TaskState, float | None] | None:
         prefix, entries = self._of(task.dataset)
-        path = str(folder)
+        # a kept plan's folder is an absolute path already: no Path per task (10,000 here)
+        path = str(task.task_dir)
+        path = path if os.path.isabs(path) else str(task_folder(task))
         got = index.committed(entries.get(path[len(prefix) :]), path) if path.startswith(
             prefix) else None  # fmt: skip
         if got is None:
@@ -84,10 +86,10 @@ class Kept:
 def task_state(
     task: PlannedTask, scheduler: dict[str, TaskState], kept: Kept | None = None
 ) -> tuple[TaskState, float | None]:
-    folder = task_folder(task)
-    quick = kept.state(task, folder) if kept is not None else None
+    quick = kept.state(task) if kept is not None else None
     if quick is not None:
         return quick
+    folder = task_folder(task)
     found = state.disk_state(folder, task.fingerprint)
     if found in (TaskState.DONE, TaskState.STALE):
         return found, _wall(folder)

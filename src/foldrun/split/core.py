@@ -7,6 +7,8 @@ scikit-learn gives with `shuffle=False`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
@@ -336,13 +338,15 @@ def _rounds(adds: np.ndarray, rest: np.ndarray, fold: np.ndarray, dev: np.ndarra
     fold taking up to 5 (one more than its share: room to correct)."""
     k = len(dev)
     per_round, per_fold = _ROUND_GROUPS_PER_FOLD * k, _ROUND_GROUPS_PER_FOLD + 1
-    slot_fold = np.tile(np.arange(k), per_fold)
+    slot_fold, each = np.tile(np.arange(k), per_fold), np.arange(k)
     for start in range(0, len(rest), per_round):
         rows = adds[rest[start : start + per_round]]
-        picked, slots = linear_sum_assignment(np.tile(rows @ dev.T, (1, per_fold)))
+        # the cost of each fold repeated per slot: np.tile's, without its Python overhead
+        # (~5,000 rounds at 1e5 groups)
+        picked, slots = linear_sum_assignment(np.concatenate([rows @ dev.T] * per_fold, axis=1))
         folds = slot_fold[slots]
         fold[rest[start + picked]] = folds
-        dev += (folds[:, None] == np.arange(k)).T @ rows[picked]
+        dev += (folds[:, None] == each).T @ rows[picked]
 
 
 class _Folds:
@@ -581,10 +585,39 @@ def class_codes(values: np.ndarray) -> np.ndarray:
     if len(flat) >= _ARROW_TEXT_ROWS and (
         flat.dtype.kind == "U"
         or (flat.dtype == object and pd.api.types.infer_dtype(flat, skipna=False) == "string")
-    ):  # text only (no None, no number): hashed in Arrow's buffers, the same codes
-        flat = pd.array(flat, dtype="string[pyarrow]")
+    ):  # text only (no None, no number): Arrow's dictionary numbers values in order of
+        # first appearance too (the same codes; ~1.4x faster than through pandas' array)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = pa.array(flat, type=pa.large_string())
+        codes = _one_width_codes(text)
+        if codes is None:
+            codes = pc.dictionary_encode(text).indices.to_numpy()
+        return codes.astype(np.int64, copy=False)
     codes, _ = pd.factorize(flat, use_na_sentinel=False)
     return codes.astype(np.int64, copy=False)
+
+
+def _one_width_codes(text: Any) -> np.ndarray | None:
+    """First-appearance codes of text of one byte length (UUIDs, zero-padded ids) from a
+    64-bit hash of each value: an integer hash table, not one of text (1e6 UUID groups:
+    ~0.25 s of CPU, 0.35-0.4 s through pandas' factorize, at load 20). Checked byte for
+    byte: every value equals the first one of its code, else (two texts of one hash)
+    None, and the text is hashed as text."""
+    parts = _fixed_width(text)
+    if parts is None or len(parts) != 1:
+        return None
+    rows = parts[0]
+    codes, _ = pd.factorize(_row_hashes(rows))
+    first = np.full(int(codes.max()) + 1, len(rows), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(rows)))
+    step = 1 << 16
+    for start in range(0, len(rows), step):
+        block = rows[start : start + step]
+        if not np.array_equal(block, rows[first[codes[start : start + step]]]):
+            return None
+    return codes
 
 
 def text_codes(values: pd.Series) -> np.ndarray:
@@ -627,6 +660,9 @@ def all_distinct(values: pd.Series) -> bool:
     import pyarrow.compute as pc
 
     text = pa.array(values)
+    rows = _fixed_width(text)
+    if rows is not None:
+        return _rows_distinct(rows)
     order = pc.sort_indices(text)
     step = 1 << 16
     for start in range(0, len(order) - 1, step):
@@ -634,3 +670,58 @@ def all_distinct(values: pd.Series) -> bool:
         if pc.any(pc.equal(run[1:], run[:-1])).as_py():
             return False
     return True
+
+
+def _fixed_width(text: Any) -> list[np.ndarray] | None:
+    """The bytes of Arrow text whose values all have one length (UUIDs, zero-padded ids)
+    as the rows of a (values, length) array per chunk, without a copy; None otherwise."""
+    import pyarrow as pa
+
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    parts = [_chunk_rows(chunk) for chunk in chunks if len(chunk)]
+    if not parts or any(p is None for p in parts) or len({p.shape[1] for p in parts}) > 1:
+        return None
+    return parts
+
+
+def _chunk_rows(text: Any) -> np.ndarray | None:
+    import pyarrow as pa
+
+    if text.null_count or text.buffers()[2] is None:
+        return None
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    offsets = np.frombuffer(text.buffers()[1], dtype=width)[text.offset :][: len(text) + 1]
+    size = int(offsets[1] - offsets[0])
+    if size == 0 or np.any(np.diff(offsets) != size):
+        return None
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[int(offsets[0]) :]
+    return data[: size * len(text)].reshape(len(text), size)
+
+
+def _rows_distinct(parts: list[np.ndarray]) -> bool:
+    """No two rows of bytes are equal: a 64-bit hash of each row (8 bytes at a time),
+    sorted as integers (~5x faster than sorting 1e6 UUID strings); rows whose hashes meet
+    are compared byte for byte, so a collision of hashes never counts as a repeat."""
+    hashes = [_row_hashes(rows) for rows in parts]
+    ordered = np.sort(np.concatenate(hashes))
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not len(repeated):
+        return True
+    pairs = zip(parts, hashes, strict=True)
+    met = np.concatenate([rows[np.isin(h, repeated)] for rows, h in pairs])
+    return len(np.unique(met, axis=0)) == len(met)
+
+
+def _row_hashes(rows: np.ndarray) -> np.ndarray:
+    hashes = np.zeros(len(rows), dtype=np.uint64)
+    for start in range(0, rows.shape[1], 8):
+        word = np.zeros((len(rows), 8), dtype=np.uint8)
+        part = rows[:, start : start + 8]
+        word[:, : part.shape[1]] = part
+        hashes ^= word.view(np.uint64).ravel()
+        hashes *= np.uint64(_MIX)  # wraps: a bijection of the 64 bits
+        hashes ^= hashes >> np.uint64(29)
+    return hashes
+
+
+_MIX = 0x9E3779B97F4A7C15  # odd: multiplying by it loses no bit

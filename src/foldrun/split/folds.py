@@ -72,6 +72,7 @@ class Folds:
     manifests: str = "csv"  # the format of its manifests: csv or parquet
     _long: pd.DataFrame | None = None
     _assignments: pd.DataFrame | None = None
+    _group_codes: np.ndarray | None = None  # the group column's codes, where made here
 
     @property
     def n_folds(self) -> int:
@@ -203,8 +204,12 @@ def _long_part(
     for start in range(0, len(rows), LONG_ROWS):
         part, codes = rows[start : start + LONG_ROWS], subset[start : start + LONG_ROWS]
         n = len(part)
+        # rows come sorted: a run of consecutive ones (every row of a fold without holdout)
+        # is a slice of the ids, not a copy of them
+        run = n > 0 and int(part[-1]) - int(part[0]) == n - 1
         yield pa.Table.from_arrays(
-            [ids.take(pa.array(part)), pa.array(np.full(n, repeat, np.int64)),
+            [ids.slice(int(part[0]), n) if run else ids.take(pa.array(part)),
+             pa.array(np.full(n, repeat, np.int64)),
              pa.array(np.full(n, fold, np.int64)), _SUBSETS.take(pa.array(codes))],
             schema=schema,
         )  # fmt: skip
@@ -270,6 +275,7 @@ def make_folds(
         inner=inner_folds,
         columns=_kept_columns(table, id_col, group, target, strat_cols, fold_column),
         group=group,
+        _group_codes=choice.groups,
     )
     result.details = _details(result, choice, params, source)
     return result

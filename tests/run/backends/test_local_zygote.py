@@ -18,12 +18,12 @@ from sklearn.preprocessing import StandardScaler
 from foldrun.core import state
 from foldrun.core.task import TaskState
 from foldrun.layout import RunLayout
-from foldrun.run.backends.local import runs_in_slot
+from foldrun.run.backends.local import preload_modules, runs_in_slot
 from foldrun.run.options import RunOptions
 from foldrun.run.runner import run_planned
 from foldrun.run.status import task_state
 from foldrun.run.worker import checkpoint_dir, reset_peak, rss_mb
-from tests.run.helpers import cancer_table, chain, write_split
+from tests.run.helpers import cancer_table, chain, task, write_split
 
 FEATURES = ["mean_radius", "mean_texture", "worst_area"]
 # a user scorer that says which process scored: the evaluate's worker
@@ -169,3 +169,24 @@ def test_peak_mb_of_slot_tasks_is_each_task_s_own(tmp_path: Path) -> None:
     # the 50 MB the scorer allocates are in it
     assert max(peaks) - min(peaks) < 20, peaks
     assert min(peaks) > 50, peaks
+
+
+def test_the_server_imports_what_command_slots_read_predictions_with(tmp_path: Path) -> None:
+    """A command model's predict (or a train-only model's scoring) converts and checks its
+    predictions with pandas in a slot: the server imports it once for every slot; a model
+    that declares its predictions table gets the spec's table of columns imported too."""
+    plain = task(tmp_path, "m", "train")
+    assert "pandas" not in preload_modules([plain])  # nothing of it reads predictions
+    predict = task(tmp_path, "m", "predict", deps=("m/default/fold_00/train",))
+    scores = task(tmp_path, "m", "train", scores=True)
+    for tasks in ([plain, predict], [scores]):
+        assert {"pandas", "foldrun.run.adapters.common"} <= set(preload_modules(tasks))
+    declared = replace(predict, recipe=replace(predict.recipe, predictions={"pred": "label"}))
+    assert "foldrun.spec.outputs" not in preload_modules([predict])
+    assert "foldrun.spec.outputs" in preload_modules([declared])
+    # scoring alone: not what the user's in-process code runs with; an estimator: all of it
+    commands = chain(tmp_path, "c", 0)
+    assert "sklearn.metrics" in preload_modules(commands)
+    assert not {"joblib", "sklearn.pipeline", "scipy.stats"} & set(preload_modules(commands))
+    estimator = chain(tmp_path, "e", 0, kind="estimator")
+    assert {"joblib", "sklearn.pipeline", "scipy.stats"} <= set(preload_modules(estimator))

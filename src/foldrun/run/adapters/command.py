@@ -79,9 +79,11 @@ def describe(task: PlannedTask, ctx: ExecContext) -> str:
     return rendered(task, ctx.tmp) or f"(no {task.stage} command: nothing to run)"
 
 
-def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
+def _convert_predictions(task: PlannedTask, tmp: Path, scored: bool = False) -> pd.DataFrame | None:
     """predictions.csv|parquet written by the command (or the file `[models.X.predictions]`
-    declares, in the program's columns) -> predictions.parquet with `subset`."""
+    declares, in the program's columns) -> predictions.parquet with `subset`; returned.
+    `scored`: left to _score_here to write once, with y_true (issue 26: it was written,
+    read back and written again)."""
     # lazy: pandas (adapters/common), which a command task's worker needs only here
     from foldrun.run.adapters import common
 
@@ -89,7 +91,7 @@ def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
     declared = declared_predictions_file(task, values(task, tmp))
     found = [p for p in (defaults if declared in (None, *defaults) else [declared]) if p.is_file()]
     if not found:
-        return
+        return None
     if declared is None:
         preds = common.read_predictions_file(tmp)
     else:
@@ -98,8 +100,11 @@ def _convert_predictions(task: PlannedTask, tmp: Path) -> None:
         raise ValueError("the predictions file must have an `id` column")
     if problem := common.values_problem(preds, _program_columns(task)):  # before any scoring
         raise ValueError(f"the predictions file {found[0].name} {problem}")
-    common.write_predictions(common.assign_subsets(task, preds), tmp)
+    preds = common.assign_subsets(task, preds)
+    if not scored:
+        common.write_predictions(preds, tmp)
     (tmp / "predictions.csv").unlink(missing_ok=True)
+    return preds
 
 
 def _program_columns(task: PlannedTask) -> dict[str, str]:
@@ -213,9 +218,11 @@ def _run_program(task: PlannedTask, ctx: ExecContext) -> int:
     if code != 0:
         ctx.write_log(f"\nfoldrun: command exited with code {code}\n")
         return code
+    scored = task.stage == "refit" or task.recipe.scores  # no evaluate task scores them
+    preds = None
     if task.stage != "evaluate":  # a program that predicts (a self-evaluating train may too)
         try:
-            _convert_predictions(task, ctx.tmp)
+            preds = _convert_predictions(task, ctx.tmp, bool(scored))
         except Exception as err:  # a bad predictions file fails the task
             return ctx.fail(str(err))
     if task.stage == "predict":
@@ -223,9 +230,8 @@ def _run_program(task: PlannedTask, ctx: ExecContext) -> int:
             code = _predict_external(task, ctx, subset)
             if code != 0:
                 return code
-    scored = task.stage == "refit" or task.recipe.scores  # no evaluate task scores them
-    if scored and (ctx.tmp / TaskFiles.PREDICTIONS).exists():
-        return _score_here(task, ctx.tmp)
+    if scored and preds is not None:
+        return _score_here(task, ctx.tmp, preds)
     return 0
 
 
@@ -419,15 +425,13 @@ def _as_manifest(task: PlannedTask, path: Path | None, tmp: Path, name: str) -> 
     return copy
 
 
-def _score_here(task: PlannedTask, tmp: Path) -> int:
-    """The step's own predictions scored in its task (a refit's holdout, a train-only
-    model's fold): y_true joined, foldrun's metrics over the program's keys of that name."""
+def _score_here(task: PlannedTask, tmp: Path, preds: pd.DataFrame) -> int:
+    """The step's own predictions (as converted, not yet written) scored in its task (a
+    refit's holdout, a train-only model's fold): y_true joined, predictions.parquet written,
+    foldrun's metrics over the program's keys of that name."""
     # lazy: pandas (adapters/common), which a command task's worker needs only here
-    import pandas as pd
-
     from foldrun.run.adapters import common
 
-    preds = pd.read_parquet(tmp / TaskFiles.PREDICTIONS)
     scored = common.with_truth(task, preds)
     common.write_predictions(scored, tmp)
     common.merge_metrics(tmp, common.subset_metrics(task, scored))

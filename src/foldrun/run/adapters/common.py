@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +48,53 @@ def input_path(task: PlannedTask, name: str) -> Path | None:
 
 
 def read_manifest(path: Path, task: PlannedTask | None = None) -> pd.DataFrame:
-    """A manifest, its id and group columns as text (`007` stays `007`)."""
+    """A manifest, its id and group columns as text (`007` stays `007`); a shallow copy of
+    the one this process read last while the file stays the same (manifest_key)."""
     info = data_info(task) if task is not None else {}
     group = info.get("group")  # a list: a composite key
-    return read_table(path, text=[info.get("id"), *(group if isinstance(group, list) else [group])])
+    text = tuple(c for c in (info.get("id"), *(group if isinstance(group, list) else [group])) if c)
+    key = manifest_key(path)
+    if key is None:
+        return read_table(path, text=text)  # its error names the file; big files not kept
+    return _kept_manifest(key, text).copy(deep=False)  # the caller's edits stay its own
+
+
+# A command task's adapter, the worker's fold check and scoring each read the fold's
+# manifests (five reads of one file per task, ~3 ms each); a reused slot process runs the
+# folds of many tasks. Kept while the file is unchanged: its stat is the key, ctime and
+# inode included (an edit with its mtime put back still reads again); small files only.
+MANIFEST_KEPT_BYTES = 2 * 1024 * 1024  # four of them parsed: tens of MB at most
+
+
+def manifest_key(path: Path) -> tuple[str, int, int, int, int] | None:
+    """The stat of a manifest small enough to keep in memory; None otherwise."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if st.st_size > MANIFEST_KEPT_BYTES:
+        return None
+    return os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+@functools.lru_cache(maxsize=4)  # a fold's train, val, test and holdout
+def _kept_manifest(key: tuple[str, int, int, int, int], text: tuple[str, ...]) -> pd.DataFrame:
+    return read_table(key[0], text=text)
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """`pd.read_parquet` of one small file (a task's predictions), the same frame without
+    pyarrow's dataset layer and its thread pool: ~0.6 ms against ~2-5 ms, more on a busy
+    machine, where the pool's threads waited for a CPU (issue 26)."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as parquet:
+        table = parquet.read(columns=columns, use_threads=False, use_pandas_metadata=True)
+    try:  # pandas' own conversion, as pd.read_parquet (its text dtype on any pyarrow)
+        from pandas.io._util import arrow_table_to_pandas
+    except ImportError:
+        return table.to_pandas()
+    return arrow_table_to_pandas(table)
 
 
 def has_labels(task: PlannedTask, subset: str) -> bool:
@@ -132,13 +177,15 @@ def read_predictions_file(folder: Path) -> pd.DataFrame | None:
         path = folder / name
         if path.exists():
             if name.endswith("parquet"):
-                return pd.read_parquet(path)
+                return read_parquet(path)
             return pd.read_csv(path, dtype={"id": str})
     return None
 
 
 def id_key(values: pd.Series) -> pd.Series:
     """Ids compared as text: a CSV written by a command may parse them to another dtype."""
+    if isinstance(values.dtype, pd.StringDtype) and not values.hasnans:
+        return values  # text already (label_name is str of each): map cost ~2 ms a call
     return values.map(label_name)
 
 
@@ -177,29 +224,37 @@ def merge_metrics(folder: Path, metrics: dict[str, float]) -> None:
 
 
 def with_truth(task: PlannedTask, preds: pd.DataFrame) -> pd.DataFrame:
-    """Predictions joined with y_true from the manifest of each subset."""
-    id_col = data_info(task)["id"]
-    cols = targets(task)
+    """Predictions joined with y_true from the manifest of each subset (rows by subset, in
+    the order each first appears; a row without a subset is dropped, as groupby does)."""
     if problem := ids_problem(task, preds):
         raise RunError(f"the predictions cannot be scored: {problem}", key=task.key)
-    parts = []
-    for subset, group in preds.groupby("subset", sort=False):
-        path = input_path(task, str(subset))
-        if path is None:
-            raise RunError(
-                f"predictions of subset {subset!r} but no {subset} manifest", key=task.key
-            )
-        truth = read_manifest(path, task)[[id_col, *cols]]
-        truth.index = id_key(truth[id_col])
-        truth = truth.drop(columns=[id_col])
-        if task.recipe.problem == "multilabel":
-            truth.columns = [f"y_true_{c}" for c in cols]
-        else:
-            truth.columns = ["y_true"]
+    subsets = preds["subset"]
+    parts = [_joined(task, subset, preds[(subsets == subset).to_numpy()])
+             for subset in subsets.dropna().unique()]  # fmt: skip
+    if len(parts) == 1:
+        return parts[0].reset_index(drop=True)
+    return pd.concat(parts, ignore_index=True) if parts else preds
+
+
+def _joined(task: PlannedTask, subset: object, group: pd.DataFrame) -> pd.DataFrame:
+    """One subset's predictions with the y_true of its manifest (NaN where an id is not in
+    it), by position where each id is there once, else by pandas' merge."""
+    path = input_path(task, str(subset))
+    if path is None:
+        raise RunError(f"predictions of subset {subset!r} but no {subset} manifest", key=task.key)
+    id_col, cols = data_info(task)["id"], targets(task)
+    truth = read_manifest(path, task)[[id_col, *cols]]
+    names = [f"y_true_{c}" for c in cols] if task.recipe.problem == "multilabel" else ["y_true"]
+    index = pd.Index(id_key(truth[id_col]))
+    rows = index.get_indexer(id_key(group["id"])) if index.is_unique else None
+    if rows is None or (rows < 0).any() or set(names) & set(group.columns):
+        truth = truth.set_axis(index).drop(columns=[id_col]).set_axis(names, axis=1)
         keyed = group.assign(_key=id_key(group["id"]))
         joined = keyed.merge(truth, left_on="_key", right_index=True, how="left")
-        parts.append(joined.drop(columns="_key"))
-    return pd.concat(parts, ignore_index=True) if parts else preds
+        return joined.drop(columns="_key")
+    # the fold check passed: each id once (a merge of 200 rows cost ~4 ms; issue 26)
+    return group.assign(**{name: truth[col].iloc[rows].set_axis(group.index)
+                           for name, col in zip(names, cols, strict=True)})  # fmt: skip
 
 
 def ids_problem(task: PlannedTask, preds: pd.DataFrame, required: tuple[str, ...] = ()) -> str:

@@ -31,14 +31,12 @@ def _scored_stage(task: PlannedTask) -> Path:
 
 
 def run(task: PlannedTask, ctx: ExecContext) -> int:
-    import pandas as pd
-
     source = _scored_stage(task)
     if not source.is_file():  # a train-only program that scored itself (its metrics.json)
         print(f"no predictions to score in {source.parent}: the model's own metrics count")
         common.merge_metrics(ctx.tmp, {})
         return 0
-    preds = pd.read_parquet(source)
+    preds = common.read_parquet(source)
     scored = common.with_truth(task, common.assign_subsets(task, preds))
     common.write_predictions(scored, ctx.tmp)
     metrics = common.subset_metrics(task, scored)

@@ -92,21 +92,27 @@ LIGHT_PRELOAD = [
     "base64",
     "shlex",
 ]
-HEAVY_PRELOAD = [
+# what reading and scoring predictions imports (foldrun's evaluate, a command's predictions)
+SCORING_PRELOAD = [
     "numpy",
     "pandas",
     "pyarrow.parquet",
-    "joblib",
-    "sklearn.pipeline",
     "sklearn.metrics",
-    "scipy.stats",
     "foldrun.run.adapters.common",
-    "foldrun.run.adapters.estimator",
-    "foldrun.run.adapters.entry",
     "foldrun.run.adapters.evaluate",
     "foldrun.results.metrics",
 ]
-KNOWN_PRELOAD = frozenset(LIGHT_PRELOAD + HEAVY_PRELOAD)
+# and what the user's in-process code runs with (estimators, entry points); scipy.stats is
+# regression's metrics too
+HEAVY_PRELOAD = [
+    *SCORING_PRELOAD,
+    "joblib",
+    "sklearn.pipeline",
+    "scipy.stats",
+    "foldrun.run.adapters.estimator",
+    "foldrun.run.adapters.entry",
+]
+KNOWN_PRELOAD = frozenset([*LIGHT_PRELOAD, *HEAVY_PRELOAD, "foldrun.spec.outputs"])
 
 
 def runs_in_process(task: PlannedTask) -> bool:
@@ -123,12 +129,25 @@ def runs_in_slot(task: PlannedTask) -> bool:
     return not runs_in_process(task) or builtin_evaluate(task)
 
 
+def reads_predictions(task: PlannedTask) -> bool:
+    """A command step whose predictions foldrun converts, checks or scores in its slot
+    (pandas, pyarrow, the metrics): imported once by the server, not once per slot (each
+    slot of a train-only run with a target paid ~1 s of CPU for them; issue 26)."""
+    return task.stage in ("predict", "refit") or bool(task.recipe.scores)
+
+
 def preload_modules(tasks: Sequence[PlannedTask]) -> list[str]:
     """What the forkserver imports once: heavy libraries only when some task needs them."""
     modules = list(LIGHT_PRELOAD)
     in_process = [t for t in tasks if runs_in_process(t)]
-    if in_process:
+    if any(not builtin_evaluate(t) for t in in_process):
         modules += HEAVY_PRELOAD
+    elif in_process or any(reads_predictions(t) for t in tasks):
+        modules += SCORING_PRELOAD  # not the user-code half: ~1 s of CPU a run (issue 26)
+        if any(t.recipe.problem == "regression" for t in tasks):
+            modules.append("scipy.stats")
+    if any(t.recipe.predictions is not None for t in tasks):
+        modules.append("foldrun.spec.outputs")  # pydantic: a declared predictions table
     for task in in_process:
         refs = [task.recipe.estimator, *task.recipe.preprocess]
         for ref in refs:

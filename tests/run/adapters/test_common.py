@@ -1,0 +1,85 @@
+"""adapters/common's shortcuts (issue 26) give what the general code gave: y_true joined by
+position as pandas' merge joins it, a manifest kept per process read again when its file
+changes, predictions read without pyarrow's dataset layer as pandas reads them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from foldrun.run.adapters import common
+from tests.run.helpers import task
+
+
+def _merged(planned, preds: pd.DataFrame) -> pd.DataFrame:
+    """with_truth as it was: groupby subset, pandas' left merge on the ids as text."""
+    parts = []
+    for subset, group in preds.groupby("subset", sort=False):
+        truth = common.read_manifest(Path(planned.recipe.inputs[subset]), planned)
+        truth = truth[["id", "target"]].set_axis(common.id_key(truth["id"]))
+        truth = truth.drop(columns=["id"]).set_axis(["y_true"], axis=1)
+        keyed = group.assign(_key=common.id_key(group["id"]))
+        parts.append(keyed.merge(truth, left_on="_key", right_index=True, how="left")
+                     .drop(columns="_key"))  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
+
+
+def _fold(tmp_path: Path, labels: list[object]) -> object:
+    split = tmp_path / "split/fold_00"
+    split.mkdir(parents=True)
+    ids = [f"{i:03d}" for i in range(len(labels))]
+    rows = pd.DataFrame({"id": ids, "x": range(len(ids)), "target": labels})
+    rows.iloc[::3].to_csv(split / "val.csv", index=False)
+    rows.drop(index=rows.index[::3]).to_csv(split / "test.csv", index=False)
+    planned = task(tmp_path, "m", "evaluate")
+    planned.recipe.inputs["val"] = str(split / "val.csv")
+    return planned
+
+
+@pytest.mark.parametrize("labels", [[0, 1] * 30, ["cat", "dog", "007"] * 20, [0.5, 1.5] * 30])
+def test_with_truth_equals_the_merge(tmp_path: Path, labels: list[object]) -> None:
+    planned = _fold(tmp_path, labels)
+    rng = np.random.default_rng(0)
+    ids = [f"{i:03d}" for i in range(len(labels))]
+    subsets = ["val" if i % 3 == 0 else "test" for i in range(len(ids))]
+    preds = pd.DataFrame({"id": ids, "subset": subsets, "pred": rng.integers(0, 2, len(ids))})
+    preds = preds.sample(frac=1, random_state=1)  # test and val rows interleaved
+    got = common.with_truth(planned, preds)
+    pd.testing.assert_frame_equal(got, _merged(planned, preds))
+    runs = (got["subset"] != got["subset"].shift()).sum()
+    assert runs == 2  # grouped by subset, in the order each first appears
+
+
+def test_with_truth_keeps_a_y_true_the_program_wrote_as_the_merge_did(tmp_path: Path) -> None:
+    planned = _fold(tmp_path, [0, 1] * 6)
+    test = common.read_manifest(Path(planned.recipe.inputs["test"]), planned)
+    preds = pd.DataFrame({"id": test["id"], "subset": "test", "pred": 1, "y_true": 9})
+    got = common.with_truth(planned, preds)
+    pd.testing.assert_frame_equal(got, _merged(planned, preds))
+    assert {"y_true_x", "y_true_y"} <= set(got.columns)
+
+
+def test_a_kept_manifest_is_read_again_when_its_file_changes(tmp_path: Path) -> None:
+    path, planned = tmp_path / "test.csv", task(tmp_path, "m", "evaluate")
+    pd.DataFrame({"id": ["007", "008"], "target": [0, 1]}).to_csv(path, index=False)
+    first = common.read_manifest(path, planned)
+    first["target"] = 5  # the caller's edit stays its own
+    assert common.read_manifest(path, planned)["target"].tolist() == [0, 1]
+    stat = path.stat()
+    pd.DataFrame({"id": ["007", "009"], "target": [1, 1]}).to_csv(path, index=False)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, mtime put back
+    assert common.read_manifest(path, planned)["id"].tolist() == ["007", "009"]
+
+
+def test_read_parquet_reads_what_pandas_reads(tmp_path: Path) -> None:
+    path = tmp_path / "predictions.parquet"
+    frame = pd.DataFrame({"id": ["007", None], "subset": "test", "pred": [1, 0],
+                          "proba_1": [0.25, np.nan]}, index=[5, 7])  # fmt: skip
+    frame.to_parquet(path)  # an index of its own, as a program may write
+    pd.testing.assert_frame_equal(common.read_parquet(path), pd.read_parquet(path))
+    pd.testing.assert_frame_equal(common.read_parquet(path, ["id", "pred"]),
+                                  pd.read_parquet(path, columns=["id", "pred"]))  # fmt: skip
