@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 import foldrun
-from tests.reliability.helpers import foldrun as cli
+from tests.reliability.helpers import invoke as cli  # main() in this process
 
 # train: the mean label; predict: a score from feature `a` and the decision at --threshold;
 # evaluate: accuracy and the number of rows scored, the way a researcher's script does it
