@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -166,7 +167,7 @@ def test_export_to_a_server_prints_one_line(tmp_path: Path) -> None:
         [str(bin_dir / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
          "--backend-store-uri", f"sqlite:///{tmp_path}/server.db",
          "--default-artifact-root", str(tmp_path / "art"), "--workers", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
@@ -184,6 +185,6 @@ def test_export_to_a_server_prints_one_line(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
         assert "View run" not in done.stdout + done.stderr
         assert done.stdout.count("\n") == 1 and "4 runs created" in done.stdout
-    finally:
-        server.terminate()
+    finally:  # the server and its workers at once (a SIGTERM took 20-30 s to shut it down)
+        os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=30)
