@@ -11,7 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.reliability.helpers import FOLDRUN, foldrun
+from tests.reliability.helpers import FOLDRUN
+from tests.reliability.helpers import invoke as foldrun  # main() in this process
 
 PROGRAM = """import json, os, sys, time
 out, preds = sys.argv[1], sys.argv[2]
