@@ -15,7 +15,7 @@ def __getattr__(name: str) -> Any:
     (report/terminal.py) imports this package, and build's figures load matplotlib (~0.6 s
     of CPU a run; issue 26)."""
     if name in __all__:
-        from foldrun.report import build
+        from foldrun.report import build  # lazy: matplotlib, scipy (see above)
 
         return getattr(build, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

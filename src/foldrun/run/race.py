@@ -289,10 +289,7 @@ def decide(
     known = {} if scores is None else scores
     alive = {model: [v for v in variants if (model, v) not in stopped]
              for model, variants in race.entrants.items()}  # fmt: skip
-    for model, variants in alive.items():  # every fold first: the metric is run-wide
-        for v, p in ((v, p) for v in variants for p in race.positions):
-            _known_scores(race, tasks, model, v, p, known)
-    metric = race.metric(known)
+    metric = _read_all(race, tasks, alive, known)
     for model, variants in alive.items():
         for found in _decide_model(race, model, variants, metric, known):
             decisions.append(found)
@@ -308,6 +305,15 @@ def decide(
                                             "metric": metric, "alpha": race.alpha,
                                             "after": race.after})  # fmt: skip
     return {k for k, fp in pruned.items() if k in tasks and tasks[k].fingerprint == fp}
+
+
+def _read_all(race: Race, tasks, alive: dict[str, list[str]], known: dict) -> str:
+    """Every fold score of the variants still racing read into `known` first (the metric
+    raced on is run-wide), then the metric."""
+    for model, variants in alive.items():
+        for v, p in ((v, p) for v in variants for p in race.positions):
+            _known_scores(race, tasks, model, v, p, known)
+    return race.metric(known)
 
 
 def _in_force(
