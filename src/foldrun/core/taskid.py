@@ -107,6 +107,12 @@ def fold_key(model_variant: str, fold_dir: str) -> str:
     return f"{model_variant}/{fold_dir}"
 
 
+def task_key(model_variant: str, fold_dir: str, stage: str) -> str:
+    """The key of a task from its parts (`TaskId.key`, without making a TaskId: planning
+    makes 100,000 keys)."""
+    return f"{fold_key(model_variant, fold_dir)}/{stage}"
+
+
 @dataclass(frozen=True)
 class TaskId:
     """One task: model × variant × fold (× repeat, × inner fold) × stage, of a dataset.
@@ -132,7 +138,7 @@ class TaskId:
 
     @property
     def key(self) -> str:
-        return f"{fold_key(self.model_variant, self.fold_dir)}/{self.stage}"
+        return task_key(self.model_variant, self.fold_dir, self.stage)
 
     def __str__(self) -> str:
         return self.key

@@ -13,20 +13,20 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from foldrun.core.files import write_if_changed
 from foldrun.core.task import PlannedTask, Resources, TaskRecipe, matches
-from foldrun.core.taskid import TaskId
+from foldrun.core.taskid import fold_dir_name, task_key, variant_key
 from foldrun.core.templates import placeholders
 from foldrun.data.table import forget_shared_tables
 from foldrun.errors import FoldrunError, SpecError
 from foldrun.layout import MANIFESTS, REFIT_FOLD, RunLayout, SplitLayout, TaskFiles
 from foldrun.plan.code import code_files, code_hashes, imported_packages
 from foldrun.plan.data import check_external, data_meta
-from foldrun.plan.fingerprint import FileHashes, fingerprint
+from foldrun.plan.fingerprint import Canonical, FileHashes, Fingerprints
 from foldrun.plan.inputs import model_data, program_inputs, reads_split
 from foldrun.plan.split import (
     FoldFiles,
@@ -201,6 +201,21 @@ def _plan(spec: Spec, files: SplitFiles, write: bool) -> Plan:
     return Plan(spec, spec.run_dir, files.root, files.n_repeats, builder.tasks)
 
 
+@dataclass(frozen=True)
+class _StagePart:
+    """What every task of one variant's stage shares: its recipe's fields (each task sets
+    its inputs, upstream, input_sha256, outputs and last_in_fold), resources, fingerprints."""
+
+    fields: dict[str, Any]  # its recipe's (each task sets inputs, upstream, ...)
+    resources: Resources
+    fingerprints: Fingerprints | None  # None in a model stage's part (_stage_base)
+    kind: str  # who runs it (_Builder._kind)
+    files_only: bool  # _files_only
+
+
+RECIPE_FIELDS = tuple(f.name for f in fields(TaskRecipe))
+
+
 class _Builder:
     def __init__(self, spec: Spec, files: SplitFiles, write: bool) -> None:
         self.spec = spec
@@ -235,6 +250,14 @@ class _Builder:
         self.spec_dir = Path(spec.path).resolve().parent  # resolved once, not per task
         self._reads_split: dict[int, bool] = {}
         self._inputs_cache: dict[tuple[int, str], dict[str, Any] | None] = {}
+        self.tasks_dir = self.layout.tasks_dir  # one Path, joined with each task's key
+        self._part: tuple[tuple[int, str, str], _StagePart] | None = None
+        self._manifests: dict[tuple[Any, ...], tuple[dict[str, Any], Canonical]] = {}
+        self._outputs_cache: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._fold_dirs: dict[tuple[int, int, int], str] = {}
+        self._bases: dict[tuple[int, str], _StagePart] = {}
+        self._variant_dirs: dict[str, Path] = {}
+        self._params: dict[tuple[int, str], dict[str, Any]] = {}
 
     def add_model(self, name: str, model: ModelSpec) -> None:
         stages = model.stage_names(self.spec.data.target is not None)
@@ -300,9 +323,11 @@ class _Builder:
              inner: int = -1, dataset: bool = True) -> str:
         """The task key (core/taskid.py, its one format); without `dataset` the task folder
         relative to the dataset's tasks/."""
-        return TaskId(name, variant, fold, stage, repeat, inner,
-                      self.dataset if dataset else "",
-                      repeated=self.files.n_repeats > 1).key  # fmt: skip
+        where = (fold, repeat, inner)  # its fold dir, made once per fold
+        if where not in self._fold_dirs:
+            self._fold_dirs[where] = fold_dir_name(fold, repeat, self.files.n_repeats, inner)
+        head = variant_key(name, variant, self.dataset if dataset else "")
+        return task_key(head, self._fold_dirs[where], stage)
 
     def _add_refit(
         self, name: str, model: ModelSpec, variant: Variant, parent: str, last: str
@@ -326,40 +351,21 @@ class _Builder:
         last: bool = False,
     ) -> None:
         rel = self._key(name, variant.name, fold, repeat, stage, inner, dataset=False)
-        key = self._key(name, variant.name, fold, repeat, stage, inner)
-        task_dir = self.layout.tasks_dir / rel
+        key = f"{self.dataset}/{rel}" if self.dataset else rel  # _key's, with the dataset
         upstream: dict[str, str] = {}
         if stage != "refit" and deps:
             dep = self.tasks[deps[0]]
             upstream = {**dep.recipe.upstream, dep.stage: str(dep.task_dir)}
-        recipe = replace(
-            self.common,
-            kind=model.kind,
-            params={**model.params, **variant.values},
-            estimator=model.estimator,
-            preprocess=tuple(model.preprocess),
-            entry=model.entry,
-            command=model.template(stage),
-            inputs={k: str(p) if p is not None else None for k, p in inputs.items()}
-            | self._split_input(model),
-            upstream=upstream,
-            # the worker checks the manifests are still these
-            input_sha256={k: self.hashes(p) for k, p in inputs.items()},
-            outputs=tuple(
-                declared_outputs(stage, inputs, self._kind(model, stage), _files_only(model, stage))
-            ),
-            code=self._code(model, stage),
-            packages=self._packages.get((id(model), stage), ()),
-            data=model_data(model, self.common.data),
-            program_inputs=self._program_inputs(model, stage),
-            last_in_fold=last,
-            scores=model.scores(stage, self.spec.data.target is not None),
-            metrics=tuple(m.model_dump(exclude_defaults=True) for m in model.metrics_for(stage)),
-            predictions=model.predictions.model_dump(exclude_defaults=True)
-            if model.predictions is not None and stage != "evaluate"
-            else None,
-            curves=model.curves.model_dump() if model.curves and stage in CURVE_STAGES else None,
-        )
+        part = self._stage_part(model, stage, variant)
+        texts, sha256 = self._manifests_of(model, inputs)
+        recipe = TaskRecipe(**{  # dataclasses.replace, without its look at every field
+            **part.fields,
+            "inputs": texts,
+            "upstream": upstream,
+            "input_sha256": sha256.value,  # the worker checks the manifests are still these
+            "outputs": self._outputs(part, stage, inputs),
+            "last_in_fold": last,
+        })
         self.tasks[key] = PlannedTask(
             key=key,
             model=name,
@@ -368,15 +374,93 @@ class _Builder:
             repeat=repeat,
             stage=stage,
             deps=deps,
-            resources=stage_resources(self.spec, model, stage),
-            fingerprint=fingerprint(
-                _payload(recipe, stage), self._upstream_fingerprints(stage, deps)
-            ),
-            task_dir=task_dir,
+            resources=part.resources,
+            fingerprint=part.fingerprints(sha256, self._upstream_fingerprints(stage, deps)),
+            task_dir=self._task_dir(name, variant.name, rel),
             recipe=recipe,
             inner=inner,
-            dataset=self.spec.dataset or "",
+            dataset=self.dataset,
         )
+
+    def _task_dir(self, name: str, variant: str, rel: str) -> Path:
+        """tasks_dir / rel, from the variant's folder made once (a Path parses every part
+        of what it is joined with: 4 parts a task, 100,000 tasks)."""
+        head = variant_key(name, variant)  # rel is `<head>/<fold dir>/<stage>`
+        if head not in self._variant_dirs:
+            self._variant_dirs[head] = self.tasks_dir / head
+        return self._variant_dirs[head] / rel[len(head) + 1 :]
+
+    def _stage_part(self, model: ModelSpec, stage: str, variant: Variant) -> _StagePart:
+        """What the tasks of a variant's stage share, made once for all its folds (the
+        loops of add_model go fold by fold within a variant's stage): planning 100,000
+        tasks repeats no work of a variant's per fold, and they share its dicts."""
+        key = (id(model), stage, variant.name)
+        if self._part is not None and self._part[0] == key:
+            return self._part[1]
+        base = self._stage_base(model, stage)
+        params = self._params.get((id(model), variant.name))
+        if params is None:  # one dict for the variant's stages
+            params = {**model.params, **variant.values}
+            self._params[(id(model), variant.name)] = params
+        shared = {**base.fields, "params": params}
+        recipe = TaskRecipe(**shared)
+        part = replace(base, fields=shared, fingerprints=Fingerprints(_payload(recipe, stage)))
+        self._part = (key, part)
+        return part
+
+    def _stage_base(self, model: ModelSpec, stage: str) -> _StagePart:
+        """What the tasks of a model's stage share whatever their variant (all but the
+        params and fingerprints), made once."""
+        key = (id(model), stage)
+        if key in self._bases:
+            return self._bases[key]
+        recipe = replace(
+            self.common,
+            kind=model.kind,
+            estimator=model.estimator,
+            preprocess=tuple(model.preprocess),
+            entry=model.entry,
+            command=model.template(stage),
+            code=self._code(model, stage),
+            packages=self._packages.get((id(model), stage), ()),
+            data=model_data(model, self.common.data),
+            program_inputs=self._program_inputs(model, stage),
+            scores=model.scores(stage, self.spec.data.target is not None),
+            metrics=tuple(m.model_dump(exclude_defaults=True) for m in model.metrics_for(stage)),
+            predictions=model.predictions.model_dump(exclude_defaults=True)
+            if model.predictions is not None and stage != "evaluate"
+            else None,
+            curves=model.curves.model_dump() if model.curves and stage in CURVE_STAGES else None,
+        )
+        shared = {name: getattr(recipe, name) for name in RECIPE_FIELDS}
+        resources = stage_resources(self.spec, model, stage)
+        made = _StagePart(shared, resources, None, self._kind(model, stage),
+                          _files_only(model, stage))  # fmt: skip
+        self._bases[key] = made
+        return made
+
+    def _manifests_of(
+        self, model: ModelSpec, inputs: dict[str, Path | None]
+    ) -> tuple[dict[str, str | None], Canonical]:
+        """A task's inputs as text (and the split folder, for a model that reads it) and
+        their sha256: made once per set of manifests, shared by every task reading it."""
+        split = self._split_input(model)
+        key = (tuple(inputs.items()), bool(split))
+        if key not in self._manifests:
+            texts = {k: str(p) if p is not None else None for k, p in inputs.items()} | split
+            sha256 = Canonical({k: self.hashes(p) for k, p in inputs.items()})
+            self._manifests[key] = (texts, sha256)
+        return self._manifests[key]
+
+    def _outputs(
+        self, part: _StagePart, stage: str, inputs: dict[str, Path | None]
+    ) -> tuple[str, ...]:
+        """declared_outputs, one tuple for all the tasks it is the same for."""
+        key = (stage, inputs.get("holdout") is not None, part.kind, part.files_only)
+        if key not in self._outputs_cache:
+            made = declared_outputs(stage, inputs, part.kind, part.files_only)
+            self._outputs_cache[key] = tuple(made)
+        return self._outputs_cache[key]
 
     def _split_input(self, model: ModelSpec) -> dict[str, str]:
         """The split folder, for a model whose templates name `{fold_table}` or
