@@ -77,6 +77,8 @@ def select(
     datasets: Sequence[str] = (),
 ) -> list[str]:
     """The chosen tasks plus the not-done tasks they depend on, in plan order."""
+    if not (models or folds or stages or datasets):  # every task: nothing to add
+        return list(tasks)
     chosen = {k for k, t in tasks.items() if matches(t, models, folds, stages, datasets)}
     stack = list(chosen)
     while stack:
@@ -343,6 +345,8 @@ def check_subset(
 def _check_names(
     tasks: dict[str, PlannedTask], models: Sequence[str], stages: Sequence[str]
 ) -> None:
+    if not (models or stages):  # nothing to check (and 100,000 names not to make)
+        return
     known_models = {t.model for t in tasks.values()} | {
         f"{t.model}/{t.variant}" for t in tasks.values()
     }

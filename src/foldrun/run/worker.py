@@ -101,8 +101,8 @@ def load_task(spec_path: str | Path, key: str, plan_file: str | Path | None = No
 
 
 def task_folder(task: PlannedTask) -> Path:
-    path = Path(task.task_dir)
-    if path.is_absolute():
+    path = task.task_dir if isinstance(task.task_dir, Path) else Path(task.task_dir)
+    if path.is_absolute():  # as planned (no new Path: a run looks at 100,000 tasks)
         return path
     return RunLayout(task.recipe.run_dir).tasks_dir / task.key
 
