@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from foldrun.report import build_report, figure_cache, figure_pool, figures_grids
+from foldrun.report import build_report, figure_cache, figure_pool, figures_grids, reuse
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    # the reuse record holds the files' stamps, not report content (report/reuse.py)
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+            if p.is_file() and p.name != reuse.RECORD}  # fmt: skip
 
 
 def _fresh(run_dir: Path, out: Path) -> dict[str, bytes]:
