@@ -119,7 +119,9 @@ def label_free_run(root: Path, tasks: int, pending: int) -> tuple[Path, list[Pat
         folders = [str(plan.tasks[k].task_dir) for k in keys[len(keys) - pending :]]
         (root / "pending.txt").write_text("\n".join(folders))
         ready.write_text("ok")
-    return spec, [Path(p) for p in (root / "pending.txt").read_text().split("\n")]
+    # no empty line: Path("") is the current folder, and rss() removes each of these
+    lines = (root / "pending.txt").read_text().split("\n")
+    return spec, [Path(p) for p in lines if p.strip()]
 
 
 def _hwm_mb(pid: int) -> float:
@@ -143,7 +145,9 @@ def _tree_pss_mb(proc: psutil.Process) -> float:
 
 def rss(src: str, spec: Path, pending: list[Path]) -> tuple[float, float, float, float, float]:
     """Wall, CPU, the foldrun process's peak MB, its task server's, the tree's peak PSS."""
-    for folder in pending:
+    for folder in pending:  # only task folders of the benchmark's own run
+        if not (folder.is_absolute() and folder.is_relative_to(spec.parent / "runs")):
+            raise SystemExit(f"refusing to remove {folder}: not a task folder of {spec.parent}")
         shutil.rmtree(folder, ignore_errors=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
