@@ -90,7 +90,8 @@ def cache_file(spec: Any) -> Path:
     return RunLayout(spec.run_dir).state_dir / "plan" / f"{name}.json"
 
 
-def _stat(path: str) -> list[int] | None:
+def stat_stamp(path: str) -> list[int] | None:
+    """A file's size, mtime, ctime and inode (None when it is gone): what tells an edit."""
     try:
         st = os.stat(path)
     except OSError:
@@ -182,7 +183,7 @@ def _spec_digest(spec: Any) -> str:
 
 
 def _stamps(paths: Iterable[str]) -> dict[str, list[int] | None]:
-    return {p: _stat(p) for p in paths}
+    return {p: stat_stamp(p) for p in paths}
 
 
 def _load(spec: Any) -> list[PlanRow] | None:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from foldrun.core.files import write_json
-from foldrun.plan.cache import recording
+from foldrun.plan.cache import recording, stat_stamp
 from foldrun.report.figure_cache import CACHE
 from foldrun.report.provenance import provenance
 from foldrun.results.collect import TABLES
@@ -46,14 +46,6 @@ RACY_NS = 2_000_000_000  # an input this recent may change again unseen within i
 _LIBRARIES = ("matplotlib", "scipy", "scikit-learn", "duckdb", "pyarrow")
 _SOURCES = Path(__file__).resolve().parents[1]  # foldrun's package: its code is in the key
 _MARKER = ".foldrun-report"
-
-
-def _stat(path: str) -> list[int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 @functools.cache
@@ -82,7 +74,7 @@ def key(results: Results, target: Path) -> tuple[str, int]:
         "options": results.options,
         "planned": results.planned,
         "not_in_spec": results.not_in_spec,
-        "tables": [_stat(str(tables / f"{name}.parquet")) for name in TABLES],
+        "tables": [stat_stamp(str(tables / f"{name}.parquet")) for name in TABLES],
         "provenance": provenance(results),
         "umask": _umask(),  # the report folder's mode follows it
     }
@@ -91,7 +83,7 @@ def key(results: Results, target: Path) -> tuple[str, int]:
     newest = 0
     paths = results.tasks["path"].tolist() if "path" in results.tasks else []
     for path in paths:  # a file added to or taken from a task folder changes its stamp
-        stamp = _stat(str(path))
+        stamp = stat_stamp(str(path))
         h.update(repr(stamp).encode())
         newest = max(newest, stamp[1], stamp[2]) if stamp else newest
     return h.hexdigest(), newest
@@ -110,7 +102,7 @@ def _files(folder: Path) -> dict[str, list[int] | None]:
         for name in names:
             rel = os.path.relpath(os.path.join(top, name), folder)
             if rel not in (RECORD, _MARKER):
-                out[rel] = _stat(os.path.join(top, name))
+                out[rel] = stat_stamp(os.path.join(top, name))
     return out
 
 
@@ -121,7 +113,7 @@ def reused(results: Results, target: Path) -> dict[str, object] | None:
         record = json.loads((target / RECORD).read_text())
         if record.get("version") != VERSION or not (target / _MARKER).is_file():
             return None
-        if any(_stat(path) != stamp for path, stamp in record["reads"].items()):
+        if any(stat_stamp(path) != stamp for path, stamp in record["reads"].items()):
             return None
         if _files(target) != record["files"] or key(results, target)[0] != record["key"]:
             return None
@@ -170,7 +162,7 @@ def record(
     if after[0] != before[0]:
         return
     now = time.time_ns()
-    inputs = {path: _stat(path) for path in sorted(_kept(reads, results, folder, target))}
+    inputs = {path: stat_stamp(path) for path in sorted(_kept(reads, results, folder, target))}
     newest = max([after[1], *(max(s[1], s[2]) for s in inputs.values() if s)])
     if newest > now - RACY_NS:
         return
