@@ -177,6 +177,9 @@ class RunOutcome:
     exported: str | None = None  # the MLflow export's line after a run with [mlflow]
     # the run as this call loaded and planned it (results/source.py): its summary reads it
     source: Any = field(default=None, repr=False, compare=False)
+    # the state walk's digest of the task folders when the run ran nothing (runner.walk):
+    # the summary kept with the same digest and tables is printed again (report/terminal.py)
+    walked: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -188,7 +191,7 @@ class RunOutcome:
         # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.report.terminal import run_lines
 
-        return run_lines(self.source if self.source is not None else self.run_dir)
+        return run_lines(self.source if self.source is not None else self.run_dir, self.walked)
 
     @property
     def failed(self) -> tuple[FailedTask, ...]:
@@ -205,7 +208,7 @@ class RunOutcome:
         )
         return cls(result.run_dir, tuple(result.to_run), result.already_done,
                    dict(result.counts), failures, result.exit_code, dry_run, exported,
-                   source)  # fmt: skip
+                   source, result.walked)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -301,7 +304,7 @@ class Project:
         # lazy: one command's work each (status loads no pydantic, no matplotlib)
         from foldrun.plan import cache
         from foldrun.run.options import RunOptions
-        from foldrun.run.runner import plan_run, run_planned
+        from foldrun.run.runner import plan_run, resume_kept, run_planned
         from foldrun.spec.load import read_document
         from foldrun.spec.slurm import SlurmSpec
 
@@ -313,12 +316,17 @@ class Project:
         if backend == "slurm":  # its [slurm] table as loaded, not read from the file again
             options = replace(options, settings={"slurm": spec.slurm or SlurmSpec()})
         raw = read_document(spec.path)  # the keys the export and the summary take as written
-        digest = cache.digest(spec)  # the plan it runs, kept for the next status (cache.py)
-        with cache.recording() as read:
-            run_dir, tasks = plan_run(spec, options)
-        made = None if dry_run else cache.planned(spec, digest, read)
-        result = run_planned(spec.path, run_dir, tasks, options, self._listener)
-        cache.keep_run_plan(spec, made, tasks.values())
+        kept = resume_kept(spec, options)  # an unchanged spec's run with nothing to run
+        if kept.result is not None and kept.tasks is not None:  # ran nothing, planned nothing
+            result, tasks = kept.result, kept.tasks
+        else:
+            digest = cache.digest(spec)  # the plan it runs, kept for the next status (cache.py)
+            with cache.recording() as read:
+                run_dir, tasks = plan_run(spec, options)
+            # a kept plan that still holds is this plan: not written again
+            made = None if dry_run or kept.current else cache.planned(spec, digest, read)
+            result = run_planned(spec.path, run_dir, tasks, options, self._listener)
+            cache.keep_run_plan(spec, made, tasks.values())
         if dry_run or not (backend == "local" or wait):  # nothing finished to export
             return RunOutcome.of(result, dry_run)
         source = _run_source(spec, raw, tasks)

@@ -210,13 +210,13 @@ def judge(
     return TaskState.FAILED if failed else TaskState.PENDING
 
 
-def disk_state(task_dir: Path, fingerprint: str | None) -> TaskState:
+def disk_state(task_dir: Path | str, fingerprint: str | None) -> TaskState:
     """done / stale / corrupt from DONE and the outputs; failed when a `.failed` folder
     remains; else pending (see `judge`). While an attempt runs in the folder (or after it
     was killed), the earlier folder it moved aside still says what the task is."""
     done = read_done(task_dir)
     if done is None and os.path.exists(os.path.join(task_dir, RUNNING)):
-        earlier = prev_dirs(task_dir)
+        earlier = prev_dirs(Path(task_dir))  # the state walk passes a folder as text
         if earlier:
             return disk_state(earlier[-1], fingerprint)
     if done is not None:

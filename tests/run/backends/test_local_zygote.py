@@ -188,5 +188,16 @@ def test_the_server_imports_what_command_slots_read_predictions_with(tmp_path: P
     commands = chain(tmp_path, "c", 0)
     assert "sklearn.metrics" in preload_modules(commands)
     assert not {"joblib", "sklearn.pipeline", "scipy.stats"} & set(preload_modules(commands))
+    # labels alone score in numpy: no scikit-learn (~1.6 s of CPU a run); a score, a
+    # probability, another kind of task or a user scorer may need it
+    labels = [replace(t, recipe=replace(t.recipe, predictions={"pred": "label"}))
+              for t in commands]  # fmt: skip
+    assert "sklearn.metrics" not in preload_modules(labels)
+    # an evaluate scores its predict's file: without that task in the run, not known
+    assert "sklearn.metrics" in preload_modules([t for t in labels if t.stage == "evaluate"])
+    for change in ({"predictions": {"proba": "p"}}, {"problem": "regression"},
+                   {"scorers": {"s": "m:f"}}):  # fmt: skip
+        changed = [replace(t, recipe=replace(t.recipe, **change)) for t in labels]
+        assert "sklearn.metrics" in preload_modules(changed), change
     estimator = chain(tmp_path, "e", 0, kind="estimator")
     assert {"joblib", "sklearn.pipeline", "scipy.stats"} <= set(preload_modules(estimator))

@@ -97,15 +97,18 @@ SCORING_PRELOAD = [
     "numpy",
     "pandas",
     "pyarrow.parquet",
-    "sklearn.metrics",
     "foldrun.run.adapters.common",
     "foldrun.run.adapters.evaluate",
     "foldrun.results.metrics",
 ]
+# what scoring imports where a metric is scikit-learn's (probabilities, scores, regression,
+# multilabel); ~1.6 s of CPU (scipy.stats with it), which labels alone never need
+SKLEARN_SCORING = "sklearn.metrics"
 # and what the user's in-process code runs with (estimators, entry points); scipy.stats is
 # regression's metrics too
 HEAVY_PRELOAD = [
     *SCORING_PRELOAD,
+    SKLEARN_SCORING,
     "joblib",
     "sklearn.pipeline",
     "scipy.stats",
@@ -136,6 +139,24 @@ def reads_predictions(task: PlannedTask) -> bool:
     return task.stage in ("predict", "refit") or bool(task.recipe.scores)
 
 
+def scores_with_sklearn(task: PlannedTask, tasks: dict[str, PlannedTask]) -> bool:
+    """Whether scoring this task's predictions may call scikit-learn (results/metrics): all
+    but a label-free task and a classification whose declared predictions are labels
+    alone (`pred`: numpy's accuracy, F1 and per-class metrics), with no scorers of the
+    user's. An evaluate scores its upstream's file: that task's declaration (in `tasks`,
+    the run's, by key) counts; without one in this run, scikit-learn may be needed."""
+    if task.stage != "evaluate" and not reads_predictions(task):
+        return False  # it scores nothing (a train before a predict)
+    declared = task.recipe.predictions
+    if task.stage == "evaluate":
+        # the model's declaration, which each of its steps' recipes carries
+        declared = next((tasks[k].recipe.predictions for k in task.deps if k in tasks), None)
+    labels_only = declared is not None and not ({"score", "proba"} & set(declared))
+    if task.recipe.problem in ("regression", "multilabel") or task.recipe.scorers:
+        return True
+    return task.recipe.problem == "classification" and not labels_only
+
+
 def preload_modules(tasks: Sequence[PlannedTask]) -> list[str]:
     """What the forkserver imports once: heavy libraries only when some task needs them."""
     modules = list(LIGHT_PRELOAD)
@@ -144,6 +165,9 @@ def preload_modules(tasks: Sequence[PlannedTask]) -> list[str]:
         modules += HEAVY_PRELOAD
     elif in_process or any(reads_predictions(t) for t in tasks):
         modules += SCORING_PRELOAD  # not the user-code half: ~1 s of CPU a run (issue 26)
+        by_key = {t.key: t for t in tasks}
+        if any(scores_with_sklearn(t, by_key) for t in tasks):
+            modules.append(SKLEARN_SCORING)
         if any(t.recipe.problem == "regression" for t in tasks):
             modules.append("scipy.stats")
     if any(t.recipe.predictions is not None for t in tasks):
