@@ -251,3 +251,57 @@ def test_a_run_whose_code_changed_while_it_ran_keeps_no_plan(
     monkeypatch.setattr(runner, "run_planned", editing)
     fr.Project(spec).run()
     assert not _kept(spec).exists()
+
+
+def _cache_after_resumes(spec: Path) -> Path:
+    """The kept plan of a finished run, written by its first resume."""
+    fr.Project(spec).run()  # _age moved the table's mtime: planning records it (just now)
+    _age(spec.parent / "runs")
+    fr.Project(spec).run()  # all done: nothing runs, the plan is kept
+    return _kept(spec)
+
+
+def test_a_resume_of_an_unchanged_run_plans_nothing_and_keeps_the_cache_as_it_is(
+    spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A no-op resume (every task done, the kept plan current) takes the kept plan's rows:
+    no planning, and the cache file is not written again (same inode, same mtime)."""
+    kept = _cache_after_resumes(spec)
+    before = os.stat(kept)
+    planned = _counted(monkeypatch)
+    monkeypatch.setattr(runner, "build_plan", foldrun_plan_refused)
+    outcome = fr.Project(spec).run()
+    assert planned == [] and outcome.ran == () and outcome.already_done == len(_planned(spec))
+    after = os.stat(kept)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert outcome.counts["done"] == outcome.already_done
+
+
+def foldrun_plan_refused(*args: object, **kwargs: object) -> object:
+    raise AssertionError("a no-op resume of an unchanged spec planned")
+
+
+def test_a_resume_still_sees_a_task_folder_removed_or_failed(spec: Path) -> None:
+    """The kept plan spares planning only when every task is done: a removed task folder
+    (or a DONE lost) is run again, through the plan, and the kept cache is still not
+    rewritten since it still holds."""
+    kept = _cache_after_resumes(spec)
+    before = os.stat(kept)
+    rows = cache.kept_rows(load_spec(spec))
+    assert rows is not None
+    gone = next(r for r in rows if r.stage == "train")
+    (Path(gone.task_dir) / "DONE").unlink()
+    outcome = fr.Project(spec).run()
+    assert gone.key in outcome.ran and outcome.ok
+    assert os.stat(kept).st_ino == before.st_ino
+
+
+def test_a_resume_with_a_stale_task_is_refused_as_before(spec: Path) -> None:
+    """A DONE of another fingerprint (stale) is not done: the resume plans and refuses it."""
+    kept = _cache_after_resumes(spec)
+    assert kept.exists()
+    rows = cache.kept_rows(load_spec(spec))
+    assert rows is not None
+    (Path(rows[0].task_dir) / "DONE").write_text("0" * 64 + "\n")
+    done = invoke("run", str(spec))
+    assert done.returncode == 2 and "stale" in done.stderr

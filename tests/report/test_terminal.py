@@ -4,7 +4,10 @@ cv_summary.json (never a second computation)."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,49 @@ def test_model_line_says_what_is_missing() -> None:
     many = {"primary_metric": "rmse", "confidence": 0.9, "models": [row] * 12}
     lines = summary_lines(many)
     assert "[90% interval]" in lines[0] and len(lines) == 12 and "2 more" in lines[-1]
+
+
+def _aged(root: Path) -> None:
+    """Every file 10 s old: the plan of an unchanged spec is kept only then (plan/cache.py),
+    so a resume takes it (no planning) as at scale."""
+    old = time.time() - 10
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (old, old), follow_symlinks=False)
+
+
+def test_a_resume_prints_the_kept_summary_until_a_metric_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that runs nothing prints the summary kept by the one before it (same lines,
+    no tables read); an evaluate's metrics.json edited since is seen: the resume prints
+    the new number, and it is cv_summary.json's."""
+    import foldrun.results.load as load
+
+    table(40).to_csv(tmp_path / "samples.csv", index=False)
+    spec = tmp_path / "foldrun.toml"
+    spec.write_text(SPEC.replace("inner = 2\n", "").replace("folds = 3", "folds = 2"))
+    code, first = foldrun(capsys, "run", str(spec))
+    _aged(tmp_path)
+    code, second = foldrun(capsys, "run", str(spec))  # computed and kept
+    assert code == 0 and " ± " in first
+    lines = [line for line in second.splitlines() if not line.startswith("foldrun:")]
+    assert lines == first.splitlines()[-len(lines):]
+    real = load.load_results
+    monkeypatch.setattr(load, "load_results", _refused)
+    code, third = foldrun(capsys, "run", str(spec))
+    assert code == 0 and third == second  # the kept lines: nothing loaded
+    metrics = next(tmp_path.glob("runs/*/tasks/lr/C1.0/fold_00/evaluate/metrics.json"))
+    body = json.loads(metrics.read_text())
+    body["test/roc_auc"] = 0.875  # the selected variant's score: its mean moves
+    metrics.write_text(json.dumps(body))
+    monkeypatch.setattr(load, "load_results", real)
+    code, edited = foldrun(capsys, "run", str(spec))
+    assert code == 0 and "0 task(s) run" in edited and edited != second
+    expected = summary_lines(build_report(spec).summary)
+    assert edited.splitlines()[-len(expected):] == expected
+    code, again = foldrun(capsys, "run", str(spec))
+    assert again == edited
+
+
+def _refused(*args: object, **kwargs: object) -> object:
+    raise AssertionError("the summary of an unchanged run was computed again")

@@ -257,6 +257,12 @@ def digest(spec: Any) -> str | None:
     return _guarded(_spec_digest, spec)
 
 
+def kept_rows(spec: Any) -> list[PlanRow] | None:
+    """The kept plan's rows when nothing it was keyed on changed (`rows` without planning:
+    None when it must be planned); `foldrun run` resumes from them and keeps no new copy."""
+    return _guarded(_load, spec)
+
+
 def rows(spec: Any, keep: bool) -> tuple[list[PlanRow], Any]:
     """The plan's tasks as rows, and the plan when it was built (None: from the cache).
     The run's split must exist (a plan without one is made in a temporary folder). With

@@ -5,26 +5,117 @@ the folds that score it, and the nested estimate where there is one.
 The numbers are those of the report's cv_summary.json `models` (results/compare.py through
 `Results.comparison`, results/nested.py through `selection.attach_nested`), never a second
 computation: a newcomer must not read a bare mean as the result.
+
+A run that ran nothing (a resume of a finished run) prints the summary it kept the last
+time (`.foldrun/summary.json`) when nothing it was made from changed: the state walk's
+digest of every planned task folder (run/runner.py `walk`: key, fingerprint, state, the
+stamp of the files a refresh reads), the stamp of every result table file, the audit log,
+the race record, the spec as written and foldrun's code. The refresh decides on the same
+stamps, so a kept summary is the one a refresh and a second computation would print; at
+100,000 tasks it spares the second walk of the task folders and the read of every table.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import math
+import os
+import sys
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from foldrun.results.load import load_results
-from foldrun.results.source import resolve, views
+from foldrun.core.files import write_json
+from foldrun.core.state import pruned_keys
+from foldrun.layout import RunLayout
+from foldrun.plan.cache import stat_stamp
+from foldrun.results.source import RunSource, resolve, views
 
 if TYPE_CHECKING:
     from foldrun.results import Results
 
 SHOWN = 10  # models listed; the report lists them all
+KEPT = "summary.json"  # in the run's .foldrun/: the last no-op run's summary and its key
+VERSION = 1
+_SOURCES = Path(__file__).resolve().parents[1]  # foldrun's package: its code is in the key
+_LIBRARIES = ("numpy", "pandas", "scipy", "pyarrow")  # what computes the numbers
 
 
-def run_lines(spec: str | Path) -> list[str]:
-    """The summary of a finished run (each dataset's in turn), from its results tables."""
-    parts = views(resolve(spec))
+def run_lines(spec: str | Path | RunSource, walked: str | None = None) -> list[str]:
+    """The summary of a finished run (each dataset's in turn), from its results tables;
+    with `walked` (runner.walk's digest, a run that ran nothing) the one kept with the
+    same key, else computed and kept."""
+    source = resolve(spec)
+    if walked is None:
+        return _computed(source)
+    path = RunLayout(source.run_dir).state_dir / KEPT
+    kept = _kept(path, _guarded(_key, source, walked))
+    if kept is not None:
+        return kept
+    lines = _computed(source)
+    key = _guarded(_key, source, walked)  # the tables as the refresh left them
+    if key is not None and path.parent.is_dir():
+        with contextlib.suppress(OSError):  # a read-only run folder: computed next time too
+            write_json(path, {"version": VERSION, "key": key, "lines": lines})
+    return lines
+
+
+def _kept(path: Path, key: str | None) -> list[str] | None:
+    """The kept lines when their key is `key` (None: absent, damaged or another key)."""
+    if key is None:
+        return None
+    try:
+        body = json.loads(path.read_text())
+        if body["version"] != VERSION or body["key"] != key:
+            return None
+        lines = body["lines"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    ok = isinstance(lines, list) and all(isinstance(x, str) for x in lines)
+    return lines if ok else None
+
+
+def _key(source: RunSource, walked: str) -> str:
+    """What the summary is made from (see the module's docstring), as one SHA-256."""
+    h = hashlib.sha256(f"{VERSION}\0{walked}\0{source.run_dir}\0{sys.version}".encode())
+    h.update(json.dumps(source.raw, sort_keys=True, default=str).encode())
+    h.update(_code())
+    run = RunLayout(source.run_dir)
+    h.update(json.dumps(stat_stamp(str(run.audit_log))).encode())
+    for view in views(source):
+        layout = view.layout
+        tables = sorted(os.scandir(layout.results_dir), key=lambda e: e.name)
+        stamps = {e.name: stat_stamp(e.path) for e in tables if e.is_file()}
+        h.update(json.dumps([view.dataset, stamps, pruned_keys(layout.state_dir)]).encode())
+    return h.hexdigest()
+
+
+def _code() -> bytes:
+    """foldrun's sources (their stamps) and the versions of what computes the numbers."""
+    stamps = [(str(p), stat_stamp(str(p))) for p in sorted(_SOURCES.rglob("*.py"))]
+    versions = []
+    for name in _LIBRARIES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions.append(f"{name}={metadata.version(name)}")
+    return json.dumps([stamps, versions]).encode()
+
+
+def _guarded(step: Any, *args: Any) -> Any:
+    """`step(*args)`, or None when it fails: a summary that cannot be keyed is computed."""
+    try:
+        return step(*args)
+    except Exception:  # any failure of the key means: compute it, keep nothing
+        return None
+
+
+def _computed(source: RunSource) -> list[str]:
+    """The summary computed from the result tables (refreshed first)."""
+    # lazy: pandas and the tables, only when no kept summary holds
+    from foldrun.results.load import load_results
+
+    parts = views(source)
     if parts[0].dataset is None:
         return summary_lines(summary_of(load_results(parts[0])))
     lines = []

@@ -7,6 +7,7 @@ path and last lines, the exit code); `run()` is both, from a spec file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import time
@@ -15,13 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from foldrun.core import audit, state
 from foldrun.core.task import STAGES, PlannedTask, TaskState, matches
 from foldrun.errors import ExitCode, RunError
 from foldrun.layout import RunLayout, TaskFiles
-from foldrun.plan import build_plan
+from foldrun.plan import build_plan, cache
+from foldrun.results.index import stamp_at
 from foldrun.run import lock
 from foldrun.run import race as racing
 from foldrun.run.backends import backend_class, get_backend
@@ -56,6 +58,7 @@ class RunResult:
     already_done: int = 0
     messages: list[str] = field(default_factory=list)
     run_dir: Path | None = None
+    walked: str | None = None  # `walk`'s digest of the task folders (a run that ran nothing)
 
 
 def plan_spec(
@@ -226,6 +229,7 @@ class _Choice:
     states: dict[str, TaskState]
     stale: list[str]  # selected, done with other settings (run again with --force only)
     keys: list[str]  # to execute, in plan order
+    walked: str | None = None  # `walk`'s digest of the task folders
 
     def already_done(self) -> int:
         chosen = set(self.keys)
@@ -236,7 +240,7 @@ class _Choice:
 def _choose(
     spec_path: Path, run_dir: Path, tasks: dict[str, PlannedTask], options: RunOptions
 ) -> _Choice:
-    states = {k: state.disk_state(task_folder(t), t.fingerprint) for k, t in tasks.items()}
+    states, walked = walk(tasks.values())
     selected = select(tasks, states, options.models, options.folds, options.stages,
                       options.datasets)  # fmt: skip
     stale = [k for k in selected if states[k] == TaskState.STALE]
@@ -247,7 +251,53 @@ def _choose(
         pruned = racing.pruned_now(tasks, states, run_dir)  # while it is unchanged
         states.update({k: TaskState.PRUNED for k in pruned})
         keys = [k for k in keys if k not in pruned]
-    return _Choice(selected, states, stale, keys)
+    return _Choice(selected, states, stale, keys, walked)
+
+
+@dataclass
+class Kept:
+    """What a run learned from the plan its unchanged spec's cache keeps (plan/cache.py):
+    whether it holds, and for a resume that runs nothing its result, without a plan."""
+
+    current: bool = False  # the kept plan holds: the run need not keep it again
+    result: RunResult | None = None  # every task done: nothing to run (None: plan and run)
+    tasks: dict[str, Any] | None = None  # the kept plan's rows, by key (with `result`)
+
+
+def resume_kept(spec: Spec, options: RunOptions) -> Kept:
+    """A plain run (no subset, no race, not a dry run) of a spec whose kept plan still holds
+    and whose tasks are all done runs nothing: its result comes from the kept rows and one
+    state walk, without planning 100,000 tasks again. Anything else plans as before."""
+    rows = cache.kept_rows(spec)
+    if rows is None:
+        return Kept()
+    plain = not (options.models or options.folds or options.stages or options.datasets)
+    if not plain or options.dry_run or spec.race is not None:
+        return Kept(current=True)
+    states, walked = walk(rows)
+    if any(s != TaskState.DONE for s in states.values()):
+        return Kept(current=True)  # something to run: planned (the rows freed meanwhile)
+    run_dir = Path(spec.run_dir)
+    ctx = _context(spec.path, run_dir, options)
+    backend_class(options.backend).prepare([], ctx, options.gpus)  # as a run of nothing
+    result = RunResult(already_done=len(states), run_dir=run_dir, walked=walked,
+                       counts=_counts(list(states), states, {}))  # fmt: skip
+    return Kept(True, result, {r.key: r for r in rows})
+
+
+def walk(tasks: Iterable[Any]) -> tuple[dict[str, TaskState], str]:
+    """Each task's state on disk (core/state.py) and a digest of what the walk saw: each
+    task's key, fingerprint, state and the stamp of the files a refresh reads (results/
+    index.py). An unchanged digest means unchanged task folders: the summary of the run
+    kept with it still holds (report/terminal.py), with no second walk."""
+    digest = hashlib.sha256()
+    states = {}
+    for task in tasks:
+        folder = task.task_dir if isinstance(task.task_dir, str) else str(task_folder(task))
+        found = states[task.key] = state.disk_state(folder, task.fingerprint)  # type: ignore[arg-type]
+        digest.update(f"{task.key}\0{task.fingerprint}\0{found.value}\0"
+                      f"{stamp_at(folder)}\n".encode())  # fmt: skip
+    return states, digest.hexdigest()
 
 
 def run_planned(
@@ -264,7 +314,8 @@ def run_planned(
     todo = [tasks[k] for k in choice.keys]
     ctx = _context(spec_path, run_dir, options)
     ctx = backend_class(options.backend).prepare(todo, ctx, options.gpus)
-    result = RunResult(to_run=choice.keys, already_done=choice.already_done(), run_dir=run_dir)
+    result = RunResult(to_run=choice.keys, already_done=choice.already_done(), run_dir=run_dir,
+                       walked=choice.walked if not choice.keys else None)  # fmt: skip
     if options.dry_run and todo:
         get_backend(options.backend).dry_run(todo, ctx)
     if options.dry_run or not todo:
