@@ -103,6 +103,29 @@ def test_foreign_ids_are_named(tmp_path: Path) -> None:
     assert "1 not in the fold (e.g. 'x1')" in _failure(t)
 
 
+def test_predictions_changed_on_disk_before_the_commit_fail_the_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-back reads every page and verifies its checksum: one bit of a value
+    changed between the write and the commit (the file keeps its size, header and
+    footer, and read back with another number) does not commit."""
+    from foldrun.run.adapters import common
+    from tests.core.test_state import flip_a_value
+
+    written = common.write_predictions
+
+    def damaged(frame: pd.DataFrame, folder: Path) -> Path:
+        path = written(frame, folder)
+        flip_a_value(path)
+        return path
+
+    monkeypatch.setattr(common, "write_predictions", damaged)
+    t = _predict(tmp_path, "all")
+    assert execute_planned(t) == 1
+    line = _failure(t)
+    assert "(OSError: could not verify page integrity, CRC checksum verification" in line
+
+
 def test_probabilities_as_text_fail_the_task(tmp_path: Path) -> None:
     t = _predict(tmp_path, "text")
     assert execute_planned(t) == 1

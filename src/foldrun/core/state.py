@@ -107,11 +107,13 @@ def metrics_problem(text: str) -> str:
 SCORE_SUBSETS = frozenset({"test", "val", "holdout"})
 
 
-def parquet_whole(path: str | Path) -> bool:
+def parquet_whole(path: str | Path, stamp: str | None = None) -> bool:
     """Whether a Parquet file is whole to its end: `PAR1` first, then at the end the footer
     (its length fits in the file) and `PAR1` again. A truncated file loses its footer, so
     this catches it, reading 12 bytes and importing nothing (pyarrow's import costs more
-    than `foldrun status` of 1,000 tasks); the rows are read by whoever needs them."""
+    than `foldrun status` of 1,000 tasks). `stamp`: the file's as the task recorded it at
+    its commit (WROTE), when the worker had read every page back; a file changed since
+    (a data page damaged between a whole header and footer) is read whole again."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(4)
@@ -120,10 +122,32 @@ def parquet_whole(path: str | Path) -> bool:
                 return False
             fh.seek(size - 8)
             tail = fh.read(8)
+            changed = stamp is not None and stamp != file_stamp(os.fstat(fh.fileno()))
     except OSError:
         return False
     footer = int.from_bytes(tail[:4], "little")
-    return head == tail[4:] == b"PAR1" and 0 < footer <= size - 12
+    ends = head == tail[4:] == b"PAR1" and 0 < footer <= size - 12
+    return ends and (not changed or parquet_reads(path))
+
+
+def file_stamp(st: os.stat_result) -> str:
+    """A file's size and mtime as WROTE records them: changed by any write, kept by a copy
+    that keeps the mtime (cp -p, rsync -a), so a copied run is not read whole each time."""
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def parquet_reads(path: str | Path) -> bool:
+    """Whether every page of a Parquet file reads back, each against its checksum where it
+    has one (the worker writes them: adapters/common.write_predictions)."""
+    # lazy: pyarrow, only for a predictions file changed since its task's commit
+    import pyarrow.parquet as pq
+
+    try:
+        with pq.ParquetFile(path, page_checksum_verification=True) as parquet:
+            parquet.read(use_threads=False)
+    except Exception:  # any reader error (OSError, ArrowInvalid, ...): not whole
+        return False
+    return True
 
 
 # what a committed folder of each stage must hold (any one of each tuple): an evaluate
@@ -158,33 +182,38 @@ def listed_whole(
     metrics.json text was read already (None: unreadable or absent), as results read
     10,000 folders in bulk: the one rule of a whole folder for both."""
     present = set(present)
-    if not required_present(stage, present) or not recorded_present(task_dir, present):
+    recorded = recorded_outputs(task_dir, present)
+    if not required_present(stage, present) or recorded is None or not set(recorded) <= present:
         return False
     if OUTPUTS[0] in present and not json_object(metrics_text):
         return False
-    return OUTPUTS[1] not in present or parquet_whole(os.path.join(task_dir, OUTPUTS[1]))
+    path = os.path.join(task_dir, OUTPUTS[1])
+    return OUTPUTS[1] not in present or parquet_whole(path, recorded.get(OUTPUTS[1]))
 
 
-def recorded_present(task_dir: Path | str, present: Iterable[str]) -> bool:
-    """Whether every output the task recorded at its commit (WROTE) is still among the
-    folder's files `present`: a lost predictions.parquet makes the folder corrupt, as a
-    damaged one does, while a task that wrote none stays done. A folder committed before
-    the record existed has none: nothing to compare."""
-    names = set(present)
-    if WROTE not in names:
-        return True
+def recorded_outputs(task_dir: Path | str, present: Iterable[str]) -> dict[str, str | None] | None:
+    """The outputs the task recorded at its commit (WROTE), each with its stamp (None:
+    none recorded); each must still be among the folder's files `present`: a lost
+    predictions.parquet makes the folder corrupt, as a damaged one does, while a task
+    that wrote none stays done. {} for a folder committed before the record existed
+    (nothing to compare); None when WROTE does not read."""
+    if WROTE not in set(present):
+        return {}
     try:
         with open(os.path.join(task_dir, WROTE), encoding="utf-8") as fh:
-            recorded = set(fh.read().split())
+            lines = [line.split() for line in fh.read().splitlines()]
     except (OSError, UnicodeDecodeError):
-        return False
-    return recorded <= names
+        return None
+    return {words[0]: (words[1] if len(words) > 1 else None) for words in lines if words}
 
 
 def record_outputs(task_dir: Path) -> None:
-    """Write WROTE: the outputs of OUTPUTS the task left (before DONE, by `finish`)."""
+    """Write WROTE: the outputs of OUTPUTS the task left (before DONE, by `finish`), the
+    predictions with their stamp (file_stamp), the worker having read them back whole."""
     left = [name for name in OUTPUTS if (task_dir / name).is_file()]
-    (task_dir / WROTE).write_text("".join(f"{name}\n" for name in left), encoding="utf-8")
+    stamps = {n: f" {file_stamp(os.stat(task_dir / n))}" for n in left if n == PREDICTIONS}
+    text = "".join(f"{name}{stamps.get(name, '')}\n" for name in left)
+    (task_dir / WROTE).write_text(text, encoding="utf-8")
 
 
 def _listing(task_dir: Path | str) -> set[str]:

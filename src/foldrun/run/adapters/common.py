@@ -88,7 +88,7 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     machine, where the pool's threads waited for a CPU (issue 26)."""
     import pyarrow.parquet as pq
 
-    with pq.ParquetFile(path) as parquet:
+    with pq.ParquetFile(path, page_checksum_verification=True) as parquet:
         table = parquet.read(columns=columns, use_threads=False, use_pandas_metadata=True)
     try:  # pandas' own conversion, as pd.read_parquet (its text dtype on any pyarrow)
         from pandas.io._util import arrow_table_to_pandas
@@ -167,7 +167,9 @@ def _multilabel_proba(proba: Any, labels: list[str], out: pd.DataFrame) -> pd.Da
 
 def write_predictions(frame: pd.DataFrame, folder: Path) -> Path:
     path = folder / TaskFiles.PREDICTIONS
-    frame.reset_index(drop=True).to_parquet(path, index=False)
+    # each page with its CRC: a page changed on disk later fails its read (read_parquet,
+    # core/state.parquet_reads) instead of reading back with another number
+    frame.reset_index(drop=True).to_parquet(path, index=False, write_page_checksum=True)
     return path
 
 
