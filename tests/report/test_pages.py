@@ -77,6 +77,39 @@ def test_an_undefined_fold_metric_is_nan_with_its_reason_never_partial(rare: Pat
     assert "one class in the test part" in out  # the terminal says it too
 
 
+def test_a_metric_undefined_on_every_fold_is_said_with_why_not_no_scores_yet(
+    tmp_path: Path, capsys
+) -> None:
+    """roc_auc with one class in every test part (a fold column: 0, 1, 0, 1) is NaN on
+    every fold: the run, the report and its page said "no test scores yet" / "No
+    finished evaluate task yet" of a run whose every task was done."""
+    import foldrun.api as fr
+
+    rng = np.random.default_rng(0)
+    fold = np.repeat([0, 1, 2, 3], 10)
+    pd.DataFrame({"id": [f"s{i:03d}" for i in range(40)], "a": rng.normal(size=40),
+                  "b": rng.normal(size=40), "label": fold % 2, "f": fold}).to_csv(
+        tmp_path / "samples.csv", index=False)  # fmt: skip
+    spec = tmp_path / "foldrun.toml"
+    spec.write_text(SPEC.replace("folds = 3\nseed = 0\nstrategy = \"kfold\"",
+                                 'fold_column = "f"').replace("rare", "every"))  # fmt: skip
+    assert fr.Project.load(spec).run(jobs=2).ok
+    code, out, err = _foldrun(capsys, "report", str(spec))
+    assert code == 0, err
+    why = "roc_auc is undefined (NaN) on every done test fold"
+    assert "no test scores" not in out and why in out, out
+    assert "lr/default: one class in the test part on all 4 folds" in out
+    folder = tmp_path / "runs/every/report"
+    summary = json.loads((folder / "cv_summary.json").read_text())
+    assert summary["models"] == [] and summary["complete"]
+    assert {(u["model"], u["why"]) for u in summary["unscored"]} == {
+        ("lr", "one class in the test part on all 4 folds"),
+        ("nb", "one class in the test part on all 4 folds")}  # fmt: skip
+    page = (folder / "index.html").read_text()
+    assert "No finished evaluate task" not in page and "no finished evaluate task" not in page
+    assert page.count(why) >= 2 and "Run complete: all 26 tasks are done" in page
+
+
 def test_the_across_report_marks_no_model_partial_for_an_undefined_fold(
     rare: Path, tmp_path: Path, capsys
 ) -> None:

@@ -93,6 +93,13 @@ def test_model_line_says_what_is_missing() -> None:
     assert model_line(row) == "  1. m/default: 0.5000 ± n/a [n/a] over 1 folds"
     assert summary_lines({"primary_metric": "rmse", "models": []}) == [
         "no test scores of rmse yet"]  # fmt: skip
+    unscored = [{"model": "m", "variant": "default", "why": "one class in the test part"}]
+    assert summary_lines({"primary_metric": "roc_auc", "models": [], "unscored": unscored}) == [
+        "no model ranked: roc_auc is undefined (NaN) on every done test fold of",
+        "  m/default: one class in the test part"]  # fmt: skip
+    assert summary_lines({"primary_metric": "roc_auc", "models": [row], "unscored": unscored}
+                         )[-1] == "  m/default: not ranked: roc_auc is undefined (NaN) on " \
+        "every done test fold: one class in the test part"  # fmt: skip
     many = {"primary_metric": "rmse", "confidence": 0.9, "models": [row] * 12}
     lines = summary_lines(many)
     assert "[90% interval]" in lines[0] and len(lines) == 12 and "2 more" in lines[-1]

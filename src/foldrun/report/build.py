@@ -210,6 +210,7 @@ def cv_summary(result: analysis.Analysis) -> dict[str, object]:
         "missing": result.missing,
         "not_in_spec": res.not_in_spec,  # model/variant folders the spec no longer has
         "models": analysis.records(_with_folds(result, result.ranking)),
+        "unscored": res.unscored(),  # primary metric NaN on every done fold: why
         "variants": analysis.records(_with_folds(result, primary)),
         "metrics": analysis.records(result.summary),
         "comparison": {

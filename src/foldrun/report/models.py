@@ -234,8 +234,12 @@ def model_sections(result: analysis.Analysis) -> str:
                          f" (PARTIAL: {folds[i]} folds)" if partial[i] else ""))  # fmt: skip
     ranked = set(ranking["model"]) if len(ranking) else set()
     others = sorted(set(res.tasks["model"]) - ranked) if len(res.tasks) else []
+    unscored = {u["model"] for u in res.unscored()}
     for model in others:
         title = f"{model} — no finished evaluate task: not ranked"
+        if model in unscored:
+            title = (f"{model} — {res.primary} is undefined (NaN) on every done test "
+                     "fold: not ranked")  # fmt: skip
         variant = res.tasks.loc[res.tasks["model"] == model, "variant"].iloc[0]
         sections.append((model, variant, title, None, "", ""))
     if not sections:

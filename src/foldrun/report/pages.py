@@ -120,7 +120,19 @@ def _nothing_ranked(result: analysis.Analysis) -> str:
     if len(m) and bool(external.any()):
         return html.para("No test-fold score to rank the models on: they are scored on "
                          "external sets only (see External sets).", "note")  # fmt: skip
-    return html.para("No finished evaluate task yet: no model to rank.", "warn")
+    return _no_scores(result, "no model to rank")
+
+
+def _no_scores(result: analysis.Analysis, what: str) -> str:
+    """No test score: no evaluate task done yet, or the primary metric is NaN on every
+    done fold (Results.unscored says why)."""
+    unscored = result.results.unscored()
+    if not unscored:
+        return html.para(f"No finished evaluate task yet: {what}.", "warn")
+    text = (f"No test score, {what}: {result.results.primary} is undefined (NaN) on every "
+            "done test fold of")  # fmt: skip
+    lines = [f"{label(u['model'], u['variant'])}: {u['why']}" for u in unscored]
+    return html.para(text, "warn") + html.items(lines)
 
 
 def _undefined(result: analysis.Analysis, ranking: pd.DataFrame) -> str:
@@ -163,8 +175,7 @@ def _completeness(result: analysis.Analysis) -> str:
 def _results(result: analysis.Analysis) -> str:
     res = result.results
     if result.ranking.empty:
-        text = "No finished evaluate task yet: nothing to summarize."
-        return html.section("Results", html.para(text, "warn"))
+        return html.section("Results", _no_scores(result, "nothing to summarize"))
     conf = round(res.confidence * 100)
     ranking = result.ranking
     folds, partial = models.fold_counts(result, ranking)

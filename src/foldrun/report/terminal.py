@@ -139,21 +139,37 @@ def summary_of(results: Results) -> dict[str, Any]:
         models = analysis.records(results.comparison()[1])
         selection.attach_nested(models, nested.for_results(results))
     return {"primary_metric": results.primary, "confidence": results.confidence,
-            "models": models}  # fmt: skip
+            "models": models, "unscored": results.unscored()}  # fmt: skip
 
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     """A heading, then one line per model (the first ten), from a cv_summary dict."""
     models = summary.get("models") or []
     if not models:
-        return [f"no test scores of {summary.get('primary_metric')} yet"]
+        return _unranked(summary)
     level = _percent(summary.get("confidence"))
     lines = [f"{summary.get('primary_metric')} on the test folds: mean ± std "
              f"[{level} interval], best first"]  # fmt: skip
     lines += [model_line(row) for row in models[:SHOWN]]
     if len(models) > SHOWN:
         lines.append(f"  ... {len(models) - SHOWN} more in the report")
-    return lines
+    metric = summary.get("primary_metric")
+    return lines + [f"  {_label(u)}: not ranked: {metric} is undefined (NaN) on every done "
+                    f"test fold: {u.get('why')}" for u in summary.get("unscored") or []]
+
+
+def _unranked(summary: dict[str, Any]) -> list[str]:
+    """No model ranked: no test score yet, or (every task may be done) the primary metric
+    is NaN on every fold of every variant (e.g. roc_auc with one class in each test part)."""
+    metric, unscored = summary.get("primary_metric"), summary.get("unscored") or []
+    if not unscored:
+        return [f"no test scores of {metric} yet"]
+    head = f"no model ranked: {metric} is undefined (NaN) on every done test fold of"
+    return [head, *(f"  {_label(u)}: {u.get('why')}" for u in unscored)]
+
+
+def _label(unscored: dict[str, Any]) -> str:
+    return f"{unscored.get('model')}/{unscored.get('variant')}"
 
 
 def model_line(row: dict[str, Any]) -> str:

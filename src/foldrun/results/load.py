@@ -161,6 +161,22 @@ class Results:
             return "one class in the test part"
         return "undefined on this fold (NaN)"
 
+    def unscored(self) -> list[dict[str, str]]:
+        """The variants whose primary metric is NaN on every done test fold, so no score
+        ranks them, each with why: [{"model", "variant", "why"}], `why` "one class in the
+        test part on all 4 folds" when every fold has the one reason, else each fold's."""
+        m = self.current_metrics
+        test = m[(m["subset"] == "test") & (m["fold"] >= 0) & (m["metric"] == self.primary)]
+        nan = test["value"].isna().groupby([test["model"], test["variant"]]).all()
+        out = []
+        for model, variant in nan[nan].index:
+            folds = self.undefined_folds(model, variant)
+            reasons = {f.split(": ", 1)[-1] for f in folds}
+            why = (f"{reasons.pop()} on all {len(folds)} folds" if len(reasons) == 1
+                   else "; ".join(folds))  # fmt: skip
+            out.append({"model": str(model), "variant": str(variant), "why": why})
+        return out
+
     def selected(self) -> pd.DataFrame:
         """The best variant per model on the primary metric (see compare.select_variants)."""
         # lazy: scipy, for the numbers; loading the tables (a report kept as it was) needs none
