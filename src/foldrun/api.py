@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from foldrun.core.task import PlannedTask
     from foldrun.report.build import Report
     from foldrun.results import Results
+    from foldrun.results.query_text import Answer as QueryAnswer
     from foldrun.results.source import RunSource
     from foldrun.run.runner import RunResult as _RunnerResult
     from foldrun.spec.model import Spec
@@ -411,6 +412,17 @@ def query(runs: str | Path | Sequence[str | Path], sql: str, refresh: bool = Tru
     from foldrun.results.query import run_query
 
     return run_query(runs, sql, refresh_tables=refresh)
+
+
+def query_answer(runs: str | Path | Sequence[str | Path], sql: str, refresh: bool = True
+                 ) -> QueryAnswer:  # fmt: skip
+    """`foldrun query` as the CLI prints it: `query`'s rows with their csv and json text
+    (`.csv()`, `.json()`: what the DataFrame's to_csv / to_json wrote), without pandas for
+    the usual column types: a fresh process's query of an unchanged run imports no pandas."""
+    # lazy: one command's work each (status loads no pydantic, no matplotlib)
+    from foldrun.results.query import query_answer as answer
+
+    return answer(runs, sql, refresh_tables=refresh)
 
 
 def track(run: str | Path, tracking_uri: str | None = None, experiment: str | None = None

@@ -8,9 +8,15 @@ query are read with plain Python; so is everything when DuckDB fails on a batch.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+from foldrun.core import lazy
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+else:  # at first use: the query of an unchanged run reads no task's file (core/lazy.py)
+    pa, pq = map(lazy.module, ("pyarrow", "pyarrow.parquet"))
 
 BATCH_MIN = 64  # below this many files, Python's open() is as fast
 GLOB_CHARS = set("*?[]{}")

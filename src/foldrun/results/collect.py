@@ -16,13 +16,9 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from foldrun.core import state, taskid
+from foldrun.core import lazy, state, taskid
 from foldrun.core.audit import INFO_EVENTS
 from foldrun.core.files import write_with
 from foldrun.core.forked import spread
@@ -32,6 +28,14 @@ from foldrun.results import bulk, fast
 from foldrun.results import index as task_index
 from foldrun.results.metrics import as_labels, compute_metrics
 from foldrun.spec.table import kind_of_values
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+else:  # at first use: the query of an unchanged run reads no table (core/lazy.py)
+    np, pd, pa, pc = map(lazy.module, ("numpy", "pandas", "pyarrow", "pyarrow.compute"))
 
 TASK_COLUMNS = [
     "model", "variant", "fold", "repeat", "stage", "state", "started", "ended",

@@ -9,11 +9,16 @@ groups at once (scikit-learn's input validation costs ~50 ms per group; these co
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
+from foldrun.core import lazy
 from foldrun.results.metrics import as_labels, compute_metrics, per_class, proba_columns
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # at first use: the query of an unchanged run scores nothing (core/lazy.py)
+    np, pd = map(lazy.module, ("numpy", "pandas"))
 
 
 def rankdata(values: np.ndarray) -> np.ndarray:

@@ -11,10 +11,15 @@ import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+from foldrun.core import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # at first use: the query of an unchanged run scores nothing (core/lazy.py)
+    np, pd = map(lazy.module, ("numpy", "pandas"))
 
 
 class _LazyMetrics:

@@ -3,27 +3,41 @@ results/*.parquet)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from foldrun.core.owned import writing
 from foldrun.errors import ReportError
 from foldrun.results import collect
+from foldrun.results.query_text import Answer
 from foldrun.results.refresh import refresh
 from foldrun.results.source import RunSource, planned_tasks, resolve_runs, run_names, views
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def run_query(
-    runs: str | Path | Sequence[str | Path], sql: str, refresh_tables: bool = True
-) -> pd.DataFrame:
+T = TypeVar("T")
+Runs = str | Path | Sequence[str | Path]
+
+
+def run_query(runs: Runs, sql: str, refresh_tables: bool = True) -> pd.DataFrame:
+    """`sql`'s answer as a DataFrame (foldrun.api's query; see `answer`)."""
+    return answer(runs, sql, refresh_tables, lambda result: result.df())
+
+
+def query_answer(runs: Runs, sql: str, refresh_tables: bool = True) -> Answer:
+    """`sql`'s answer as `foldrun query` prints it: rows and their text, without pandas
+    for the usual column types (results/query_text.py)."""
+    return answer(runs, sql, refresh_tables, Answer.of)
+
+
+def answer(runs: Runs, sql: str, refresh_tables: bool, take: Callable[[Any], T]) -> T:
     """Refresh the tables (incremental), then answer `sql` over views tasks, metrics,
-    predictions and folds. Several runs (specs or run folders) are one dataset each: every
-    view is their union with a `dataset` column first (the spec's name, else the folder's,
-    as in the report across datasets). A bad query raises ReportError with DuckDB's
-    message."""
+    predictions and folds: `take` of DuckDB's result. Several runs (specs or run folders)
+    are one dataset each: every view is their union with a `dataset` column first (the
+    spec's name, else the folder's, as in the report across datasets). A bad query raises
+    ReportError with DuckDB's message."""
     import duckdb
 
     given = list(runs) if many_runs(runs) else [runs]  # type: ignore[call-overload]
@@ -35,13 +49,15 @@ def run_query(
         for source in sources:
             _fresh(source, refresh_tables)
         names = run_names(sources) if many else [None]
-        return _answer(con, sources, names, sql)
+        return _answer(con, sources, names, sql, take)
     finally:
         con.close()
 
 
-def _answer(con: Any, sources: list[RunSource], names: list[str | None], sql: str) -> pd.DataFrame:
-    """`sql` over the views of `sources` (one dataset each when `names` are given)."""
+def _answer(con: Any, sources: list[RunSource], names: list[str | None], sql: str,
+            take: Callable[[Any], T]) -> T:  # fmt: skip
+    """`take` of `sql`'s result over the views of `sources` (one dataset each when `names`
+    are given); DuckDB's errors while it runs or its rows are fetched are one line."""
     # lazy: DuckDB only for a query (results/ is imported by every command)
     import duckdb
 
@@ -51,7 +67,7 @@ def _answer(con: Any, sources: list[RunSource], names: list[str | None], sql: st
             parts = [_select(source, table, name) for source, name in pairs]
             con.execute(f"CREATE VIEW {table} AS {' UNION ALL BY NAME '.join(parts)}")
         _sandbox(con, [s for s, _ in pairs])
-        return con.execute(sql).df()
+        return take(con.execute(sql))
     except duckdb.PermissionException as err:
         raise ReportError(
             f"SQL error: query reads only the run's tables (tasks, metrics, predictions, "

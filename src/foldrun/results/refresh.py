@@ -7,18 +7,22 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-
-from foldrun.core import state
+from foldrun.core import lazy, state
 from foldrun.core.files import write_json
 from foldrun.core.taskid import TaskId
 from foldrun.layout import RunLayout, TaskFiles
 from foldrun.results import collect
 from foldrun.results import index as task_index
 from foldrun.results.index import STATE, index_path
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+else:  # at first use: the query of an unchanged run reads no table (core/lazy.py)
+    np, pd, pa = map(lazy.module, ("numpy", "pandas", "pyarrow"))
 
 Key = tuple[str, str, int, int, str]
 
