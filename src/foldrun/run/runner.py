@@ -326,8 +326,10 @@ def run_planned(
     listener = listener_factory(tasks, choice.keys) if listener_factory else None
     outcome = _execute(tasks, choice, ctx, options.backend, listener)
     result.messages.extend(outcome.messages)
-    # tasks the race stopped during this run were never run
-    result.to_run = [k for k in choice.keys if outcome.states.get(k) != TaskState.PRUNED]
+    # tasks the race stopped during this run were never run (`states` is made per call:
+    # once here, not once a task: 1,500 tasks cost seconds)
+    states = outcome.states
+    result.to_run = [k for k in choice.keys if states.get(k) != TaskState.PRUNED]
     _finish(result, tasks, choice.selected, choice.states, outcome, layout, started,
             worker_from)  # fmt: skip
     return result

@@ -75,6 +75,30 @@ def test_a_kept_manifest_is_read_again_when_its_file_changes(tmp_path: Path) -> 
     assert common.read_manifest(path, planned)["id"].tolist() == ["007", "009"]
 
 
+def test_the_manifests_of_every_fold_stay_kept_within_their_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slot runs the folds of a 5-fold split in turn: each fold's manifest is read once
+    (a cache of the last four read each again); past the bytes kept, the oldest goes."""
+    planned, _ = task(tmp_path, "m", "evaluate"), common._KEPT.clear()
+    paths = [tmp_path / f"test{i}.csv" for i in range(5)]
+    for i, path in enumerate(paths):
+        pd.DataFrame({"id": [f"{i}a", f"{i}b"], "target": [0, 1]}).to_csv(path, index=False)
+    reads: list[str] = []
+    real = common.read_table
+    monkeypatch.setattr(common, "read_table", lambda p, text: reads.append(p) or real(p, text))
+    for _ in range(3):
+        for path in paths:
+            assert common.read_manifest(path, planned)["id"].tolist()[0].startswith(path.stem[-1])
+    assert len(reads) == 5
+    monkeypatch.setattr(common, "MANIFESTS_KEPT_BYTES", 2 * paths[0].stat().st_size)
+    common.read_manifest(paths[0], planned)  # kept: not read again
+    new = tmp_path / "test5.csv"
+    pd.DataFrame({"id": ["5a", "5b"], "target": [0, 1]}).to_csv(new, index=False)
+    common.read_manifest(new, planned)  # read: the two most recently used are kept
+    assert len(reads) == 6 and [k[0][0] for k in common._KEPT] == [str(paths[0]), str(new)]
+
+
 def test_read_parquet_reads_what_pandas_reads(tmp_path: Path) -> None:
     path = tmp_path / "predictions.parquet"
     frame = pd.DataFrame({"id": ["007", None], "subset": "test", "pred": [1, 0],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import collections
 import json
 import os
 from pathlib import Path
@@ -49,7 +49,7 @@ def input_path(task: PlannedTask, name: str) -> Path | None:
 
 def read_manifest(path: Path, task: PlannedTask | None = None) -> pd.DataFrame:
     """A manifest, its id and group columns as text (`007` stays `007`); a shallow copy of
-    the one this process read last while the file stays the same (manifest_key)."""
+    the one this process read while the file stays the same (manifest_key, _kept_manifest)."""
     info = data_info(task) if task is not None else {}
     group = info.get("group")  # a list: a composite key
     text = tuple(c for c in (info.get("id"), *(group if isinstance(group, list) else [group])) if c)
@@ -62,11 +62,18 @@ def read_manifest(path: Path, task: PlannedTask | None = None) -> pd.DataFrame:
 # A command task's adapter, the worker's fold check and scoring each read the fold's
 # manifests (five reads of one file per task, ~3 ms each); a reused slot process runs the
 # folds of many tasks. Kept while the file is unchanged: its stat is the key, ctime and
-# inode included (an edit with its mtime put back still reads again); small files only.
-MANIFEST_KEPT_BYTES = 2 * 1024 * 1024  # four of them parsed: tens of MB at most
+# inode included (an edit with its mtime put back still reads again); small files only,
+# the most recently used up to MANIFESTS_KEPT_BYTES of files in all (was the last four:
+# a slot running the folds of a 5-fold split in turn read each fold's again: issue 26).
+MANIFEST_KEPT_BYTES = 2 * 1024 * 1024
+MANIFESTS_KEPT_BYTES, MANIFESTS_KEPT = 16 * 1024 * 1024, 64  # parsed: a few times that
+_Stat = tuple[str, int, int, int, int]  # manifest_key: path, size, mtime, ctime, inode
+_KEPT: collections.OrderedDict[tuple[_Stat, tuple[str, ...]], pd.DataFrame] = (
+    collections.OrderedDict()
+)
 
 
-def manifest_key(path: Path) -> tuple[str, int, int, int, int] | None:
+def manifest_key(path: Path) -> _Stat | None:
     """The stat of a manifest small enough to keep in memory; None otherwise."""
     try:
         st = os.stat(path)
@@ -77,9 +84,19 @@ def manifest_key(path: Path) -> tuple[str, int, int, int, int] | None:
     return os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
-@functools.lru_cache(maxsize=4)  # a fold's train, val, test and holdout
-def _kept_manifest(key: tuple[str, int, int, int, int], text: tuple[str, ...]) -> pd.DataFrame:
-    return read_table(key[0], text=text)
+def _kept_manifest(key: _Stat, text: tuple[str, ...]) -> pd.DataFrame:
+    """The manifest of `key` (manifest_key) read with `text` columns as text, kept."""
+    kept = (key, text)
+    if kept in _KEPT:
+        _KEPT.move_to_end(kept)
+        return _KEPT[kept]
+    frame = read_table(key[0], text=text)
+    for old in [k for k in _KEPT if k[0][0] == key[0] and k[0] != key]:  # as it was before
+        del _KEPT[old]
+    _KEPT[kept] = frame
+    while len(_KEPT) > MANIFESTS_KEPT or sum(k[0][1] for k in _KEPT) > MANIFESTS_KEPT_BYTES:
+        _KEPT.popitem(last=False)
+    return frame
 
 
 def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
