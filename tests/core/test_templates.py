@@ -123,3 +123,17 @@ def test_inline_python_braces_are_not_format_specs() -> None:
     template = 'python -c "print({k: v for k in x})" {fold:03d}'
     assert placeholders(template) == {"fold"}
     assert render(template, {"fold": 1}).endswith(" 001")
+
+
+def test_a_placeholders_name_in_a_form_foldrun_does_not_fill_is_named() -> None:
+    """`{fold!r}` was left alone (the program got the text `{fold!r}`); another name's
+    braces, awk's, bash's `${fold:-0}` and literal `{{ }}` are the program's own text."""
+    from foldrun.core.templates import unfilled_problems
+
+    names = {"fold", "lr", "out"}
+    found = unfilled_problems("t {fold!r} {lr[0]} {out.parent} {fold:02dd} {fold:02d}", names)
+    assert [line.split(" ", 1)[0] for line in found] == [
+        "{fold!r}", "{lr[0]}", "{out.parent}", "{fold:02dd}"]  # fmt: skip
+    assert found[0].startswith("{fold!r} is not a form foldrun fills; use {fold}, {fold*}")
+    own = "f'{sys.argv!r}' {k: 1 for k in x} awk '{print $1}' ${fold:-0} {{fold!r}} {fold}"
+    assert unfilled_problems(own, names | {"k"}) == []

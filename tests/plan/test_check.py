@@ -357,6 +357,13 @@ def _template_spec(tmp_path: Path, model: str, split: str = "folds = 3") -> Path
         ('train = "python t.py {train}"\nrefit = "python t.py {train} {test}"\n',
          "refit", "{test} in refit is the holdout, and the split has none"),
         ('train = "python t.py {epochs:03d}"\n', "train", "unknown placeholder {epochs}"),
+        # Python format syntax foldrun does not fill: left alone, it reached the program
+        # as written (`{fold!r}`), and check said ok
+        ('train = "python t.py {fold!r}"\n', "train", "{fold!r} is not a form foldrun fills"),
+        ('train = "python t.py {train}"\npredict = "python t.py {lr[0]} {predictions}"\n'
+         "params = { lr = [1, 2] }\n", "predict", "{lr[0]} is not a form foldrun fills"),
+        ('train = "python t.py {out.parent}"\n', "train", "{out.parent} is not a form"),
+        ('train = "python t.py {fold1:02dd}"\n', "train", "{fold1:02dd} is not a form"),
     ],
 )
 def test_template_mistakes_are_one_check_line(
@@ -365,6 +372,26 @@ def test_template_mistakes_are_one_check_line(
     """Each names the model and stage (`models.m.<stage>`) and the placeholder."""
     line = only_problem(_template_spec(tmp_path, model))
     assert f"models.m.{stage}" in line and expected in line, line
+
+
+def test_a_programs_own_braces_pass_check(tmp_path: Path) -> None:
+    """An f-string, awk, a dict comprehension, bash's ${fold:-0} and a literal {{fold!r}}
+    are the program's own text: only a placeholder's name in an unfilled form is refused."""
+    command = ("python -c \"import sys; print(f'{sys.argv!r}', {k: 1 for k in 'ab'})\" "
+               "{train} | awk '{print $1}' ${fold:-0} {{fold!r}}")
+    model = f"train = '''{command}'''\nparams = {{ k = 1 }}\n"
+    assert problem_lines(_template_spec(tmp_path, model)) == []
+
+
+def test_a_conversion_is_one_line_at_foldrun_check(tmp_path: Path) -> None:
+    spec = _template_spec(tmp_path, 'train = "python t.py {train} {fold!r}"\n')
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = CliRunner().invoke(cli, ["check", str(spec)])
+    assert result.exit_code == 2
+    first = result.output.splitlines()[0]
+    assert "models.m.train: {fold!r} is not a form foldrun fills" in first, result.output
+    assert "use {fold}" in first
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
 
 
 def test_format_specs_and_refit_test_with_a_holdout_pass_check(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from foldrun.errors import SpecError
@@ -52,6 +52,24 @@ _SPEC = r"(?:[^{}\n]?[<>=^])?[-+ ]?z?#?0?\d*[_,]?(?:\.\d+)?[A-Za-z%]?"
 _TOKEN = re.compile(
     r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)(\*|\?[^{}\s'\"]+|:" + _SPEC + r")?\}"
 )
+
+
+# `{name!r}`, `{name[0]}`, `{name.x}`, `{name:02dd}`: Python format syntax foldrun does not
+# fill (no space inside, not after `{` or `$`); of a placeholder's name it is a mistake that
+# reached the program as written, of another name the program's own text (an f-string)
+_UNFILLED = re.compile(r"(?<![{$])\{([A-Za-z_][A-Za-z0-9_]*)([!.\[:][^{}\s]*)\}")
+
+
+def unfilled_problems(template: str, names: Collection[str]) -> list[str]:
+    """One line per `{name...}` of `template` whose name is one of `names` (the placeholders
+    it may use) in a form foldrun does not fill: a conversion, an index, an attribute or a
+    format spec that is not one."""
+    filled = {m.start() for m in _tokens(template)}
+    return [f"{m.group(0)} is not a form foldrun fills; use {{{m.group(1)}}}, "
+            f"{{{m.group(1)}*}}, {{{m.group(1)}?--flag}} or {{{m.group(1)}:spec}} (a Python "
+            "format spec), or write {{ }} for a literal brace"
+            for m in _UNFILLED.finditer(template)
+            if m.group(1) in names and m.start() not in filled]  # fmt: skip
 
 
 def _tokens(template: str) -> list[re.Match[str]]:

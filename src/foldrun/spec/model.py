@@ -21,6 +21,7 @@ from foldrun.core.templates import (
     format_specs,
     placeholders,
     switches,
+    unfilled_problems,
 )
 from foldrun.layout import RunLayout
 from foldrun.spec.inputs import ConfigSpec, ManifestsSpec
@@ -543,6 +544,7 @@ class ModelSpec(_Strict):
             allowed = self.allowed_placeholders(stage)
             found += [(stage, message) for message in self._switch_problems(template)]
             found += [(stage, message) for message in self._format_problems(template, stage)]
+            found += [(stage, message) for message in unfilled_problems(template, allowed)]
             found += [(stage, message) for message in self._config_problems(template, stage)]
             if stage == "refit" and "val" in placeholders(template):
                 found.append((stage, "{val} is used but refit has no val set (it trains on "
