@@ -36,3 +36,22 @@ def test_evaluate_metrics_of_mixed_label_dtypes_equal_scikit_learns() -> None:
     assert got["accuracy"] == skm.accuracy_score(y, pred) == 4 / 7
     assert got["balanced_accuracy"] == skm.balanced_accuracy_score(y, pred)
     assert got["macro_f1"] == skm.f1_score(y, pred, average="macro", zero_division=0)
+
+
+@pytest.mark.parametrize("with_pred", [True, False])
+def test_a_binary_programs_one_probability_column_is_p_and_1_minus_p(with_pred: bool) -> None:
+    """A binary program that writes only `proba_yes` (as scikit-learn reads a 1-d
+    probability): log_loss and roc_auc came out NaN, and without `pred` every row was
+    predicted `yes`. The numbers are those of both columns, proba_no = 1 - proba_yes."""
+    rng = np.random.default_rng(0)
+    y = rng.choice(["no", "yes"], 40)
+    p = rng.uniform(0.05, 0.95, 40)
+    one = pd.DataFrame({"y_true": y, "proba_yes": p})
+    if with_pred:
+        one.insert(1, "pred", np.where(p >= 0.5, "yes", "no"))
+    both = one.assign(proba_no=1 - p)[[*one.columns[:-1], "proba_no", "proba_yes"]]
+    found, expected = classification_metrics(one), classification_metrics(both)
+    assert found == pytest.approx(expected, nan_ok=False)
+    assert found["log_loss"] == pytest.approx(skm.log_loss(y == "yes", p))
+    assert found["roc_auc"] == pytest.approx(skm.roc_auc_score(y == "yes", p))
+    assert found["accuracy"] == pytest.approx(np.mean((p >= 0.5) == (y == "yes")))

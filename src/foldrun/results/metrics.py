@@ -167,12 +167,27 @@ def class_labels(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     classes = [c.removeprefix("proba_") for c in probas]
     if "pred" in df:
         pred = as_labels(df["pred"])
+    elif len(probas) == 1:  # a binary program's one column: its class where p >= 0.5
+        p = df[probas[0]].to_numpy(dtype=float)
+        pred = np.where(p >= 0.5, classes[0], _other_class(y, classes[0])).astype(object)
     elif probas:
         pred = np.asarray(classes)[df[probas].to_numpy().argmax(axis=1)]
     else:
         labels = sorted(set(y))
         pred = np.where(df["score"].to_numpy() >= 0.5, labels[-1], labels[0])
     return y, pred
+
+
+def _binary(y: np.ndarray, name: str) -> bool:
+    """Whether y holds no label but `name` and at most one other (a binary target)."""
+    return len(set(np.asarray(y, dtype=str).tolist()) - {name}) <= 1
+
+
+def _other_class(y: np.ndarray, name: str) -> str:
+    """The class of a binary target that is not `name` (the one `proba_<name>` column):
+    y's other label, `not <name>` when the fold holds none."""
+    others = sorted(set(np.asarray(y, dtype=str).tolist()) - {name})
+    return others[0] if len(others) == 1 else f"not {name}"
 
 
 def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
@@ -191,6 +206,9 @@ def _probability_metrics(
     if probas and len(classes) == 2:
         score = df[probas[1]].to_numpy(dtype=float)
         positive = classes[1]
+    elif len(classes) == 1 and _binary(y, classes[0]):  # `proba_yes` alone: p and 1 - p, as
+        score = df[probas[0]].to_numpy(dtype=float)  # scikit-learn reads a 1-d probability
+        positive = classes[0]
     elif "score" in df and not probas:
         score = df["score"].to_numpy(dtype=float)
         positive = sorted(set(y))[-1]
