@@ -114,10 +114,21 @@ def test_bad_extends_is_one_line(tmp_path: Path, models: str, expected: str) -> 
     assert expected in problems(tmp_path, models)
 
 
-def test_a_template_key_the_schema_does_not_know_is_named(tmp_path: Path) -> None:
-    found = problems(tmp_path, '[templates.t]\nparms = { a = 1 }\n[models.m]\nextends = "t"\n'
-                     'train = "x {out}"\n')  # fmt: skip
-    assert any(line.startswith("models.m.parms: unknown key") for line in found), found
+def test_a_template_key_the_schema_does_not_know_is_named_at_the_template(
+    tmp_path: Path,
+) -> None:
+    """A typo inside [templates.t] is the template's, said once however many models extend
+    it (it was said under each model, `models.m.parms`, where the user finds no parms);
+    a typo of the model's own stays the model's."""
+    found = problems(tmp_path, '[templates.t]\nparms = { a = 1 }\nresources = { cpu = 2 }\n'
+                     'train = "x {out}"\n[models.m]\nextends = "t"\n[models.n]\nextends = "t"\n'
+                     'gird = { a = [1] }\n')  # fmt: skip
+    assert [line for line in found if line.startswith("templates.t.parms")] == [
+        "templates.t.parms: unknown key; did you mean 'params'?"], found  # fmt: skip
+    assert sum(line.startswith("templates.t.resources.cpu: unknown key") for line in found) == 1
+    assert any(line.startswith("models.n.gird: unknown key") for line in found), found
+    assert not any(line.startswith(("models.m.parms", "models.n.parms", "models.m.resources"))
+                   for line in found), found  # fmt: skip
 
 
 def test_seed_003s_21_models_fit_in_60_lines() -> None:

@@ -90,3 +90,37 @@ def merged(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def written_at(raw: dict[str, Any], loc: list[Any]) -> list[Any]:
+    """Where the key at `loc` (["models", name, key, ...] of the resolved spec) is written
+    in `raw`, the TOML as read: the model's own table, else the first model or template up
+    its `extends` chain that writes it (a typo in [templates.t] is `templates.t.<key>`,
+    said once, not under each model that extends it); `loc` itself otherwise."""
+    if len(loc) < 3 or loc[0] != "models":
+        return loc
+    spaces = {space: raw.get(space) for space in ("models", "templates")}
+    at, seen = ("models", loc[1]), set()
+    while at not in seen and isinstance(spaces[at[0]], dict):
+        seen.add(at)
+        table = spaces[at[0]].get(at[1])
+        if not isinstance(table, dict):
+            return loc
+        if _writes(table, loc[2:]):
+            return [*at, *loc[2:]]
+        target = table.get("extends")
+        found = [(s, target) for s in spaces if isinstance(spaces[s], dict) and target in spaces[s]]
+        if not isinstance(target, str) or len(found) != 1:
+            return loc
+        at = found[0]
+    return loc
+
+
+def _writes(table: dict[str, Any], keys: list[Any]) -> bool:
+    """Whether `table` itself holds the key path `keys`."""
+    node: Any = table
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+    return True

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from foldrun.errors import FoldrunError, SpecError
-from foldrun.spec.extends import resolve_extends
+from foldrun.spec.extends import resolve_extends, written_at
 from foldrun.spec.model import ModelSpec, Spec, check_name, check_path
 from foldrun.spec.problems import Problem, did_you_mean, key_path
 from foldrun.spec.slurm import SlurmSpec, slurm_spec_from_table
@@ -91,13 +91,14 @@ def parse_spec(path: str | Path) -> tuple[Spec | None, list[Problem]]:
         raw = read_document(file)
     except SpecError as err:
         return None, [Problem(err.message, file=str(file))]
+    written = raw  # as read: where a key of a model written out in full comes from
     raw, problems = resolve_extends(raw, str(file))  # the models written out in full
     raw, dropped = _drop_bad_model_names(raw, str(file))
     problems += dropped
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as err:
-        found = schema_problems(err, raw, str(file))
+        found = schema_problems(err, raw, str(file), written)
         if problems:  # every model had a bad name: "no models" would only repeat that
             found = [p for p in found if p.key != "models"]
         problems += found
@@ -177,9 +178,13 @@ def _drop_bad_model_names(raw: dict[str, Any], file: str) -> tuple[dict[str, Any
     return {**raw, "models": kept}, problems
 
 
-def schema_problems(err: ValidationError, raw: dict[str, Any], file: str) -> list[Problem]:
-    """One problem per key path (pydantic reports each member of a union separately)."""
+def schema_problems(
+    err: ValidationError, raw: dict[str, Any], file: str, written: dict[str, Any] | None = None
+) -> list[Problem]:
+    """One problem per key path (pydantic reports each member of a union separately), at
+    the key where `written` (the TOML before `extends`) writes it: a template's typo once."""
     seen: dict[str, Problem] = {}
+    locs: dict[str, list[Any]] = {}
     for item in err.errors():
         loc = _key_loc(item["loc"], raw, item["type"])
         key = key_path(loc)
@@ -187,8 +192,13 @@ def schema_problems(err: ValidationError, raw: dict[str, Any], file: str) -> lis
             if _is_type_error(item["type"]):
                 seen[key] = Problem(f"wrong type (got {item['input']!r})", file=file, key=key)
             continue
-        seen[key] = Problem(_message(item, loc), file=file, key=key or None)
-    return list(seen.values())
+        seen[key], locs[key] = Problem(_message(item, loc), file=file, key=key or None), loc
+    if written is None:
+        return list(seen.values())
+    where = {k: key_path(written_at(written, locs[k])) or None for k in seen}
+    found = {(where[k], p.message): Problem(p.message, file=file, key=where[k])
+             for k, p in seen.items()}  # fmt: skip
+    return list(found.values())
 
 
 def _is_type_error(kind: str) -> bool:
