@@ -63,6 +63,30 @@ def test_with_truth_keeps_a_y_true_the_program_wrote_as_the_merge_did(tmp_path: 
     assert {"y_true_x", "y_true_y"} <= set(got.columns)
 
 
+def _isin_subsets(planned, preds: pd.DataFrame) -> pd.DataFrame:
+    """assign_subsets as it was: Series.isin per manifest, later manifests winning."""
+    subset = pd.Series("test", index=preds.index, dtype=object)
+    keys = common.id_key(preds["id"])
+    for name in ("val", "holdout", "test"):
+        path = common.input_path(planned, name)
+        if path is not None and path.exists():
+            subset[keys.isin(set(common.id_key(common.read_manifest(path, planned)["id"])))] = name
+    out = preds.copy()
+    out.insert(1, "subset", subset)
+    return out
+
+
+@pytest.mark.parametrize("ids", [[f"{i:03d}" for i in range(40)] + ["foreign", None],
+                                 [*range(40), 1.0, np.nan]])  # fmt: skip
+def test_assign_subsets_equals_isin(tmp_path: Path, ids: list[object]) -> None:
+    planned = _fold(tmp_path, [0, 1] * 20)
+    preds = pd.DataFrame({"id": ids, "pred": 1}, index=range(7, 7 + len(ids)))
+    got = common.assign_subsets(planned, preds)
+    pd.testing.assert_frame_equal(got, _isin_subsets(planned, preds))
+    # ids as written match the manifest's text ids; numbers (7, not "007") match none
+    assert set(got["subset"]) == ({"val", "test"} if isinstance(ids[0], str) else {"test"})
+
+
 def test_a_kept_manifest_is_read_again_when_its_file_changes(tmp_path: Path) -> None:
     path, planned = tmp_path / "test.csv", task(tmp_path, "m", "evaluate")
     pd.DataFrame({"id": ["007", "008"], "target": [0, 1]}).to_csv(path, index=False)
@@ -97,6 +121,26 @@ def test_the_manifests_of_every_fold_stay_kept_within_their_bytes(
     pd.DataFrame({"id": ["5a", "5b"], "target": [0, 1]}).to_csv(new, index=False)
     common.read_manifest(new, planned)  # read: the two most recently used are kept
     assert len(reads) == 6 and [k[0][0] for k in common._KEPT] == [str(paths[0]), str(new)]
+
+
+def test_the_predictions_read_last_are_read_again_only_when_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's read-back of a predict's file, then its evaluate in the same slot: one
+    read; a file changed since (its stat) or other columns are read again."""
+    path = tmp_path / "predictions.parquet"
+    pd.DataFrame({"id": ["007", "008"], "subset": "test", "pred": [1, 0]}).to_parquet(path)
+    reads: list[object] = []
+    real = common._read_parquet
+    monkeypatch.setattr(common, "_read_parquet", lambda p, c: reads.append(c) or real(p, c))
+    first = common.read_parquet(path)
+    first["pred"] = 5  # the caller's edit stays its own
+    pd.testing.assert_frame_equal(common.read_parquet(path), pd.read_parquet(path))
+    assert reads == [None]
+    common.read_parquet(path, ["id"])
+    pd.DataFrame({"id": ["007", "009"], "subset": "test", "pred": [1, 1]}).to_parquet(path)
+    assert common.read_parquet(path)["id"].tolist() == ["007", "009"]
+    assert reads == [None, ["id"], None]
 
 
 def test_read_parquet_reads_what_pandas_reads(tmp_path: Path) -> None:

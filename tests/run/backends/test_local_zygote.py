@@ -36,6 +36,9 @@ def score(y_true, y_pred):
     return 1.0
 """
 
+# the same, with the fold scored: `e<fold> <pid>`
+FOLD_PID_SCORER = PID_SCORER.replace("{os.getpid()}", "e{os.environ['FOLDRUN_FOLD']} {os.getpid()}")
+
 
 def _meta() -> dict[str, object]:
     return {
@@ -77,6 +80,28 @@ def test_evaluates_share_a_slot_and_score_as_scikit_learn(tmp_path: Path) -> Non
     oracle = cross_validate(model, table[FEATURES], table["target"], cv=pairs,
                             scoring="accuracy")  # fmt: skip
     assert scores == list(oracle["test_score"])
+
+
+def test_an_evaluate_runs_in_the_slot_its_predict_ran_in(tmp_path: Path) -> None:
+    """foldrun's evaluate of a fold starts as soon as its predict ends, in that slot, which
+    holds the predictions it read back (adapters/common.read_parquet): no second read."""
+    folds = 6
+    write_split(tmp_path, cancer_table(), folds=folds)
+    (tmp_path / "pidscore.py").write_text(FOLD_PID_SCORER)
+    meta = {"kind": "command", "command": "true", "predictions": {"pred": "target"},
+            "scorers": {"pid": "pidscore:score"},
+            "data": {"id": "id", "target": "target", "group": None, "features": []}}
+    predict = 'cp {test} {predictions} && echo "p{fold} $PPID" >> "$FOLDRUN_RUN_DIR/pids.txt"'
+    tasks = []
+    for fold in range(folds):
+        train, pred, evaluate = chain(tmp_path, "c", fold, **meta)
+        tasks += [train, replace(pred, recipe=replace(pred.recipe, command=predict)), evaluate]
+    result = run_planned(tmp_path / "foldrun.toml", tmp_path, {t.key: t for t in tasks},
+                         RunOptions(jobs=2, gpus=()))  # fmt: skip
+    assert result.exit_code == 0 and result.counts["done"] == 3 * folds
+    found = dict(line.split() for line in (tmp_path / "pids.txt").read_text().splitlines())
+    assert len(found) == 2 * folds and len(set(found.values())) <= 2  # two slots
+    assert all(found[f"e{fold}"] == found[f"p{fold}"] for fold in range(folds)), found
 
 
 def test_a_user_evaluate_program_is_not_foldrun_s_own(tmp_path: Path) -> None:

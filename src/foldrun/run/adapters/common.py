@@ -99,10 +99,30 @@ def _kept_manifest(key: _Stat, text: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
+# The predictions file this process read last (the worker's read-back of a predict's file
+# before its commit), kept while the file's stat is the same: foldrun's evaluate of that
+# fold runs next in the same slot (backends/local: `after`) and scores what was read and
+# checked there without a second read (issue 26). Small files only (manifest_key).
+_LAST_READ: dict[tuple[_Stat, tuple[str, ...] | None], pd.DataFrame] = {}
+
+
 def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """`pd.read_parquet` of one small file (a task's predictions), the same frame without
     pyarrow's dataset layer and its thread pool: ~0.6 ms against ~2-5 ms, more on a busy
-    machine, where the pool's threads waited for a CPU (issue 26)."""
+    machine, where the pool's threads waited for a CPU (issue 26); the file read last
+    again while unchanged (a shallow copy: the caller's edits stay its own)."""
+    stat = manifest_key(path)
+    key = None if stat is None else (stat, None if columns is None else tuple(columns))
+    if key is not None and key in _LAST_READ:
+        return _LAST_READ[key].copy(deep=False)
+    frame = _read_parquet(path, columns)
+    _LAST_READ.clear()
+    if key is not None:
+        _LAST_READ[key] = frame
+    return frame.copy(deep=False)
+
+
+def _read_parquet(path: Path, columns: list[str] | None) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path, page_checksum_verification=True) as parquet:
@@ -213,15 +233,16 @@ def assign_subsets(task: PlannedTask, preds: pd.DataFrame, default: str = "test"
     if "subset" in preds:
         return preds
     id_col = data_info(task)["id"]
-    subset = pd.Series(default, index=preds.index, dtype=object)
-    keys = id_key(preds["id"])
+    subset = np.full(len(preds), default, dtype=object)
+    keys = id_key(preds["id"]).tolist()
     for name in ("val", "holdout", "test", *task.external_sets()):
         path = input_path(task, name)
         if path is not None and path.exists():
-            ids = set(id_key(read_manifest(path, task)[id_col]))
-            subset[keys.isin(ids)] = name
+            ids = set(id_key(read_manifest(path, task)[id_col]).tolist())
+            # a set lookup per id: Series.isin on pandas' str dtype loops in Python (issue 26)
+            subset[np.fromiter((k in ids for k in keys), bool, len(keys))] = name
     preds = preds.copy()
-    preds.insert(1, "subset", subset)
+    preds.insert(1, "subset", pd.Series(subset, index=preds.index, dtype=object))
     return preds
 
 

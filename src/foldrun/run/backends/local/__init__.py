@@ -68,7 +68,11 @@ class _Schedule:
     def finished(self, key: str) -> None:
         for child in self.dependents.get(key, ()):
             self.waiting_on[child].discard(key)
-            if not self.waiting_on[child]:
+            if not self.waiting_on[child] and builtin_evaluate(self.tasks[child]):
+                # foldrun's scoring of a fold starts first, in the slot its predict just
+                # left, which holds the predictions it read back (issue 26)
+                self.ready.insert(0, child)
+            elif not self.waiting_on[child]:
                 self.ready.append(child)
 
     def downstream(self, key: str) -> list[str]:
@@ -231,7 +235,10 @@ class Zygote:
     def start(self, ident: str, task: PlannedTask, argv: Sequence[str], gpus: str) -> None:
         blob = base64.b64encode(pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)).decode()
         reuse = runs_in_slot(task)  # a command task or foldrun's evaluate: a reused process
-        request = json.dumps({"argv": list(argv), "task": blob, "gpus": gpus, "reuse": reuse})
+        found = {"argv": list(argv), "task": blob, "gpus": gpus, "reuse": reuse, "key": task.key}
+        if builtin_evaluate(task) and task.deps:  # in the slot that holds what it scores
+            found["after"] = task.deps[0]
+        request = json.dumps(found)
         self.stdin.write(f"{ident} {request}\n".encode())
         self.stdin.flush()
 

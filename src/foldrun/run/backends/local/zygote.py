@@ -19,7 +19,9 @@ Two ways to run a task:
 
 Protocol, one line each way, on two pipes of its own (`REQUESTS` and `REPLIES`, file
 descriptors the runner passes): the runner writes `<id> <json>`, the json holding the
-worker's `argv` and the pickled planned task (base64), so the child needs no re-planning;
+worker's `argv` and the pickled planned task (base64), so the child needs no re-planning,
+its `key`, and for foldrun's evaluate `after`: the task whose predictions it scores (an
+idle slot that ran that task takes it: it holds them as it read them back);
 the zygote answers `exit <id> <code> <pid>` when that task ends (a negative code is the
 signal that killed its process; pid is the worker's, which names its temp folder). Its
 stdout and stderr are never the protocol: user code that prints when imported goes to
@@ -56,6 +58,7 @@ class _Slot:
     requests: int  # write end: one request line per task
     replies: int  # read end: one exit-code line per task
     ident: str | None = None  # the task running now
+    last: str | None = None  # the key of the task it ran last
 
 
 @dataclass
@@ -171,8 +174,10 @@ def _spawn(line: str, server: _Server) -> None:
     request = json.loads(payload)
     if request.get("reuse"):
         idle = [s for s in server.slots.values() if s.ident is None]
-        slot = idle[0] if idle else _new_slot(server)
-        slot.ident = ident
+        # `after`: the slot that ran that task holds its outputs as it read them back
+        near = [s for s in idle if s.last is not None and s.last == request.get("after")]
+        slot = (near or idle)[0] if idle else _new_slot(server)
+        slot.ident, slot.last = ident, request.get("key")
         # tiny, fits the pipe buffer; a slot that just died is reported when it is reaped
         with contextlib.suppress(OSError):
             os.write(slot.requests, payload.encode() + b"\n")
