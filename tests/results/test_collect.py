@@ -283,3 +283,59 @@ def test_pooled_metrics_of_a_score_alone_equal_compute_metrics() -> None:
         assert got.keys() == expected.keys(), v
         for key, value in expected.items():
             assert got[key] == pytest.approx(value, nan_ok=True), (v, key)
+
+
+def _prediction_files(root: Path) -> list[collect.TaskRef]:
+    """70 evaluate folders (above bulk.BATCH_MIN) of two kinds of predictions: UUID ids,
+    ids like `007` (text, never 7), a refit's holdout, files with other columns; each row
+    says whose it is (`owner`)."""
+    import uuid
+
+    refs = []
+    for i in range(70):
+        model, variant = ("reg", f"v{i % 3}") if i % 2 else ("clf", f"a{i % 5}")
+        fold, stage = (-1, "refit") if i == 69 else (i % 7, "evaluate")
+        folder = root / model / variant / f"r{i}" / stage
+        folder.mkdir(parents=True)
+        n = 3 + i % 4
+        ids = [f"{j:03d}" for j in range(n)] if i % 3 else [str(uuid.uuid4()) for _ in range(n)]
+        truth = [float(j) for j in range(n)]
+        frame = pd.DataFrame({"id": ids, "owner": str(folder), "y_true": truth})
+        if model == "reg":
+            frame["pred"] = 0.5
+        else:
+            frame["proba_x"] = 0.25
+            frame["subset"] = "val" if i % 4 == 0 else None
+        frame.to_parquet(folder / "predictions.parquet", index=False)
+        refs.append(collect.TaskRef(model, variant, fold, i, stage, str(folder),
+                                    frozenset({"predictions.parquet"})))  # fmt: skip
+    return refs
+
+
+@pytest.mark.parametrize("batch", [1, 10**9])
+def test_predictions_are_tagged_with_their_own_tasks_key(
+    tmp_path: Path, monkeypatch, batch: int
+) -> None:
+    """Read in one DuckDB query (batch 1) or file by file (the fallback), every row carries
+    the model, variant, fold, repeat and default subset of the task whose file it came
+    from, and its id as text; the two ways give the same rows."""
+    from foldrun.results import bulk
+
+    refs = _prediction_files(tmp_path)
+    monkeypatch.setattr(bulk, "BATCH_MIN", batch)
+    table = collect.read_predictions(refs).to_pandas()
+    by_path = {r.path: r for r in refs}
+    assert len(table) == sum(3 + i % 4 for i in range(70))
+    for row in table.itertuples():
+        ref = by_path[row.owner]
+        assert (row.model, row.variant, row.fold, row.repeat) == ref.key[:4]
+        default = "holdout" if ref.stage == "refit" else "test"
+        assert row.subset == ("val" if ref.model == "clf" and ref.repeat % 4 == 0 else default)
+    assert {"000", "001", "002"} <= set(table["id"])  # never 0, 1, 2
+    key = ["owner", "id"]
+    if batch == 1:
+        monkeypatch.setattr(bulk, "BATCH_MIN", 10**9)
+        other = collect.read_predictions(refs).to_pandas()
+        pd.testing.assert_frame_equal(
+            table.sort_values(key, ignore_index=True)[sorted(table.columns)],
+            other.sort_values(key, ignore_index=True)[sorted(other.columns)])

@@ -330,17 +330,19 @@ def load_results(
         folds=tables.folds,
         options=dict(source.report_options),
         planned=source.planned,
-        not_in_spec=_not_in_spec(source, planned),
+        not_in_spec=_not_in_spec(source, planned, tables.found),
     )
 
 
-def _not_in_spec(source: RunSource, planned: list) -> list[str]:  # type: ignore[type-arg]
-    """`model/variant` of the task folders a planned spec no longer holds (a model or grid
-    value removed): never ranked or counted, only named."""
+def _not_in_spec(
+    source: RunSource, planned: list, found: frozenset[tuple[str, str]]  # type: ignore[type-arg]
+) -> list[str]:
+    """`model/variant` of the task folders (`found`: the refresh's walk of tasks/) a
+    planned spec no longer holds (a model or grid value removed): never ranked or
+    counted, only named."""
     if not source.planned:
         return []
     kept = {(p.ref.model, p.ref.variant) for p in planned}
-    found = {(r.model, r.variant) for r in collect.discover(source.layout.tasks_dir)}
     return sorted(f"{m}/{v}" for m, v in found - kept)
 
 

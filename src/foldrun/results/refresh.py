@@ -41,6 +41,9 @@ class Tables:
     metrics: pd.DataFrame
     predictions: pd.DataFrame
     folds: pd.DataFrame
+    # (model, variant) of every task folder on disk, from the refresh's walk of tasks/
+    # (load.py names those the spec no longer plans without walking 100,000 folders again)
+    found: frozenset[tuple[str, str]] = frozenset()
 
 
 def _index_path(layout: RunLayout) -> Path:
@@ -184,23 +187,30 @@ def refresh(
     prefix = f"{layout.tasks_dir}{os.sep}"
     pruned = _pruned(record, refs, fingerprints, prefix)
     listed = {r.key for r in found}
+    variants = frozenset((r.model, r.variant) for r in found)
     if _unchanged(refs, listed, audit, fingerprints, index, prefix, pruned):
         old = read_tables(layout) if tables else None
         if old is not None or not tables:
-            return old  # None: unchanged, and the caller reads the files
+            return _found(old, variants)  # None: unchanged, and the caller reads the files
     refs = _with_files(refs, listed)  # what changed is read: its folders' names are needed
     current, done_texts = _signatures(refs, audit, fingerprints, old_index, prefix, pruned)
     changed = [refs[tuple(v[:5])] for k, v in current.items() if _entry(old_index, k) != v]  # type: ignore[index]
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
     old = read_tables(layout) if index is not None else None
     if old is not None and not changed and not gone:
-        return old
+        return _found(old, variants)
     if old is None:  # none kept, or unreadable: every task is read again
         changed, gone = list(refs.values()), []
     changed = _whole_folds(refs, changed, gone)
     texts = {**done_texts, **collect.file_texts(changed, (TaskFiles.RESOURCES, TaskFiles.METRICS))}
     tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
     _write(layout, tables, current)
+    return _found(tables, variants)
+
+
+def _found(tables: Tables | None, variants: frozenset[tuple[str, str]]) -> Tables | None:
+    if tables is not None:
+        tables.found = variants
     return tables
 
 
