@@ -75,3 +75,29 @@ def test_records_are_the_rows_clean_makes_of_every_kind_of_column() -> None:
     assert json.dumps(records(df)) == json.dumps(expected)  # None, not NaN, in the file
     assert records(df)[1]["f"] is None and records(df)[1]["I"] is None
     assert type(records(df)[0]["i"]) is int and records(df)[0]["7"] == 1
+
+
+def test_dumps_parses_to_what_indent_2_wrote_with_a_row_a_line() -> None:
+    """cv_summary.json is written by the C encoder a row at a time: parsed, the same value
+    as json.dumps(indent=2) gave (non-ASCII escaped, NaN as written by clean: null), and
+    each record of a table on its own line; nested objects are still indented."""
+    import numpy as np
+
+    from foldrun.report.analysis import clean, dumps
+
+    rows = [{"model": "m\u00e9", "variant": f"v{i}", "mean": 0.1 * i, "lo": np.float64("nan"),
+             "n": np.int64(i), "ok": True, "undefined_folds": [] if i else ["fold 1: one class"]}
+            for i in range(3)]  # fmt: skip
+    summary = clean({"run": "/r", "tasks": {"total": 3, "done": 3}, "missing": [], "metrics": rows,
+                     "models": [{**rows[0], "nested": {"estimate": 0.5, "choices": [{"fold": 0}]}}],
+                     "provenance": {"packages": {}}, "floats": [1.0, -0.0, 1e300]})  # fmt: skip
+    text = dumps(summary)
+    assert json.loads(text) == json.loads(json.dumps(summary, indent=2))
+    assert text.isascii()
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and '  "run": "/r",' in lines
+    # one line per metric row, in order, each a whole object
+    rows_at = lines.index('  "metrics": [') + 1
+    written = [json.loads(line.strip().rstrip(",")) for line in lines[rows_at:rows_at + 3]]
+    assert written == summary["metrics"] and lines[rows_at + 3] == "  ],"
+    assert any(line.strip() == '"nested": {' for line in lines)  # not a row: indented

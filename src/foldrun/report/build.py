@@ -9,7 +9,6 @@ it goes.
 
 from __future__ import annotations
 
-import json
 import threading
 import warnings
 from collections.abc import Callable
@@ -187,7 +186,7 @@ def _write(results: Results, folder: Path) -> Report:
         plots, problems = figures()
     summary["plots"] = [p.name for p in plots]
     summary["plot_problems"] = problems
-    (folder / "cv_summary.json").write_text(json.dumps(analysis.clean(summary), indent=2) + "\n")
+    (folder / "cv_summary.json").write_text(analysis.dumps(analysis.clean(summary)) + "\n")
     (folder / "index.html").write_text(html, encoding="utf-8")
     return Report(folder, summary, plots, problems)
 
