@@ -79,4 +79,6 @@ def test_table_cells_and_alignment_are_the_frames(con: duckdb.DuckDBPyConnection
 def test_other_types_are_written_by_pandas(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     answer = Answer.of(con.execute(sql))
     assert answer.frame is not None
-    assert answer.csv() == con.execute(sql).df().to_csv(index=False)
+    df = con.execute(sql).df()
+    assert answer.csv() == df.to_csv(index=False)
+    assert answer.columns == list(df.columns)  # the table's header as the frame's: a, a_1

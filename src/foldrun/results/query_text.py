@@ -46,7 +46,8 @@ class Answer:
         types = [str(d[1]) for d in described]
         if described and set(types) <= PLAIN and len(set(columns)) == len(columns):
             return cls(columns, types, result.fetchall())
-        return cls(columns, types, frame=result.df())  # pandas writes what this module does not
+        frame = result.df()  # pandas writes what this module does not (its names: a, a_1)
+        return cls([str(c) for c in frame.columns], types, frame=frame)
 
     def __len__(self) -> int:
         return len(self.rows) if self.frame is None else len(self.frame)
