@@ -326,7 +326,8 @@ class Project:
                 run_dir, tasks = plan_run(spec, options)
             # a kept plan that still holds is this plan: not written again
             made = None if dry_run or kept.current else cache.planned(spec, digest, read)
-            result = run_planned(spec.path, run_dir, tasks, options, self._listener)
+            result = run_planned(spec.path, run_dir, tasks, options, self._listener,
+                                 kept.walked)  # fmt: skip
             cache.keep_run_plan(spec, made, tasks.values())
         if dry_run or not (backend == "local" or wait):  # nothing finished to export
             return RunOutcome.of(result, dry_run)
@@ -366,9 +367,11 @@ def _run_source(spec: Spec, raw: dict[str, Any], tasks: dict[str, PlannedTask]) 
     """The run as `Project.run` loaded and planned it (results/source.py), for the MLflow
     export and the summary after it: neither loads nor plans the spec again."""
     # lazy: one command's work each (status loads no pydantic, no matplotlib)
+    from foldrun.plan.cache import as_rows
     from foldrun.results.source import RunSource
 
-    return RunSource(spec.run_dir, spec.path, raw, spec, list(tasks.values()), planned=True)
+    # the plan's rows, not its tasks: the summary and the export run without the recipes
+    return RunSource(spec.run_dir, spec.path, raw, spec, as_rows(tasks.values()), planned=True)
 
 
 def _export_after_run(spec: Spec, source: RunSource) -> str | None:

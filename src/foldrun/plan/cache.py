@@ -62,6 +62,12 @@ def row_of(task: Any) -> PlanRow:
                    task.fingerprint, str(task.task_dir), task.inner, task.dataset)  # fmt: skip
 
 
+def as_rows(tasks: Iterable[Any]) -> list[PlanRow]:
+    """The plan's tasks as rows (rows as they are): what results and the summary read of
+    a plan, without holding its recipes (100,000 tasks: ~100 MB) while they run."""
+    return [t if isinstance(t, PlanRow) else row_of(t) for t in tasks]
+
+
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if _recording and event in _AUDITED and args and isinstance(args[0], str | bytes | Path):
         _recording[-1].add(os.fsdecode(args[0]))

@@ -26,6 +26,7 @@ from foldrun.plan import build_plan, cache
 from foldrun.results.index import stamp_at
 from foldrun.run import lock
 from foldrun.run import race as racing
+from foldrun.run import status as run_status
 from foldrun.run.backends import backend_class, get_backend
 from foldrun.run.backends.base import BackendResult, Outcome, RunContext
 from foldrun.run.options import RunOptions
@@ -238,9 +239,17 @@ class _Choice:
 
 
 def _choose(
-    spec_path: Path, run_dir: Path, tasks: dict[str, PlannedTask], options: RunOptions
+    spec_path: Path,
+    run_dir: Path,
+    tasks: dict[str, PlannedTask],
+    options: RunOptions,
+    walked: tuple[dict[str, TaskState], str] | None = None,
 ) -> _Choice:
-    states, walked = walk(tasks.values())
+    # the kept plan's walk (`resume_kept`) holds: the same tasks (its key says the plan is
+    # the same), looked at just before planning, which writes no task folder
+    same = walked is not None and len(walked[0]) == len(tasks) and all(
+        k in walked[0] for k in tasks)  # fmt: skip
+    states, digest = walked if same and walked is not None else walk(tasks.values(), run_dir)
     selected = select(tasks, states, options.models, options.folds, options.stages,
                       options.datasets)  # fmt: skip
     stale = [k for k in selected if states[k] == TaskState.STALE]
@@ -251,7 +260,7 @@ def _choose(
         pruned = racing.pruned_now(tasks, states, run_dir)  # while it is unchanged
         states.update({k: TaskState.PRUNED for k in pruned})
         keys = [k for k in keys if k not in pruned]
-    return _Choice(selected, states, stale, keys, walked)
+    return _Choice(selected, states, stale, keys, digest)
 
 
 @dataclass
@@ -262,6 +271,8 @@ class Kept:
     current: bool = False  # the kept plan holds: the run need not keep it again
     result: RunResult | None = None  # every task done: nothing to run (None: plan and run)
     tasks: dict[str, Any] | None = None  # the kept plan's rows, by key (with `result`)
+    # the walk of the kept plan's tasks, when some are to run: the run walks them no more
+    walked: tuple[dict[str, TaskState], str] | None = None
 
 
 def resume_kept(spec: Spec, options: RunOptions) -> Kept:
@@ -274,9 +285,9 @@ def resume_kept(spec: Spec, options: RunOptions) -> Kept:
     plain = not (options.models or options.folds or options.stages or options.datasets)
     if not plain or options.dry_run or spec.race is not None:
         return Kept(current=True)
-    states, walked = walk(rows)
-    if any(s != TaskState.DONE for s in states.values()):
-        return Kept(current=True)  # something to run: planned (the rows freed meanwhile)
+    states, walked = walk(rows, Path(spec.run_dir))
+    if any(s != TaskState.DONE for s in states.values()):  # something to run: planned,
+        return Kept(current=True, walked=(states, walked))  # the rows freed meanwhile
     run_dir = Path(spec.run_dir)
     ctx = _context(spec.path, run_dir, options)
     backend_class(options.backend).prepare([], ctx, options.gpus)  # as a run of nothing
@@ -285,18 +296,26 @@ def resume_kept(spec: Spec, options: RunOptions) -> Kept:
     return Kept(True, result, {r.key: r for r in rows})
 
 
-def walk(tasks: Iterable[Any]) -> tuple[dict[str, TaskState], str]:
-    """Each task's state on disk (core/state.py) and a digest of what the walk saw: each
-    task's key, fingerprint, state and the stamp of the files a refresh reads (results/
-    index.py). An unchanged digest means unchanged task folders: the summary of the run
-    kept with it still holds (report/terminal.py), with no second walk."""
+def walk(tasks: Iterable[Any], run_dir: Path) -> tuple[dict[str, TaskState], str]:
+    """Each task's state on disk and a digest of what the walk saw. A committed folder
+    whose files have the stamp the last refresh recorded (results/index.py, the rule status
+    follows: size, mtime, ctime, inode of DONE and the outputs) takes its state from that
+    record; any other folder is read (core/state.py). The digest holds each task's key,
+    fingerprint, state and its stamp (the record's is the folder's, unchanged): an
+    unchanged digest means unchanged task folders, so the summary kept with it
+    still holds (report/terminal.py) with no second walk."""
+    kept = run_status.Kept(run_dir)
     digest = hashlib.sha256()
     states = {}
     for task in tasks:
-        folder = task.task_dir if isinstance(task.task_dir, str) else str(task_folder(task))
-        found = states[task.key] = state.disk_state(folder, task.fingerprint)  # type: ignore[arg-type]
-        digest.update(f"{task.key}\0{task.fingerprint}\0{found.value}\0"
-                      f"{stamp_at(folder)}\n".encode())  # fmt: skip
+        quick = kept.stamped(task)
+        if quick is not None:
+            found, stamp = quick[0], quick[2]
+        else:
+            folder = task.task_dir if isinstance(task.task_dir, str) else str(task_folder(task))
+            found, stamp = state.disk_state(folder, task.fingerprint), stamp_at(folder)
+        states[task.key] = found
+        digest.update(f"{task.key}\0{task.fingerprint}\0{found.value}\0{stamp}\n".encode())
     return states, digest.hexdigest()
 
 
@@ -306,11 +325,13 @@ def run_planned(
     tasks: dict[str, PlannedTask],
     options: RunOptions = DEFAULTS,
     listener_factory: Callable[[dict[str, PlannedTask], list[str]], object] | None = None,
+    walked: tuple[dict[str, TaskState], str] | None = None,
 ) -> RunResult:
-    """`run()` after planning: the part tests drive with hand-built plans."""
+    """`run()` after planning: the part tests drive with hand-built plans (`walked`: the
+    states `resume_kept` found, not walked again)."""
     options.check()
     _check_names(tasks, options.models, options.stages)
-    choice = _choose(spec_path, run_dir, tasks, options)
+    choice = _choose(spec_path, run_dir, tasks, options, walked)
     todo = [tasks[k] for k in choice.keys]
     ctx = _context(spec_path, run_dir, options)
     ctx = backend_class(options.backend).prepare(todo, ctx, options.gpus)

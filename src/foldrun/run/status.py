@@ -71,16 +71,22 @@ class Kept:
         return self.entries[dataset]
 
     def state(self, task: PlannedTask) -> tuple[TaskState, float | None] | None:
+        found = self.stamped(task)
+        return None if found is None else found[:2]
+
+    def stamped(self, task: PlannedTask) -> tuple[TaskState, float | None, str] | None:
+        """`state` and the folder's stamp (results/index.py `stamp_at`, the record's)."""
         prefix, entries = self._of(task.dataset)
         # a kept plan's folder is an absolute path already: no Path per task (10,000 here)
         path = str(task.task_dir)
         path = path if os.path.isabs(path) else str(task_folder(task))
-        got = index.committed(entries.get(path[len(prefix) :]), path) if path.startswith(
-            prefix) else None  # fmt: skip
-        if got is None:
+        entry = entries.get(path[len(prefix) :]) if path.startswith(prefix) else None
+        got = index.committed(entry, path)
+        if got is None or not isinstance(entry, list):
             return None
         found = state.judge(got[0], task.fingerprint, True, False)  # its outputs read whole
-        return (found, got[2]) if found in (TaskState.DONE, TaskState.STALE) else None
+        done = found in (TaskState.DONE, TaskState.STALE)
+        return (found, got[2], str(entry[6])) if done else None
 
 
 def task_state(
