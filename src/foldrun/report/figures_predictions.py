@@ -13,13 +13,15 @@ import numpy as np
 import pandas as pd
 
 from foldrun.report.figure_drawing import cached_file, cell_values, panel_grid, save
-from foldrun.results.metrics import as_labels
+from foldrun.results.metrics import as_labels, class_labels, lone_proba
 
 
 def binary_scores(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     """(truth 0/1, score) of the positive class; multiclass: micro-averaged one-vs-rest."""
     probas = [c for c in part.columns if c.startswith("proba_")]
     y = as_labels(part["y_true"])
+    if (name := lone_proba(probas, y)) is not None:  # a binary program's one column
+        return (y == name).astype(int), part[probas[0]].to_numpy(float)
     if len(probas) >= 2:
         classes = [c.removeprefix("proba_") for c in probas]
         if len(classes) == 2:
@@ -91,6 +93,8 @@ def _predicted_labels(part: pd.DataFrame) -> np.ndarray:
     if "pred" in part and (part["pred"].notna().all() or not probas):
         # rows of a model that gave no label (only a score) show as "none", never a crash
         return np.where(part["pred"].notna(), as_labels(part["pred"]), "none")
+    if len(probas) == 1 and "y_true" in part:  # a binary program's one column: p >= 0.5
+        return class_labels(part.drop(columns="pred", errors="ignore"))[1]
     classes = np.asarray([c.removeprefix("proba_") for c in probas])
     return classes[part[probas].to_numpy(float).argmax(1)]
 

@@ -178,6 +178,13 @@ def class_labels(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return y, pred
 
 
+def lone_proba(probas: list[str], y: np.ndarray) -> str | None:
+    """The class of a binary target's one `proba_<class>` column when it is the only one (p
+    for that class, 1 - p for the other, as scikit-learn reads a 1-d probability)."""
+    name = probas[0].removeprefix("proba_") if len(probas) == 1 else None
+    return name if name is not None and _binary(y, name) else None
+
+
 def _binary(y: np.ndarray, name: str) -> bool:
     """Whether y holds no label but `name` and at most one other (a binary target)."""
     return len(set(np.asarray(y, dtype=str).tolist()) - {name}) <= 1
@@ -206,7 +213,7 @@ def _probability_metrics(
     if probas and len(classes) == 2:
         score = df[probas[1]].to_numpy(dtype=float)
         positive = classes[1]
-    elif len(classes) == 1 and _binary(y, classes[0]):  # `proba_yes` alone: p and 1 - p, as
+    elif lone_proba(probas, y) is not None:  # `proba_yes` alone: p and 1 - p, as
         score = df[probas[0]].to_numpy(dtype=float)  # scikit-learn reads a 1-d probability
         positive = classes[0]
     elif "score" in df and not probas:

@@ -1,0 +1,25 @@
+"""report/figures_predictions: the numbers behind the ROC/PR curves and the confusion
+matrix follow results/metrics' reading of the prediction columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from foldrun.report.figures_predictions import binary_scores, confusion_counts
+
+
+def test_a_binary_programs_one_probability_column_is_plotted_as_both() -> None:
+    """`proba_yes` alone: no curve was drawn, and the confusion matrix counted every row
+    as predicted `yes`; they are those of both columns (proba_no = 1 - proba_yes)."""
+    rng = np.random.default_rng(1)
+    y = rng.choice(["no", "yes"], 30)
+    p = rng.uniform(0.05, 0.95, 30)
+    one = pd.DataFrame({"y_true": y, "proba_yes": p})
+    both = pd.DataFrame({"y_true": y, "proba_no": 1 - p, "proba_yes": p})
+    found, expected = binary_scores(one), binary_scores(both)
+    assert found is not None and expected is not None
+    assert np.array_equal(found[0], expected[0]) and np.allclose(found[1], expected[1])
+    labels, counts = confusion_counts(one)
+    assert (labels, counts.tolist()) == (lambda c: (c[0], c[1].tolist()))(confusion_counts(both))
+    assert counts.sum() == 30 and counts[:, 0].sum() == int((p < 0.5).sum())  # predicted no
