@@ -245,6 +245,27 @@ def test_fold_ensemble_is_formed_over_the_ids_every_fold_model_predicted() -> No
     assert accuracy == 1.0  # e05..e29 (wrong, by two models only) are left out
 
 
+def test_fold_ensemble_of_a_binary_programs_one_probability_column() -> None:
+    """`proba_1` alone: the ensemble's label was the argmax of one column, class 1 for
+    every id (its accuracy wrong); it is the class of p >= 0.5, as with both columns."""
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    truth, rows = rng.integers(0, 2, 20), []
+    for fold in range(3):
+        for i in range(20):
+            p = float(np.clip(truth[i] * 0.6 + rng.uniform(0, 0.4), 0, 1))
+            rows.append({"model": "m", "variant": "v", "fold": fold, "repeat": 0,
+                         "subset": "external:ext", "id": f"e{i:02d}", "y_true": truth[i],
+                         "proba_1": p})  # fmt: skip
+    one = pd.DataFrame(rows)
+    both = one.assign(proba_0=1 - one["proba_1"])
+    found = {r[6]: r[7] for r in collect.ensemble_rows(one, "classification", n_folds=3)}
+    expected = {r[6]: r[7] for r in collect.ensemble_rows(both, "classification", n_folds=3)}
+    assert found["accuracy"] == pytest.approx(expected["accuracy"]) and found["accuracy"] > 0.6
+    assert found["log_loss"] == pytest.approx(expected["log_loss"])
+
+
 def test_a_null_metric_is_a_nan_row_and_a_string_none() -> None:
     ref = collect.TaskRef("m", "v", 0, 0, "evaluate", "/x", frozenset({"metrics.json"}))
     text = '{"test/auc": null, "test/acc": NaN, "note": "x", "test/f1": 0.5}'

@@ -26,7 +26,7 @@ from foldrun.core.task import FOLD_STAGES
 from foldrun.layout import SplitLayout, TaskFiles
 from foldrun.results import bulk, fast
 from foldrun.results import index as task_index
-from foldrun.results.metrics import as_labels, compute_metrics
+from foldrun.results.metrics import as_labels, class_labels, compute_metrics
 from foldrun.spec.table import kind_of_values
 
 if TYPE_CHECKING:
@@ -440,7 +440,9 @@ def fold_ensemble(part: pd.DataFrame, kind: str) -> pd.DataFrame:
     out = by[means].mean() if means else pd.DataFrame(index=by.size().index)
     out["y_true"] = by["y_true"].first()
     probas = [c for c in means if c.startswith("proba_")]
-    if kind == "classification" and probas:
+    if kind == "classification" and len(probas) == 1:  # a binary program's one column
+        out["pred"] = class_labels(out)[1]  # metrics' rule: its class where p >= 0.5
+    elif kind == "classification" and probas:
         classes = np.array([c.removeprefix("proba_") for c in probas], dtype=object)
         out["pred"] = classes[out[probas].to_numpy(float).argmax(axis=1)]
     elif kind == "classification" and "pred" in part:
