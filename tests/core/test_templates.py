@@ -137,3 +137,15 @@ def test_a_placeholders_name_in_a_form_foldrun_does_not_fill_is_named() -> None:
     assert found[0].startswith("{fold!r} is not a form foldrun fills; use {fold}, {fold*}")
     own = "f'{sys.argv!r}' {k: 1 for k in x} awk '{print $1}' ${fold:-0} {{fold!r}} {fold}"
     assert unfilled_problems(own, names | {"k"}) == []
+
+
+def test_awk_arrays_and_jq_objects_named_like_a_placeholder_stay_the_programs_text() -> None:
+    """An awk array or a jq key named like a placeholder or a param (`n`, `test`, `model`)
+    is not a Python format field foldrun failed to fill: `check` refused these commands."""
+    from foldrun.core.templates import unfilled_problems
+
+    names = {"n", "test", "seed", "model", "fold"}
+    own = ("awk -F, '{n[$1]++} END {print n[1]}' {test} && awk '{test[$1]=$2}' {test} "
+           "&& awk '{seed[$0]}' && jq -c '{model:.model,auc:.auc}' x.json")  # fmt: skip
+    assert unfilled_problems(own, names) == []
+    assert len(unfilled_problems("{fold[0]} {fold!r:>4} {fold.real} {fold:.2ff}", names)) == 4

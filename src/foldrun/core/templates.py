@@ -57,7 +57,12 @@ _TOKEN = re.compile(
 # `{name!r}`, `{name[0]}`, `{name.x}`, `{name:02dd}`: Python format syntax foldrun does not
 # fill (no space inside, not after `{` or `$`); of a placeholder's name it is a mistake that
 # reached the program as written, of another name the program's own text (an f-string)
-_UNFILLED = re.compile(r"(?<![{$])\{([A-Za-z_][A-Za-z0-9_]*)([!.\[:][^{}\s]*)\}")
+# (only Python's field grammar, `.attr`, `[index]`, `!conv`, `:spec`: an awk array's
+# `{n[$1]++}` and a jq object's `{model:.model}` are the program's own text)
+_UNFILLED = re.compile(
+    r"(?<![{$])\{([A-Za-z_][A-Za-z0-9_]*)(?=[!.\[:])((?:\.[A-Za-z_]\w*|\[[^\]{}\s$]+\])*"
+    r"(?:![A-Za-z])?(?::(?!\.[A-Za-z])[^{}\s]*)?)\}"
+)
 
 
 def unfilled_problems(template: str, names: Collection[str]) -> list[str]:
