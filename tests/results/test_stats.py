@@ -244,3 +244,16 @@ def test_t_quantile_and_p_value_equal_scipy_stats_without_importing_it() -> None
     code = "import sys, foldrun.report.terminal; print('scipy.stats' in sys.modules)"
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert found.stdout.strip() == "False", found.stderr
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "balanced_accuracy", "macro_f1", "roc_auc"])
+def test_a_binary_programs_one_probability_column_bootstraps_as_both_columns(metric: str) -> None:
+    """`proba_yes` alone (349c056: p and 1 - p) was labelled by argmax of one column, every
+    row 'yes': the pooled accuracy 0.85 got the interval [0.41, 0.59]."""
+    rng = np.random.default_rng(3)
+    y = np.where(rng.random(80) < 0.4, "yes", "no")
+    p = np.clip(np.where(y == "yes", 0.7, 0.3) + rng.normal(0, 0.2, 80), 0, 1)
+    both = pd.DataFrame({"y_true": y, "proba_no": 1 - p, "proba_yes": p})
+    lone = both.drop(columns="proba_no")
+    assert stats.bootstrap_interval(lone, "classification", metric) == (
+        stats.bootstrap_interval(both, "classification", metric))

@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 from scipy import special  # not scipy.stats: its import, ~0.8 s, was most of a run's summary
 
-from foldrun.results.metrics import as_labels, compute_metrics, metric_range
+from foldrun.results.metrics import (
+    as_labels,
+    class_labels,
+    compute_metrics,
+    lone_proba,
+    metric_range,
+)
 
 
 @dataclass(frozen=True)
@@ -171,20 +177,16 @@ def _classification_boot(df: pd.DataFrame, metric: str) -> Weights | None:
     probas = [c for c in df.columns if c.startswith("proba_")]
     classes = [c.removeprefix("proba_") for c in probas]
     n = len(y)
-    if "pred" in df:
-        pred = as_labels(df["pred"])
-    elif probas:
-        pred = np.asarray(classes)[df[probas].to_numpy(float).argmax(1)]
-    elif "score" in df:  # a positive-class score, labelled at 0.5 (metrics.class_labels)
-        labels = sorted(set(y))
-        pred = np.where(df["score"].to_numpy(float) >= 0.5, labels[-1], labels[0])
-    else:
+    if "pred" not in df and not probas and "score" not in df:
         return None
+    pred = class_labels(df)[1]  # metrics' rule (a binary program's one column: p >= 0.5)
     if metric == "accuracy":
         hits = (y == pred).astype(float)
         return lambda w: w @ hits / n
     if metric in ("balanced_accuracy", "macro_f1"):
         return _per_class(y, pred, metric)
+    if metric == "roc_auc" and (name := lone_proba(probas, y)) is not None:
+        return _bin_auc((y == name).astype(float), df[probas[0]].to_numpy(float))
     if metric == "roc_auc" and len(classes) == 2:
         return _bin_auc((y == classes[1]).astype(float), df[probas[1]].to_numpy(float))
     if metric == "roc_auc" and len(classes) > 2:
