@@ -55,3 +55,17 @@ def test_a_binary_programs_one_probability_column_is_p_and_1_minus_p(with_pred: 
     assert found["log_loss"] == pytest.approx(skm.log_loss(y == "yes", p))
     assert found["roc_auc"] == pytest.approx(skm.roc_auc_score(y == "yes", p))
     assert found["accuracy"] == pytest.approx(np.mean((p >= 0.5) == (y == "yes")))
+
+
+@pytest.mark.parametrize("labels", [("no", "yes"), (0, 1)])
+def test_the_other_classs_one_probability_column_scores_as_both_columns(labels) -> None:
+    """`proba_no` alone (or `proba_0` of 0/1 labels) gave the average precision of `no`,
+    while both columns, and `proba_yes` alone, give that of `yes` (the class sorted last,
+    as scikit-learn reads a 1-d probability): the same model, two numbers."""
+    rng = np.random.default_rng(1)
+    y = rng.choice(np.array(labels, dtype=object), 50, p=[0.7, 0.3])
+    p_low = rng.uniform(0.05, 0.95, 50)  # the probability of labels[0]
+    low, high = (f"proba_{c}" for c in labels)
+    both = pd.DataFrame({"y_true": y, low: p_low, high: 1 - p_low})
+    found = classification_metrics(both.drop(columns=high))
+    assert found == pytest.approx(classification_metrics(both), nan_ok=False)

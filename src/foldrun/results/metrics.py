@@ -215,7 +215,10 @@ def _probability_metrics(
         positive = classes[1]
     elif lone_proba(probas, y) is not None:  # `proba_yes` alone: p and 1 - p, as
         score = df[probas[0]].to_numpy(dtype=float)  # scikit-learn reads a 1-d probability
-        positive = classes[0]
+        # the class sorted last is positive, as of both columns: `proba_no` alone gave
+        # the average precision of `no`
+        positive = max(classes[0], _other_class(y, classes[0]))
+        score = score if positive == classes[0] else 1 - score
     elif "score" in df and not probas:
         score = df["score"].to_numpy(dtype=float)
         positive = sorted(set(y))[-1]
