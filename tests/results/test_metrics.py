@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
-from foldrun.results.metrics import classification_metrics, label_metrics
+from foldrun.results.metrics import as_labels, classification_metrics, label_metrics
 
 ALPHABETS = [["0", "1"], ["a", "b", "c"], ["007", "7", "10", "2", "x"], [str(i) for i in range(12)]]
 
@@ -36,6 +36,16 @@ def test_evaluate_metrics_of_mixed_label_dtypes_equal_scikit_learns() -> None:
     assert got["accuracy"] == skm.accuracy_score(y, pred) == 4 / 7
     assert got["balanced_accuracy"] == skm.balanced_accuracy_score(y, pred)
     assert got["macro_f1"] == skm.f1_score(y, pred, average="macro", zero_division=0)
+
+
+@pytest.mark.parametrize("values", [[1, 0, -5, 2**62], [True, False], np.array([1, 2], np.uint8)])
+def test_labels_of_ints_and_bools_are_pandas_text(values: object) -> None:
+    """as_labels takes numpy's text of ints and bools: pandas' astype(str), element for
+    element (Python str objects), so scorers get the labels they got."""
+    series = pd.Series(values)
+    got, before = as_labels(series), series.astype(str).to_numpy()
+    assert got.dtype == before.dtype == object and got.tolist() == before.tolist()
+    assert all(type(a) is str for a in got)
 
 
 @pytest.mark.parametrize("with_pred", [True, False])

@@ -63,6 +63,18 @@ def test_with_truth_keeps_a_y_true_the_program_wrote_as_the_merge_did(tmp_path: 
     assert {"y_true_x", "y_true_y"} <= set(got.columns)
 
 
+@pytest.mark.parametrize("subsets", [["test"] * 6, ["val", "test"] * 3, ["test", None] * 3])
+def test_subset_metrics_of_one_subset_equal_the_groupby(subsets: list[object]) -> None:
+    """One subset is scored without splitting the frame: the metrics grouping gives."""
+    planned = task(Path("/nonexistent"), "m", "evaluate")
+    preds = pd.DataFrame({"id": list("abcdef"), "subset": subsets, "pred": [0, 1, 1, 0, 1, 1],
+                          "y_true": [0, 1, 0, 0, 1, 1]})  # fmt: skip
+    grouped = {f"{subset}/{name}": value for subset, group in preds.groupby("subset", sort=False)
+               for name, value in common.compute_metrics(group.reset_index(drop=True),
+                                                         "classification").items()}  # fmt: skip
+    assert common.subset_metrics(planned, preds) == grouped
+
+
 def _isin_subsets(planned, preds: pd.DataFrame) -> pd.DataFrame:
     """assign_subsets as it was: Series.isin per manifest, later manifests winning."""
     subset = pd.Series("test", index=preds.index, dtype=object)
