@@ -23,3 +23,16 @@ def test_a_binary_programs_one_probability_column_is_plotted_as_both() -> None:
     labels, counts = confusion_counts(one)
     assert (labels, counts.tolist()) == (lambda c: (c[0], c[1].tolist()))(confusion_counts(both))
     assert counts.sum() == 30 and counts[:, 0].sum() == int((p < 0.5).sum())  # predicted no
+
+
+def test_the_other_classs_one_probability_column_is_plotted_as_both() -> None:
+    """`proba_no` alone drew the ROC/PR curves of `no`, both columns (and the metrics'
+    average precision) those of `yes`, the class sorted last."""
+    rng = np.random.default_rng(2)
+    y = rng.choice(["no", "yes"], 30)
+    p = rng.uniform(0.05, 0.95, 30)
+    one = pd.DataFrame({"y_true": y, "proba_no": 1 - p})
+    both = pd.DataFrame({"y_true": y, "proba_no": 1 - p, "proba_yes": p})
+    found, expected = binary_scores(one), binary_scores(both)
+    assert found is not None and expected is not None
+    assert np.array_equal(found[0], expected[0]) and np.allclose(found[1], expected[1])

@@ -13,15 +13,16 @@ import numpy as np
 import pandas as pd
 
 from foldrun.report.figure_drawing import cached_file, cell_values, panel_grid, save
-from foldrun.results.metrics import as_labels, class_labels, lone_proba
+from foldrun.results.metrics import as_labels, class_labels, lone_proba, lone_score
 
 
 def binary_scores(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     """(truth 0/1, score) of the positive class; multiclass: micro-averaged one-vs-rest."""
     probas = [c for c in part.columns if c.startswith("proba_")]
     y = as_labels(part["y_true"])
-    if (name := lone_proba(probas, y)) is not None:  # a binary program's one column
-        return (y == name).astype(int), part[probas[0]].to_numpy(float)
+    if lone_proba(probas, y) is not None:  # a binary program's one column
+        positive, score = lone_score(part, probas[0], y)
+        return (y == positive).astype(int), score
     if len(probas) >= 2:
         classes = [c.removeprefix("proba_") for c in probas]
         if len(classes) == 2:

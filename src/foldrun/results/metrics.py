@@ -187,6 +187,16 @@ def lone_proba(probas: list[str], y: np.ndarray) -> str | None:
     return name if name is not None and _binary(y, name) else None
 
 
+def lone_score(df: pd.DataFrame, column: str, y: np.ndarray) -> tuple[str, np.ndarray]:
+    """(positive class, its score) of a binary target's one `proba_<class>` column: the
+    class sorted last, as of both columns (`proba_no` alone gave the average precision
+    and the curves of `no`), its score p or 1 - p."""
+    name = column.removeprefix("proba_")
+    positive = max(name, _other_class(y, name))
+    score = df[column].to_numpy(dtype=float)
+    return positive, score if positive == name else 1 - score
+
+
 def _binary(y: np.ndarray, name: str) -> bool:
     """Whether y holds no label but `name` and at most one other (a binary target)."""
     return len(set(np.asarray(y, dtype=str).tolist()) - {name}) <= 1
@@ -216,11 +226,7 @@ def _probability_metrics(
         score = df[probas[1]].to_numpy(dtype=float)
         positive = classes[1]
     elif lone_proba(probas, y) is not None:  # `proba_yes` alone: p and 1 - p, as
-        score = df[probas[0]].to_numpy(dtype=float)  # scikit-learn reads a 1-d probability
-        # the class sorted last is positive, as of both columns: `proba_no` alone gave
-        # the average precision of `no`
-        positive = max(classes[0], _other_class(y, classes[0]))
-        score = score if positive == classes[0] else 1 - score
+        positive, score = lone_score(df, probas[0], y)  # scikit-learn reads a 1-d probability
     elif "score" in df and not probas:
         score = df["score"].to_numpy(dtype=float)
         positive = sorted(set(y))[-1]
