@@ -126,6 +126,17 @@ def test_predictions_changed_on_disk_before_the_commit_fail_the_task(
     assert "(OSError: could not verify page integrity, CRC checksum verification" in line
 
 
+def test_one_probability_column_that_is_no_binary_class_fails_the_task(tmp_path: Path) -> None:
+    """`proba_pos` alone for a 0/1 target is no class's probability: scored, every row
+    was predicted `pos` (accuracy 0) and the probability metrics NaN. `proba_1` alone is
+    class 1's (p, 1 - p: results/metrics.lone_proba) and passes."""
+    t = _predict(tmp_path, "all")
+    (tmp_path / "predict.py").write_text(PROGRAM.replace("proba_1", "proba_pos"))
+    assert execute_planned(t) == 1
+    assert ("one probability column (proba_pos) for a target of classes ['0', '1']; write "
+            "a proba_<class> column for every class") in _failure(t)  # fmt: skip
+
+
 def test_probabilities_as_text_fail_the_task(tmp_path: Path) -> None:
     t = _predict(tmp_path, "text")
     assert execute_planned(t) == 1

@@ -431,8 +431,30 @@ def _predictions_problem(path: Path, task: PlannedTask) -> str:
             "`subset` and `pred` and/or `proba_<class>` / `score` (multilabel: "
             "`pred_<label>`/`proba_<label>`)"
         )
-    problem = _text_scores(path) or _coverage_problem(path, task)
+    problem = (_text_scores(path) or _lone_proba_problem(task, columns)
+               or _coverage_problem(path, task))  # fmt: skip
     return f": {problem}" if problem else ""
+
+
+def _lone_proba_problem(task: PlannedTask, columns: list[str]) -> str:
+    """'' unless a classification's predictions have one `proba_<class>` column that is
+    not a binary target's class (results/metrics.lone_proba reads that one as p, 1 - p):
+    the target has more classes, or <class> is none of its two."""
+    probas = [c for c in columns if c.startswith("proba_")]
+    if task.recipe.problem != "classification" or len(probas) != 1:
+        return ""
+    # lazy: pandas, only for a predictions file of one probability column
+    from foldrun.run.adapters.common import input_path, label_name, read_manifest, targets
+
+    train = input_path(task, "train")
+    if train is None or not train.is_file():
+        return ""  # no training rows to take the classes from: the metrics decide
+    found = read_manifest(train, task)[targets(task)[0]].dropna().unique()
+    classes = sorted({label_name(v) for v in found})
+    if len(classes) == 2 and probas[0].removeprefix("proba_") in classes:
+        return ""
+    return (f"one probability column ({probas[0]}) for a target of classes {classes}; "
+            "write a proba_<class> column for every class")
 
 
 def _text_scores(path: Path) -> str:
