@@ -360,3 +360,31 @@ def test_predictions_are_tagged_with_their_own_tasks_key(
         pd.testing.assert_frame_equal(
             table.sort_values(key, ignore_index=True)[sorted(table.columns)],
             other.sort_values(key, ignore_index=True)[sorted(other.columns)])
+
+
+def test_tables_read_by_forked_workers_equal_those_read_here(
+    run_template: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A refresh from scratch spreads its per-folder reads (listings, stats, texts, task
+    and metric rows) over forked workers when there are many folders (collect.each): the
+    tables are those of reading every folder here (a failed task, a missing one, repeats,
+    a refit's holdout, custom metrics)."""
+    import shutil
+
+    from foldrun.core import forked
+
+    calls: list[tuple[int, int]] = []
+    real = forked.spread
+    monkeypatch.setattr(collect, "spread", lambda work, n, least=16, workers=None: (
+        calls.append((n, least)) or real(work, n, least, workers)))  # fmt: skip
+    tables = []
+    for least, name in ((10**9, "here"), (1, "forked")):
+        monkeypatch.setattr(collect, "SPREAD_LEAST", least)
+        run = Path(shutil.copytree(run_template, tmp_path / name))
+        res = foldrun.load_results(run)
+        tasks = res.tasks.assign(path=res.tasks["path"].str.replace(str(run), "", regex=False))
+        tables.append((tasks, res.metrics, res.predictions, res.folds))
+    assert any(least == 1 and n > 100 for n, least in calls)  # the forked way was taken
+    assert set(tables[0][0].state) == {"done", "failed"}
+    for here, forked_ in zip(*tables, strict=True):
+        pd.testing.assert_frame_equal(here, forked_)

@@ -141,7 +141,7 @@ def _signatures(refs, audit, fingerprints, old_index, prefix, pruned=frozenset()
     """The index entry of every task: key, signature, stamp, DONE's text. DONE files are
     read only when the stamp (size, mtime, ctime, inode of every file read) differs from
     last time's."""
-    stamps = {key: collect.stamp(ref) for key, ref in refs.items()}
+    stamps = dict(zip(refs, collect.each(collect.stamp, list(refs.values())), strict=True))
     known: dict[str, str] = {}
     unread = []
     for key, ref in refs.items():
@@ -216,7 +216,9 @@ def _found(tables: Tables | None, variants: frozenset[tuple[str, str]]) -> Table
 
 def _with_files(refs: dict[Key, collect.TaskRef], listed: set[Key]) -> dict[Key, collect.TaskRef]:
     """The refs `discover` found (`listed`) with their folders' names, the others as they are."""
-    return {k: collect.with_files(r) if k in listed else r for k, r in refs.items()}
+    keys = [k for k in refs if k in listed]
+    made = collect.listed([refs[k] for k in keys])
+    return {**refs, **dict(zip(keys, made, strict=True))}
 
 
 def _unchanged(refs, listed: set[Key], audit, fingerprints, old_index, prefix, pruned) -> bool:
@@ -260,7 +262,8 @@ def _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
     """The tables: the rows of the `changed` tasks read again, those of the other tasks as
     `old` has them (less the `gone` ones)."""
     tasks, whole = _task_rows(changed, audit, fingerprints, texts, pruned)
-    rows = collect.one_per_key([row for r in whole for row in collect.metric_rows(r, texts)])
+    each = collect.each(lambda r: collect.metric_rows(r, texts), whole)
+    rows = collect.one_per_key([row for part in each for row in part])
     metrics = pd.DataFrame(rows, columns=collect.METRIC_COLUMNS)
     preds = _prediction_rows(whole, changed)
     groups = None  # without old tables everything is new: every group is pooled
@@ -281,11 +284,14 @@ def _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
 def _task_rows(changed, audit, fingerprints, texts, pruned) -> tuple[pd.DataFrame, list]:
     """The task rows of the `changed` tasks, and those of them whose outputs count (only
     what reads back whole: a corrupt task's files give no rows)."""
-    rows = [collect.task_row(r, audit.get(r.key), fingerprints.get(r.key), texts) for r in changed]
-    for r, row in zip(changed, rows, strict=True):
-        if r.key in pruned and row["state"] in ("pending", "running"):
-            row["state"] = "pruned"  # stopped by a race: never missing, never failed
-    whole = [r for r, row in zip(changed, rows, strict=True) if row["state"] in ("done", "stale")]
+    rows = collect.each(lambda r: collect.task_values(r, audit.get(r.key),
+                                                      fingerprints.get(r.key), texts), changed)
+    at = collect.TASK_COLUMNS.index("state")
+    for i, r in enumerate(changed):
+        if r.key in pruned and rows[i][at] in ("pending", "running"):
+            # stopped by a race: never missing, never failed
+            rows[i] = (*rows[i][:at], "pruned", *rows[i][at + 1 :])
+    whole = [r for r, row in zip(changed, rows, strict=True) if row[at] in ("done", "stale")]
     return pd.DataFrame(rows, columns=collect.TASK_COLUMNS), whole
 
 
