@@ -36,3 +36,15 @@ def test_the_other_classs_one_probability_column_is_plotted_as_both() -> None:
     found, expected = binary_scores(one), binary_scores(both)
     assert found is not None and expected is not None
     assert np.array_equal(found[0], expected[0]) and np.allclose(found[1], expected[1])
+
+
+def test_two_probability_columns_in_either_order_are_plotted_the_same() -> None:
+    """`proba_yes, proba_no` drew the curves of `no`; the class sorted last, as the metrics."""
+    rng = np.random.default_rng(3)
+    y = rng.choice(["no", "yes"], 30)
+    p = rng.uniform(0.05, 0.95, 30)
+    ordered = pd.DataFrame({"y_true": y, "proba_no": 1 - p, "proba_yes": p})
+    found = binary_scores(ordered[["y_true", "proba_yes", "proba_no"]])
+    expected = binary_scores(ordered)
+    assert found is not None and expected is not None
+    assert np.array_equal(found[0], expected[0]) and np.allclose(found[1], expected[1])

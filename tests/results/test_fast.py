@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from foldrun.results import fast
 from foldrun.results.fast import fast_metrics
 from foldrun.results.metrics import compute_metrics
 
@@ -80,3 +81,19 @@ def test_score_only_equals_compute_metrics(
     assert fast.keys() == slow.keys()
     for key in slow:
         assert fast[key] == pytest.approx(slow[key], abs=1e-9, nan_ok=True), key
+
+
+def test_two_probability_columns_in_either_order_score_the_same() -> None:
+    """`proba_yes, proba_no` got the average precision of `no` (results/metrics' rule:
+    the class sorted last is positive, whatever the columns' order)."""
+    from foldrun.results.metrics import classification_metrics
+
+    rng = np.random.default_rng(4)
+    y = rng.choice(["no", "yes"], 50, p=[0.7, 0.3])
+    p = rng.uniform(0.05, 0.95, 50)
+    ordered = pd.DataFrame({"y_true": y, "proba_no": 1 - p, "proba_yes": p})
+    swapped = ordered[["y_true", "proba_yes", "proba_no"]]
+    expected = classification_metrics(ordered)
+    assert fast.classification(swapped) == pytest.approx(fast.classification(ordered))
+    assert fast.classification(swapped)["average_precision"] == pytest.approx(
+        expected["average_precision"])  # fmt: skip

@@ -79,3 +79,15 @@ def test_the_other_classs_one_probability_column_scores_as_both_columns(labels) 
     both = pd.DataFrame({"y_true": y, low: p_low, high: 1 - p_low})
     found = classification_metrics(both.drop(columns=high))
     assert found == pytest.approx(classification_metrics(both), nan_ok=False)
+
+
+def test_two_probability_columns_in_either_order_score_the_same() -> None:
+    """A program writing `proba_yes, proba_no` got the average precision (and the PR
+    curve) of `no`, one writing `proba_no, proba_yes` that of `yes`: the positive class
+    is the one sorted last, whatever the columns' order."""
+    rng = np.random.default_rng(4)
+    y = rng.choice(["no", "yes"], 50, p=[0.7, 0.3])
+    p = rng.uniform(0.05, 0.95, 50)
+    ordered = pd.DataFrame({"y_true": y, "proba_no": 1 - p, "proba_yes": p})
+    swapped = ordered[["y_true", "proba_yes", "proba_no"]]
+    assert classification_metrics(swapped) == pytest.approx(classification_metrics(ordered))

@@ -25,8 +25,9 @@ def binary_scores(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
         return (y == positive).astype(int), score
     if len(probas) >= 2:
         classes = [c.removeprefix("proba_") for c in probas]
-        if len(classes) == 2:
-            return (y == classes[1]).astype(int), part[probas[1]].to_numpy(float)
+        if len(classes) == 2:  # the class sorted last, as the metrics
+            last = classes.index(max(classes))
+            return (y == classes[last]).astype(int), part[probas[last]].to_numpy(float)
         truth = np.stack([y == c for c in classes], 1).astype(int)
         return truth.ravel(), part[probas].to_numpy(float).ravel()
     if "score" in part:

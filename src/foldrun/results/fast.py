@@ -101,11 +101,12 @@ def classification_arrays(
     if pred is None:
         pred = np.asarray(classes)[p.argmax(axis=1)]
     out = _label_metrics(y, pred)
-    if len(classes) == 2:
-        truth = (y == classes[1]).astype(int)
+    if len(classes) == 2:  # the class sorted last is positive (results/metrics' rule)
+        last = classes.index(max(classes))
+        truth = (y == classes[last]).astype(int)
         if truth.min() == truth.max():
             return None  # one class only: let scikit-learn say NaN
-        score = p[:, 1]
+        score = p[:, last]
         clipped = np.clip(score, 1e-15, 1 - 1e-15)
         out["roc_auc"] = binary_auc(truth, score)
         out["average_precision"] = average_precision(truth, score)

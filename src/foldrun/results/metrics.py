@@ -222,9 +222,9 @@ def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
 def _probability_metrics(
     df: pd.DataFrame, y: np.ndarray, probas: list[str], classes: list[str]
 ) -> dict[str, float]:
-    if probas and len(classes) == 2:
-        score = df[probas[1]].to_numpy(dtype=float)
-        positive = classes[1]
+    if probas and len(classes) == 2:  # the class sorted last, whatever the columns' order
+        positive = max(classes)
+        score = df[probas[classes.index(positive)]].to_numpy(dtype=float)
     elif lone_proba(probas, y) is not None:  # `proba_yes` alone: p and 1 - p, as
         positive, score = lone_score(df, probas[0], y)  # scikit-learn reads a 1-d probability
     elif "score" in df and not probas:
