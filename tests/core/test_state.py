@@ -5,11 +5,13 @@ Parquet file put in its place reads back whole and stays done."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from foldrun.core import state
 from foldrun.core.task import TaskState
@@ -78,4 +80,19 @@ def test_a_folder_recorded_with_names_only_keeps_the_ends_check(tmp_path: Path) 
     (folder / state.WROTE).write_text("metrics.json\npredictions.parquet\n")
     assert state.disk_state(folder, FINGERPRINT) == TaskState.DONE
     (folder / "predictions.parquet").write_bytes(b"PAR1" + b"\0" * 8)
+    assert state.disk_state(folder, FINGERPRINT) == TaskState.CORRUPT
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the commit's stamp is size:mtime (kept by cp -p / rsync -a so a copied run is not "
+    "read whole), so a page damaged in place with the mtime put back (touch -r, bit rot) "
+    "is never read against its checksums: done, and its other number reaches the tables"))
+def test_a_data_page_changed_with_its_mtime_put_back_makes_the_folder_corrupt(
+    tmp_path: Path,
+) -> None:
+    folder = _committed(tmp_path)
+    path = folder / "predictions.parquet"
+    before = path.stat()
+    flip_a_value(path)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert state.disk_state(folder, FINGERPRINT) == TaskState.CORRUPT
