@@ -149,3 +149,20 @@ def test_awk_arrays_and_jq_objects_named_like_a_placeholder_stay_the_programs_te
            "&& awk '{seed[$0]}' && jq -c '{model:.model,auc:.auc}' x.json")  # fmt: skip
     assert unfilled_problems(own, names) == []
     assert len(unfilled_problems("{fold[0]} {fold!r:>4} {fold.real} {fold:.2ff}", names)) == 4
+
+
+def test_jq_objects_and_script_literals_holding_what_no_format_spec_holds_stay_the_programs_text(
+) -> None:  # fmt: skip
+    """A jq object with a variable or `.` (`{model:$m,n:.}`, `{test:.}`) or a script's
+    object literal (`{seed:process.argv[1]}`) after a placeholder's name and a colon is no
+    format spec foldrun failed to fill: `check` refused `jq --arg m {model} '{model:$m}'`
+    (439ffb4). A spec with a typo (`02dd`, `.2ff`, `>4ss`) is still named."""
+    from foldrun.core.templates import unfilled_problems
+
+    names = {"test", "seed", "model", "fold", "fold1"}
+    own = ("jq -c --arg m {model} '{model:$m,n:.}' {test} && jq '{test:.}' "
+           "&& jq '{fold:\"a\"}' && node -e 'f({seed:process.argv[1]})' "
+           "&& jq '{fold:1,model:2}' && jq '{test:.[0]}'")  # fmt: skip
+    assert unfilled_problems(own, names) == []
+    typos = "{fold1:02dd} {fold:.2ff} {fold:>4ss} {fold1:,dd}"
+    assert [p.split(" ", 1)[0] for p in unfilled_problems(typos, names)] == typos.split()

@@ -59,9 +59,14 @@ _TOKEN = re.compile(
 # reached the program as written, of another name the program's own text (an f-string)
 # (only Python's field grammar, `.attr`, `[index]`, `!conv`, `:spec`: an awk array's
 # `{n[$1]++}` and a jq object's `{model:.model}` are the program's own text)
+# a spec foldrun does not fill has a format spec's shape with a mistake in it (`02dd`,
+# `.2ff`, `>4ss`): a jq object's `{model:$m,n:.}` or `{test:.}`, or a script's
+# `{seed:process.argv[1]}`, holds what no format spec does (`$`, quotes, `:`, brackets, a
+# `.` without digits) and is the program's own text
+_MISSPEC = r"(?:[^{}\s]?[<>=^])?[-+]?z?#?0?\d*[_,]?(?:\.\d+)?[A-Za-z%]*"
 _UNFILLED = re.compile(
     r"(?<![{$])\{([A-Za-z_][A-Za-z0-9_]*)(?=[!.\[:])((?:\.[A-Za-z_]\w*|\[[^\]{}\s$]+\])*"
-    r"(?:![A-Za-z])?(?::(?!\.[A-Za-z])[^{}\s]*)?)\}"
+    r"(?:![A-Za-z])?(?::" + _MISSPEC + r")?)\}"
 )
 
 
