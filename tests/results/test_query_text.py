@@ -75,6 +75,7 @@ def test_table_cells_and_alignment_are_the_frames(con: duckdb.DuckDBPyConnection
     "SELECT sum(i) AS h FROM t",  # HUGEINT
     "SELECT [1, 2] AS l",
     "SELECT 1 AS a, 2 AS a",  # two columns of one name: pandas says what it says
+    "SELECT 1 AS a, 2 AS A",  # one name to DuckDB too: the frame's a, A_1 (was a, A)
 ])  # fmt: skip
 def test_other_types_are_written_by_pandas(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     answer = Answer.of(con.execute(sql))

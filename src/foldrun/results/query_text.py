@@ -19,6 +19,7 @@ import io
 import json
 import math
 import os
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
 PLAIN = INTEGERS | {"DOUBLE", "VARCHAR", "BOOLEAN", '"NULL"'}  # written here; others: pandas
 NUMERIC_KINDS = "iuf"  # the table's right-aligned columns (numpy dtype kinds)
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 @dataclass
@@ -44,7 +46,9 @@ class Answer:
         described = result.description or []
         columns = [str(d[0]) for d in described]
         types = [str(d[1]) for d in described]
-        if described and set(types) <= PLAIN and len(set(columns)) == len(columns):
+        # DuckDB's frame renames a name met again, ASCII case aside (a, A -> a, A_1)
+        distinct = {c.translate(_ASCII_LOWER) for c in columns}
+        if described and set(types) <= PLAIN and len(distinct) == len(columns):
             return cls(columns, types, result.fetchall())
         frame = result.df()  # pandas writes what this module does not (its names: a, a_1)
         return cls([str(c) for c in frame.columns], types, frame=frame)
