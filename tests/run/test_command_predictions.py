@@ -3,8 +3,10 @@ TSV, Parquet; another file than {predictions}); a column it lacks fails in one l
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -64,3 +66,25 @@ def test_a_column_the_file_lacks_is_one_line(tmp_path: Path, fold: pd.DataFrame)
                               "'prob' (columns: record_id, probability); fix "
                               "[models.m.predictions]")  # fmt: skip
     assert not (folder / "predictions.parquet").exists()
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"sid": ["a", "b"], "p": [1, 2], "x": [0.5, np.nan], "subset": "test"}),
+    pd.DataFrame({"sid": pd.Series(["a", "b"], dtype=object), "p": pd.Categorical(["u", "v"]),
+                  "x": pd.array([1, None], dtype="Int64"), "other": 1}, index=[5, 5]),
+    pd.DataFrame({"sid": [1.0, 2.0], "p": [True, False], "x": [0.1, 0.2]}),
+    pd.DataFrame([[1, 2, 3, 4]], columns=["sid", "p", "x", "x"]),  # a name twice: pandas'
+])  # fmt: skip
+def test_the_programs_columns_in_foldruns_names_as_rename_gives_them(
+    tmp_path: Path, frame: pd.DataFrame
+) -> None:
+    """_in_contract builds the frame from the columns' arrays (issue 26): what
+    `frame[kept].rename(columns=...)` gave, dtypes and index included."""
+    from foldrun.run.adapters.command import _in_contract, _renames
+
+    declared = {"id": "sid", "pred": "p", "proba": {"1": "x"}}
+    planned = task(tmp_path, "m", "predict", predictions=declared)
+    got = _in_contract(planned, frame, tmp_path / "p.csv")
+    renames = {"sid": "id", **_renames(json.dumps(declared, sort_keys=True))}
+    kept = [*renames, *(["subset"] if "subset" in frame.columns else [])]
+    pd.testing.assert_frame_equal(got, frame[kept].rename(columns=renames), check_exact=True)

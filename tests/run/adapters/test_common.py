@@ -163,3 +163,61 @@ def test_read_parquet_reads_what_pandas_reads(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(common.read_parquet(path), pd.read_parquet(path))
     pd.testing.assert_frame_equal(common.read_parquet(path, ["id", "pred"]),
                                   pd.read_parquet(path, columns=["id", "pred"]))  # fmt: skip
+
+
+def _pandas_ids_problem(planned, preds: pd.DataFrame, required: tuple[str, ...] = ()) -> str:
+    """ids_problem as it was (issue 26): a boolean mask per subset over pandas' Series."""
+    if problem := common.values_problem(preds):
+        return problem
+    subsets = preds["subset"].astype(str) if "subset" in preds else pd.Series("test", preds.index)
+    keys = common.id_key(preds["id"]) if "id" in preds else pd.Series("", preds.index)
+    for subset in dict.fromkeys([*required, *subsets.unique()]):
+        wanted = subset in common.SUBSETS or ":" in subset
+        path = common.input_path(planned, subset) if wanted else None
+        if path is None or not path.is_file():
+            continue
+        expected = common.id_key(common.read_manifest(path, planned)["id"])
+        if problem := common.coverage(expected, keys[(subsets == subset).to_numpy()]):
+            return f"{subset} predictions {problem}; predict each {subset} id exactly once"
+    return ""
+
+
+def _outcome(check, *args: object) -> str:
+    """What a check says, or the error it raises (a row without a subset in pandas' str
+    dtype: its NaN is no subset name, then and now)."""
+    try:
+        return str(check(*args))
+    except Exception as err:
+        return type(err).__name__
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_fold_check_of_lists_says_what_the_masks_said(tmp_path: Path, seed: int) -> None:
+    planned = _fold(tmp_path, [0, 1] * 15)
+    rng = np.random.default_rng(seed)
+    pool = [f"{i:03d}" for i in range(34)] + ["7", "foreign"]
+    ids = rng.choice(pool, int(rng.integers(0, 40)))
+    subsets = rng.choice(["test", "val", "other", None], len(ids), p=[0.5, 0.3, 0.1, 0.1])
+    preds = pd.DataFrame({"id": ids, "subset": subsets, "pred": 1})
+    for required in ((), ("test",), ("val", "test")):
+        assert _outcome(common.ids_problem, planned, preds, required) == _outcome(
+            _pandas_ids_problem, planned, preds, required)  # fmt: skip
+    whole = common.read_manifest(Path(planned.recipe.inputs["test"]), planned)
+    exact = pd.DataFrame({"id": whole["id"], "subset": "test", "pred": 1})
+    assert common.ids_problem(planned, exact, ("test",)) == ""
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"id": ["007", "008"], "subset": "test", "pred": [1, 0], "y_true": [1, 1]}),
+    pd.DataFrame({"id": ["a", None], "subset": ["test", "val"], "proba_x": [0.25, np.nan],
+                  "pred": pd.Categorical(["x", "y"])}, index=[4, 4]),
+    pd.DataFrame({"id": pd.Series(["1", "2"], dtype=object), "subset": "test",
+                  "pred": [True, False], "score": pd.array([1, None], dtype="Int64")}),
+])  # fmt: skip
+def test_predictions_are_written_as_to_parquet_writes_them(tmp_path: Path, frame) -> None:
+    """write_predictions writes pyarrow's table itself (issue 26): the same bytes as
+    pandas' to_parquet(index=False) with page checksums."""
+    path = common.write_predictions(frame, tmp_path)
+    theirs = tmp_path / "pandas.parquet"
+    frame.reset_index(drop=True).to_parquet(theirs, index=False, write_page_checksum=True)
+    assert path.read_bytes() == theirs.read_bytes()

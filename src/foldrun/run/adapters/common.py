@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -206,8 +207,28 @@ def write_predictions(frame: pd.DataFrame, folder: Path) -> Path:
     path = folder / TaskFiles.PREDICTIONS
     # each page with its CRC: a page changed on disk later fails its read (read_parquet,
     # core/state.parquet_reads) instead of reading back with another number
-    frame.reset_index(drop=True).to_parquet(path, index=False, write_page_checksum=True)
+    if frame.attrs or not all(isinstance(c, str) for c in frame.columns):
+        frame.reset_index(drop=True).to_parquet(path, index=False, write_page_checksum=True)
+        return path
+    # the bytes `to_parquet(index=False)` writes (pyarrow's table of the frame, no index,
+    # snappy), without pandas' file-handle layer: ~0.3 ms of ~1.5 a file (issue 26);
+    # tests/run/adapters/test_common.py compares the files
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with _quiet_values_warning():
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table, path, compression="snappy", write_page_checksum=True)
     return path
+
+
+def _quiet_values_warning() -> Any:
+    """pandas' own guard around `Table.from_pandas` in to_parquet, where this pandas has it."""
+    try:
+        from pandas.io.parquet import suppress_pyarrow_values_warning
+    except ImportError:
+        return contextlib.nullcontext()
+    return suppress_pyarrow_values_warning()
 
 
 def read_predictions_file(folder: Path) -> pd.DataFrame | None:
@@ -285,17 +306,27 @@ def _joined(task: PlannedTask, subset: object, group: pd.DataFrame) -> pd.DataFr
     if path is None:
         raise RunError(f"predictions of subset {subset!r} but no {subset} manifest", key=task.key)
     id_col, cols = data_info(task)["id"], targets(task)
-    truth = read_manifest(path, task)[[id_col, *cols]]
+    manifest = read_manifest(path, task)
+    if not {id_col, *cols} <= set(manifest.columns):
+        manifest[[id_col, *cols]]  # pandas' KeyError, naming the missing columns
     names = [f"y_true_{c}" for c in cols] if task.recipe.problem == "multilabel" else ["y_true"]
-    index = pd.Index(id_key(truth[id_col]))
-    rows = index.get_indexer(id_key(group["id"])) if index.is_unique else None
-    if rows is None or (rows < 0).any() or set(names) & set(group.columns):
-        truth = truth.set_axis(index).drop(columns=[id_col]).set_axis(names, axis=1)
+    known = id_key(manifest[id_col]).tolist()
+    # each manifest id's row, by a dict of the ids as text (pandas' Index and get_indexer
+    # cost ~1 ms a fold; issue 26): the rows get_indexer gave where the ids are unique
+    where = {key: row for row, key in enumerate(known)}
+    rows = None
+    if len(where) == len(known) and not set(names) & set(group.columns):
+        keys = id_key(group["id"]).tolist()
+        rows = np.fromiter((where.get(key, -1) for key in keys), np.intp, len(keys))
+    if rows is None or (rows < 0).any():
+        index = pd.Index(id_key(manifest[id_col]))
+        truth = manifest[[id_col, *cols]].set_axis(index)
+        truth = truth.drop(columns=[id_col]).set_axis(names, axis=1)
         keyed = group.assign(_key=id_key(group["id"]))
         joined = keyed.merge(truth, left_on="_key", right_index=True, how="left")
         return joined.drop(columns="_key")
     # the fold check passed: each id once (a merge of 200 rows cost ~4 ms; issue 26)
-    return group.assign(**{name: truth[col].iloc[rows].set_axis(group.index)
+    return group.assign(**{name: manifest[col].iloc[rows].set_axis(group.index)
                            for name, col in zip(names, cols, strict=True)})  # fmt: skip
 
 
@@ -307,14 +338,21 @@ def ids_problem(task: PlannedTask, preds: pd.DataFrame, required: tuple[str, ...
     empty or NaN prediction fails it too (values_problem)."""
     if problem := values_problem(preds):
         return problem
-    subsets = preds["subset"].astype(str) if "subset" in preds else pd.Series("test", preds.index)
-    keys = id_key(preds["id"]) if "id" in preds else pd.Series("", preds.index)
-    for subset in dict.fromkeys([*required, *subsets.unique()]):
+    rows = len(preds)
+    subsets = preds["subset"].astype(str).tolist() if "subset" in preds else ["test"] * rows
+    keys = [str(v) for v in id_key(preds["id"]).tolist()] if "id" in preds else [""] * rows
+    # each subset's ids in a list of text, subsets in the order each first appears (after
+    # `required`): as the boolean mask per subset gave them, without pandas (~1 ms a call
+    # for 200 rows, two or three calls a fold; issue 26)
+    found: dict[str, list[str]] = {subset: [] for subset in required}
+    for subset, key in zip(subsets, keys, strict=True):
+        found.setdefault(subset, []).append(key)
+    for subset, ids in found.items():
         path = input_path(task, subset) if subset in SUBSETS or ":" in subset else None
         if path is None or not path.is_file():
             continue  # not a scored subset, or no such manifest (with_truth says so)
         expected = id_key(read_manifest(path, task)[data_info(task)["id"]])
-        if problem := coverage(expected, keys[(subsets == subset).to_numpy()]):
+        if problem := coverage(expected, ids):
             return f"{subset} predictions {problem}; predict each {subset} id exactly once"
     return ""
 
@@ -341,12 +379,12 @@ def values_problem(preds: pd.DataFrame, names: dict[str, str] | None = None) -> 
     return ""
 
 
-def coverage(expected: pd.Series, found: pd.Series) -> str:
+def coverage(expected: pd.Series | list[Any], found: pd.Series | list[Any]) -> str:
     """'' when `found` holds each of `expected` exactly once and nothing else; else how
     many ids are missing, repeated and foreign, each with three examples."""
     # Python sets of the ids as text: Series.isin on pandas' str dtype loops in Python
     # and cost ~16 ms for 200 ids, three times a fold (issue 26)
-    wanted, got = [str(v) for v in expected.tolist()], [str(v) for v in found.tolist()]
+    wanted, got = [str(v) for v in _listed(expected)], [str(v) for v in _listed(found)]
     wanted_set, got_set = set(wanted), set(got)
     seen: set[str] = set()
     missing = list(dict.fromkeys(v for v in wanted if v not in got_set))
@@ -361,6 +399,10 @@ def coverage(expected: pd.Series, found: pd.Series) -> str:
     if not parts:
         return ""
     return f"do not match the fold's {len(expected)} ids: {'; '.join(parts)}"
+
+
+def _listed(values: pd.Series | list[Any]) -> list[Any]:
+    return values.tolist() if isinstance(values, pd.Series) else list(values)
 
 
 def _one_subset(preds: pd.DataFrame) -> list[tuple[object, pd.DataFrame]]:
