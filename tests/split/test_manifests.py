@@ -151,3 +151,16 @@ def test_manifest_bytes_unchanged_by_faster_formatting(
     manifests.write_manifests(table, [(p, lambda r=r: r) for p, r in zip(paths, sets, strict=True)])
     got = [hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in paths]
     assert got == _BYTES_BEFORE
+
+
+def test_rows_needing_quotes_found_in_the_bytes() -> None:
+    """Every byte value around the four that need quotes (`,` `"` CR LF, all below `-`),
+    in every position, beside multi-byte UTF-8: exactly the values holding one of them."""
+    import pyarrow as pa
+
+    values = ["", "a-b", "ä,ö", 'x"', "\r", "\n", " ", "#", "+", "-", "é-", "日本", None]
+    values += [chr(b) * 2 for b in range(1, 0x30)] + [f"a{chr(b)}b" for b in range(1, 0x30)]
+    text = pa.array(values, type=pa.large_string())
+    for start in (0, 3):  # a sliced array (offsets not from 0) too
+        want = [any(c in (v or "") for c in ',"\r\n') for v in values[start:]]
+        assert manifests._needs_quotes(text.slice(start)).tolist() == want

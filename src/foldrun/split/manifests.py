@@ -231,9 +231,13 @@ def _needs_quotes(text: pa.Array) -> np.ndarray:
         text.offset : text.offset + len(text) + 1
     ]
     data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    # the four are below 0x2D (`-`, which UUIDs hold): one comparison a byte finds the few
+    # candidates, then a table lookup of those only (a lookup of every byte: 90 ms per 1e6
+    # UUIDs, 9x this)
+    low = np.flatnonzero(data < 0x2D)
     special = np.zeros(256, dtype=bool)
     special[[ord(c) for c in ',"\r\n']] = True
-    at = np.flatnonzero(special[data]) + offsets[0]
+    at = low[special[data[low]]] + offsets[0]
     needs[np.searchsorted(offsets, at, side="right") - 1] = True
     return needs
 
