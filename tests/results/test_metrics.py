@@ -91,3 +91,42 @@ def test_two_probability_columns_in_either_order_score_the_same() -> None:
     ordered = pd.DataFrame({"y_true": y, "proba_no": 1 - p, "proba_yes": p})
     swapped = ordered[["y_true", "proba_yes", "proba_no"]]
     assert classification_metrics(swapped) == pytest.approx(classification_metrics(ordered))
+
+
+def test_a_multiclass_programs_probability_columns_in_any_order_score_the_same() -> None:
+    """A program writing `proba_c, proba_a, proba_b` got the log loss of its columns read
+    as a, b, c (scikit-learn's labels are sorted: 3.9 where the model's is 0.5) and roc_auc
+    NaN ('labels must be ordered'); the columns are each their class's, whatever the order,
+    in the per-fold evaluate (compute_metrics) and the pooled metrics (fast_metrics)."""
+    from foldrun.results.fast import fast_metrics
+
+    rng = np.random.default_rng(5)
+    y = rng.choice(["a", "b", "c"], 90)
+    raw = rng.uniform(0.05, 1, (90, 3)) + 2.0 * (y[:, None] == np.array(["a", "b", "c"]))
+    p = raw / raw.sum(axis=1, keepdims=True)
+    ordered = pd.DataFrame({"y_true": y, "proba_a": p[:, 0], "proba_b": p[:, 1],
+                            "proba_c": p[:, 2]})  # fmt: skip
+    shuffled = ordered[["y_true", "proba_c", "proba_a", "proba_b"]]
+    expected = classification_metrics(ordered)
+    assert expected["log_loss"] == pytest.approx(skm.log_loss(y, p))
+    assert expected["roc_auc"] == pytest.approx(skm.roc_auc_score(y, p, multi_class="ovr"))
+    assert classification_metrics(shuffled) == pytest.approx(expected)
+    assert fast_metrics(shuffled, "classification") == pytest.approx(expected)
+
+
+def test_probability_columns_missing_a_class_of_the_fold_leave_those_metrics_undefined() -> None:
+    """`proba_a, proba_b` of a target with classes a, b, c were scored as a binary target's
+    (roc_auc of b against the rest, brier, average precision: numbers of another problem,
+    ranked beside the 3-class models' macro roc_auc); a class with no column has no
+    probability: roc_auc and log_loss are undefined (NaN), the labels' metrics stay."""
+    from foldrun.results.fast import fast_metrics
+
+    rng = np.random.default_rng(6)
+    y = rng.choice(["a", "b", "c"], 60)
+    p = rng.uniform(0.05, 0.95, 60)
+    two = pd.DataFrame({"y_true": y, "proba_a": p, "proba_b": 1 - p})
+    for found in (classification_metrics(two), fast_metrics(two, "classification")):
+        assert set(found) >= {"roc_auc", "log_loss"}
+        assert np.isnan(found["roc_auc"]) and np.isnan(found["log_loss"])
+        assert "brier" not in found and "average_precision" not in found
+        assert found["accuracy"] == pytest.approx(np.mean(y == np.where(p >= 0.5, "a", "b")))

@@ -222,6 +222,10 @@ def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
 def _probability_metrics(
     df: pd.DataFrame, y: np.ndarray, probas: list[str], classes: list[str]
 ) -> dict[str, float]:
+    if len(probas) > 1 and not set(np.asarray(y, dtype=str).tolist()) <= set(classes):
+        # a class of the fold with no column has no probability: `proba_a, proba_b` of a
+        # target of a, b, c scored as a binary target's gave another problem's numbers
+        return {"roc_auc": math.nan, "log_loss": math.nan}
     if probas and len(classes) == 2:  # the class sorted last, whatever the columns' order
         positive = max(classes)
         score = df[probas[classes.index(positive)]].to_numpy(dtype=float)
@@ -230,8 +234,10 @@ def _probability_metrics(
     elif "score" in df and not probas:
         score = df["score"].to_numpy(dtype=float)
         positive = sorted(set(y))[-1]
-    elif probas:
-        p = df[probas].to_numpy(dtype=float)
+    elif probas:  # scikit-learn reads the columns as the sorted classes': sorted here
+        order = sorted(range(len(classes)), key=classes.__getitem__)
+        p = df[[probas[i] for i in order]].to_numpy(dtype=float)
+        classes = [classes[i] for i in order]
         return {
             "roc_auc": _safe(
                 lambda: skm.roc_auc_score(y, p, multi_class="ovr", average="macro", labels=classes)
