@@ -347,3 +347,24 @@ def test_class_codes_of_one_width_text_by_hashes_are_the_factorized_ones(
         want, _ = pd.factorize(labels)
         assert np.array_equal(class_codes(labels), want)
         assert np.array_equal(class_codes(labels.astype(str)), want)  # numpy "U" text
+
+
+def test_linear_sum_assignment_is_scipys_without_importing_scipy_optimize() -> None:
+    """The stratified-grouped rounds use scipy's compiled assignment alone: the same
+    function as `scipy.optimize.linear_sum_assignment`, without that package's import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from foldrun.split import core\n"
+        "lsap = core.linear_sum_assignment()\n"
+        "assert 'scipy.optimize' not in sys.modules, 'scipy.optimize imported'\n"
+        "cost = np.random.default_rng(0).random((20, 25))\n"
+        "got = lsap(cost)\n"
+        "import scipy.optimize\n"
+        "assert scipy.optimize.linear_sum_assignment is lsap\n"
+        "want = scipy.optimize.linear_sum_assignment(cost)\n"
+        "assert all((a == b).all() for a, b in zip(got, want))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -7,11 +7,12 @@ scikit-learn gives with `shuffle=False`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 Rng = np.random.Generator | None
 
@@ -336,17 +337,59 @@ def _first_best(spread: list[float], sizes: list[float]) -> int:
 def _rounds(adds: np.ndarray, rest: np.ndarray, fold: np.ndarray, dev: np.ndarray) -> None:
     """Small groups in rounds: each round's 4k groups matched to folds at least cost, each
     fold taking up to 5 (one more than its share: room to correct)."""
-    k = len(dev)
+    k, lsap = len(dev), linear_sum_assignment()
     per_round, per_fold = _ROUND_GROUPS_PER_FOLD * k, _ROUND_GROUPS_PER_FOLD + 1
     slot_fold, each = np.tile(np.arange(k), per_fold), np.arange(k)
     for start in range(0, len(rest), per_round):
         rows = adds[rest[start : start + per_round]]
         # the cost of each fold repeated per slot: np.tile's, without its Python overhead
         # (~5,000 rounds at 1e5 groups)
-        picked, slots = linear_sum_assignment(np.concatenate([rows @ dev.T] * per_fold, axis=1))
+        picked, slots = lsap(np.concatenate([rows @ dev.T] * per_fold, axis=1))
         folds = slot_fold[slots]
         fold[rest[start + picked]] = folds
         dev += (folds[:, None] == each).T @ rows[picked]
+
+
+@functools.cache
+def linear_sum_assignment() -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """scipy's `linear_sum_assignment`, loaded at first use from its compiled module alone
+    (`scipy.optimize._lsap`, the function `scipy.optimize` itself exports): importing
+    `scipy.optimize` loads linalg, sparse and the array-API layers, ~0.4 s of CPU and
+    40 MB of every `foldrun split` for this one function. Any surprise in that module's
+    place or loading: the public import."""
+    import sys
+
+    loaded = sys.modules.get("scipy.optimize._lsap")
+    if loaded is None:
+        try:
+            loaded = _load_lsap()
+        except Exception:  # another scipy layout: the way scipy documents it
+            from scipy.optimize import linear_sum_assignment as public
+
+            return public
+    return loaded.linear_sum_assignment
+
+
+def _load_lsap() -> Any:
+    import importlib.machinery
+    import importlib.util
+    from pathlib import Path
+
+    scipy = importlib.util.find_spec("scipy")  # finds the package, imports nothing
+    assert scipy is not None and scipy.submodule_search_locations
+    folder = Path(next(iter(scipy.submodule_search_locations))) / "optimize"
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = folder / f"_lsap{suffix}"
+        if path.is_file():
+            loader = importlib.machinery.ExtensionFileLoader("scipy.optimize._lsap", str(path))
+            spec = importlib.util.spec_from_file_location(
+                "scipy.optimize._lsap", path, loader=loader
+            )
+            assert spec is not None
+            module = importlib.util.module_from_spec(spec)
+            loader.exec_module(module)
+            return module
+    raise ImportError("scipy.optimize._lsap not found")
 
 
 class _Folds:
