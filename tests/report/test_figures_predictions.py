@@ -48,3 +48,18 @@ def test_two_probability_columns_in_either_order_are_plotted_the_same() -> None:
     expected = binary_scores(ordered)
     assert found is not None and expected is not None
     assert np.array_equal(found[0], expected[0]) and np.allclose(found[1], expected[1])
+
+
+def test_probability_columns_missing_a_class_draw_no_curve() -> None:
+    """`proba_a, proba_b` of a target of a, b, c: the metrics leave roc_auc undefined (a
+    class with no probability, results/metrics), and the figures drew the curve of b
+    against the rest, its AUC in the legend, for a model the tables said had none."""
+    from foldrun.report.figures_predictions import curve_scores
+
+    rng = np.random.default_rng(3)
+    y = rng.choice(["a", "b", "c"], 40)
+    p = rng.uniform(0.05, 0.95, 40)
+    part = pd.DataFrame({"y_true": y, "proba_a": p, "proba_b": 1 - p})
+    assert binary_scores(part) is None and curve_scores(part) is None
+    whole = part.assign(proba_c=0.0)  # every class's column: micro-averaged, drawn
+    assert curve_scores(whole) is not None

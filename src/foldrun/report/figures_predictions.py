@@ -25,6 +25,8 @@ def binary_scores(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
         return (y == positive).astype(int), score
     if len(probas) >= 2:
         classes = [c.removeprefix("proba_") for c in probas]
+        if not set(y.tolist()) <= set(classes):
+            return None  # a class with no probability: no curve, as the metrics give none
         if len(classes) == 2:  # the class sorted last, as the metrics
             last = classes.index(max(classes))
             return (y == classes[last]).astype(int), part[probas[last]].to_numpy(float)
