@@ -118,3 +118,26 @@ def test_same_bytes_under_other_hash_seeds(tmp_path: Path) -> None:
         trees.append(_tree(out))
     assert trees[0] == trees[1] == trees[2]
     assert np.mean([len(v) for v in trees[0].values()]) > 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"group": "g"}, {}, {"group": "g", "repeats": 3, "strategy": "repeated-grouped"},
+     {"target": "y", "holdout": 0.2}],
+)  # fmt: skip
+def test_assignments_json_laid_out_as_json_dumps_would(options: dict) -> None:
+    """assignments.json is written a line per value: the bytes json.dumps gives the map
+    (sorted keys, indent 1, escapes of quotes, backslashes, control and non-ASCII text)."""
+    from foldrun.split import store
+
+    names = ["a", "B", "ä", 'q"uote', "back\\slash", "tab\t", "\x01", "日本", "10", "9", "",
+             " sp", "\u2028", "😀"]  # fmt: skip
+    n = 300
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({
+        "id": [f"i{j}" for j in range(n)],
+        "g": [names[j % len(names)] + str(j % 37) for j in range(n)],
+        "y": rng.integers(0, 2, n),
+    })  # fmt: skip
+    folds = make_folds(df, id="id", **options)
+    assert store._assignments_text(folds) == store.dumps(store._assignment_map(folds))
