@@ -130,3 +130,17 @@ def test_probability_columns_missing_a_class_of_the_fold_leave_those_metrics_und
         assert np.isnan(found["roc_auc"]) and np.isnan(found["log_loss"])
         assert "brier" not in found and "average_precision" not in found
         assert found["accuracy"] == pytest.approx(np.mean(y == np.where(p >= 0.5, "a", "b")))
+
+
+def test_a_score_column_of_a_target_of_more_classes_is_scored_by_none_of_its_metrics() -> None:
+    """A `score` is one class's (a binary target's): of a target of a, b, c it was scored
+    as c against the rest (roc_auc 1.0, ranked above the models of every class) and its
+    labels made up at 0.5 (c or a, never b). Undefined (NaN), per fold and pooled."""
+    from foldrun.results.fast import fast_metrics
+
+    rng = np.random.default_rng(8)
+    y = rng.choice(["a", "b", "c"], 60)
+    frame = pd.DataFrame({"y_true": y, "score": (y == "c") * 0.5 + rng.uniform(0, 0.5, 60)})
+    for found in (classification_metrics(frame), fast_metrics(frame, "classification")):
+        assert found and all(np.isnan(v) for v in found.values())
+        assert {"roc_auc", "accuracy"} <= set(found)

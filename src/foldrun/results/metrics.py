@@ -197,6 +197,11 @@ def lone_score(df: pd.DataFrame, column: str, y: np.ndarray) -> tuple[str, np.nd
     return positive, score if positive == name else 1 - score
 
 
+def _many(y: Any) -> bool:
+    """Whether labels `y` hold more than two classes (no binary target's)."""
+    return len(set(as_labels(pd.Series(y)).tolist())) > 2
+
+
 def _binary(y: np.ndarray, name: str) -> bool:
     """Whether y holds no label but `name` and at most one other (a binary target)."""
     return len(set(np.asarray(y, dtype=str).tolist()) - {name}) <= 1
@@ -209,7 +214,16 @@ def _other_class(y: np.ndarray, name: str) -> str:
     return others[0] if len(others) == 1 else f"not {name}"
 
 
+# what a binary target's `score` alone is scored on (the per-class keys aside)
+_SCORE_KEYS = ("accuracy", "balanced_accuracy", "macro_f1", "macro_precision", "macro_recall",
+               "weighted_f1", "roc_auc", "average_precision", "brier")  # fmt: skip
+
+
 def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
+    if "score" in df and "pred" not in df and not proba_columns(df) and _many(df["y_true"]):
+        # a `score` is one class's: of a target of more classes it was scored as the last
+        # class against the rest and its labels made up at 0.5 (never a middle class)
+        return dict.fromkeys(_SCORE_KEYS, math.nan)
     y, pred = class_labels(df)
     probas = proba_columns(df)
     classes = [c.removeprefix("proba_") for c in probas]
@@ -232,6 +246,8 @@ def _probability_metrics(
     elif lone_proba(probas, y) is not None:  # `proba_yes` alone: p and 1 - p, as
         positive, score = lone_score(df, probas[0], y)  # scikit-learn reads a 1-d probability
     elif "score" in df and not probas:
+        if _many(y):  # one class's score: no metric of a target of more classes
+            return dict.fromkeys(("roc_auc", "average_precision", "brier"), math.nan)
         score = df["score"].to_numpy(dtype=float)
         positive = sorted(set(y))[-1]
     elif probas:  # scikit-learn reads the columns as the sorted classes': sorted here
