@@ -63,3 +63,14 @@ def test_probability_columns_missing_a_class_draw_no_curve() -> None:
     assert binary_scores(part) is None and curve_scores(part) is None
     whole = part.assign(proba_c=0.0)  # every class's column: micro-averaged, drawn
     assert curve_scores(whole) is not None
+
+
+def test_a_score_column_of_a_target_of_more_classes_draws_no_curve() -> None:
+    """A `score` is one class's: of a target of a, b, c the figures drew c against the
+    rest (AUC in the legend) where the metrics leave every number undefined."""
+    from foldrun.report.figures_predictions import curve_scores
+
+    y = np.array(["a", "b", "c"] * 10, dtype=object)
+    part = pd.DataFrame({"y_true": y, "score": np.linspace(0, 1, 30)})
+    assert binary_scores(part) is None and curve_scores(part) is None
+    assert curve_scores(part[part["y_true"] != "b"]) is not None  # two classes: drawn

@@ -32,7 +32,7 @@ def binary_scores(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
             return (y == classes[last]).astype(int), part[probas[last]].to_numpy(float)
         truth = np.stack([y == c for c in classes], 1).astype(int)
         return truth.ravel(), part[probas].to_numpy(float).ravel()
-    if "score" in part:
+    if "score" in part and len(set(y.tolist())) <= 2:  # one class's: a binary target's
         return (y == sorted(set(y))[-1]).astype(int), part["score"].to_numpy(float)
     return None
 
