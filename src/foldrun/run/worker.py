@@ -31,7 +31,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from foldrun.core import audit, state
 from foldrun.core.files import file_sha256
@@ -41,6 +41,9 @@ from foldrun.layout import RunLayout, TaskFiles
 from foldrun.plan.code import package_versions
 from foldrun.run.adapters.command import values
 from foldrun.run.program_files import file_path
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass
@@ -421,9 +424,10 @@ def _predictions_problem(path: Path, task: PlannedTask) -> str:
     import pyarrow.parquet as pq
 
     try:
-        columns = list(pq.read_schema(path).names)
+        schema = pq.read_schema(path)
     except Exception as err:  # any reader error: the file is not usable
         return f" cannot be read ({type(err).__name__}: {err})"
+    columns = list(schema.names)
     has_value = any(c in ("pred", "score") or c.startswith(("proba_", "pred_")) for c in columns)
     if not ("id" in columns and "subset" in columns and has_value):
         return (
@@ -431,7 +435,7 @@ def _predictions_problem(path: Path, task: PlannedTask) -> str:
             "`subset` and `pred` and/or `proba_<class>` / `score` (multilabel: "
             "`pred_<label>`/`proba_<label>`)"
         )
-    problem = (_text_scores(path) or _lone_proba_problem(task, columns)
+    problem = (_text_scores(schema) or _lone_proba_problem(task, columns)
                or _coverage_problem(path, task))  # fmt: skip
     return f": {problem}" if problem else ""
 
@@ -457,12 +461,11 @@ def _lone_proba_problem(task: PlannedTask, columns: list[str]) -> str:
             "write a proba_<class> column for every class")
 
 
-def _text_scores(path: Path) -> str:
-    """'' unless a probability or score column holds text (`"0.75"`): never a number."""
+def _text_scores(schema: pa.Schema) -> str:
+    """'' unless a probability or score column holds text (`"0.75"`): never a number (the
+    file's schema, read once for its columns: ~0.2 ms a read; issue 26)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    schema = pq.read_schema(path)
     text = [f.name for f in schema if f.name == "score" or f.name.startswith("proba_")
             if not (pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
                     or pa.types.is_null(f.type))]  # fmt: skip

@@ -262,7 +262,7 @@ def assign_subsets(task: PlannedTask, preds: pd.DataFrame, default: str = "test"
             ids = set(id_key(read_manifest(path, task)[id_col]).tolist())
             # a set lookup per id: Series.isin on pandas' str dtype loops in Python (issue 26)
             subset[np.fromiter((k in ids for k in keys), bool, len(keys))] = name
-    preds = preds.copy()
+    preds = preds.copy(deep=False)  # the caller's frame keeps its columns (no data copied)
     preds.insert(1, "subset", pd.Series(subset, index=preds.index, dtype=object))
     return preds
 
