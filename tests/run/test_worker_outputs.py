@@ -258,3 +258,45 @@ def test_the_set_based_fold_check_says_what_pandas_said(seed: int) -> None:
         shown = ", ".join(repr(v) for v in values[:3])
         assert (f"{len(values)} {word} (e.g. {shown})" in text) == bool(values), (word, text)
     assert (text == "") == (not (missing or repeated or foreign))
+
+
+THREE = """
+import csv, sys
+test, predictions, columns = sys.argv[1:4]
+ids = [r["id"] for r in csv.DictReader(open(test))]
+names = columns.split(",")
+with open(predictions, "w") as fh:
+    fh.write(",".join(["id", *names]) + "\\n")
+    for i in ids:
+        fh.write(",".join([i, *(["0.4"] * len(names))]) + "\\n")
+"""
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "run/worker.py (O's, uncommitted edits) checks one probability column against the "
+    "training rows' classes (_lone_proba_problem) but not several: proba_0, proba_1 of a "
+    "0/1/2 target, or a score of it, commit and are scored as another problem's (now NaN: "
+    "results/metrics); the task should fail in one line naming the missing class"))  # fmt: skip
+@pytest.mark.parametrize("columns", ["proba_0,proba_1", "score"])
+def test_predictions_without_a_column_for_a_class_of_the_training_rows_fail_the_task(
+    tmp_path: Path, columns: str
+) -> None:
+    """`proba_0, proba_1` of a target of 0, 1, 2 (or a `score`, one class's) say nothing of
+    class 2: scored, they gave class 1 against the rest (roc_auc, brier) beside the 3-class
+    models' macro roc_auc; the metrics now leave them undefined, and the task should say
+    why in one line, as one column of no binary target's class does."""
+    folder = tmp_path / "split/fold_00"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"id": [f"t{i}" for i in range(12)], "x": range(12), "target": [0, 1, 2] * 4}
+                 ).to_csv(folder / "train.csv", index=False)  # fmt: skip
+    pd.DataFrame({"id": IDS, "x": range(6), "target": [0, 1, 2] * 2}).to_csv(
+        folder / "test.csv", index=False
+    )
+    script = tmp_path / "predict.py"
+    script.write_text(THREE)
+    command = f"{sys.executable} {script} {{test}} {{predictions}} {columns}"
+    inputs = {"train": str(folder / "train.csv"), "val": None, "test": str(folder / "test.csv"),
+              "holdout": None}  # fmt: skip
+    t = task(tmp_path, "cmd", "predict", inputs=inputs, command=command)
+    assert execute_planned(t) == 1
+    assert "2" in _failure(t) and "class" in _failure(t)
