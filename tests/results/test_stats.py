@@ -257,3 +257,31 @@ def test_a_binary_programs_one_probability_column_bootstraps_as_both_columns(met
     lone = both.drop(columns="proba_no")
     assert stats.bootstrap_interval(lone, "classification", metric) == (
         stats.bootstrap_interval(both, "classification", metric))
+
+
+def test_two_probability_columns_bootstrap_the_class_sorted_last_whatever_their_order() -> None:
+    """The pooled roc_auc is the class sorted last's (9212f4a, results/metrics), but its
+    interval took the second column's class: `proba_yes, proba_no` whose columns do not
+    sum to 1 (one-vs-rest scores) got roc_auc 0.95 with the interval [0.5, 0.5]."""
+    rng = np.random.default_rng(3)
+    y = np.where(rng.random(80) < 0.4, "yes", "no")
+    p = np.clip(np.where(y == "yes", 0.7, 0.3) + rng.normal(0, 0.2, 80), 0, 1)
+    ordered = pd.DataFrame({"y_true": y, "proba_no": np.full(80, 0.5), "proba_yes": p})
+    swapped = ordered[["y_true", "proba_yes", "proba_no"]]
+    found = stats.bootstrap_interval(swapped, "classification", "roc_auc")
+    assert found == stats.bootstrap_interval(ordered, "classification", "roc_auc")
+    assert found[0] > 0.85
+
+
+def test_a_probability_or_score_of_no_class_of_the_rows_has_no_interval() -> None:
+    """`proba_a, proba_b` of rows of a, b, c (roc_auc) and a `score` of them (any metric)
+    are undefined in the metrics (d6f6b11, 924f84b): the bootstrap gave them an interval of
+    another problem's number."""
+    rng = np.random.default_rng(4)
+    y = rng.choice(["a", "b", "c"], 60)
+    p = rng.uniform(0.05, 0.95, 60)
+    two = pd.DataFrame({"y_true": y, "proba_a": p, "proba_b": 1 - p})
+    assert np.isnan(stats.bootstrap_interval(two, "classification", "roc_auc")).all()
+    scored = pd.DataFrame({"y_true": y, "score": p})
+    for metric in ("roc_auc", "accuracy", "balanced_accuracy"):
+        assert np.isnan(stats.bootstrap_interval(scored, "classification", metric)).all()

@@ -179,6 +179,9 @@ def _classification_boot(df: pd.DataFrame, metric: str) -> Weights | None:
     n = len(y)
     if "pred" not in df and not probas and "score" not in df:
         return None
+    labels = set(y.tolist())
+    if "pred" not in df and not probas and len(labels) > 2:
+        return _undefined  # a score is one class's: no metric of more (results/metrics)
     pred = class_labels(df)[1]  # metrics' rule (a binary program's one column: p >= 0.5)
     if metric == "accuracy":
         hits = (y == pred).astype(float)
@@ -187,8 +190,11 @@ def _classification_boot(df: pd.DataFrame, metric: str) -> Weights | None:
         return _per_class(y, pred, metric)
     if metric == "roc_auc" and (name := lone_proba(probas, y)) is not None:
         return _bin_auc((y == name).astype(float), df[probas[0]].to_numpy(float))
-    if metric == "roc_auc" and len(classes) == 2:
-        return _bin_auc((y == classes[1]).astype(float), df[probas[1]].to_numpy(float))
+    if metric == "roc_auc" and len(classes) > 1 and not labels <= set(classes):
+        return _undefined  # a class of the rows with no column: undefined (results/metrics)
+    if metric == "roc_auc" and len(classes) == 2:  # the class sorted last, as the metrics
+        last = classes.index(max(classes))
+        return _bin_auc((y == classes[last]).astype(float), df[probas[last]].to_numpy(float))
     if metric == "roc_auc" and len(classes) > 2:
         p = df[probas].to_numpy(float)
         aucs = [_bin_auc((y == c).astype(float), p[:, j]) for j, c in enumerate(classes)]
@@ -197,6 +203,11 @@ def _classification_boot(df: pd.DataFrame, metric: str) -> Weights | None:
         truth = (y == sorted(set(y))[-1]).astype(float)
         return _bin_auc(truth, df["score"].to_numpy(float))
     return None
+
+
+def _undefined(w: np.ndarray) -> np.ndarray:
+    """A metric undefined on the rows: NaN for every resample (no interval)."""
+    return np.full(len(w), math.nan)
 
 
 def _regression_boot(df: pd.DataFrame, metric: str) -> Weights | None:
