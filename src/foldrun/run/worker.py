@@ -479,14 +479,14 @@ def _coverage_problem(path: Path, task: PlannedTask) -> str:
     each test id (holdout in refit) exactly once, and each val or external id when it
     predicts that set at all."""
     # lazy: pandas, only to check a predictions file (a command task may write none)
-    from foldrun.run.adapters.common import ids_problem, read_parquet
+    from foldrun.run.adapters.common import fold_checked
 
     main = "holdout" if task.stage == "refit" else "test"
     required = (main,) if task.stage != "evaluate" and task.recipe.inputs.get(main) else ()
     try:
         # every column's pages read back, their checksums verified (write_predictions
         # writes them): a file changed on disk before the commit does not commit
-        return ids_problem(task, read_parquet(path), required)
+        return fold_checked(task, path, required)
     except Exception as err:  # a manifest or predictions file that does not read back
         return f"cannot be checked against the fold ({type(err).__name__}: {err})"
 

@@ -221,3 +221,38 @@ def test_predictions_are_written_as_to_parquet_writes_them(tmp_path: Path, frame
     theirs = tmp_path / "pandas.parquet"
     frame.reset_index(drop=True).to_parquet(theirs, index=False, write_page_checksum=True)
     assert path.read_bytes() == theirs.read_bytes()
+
+
+def test_rows_the_read_back_checked_are_not_checked_again_while_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's read-back of a predict's file checks it against the fold; foldrun's
+    evaluate of that fold, next in the slot, scores those rows without a second check,
+    and checks them itself once the file, or a manifest, changed (issue 26)."""
+    planned = _fold(tmp_path, [0, 1] * 15)
+    test = common.read_manifest(Path(planned.recipe.inputs["test"]), planned)
+    folder = tmp_path / "predict"
+    folder.mkdir()
+    path = common.write_predictions(
+        pd.DataFrame({"id": test["id"], "subset": "test", "pred": 1}), folder)  # fmt: skip
+    assert common.fold_checked(planned, path, ("test",)) == ""
+    checks: list[int] = []
+    real = common.ids_problem
+    monkeypatch.setattr(common, "ids_problem", lambda *a: checks.append(1) or real(*a))
+    frame, checked = common.read_checked(planned, path)
+    assert checked
+    pd.testing.assert_frame_equal(common.with_truth(planned, frame, checked),
+                                  common.with_truth(planned, frame))  # fmt: skip
+    assert len(checks) == 1  # the second call's own check only
+    manifest = Path(planned.recipe.inputs["val"])
+    manifest.write_text(manifest.read_text())  # the same text, written again
+    assert not common.read_checked(planned, path)[1]
+    assert common.fold_checked(planned, path, ("test",)) == ""
+    assert common.read_checked(planned, path)[1]
+    short = pd.DataFrame({"id": test["id"][:-1], "subset": "test", "pred": 1})
+    common.write_predictions(short, folder)  # one id missing: checked, and it fails
+    assert not common.read_checked(planned, path)[1]
+    assert "1 missing" in common.fold_checked(planned, path, ("test",))
+    assert not common.read_checked(planned, path)[1]
+    with pytest.raises(Exception, match="1 missing"):
+        common.with_truth(planned, common.read_parquet(path))

@@ -123,6 +123,53 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     return frame.copy(deep=False)
 
 
+# The predictions file the worker's read-back found whole and covering the fold (its
+# stat as read_parquet read it, with the stats of the task's fold manifests it was checked
+# against): foldrun's evaluate of that fold, next in the same slot, scores those rows
+# without checking them again (~1 ms a fold; issue 26). Any change of the file or of a
+# manifest since, or another file read in between, and the evaluate checks them itself.
+_CHECKED: set[tuple[object, ...]] = set()
+
+
+def fold_checked(task: PlannedTask, path: Path, required: tuple[str, ...] = ()) -> str:
+    """ids_problem of the predictions file at `path` (read_parquet: every page against its
+    checksum), remembered when it passes (read_checked)."""
+    _CHECKED.clear()
+    problem = ids_problem(task, read_parquet(path), required)
+    read, manifests = _last_read(path), _fold_manifests(task)
+    if not problem and read is not None and manifests is not None:
+        _CHECKED.add((read, manifests))
+    return problem
+
+
+def read_checked(task: PlannedTask, path: Path) -> tuple[pd.DataFrame, bool]:
+    """read_parquet(path), and whether those rows are the ones fold_checked found covering
+    this task's fold (the file and the manifests unchanged since)."""
+    frame = read_parquet(path)
+    read, manifests = _last_read(path), _fold_manifests(task)
+    return frame, read is not None and manifests is not None and (read, manifests) in _CHECKED
+
+
+def _last_read(path: Path) -> tuple[object, ...] | None:
+    """The key of the whole file read_parquet kept last, if it is `path`'s."""
+    found = [key for key in _LAST_READ if key[1] is None and key[0][0] == os.path.abspath(path)]
+    return found[0] if found else None
+
+
+def _fold_manifests(task: PlannedTask) -> tuple[object, ...] | None:
+    """The stats of the task's manifests a fold check reads (SUBSETS and external sets);
+    None when one has none (missing, or too big to keep: its change would go unseen)."""
+    stats: list[tuple[str, _Stat]] = []
+    for name in sorted(n for n in task.recipe.inputs if n in SUBSETS or ":" in n):
+        path = input_path(task, name)
+        if path is None:
+            continue
+        if (stat := manifest_key(path)) is None:
+            return None
+        stats.append((name, stat))
+    return tuple(stats)
+
+
 def _read_parquet(path: Path, columns: list[str] | None) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
@@ -284,10 +331,11 @@ def merge_metrics(folder: Path, metrics: dict[str, float]) -> None:
     path.write_text(json.dumps(current, indent=1, allow_nan=True) + "\n")
 
 
-def with_truth(task: PlannedTask, preds: pd.DataFrame) -> pd.DataFrame:
+def with_truth(task: PlannedTask, preds: pd.DataFrame, checked: bool = False) -> pd.DataFrame:
     """Predictions joined with y_true from the manifest of each subset (rows by subset, in
-    the order each first appears; a row without a subset is dropped, as groupby does)."""
-    if problem := ids_problem(task, preds):
+    the order each first appears; a row without a subset is dropped, as groupby does).
+    `checked`: the fold check passed on these rows already (read_checked)."""
+    if not checked and (problem := ids_problem(task, preds)):
         raise RunError(f"the predictions cannot be scored: {problem}", key=task.key)
     subsets = preds["subset"]
     parts = [_joined(task, subset, rows) for subset, rows in _one_subset(preds)] or [

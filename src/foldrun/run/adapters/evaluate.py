@@ -36,8 +36,9 @@ def run(task: PlannedTask, ctx: ExecContext) -> int:
         print(f"no predictions to score in {source.parent}: the model's own metrics count")
         common.merge_metrics(ctx.tmp, {})
         return 0
-    preds = common.read_parquet(source)
-    scored = common.with_truth(task, common.assign_subsets(task, preds))
+    # the predict's rows as its read-back read and checked them, in this slot (issue 26)
+    preds, checked = common.read_checked(task, source)
+    scored = common.with_truth(task, common.assign_subsets(task, preds), checked)
     common.write_predictions(scored, ctx.tmp)
     metrics = common.subset_metrics(task, scored)
     common.merge_metrics(ctx.tmp, metrics)
