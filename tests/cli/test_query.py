@@ -76,3 +76,15 @@ def test_an_edited_metric_is_seen_in_every_format(spec: Path) -> None:
     rows = json.loads(invoke("query", str(spec), METRICS, "--format", "json").stdout)
     assert "0,accuracy,0.0625" in csv
     assert {"fold": 0, "metric": "accuracy", "value": 0.0625} in rows
+
+
+def test_values_and_names_with_brackets_are_printed_as_they_are(spec: Path) -> None:
+    """The table read each cell and name as rich markup: `f1[macro]` (a program's metric
+    key) was printed `f1`, `[bold]x[/bold]` as `x`, and `[/]` (an id, a label) ended the
+    query with a traceback; an emoji code was replaced by its emoji."""
+    sql = ("SELECT 'f1[macro]' AS m, '[bold]x[/bold]' AS b, '[/]' AS c, ':smile:' AS e, "
+           "1 AS \"[red]n\"")  # fmt: skip
+    done = invoke("query", str(spec), sql)
+    assert done.returncode == 0, done.stderr
+    for text in ("f1[macro]", "[bold]x[/bold]", "[/]", ":smile:", "[red]n"):
+        assert text in done.stdout

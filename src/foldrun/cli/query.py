@@ -46,12 +46,15 @@ def _print_table(answer: QueryAnswer) -> None:
     # lazy: rich only for a table (~20 ms of the query's start-up; csv and json need none)
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    # each name and cell as a Text, as it is: a str is read as rich markup and emoji codes
+    # (`f1[macro]` printed `f1`, a `[/]` raised)
     table = Table(show_edge=False, header_style="bold")
     for col, numeric in zip(answer.columns, answer.numeric(), strict=True):
-        table.add_column(col, justify="right" if numeric else "left")
+        table.add_column(Text(col), justify="right" if numeric else "left")
     for cells in answer.cells(MAX_TABLE_ROWS):
-        table.add_row(*cells)
+        table.add_row(*map(Text, cells))
     console = Console(soft_wrap=True)
     console.print(table)
     if len(answer) > MAX_TABLE_ROWS:
