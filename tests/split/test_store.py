@@ -140,4 +140,9 @@ def test_assignments_json_laid_out_as_json_dumps_would(options: dict) -> None:
         "y": rng.integers(0, 2, n),
     })  # fmt: skip
     folds = make_folds(df, id="id", **options)
-    assert store._assignments_text(folds) == store.dumps(store._assignment_map(folds))
+    key = options.get("group", "id")
+    want = {"key": key, "repeats": []}
+    for fold_of in folds.test_fold:  # a dict of every row: each value keeps its last row's
+        want["repeats"].append(dict(zip(df[key].astype(str), fold_of.tolist(), strict=True)))
+    assert store._assignment_map(folds) == want
+    assert store._assignments_text(folds) == json.dumps(want, sort_keys=True, indent=1) + "\n"

@@ -186,10 +186,14 @@ def _assignment_lists(folds: Folds) -> tuple[str, list[str], list[list[int]]]:
     """(key column, its values as text, each repeat's test fold per value): one Python
     string per value, not per row."""
     key = folds.group or folds.id
-    codes, values = pd.factorize(folds.table[key].astype(str), use_na_sentinel=False)
-    last = np.zeros(len(values), dtype=np.int64)
+    text = folds.table[key].astype(str)
+    codes = folds._group_codes if key == folds.group else None  # core.text_codes(text)
+    if codes is None:
+        codes, _ = pd.factorize(text, use_na_sentinel=False)
+    last = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
     np.maximum.at(last, codes, np.arange(len(codes)))  # no sort of the codes
-    names = [str(v) for v in np.asarray(values, dtype=object)]  # not a scalar per value
+    # each value's text at its last row (any row of the value has that text)
+    names = [str(v) for v in np.asarray(text.iloc[last], dtype=object)]  # no scalar per value
     return key, names, [folds.test_fold[r][last].tolist() for r in range(folds.n_repeats)]
 
 
