@@ -85,3 +85,15 @@ def test_group_given_twice_is_a_composite_key(tmp_path: Path) -> None:
     assert json.loads((out / "details.json").read_text())["params"]["group"] == [
         "treatment", "sample"]
     assert len(json.loads((out / "assignments.json").read_text())["repeats"][0]) == 12
+
+
+def test_a_folder_named_with_brackets_is_printed_as_it_is(table: Path, tmp_path: Path) -> None:
+    """The summary read the output folder as rich markup: `exp[v2]` was printed `exp`, and
+    a folder holding `[/` (`a[/b`: the folder `a[`) ended the command with a traceback
+    after the split was written."""
+    for name in ("exp[v2]", "a[/b"):
+        out = tmp_path / name / "split"
+        result = CliRunner().invoke(cli, ["split", str(table), "--out", str(out),
+                                          "--target", "label"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert str(out) in "".join(result.output.split())  # the title wraps

@@ -99,10 +99,11 @@ def _run_lock(out: Path) -> Any:
 
 def _print_summary(folds: Any, out: Path) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    details = folds.details
-    view = Table(title=f"{details['strategy']} split, seed {details['seed']} -> {out}")
+    details = folds.details  # a folder or column named `x[v2]` is text, not rich markup
+    view = Table(title=escape(f"{details['strategy']} split, seed {details['seed']} -> {out}"))
     for name in ("repeat", "fold", "train", "val", "test", "balance"):
         view.add_column(name, justify="right")
     for entry in details["folds"][:50]:
@@ -114,9 +115,9 @@ def _print_summary(folds: Any, out: Path) -> None:
     console.print(view)
     if details.get("holdout"):
         console.print(f"holdout: {details['holdout']['size']} rows")
-    console.print(f"why: {details['reason']}")
+    console.print(escape(f"why: {details['reason']}"))
     if details.get("fold_table"):
-        console.print(fold_table_line(details["fold_table"]))
+        console.print(escape(fold_table_line(details["fold_table"])))
 
 
 def fold_table_line(note: dict[str, Any]) -> str:
