@@ -70,3 +70,19 @@ def test_few_tasks_keep_the_table_of_every_task(
     spec = _spec(tmp_path, variants=2)
     _, out = _status(capsys, str(spec))
     assert "fold_0" in out and "rows (--tasks" not in out
+
+
+@pytest.mark.parametrize("variants", [2, 15])  # every task, one row per group
+def test_a_run_folder_named_with_brackets_is_printed_as_it_is(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, variants: int
+) -> None:
+    """The table's title, the run folder, was read as rich markup: `runs/exp[v2]` was
+    printed `runs/exp`, and `runs/a[/b` (the folder `a[` holding `b`) ended status with a
+    traceback."""
+    spec = _spec(tmp_path, variants)
+    for output in ("runs/exp[v2]", "runs/a[/b"):
+        spec.write_text(spec.read_text().replace('output = "runs/many"', f'output = "{output}"')
+                        .replace('output = "runs/exp[v2]"', f'output = "{output}"'))  # fmt: skip
+        code, out = _status(capsys, str(spec))
+        assert code == 1
+        assert str(tmp_path / output) in "".join(out.split())  # the title may wrap

@@ -70,7 +70,7 @@ def _print_summary(status: object, rows: list) -> None:
     from foldrun.run.status import summarize
 
     groups = summarize(rows)
-    table = Table(title=f"{status.run_dir}", title_justify="left")  # type: ignore[attr-defined]
+    table = Table(title=escape(f"{status.run_dir}"), title_justify="left")  # type: ignore[attr-defined]
     datasets = any(group[0] for group in groups)
     for name in ("dataset", "model", "variant", "stage", "tasks")[0 if datasets else 1 :]:
         table.add_column(name)
@@ -94,7 +94,7 @@ def _print_rows(status: object, rows: list) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{status.run_dir}", title_justify="left")  # type: ignore[attr-defined]
+    table = Table(title=escape(f"{status.run_dir}"), title_justify="left")  # type: ignore[attr-defined]
     datasets = any(row.dataset for row in status.tasks)  # type: ignore[attr-defined]
     for name in ("dataset", "model", "variant", "fold", "stage", "state", "duration")[
         0 if datasets else 1 :
