@@ -388,3 +388,64 @@ def test_tables_read_by_forked_workers_equal_those_read_here(
     assert set(tables[0][0].state) == {"done", "failed"}
     for here, forked_ in zip(*tables, strict=True):
         pd.testing.assert_frame_equal(here, forked_)
+
+
+def _index_tasks(run: Path) -> dict[str, list[object]]:
+    body = json.loads((run / "results/.index.json").read_text())
+    assert set(body) == {"version", "root", "tasks", "files"}
+    # a copy's stamps differ (ctime, inode): the key, the signature's kind, DONE, the state
+    return {rel: [*entry[:5], str(entry[5]).split("|")[0], *entry[7:]]
+            for rel, entry in body["tasks"].items()}  # fmt: skip
+
+
+def test_an_incremental_refresh_equals_one_from_scratch(
+    run_template: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A refresh after a metric changed and a task was removed lists and reads only the
+    folders of those folds (an unchanged folder keeps its index entry, written before the
+    tables are read); its tables and index are those of a refresh from scratch."""
+    import shutil
+
+    run = Path(shutil.copytree(run_template, tmp_path / "run"))
+    foldrun.load_results(run)
+    task = run / "tasks/rf/n300-m8/repeat_01/fold_03/evaluate"
+    _rewrite_metric(task, 0.321)
+    shutil.rmtree(run / "tasks/logreg/default/repeat_00/fold_00/evaluate")
+    listed: list[str] = []
+    real = collect._listing
+    monkeypatch.setattr(collect, "_listing", lambda folder: listed.append(folder) or real(folder))
+    again = foldrun.load_results(run)
+    assert {str(Path(p).parent) for p in listed} == {
+        str(task.parent), str(run / "tasks/logreg/default/repeat_00/fold_00")}
+    scratch = Path(shutil.copytree(run, tmp_path / "scratch"))
+    shutil.rmtree(scratch / "results")
+    fresh = foldrun.load_results(scratch)
+    for name in ("tasks", "metrics", "predictions", "folds"):
+        mine, theirs = getattr(again, name), getattr(fresh, name)
+        if name == "tasks":
+            mine = mine.assign(path=mine["path"].str.replace(str(run), "", regex=False))
+            theirs = theirs.assign(path=theirs["path"].str.replace(str(scratch), "", regex=False))
+        pd.testing.assert_frame_equal(mine, theirs)
+    assert _index_tasks(run) == _index_tasks(scratch)
+
+
+def test_tables_that_do_not_read_back_under_a_whole_index_are_made_again(
+    run_dir: Path, monkeypatch
+) -> None:
+    """Tables whose stamps the index holds but that do not read back (read_tables: None)
+    are made from every task folder, as without an index."""
+    from foldrun.results import refresh
+
+    first = foldrun.load_results(run_dir)
+    _rewrite_metric(run_dir / "tasks/rf/n300-m8/repeat_01/fold_03/evaluate", 0.5)
+    real, calls = refresh.read_tables, []
+    monkeypatch.setattr(refresh, "read_tables", lambda layout: (
+        calls.append(1) or (None if len(calls) == 1 else real(layout))))  # fmt: skip
+    second = foldrun.load_results(run_dir)
+    assert calls and len(second.tasks) == len(first.tasks)
+    assert not list((run_dir / "results").glob(".*tmp*"))  # the index written in parts: gone
+    m = second.metrics
+    assert (m[(m.variant == "n300-m8") & (m.repeat == 1) & (m.fold == 3) & (m.subset == "test")
+              & (m.metric == "roc_auc")].value == 0.5).all()  # fmt: skip
+    monkeypatch.setattr(refresh, "read_tables", real)
+    pd.testing.assert_frame_equal(foldrun.load_results(run_dir).metrics, second.metrics)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Sequence
@@ -10,12 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from foldrun.core import lazy, state
-from foldrun.core.files import write_json
 from foldrun.core.taskid import TaskId
 from foldrun.layout import RunLayout, TaskFiles
 from foldrun.results import collect
 from foldrun.results import index as task_index
-from foldrun.results.index import STATE, index_path
+from foldrun.results.index import STATE, WALL, index_path
 
 if TYPE_CHECKING:
     import numpy as np
@@ -172,39 +172,73 @@ def refresh(
     dataset: str | None = None,
     only_planned: bool = False,
     tables: bool = True,
+    trust_index: bool = True,
 ) -> Tables | None:
     """Brings results/*.parquet up to date with the task folders and returns the tables
     (of one dataset's tasks, in results/<dataset>/, when `dataset` is given). With
     `only_planned` (a spec was planned) the tables hold the `planned` tasks alone. Without
-    `tables` (query reads the files itself) an unchanged run's tables are not read: None."""
+    `tables` (query reads the files itself) an unchanged run's tables are not read: None.
+    Without `trust_index` the last refresh's index is not used: every task is read."""
     layout = RunLayout(Path(run_dir).resolve(), dataset)
     audit = collect.read_audit(layout.audit_log, dataset)
     record = state.pruned_keys(layout.state_dir)  # read once: both steps need it
     found = collect.discover(layout.tasks_dir, listed=False)  # listed below, if it changed
     refs, fingerprints = _all_refs(layout, audit, planned, record, only_planned, found)
-    index = previous_index(layout)
+    index = previous_index(layout) if trust_index else None
     old_index = index or {}
     prefix = f"{layout.tasks_dir}{os.sep}"
     pruned = _pruned(record, refs, fingerprints, prefix)
     listed = {r.key for r in found}
     variants = frozenset((r.model, r.variant) for r in found)
-    if _unchanged(refs, listed, audit, fingerprints, index, prefix, pruned):
+    del found
+    kept = _kept_entries(refs, listed, audit, fingerprints, index, prefix, pruned)
+    if index is not None and len(kept) == len(refs) == len(index):  # nothing changed
         old = read_tables(layout) if tables else None
         if old is not None or not tables:
             return _found(old, variants)  # None: unchanged, and the caller reads the files
-    refs = _with_files(refs, listed)  # what changed is read: its folders' names are needed
-    current, done_texts = _signatures(refs, audit, fingerprints, old_index, prefix, pruned)
-    changed = [refs[tuple(v[:5])] for k, v in current.items() if _entry(old_index, k) != v]  # type: ignore[index]
+    # what changed is listed and read again; an unchanged folder keeps its entry as it is
+    again = {k: r for k, r in refs.items() if _rel(r, prefix) not in kept}
+    again = _with_files(again, listed)
+    made, done_texts = _signatures(again, audit, fingerprints, old_index, prefix, pruned)
+    changed = []
+    for rel, entry in made.items():
+        if _entry(old_index, rel) != entry:
+            changed.append(again[tuple(entry[:5])])  # type: ignore[index]
+        else:  # the same entry again: the old one, with the state its row has
+            kept[rel] = old_index[rel]
+    current = {rel: kept.get(rel) or made[rel] for rel in (_rel(r, prefix) for r in refs.values())}
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
-    old = read_tables(layout) if index is not None else None
-    if old is not None and not changed and not gone:
-        return _found(old, variants)
-    if old is None:  # none kept, or unreadable: every task is read again
+    del kept, made, old_index
+    if index is not None and not changed and not gone:
+        old = read_tables(layout)
+        if old is not None:
+            return _found(old, variants)
+    had_index = index is not None
+    if not had_index:  # none kept: every task is read
         changed, gone = list(refs.values()), []
+    del index
     changed = _whole_folds(refs, changed, gone)
-    texts = {**done_texts, **collect.file_texts(changed, (TaskFiles.RESOURCES, TaskFiles.METRICS))}
-    tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
-    _write(layout, tables, current)
+    changed = _listed(changed, listed, again)  # an unchanged task of a changed fold too
+    # the entries of the tasks read again wait for their rows' states; the others are
+    # final (their rows are kept as they are) and are written now, not held meanwhile
+    pending = {}
+    for ref in changed:
+        rel = _rel(ref, prefix)
+        if rel in current:
+            pending[rel] = current.pop(rel)[:STATE]
+    texts = {**_kept_done(changed, pending, prefix), **done_texts,
+             **collect.file_texts(changed, (TaskFiles.RESOURCES, TaskFiles.METRICS))}
+    with _IndexFile(layout) as out:
+        pending.update(out.add(current))  # an entry without a state waits too
+        del current
+        old = read_tables(layout) if had_index else None
+        if had_index and old is None:  # the index's tables do not read back: all again
+            out.abort()
+            return refresh(run_dir, planned, task, dataset, only_planned, tables, False)
+        tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
+        files = _write_tables(layout, tables)
+        out.add(_with_states(pending, tables.tasks))
+        out.close(files)
     return _found(tables, variants)
 
 
@@ -221,26 +255,48 @@ def _with_files(refs: dict[Key, collect.TaskRef], listed: set[Key]) -> dict[Key,
     return {**refs, **dict(zip(keys, made, strict=True))}
 
 
-def _unchanged(refs, listed: set[Key], audit, fingerprints, old_index, prefix, pruned) -> bool:
-    """Whether `_signatures` would give every entry of `old_index` again, and no other,
-    from a stat of each folder's files by name instead of a listing (results/index.py
-    stamp_at: the same stamp; a listing of 10,000 folders cost more than the stats). Any
-    difference, a DONE that would be read, or no index is False: refreshed as before."""
+def _kept_entries(refs, listed: set[Key], audit, fingerprints, old_index, prefix, pruned
+                  ) -> dict[str, list[object]]:  # fmt: skip
+    """The entries of `old_index` that `_signatures` would make again as they are, by
+    task folder, from a stat of each folder's files by name instead of a listing
+    (results/index.py stamp_at: the same stamp; listing 100,000 folders cost more than the
+    stats, and their names' sets ~60 MB). A folder whose entry differs, whose DONE would be
+    read, or that has no entry is not among them: it is listed and read again."""
+    kept: dict[str, list[object]] = {}
     if old_index is None:
-        return False
-    seen = set()
+        return kept
     for key, ref in refs.items():
         rel = _rel(ref, prefix)
-        seen.add(rel)
         old = old_index.get(rel)
         stamp = task_index.stamp_at(ref.path) if key in listed else None  # not on disk
         if not isinstance(old, list) or len(old) < STATE or (stamp is not None and (
                 old[6] != stamp or not old[7])):  # fmt: skip
-            return False
+            continue
         done = str(old[7]) if stamp is not None else None
-        if old[:STATE] != _made(key, ref, audit, stamp, done, fingerprints, pruned):
-            return False
-    return len(seen) == len(old_index)  # no entry gone
+        if old[:STATE] == _made(key, ref, audit, stamp, done, fingerprints, pruned):
+            kept[rel] = old
+    return kept
+
+
+def _listed(refs: list[collect.TaskRef], listed: set[Key], again: dict[Key, collect.TaskRef]
+            ) -> list[collect.TaskRef]:  # fmt: skip
+    """`refs` with their folders' names: those listed already (`again`), the others on disk
+    (`listed`) listed now, the rest (never on disk) as they are."""
+    unlisted = [r for r in refs if r.key not in again and r.key in listed]
+    made = dict(zip([r.key for r in unlisted], collect.listed(unlisted), strict=True))
+    return [again.get(r.key) or made.get(r.key) or r for r in refs]
+
+
+def _kept_done(refs: list[collect.TaskRef], current: dict[str, list[object]], prefix: str
+               ) -> dict[str, str]:  # fmt: skip
+    """DONE's text of each committed task of `refs` as its kept entry holds it (the content
+    read when its files had the stamp they have now)."""
+    out = {}
+    for ref in refs:
+        entry = current.get(_rel(ref, prefix))
+        if entry is not None and entry[6] is not None and entry[7]:
+            out.setdefault(ref.file(TaskFiles.DONE), str(entry[7]))
+    return out
 
 
 def _entry(old_index: dict[str, list[object]], rel: str) -> list[object] | None:
@@ -384,23 +440,74 @@ def _tidy_predictions(df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(collect.PRED_KEYS, kind="stable", ignore_index=True)
 
 
-def _write(layout: RunLayout, tables: Tables, index: dict[str, list[object]]) -> None:
+def _write_tables(layout: RunLayout, tables: Tables) -> dict[str, list[int]]:
+    """results/*.parquet written; the stamps the index records of them."""
     layout.results_dir.mkdir(parents=True, exist_ok=True)
     files = {}
     for name in collect.TABLES:
         path = layout.results_dir / f"{name}.parquet"
         collect.write_parquet_atomic(getattr(tables, name), path)
         files[name] = _file_stamp(path)
-    body = {"version": collect.INDEX_VERSION, "root": str(layout.root), "files": files,
-            "tasks": _with_states(index, tables.tasks)}  # fmt: skip
-    write_json(_index_path(layout), body)
+    return files
+
+
+INDEX_BATCH = 2000  # entries made JSON text at a time: 100,000 at once held ~80 MB more
+
+
+class _IndexFile:
+    """results/.index.json written as its entries come, to a temporary file renamed into
+    place by `close`, after the tables (the index last): the entries a refresh keeps as
+    they are go to the file before the tables are read, instead of being held (100,000
+    entries: ~100 MB). The text is json.dumps' of {"version", "root", "tasks", "files"}."""
+
+    def __init__(self, layout: RunLayout) -> None:
+        self.path = _index_path(layout)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self.fh = open(self.tmp, "w", encoding="utf-8")  # noqa: SIM115 (closed by close/abort)
+        head = {"version": collect.INDEX_VERSION, "root": str(layout.root)}
+        self.fh.write(json.dumps(head)[:-1] + ', "tasks": {')
+        self.written = 0
+
+    def add(self, entries: dict[str, list[object]]) -> dict[str, list[object]]:
+        """Write the entries that hold their state and wall time; the others are returned."""
+        items = [(k, e) for k, e in entries.items() if len(e) == WALL + 1]
+        for at in range(0, len(items), INDEX_BATCH):
+            part = json.dumps(dict(items[at : at + INDEX_BATCH]))[1:-1]
+            self.fh.write((", " if self.written else "") + part)
+            self.written += len(items[at : at + INDEX_BATCH])
+        return {k: e for k, e in entries.items() if len(e) != WALL + 1}
+
+    def close(self, files: dict[str, list[int]]) -> None:
+        self.fh.write('}, "files": ' + json.dumps(files) + "}")
+        self.fh.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        self.fh.close()
+        with contextlib.suppress(OSError):
+            self.tmp.unlink()
+
+    def __enter__(self) -> _IndexFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.fh.closed:
+            self.abort()
 
 
 def _with_states(index: dict[str, list[object]], tasks: pd.DataFrame) -> dict[str, list[object]]:
     """Each entry with the state and wall time its task row has (index.py: `foldrun status`
-    takes them for a committed folder whose stamp is unchanged)."""
-    keys = zip(*(tasks[c].tolist() for c in collect.KEY), strict=True)
-    walls = [None if pd.isna(w) else float(w) for w in tasks["wall_s"].tolist()]
-    judged = dict(zip(keys, zip(tasks["state"].tolist(), walls, strict=True), strict=True))
-    return {rel: [*entry[:STATE], *judged.get(tuple(entry[:5]), (None, None))]
+    takes them for a committed folder whose stamp is unchanged). An entry kept as it was
+    (`_kept_entries`) has them already: its row is the one they were taken from."""
+    needed = {tuple(e[:5]) for e in index.values() if len(e) != WALL + 1}
+    if not needed:
+        return index
+    few = len(needed) < len(tasks)
+    rows = tasks[collect.key_mask(tasks, collect.KEY, needed)] if few else tasks
+    keys = zip(*(rows[c].tolist() for c in collect.KEY), strict=True)
+    walls = [None if pd.isna(w) else float(w) for w in rows["wall_s"].tolist()]
+    judged = dict(zip(keys, zip(rows["state"].tolist(), walls, strict=True), strict=True))
+    return {rel: entry if len(entry) == WALL + 1 else
+            [*entry[:STATE], *judged.get(tuple(entry[:5]), (None, None))]
             for rel, entry in index.items()}  # fmt: skip
