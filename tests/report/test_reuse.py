@@ -22,9 +22,9 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     made: list[Path] = []
     real = build._cached_write
 
-    def spy(results, folder):  # type: ignore[no-untyped-def]
+    def spy(results, folder, *told):  # type: ignore[no-untyped-def]
         made.append(folder)
-        return real(results, folder)
+        return real(results, folder, *told)
 
     monkeypatch.setattr(build, "_cached_write", spy)
     return made
@@ -58,6 +58,25 @@ def test_an_unchanged_run_keeps_its_report(run_dir: Path, builds: list[Path]) ->
     assert again.problems == [] and all(p.is_file() for p in again.plots)
     # the record is listed in the marker: the folder stays foldrun's, replaced next time
     assert reuse.RECORD in (first.path / ".foldrun-report").read_text().splitlines()
+
+
+def test_a_build_reads_the_provenance_for_its_key_and_shows_that_one(
+    run_dir: Path, builds: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every task's packages.json is read by the key before the build and after it (an edit
+    meanwhile is not recorded); the report shows the first, not a third read of them."""
+    calls = []
+    real = reuse.provenance
+
+    def counted(results):  # type: ignore[no-untyped-def]
+        calls.append(results)
+        return real(results)
+
+    monkeypatch.setattr(reuse, "provenance", counted)
+    monkeypatch.setattr(build, "provenance", counted)
+    report = build_report(run_dir)
+    assert len(builds) == 1 and len(calls) == 2
+    assert report.summary["provenance"] == _summary(run_dir)["provenance"] == real(calls[0])
 
 
 def test_an_edited_metrics_json_builds_the_report_again(run_dir: Path, builds: list[Path]) -> None:

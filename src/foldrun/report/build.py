@@ -129,16 +129,16 @@ def _recorded_write(results: Results, folder: Path, target: Path) -> Report:
     report with a failed plot is not recorded (the next one tries again)."""
     before = reuse.key(results, target)
     with reuse.reading() as reads:
-        report = _cached_write(results, folder)
+        report = _cached_write(results, folder, before.provenance)
     if not report.problems:
         reuse.record(results, target, folder, before, reads)
     return report
 
 
-def _cached_write(results: Results, folder: Path) -> Report:
+def _cached_write(results: Results, folder: Path, told: dict[str, object] | None = None) -> Report:
     # plots whose inputs are unchanged since the last report are not redrawn
     with figure_cache.cache(results.source.layout.results_dir):
-        return _write(results, folder)
+        return _write(results, folder, told)
 
 
 def _write_datasets(loaded: list[Results], folder: Path) -> Report:
@@ -166,24 +166,33 @@ def _write_datasets(loaded: list[Results], folder: Path) -> Report:
     return Report(folder, summary, plots, problems)
 
 
-def _write(results: Results, folder: Path) -> Report:
+def _write(results: Results, folder: Path, told: dict[str, object] | None = None) -> Report:
+    """The report's files in `folder`; `told`: the provenance (else read here)."""
     # lazy: scipy and matplotlib only when a report is built (see the imports)
     from foldrun.report import analysis, pages, selection
     from foldrun.results import nested
 
-    result = analysis.analyze(results)
+    # fold_summary.csv (a row per task: 3 s of CPU at 100,000 tasks) is written by a forked
+    # worker while this process analyses and builds the page
+    per_fold = forked_start(lambda _: _fold_csv(results, folder), 1, 1)
+    try:
+        result = analysis.analyze(results)
+    except BaseException:
+        per_fold()  # no worker left writing into the folder
+        raise
     # the figure files are drawn by other processes while this one builds the rest; the
     # page asks for them, and asking again gives the same (forked_start keeps its outcome)
     figures = _plots(result, folder)
     try:
-        per_fold = spreadsheet_safe(analysis.fold_summary(results))
-        per_fold.to_csv(folder / "fold_summary.csv", index=False)
-        summary = cv_summary(result)
+        summary = cv_summary(result, told)
         selection.attach_nested(summary["models"], nested.for_results(results))  # type: ignore[arg-type]
         summary["race"] = selection.race_summary(results)
         html = pages.index_page(result, summary, figures)
     finally:  # a summary or page that fails leaves no worker writing into its folder
-        plots, problems = figures()
+        try:
+            per_fold()
+        finally:
+            plots, problems = figures()
     summary["plots"] = [p.name for p in plots]
     summary["plot_problems"] = problems
     (folder / "cv_summary.json").write_text(analysis.dumps(analysis.clean(summary)) + "\n")
@@ -191,7 +200,19 @@ def _write(results: Results, folder: Path) -> Report:
     return Report(folder, summary, plots, problems)
 
 
-def cv_summary(result: analysis.Analysis) -> dict[str, object]:
+def _fold_csv(results: Results, folder: Path) -> None:
+    """fold_summary.csv: a row per task, its metrics as columns."""
+    # lazy: scipy only when a report is built (see the imports)
+    from foldrun.report import analysis
+
+    per_fold = spreadsheet_safe(analysis.fold_summary(results))
+    per_fold.to_csv(folder / "fold_summary.csv", index=False)
+
+
+def cv_summary(
+    result: analysis.Analysis, told: dict[str, object] | None = None
+) -> dict[str, object]:
+    """cv_summary.json's content; `told`: the provenance (else read here)."""
     # lazy: scipy only when a report is built (see the imports)
     from foldrun.report import analysis
 
@@ -221,7 +242,7 @@ def cv_summary(result: analysis.Analysis) -> dict[str, object]:
         },
         "refit": analysis.records(res.separate("refit")),
         "holdout": analysis.records(res.separate("holdout")),
-        "provenance": provenance(res),
+        "provenance": provenance(res) if told is None else told,
     }
 
 
