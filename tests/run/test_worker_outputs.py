@@ -272,11 +272,6 @@ with open(predictions, "w") as fh:
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "run/worker.py (O's, uncommitted edits) checks one probability column against the "
-    "training rows' classes (_lone_proba_problem) but not several: proba_0, proba_1 of a "
-    "0/1/2 target, or a score of it, commit and are scored as another problem's (now NaN: "
-    "results/metrics); the task should fail in one line naming the missing class"))  # fmt: skip
 @pytest.mark.parametrize("columns", ["proba_0,proba_1", "score"])
 def test_predictions_without_a_column_for_a_class_of_the_training_rows_fail_the_task(
     tmp_path: Path, columns: str

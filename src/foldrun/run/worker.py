@@ -441,24 +441,46 @@ def _predictions_problem(path: Path, task: PlannedTask) -> str:
 
 
 def _lone_proba_problem(task: PlannedTask, columns: list[str]) -> str:
-    """'' unless a classification's predictions have one `proba_<class>` column that is
-    not a binary target's class (results/metrics.lone_proba reads that one as p, 1 - p):
-    the target has more classes, or <class> is none of its two."""
+    """'' unless a classification's probability or score columns do not say what they
+    predict of the target's classes (those of its training rows): one `proba_<class>`
+    column that is not a binary target's class (results/metrics.lone_proba reads that one
+    as p, 1 - p), several that lack a class (proba_0, proba_1 of a 0/1/2 target), or a
+    `score` (one class's) without them for a target of more than two classes. Scored,
+    such columns gave another problem's numbers; the metrics leave them undefined."""
     probas = [c for c in columns if c.startswith("proba_")]
-    if task.recipe.problem != "classification" or len(probas) != 1:
+    if task.recipe.problem != "classification" or not (probas or "score" in columns):
         return ""
-    # lazy: pandas, only for a predictions file of one probability column
+    classes = _training_classes(task)
+    if classes is None:
+        return ""  # no training rows to take the classes from: the metrics decide
+    fix = "write a proba_<class> column for every class"
+    if len(probas) == 1:
+        if len(classes) == 2 and probas[0].removeprefix("proba_") in classes:
+            return ""
+        return f"one probability column ({probas[0]}) for a target of classes {classes}; {fix}"
+    if probas:
+        missing = [c for c in classes if f"proba_{c}" not in probas]
+        if not missing:
+            return ""
+        return (f"probability columns {', '.join(probas)} for a target of classes {classes}: "
+                f"none for class {', '.join(missing)}; {fix}")  # fmt: skip
+    if len(classes) <= 2:
+        return ""  # a binary target's score: its positive class's
+    return (f"a score column for a target of classes {classes}: a score is one class's, a "
+            f"binary target's; {fix}")  # fmt: skip
+
+
+def _training_classes(task: PlannedTask) -> list[str] | None:
+    """The target's classes in the task's training rows, as column names write them
+    (`proba_<class>`); None without a training manifest."""
+    # lazy: pandas, only for a predictions file with probability or score columns
     from foldrun.run.adapters.common import input_path, label_name, read_manifest, targets
 
     train = input_path(task, "train")
     if train is None or not train.is_file():
-        return ""  # no training rows to take the classes from: the metrics decide
+        return None
     found = read_manifest(train, task)[targets(task)[0]].dropna().unique()
-    classes = sorted({label_name(v) for v in found})
-    if len(classes) == 2 and probas[0].removeprefix("proba_") in classes:
-        return ""
-    return (f"one probability column ({probas[0]}) for a target of classes {classes}; "
-            "write a proba_<class> column for every class")
+    return sorted({label_name(v) for v in found})
 
 
 def _text_scores(schema: pa.Schema) -> str:
