@@ -144,3 +144,29 @@ def test_a_score_column_of_a_target_of_more_classes_is_scored_by_none_of_its_met
     for found in (classification_metrics(frame), fast_metrics(frame, "classification")):
         assert found and all(np.isnan(v) for v in found.values())
         assert {"roc_auc", "accuracy"} <= set(found)
+
+
+def test_a_score_that_is_no_probability_gives_no_brier_and_no_labels() -> None:
+    """`score = "logit"` (the guide's own example) was labelled at 0.5 as a probability
+    (accuracy 0.84 where the logit's sign gives 0.86) and its Brier score taken of the
+    logits clipped to [0, 1]: a score outside [0, 1] ranks (roc_auc, average precision) but
+    says no label and no probability; a `pred` column gives the labels."""
+    from foldrun.results.fast import fast_metrics
+
+    rng = np.random.default_rng(9)
+    y = rng.choice(["no", "yes"], 80)
+    logit = np.where(y == "yes", 1.0, -1.0) + rng.normal(0, 1.5, 80)
+    frame = pd.DataFrame({"y_true": y, "score": logit})
+    for found in (classification_metrics(frame), fast_metrics(frame, "classification")):
+        assert found["roc_auc"] == pytest.approx(skm.roc_auc_score(y == "yes", logit))
+        assert found["average_precision"] == pytest.approx(
+            skm.average_precision_score(y == "yes", logit))  # fmt: skip
+        assert np.isnan(found["brier"]) and np.isnan(found["accuracy"])
+    labelled = frame.assign(pred=np.where(logit > 0, "yes", "no"))
+    found = classification_metrics(labelled)
+    assert found["accuracy"] == pytest.approx(np.mean(labelled["pred"] == y))
+    assert np.isnan(found["brier"])
+    probability = frame.assign(score=1 / (1 + np.exp(-logit)))  # in [0, 1]: as before
+    found = classification_metrics(probability)
+    assert found["brier"] == pytest.approx(skm.brier_score_loss(y == "yes", probability["score"]))
+    assert found["accuracy"] == pytest.approx(np.mean(np.where(logit >= 0, "yes", "no") == y))

@@ -285,3 +285,16 @@ def test_a_probability_or_score_of_no_class_of_the_rows_has_no_interval() -> Non
     scored = pd.DataFrame({"y_true": y, "score": p})
     for metric in ("roc_auc", "accuracy", "balanced_accuracy"):
         assert np.isnan(stats.bootstrap_interval(scored, "classification", metric)).all()
+
+
+def test_a_score_that_is_no_probability_has_no_interval_of_its_labels() -> None:
+    """A logit `score` says no label (results/metrics: accuracy undefined): the bootstrap
+    labelled it at 0.5 and gave the accuracy an interval; its roc_auc keeps one."""
+    rng = np.random.default_rng(5)
+    y = rng.choice(["no", "yes"], 80)
+    logit = np.where(y == "yes", 1.0, -1.0) + rng.normal(0, 1.5, 80)
+    frame = pd.DataFrame({"y_true": y, "score": logit})
+    for metric in ("accuracy", "balanced_accuracy", "macro_f1"):
+        assert np.isnan(stats.bootstrap_interval(frame, "classification", metric)).all()
+    low, high = stats.bootstrap_interval(frame, "classification", "roc_auc")
+    assert 0.5 < low < high < 1

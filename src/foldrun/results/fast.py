@@ -143,8 +143,8 @@ def score_arrays(y: np.ndarray, score: np.ndarray, pred: np.ndarray | None) -> d
     (None: the score labelled at 0.5, as metrics.class_labels)."""
     y = np.asarray(y, dtype=str)
     labels = sorted(set(y))
-    if np.isnan(score).any() or len(labels) != 2:
-        return None  # gaps, one class only or more than two: the general path decides
+    if np.isnan(score).any() or len(labels) != 2 or (score < 0).any() or (score > 1).any():
+        return None  # gaps, one class only or more than two, no probability: the general path
     if pred is None:
         pred = np.where(score >= 0.5, labels[-1], labels[0])
     pred = np.asarray(pred, dtype=str)

@@ -224,6 +224,13 @@ def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
         # a `score` is one class's: of a target of more classes it was scored as the last
         # class against the rest and its labels made up at 0.5 (never a middle class)
         return dict.fromkeys(_SCORE_KEYS, math.nan)
+    if "score" in df and "pred" not in df and not proba_columns(df) and not unit_interval(
+            df["score"]):  # fmt: skip
+        # a score that is no probability (a logit, a margin) ranks, but says no label at
+        # 0.5: the labels' metrics are undefined without a `pred` column
+        y = as_labels(df["y_true"])
+        out = {**dict.fromkeys(_SCORE_KEYS, math.nan), **_probability_metrics(df, y, [], [])}
+        return {k: float(v) for k, v in out.items()}
     y, pred = class_labels(df)
     probas = proba_columns(df)
     classes = [c.removeprefix("proba_") for c in probas]
@@ -231,6 +238,12 @@ def classification_metrics(df: pd.DataFrame) -> dict[str, float]:
     out = {**label_metrics(y_text, pred_text), **per_class(y_text, pred_text)}
     out.update(_probability_metrics(df, y, probas, classes))
     return {k: float(v) for k, v in out.items()}
+
+
+def unit_interval(score: Any) -> bool:
+    """Whether a score column can be a probability (every value in [0, 1])."""
+    x = np.asarray(score, dtype=float)
+    return bool(np.all((x >= 0) & (x <= 1)))
 
 
 def _probability_metrics(
@@ -266,7 +279,9 @@ def _probability_metrics(
     out = {
         "roc_auc": _safe(lambda: skm.roc_auc_score(truth, score)),
         "average_precision": _safe(lambda: skm.average_precision_score(truth, score)),
-        "brier": _safe(lambda: skm.brier_score_loss(truth, np.clip(score, 0, 1))),
+        # of a probability only: a logit clipped to [0, 1] gave a number of nothing
+        "brier": _safe(lambda: skm.brier_score_loss(truth, np.clip(score, 0, 1)))
+        if probas or unit_interval(score) else math.nan,
     }
     if probas:
         out["log_loss"] = _safe(lambda: skm.log_loss(truth, np.clip(score, 1e-15, 1 - 1e-15)))

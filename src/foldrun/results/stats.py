@@ -27,6 +27,7 @@ from foldrun.results.metrics import (
     compute_metrics,
     lone_proba,
     metric_range,
+    unit_interval,
 )
 
 
@@ -182,6 +183,9 @@ def _classification_boot(df: pd.DataFrame, metric: str) -> Weights | None:
     labels = set(y.tolist())
     if "pred" not in df and not probas and len(labels) > 2:
         return _undefined  # a score is one class's: no metric of more (results/metrics)
+    if "pred" not in df and not probas and metric != "roc_auc" and not unit_interval(
+            df["score"]):  # fmt: skip
+        return _undefined  # a logit says no label at 0.5 (results/metrics)
     pred = class_labels(df)[1]  # metrics' rule (a binary program's one column: p >= 0.5)
     if metric == "accuracy":
         hits = (y == pred).astype(float)
