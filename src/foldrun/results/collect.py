@@ -58,9 +58,10 @@ INDEX_VERSION, READ = task_index.VERSION, task_index.READ
 STAGE_RANK = {stage: rank for rank, stage in enumerate(reversed(FOLD_STAGES))}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskRef:
-    """One task found on disk, in the audit log or in the plan."""
+    """One task found on disk, in the audit log or in the plan (slots: 100,000 of them are
+    made twice in a refresh, from the plan and from the folders; ~170 bytes less each)."""
 
     model: str
     variant: str

@@ -27,7 +27,7 @@ else:  # at first use: the query of an unchanged run reads no table (core/lazy.p
 Key = tuple[str, str, int, int, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Planned:
     """A task the plan expects, with the fingerprint its DONE file must hold."""
 
