@@ -61,7 +61,7 @@ def test_an_edit_with_its_mtime_put_back_is_read_again(toy_run: Callable[..., Pa
     assert float(_brier(spec)) == float(edited)  # not the number it had before
 
 
-@pytest.mark.parametrize("body", ["null", "[]", '"x"', "3", '{"version": 6, "tasks": null}'])
+@pytest.mark.parametrize("body", ["null", "[]", '"x"', "3", '{"version": 7, "tasks": null}'])
 def test_an_index_of_any_json_shape_is_rebuilt(toy_run: Callable[..., Path], body: str) -> None:
     """hostile-r4 5: results/.index.json holding null, [] or "x" crashed report and query
     with an AttributeError; a damaged index of any shape is none, and is written again."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from foldrun.core.state import RUNNING
 from foldrun.layout import TaskFiles
 
-VERSION = 6  # 6: stamps hold ctime and inode too
+VERSION = 7  # 6: stamps hold ctime and inode too; 7: a signature repeats no stamp or DONE
 READ = (TaskFiles.DONE, TaskFiles.METRICS, TaskFiles.PREDICTIONS, TaskFiles.RESOURCES)
 STATE, WALL = 8, 9  # an entry's judged state and wall time (after key, sig, stamp, DONE)
 UNSURE = "\0unsure"  # a stamp no entry holds: the folder is read again
