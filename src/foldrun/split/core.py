@@ -373,6 +373,7 @@ def linear_sum_assignment() -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarr
 def _load_lsap() -> Any:
     import importlib.machinery
     import importlib.util
+    import sys
     from pathlib import Path
 
     scipy = importlib.util.find_spec("scipy")  # finds the package, imports nothing
@@ -388,6 +389,10 @@ def _load_lsap() -> Any:
             assert spec is not None
             module = importlib.util.module_from_spec(spec)
             loader.exec_module(module)
+            # not left in sys.modules without its package: a later `import scipy.optimize`
+            # loads it again (the same function, from the interpreter's cache of loaded
+            # extensions) and so sets scipy.optimize._lsap, which it would not find here
+            sys.modules.pop("scipy.optimize._lsap", None)
             return module
     raise ImportError("scipy.optimize._lsap not found")
 
