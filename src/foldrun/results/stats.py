@@ -176,34 +176,51 @@ def _per_class(y: np.ndarray, pred: np.ndarray, metric: str) -> Weights:
 def _classification_boot(df: pd.DataFrame, metric: str) -> Weights | None:
     y = as_labels(df["y_true"])
     probas = [c for c in df.columns if c.startswith("proba_")]
-    classes = [c.removeprefix("proba_") for c in probas]
-    n = len(y)
-    if "pred" not in df and not probas and "score" not in df:
+    if "pred" not in df and not probas:
+        return _score_only_boot(df, y, metric)
+    if metric == "roc_auc":
+        return _auc_boot(df, y, probas)
+    return _label_boot(y, class_labels(df)[1], metric)  # metrics' rule of the labels
+
+
+def _score_only_boot(df: pd.DataFrame, y: np.ndarray, metric: str) -> Weights | None:
+    """Predictions of one `score` column (one class's), as results/metrics scores them."""
+    if "score" not in df:
         return None
-    labels = set(y.tolist())
-    if "pred" not in df and not probas and len(labels) > 2:
+    if len(set(y.tolist())) > 2:
         return _undefined  # a score is one class's: no metric of more (results/metrics)
-    if "pred" not in df and not probas and metric != "roc_auc" and not unit_interval(
-            df["score"]):  # fmt: skip
+    if metric == "roc_auc":
+        return _auc_boot(df, y, [])
+    if not unit_interval(df["score"]):
         return _undefined  # a logit says no label at 0.5 (results/metrics)
-    pred = class_labels(df)[1]  # metrics' rule (a binary program's one column: p >= 0.5)
+    return _label_boot(y, class_labels(df)[1], metric)  # p >= 0.5
+
+
+def _label_boot(y: np.ndarray, pred: np.ndarray, metric: str) -> Weights | None:
+    n = len(y)
     if metric == "accuracy":
         hits = (y == pred).astype(float)
         return lambda w: w @ hits / n
     if metric in ("balanced_accuracy", "macro_f1"):
         return _per_class(y, pred, metric)
-    if metric == "roc_auc" and (name := lone_proba(probas, y)) is not None:
+    return None
+
+
+def _auc_boot(df: pd.DataFrame, y: np.ndarray, probas: list[str]) -> Weights | None:
+    """roc_auc of probability columns, each its class's, or of a score column."""
+    classes = [c.removeprefix("proba_") for c in probas]
+    if (name := lone_proba(probas, y)) is not None:
         return _bin_auc((y == name).astype(float), df[probas[0]].to_numpy(float))
-    if metric == "roc_auc" and len(classes) > 1 and not labels <= set(classes):
+    if len(classes) > 1 and not set(y.tolist()) <= set(classes):
         return _undefined  # a class of the rows with no column: undefined (results/metrics)
-    if metric == "roc_auc" and len(classes) == 2:  # the class sorted last, as the metrics
+    if len(classes) == 2:  # the class sorted last, as the metrics
         last = classes.index(max(classes))
         return _bin_auc((y == classes[last]).astype(float), df[probas[last]].to_numpy(float))
-    if metric == "roc_auc" and len(classes) > 2:
+    if len(classes) > 2:
         p = df[probas].to_numpy(float)
         aucs = [_bin_auc((y == c).astype(float), p[:, j]) for j, c in enumerate(classes)]
         return lambda w: np.mean([auc(w) for auc in aucs], axis=0)
-    if metric == "roc_auc" and "score" in df:
+    if "score" in df:
         truth = (y == sorted(set(y))[-1]).astype(float)
         return _bin_auc(truth, df["score"].to_numpy(float))
     return None
