@@ -37,7 +37,7 @@ def test_a_summary_that_fails_while_figures_are_drawn_leaves_no_worker(
             time.sleep(1.5)
         return real(*args)
 
-    def fails(result: object) -> dict[str, object]:
+    def fails(*args: object) -> dict[str, object]:
         raise RuntimeError("summary failed")
 
     monkeypatch.setattr(figures_scores, "metric_per_fold", cached_file(slow))
