@@ -449,3 +449,28 @@ def test_tables_that_do_not_read_back_under_a_whole_index_are_made_again(
               & (m.metric == "roc_auc")].value == 0.5).all()  # fmt: skip
     monkeypatch.setattr(refresh, "read_tables", real)
     pd.testing.assert_frame_equal(foldrun.load_results(run_dir).metrics, second.metrics)
+
+
+def test_pooled_metrics_of_an_incremental_refresh_are_those_from_scratch_to_the_bit(
+    run_template: Path, tmp_path: Path
+) -> None:
+    """A refresh that reads two folds again pools their rows with the kept ones in the
+    table's order: the pool's sums (brier, log loss) are a refresh's from scratch exactly
+    (they were pooled kept rows first, a last-bit difference that depended on which folds
+    the refresh read again)."""
+    import shutil
+
+    run = Path(shutil.copytree(run_template, tmp_path / "run"))
+    foldrun.load_results(run)
+    for task in ("rf/n300-m8/repeat_01/fold_00", "logreg/default/repeat_00/fold_03"):
+        path = run / "tasks" / task / "evaluate/predictions.parquet"
+        shutil.copy(path, path.with_suffix(".copy"))
+        path.with_suffix(".copy").rename(path)  # the same rows, another file: read again
+    again = foldrun.load_results(run).metrics
+    scratch = Path(shutil.copytree(run, tmp_path / "scratch"))
+    shutil.rmtree(scratch / "results")
+    fresh = foldrun.load_results(scratch).metrics
+    pooled = again[again["subset"] == "pooled"].reset_index(drop=True)
+    assert len(pooled)
+    pd.testing.assert_frame_equal(
+        pooled, fresh[fresh["subset"] == "pooled"].reset_index(drop=True), check_exact=True)

@@ -328,11 +328,15 @@ def _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
         tasks, metrics, preds, groups = _kept(old, tasks, metrics, preds, drop)
     folds = collect.read_folds(layout.used_split())
     n_folds = int(folds["fold"].max()) + 1 if len(folds) else 0
+    # pooled in the table's order (sorted), not the order this refresh gathered the rows
+    # in (kept rows, then those read again): the pool's sums, and so its brier or log
+    # loss, are those of a refresh from scratch to the last bit
+    preds = _tidy_predictions(preds)
     metrics = _concat(metrics, _pooled(collect.without_stale(preds, tasks), groups, task, n_folds))
     return Tables(
         tasks=_tidy_tasks(tasks),
         metrics=_tidy_metrics(metrics),
-        predictions=_tidy_predictions(preds),
+        predictions=preds,
         folds=folds,
     )
 
