@@ -185,7 +185,6 @@ def refresh(
     found = collect.discover(layout.tasks_dir, listed=False)  # listed below, if it changed
     refs, fingerprints = _all_refs(layout, audit, planned, record, only_planned, found)
     index = previous_index(layout) if trust_index else None
-    old_index = index or {}
     prefix = f"{layout.tasks_dir}{os.sep}"
     pruned = _pruned(record, refs, fingerprints, prefix)
     listed = {r.key for r in found}
@@ -196,7 +195,30 @@ def refresh(
         old = read_tables(layout) if tables else None
         if old is not None or not tables:
             return _found(old, variants)  # None: unchanged, and the caller reads the files
-    # what changed is listed and read again; an unchanged folder keeps its entry as it is
+    changed, gone, current, done_texts, again = _changes(
+        refs, kept, listed, audit, fingerprints, index or {}, prefix, pruned)
+    del kept
+    if index is not None and not changed and not gone:
+        old = read_tables(layout)
+        if old is not None:
+            return _found(old, variants)
+    had_index = index is not None
+    if not had_index:  # none kept: every task is read
+        changed, gone = list(refs.values()), []
+    del index
+    changed = _whole_folds(refs, changed, gone)
+    changed = _listed(changed, listed, again)  # an unchanged task of a changed fold too
+    made = _rewrite(layout, changed, gone, current, done_texts, had_index, audit,
+                    fingerprints, task, prefix, pruned)  # fmt: skip
+    if made is None:  # the index's tables do not read back: all again
+        return refresh(run_dir, planned, task, dataset, only_planned, tables, False)
+    return _found(made, variants)
+
+
+def _changes(refs, kept, listed, audit, fingerprints, old_index, prefix, pruned):  # type: ignore[no-untyped-def]
+    """(the refs whose entry changed, the keys of entries gone, every current entry by
+    task folder, the DONE texts read, the refs listed again): what changed is listed and
+    read again; an unchanged folder keeps its entry (`kept`) as it is."""
     again = {k: r for k, r in refs.items() if _rel(r, prefix) not in kept}
     again = _with_files(again, listed)
     made, done_texts = _signatures(again, audit, fingerprints, old_index, prefix, pruned)
@@ -208,19 +230,15 @@ def refresh(
             kept[rel] = old_index[rel]
     current = {rel: kept.get(rel) or made[rel] for rel in (_rel(r, prefix) for r in refs.values())}
     gone = [tuple(v[:5]) for k, v in old_index.items() if k not in current]
-    del kept, made, old_index
-    if index is not None and not changed and not gone:
-        old = read_tables(layout)
-        if old is not None:
-            return _found(old, variants)
-    had_index = index is not None
-    if not had_index:  # none kept: every task is read
-        changed, gone = list(refs.values()), []
-    del index
-    changed = _whole_folds(refs, changed, gone)
-    changed = _listed(changed, listed, again)  # an unchanged task of a changed fold too
-    # the entries of the tasks read again wait for their rows' states; the others are
-    # final (their rows are kept as they are) and are written now, not held meanwhile
+    return changed, gone, current, done_texts, again
+
+
+def _rewrite(layout, changed, gone, current, done_texts, had_index, audit, fingerprints,  # type: ignore[no-untyped-def]
+             task, prefix, pruned) -> Tables | None:  # fmt: skip
+    """The tables with the `changed` tasks read again and the `gone` ones dropped, written
+    with the index (last); None when the index's tables do not read back (nothing
+    written). The entries of the tasks read again wait for their rows' states; the
+    others are final (their rows are kept as they are) and are written now, not held."""
     pending = {}
     for ref in changed:
         rel = _rel(ref, prefix)
@@ -230,16 +248,16 @@ def refresh(
              **collect.file_texts(changed, (TaskFiles.RESOURCES, TaskFiles.METRICS))}
     with _IndexFile(layout) as out:
         pending.update(out.add(current))  # an entry without a state waits too
-        del current
+        current.clear()
         old = read_tables(layout) if had_index else None
-        if had_index and old is None:  # the index's tables do not read back: all again
+        if had_index and old is None:
             out.abort()
-            return refresh(run_dir, planned, task, dataset, only_planned, tables, False)
+            return None
         tables = _merge(old, changed, gone, audit, fingerprints, task, layout, texts, pruned)
         files = _write_tables(layout, tables)
         out.add(_with_states(pending, tables.tasks))
         out.close(files)
-    return _found(tables, variants)
+    return tables
 
 
 def _found(tables: Tables | None, variants: frozenset[tuple[str, str]]) -> Tables | None:
@@ -472,6 +490,7 @@ class _IndexFile:
         head = {"version": collect.INDEX_VERSION, "root": str(layout.root)}
         self.fh.write(json.dumps(head)[:-1] + ', "tasks": {')
         self.written = 0
+        self.placed = False
 
     def add(self, entries: dict[str, list[object]]) -> dict[str, list[object]]:
         """Write the entries that hold their state and wall time; the others are returned."""
@@ -486,9 +505,13 @@ class _IndexFile:
         self.fh.write('}, "files": ' + json.dumps(files) + "}")
         self.fh.close()
         os.replace(self.tmp, self.path)
+        self.placed = True
 
     def abort(self) -> None:
-        self.fh.close()
+        """The temporary file closed and removed, whatever failed (a full disk fails the
+        close's flush too: the file is closed all the same, and removed)."""
+        with contextlib.suppress(OSError):
+            self.fh.close()
         with contextlib.suppress(OSError):
             self.tmp.unlink()
 
@@ -496,7 +519,7 @@ class _IndexFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self.fh.closed:
+        if not self.placed:
             self.abort()
 
 
