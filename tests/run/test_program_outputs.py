@@ -187,7 +187,9 @@ evaluate = "python score_csv.py {test} metrics.csv"
 predictions = { id = "record_id", proba = "prob" }
 metrics = [{ file = "metrics.csv", prefix = "test/" }]
 """)
-    outcome = fr.Project.load(tmp_path / "foldrun.toml").run(jobs=2)
+    # one job: with two, two folds' evaluates write the one metrics.csv at once (a race of
+    # the program's fixed path that foldrun does not yet serialise; see the issue's note)
+    outcome = fr.Project.load(tmp_path / "foldrun.toml").run(jobs=1)
     assert outcome.ok, [(f.key, f.reason, f.tail[-2:]) for f in outcome.failures]
     metrics = json.loads((tmp_path / "runs/own/tasks/spot/default/fold_00/evaluate/"
                           "metrics.json").read_text())  # fmt: skip
